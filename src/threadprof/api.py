@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: MIT
+"""The Python API: :class:`Profile` (a drop-in for ``cProfile.Profile``) and the
+thread-aware helpers :func:`start`, :func:`stop` and :func:`profile`.
+
+The C core (:mod:`threadprof._core`) does the recording; this module only turns
+its raw snapshot into the :mod:`threadprof.model` objects and offers the
+cProfile-shaped conveniences around it.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from . import _core
+from .model import Function, Node, Snapshot, ThreadProfile, build_tree
+
+__all__ = [
+    "Profile",
+    "ProfilerError",
+    "active",
+    "profile",
+    "start",
+    "stop",
+]
+
+ProfilerError = _core.ProfilerError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+CLOCKS = ("wall", "cpu")
+
+
+class Profile(_core.Profiler):
+    """A profiler of every thread, shaped like ``cProfile.Profile``.
+
+    ``Profile(timer=None, timeunit=0.0, subcalls=True, builtins=True)`` takes
+    cProfile's arguments and offers its methods (``enable``, ``disable``,
+    ``clear``, ``runcall``, ``run``, ``runctx``, ``create_stats``,
+    ``print_stats``, ``dump_stats``, context manager), so
+    ``pstats.Stats(profile)`` works. Unlike cProfile it records every thread
+    of the process, each in its own call tree.
+
+    The keyword-only arguments are threadprof's own:
+
+    * ``clock``: ``"wall"`` (default; the thread CPU time is estimated alongside
+      it) or ``"cpu"`` (the thread CPU clock read exactly on every event, slow);
+    * ``cpu``: set ``False`` to record wall time only;
+    * ``seed_stacks``: when a thread is first seen, enter the frames that were
+      already running so that they appear (with zero calls) in its tree.
+      ``Profile`` leaves this off to report exactly what cProfile reports;
+      :func:`start` and :func:`profile` turn it on.
+    """
+
+    stats: dict[Any, Any]
+
+    def __init__(
+        self,
+        timer: Callable[[], float | int] | None = None,
+        timeunit: float = 0.0,
+        subcalls: bool = True,
+        builtins: bool = True,
+        *,
+        clock: str = "wall",
+        cpu: bool = True,
+        seed_stacks: bool = False,
+    ) -> None:
+        # the C type reads its arguments in __new__; accept them here too
+        self.subcalls = bool(subcalls)
+
+    # -- snapshots ---------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """A consistent copy of everything recorded so far (also while running)."""
+        return snapshot_from_raw(self._raw_snapshot())
+
+    # -- cProfile compatibility --------------------------------------------
+    def create_stats(self) -> None:
+        from .exporters.pstats import snapshot_to_stats
+
+        self.disable_if_enabled()
+        try:
+            snap = self.snapshot()
+        except ProfilerError:
+            self.stats = {}
+            return
+        self.stats = snapshot_to_stats(snap, subcalls=self.subcalls)
+
+    def disable_if_enabled(self) -> None:
+        if self.enabled:
+            self.disable()
+
+    def print_stats(self, sort: str | int | tuple[str, ...] = -1) -> None:
+        import pstats
+
+        if not isinstance(sort, tuple):
+            sort = (sort,)
+        pstats.Stats(self).strip_dirs().sort_stats(*sort).print_stats()
+
+    def dump_stats(self, file: str) -> None:
+        from ._io import atomic_write_bytes
+        from .exporters.pstats import stats_to_bytes
+
+        self.create_stats()
+        atomic_write_bytes(file, stats_to_bytes(self.stats))
+
+    def run(self, cmd: str) -> Profile:
+        import __main__
+
+        dict_ = __main__.__dict__
+        return self.runctx(cmd, dict_, dict_)
+
+    def runctx(self, cmd: str, globals: dict[str, Any], locals: dict[str, Any]) -> Profile:
+        self.enable()
+        try:
+            exec(cmd, globals, locals)
+        finally:
+            self.disable()
+        return self
+
+    def runcall(self, func: Callable[..., Any], /, *args: Any, **kw: Any) -> Any:
+        self.enable()
+        try:
+            return func(*args, **kw)
+        finally:
+            self.disable()
+
+    def __enter__(self) -> Profile:
+        self.enable()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.disable()
+
+
+# -- the thread-aware API -------------------------------------------------------
+
+
+def start(*, clock: str = "wall", cpu: bool = True, timer: Any = None, timeunit: float = 0.0) -> Profile:
+    """Start profiling every thread and return the running :class:`Profile`.
+
+    Raises :class:`ProfilerError` if a threadprof profiler is already running.
+    """
+    p = Profile(timer, timeunit, clock=clock, cpu=cpu, seed_stacks=True)
+    p.enable()
+    return p
+
+
+def active() -> Profile | None:
+    """The running profiler, or ``None``."""
+    return _core.active()  # type: ignore[return-value]
+
+
+def stop() -> Snapshot:
+    """Stop the running profiler and return its snapshot.
+
+    Raises :class:`ProfilerError` if no profiler is running.
+    """
+    p = _core.active()
+    if p is None:
+        raise ProfilerError("threadprof is not running")
+    p.disable()
+    return p.snapshot()
+
+
+class profile:
+    """``with threadprof.profile() as p:`` or ``@threadprof.profile()``.
+
+    As a context manager it yields the running :class:`Profile`; call
+    ``p.snapshot()`` inside or after the block. As a decorator it profiles each
+    call of the function; the last snapshot is kept as ``wrapper.snapshot``.
+    """
+
+    def __init__(self, *, clock: str = "wall", cpu: bool = True, timer: Any = None, timeunit: float = 0.0):
+        self._kw = {"clock": clock, "cpu": cpu, "timer": timer, "timeunit": timeunit}
+        self.profiler: Profile | None = None
+
+    def __enter__(self) -> Profile:
+        self.profiler = start(**self._kw)
+        return self.profiler
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.profiler is not None
+        self.profiler.disable()
+
+    def __call__(self, func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            with self as p:
+                try:
+                    return func(*args, **kw)
+                finally:
+                    p.disable()
+                    wrapper.snapshot = p.snapshot()  # type: ignore[attr-defined]
+
+        return wrapper  # type: ignore[return-value]
+
+
+# -- raw snapshot -> model ----------------------------------------------------------
+
+
+def snapshot_from_raw(raw: dict[str, Any]) -> Snapshot:
+    """Build the model from the dict that ``_core.Profiler._raw_snapshot`` returns."""
+    functions = [
+        Function(i, kind, name, qualname, filename, lineno)
+        for i, (kind, name, qualname, filename, lineno) in enumerate(raw["functions"])
+    ]
+    threads = []
+    for t in raw["threads"]:
+        nodes = [
+            Node(i, parent, func, calls, 0, wall, wall_self, cpu, cpu_self)
+            for i, (parent, func, calls, wall, wall_self, cpu, cpu_self) in enumerate(t["nodes"])
+        ]
+        build_tree(nodes)
+        threads.append(
+            ThreadProfile(
+                serial=t["serial"],
+                ident=t["ident"],
+                native_id=t["native_id"],
+                name=t["name"],
+                first_seen=t["first_seen"],
+                last_seen=t["last_seen"],
+                wall_time=t["last_seen"] - t["first_seen"],
+                cpu_time=t["cpu_time"],
+                nodes=nodes,
+                warnings=list(t["warnings"]),
+            )
+        )
+    return Snapshot(
+        clock=raw["clock"],
+        unit=raw["unit"],
+        functions=functions,
+        threads=threads,
+        cpu_mode=raw["cpu_mode"],
+        start_time=raw["start_time"],
+        duration=raw["duration"],
+        python_version=sys.version.split()[0],
+        argv=list(sys.argv),
+        warnings=list(raw["warnings"]),
+    )
+
+
+def _now() -> float:
+    return time.time()
