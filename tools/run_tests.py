@@ -464,6 +464,11 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument("--list", action="store_true", help="list the interpreters found and exit")
     parser.add_argument(
+        "--list-paths",
+        action="store_true",
+        help="print the chosen interpreters' paths, one a line, and exit (for scripts)",
+    )
+    parser.add_argument(
         "--recreate", action="store_true", help="delete and recreate the virtual environments"
     )
     parser.add_argument(
@@ -484,6 +489,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("run_tests: run me with Python 3.11 or newer")
     ns, pytest_args = parse_args(sys.argv[1:] if argv is None else argv)
     chosen, rejected = discover()
+
+    if ns.list_paths:
+        for i in select(chosen, ns.python):
+            print(i.executable)
+        return 0 if any(i.version[:2] >= REQUIRED_VERSION for i in chosen) else 2
 
     banner("interpreters")
     for i in chosen:
