@@ -405,7 +405,9 @@ def run_pytest(venv: Path, interp: Interpreter, args: list[str], result: Result)
         *args,
     ]
     log("$ " + " ".join([*cmd[:1], "-P", "-m", "pytest", *args]))
-    proc = subprocess.run(cmd, cwd=ROOT, env=clean_env(venv), stdin=subprocess.DEVNULL)
+    env = clean_env(venv)
+    env["THREADPROF_TEST_INSTALLED"] = "1"  # lets a test check where threadprof came from
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     if junit.exists():
         try:
             read_junit(junit, result)
