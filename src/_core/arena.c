@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#include "arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef THREADPROF_TEST_HOOKS
+static long tp_fail_countdown = -1;
+
+static int
+tp_should_fail(void)
+{
+    if (tp_fail_countdown < 0) {
+        return 0;
+    }
+    if (tp_fail_countdown == 0) {
+        tp_fail_countdown = -1;
+        return 1;
+    }
+    tp_fail_countdown--;
+    return 0;
+}
+#else
+#define tp_should_fail() 0
+#endif
+
+void
+tp_mem_fail_after(long countdown)
+{
+#ifdef THREADPROF_TEST_HOOKS
+    tp_fail_countdown = countdown;
+#else
+    (void)countdown;
+#endif
+}
+
+void *
+tp_mem_alloc(size_t n)
+{
+    if (tp_should_fail()) {
+        return NULL;
+    }
+    return calloc(1, n ? n : 1);
+}
+
+void *
+tp_mem_realloc(void *p, size_t n)
+{
+    if (tp_should_fail()) {
+        return NULL;
+    }
+    return realloc(p, n ? n : 1);
+}
+
+void
+tp_mem_free(void *p)
+{
+    free(p);
+}
+
+void
+tp_seg_init(tp_segarray *a, uint32_t item)
+{
+    memset(a, 0, sizeof(*a));
+    a->item = item;
+}
+
+void *
+tp_seg_push(tp_segarray *a)
+{
+    uint32_t seg = a->len >> TP_SEG_SHIFT;
+    if (a->len == UINT32_MAX) {
+        return NULL;
+    }
+    if (seg >= a->nsegs) {
+        char **segs = tp_mem_realloc(a->segs, sizeof(char *) * (seg + 1));
+        if (segs == NULL) {
+            return NULL;
+        }
+        a->segs = segs;
+        segs[seg] = tp_mem_alloc((size_t)a->item * TP_SEG_ITEMS);
+        if (segs[seg] == NULL) {
+            return NULL;
+        }
+        a->nsegs = seg + 1;
+    }
+    void *it = tp_seg_at(a, a->len);
+    a->len++;
+    return it;
+}
+
+void
+tp_seg_free(tp_segarray *a)
+{
+    for (uint32_t i = 0; i < a->nsegs; i++) {
+        tp_mem_free(a->segs[i]);
+    }
+    tp_mem_free(a->segs);
+    a->segs = NULL;
+    a->nsegs = 0;
+    a->len = 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arena.h -- the core's memory: one allocation entry point and a segmented
+ * array.
+ *
+ * All heap memory of the core comes from tp_mem_alloc/tp_mem_realloc, so a
+ * test build (THREADPROF_TEST_HOOKS) can make the N-th allocation fail.
+ * A tp_segarray stores fixed-size items in segments of TP_SEG_ITEMS that never
+ * move once allocated: a pointer to an item stays valid until the array is
+ * freed, and items are numbered densely from 0 in the order they were added.
+ */
+#ifndef THREADPROF_ARENA_H
+#define THREADPROF_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TP_SEG_SHIFT 10
+#define TP_SEG_ITEMS (1u << TP_SEG_SHIFT)
+
+/* Allocate n bytes of zeroed memory; NULL when out of memory. */
+void *tp_mem_alloc(size_t n);
+
+/* Resize a block from tp_mem_alloc; NULL (and the old block kept) on failure. */
+void *tp_mem_realloc(void *p, size_t n);
+
+/* Free a block from tp_mem_alloc/tp_mem_realloc; NULL is accepted. */
+void tp_mem_free(void *p);
+
+/* Test builds only: make the allocation after `countdown` more succeed fail
+ * (countdown < 0 disables the hook). A no-op in release builds. */
+void tp_mem_fail_after(long countdown);
+
+typedef struct tp_segarray {
+    char **segs;     /* segment pointers */
+    uint32_t nsegs;  /* segments allocated */
+    uint32_t len;    /* items in use */
+    uint32_t item;   /* size of one item in bytes */
+} tp_segarray;
+
+/* Prepare an empty array of items of `item` bytes. */
+void tp_seg_init(tp_segarray *a, uint32_t item);
+
+/* Append a zeroed item; returns it, or NULL when out of memory. */
+void *tp_seg_push(tp_segarray *a);
+
+/* The item at index i (i < len). */
+static inline void *
+tp_seg_at(const tp_segarray *a, uint32_t i)
+{
+    return a->segs[i >> TP_SEG_SHIFT] +
+           (size_t)(i & (TP_SEG_ITEMS - 1)) * a->item;
+}
+
+/* Free every segment; the array is empty afterwards. */
+void tp_seg_free(tp_segarray *a);
+
+#endif /* THREADPROF_ARENA_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compat.h -- the one place that knows which CPython version offers what.
+ *
+ * threadprof uses only the public and the cpython/ C API. Differences between
+ * the supported versions (3.11 to 3.14) are wrapped here behind small inline
+ * functions so that no other file needs a PY_VERSION_HEX check.
+ */
+#ifndef THREADPROF_COMPAT_H
+#define THREADPROF_COMPAT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#error "threadprof needs CPython 3.11 or later"
+#endif
+
+#ifdef Py_GIL_DISABLED
+#error "threadprof does not support the free-threaded build yet"
+#endif
+
+/* Member-definition names that 3.12 made public without the structmember.h
+ * prefix-less spelling. */
+#if PY_VERSION_HEX < 0x030C0000
+#include <structmember.h>
+#define Py_T_PYSSIZET T_PYSSIZET
+#define Py_READONLY READONLY
+#endif
+
+/* True when PyEval_SetProfileAllThreads exists (3.12+). */
+#if PY_VERSION_HEX >= 0x030C0000
+#define TP_HAVE_SET_PROFILE_ALL 1
+#else
+#define TP_HAVE_SET_PROFILE_ALL 0
+#endif
+
+/* The code object a frame runs, as a borrowed pointer: the frame keeps it
+ * alive for as long as the frame exists. */
+static inline PyCodeObject *
+tp_frame_code(PyFrameObject *frame)
+{
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    Py_DECREF(code);
+    return code;
+}
+
+/* The dict of a type, as a new reference (3.12 moved static builtin types'
+ * dicts out of tp_dict). */
+static inline PyObject *
+tp_type_dict(PyTypeObject *type)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyType_GetDict(type);
+#else
+    return Py_XNewRef(type->tp_dict);
+#endif
+}
+
+/* A saved "current exception", so slow paths of the recorder can call the
+ * C API without disturbing an exception the interpreter has in flight. */
+typedef struct tp_saved_error {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc;
+#else
+    PyObject *type, *value, *tb;
+#endif
+} tp_saved_error;
+
+static inline void
+tp_error_save(tp_saved_error *s)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    s->exc = PyErr_GetRaisedException();
+#else
+    PyErr_Fetch(&s->type, &s->value, &s->tb);
+#endif
+}
+
+/* Drop any new exception and put the saved one back. */
+static inline void
+tp_error_restore(tp_saved_error *s)
+{
+    PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(s->exc);
+#else
+    PyErr_Restore(s->type, s->value, s->tb);
+#endif
+}
+
+/* Take the current exception (normalised) and clear it; NULL if none. */
+static inline PyObject *
+tp_error_take(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) {
+        return NULL;
+    }
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* The referent of a weak reference as a new reference, or NULL if dead. */
+static inline PyObject *
+tp_weakref_get(PyObject *ref)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *obj = NULL;
+    if (PyWeakref_GetRef(ref, &obj) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return obj;
+#else
+    PyObject *obj = PyWeakref_GetObject(ref);
+    if (obj == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return obj == Py_None ? NULL : Py_NewRef(obj);
+#endif
+}
+
+#endif /* THREADPROF_COMPAT_H */

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * functable.h -- the profiler-wide table of profiled functions.
+ *
+ * A function is keyed by a pointer: the code object for Python functions, the
+ * PyMethodDef for C functions (as cProfile does, so the bound-method objects
+ * that CPython makes per call of a method descriptor all map to one entry).
+ * The table holds a strong reference to every code object it keys by, so an
+ * address can never be reused by another function while the key is in use.
+ * Ids are dense, stable, and shared by all threads. Lookups happen only when a
+ * thread meets a new (caller, callee) pair, never on the plain hot path.
+ * The GIL protects the table.
+ */
+#ifndef THREADPROF_FUNCTABLE_H
+#define THREADPROF_FUNCTABLE_H
+
+#include "arena.h"
+#include "compat.h"
+
+typedef enum tp_func_kind { TP_FUNC_PY = 0, TP_FUNC_C = 1 } tp_func_kind;
+
+typedef struct tp_func {
+    const void *key;
+    tp_func_kind kind;
+    PyObject *code;          /* Python: the code object (strong) */
+    const PyMethodDef *ml;   /* C: the method definition */
+    PyObject *module;        /* C: m_module, a str or a module (strong) */
+    PyObject *self_type;     /* C: type of m_self, NULL if unbound (strong) */
+    PyObject *info;          /* cached name tuple, built by tp_names_info */
+} tp_func;
+
+typedef struct tp_functable {
+    tp_segarray funcs; /* tp_func, indexed by id */
+    uint32_t *slots;   /* open addressing: id + 1, 0 = empty */
+    uint32_t cap;      /* slots, a power of two */
+} tp_functable;
+
+/* Prepare an empty table. */
+void tp_functable_init(tp_functable *t);
+
+/* The id of the Python function running `code`, adding it if new.
+ * Returns -1 when out of memory. Requires the GIL. */
+int64_t tp_functable_code(tp_functable *t, PyCodeObject *code);
+
+/* The id of the C function `fn`, adding it if new.
+ * Returns -1 when out of memory. Requires the GIL. */
+int64_t tp_functable_cfunc(tp_functable *t, PyCFunctionObject *fn);
+
+/* The entry with this id (id < t->funcs.len). */
+static inline tp_func *
+tp_functable_get(tp_functable *t, uint32_t id)
+{
+    return (tp_func *)tp_seg_at(&t->funcs, id);
+}
+
+/* Drop every entry and its references. Requires the GIL. */
+void tp_functable_free(tp_functable *t);
+
+#endif /* THREADPROF_FUNCTABLE_H */

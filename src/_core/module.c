@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * module.c -- threadprof._core: the Profiler type, ProfilerError, active().
+ */
+#include "profiler.h"
+
+#include "arena.h"
+
+#ifndef THREADPROF_VERSION
+#define THREADPROF_VERSION "0+unknown"
+#endif
+
+static PyObject *
+tp_module_active(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return Py_NewRef(tp_active ? (PyObject *)tp_active : Py_None);
+}
+
+#ifdef THREADPROF_TEST_HOOKS
+static PyObject *
+tp_module_fail_alloc_after(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    tp_mem_fail_after(n);
+    Py_RETURN_NONE;
+}
+#endif
+
+static PyMethodDef tp_module_methods[] = {
+    {"active", tp_module_active, METH_NOARGS,
+     "The running threadprof profiler, or None."},
+#ifdef THREADPROF_TEST_HOOKS
+    {"_fail_alloc_after", tp_module_fail_alloc_after, METH_O,
+     "Test builds: make the allocation after N more fail."},
+#endif
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+tp_module_exec(PyObject *m)
+{
+    PyObject *bases = PyTuple_Pack(2, PyExc_RuntimeError, PyExc_ValueError);
+    if (bases == NULL) {
+        return -1;
+    }
+    tp_ProfilerError = PyErr_NewExceptionWithDoc(
+        "threadprof.ProfilerError",
+        "A profiler used the wrong way (started twice, stopped when not "
+        "running), or data lost while profiling.",
+        bases, NULL);
+    Py_DECREF(bases);
+    if (tp_ProfilerError == NULL ||
+        PyModule_AddObjectRef(m, "ProfilerError", tp_ProfilerError) < 0) {
+        return -1;
+    }
+    PyObject *type = tp_profiler_type_create(m);
+    if (type == NULL) {
+        return -1;
+    }
+    tp_ProfilerType = (PyTypeObject *)type;
+    if (PyModule_AddObject(m, "Profiler", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    if (PyModule_AddStringConstant(m, "__version__", THREADPROF_VERSION) < 0) {
+        return -1;
+    }
+#ifdef THREADPROF_TEST_HOOKS
+    if (PyModule_AddIntConstant(m, "TEST_HOOKS", 1) < 0) {
+        return -1;
+    }
+#else
+    if (PyModule_AddIntConstant(m, "TEST_HOOKS", 0) < 0) {
+        return -1;
+    }
+#endif
+    return 0;
+}
+
+static struct PyModuleDef tp_moduledef = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "threadprof._core",
+    .m_doc = "The C core of threadprof: the recorder of every thread.",
+    .m_size = -1,
+    .m_methods = tp_module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    PyObject *m = PyModule_Create(&tp_moduledef);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (tp_module_exec(m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

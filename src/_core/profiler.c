@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+#include "profiler.h"
+
+#include "clock.h"
+#include "recorder.h"
+#include "snapshot.h"
+#include "threads.h"
+
+#include <math.h>
+#include <time.h>
+
+PyTypeObject *tp_ProfilerType;
+PyObject *tp_ProfilerError;
+tp_profiler *tp_active;
+
+int
+tp_profiler_now(tp_profiler *p, int64_t *now)
+{
+    if (p->mode != TP_MODE_USER) {
+        *now = tp_clock_wall();
+        return 0;
+    }
+    PyObject *o = PyObject_CallNoArgs(p->timer);
+    if (o == NULL) {
+        return -1;
+    }
+    int rc = 0;
+    if (p->timeunit > 0.0) {
+        /* integer ticks of `timeunit` seconds */
+        long long v = PyLong_Check(o) ? PyLong_AsLongLong(o)
+                                      : (long long)PyFloat_AsDouble(o);
+        rc = (v == -1 && PyErr_Occurred()) ? -1 : 0;
+        *now = (int64_t)v;
+    }
+    else if (PyLong_Check(o)) {
+        /* whole seconds */
+        long long v = PyLong_AsLongLong(o);
+        rc = (v == -1 && PyErr_Occurred()) ? -1 : 0;
+        *now = (int64_t)v * 1000000000;
+    }
+    else {
+        /* float seconds, floored to nanoseconds as cProfile does */
+        double d = PyFloat_AsDouble(o);
+        rc = (d == -1.0 && PyErr_Occurred()) ? -1 : 0;
+        *now = (int64_t)floor(d * 1e9);
+    }
+    Py_DECREF(o);
+    if (rc == 0 && PyErr_Occurred()) {
+        rc = -1;
+    }
+    return rc;
+}
+
+/* -- construction ---------------------------------------------------------- */
+
+static int
+tp_parse_mode(const char *clock, int cpu, PyObject *timer, tp_mode *mode)
+{
+    if (timer != NULL && timer != Py_None) {
+        if (!PyCallable_Check(timer)) {
+            PyErr_SetString(PyExc_TypeError, "timer must be callable");
+            return -1;
+        }
+        *mode = TP_MODE_USER;
+        return 0;
+    }
+    if (strcmp(clock, "wall") == 0) {
+        *mode = cpu ? TP_MODE_WALL_CPU : TP_MODE_WALL;
+        return 0;
+    }
+    if (strcmp(clock, "cpu") == 0) {
+        *mode = TP_MODE_CPU;
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError,
+                 "unknown clock '%s': expected 'wall' or 'cpu'", clock);
+    return -1;
+}
+
+static PyObject *
+tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"timer",  "timeunit", "subcalls",
+                             "builtins", "clock", "cpu",
+                             "seed_stacks", NULL};
+    PyObject *timer = NULL;
+    double timeunit = 0.0;
+    int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
+    const char *clock = "wall";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$spp", kwlist, &timer,
+                                     &timeunit, &subcalls, &builtins, &clock,
+                                     &cpu, &seed)) {
+        return NULL;
+    }
+    tp_mode mode;
+    if (tp_parse_mode(clock, cpu, timer, &mode) < 0) {
+        return NULL;
+    }
+    tp_profiler *p = (tp_profiler *)type->tp_alloc(type, 0);
+    if (p == NULL) {
+        return NULL;
+    }
+    p->mode = mode;
+    p->callback = tp_recorder_for(mode);
+    p->builtins = builtins;
+    p->seed = seed;
+    p->cpu_gap = 20000;
+    p->timer = mode == TP_MODE_USER ? Py_NewRef(timer) : NULL;
+    p->timeunit = timeunit;
+    p->gen = tp_threads_new_gen();
+    p->threads_tail = &p->threads;
+    tp_functable_init(&p->funcs);
+    return (PyObject *)p;
+}
+
+static int
+tp_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    /* everything happened in __new__; subclasses may define __init__ */
+    (void)self;
+    (void)args;
+    (void)kwds;
+    return 0;
+}
+
+/* Free the records of old generations if no callback can be inside them. */
+static void
+tp_profiler_reap(tp_profiler *p)
+{
+    if (p->busy == 0) {
+        tp_threads_free(p->retired);
+        p->retired = NULL;
+    }
+}
+
+static int
+tp_profiler_traverse(tp_profiler *p, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(p));
+    Py_VISIT(p->timer);
+    Py_VISIT(p->bootstrap);
+    Py_VISIT(p->prev_hook);
+    return 0;
+}
+
+static int
+tp_profiler_clear_refs(tp_profiler *p)
+{
+    Py_CLEAR(p->timer);
+    Py_CLEAR(p->bootstrap);
+    Py_CLEAR(p->prev_hook);
+    return 0;
+}
+
+static void
+tp_profiler_dealloc(tp_profiler *p)
+{
+    /* an enabled profiler is referenced by tp_active, so never freed */
+    PyObject_GC_UnTrack(p);
+    if (p->weakreflist != NULL) {
+        PyObject_ClearWeakRefs((PyObject *)p);
+    }
+    tp_threads_free(p->threads);
+    tp_threads_free(p->retired);
+    p->threads = p->retired = NULL;
+    tp_functable_free(&p->funcs);
+    tp_profiler_clear_refs(p);
+    Py_CLEAR(p->threading_active);
+    Py_CLEAR(p->own_prefix);
+    Py_CLEAR(p->error_text);
+    PyTypeObject *type = Py_TYPE(p);
+    type->tp_free((PyObject *)p);
+    Py_DECREF(type);
+}
+
+/* -- enable / disable ------------------------------------------------------- */
+
+static int tp_profiler_disable_impl(tp_profiler *p);
+
+/* threadprof's package directory with a trailing separator, so that frames
+ * of threadprof itself are not entered when seeding stacks. */
+static PyObject *
+tp_own_prefix(void)
+{
+    PyObject *mod = PyImport_ImportModule("threadprof");
+    if (mod == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *file = PyObject_GetAttrString(mod, "__file__");
+    Py_DECREF(mod);
+    if (file == NULL || !PyUnicode_Check(file)) {
+        PyErr_Clear();
+        Py_XDECREF(file);
+        return NULL;
+    }
+    Py_ssize_t sep = PyUnicode_FindChar(file, '/', 0,
+                                        PyUnicode_GetLength(file), -1);
+    PyObject *prefix = sep < 0 ? NULL : PyUnicode_Substring(file, 0, sep + 1);
+    Py_DECREF(file);
+    return prefix;
+}
+
+static PyObject *
+tp_profiler_enable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    if (p->enabled) {
+        Py_RETURN_NONE; /* as cProfile: enabling twice is harmless */
+    }
+    if (tp_active != NULL) {
+        PyErr_SetString(tp_ProfilerError,
+                        "another threadprof profiler is already running in "
+                        "this process: stop it first");
+        return NULL;
+    }
+    int64_t now;
+    if (tp_profiler_now(p, &now) < 0) {
+        return NULL;
+    }
+    if (!p->started) {
+        p->origin = now;
+        p->start_time = (double)time(NULL);
+        struct timespec ts;
+        if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+            p->start_time = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+        }
+        p->started = 1;
+    }
+    if (p->own_prefix == NULL) {
+        p->own_prefix = tp_own_prefix();
+    }
+    if (p->bootstrap == NULL) {
+        p->bootstrap = tp_bootstrap_new(p);
+        if (p->bootstrap == NULL) {
+            return NULL;
+        }
+    }
+    p->start_ticks = now;
+    p->enabled = 1;
+    tp_active = (tp_profiler *)Py_NewRef(p);
+    if (tp_engine_install(p) < 0) {
+        tp_saved_error saved;
+        tp_error_save(&saved);
+        tp_profiler_disable_impl(p);
+        tp_error_restore(&saved);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+tp_profiler_disable_impl(tp_profiler *p)
+{
+    p->enabled = 0;
+    tp_engine_remove(p);
+    Py_CLEAR(p->bootstrap);
+
+    int64_t now = 0;
+    int rc = tp_profiler_now(p, &now);
+    if (rc < 0) {
+        /* the timer failed: close at each thread's last time */
+        PyErr_Clear();
+        tp_profiler_fail(p, TP_ERR_TIMER);
+    }
+    for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
+        int64_t cpu = ts->cpu_now;
+        if (tp_tls.gen == p->gen && tp_tls.ts == ts) {
+            cpu = tp_recorder_cpu_now(p, ts);
+        }
+        int64_t at = rc < 0 ? ts->last_wall : now;
+        if (ts->stack.depth > 1) {
+            ts->last_wall = at;
+        }
+        tp_recorder_unwind(ts, at, cpu);
+        tp_thread_refresh_name(ts);
+    }
+    if (rc == 0) {
+        p->run_ticks += now - p->start_ticks;
+    }
+    tp_profiler_reap(p);
+    if (tp_active == p) {
+        tp_active = NULL;
+        Py_DECREF(p);
+    }
+    return 0;
+}
+
+static PyObject *
+tp_profiler_disable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    if (!p->enabled) {
+        Py_RETURN_NONE; /* as cProfile: disabling twice is harmless */
+    }
+    Py_INCREF(p);
+    tp_profiler_disable_impl(p);
+    unsigned fresh = p->errors & ~p->reported;
+    PyObject *res = Py_None;
+    if (fresh) {
+        p->reported |= fresh;
+        PyObject *errors = tp_snapshot_errors(p);
+        if (errors != NULL) {
+            PyObject *sep = PyUnicode_FromString("; ");
+            PyObject *text = sep ? PyUnicode_Join(sep, errors) : NULL;
+            if (text != NULL) {
+                PyErr_SetObject(tp_ProfilerError, text);
+            }
+            Py_XDECREF(text);
+            Py_XDECREF(sep);
+            Py_DECREF(errors);
+        }
+        res = NULL;
+    }
+    Py_DECREF(p);
+    return Py_XNewRef(res);
+}
+
+static PyObject *
+tp_profiler_clear(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    /* Old records go to `retired`: a thread that released the GIL inside a
+     * callback may still hold one. New records attach lazily. */
+    tp_thread **tail = &p->retired;
+    while (*tail != NULL) {
+        tail = &(*tail)->next;
+    }
+    *tail = p->threads;
+    p->threads = NULL;
+    p->threads_tail = &p->threads;
+    p->gen = tp_threads_new_gen();
+    p->errors = p->reported = 0;
+    Py_CLEAR(p->error_text);
+    p->run_ticks = 0;
+    p->started = 0;
+    if (p->enabled) {
+        int64_t now;
+        if (tp_profiler_now(p, &now) < 0) {
+            return NULL;
+        }
+        p->origin = p->start_ticks = now;
+        p->started = 1;
+    }
+    tp_profiler_reap(p);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+tp_profiler_raw_snapshot(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    return tp_snapshot_build(p);
+}
+
+static PyObject *
+tp_profiler_get_enabled(tp_profiler *p, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(p->enabled);
+}
+
+static PyObject *
+tp_profiler_get_clock(tp_profiler *p, void *Py_UNUSED(closure))
+{
+    static const char *names[] = {"wall", "wall", "cpu", "user"};
+    return PyUnicode_FromString(names[p->mode]);
+}
+
+static PyObject *
+tp_profiler_get_cpu_gap(tp_profiler *p, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLongLong(p->cpu_gap);
+}
+
+static int
+tp_profiler_set_cpu_gap(tp_profiler *p, PyObject *value,
+                        void *Py_UNUSED(closure))
+{
+    long long v = value ? PyLong_AsLongLong(value) : -1;
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (v < 0) {
+        PyErr_SetString(PyExc_ValueError, "cpu_gap must be >= 0 ns");
+        return -1;
+    }
+    p->cpu_gap = v;
+    return 0;
+}
+
+static PyMethodDef tp_profiler_methods[] = {
+    {"enable", (PyCFunction)tp_profiler_enable, METH_NOARGS,
+     "Start profiling every thread of the process."},
+    {"disable", (PyCFunction)tp_profiler_disable, METH_NOARGS,
+     "Stop profiling; frames still open are closed now. Raises "
+     "ProfilerError if data was lost while profiling."},
+    {"clear", (PyCFunction)tp_profiler_clear, METH_NOARGS,
+     "Forget everything recorded so far (safe while running)."},
+    {"_raw_snapshot", (PyCFunction)tp_profiler_raw_snapshot, METH_NOARGS,
+     "The recorded data as plain Python objects (see threadprof.api)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef tp_profiler_getset[] = {
+    {"enabled", (getter)tp_profiler_get_enabled, NULL,
+     "True while this profiler is recording.", NULL},
+    {"clock", (getter)tp_profiler_get_clock, NULL,
+     "'wall', 'cpu' or 'user' (a timer callable).", NULL},
+    {"cpu_gap", (getter)tp_profiler_get_cpu_gap,
+     (setter)tp_profiler_set_cpu_gap,
+     "Wall gap (ns) from which the thread CPU clock is read "
+     "(clock='wall' with cpu=True).",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef tp_profiler_members[] = {
+    {"__weaklistoffset__", Py_T_PYSSIZET,
+     offsetof(tp_profiler, weakreflist), Py_READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot tp_profiler_slots[] = {
+    {Py_tp_new, tp_profiler_new},
+    {Py_tp_init, tp_profiler_init},
+    {Py_tp_dealloc, tp_profiler_dealloc},
+    {Py_tp_traverse, tp_profiler_traverse},
+    {Py_tp_clear, tp_profiler_clear_refs},
+    {Py_tp_methods, tp_profiler_methods},
+    {Py_tp_getset, tp_profiler_getset},
+    {Py_tp_members, tp_profiler_members},
+    {Py_tp_doc, "Profiler(timer=None, timeunit=0.0, subcalls=True, "
+                "builtins=True, *, clock='wall', cpu=True, "
+                "seed_stacks=False)\n\nThe C recorder of every thread."},
+    {0, NULL},
+};
+
+static PyType_Spec tp_profiler_spec = {
+    .name = "threadprof._core.Profiler",
+    .basicsize = sizeof(tp_profiler),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = tp_profiler_slots,
+};
+
+PyObject *
+tp_profiler_type_create(PyObject *module)
+{
+    return PyType_FromModuleAndSpec(module, &tp_profiler_spec, NULL);
+}

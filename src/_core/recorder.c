@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+#include "recorder.h"
+
+#include "clock.h"
+#include "threads.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TP_INLINE static inline __attribute__((always_inline))
+#define TP_NOINLINE static __attribute__((noinline))
+#else
+#define TP_INLINE static inline
+#define TP_NOINLINE static
+#endif
+
+typedef struct tp_times {
+    int64_t wall;
+    int64_t cpu;
+} tp_times;
+
+/* -- clocks ------------------------------------------------------------------ */
+
+/* Advance the thread's CPU estimate to wall time `now` (TP_MODE_WALL_CPU). */
+TP_INLINE int64_t
+tp_cpu_estimate(tp_profiler *p, tp_thread *ts, int64_t now)
+{
+    int64_t gap = now - ts->last_wall;
+    if (TP_LIKELY(gap < p->cpu_gap)) {
+        ts->cpu_now += gap;
+    }
+    else {
+        int64_t exact = tp_clock_thread_cpu() - ts->cpu_base;
+        int64_t fix = exact - ts->cpu_now;
+        ts->cpu_now += fix < 0 ? 0 : (fix > gap ? gap : fix);
+    }
+    return ts->cpu_now;
+}
+
+int64_t
+tp_recorder_cpu_now(tp_profiler *p, tp_thread *ts)
+{
+    if (p->mode == TP_MODE_WALL_CPU || p->mode == TP_MODE_CPU) {
+        int64_t exact = tp_clock_thread_cpu() - ts->cpu_base;
+        if (exact > ts->cpu_now) {
+            ts->cpu_now = exact;
+        }
+    }
+    return ts->cpu_now;
+}
+
+/* Call the Python timer; on failure set the sticky error and return -1. */
+TP_NOINLINE int
+tp_user_time(tp_profiler *p, int64_t *out)
+{
+    int64_t now = 0;
+    Py_INCREF(p);
+    p->busy++;
+    int rc = tp_profiler_now(p, &now);
+    p->busy--;
+    if (rc < 0) {
+        if (!(p->errors & TP_ERR_TIMER)) {
+            PyObject *exc = tp_error_take();
+            Py_XSETREF(p->error_text, exc ? PyObject_Repr(exc) : NULL);
+            Py_XDECREF(exc);
+        }
+        PyErr_Clear();
+        tp_profiler_fail(p, TP_ERR_TIMER);
+    }
+    Py_DECREF(p);
+    *out = now;
+    return rc;
+}
+
+/* Read the clock(s) for an event of thread ts. In TP_MODE_USER this runs
+ * Python code; the caller revalidates its state afterwards. */
+TP_INLINE int
+tp_read(tp_profiler *p, tp_thread *ts, const tp_mode mode, tp_times *t)
+{
+    switch (mode) {
+    case TP_MODE_WALL:
+        t->wall = tp_clock_wall();
+        t->cpu = 0;
+        ts->last_wall = t->wall;
+        return 0;
+    case TP_MODE_WALL_CPU:
+        t->wall = tp_clock_wall();
+        t->cpu = tp_cpu_estimate(p, ts, t->wall);
+        ts->last_wall = t->wall;
+        return 0;
+    case TP_MODE_CPU:
+        t->wall = tp_clock_wall();
+        t->cpu = ts->cpu_now = tp_clock_thread_cpu() - ts->cpu_base;
+        ts->last_wall = t->wall;
+        return 0;
+    case TP_MODE_USER:
+        t->cpu = 0;
+        return tp_user_time(p, &t->wall);
+    }
+    return -1;
+}
+
+/* -- the shadow stack ---------------------------------------------------------- */
+
+/* Close frames [idx, depth) at time t. */
+TP_INLINE void
+tp_close(tp_thread *ts, uint32_t idx, tp_times t, const tp_mode mode)
+{
+    tp_frame *frames = ts->stack.frames;
+    for (uint32_t d = ts->stack.depth - 1; d >= idx; d--) {
+        tp_frame *f = &frames[d];
+        tp_node *n = f->node;
+        int64_t wall = t.wall - f->wall0;
+        n->wall += wall;
+        n->wall_self += wall - f->wall_sub;
+        frames[d - 1].wall_sub += wall;
+        if (mode != TP_MODE_WALL && mode != TP_MODE_USER) {
+            int64_t cpu = t.cpu - f->cpu0;
+            n->cpu += cpu;
+            n->cpu_self += cpu - f->cpu_sub;
+            frames[d - 1].cpu_sub += cpu;
+        }
+    }
+    ts->stack.depth = idx;
+}
+
+void
+tp_recorder_unwind(tp_thread *ts, int64_t wall, int64_t cpu)
+{
+    if (ts->stack.depth > 1) {
+        tp_times t = {wall, cpu};
+        tp_close(ts, 1, t, TP_MODE_CPU);
+    }
+}
+
+/* The stack index of the open frame that `match` returns from, or 0 when it
+ * is not on the stack (a frame that started before profiling, or an
+ * unbalanced event): such a return is ignored. A match below the top means
+ * returns were missed, and the frames above it are closed with it. */
+TP_INLINE uint32_t
+tp_find(const tp_thread *ts, const void *match)
+{
+    const tp_frame *frames = ts->stack.frames;
+    uint32_t d = ts->stack.depth - 1;
+    if (TP_LIKELY(frames[d].match == match)) {
+        return d;
+    }
+    for (; d > 0; d--) {
+        if (frames[d].match == match) {
+            return d;
+        }
+    }
+    return 0;
+}
+
+/* The function id for a new node (slow path). */
+TP_NOINLINE tp_node *
+tp_new_node(tp_profiler *p, tp_thread *ts, tp_node *parent, const void *key,
+            PyObject *callee)
+{
+    int64_t func =
+        PyCFunction_Check(callee)
+            ? tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee)
+            : tp_functable_code(&p->funcs, (PyCodeObject *)callee);
+    tp_node *n = func < 0 ? NULL
+                          : tp_tree_add(&ts->tree, parent, key, (uint32_t)func);
+    if (n == NULL) {
+        tp_profiler_fail(p, TP_ERR_NOMEMORY);
+    }
+    return n;
+}
+
+TP_NOINLINE int
+tp_grow(tp_profiler *p, tp_thread *ts)
+{
+    if (tp_stack_grow(&ts->stack) < 0) {
+        tp_profiler_fail(p, TP_ERR_NOMEMORY);
+        return -1;
+    }
+    return 0;
+}
+
+/* Enter a call of `callee` (a code object or a PyCFunction) keyed by `key`,
+ * whose return will carry `match`. `calls` is 1 for a real call and 0 for a
+ * frame that was already running. */
+TP_INLINE void
+tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
+         PyObject *callee, tp_times t, uint64_t calls)
+{
+    tp_node *parent = ts->stack.frames[ts->stack.depth - 1].node;
+    tp_node *n = tp_tree_find(&ts->tree, parent, key);
+    if (TP_UNLIKELY(n == NULL)) {
+        n = tp_new_node(p, ts, parent, key, callee);
+        if (n == NULL) {
+            return;
+        }
+    }
+    if (TP_UNLIKELY(ts->stack.depth == ts->stack.cap) && tp_grow(p, ts) < 0) {
+        return;
+    }
+    tp_frame *f = &ts->stack.frames[ts->stack.depth++];
+    f->node = n;
+    f->match = match;
+    f->wall0 = t.wall;
+    f->wall_sub = 0;
+    f->cpu0 = t.cpu;
+    f->cpu_sub = 0;
+    n->calls += calls;
+}
+
+/* -- attaching a thread ---------------------------------------------------------- */
+
+static int
+tp_is_own_code(tp_profiler *p, PyCodeObject *code)
+{
+    if (p->own_prefix == NULL || !PyUnicode_Check(code->co_filename)) {
+        return 0;
+    }
+    return PyUnicode_Tailmatch(code->co_filename, p->own_prefix, 0,
+                               PY_SSIZE_T_MAX, -1) == 1;
+}
+
+/* Enter the frames that were running before the thread's first event, from
+ * the outermost to `frame` (or to its caller when the event is a call). */
+static void
+tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
+{
+    PyFrameObject *chain[256];
+    int n = 0;
+    PyFrameObject *f = what == PyTrace_CALL ? PyFrame_GetBack(frame)
+                                            : (PyFrameObject *)Py_NewRef(frame);
+    /* collect innermost first; beyond the array only the innermost are kept */
+    while (f != NULL) {
+        if (n == (int)(sizeof(chain) / sizeof(chain[0]))) {
+            Py_DECREF(f);
+            break;
+        }
+        chain[n++] = f;
+        f = PyFrame_GetBack(f);
+    }
+    tp_times t = {ts->last_wall, ts->cpu_now};
+    if (p->mode == TP_MODE_USER) {
+        tp_user_time(p, &t.wall);
+        if (ts->first_wall == INT64_MIN) {
+            ts->first_wall = t.wall;
+        }
+        ts->last_wall = t.wall;
+    }
+    while (n > 0) {
+        PyFrameObject *fr = chain[--n];
+        PyCodeObject *code = tp_frame_code(fr);
+        if (!tp_is_own_code(p, code)) {
+            tp_enter(p, ts, code, fr, (PyObject *)code, t, 0);
+        }
+        Py_DECREF(fr);
+    }
+}
+
+/* The calling thread's record, attaching it on its first event. */
+TP_INLINE tp_thread *
+tp_current(tp_profiler *p, PyFrameObject *frame, int what)
+{
+    if (TP_LIKELY(tp_tls.gen == p->gen)) {
+        return tp_tls.ts;
+    }
+    tp_thread *ts = tp_thread_attach(p);
+    if (ts != NULL && p->seed && ts->stack.depth == 1 && frame != NULL) {
+        tp_saved_error saved;
+        tp_error_save(&saved);
+        tp_seed(p, ts, frame, what);
+        tp_error_restore(&saved);
+    }
+    return ts;
+}
+
+/* -- events ------------------------------------------------------------------------ */
+
+TP_INLINE void
+tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
+           const void *match, PyObject *callee, const tp_mode mode)
+{
+    tp_thread *ts = tp_current(p, frame, what);
+    if (TP_UNLIKELY(ts == NULL)) {
+        return;
+    }
+    tp_times t;
+    if (tp_read(p, ts, mode, &t) < 0) {
+        return;
+    }
+    if (mode == TP_MODE_USER) {
+        /* the timer ran Python code: the GIL may have moved meanwhile */
+        if (tp_tls.gen != p->gen || !p->enabled) {
+            return;
+        }
+        ts = tp_tls.ts;
+        if (ts->first_wall == INT64_MIN) {
+            ts->first_wall = t.wall;
+        }
+        ts->last_wall = t.wall;
+    }
+    tp_enter(p, ts, key, match, callee, t, 1);
+}
+
+TP_INLINE void
+tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
+             const tp_mode mode)
+{
+    tp_thread *ts = tp_current(p, frame, what);
+    if (TP_UNLIKELY(ts == NULL)) {
+        return;
+    }
+    uint32_t idx = tp_find(ts, match);
+    if (idx == 0) {
+        return;
+    }
+    tp_times t;
+    if (tp_read(p, ts, mode, &t) < 0) {
+        return;
+    }
+    if (mode == TP_MODE_USER) {
+        if (tp_tls.gen != p->gen || !p->enabled) {
+            return;
+        }
+        ts = tp_tls.ts;
+        idx = tp_find(ts, match);
+        if (idx == 0) {
+            return;
+        }
+        ts->last_wall = t.wall;
+    }
+    tp_close(ts, idx, t, mode);
+}
+
+TP_INLINE int
+tp_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
+         const tp_mode mode)
+{
+    tp_profiler *p = (tp_profiler *)obj;
+    switch (what) {
+    case PyTrace_CALL: {
+        PyCodeObject *code = tp_frame_code(frame);
+        tp_on_call(p, frame, what, code, frame, (PyObject *)code, mode);
+        break;
+    }
+    case PyTrace_RETURN:
+        tp_on_return(p, frame, what, frame, mode);
+        break;
+    case PyTrace_C_CALL:
+        if (p->builtins && PyCFunction_Check(arg)) {
+            const void *ml = ((PyCFunctionObject *)arg)->m_ml;
+            tp_on_call(p, frame, what, ml, ml, arg, mode);
+        }
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        if (p->builtins && PyCFunction_Check(arg)) {
+            tp_on_return(p, frame, what, ((PyCFunctionObject *)arg)->m_ml,
+                         mode);
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int
+tp_record_wall(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    return tp_event(obj, frame, what, arg, TP_MODE_WALL);
+}
+
+static int
+tp_record_wall_cpu(PyObject *obj, PyFrameObject *frame, int what,
+                   PyObject *arg)
+{
+    return tp_event(obj, frame, what, arg, TP_MODE_WALL_CPU);
+}
+
+static int
+tp_record_cpu(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    return tp_event(obj, frame, what, arg, TP_MODE_CPU);
+}
+
+static int
+tp_record_user(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    return tp_event(obj, frame, what, arg, TP_MODE_USER);
+}
+
+Py_tracefunc
+tp_recorder_for(tp_mode mode)
+{
+    switch (mode) {
+    case TP_MODE_WALL:
+        return tp_record_wall;
+    case TP_MODE_WALL_CPU:
+        return tp_record_wall_cpu;
+    case TP_MODE_CPU:
+        return tp_record_cpu;
+    case TP_MODE_USER:
+        return tp_record_user;
+    }
+    return tp_record_wall;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * recorder.h -- the profile function: the hot path.
+ *
+ * Each event of an attached thread costs a thread-local load, one clock read,
+ * a hash probe for the callee node (calls) or a pointer compare with the top
+ * of the shadow stack (returns), and a few integer adds. No Python calls, no
+ * strings, no allocation except when a new call path or a deeper stack first
+ * appears; failures there set a sticky error instead of raising.
+ *
+ * One recorder function exists per tp_mode, each specialised at compile time,
+ * so the clock is chosen once, when profiling starts, and no test or mode
+ * branch runs per event.
+ *
+ * In TP_MODE_WALL_CPU the thread CPU clock (a system call on many machines)
+ * is read only when the wall time since the thread's previous event is at
+ * least p->cpu_gap. Shorter gaps are taken as on-CPU; each real read corrects
+ * the running estimate so that thread totals stay exact at every read.
+ */
+#ifndef THREADPROF_RECORDER_H
+#define THREADPROF_RECORDER_H
+
+#include "profiler.h"
+
+/* The recorder function for a mode. */
+Py_tracefunc tp_recorder_for(tp_mode mode);
+
+/* The calling thread's current CPU reading in p's terms (ticks since attach),
+ * refreshed from the real clock when the mode tracks CPU. */
+int64_t tp_recorder_cpu_now(tp_profiler *p, tp_thread *ts);
+
+/* Close every open frame of a thread at wall time `wall` and CPU reading
+ * `cpu`, leaving only the root on its stack. */
+void tp_recorder_unwind(tp_thread *ts, int64_t wall, int64_t cpu);
+
+#endif /* THREADPROF_RECORDER_H */

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+#include "snapshot.h"
+
+#include "names.h"
+#include "recorder.h"
+#include "threads.h"
+
+static const char *
+tp_clock_name(tp_mode mode)
+{
+    switch (mode) {
+    case TP_MODE_CPU:
+        return "cpu";
+    case TP_MODE_USER:
+        return "user";
+    default:
+        return "wall";
+    }
+}
+
+static const char *
+tp_cpu_mode_name(tp_mode mode)
+{
+    switch (mode) {
+    case TP_MODE_WALL_CPU:
+        return "sampled";
+    case TP_MODE_CPU:
+        return "exact";
+    default:
+        return "none";
+    }
+}
+
+PyObject *
+tp_snapshot_errors(tp_profiler *p)
+{
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    if (p->errors & TP_ERR_NOMEMORY) {
+        PyObject *s = PyUnicode_FromString(
+            "out of memory while profiling: some calls were not recorded");
+        if (s == NULL || PyList_Append(out, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    if (p->errors & TP_ERR_TIMER) {
+        PyObject *s = PyUnicode_FromFormat(
+            "the timer failed (%S): some events were not recorded",
+            p->error_text ? p->error_text : Py_None);
+        if (s == NULL || PyList_Append(out, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    return out;
+}
+
+static PyObject *
+tp_node_tuple(const tp_node *n, const int64_t extra[4])
+{
+    long parent = n->parent ? (long)n->parent->id : -1;
+    long func = n->func == UINT32_MAX ? -1 : (long)n->func;
+    return Py_BuildValue("(llKLLLL)", parent, func,
+                         (unsigned long long)n->calls,
+                         (long long)(n->wall + extra[0]),
+                         (long long)(n->wall_self + extra[1]),
+                         (long long)(n->cpu + extra[2]),
+                         (long long)(n->cpu_self + extra[3]));
+}
+
+/* The nodes of one thread; open frames are closed virtually at `wall`/`cpu`
+ * when `running`. */
+static PyObject *
+tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
+{
+    static const int64_t none[4] = {0, 0, 0, 0};
+    uint32_t count = ts->tree.nodes.len;
+    PyObject *list = PyList_New(count);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        PyObject *t = tp_node_tuple(tp_tree_node(&ts->tree, i), none);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, t);
+    }
+    if (!running) {
+        return list;
+    }
+    int64_t child_wall = 0, child_cpu = 0;
+    for (uint32_t d = ts->stack.depth - 1; d >= 1; d--) {
+        const tp_frame *f = &ts->stack.frames[d];
+        int64_t w = wall - f->wall0, c = cpu - f->cpu0;
+        int64_t extra[4] = {w, w - f->wall_sub - child_wall, c,
+                            c - f->cpu_sub - child_cpu};
+        child_wall = w;
+        child_cpu = c;
+        PyObject *t = tp_node_tuple(f->node, extra);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SetItem(list, f->node->id, t);
+    }
+    return list;
+}
+
+static PyObject *
+tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
+               int64_t origin)
+{
+    int64_t cpu = ts->cpu_now;
+    int64_t last = ts->last_wall;
+    int open = running && ts->stack.depth > 1;
+    if (running && tp_tls.gen == p->gen && tp_tls.ts == ts) {
+        cpu = tp_recorder_cpu_now(p, ts);
+    }
+    if (open) {
+        last = now;
+    }
+    int64_t first = ts->first_wall == INT64_MIN ? origin : ts->first_wall;
+    if (ts->first_wall == INT64_MIN) {
+        last = origin;
+    }
+    PyObject *nodes = tp_thread_nodes(ts, open, now, cpu);
+    if (nodes == NULL) {
+        return NULL;
+    }
+    PyObject *warnings = PyList_New(0);
+    if (warnings == NULL) {
+        Py_DECREF(nodes);
+        return NULL;
+    }
+    if (ts->warnings & TP_WARN_HOOK_REPLACED) {
+        PyObject *w = PyUnicode_FromString(
+            "its profile hook was replaced (sys.setprofile or another "
+            "profiler): data after that point is missing");
+        if (w == NULL || PyList_Append(warnings, w) < 0) {
+            Py_XDECREF(w);
+            Py_DECREF(nodes);
+            Py_DECREF(warnings);
+            return NULL;
+        }
+        Py_DECREF(w);
+    }
+    tp_thread_refresh_name(ts);
+    return Py_BuildValue(
+        "{sKsksksOsLsLsLsNsN}", "serial", (unsigned long long)ts->serial,
+        "ident", ts->ident, "native_id", ts->native_id, "name",
+        ts->name ? ts->name : Py_None, "first_seen",
+        (long long)(first - origin), "last_seen", (long long)(last - origin),
+        "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings);
+}
+
+PyObject *
+tp_snapshot_build(tp_profiler *p)
+{
+    int running = p->enabled;
+    int64_t now = 0;
+    if (running && tp_profiler_now(p, &now) < 0) {
+        return NULL;
+    }
+    int64_t origin = p->origin;
+    int64_t duration = p->run_ticks + (running ? now - p->start_ticks : 0);
+
+    uint64_t recorded = 0;
+    for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
+        recorded += ts->tree.nodes.len > 1;
+    }
+    if (recorded == 0) {
+        PyErr_SetString(tp_ProfilerError,
+                        "no profile data: nothing has been recorded");
+        return NULL;
+    }
+
+    PyObject *threads = PyList_New(0);
+    PyObject *funcs = PyList_New(p->funcs.funcs.len);
+    PyObject *errors = tp_snapshot_errors(p);
+    if (threads == NULL || funcs == NULL || errors == NULL) {
+        goto error;
+    }
+    for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
+        PyObject *d = tp_thread_dict(p, ts, running, now, origin);
+        if (d == NULL || PyList_Append(threads, d) < 0) {
+            Py_XDECREF(d);
+            goto error;
+        }
+        Py_DECREF(d);
+    }
+    for (uint32_t i = 0; i < p->funcs.funcs.len; i++) {
+        PyObject *info = tp_names_info(tp_functable_get(&p->funcs, i));
+        if (info == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(funcs, i, Py_NewRef(info));
+    }
+    double unit = (p->mode == TP_MODE_USER && p->timeunit > 0.0) ? p->timeunit
+                                                                : 1e-9;
+    return Py_BuildValue(
+        "{sssssdsdsLsNsNsN}", "clock", tp_clock_name(p->mode), "cpu_mode",
+        tp_cpu_mode_name(p->mode), "unit", unit, "start_time", p->start_time,
+        "duration", (long long)duration, "functions", funcs, "threads",
+        threads, "warnings", errors);
+
+error:
+    Py_XDECREF(threads);
+    Py_XDECREF(funcs);
+    Py_XDECREF(errors);
+    return NULL;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot.h -- a consistent copy of a profiler's data as plain Python
+ * objects (cold path, GIL held).
+ *
+ * While profiling runs, frames still open are counted as if they returned at
+ * the moment of the snapshot, without changing the live data, so that in every
+ * thread each node's self time plus its children's time equals its own time.
+ * The dict layout is what threadprof.api.snapshot_from_raw reads.
+ */
+#ifndef THREADPROF_SNAPSHOT_H
+#define THREADPROF_SNAPSHOT_H
+
+#include "profiler.h"
+
+/* Build the raw snapshot dict. Raises ProfilerError when nothing has been
+ * recorded. Returns a new reference or NULL with an exception set. */
+PyObject *tp_snapshot_build(tp_profiler *p);
+
+/* The text of p's sticky errors, one string per error (new list). */
+PyObject *tp_snapshot_errors(tp_profiler *p);
+
+#endif /* THREADPROF_SNAPSHOT_H */

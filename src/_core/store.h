@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h -- one thread's aggregate: its call tree and its shadow stack.
+ *
+ * A node is (parent node, function key). Node 0 is a virtual root. Nodes are
+ * numbered densely in creation order, so a parent always has a smaller id than
+ * its children, and they never move (tp_segarray). A node is found from its
+ * (parent, key) pair through an open-addressing hash table owned by the tree.
+ *
+ * Because a path from the root is unique, a node is never active twice on the
+ * stack: its inclusive time simply accumulates, even under recursion (which
+ * makes new, deeper nodes). Primitive calls and per-function totals are
+ * derived from the tree later.
+ *
+ * The shadow stack mirrors the frames the thread is running. frames[0] is the
+ * root and is never popped. Each frame remembers what must match its return
+ * (the frame object for Python calls, the PyMethodDef for C calls) and the
+ * time spent in its completed children.
+ *
+ * Only the owning thread writes its store, with the GIL held; snapshots read it
+ * with the GIL held.
+ */
+#ifndef THREADPROF_STORE_H
+#define THREADPROF_STORE_H
+
+#include "arena.h"
+
+typedef struct tp_node {
+    struct tp_node *parent;
+    const void *key;
+    uint32_t id;
+    uint32_t func;   /* id in the function table */
+    uint64_t calls;
+    int64_t wall;    /* inclusive */
+    int64_t wall_self;
+    int64_t cpu;     /* inclusive */
+    int64_t cpu_self;
+} tp_node;
+
+typedef struct tp_tree {
+    tp_segarray nodes; /* tp_node by id; node 0 is the root */
+    tp_node **slots;   /* hash of (parent, key) -> node */
+    uint32_t cap;      /* a power of two */
+} tp_tree;
+
+typedef struct tp_frame {
+    tp_node *node;
+    const void *match; /* what the matching return carries */
+    int64_t wall0;     /* wall clock at entry */
+    int64_t wall_sub;  /* wall time of completed children */
+    int64_t cpu0;
+    int64_t cpu_sub;
+} tp_frame;
+
+typedef struct tp_stack {
+    tp_frame *frames;
+    uint32_t depth; /* frames in use, >= 1 (the root) */
+    uint32_t cap;
+} tp_stack;
+
+/* Create the root. Returns -1 when out of memory. */
+int tp_tree_init(tp_tree *t);
+
+static inline uint32_t
+tp_tree_hash(const tp_node *parent, const void *key)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)parent * 0x9E3779B97F4A7C15ull) ^
+                 ((uint64_t)(uintptr_t)key * 0xC2B2AE3D27D4EB4Full);
+    return (uint32_t)(h >> 32);
+}
+
+/* The child of `parent` keyed by `key`, or NULL. */
+static inline tp_node *
+tp_tree_find(const tp_tree *t, const tp_node *parent, const void *key)
+{
+    uint32_t mask = t->cap - 1;
+    for (uint32_t i = tp_tree_hash(parent, key) & mask;; i = (i + 1) & mask) {
+        tp_node *n = t->slots[i];
+        if (n == NULL || (n->key == key && n->parent == parent)) {
+            return n;
+        }
+    }
+}
+
+/* Add the child (parent, key) for function id `func`; NULL when out of
+ * memory. The caller has checked that it does not exist. */
+tp_node *tp_tree_add(tp_tree *t, tp_node *parent, const void *key,
+                     uint32_t func);
+
+/* The node with id i. */
+static inline tp_node *
+tp_tree_node(const tp_tree *t, uint32_t i)
+{
+    return (tp_node *)tp_seg_at(&t->nodes, i);
+}
+
+/* Free all nodes. */
+void tp_tree_free(tp_tree *t);
+
+/* Create a stack holding the root frame. Returns -1 when out of memory. */
+int tp_stack_init(tp_stack *s, tp_node *root);
+
+/* Make room for one more frame; -1 when out of memory. */
+int tp_stack_grow(tp_stack *s);
+
+/* Free the stack's memory. */
+void tp_stack_free(tp_stack *s);
+
+#endif /* THREADPROF_STORE_H */
