@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+"""Safe output files: atomic replacement and a pre-flight writability check.
+
+Every profile that threadprof writes goes through :func:`atomic_open`: the data
+is written to a fresh temporary file in the destination directory and renamed
+onto the final name only once it is complete and on disk. A reader therefore
+sees either the old file or the whole new one, never half a profile, and a
+failure (full disk, Ctrl-C, a bug in an exporter) leaves no debris behind.
+
+The temporary file is created with ``O_CREAT | O_EXCL | O_NOFOLLOW``: ``O_EXCL``
+refuses any existing name, including a symlink that someone planted there, so the
+data can never be redirected to another file. Its mode is ``0o666`` less the
+umask, as for ``open(path, "w")``, but never world-writable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from typing import BinaryIO
+
+__all__ = ["OutputError", "atomic_open", "atomic_write_bytes", "check_writable"]
+
+StrPath = str | os.PathLike[str]
+
+_TEMP_ATTEMPTS = 16
+_OPEN_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+class OutputError(Exception):
+    """An output file could not be written. ``str()`` is a one-line message."""
+
+    def __init__(self, path: StrPath, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = os.fspath(path)
+        self.reason = " ".join(str(reason).split())  # one line, whatever the OS said
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path!r}: {self.reason}"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _split(path: StrPath) -> tuple[str, str]:
+    """``(directory, basename)`` of ``path``; the directory is never empty."""
+    text = os.fspath(path)
+    if not text:
+        raise OutputError(text, "empty file name")
+    directory, base = os.path.split(text)
+    if not base or base in (".", ".."):
+        raise OutputError(text, "is a directory")
+    return directory or os.curdir, base
+
+
+def _create_temp(directory: str, base: str) -> tuple[str, int]:
+    """Create a new, empty temporary file next to the destination; return (name, fd)."""
+    for _ in range(_TEMP_ATTEMPTS):
+        name = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(name, _OPEN_FLAGS, 0o666)
+        except FileExistsError:
+            continue  # a name collision, or something planted there: take another name
+        try:
+            mode = stat.S_IMODE(os.fstat(fd).st_mode)
+            if mode & stat.S_IWOTH:
+                os.fchmod(fd, mode & ~stat.S_IWOTH)
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(name)
+            raise
+        return name, fd
+    raise FileExistsError(f"could not create a temporary file in {directory!r}")
+
+
+def _unlink_quietly(name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+def _fsync_directory(directory: str) -> None:
+    # Makes the rename itself durable. Not every platform or file system can open
+    # or fsync a directory; the data is already safe, so this is best effort.
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: StrPath) -> Iterator[BinaryIO]:
+    """Open ``path`` for writing, atomically.
+
+    Yields a binary file; when the ``with`` block ends normally the data is
+    flushed, fsynced and renamed onto ``path`` (replacing a file, or a symlink
+    itself, that was there). If the block or the write fails, the temporary
+    file is removed and ``path`` is untouched. Operating-system errors become
+    :class:`OutputError`; other exceptions from the block propagate unchanged.
+    """
+    text = os.fspath(path)
+    directory, base = _split(text)
+    try:
+        temp, fd = _create_temp(directory, base)
+    except OSError as exc:
+        raise OutputError(text, _reason(exc)) from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, text)
+    except OSError as exc:
+        _unlink_quietly(temp)
+        raise OutputError(text, _reason(exc)) from exc
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    _fsync_directory(directory)
+
+
+def atomic_write_bytes(path: StrPath, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
+    with atomic_open(path) as f:
+        f.write(data)
+
+
+def check_writable(path: StrPath) -> None:
+    """Check, before any work is done, that :func:`atomic_open` can write ``path``.
+
+    The directory must exist and accept a new file, and ``path`` must not be a
+    directory. The check creates and removes a temporary file, so it also sees
+    read-only file systems and permissions as they apply to the current user.
+    Raises :class:`OutputError` with the reason.
+    """
+    text = os.fspath(path)
+    directory, base = _split(text)
+    if os.path.isdir(text):
+        raise OutputError(text, "is a directory")
+    if not os.path.exists(directory):
+        raise OutputError(text, f"directory {directory!r} does not exist")
+    if not os.path.isdir(directory):
+        raise OutputError(text, f"{directory!r} is not a directory")
+    try:
+        temp, fd = _create_temp(directory, base)
+    except OSError as exc:
+        raise OutputError(text, _reason(exc)) from exc
+    os.close(fd)
+    _unlink_quietly(temp)

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+"""Output formats: one module per format behind one small interface.
+
+An :class:`Exporter` describes a format -- its name (the CLI's ``--format``
+choice), the file extensions it claims and a one-line description -- and names
+the module of this package that implements it. The module is imported only when
+the format is used, so a format that needs an optional dependency costs nothing
+to the others and the CLI can list every format without importing any.
+
+A format module implements the :class:`FormatModule` protocol: one function,
+``dump(snapshot, out)``, that writes a :class:`~threadprof.model.Snapshot` to a
+binary file. Everything else (thread selection, atomic files, bytes) is done
+here, once, for every format.
+
+To add a format: write ``exporters/<name>.py`` with ``dump`` and add one
+:class:`Exporter` line to :data:`EXPORTERS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "EXPORTERS",
+    "FORMATS",
+    "Exporter",
+    "FormatModule",
+    "NoSuchThreadError",
+    "UnknownFormatError",
+    "exporter_for_path",
+    "get_exporter",
+    "select_threads",
+]
+
+ThreadKey = str | int
+
+
+class UnknownFormatError(ValueError):
+    """No exporter has this name."""
+
+
+class NoSuchThreadError(LookupError):
+    """A thread selection (``--thread``) matched no thread of the snapshot."""
+
+    def __init__(self, key: ThreadKey) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"no thread matches {str(self.key)!r}"
+
+
+class FormatModule(Protocol):
+    """What a format module provides."""
+
+    def dump(self, snapshot: Snapshot, out: BinaryIO) -> None:
+        """Write ``snapshot`` (every thread it holds) to the binary file ``out``."""
+        ...
+
+
+def select_threads(snapshot: Snapshot, thread: ThreadKey | None) -> Snapshot:
+    """``snapshot`` restricted to the threads matching ``thread`` (an ident, native
+    id, name or glob; see :meth:`Snapshot.select_threads`), or unchanged for ``None``.
+
+    Raises :class:`NoSuchThreadError` if nothing matches.
+    """
+    if thread is None:
+        return snapshot
+    if not snapshot.select_threads(thread):
+        raise NoSuchThreadError(thread)
+    return snapshot.filter_threads(thread)
+
+
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """One output format."""
+
+    name: str
+    extensions: tuple[str, ...]  # lower case, with the dot: (".prof", ".pstats")
+    description: str
+    module: str  # the implementing module, relative to this package
+
+    def load(self) -> FormatModule:
+        """Import and return the module that implements the format."""
+        return importlib.import_module(f"{__name__}.{self.module}")  # type: ignore[return-value]
+
+    def dump(self, snapshot: Snapshot, out: BinaryIO, thread: ThreadKey | None = None) -> None:
+        """Write ``snapshot`` to the binary file ``out``, optionally restricted to ``thread``."""
+        self.load().dump(select_threads(snapshot, thread), out)
+
+    def to_bytes(self, snapshot: Snapshot, thread: ThreadKey | None = None) -> bytes:
+        """The exported file's content, as bytes."""
+        buf = io.BytesIO()
+        self.dump(snapshot, buf, thread)
+        return buf.getvalue()
+
+    def write(
+        self, snapshot: Snapshot, path: str | os.PathLike[str], thread: ThreadKey | None = None
+    ) -> None:
+        """Write the exported file to ``path`` atomically.
+
+        Raises :class:`~threadprof._io.OutputError` if the file cannot be written
+        and :class:`NoSuchThreadError` if ``thread`` matches nothing (before any
+        file is touched).
+        """
+        from .._io import atomic_open
+
+        selected = select_threads(snapshot, thread)
+        impl = self.load()
+        with atomic_open(path) as f:
+            impl.dump(selected, f)
+
+
+#: Every known format, in the order the CLI lists them.
+EXPORTERS: tuple[Exporter, ...] = (
+    Exporter(
+        name="pstats",
+        extensions=(".prof", ".pstats"),
+        description="cProfile's stats file for pstats, snakeviz, gprof2dot (threads merged)",
+        module="pstats",
+    ),
+)
+
+#: The names of :data:`EXPORTERS`: the choices of the CLI's ``--format``.
+FORMATS: tuple[str, ...] = tuple(e.name for e in EXPORTERS)
+
+#: The format written when neither ``--format`` nor the file extension decides,
+#: as ``python -m cProfile -o FILE`` always writes pstats.
+DEFAULT_FORMAT = "pstats"
+
+
+def get_exporter(name: str) -> Exporter:
+    """The exporter called ``name``; raises :class:`UnknownFormatError`."""
+    for exporter in EXPORTERS:
+        if exporter.name == name:
+            return exporter
+    raise UnknownFormatError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
+
+
+def exporter_for_path(path: str | os.PathLike[str]) -> Exporter | None:
+    """The exporter whose extension ends ``path`` (case-insensitive; the longest
+    matching extension wins, so ``.trace.json`` beats ``.json``), or ``None``."""
+    name = os.path.basename(os.fspath(path)).lower()
+    best: Exporter | None = None
+    best_len = 0
+    for exporter in EXPORTERS:
+        for ext in exporter.extensions:
+            if len(ext) > best_len and len(name) > len(ext) and name.endswith(ext):
+                best, best_len = exporter, len(ext)
+    return best

@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: MIT
+"""Shared fixtures: hand-built snapshots for exporter, report and model tests.
+
+``builder`` returns a fresh :class:`SnapshotBuilder`. A thread is a list of
+:class:`Call` trees; each ``Call`` gives a function, the number of calls and the
+inclusive wall (and optionally CPU) ticks through that path. Self times are
+derived (inclusive minus the children's inclusive) unless given, so a tree reads
+like a profile and its numbers stay consistent::
+
+    def test_x(builder):
+        C = builder.call
+        builder.thread("MainThread", [C("main", 1, 100, [C("f", 2, 40)])])
+        snap = builder.build()
+
+Functions are named by string (created on first use in ``app.py``, one line
+apart) or by the id that :meth:`SnapshotBuilder.func` returns, which is how two
+distinct functions with the same ``(file, line, name)`` are made.
+
+``threadprof`` is imported lazily, so collecting tests that do not use these
+fixtures never needs the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from threadprof.model import Snapshot, ThreadProfile
+
+
+@dataclass
+class Call:
+    """A call-tree node as written in a test."""
+
+    func: str | int
+    calls: int = 1
+    wall: int = 0
+    children: list[Call] = field(default_factory=list)
+    cpu: int | None = None  # default: equal to wall
+    wall_self: int | None = None  # default: wall - sum(children wall)
+    cpu_self: int | None = None  # default: cpu - sum(children cpu)
+
+
+class SnapshotBuilder:
+    """Builds :class:`threadprof.model.Snapshot` objects by hand."""
+
+    call = Call
+
+    def __init__(self, clock: str = "wall", unit: float = 1e-3, cpu_mode: str = "exact") -> None:
+        self.clock = clock
+        self.unit = unit
+        self.cpu_mode = cpu_mode
+        self.functions: list[Any] = []
+        self.threads: list[Any] = []
+        self._by_name: dict[str, int] = {}
+
+    def func(
+        self,
+        name: str,
+        filename: str = "app.py",
+        lineno: int | None = None,
+        *,
+        kind: str = "python",
+        qualname: str | None = None,
+    ) -> int:
+        """Add a function and return its id. ``kind="c"`` makes a builtin (``~``, line 0)."""
+        from threadprof.model import Function
+
+        fid = len(self.functions)
+        if kind == "c":
+            filename, lineno = "~", 0
+        elif lineno is None:
+            lineno = 10 * (fid + 1)
+        self.functions.append(Function(fid, kind, name, qualname or name, filename, lineno))  # type: ignore[arg-type]
+        self._by_name.setdefault(name, fid)
+        return fid
+
+    def cfunc(self, name: str) -> int:
+        """Add a C function such as ``<built-in method builtins.len>``."""
+        return self.func(name, kind="c")
+
+    def _fid(self, func: str | int) -> int:
+        if isinstance(func, int):
+            return func
+        if func not in self._by_name:
+            return self.func(func)
+        return self._by_name[func]
+
+    def thread(
+        self,
+        name: str,
+        calls: list[Call],
+        *,
+        ident: int | None = None,
+        native_id: int | None = None,
+        wall_time: int | None = None,
+        cpu_time: int | None = None,
+        first_seen: int = 0,
+    ) -> ThreadProfile:
+        """Add a thread whose root calls are ``calls``; returns it."""
+        from threadprof.model import Node, ThreadProfile, build_tree
+
+        nodes = [Node(0, -1, -1)]
+
+        def add(call: Call, parent: int) -> None:
+            cpu = call.wall if call.cpu is None else call.cpu
+            kids_wall = sum(c.wall for c in call.children)
+            kids_cpu = sum(c.wall if c.cpu is None else c.cpu for c in call.children)
+            node = Node(
+                id=len(nodes),
+                parent=parent,
+                func=self._fid(call.func),
+                calls=call.calls,
+                wall=call.wall,
+                wall_self=call.wall - kids_wall if call.wall_self is None else call.wall_self,
+                cpu=cpu,
+                cpu_self=cpu - kids_cpu if call.cpu_self is None else call.cpu_self,
+            )
+            nodes.append(node)
+            for child in call.children:
+                add(child, node.id)
+
+        for call in calls:
+            add(call, 0)
+        build_tree(nodes)
+        root = nodes[0]
+        root.wall = sum(nodes[c].wall for c in root.children)
+        root.cpu = sum(nodes[c].cpu for c in root.children)
+        serial = len(self.threads) + 1
+        wall = root.wall if wall_time is None else wall_time
+        thread = ThreadProfile(
+            serial=serial,
+            ident=1000 + serial if ident is None else ident,
+            native_id=2000 + serial if native_id is None else native_id,
+            name=name,
+            first_seen=first_seen,
+            last_seen=first_seen + wall,
+            wall_time=wall,
+            cpu_time=root.cpu if cpu_time is None else cpu_time,
+            nodes=nodes,
+        )
+        self.threads.append(thread)
+        return thread
+
+    def build(self, **extra: Any) -> Snapshot:
+        """The snapshot of everything added so far (``extra`` sets other fields)."""
+        from threadprof.model import Snapshot
+
+        duration = max((t.last_seen for t in self.threads), default=0)
+        fields: dict[str, Any] = {
+            "clock": self.clock,
+            "unit": self.unit,
+            "functions": list(self.functions),
+            "threads": list(self.threads),
+            "cpu_mode": self.cpu_mode,
+            "duration": duration,
+            "python_version": "3.12.0",
+            "argv": ["app.py"],
+        }
+        fields.update(extra)
+        return Snapshot(**fields)
+
+
+@pytest.fixture
+def builder() -> SnapshotBuilder:
+    """A fresh :class:`SnapshotBuilder` (wall clock, 1 ms ticks)."""
+    return SnapshotBuilder()
+
+
+@pytest.fixture
+def make_builder() -> type[SnapshotBuilder]:
+    """The :class:`SnapshotBuilder` class, for a clock or unit of your own."""
+    return SnapshotBuilder
