@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: MIT
+"""Every thread, with exact per-thread call counts."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import threadprof
+
+
+def task(n):
+    return sum(range(n))
+
+
+def calls_in(thread, name):
+    """Calls of the Python function `name` recorded in one thread."""
+    snap_funcs = calls_in.functions
+    return sum(
+        n.calls
+        for n in thread.nodes[1:]
+        if snap_funcs[n.func].kind == "python" and snap_funcs[n.func].name == name
+    )
+
+
+def counts_by_thread(snap, name):
+    calls_in.functions = snap.functions
+    return {t.name: calls_in(t, name) for t in snap.threads}
+
+
+def test_eight_threads_two_before_and_six_during():
+    go = threading.Event()
+
+    def early(count):
+        go.wait()
+        for _ in range(count):
+            task(10)
+
+    def late(count):
+        for _ in range(count):
+            task(10)
+
+    early_threads = [
+        threading.Thread(target=early, args=(3 + i,), name=f"early-{i}") for i in range(2)
+    ]
+    for t in early_threads:
+        t.start()
+    with threadprof.profile() as p:
+        go.set()
+        late_threads = [
+            threading.Thread(target=late, args=(10 + i,), name=f"late-{i}") for i in range(6)
+        ]
+        for t in late_threads:
+            t.start()
+        for t in early_threads + late_threads:
+            t.join()
+    counts = counts_by_thread(p.snapshot(), "task")
+    expected = {f"early-{i}": 3 + i for i in range(2)}
+    expected.update({f"late-{i}": 10 + i for i in range(6)})
+    for name, count in expected.items():
+        assert counts[name] == count, name
+    assert counts["MainThread"] == 0
+
+
+def test_threads_ending_before_stop_keep_their_data_and_metadata():
+    def worker():
+        for _ in range(7):
+            task(5)
+
+    with threadprof.profile() as p:
+        t = threading.Thread(target=worker, name="short-lived")
+        t.start()
+        t.join()
+        native_id = t.native_id
+        ident = t.ident
+    snap = p.snapshot()
+    th = snap.thread("short-lived")
+    assert th.ident == ident
+    assert th.native_id == native_id
+    assert calls_in_thread(snap, th, "task") == 7
+    assert 0 <= th.first_seen <= th.last_seen <= snap.duration
+    assert th.wall_time == th.last_seen - th.first_seen
+    assert 0 <= th.cpu_time
+
+
+def calls_in_thread(snap, th, name):
+    calls_in.functions = snap.functions
+    return calls_in(th, name)
+
+
+def test_two_hundred_short_lived_threads():
+    with threadprof.profile() as p:
+        threads = [threading.Thread(target=task, args=(3,), name=f"tiny-{i}") for i in range(200)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    counts = counts_by_thread(snap, "task")
+    assert sorted(k for k in counts if k.startswith("tiny-")) == sorted(f"tiny-{i}" for i in range(200))
+    assert all(counts[f"tiny-{i}"] == 1 for i in range(200))
+    serials = [t.serial for t in snap.threads]
+    assert len(serials) == len(set(serials))
+
+
+def test_thread_pool_executor_workers():
+    with threadprof.profile() as p, ThreadPoolExecutor(4, thread_name_prefix="pool") as ex:
+        list(ex.map(task, range(50)))
+    snap = p.snapshot()
+    workers = snap.select_threads("pool_*")
+    assert 1 <= len(workers) <= 4
+    assert sum(calls_in_thread(snap, t, "task") for t in workers) == 50
+    assert calls_in_thread(snap, snap.thread("MainThread"), "task") == 0
+
+
+def test_threads_already_running_show_their_running_frames_with_zero_calls():
+    go = threading.Event()
+    done = threading.Event()
+
+    def waiting():
+        go.wait()
+        task(4)
+        done.set()
+
+    t = threading.Thread(target=waiting, name="was-running")
+    t.start()
+    with threadprof.profile() as p:
+        go.set()
+        done.wait()
+        t.join()
+    snap = p.snapshot()
+    th = snap.thread("was-running")
+    names = {snap.functions[n.func].name: n for n in th.nodes[1:]}
+    assert names["waiting"].calls == 0  # it was running before start
+    assert calls_in_thread(snap, th, "task") == 1
+    # the task call sits below the frame that was already running
+    task_node = next(n for n in th.nodes[1:] if snap.functions[n.func].name == "task")
+    assert snap.functions[th.nodes[task_node.parent].func].name == "waiting"
+
+
+def test_profile_class_sees_threads_started_after_enable():
+    prof = threadprof.Profile()
+    prof.enable()
+    threads = [threading.Thread(target=task, args=(2,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    prof.disable()
+    prof.create_stats()
+    key = next(k for k in prof.stats if k[2] == "task")
+    assert prof.stats[key][1] == 3
+
+
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_snapshot_while_running_adds_up(clock):
+    stop = threading.Event()
+    started = threading.Barrier(3)
+
+    def spin():
+        started.wait()
+        while not stop.is_set():
+            task(50)
+
+    with threadprof.profile(clock=clock) as p:
+        threads = [threading.Thread(target=spin) for _ in range(2)]
+        for t in threads:
+            t.start()
+        started.wait()
+        for _ in range(5):
+            snap = p.snapshot()
+            for th in snap.threads:
+                for node in th.nodes[1:]:
+                    kids = sum(th.nodes[c].wall for c in node.children)
+                    assert node.wall_self + kids == node.wall
+                    assert node.wall_self >= 0
+                    if clock == "cpu":
+                        ckids = sum(th.nodes[c].cpu for c in node.children)
+                        assert node.cpu_self + ckids == node.cpu
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def test_frames_open_at_stop_are_closed_at_stop_time():
+    def outer():
+        snap_holder.append(threadprof.stop())
+
+    snap_holder: list = []
+    threadprof.start()
+    outer()
+    snap = snap_holder[0]
+    main = snap.thread("MainThread")
+    node = next(n for n in main.nodes[1:] if snap.functions[n.func].name == "outer")
+    assert node.calls == 1
+    assert node.wall > 0
+    assert main.last_seen >= main.first_seen
