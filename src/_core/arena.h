@@ -21,7 +21,8 @@
 /* Allocate n bytes of zeroed memory; NULL when out of memory. */
 void *tp_mem_alloc(size_t n);
 
-/* Resize a block from tp_mem_alloc; NULL (and the old block kept) on failure. */
+/* Resize a block from tp_mem_alloc; NULL (and the old block kept) on failure.
+ */
 void *tp_mem_realloc(void *p, size_t n);
 
 /* Free a block from tp_mem_alloc/tp_mem_realloc; NULL is accepted. */
@@ -32,10 +33,10 @@ void tp_mem_free(void *p);
 void tp_mem_fail_after(long countdown);
 
 typedef struct tp_segarray {
-    char **segs;     /* segment pointers */
-    uint32_t nsegs;  /* segments allocated */
-    uint32_t len;    /* items in use */
-    uint32_t item;   /* size of one item in bytes */
+    char **segs;    /* segment pointers */
+    uint32_t nsegs; /* segments allocated */
+    uint32_t len;   /* items in use */
+    uint32_t item;  /* size of one item in bytes */
 } tp_segarray;
 
 /* Prepare an empty array of items of `item` bytes. */

@@ -60,8 +60,8 @@ tp_functable_grow(tp_functable *t)
 static tp_func *
 tp_functable_add(tp_functable *t, const void *key, int64_t *id)
 {
-    if ((uint64_t)(t->funcs.len + 1) * 2 > t->cap &&
-        tp_functable_grow(t) < 0) {
+    if ((uint64_t)(t->funcs.len + 1) * 2 > t->cap && tp_functable_grow(t) < 0)
+    {
         return NULL;
     }
     tp_func *f = tp_seg_push(&t->funcs);
@@ -110,8 +110,8 @@ tp_functable_cfunc(tp_functable *t, PyCFunctionObject *fn)
     f->kind = TP_FUNC_C;
     f->ml = fn->m_ml;
     f->module = Py_XNewRef(fn->m_module);
-    f->self_type = fn->m_self ? Py_NewRef((PyObject *)Py_TYPE(fn->m_self))
-                              : NULL;
+    f->self_type =
+        fn->m_self ? Py_NewRef((PyObject *)Py_TYPE(fn->m_self)) : NULL;
     return id;
 }
 

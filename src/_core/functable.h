@@ -17,16 +17,19 @@
 #include "arena.h"
 #include "compat.h"
 
-typedef enum tp_func_kind { TP_FUNC_PY = 0, TP_FUNC_C = 1 } tp_func_kind;
+typedef enum tp_func_kind {
+    TP_FUNC_PY = 0,
+    TP_FUNC_C = 1
+} tp_func_kind;
 
 typedef struct tp_func {
     const void *key;
     tp_func_kind kind;
-    PyObject *code;          /* Python: the code object (strong) */
-    const PyMethodDef *ml;   /* C: the method definition */
-    PyObject *module;        /* C: m_module, a str or a module (strong) */
-    PyObject *self_type;     /* C: type of m_self, NULL if unbound (strong) */
-    PyObject *info;          /* cached name tuple, built by tp_names_info */
+    PyObject *code;        /* Python: the code object (strong) */
+    const PyMethodDef *ml; /* C: the method definition */
+    PyObject *module;      /* C: m_module, a str or a module (strong) */
+    PyObject *self_type;   /* C: type of m_self, NULL if unbound (strong) */
+    PyObject *info;        /* cached name tuple, built by tp_names_info */
 } tp_func;
 
 typedef struct tp_functable {

@@ -53,7 +53,8 @@ tp_module_exec(PyObject *m)
         bases, NULL);
     Py_DECREF(bases);
     if (tp_ProfilerError == NULL ||
-        PyModule_AddObjectRef(m, "ProfilerError", tp_ProfilerError) < 0) {
+        PyModule_AddObjectRef(m, "ProfilerError", tp_ProfilerError) < 0)
+    {
         return -1;
     }
     PyObject *type = tp_profiler_type_create(m);

@@ -100,9 +100,9 @@ tp_names_info(tp_func *f)
     }
     if (f->kind == TP_FUNC_PY) {
         PyCodeObject *co = (PyCodeObject *)f->code;
-        f->info = Py_BuildValue("(sOOOi)", "python", co->co_name,
-                                co->co_qualname, co->co_filename,
-                                co->co_firstlineno);
+        f->info =
+            Py_BuildValue("(sOOOi)", "python", co->co_name, co->co_qualname,
+                          co->co_filename, co->co_firstlineno);
     }
     else {
         PyObject *label = tp_cfunc_label(f);

@@ -51,7 +51,8 @@ tp_profiler_now(tp_profiler *p, int64_t *now)
     return rc;
 }
 
-/* -- construction ---------------------------------------------------------- */
+/* -- construction ----------------------------------------------------------
+ */
 
 static int
 tp_parse_mode(const char *clock, int cpu, PyObject *timer, tp_mode *mode)
@@ -80,16 +81,16 @@ tp_parse_mode(const char *clock, int cpu, PyObject *timer, tp_mode *mode)
 static PyObject *
 tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"timer",  "timeunit", "subcalls",
-                             "builtins", "clock", "cpu",
-                             "seed_stacks", NULL};
+    static char *kwlist[] = {"timer", "timeunit", "subcalls",    "builtins",
+                             "clock", "cpu",      "seed_stacks", NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
     const char *clock = "wall";
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$spp", kwlist, &timer,
                                      &timeunit, &subcalls, &builtins, &clock,
-                                     &cpu, &seed)) {
+                                     &cpu, &seed))
+    {
         return NULL;
     }
     tp_mode mode;
@@ -173,7 +174,8 @@ tp_profiler_dealloc(tp_profiler *p)
     Py_DECREF(type);
 }
 
-/* -- enable / disable ------------------------------------------------------- */
+/* -- enable / disable -------------------------------------------------------
+ */
 
 static int tp_profiler_disable_impl(tp_profiler *p);
 
@@ -194,8 +196,8 @@ tp_own_prefix(void)
         Py_XDECREF(file);
         return NULL;
     }
-    Py_ssize_t sep = PyUnicode_FindChar(file, '/', 0,
-                                        PyUnicode_GetLength(file), -1);
+    Py_ssize_t sep =
+        PyUnicode_FindChar(file, '/', 0, PyUnicode_GetLength(file), -1);
     PyObject *prefix = sep < 0 ? NULL : PyUnicode_Substring(file, 0, sep + 1);
     Py_DECREF(file);
     return prefix;
@@ -411,8 +413,8 @@ static PyGetSetDef tp_profiler_getset[] = {
 };
 
 static PyMemberDef tp_profiler_members[] = {
-    {"__weaklistoffset__", Py_T_PYSSIZET,
-     offsetof(tp_profiler, weakreflist), Py_READONLY, NULL},
+    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(tp_profiler, weakreflist),
+     Py_READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 

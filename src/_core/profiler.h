@@ -5,9 +5,9 @@
  * One tp_profiler may be enabled in the process at a time (tp_active). It owns
  * the function table and a list of tp_thread records, one per OS thread that
  * produced an event. A thread reaches its record through a thread-local
- * pointer tagged with the profiler's generation (tp_tls): a record is valid for
- * the thread exactly when the tag equals the profiler's `gen`. clear() gives
- * the profiler a new generation, so threads attach fresh records lazily.
+ * pointer tagged with the profiler's generation (tp_tls): a record is valid
+ * for the thread exactly when the tag equals the profiler's `gen`. clear()
+ * gives the profiler a new generation, so threads attach fresh records lazily.
  *
  * Lifetime rule (gh-148037): a callback may still be running in another
  * thread when the hook is removed, if it released the GIL (only a Python timer
@@ -47,13 +47,13 @@ typedef struct tp_thread {
     uint64_t serial;        /* unique per OS thread in this process */
     unsigned long ident;    /* threading.get_ident() */
     unsigned long native_id;
-    PyObject *name;         /* str or NULL */
-    PyObject *thread_ref;   /* weakref to the threading.Thread, or NULL */
-    int64_t first_wall;     /* first event (INT64_MIN: not yet timed) */
-    int64_t last_wall;      /* latest timed event */
-    int64_t cpu_base;       /* thread CPU clock at attach */
-    int64_t cpu_now;        /* thread CPU since attach, as recorded */
-    unsigned warnings;      /* tp_thread_warning bits */
+    PyObject *name;       /* str or NULL */
+    PyObject *thread_ref; /* weakref to the threading.Thread, or NULL */
+    int64_t first_wall;   /* first event (INT64_MIN: not yet timed) */
+    int64_t last_wall;    /* latest timed event */
+    int64_t cpu_base;     /* thread CPU clock at attach */
+    int64_t cpu_now;      /* thread CPU since attach, as recorded */
+    unsigned warnings;    /* tp_thread_warning bits */
     tp_tree tree;
     tp_stack stack;
 } tp_thread;
@@ -62,28 +62,28 @@ typedef struct tp_profiler {
     PyObject_HEAD
     uint64_t gen;
     tp_mode mode;
-    int builtins;    /* record C calls */
-    int seed;        /* enter already-running frames when a thread attaches */
+    int builtins; /* record C calls */
+    int seed;     /* enter already-running frames when a thread attaches */
     int enabled;
-    unsigned errors; /* tp_error bits */
-    int busy;        /* callbacks inside GIL-releasing sections */
-    int64_t cpu_gap; /* TP_MODE_WALL_CPU: read the CPU clock across gaps
-                        at least this long (ns) */
+    unsigned errors;       /* tp_error bits */
+    int busy;              /* callbacks inside GIL-releasing sections */
+    int64_t cpu_gap;       /* TP_MODE_WALL_CPU: read the CPU clock across gaps
+                              at least this long (ns) */
     Py_tracefunc callback; /* the recorder function for `mode` */
-    PyObject *timer; /* TP_MODE_USER */
+    PyObject *timer;       /* TP_MODE_USER */
     double timeunit;
     tp_functable funcs;
     tp_thread *threads; /* records of the current generation */
     tp_thread **threads_tail;
-    tp_thread *retired; /* records of old generations, freed when safe */
-    int started;          /* origin and start_time are set */
-    int64_t origin;       /* clock at the first enable (or the last clear) */
-    int64_t start_ticks;  /* clock at the latest enable */
-    int64_t run_ticks;    /* ticks profiled by earlier enable/disable pairs */
-    double start_time;    /* time.time() at origin */
-    unsigned reported;    /* tp_error bits already raised by disable() */
-    PyObject *bootstrap;  /* the threading trampoline */
-    PyObject *prev_hook;  /* threading's profile hook before enable */
+    tp_thread *retired;  /* records of old generations, freed when safe */
+    int started;         /* origin and start_time are set */
+    int64_t origin;      /* clock at the first enable (or the last clear) */
+    int64_t start_ticks; /* clock at the latest enable */
+    int64_t run_ticks;   /* ticks profiled by earlier enable/disable pairs */
+    double start_time;   /* time.time() at origin */
+    unsigned reported;   /* tp_error bits already raised by disable() */
+    PyObject *bootstrap; /* the threading trampoline */
+    PyObject *prev_hook; /* threading's profile hook before enable */
     PyObject *threading_active; /* threading._active, or NULL */
     PyObject *own_prefix; /* threadprof's package dir, skipped when seeding */
     PyObject *error_text; /* str describing the first timer error */

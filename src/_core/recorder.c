@@ -17,7 +17,8 @@ typedef struct tp_times {
     int64_t cpu;
 } tp_times;
 
-/* -- clocks ------------------------------------------------------------------ */
+/* -- clocks ------------------------------------------------------------------
+ */
 
 /* Advance the thread's CPU estimate to wall time `now` (TP_MODE_WALL_CPU). */
 TP_INLINE int64_t
@@ -98,7 +99,8 @@ tp_read(tp_profiler *p, tp_thread *ts, const tp_mode mode, tp_times *t)
     return -1;
 }
 
-/* -- the shadow stack ---------------------------------------------------------- */
+/* -- the shadow stack
+ * ---------------------------------------------------------- */
 
 /* Close frames [idx, depth) at time t. */
 TP_INLINE void
@@ -160,8 +162,8 @@ tp_new_node(tp_profiler *p, tp_thread *ts, tp_node *parent, const void *key,
         PyCFunction_Check(callee)
             ? tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee)
             : tp_functable_code(&p->funcs, (PyCodeObject *)callee);
-    tp_node *n = func < 0 ? NULL
-                          : tp_tree_add(&ts->tree, parent, key, (uint32_t)func);
+    tp_node *n =
+        func < 0 ? NULL : tp_tree_add(&ts->tree, parent, key, (uint32_t)func);
     if (n == NULL) {
         tp_profiler_fail(p, TP_ERR_NOMEMORY);
     }
@@ -206,7 +208,8 @@ tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
     n->calls += calls;
 }
 
-/* -- attaching a thread ---------------------------------------------------------- */
+/* -- attaching a thread
+ * ---------------------------------------------------------- */
 
 static int
 tp_is_own_code(tp_profiler *p, PyCodeObject *code)
@@ -225,8 +228,9 @@ tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
 {
     PyFrameObject *chain[256];
     int n = 0;
-    PyFrameObject *f = what == PyTrace_CALL ? PyFrame_GetBack(frame)
-                                            : (PyFrameObject *)Py_NewRef(frame);
+    PyFrameObject *f = what == PyTrace_CALL
+                           ? PyFrame_GetBack(frame)
+                           : (PyFrameObject *)Py_NewRef(frame);
     /* collect innermost first; beyond the array only the innermost are kept */
     while (f != NULL) {
         if (n == (int)(sizeof(chain) / sizeof(chain[0]))) {
@@ -271,7 +275,8 @@ tp_current(tp_profiler *p, PyFrameObject *frame, int what)
     return ts;
 }
 
-/* -- events ------------------------------------------------------------------------ */
+/* -- events
+ * ------------------------------------------------------------------------ */
 
 TP_INLINE void
 tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,

@@ -67,12 +67,10 @@ tp_node_tuple(const tp_node *n, const int64_t extra[4])
 {
     long parent = n->parent ? (long)n->parent->id : -1;
     long func = n->func == UINT32_MAX ? -1 : (long)n->func;
-    return Py_BuildValue("(llKLLLL)", parent, func,
-                         (unsigned long long)n->calls,
-                         (long long)(n->wall + extra[0]),
-                         (long long)(n->wall_self + extra[1]),
-                         (long long)(n->cpu + extra[2]),
-                         (long long)(n->cpu_self + extra[3]));
+    return Py_BuildValue(
+        "(llKLLLL)", parent, func, (unsigned long long)n->calls,
+        (long long)(n->wall + extra[0]), (long long)(n->wall_self + extra[1]),
+        (long long)(n->cpu + extra[2]), (long long)(n->cpu_self + extra[3]));
 }
 
 /* The nodes of one thread; open frames are closed virtually at `wall`/`cpu`
@@ -204,13 +202,13 @@ tp_snapshot_build(tp_profiler *p)
         }
         PyList_SET_ITEM(funcs, i, Py_NewRef(info));
     }
-    double unit = (p->mode == TP_MODE_USER && p->timeunit > 0.0) ? p->timeunit
-                                                                : 1e-9;
-    return Py_BuildValue(
-        "{sssssdsdsLsNsNsN}", "clock", tp_clock_name(p->mode), "cpu_mode",
-        tp_cpu_mode_name(p->mode), "unit", unit, "start_time", p->start_time,
-        "duration", (long long)duration, "functions", funcs, "threads",
-        threads, "warnings", errors);
+    double unit =
+        (p->mode == TP_MODE_USER && p->timeunit > 0.0) ? p->timeunit : 1e-9;
+    return Py_BuildValue("{sssssdsdsLsNsNsN}", "clock", tp_clock_name(p->mode),
+                         "cpu_mode", tp_cpu_mode_name(p->mode), "unit", unit,
+                         "start_time", p->start_time, "duration",
+                         (long long)duration, "functions", funcs, "threads",
+                         threads, "warnings", errors);
 
 error:
     Py_XDECREF(threads);

@@ -17,8 +17,8 @@
  * (the frame object for Python calls, the PyMethodDef for C calls) and the
  * time spent in its completed children.
  *
- * Only the owning thread writes its store, with the GIL held; snapshots read it
- * with the GIL held.
+ * Only the owning thread writes its store, with the GIL held; snapshots read
+ * it with the GIL held.
  */
 #ifndef THREADPROF_STORE_H
 #define THREADPROF_STORE_H
@@ -29,11 +29,11 @@ typedef struct tp_node {
     struct tp_node *parent;
     const void *key;
     uint32_t id;
-    uint32_t func;   /* id in the function table */
+    uint32_t func; /* id in the function table */
     uint64_t calls;
-    int64_t wall;    /* inclusive */
+    int64_t wall; /* inclusive */
     int64_t wall_self;
-    int64_t cpu;     /* inclusive */
+    int64_t cpu; /* inclusive */
     int64_t cpu_self;
 } tp_node;
 

@@ -174,7 +174,8 @@ tp_thread_refresh_name(tp_thread *ts)
     tp_error_restore(&saved);
 }
 
-/* -- the engine ------------------------------------------------------------ */
+/* -- the engine ------------------------------------------------------------
+ */
 
 static int
 tp_set_profile_all(Py_tracefunc func, PyObject *obj)
@@ -186,7 +187,8 @@ tp_set_profile_all(Py_tracefunc func, PyObject *obj)
     PyThreadState *me = PyThreadState_Get();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
-         ts = PyThreadState_Next(ts)) {
+         ts = PyThreadState_Next(ts))
+    {
         if (_PyEval_SetProfile(ts, func, obj) < 0) {
             return -1;
         }
@@ -229,8 +231,8 @@ tp_engine_install(tp_profiler *p)
         }
         p->threading_active = PyObject_GetAttrString(threading, "_active");
         Py_DECREF(threading);
-        if (p->threading_active != NULL &&
-            !PyDict_Check(p->threading_active)) {
+        if (p->threading_active != NULL && !PyDict_Check(p->threading_active))
+        {
             Py_CLEAR(p->threading_active);
         }
         PyErr_Clear();
@@ -262,21 +264,25 @@ tp_engine_remove(tp_profiler *p)
     tp_error_restore(&saved);
 }
 
-/* -- the trampoline -------------------------------------------------------- */
+/* -- the trampoline --------------------------------------------------------
+ */
 
 static int
 tp_event_code(PyObject *event)
 {
     static const char *names[] = {
-        [PyTrace_CALL] = "call",         [PyTrace_RETURN] = "return",
-        [PyTrace_C_CALL] = "c_call",     [PyTrace_C_RETURN] = "c_return",
+        [PyTrace_CALL] = "call",
+        [PyTrace_RETURN] = "return",
+        [PyTrace_C_CALL] = "c_call",
+        [PyTrace_C_RETURN] = "c_return",
         [PyTrace_C_EXCEPTION] = "c_exception",
     };
     if (!PyUnicode_Check(event)) {
         return -1;
     }
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i] && PyUnicode_CompareWithASCIIString(event, names[i]) == 0) {
+        if (names[i] && PyUnicode_CompareWithASCIIString(event, names[i]) == 0)
+        {
             return (int)i;
         }
     }
