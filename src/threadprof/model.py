@@ -18,7 +18,8 @@ C core, so they can be tested on snapshots built by hand.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -106,6 +107,54 @@ class EdgeStats:
     cpu_self: int = 0
 
 
+#: One chunk of a timeline: ``(funcs, times)``, two arrays of equal length.
+#: ``funcs[i] >= 0`` is a call of function ``funcs[i]``; ``funcs[i] < 0`` is
+#: the return of function ``-1 - funcs[i]`` (``~f``). ``times`` are ticks since
+#: the snapshot's origin, never decreasing within a thread.
+TimelineChunk = tuple[array, array]
+
+
+@dataclass(slots=True)
+class Timeline:
+    """A thread's calls and returns in time order (``--timeline``).
+
+    The events come in chunks, possibly read lazily from a file, so that a
+    timeline of any length can be converted without holding it in memory:
+    iterate :meth:`chunks` once per pass. Guarantees: times never decrease;
+    frames still open at stop get a return at the stop time, so the end is
+    balanced; frames that were running when the thread was first seen get a
+    call at that moment. When a limit kept only the last events (``dropped`` >
+    0), the stream may begin with returns whose calls were dropped: consumers
+    skip a return that matches no open call.
+    """
+
+    source: Callable[[], Iterator[TimelineChunk]]
+    events: int = 0  # events available
+    dropped: int = 0  # events discarded at the start by --timeline-limit
+
+    def chunks(self) -> Iterator[TimelineChunk]:
+        return self.source()
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        """``(func_code, time)`` pairs; see :data:`TimelineChunk`."""
+        for funcs, times in self.chunks():
+            yield from zip(funcs, times, strict=True)
+
+    @classmethod
+    def from_events(cls, events: Iterable[tuple[int, int]], dropped: int = 0) -> Timeline:
+        """A timeline held in memory, from ``(func_code, time)`` pairs."""
+        funcs = array("i")
+        times = array("q")
+        for f, t in events:
+            funcs.append(f)
+            times.append(t)
+
+        def source() -> Iterator[TimelineChunk]:
+            yield funcs, times
+
+        return cls(source, len(funcs), dropped)
+
+
 @dataclass(slots=True)
 class ThreadProfile:
     """One thread as the profiler saw it.
@@ -126,6 +175,7 @@ class ThreadProfile:
     cpu_time: int
     nodes: list[Node]
     warnings: list[str] = field(default_factory=list)
+    timeline: Timeline | None = None
 
     @property
     def root(self) -> Node:
