@@ -1,0 +1,683 @@
+# SPDX-License-Identifier: MIT
+"""The command line: ``threadprof run [options] [--] script.py [args...]``
+and ``threadprof run [options] -m module [args...]``.
+
+The program runs as it would under ``python`` itself: the same ``sys.argv``,
+``sys.path[0]`` and a real ``__main__`` module (kept in ``sys.modules`` until
+the process ends, as Python does), the same exit status, the same traceback
+(without threadprof's frames), and the same death by SIGINT after an uncaught
+``KeyboardInterrupt``. After its main code ends, the non-daemon threads it left
+running are joined, as the interpreter does at exit, so they are profiled to
+their end. Then the profile is written and the report printed to stderr, also
+when the program raised, called ``sys.exit`` or was interrupted.
+
+The target is resolved before profiling starts -- the way ``runpy`` does it, but
+without ``runpy``'s temporary ``sys.argv[0]`` and ``__main__`` -- so that a
+missing script, an unknown module or an unwritable output file is reported
+(exit status 2) before the program has done anything. docs/cli.md documents
+every exit status.
+
+:func:`main` is the process's entry point: it changes ``sys.argv``, ``sys.path``
+and ``sys.modules["__main__"]`` for the program it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import builtins
+import contextlib
+import dataclasses
+import importlib.machinery
+import importlib.util
+import io
+import os
+import pkgutil
+import signal
+import sys
+import threading
+import traceback
+import types
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from . import __version__
+from ._io import OutputError, check_writable
+from .exporters import (
+    DEFAULT_FORMAT,
+    EXPORTERS,
+    FORMATS,
+    Exporter,
+    NoSuchThreadError,
+    UnknownFormatError,
+    exporter_for_path,
+    get_exporter,
+)
+from .model import Node, Snapshot, ThreadProfile, build_tree
+from .report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS, format_report
+
+__all__ = ["EXIT_USAGE", "main"]
+
+PROG = "threadprof"
+
+#: Exit status for a usage error or a program that could not be started.
+EXIT_USAGE = 2
+#: Exit status of an uncaught exception, as in Python.
+EXIT_EXCEPTION = 1
+#: Exit status after Ctrl-C where a signal cannot end the process (128 + SIGINT).
+EXIT_SIGINT = 130
+
+CLOCKS = ("wall", "cpu")
+
+
+class UsageError(Exception):
+    """A bad command line or an impossible run; ``str()`` is a one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are exceptions, not ``sys.exit``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+# -- command line ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _RunParser:
+    parser: argparse.ArgumentParser
+    value_options: frozenset[str]  # options that take a value: -o FILE, --clock wall...
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
+    return value
+
+
+def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
+    top = _Parser(
+        prog=PROG,
+        description="A deterministic profiler for CPython that sees every thread.",
+        epilog="Run 'threadprof run --help' for the options of a run.",
+        allow_abbrev=False,
+    )
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    formats = "\n".join(
+        f"  {e.name:<10} {', '.join(e.extensions):<16} {e.description}" for e in EXPORTERS
+    )
+    run = sub.add_parser(
+        "run",
+        help="run a Python script or module under the profiler",
+        usage=(
+            f"{PROG} run [options] [--] script.py [args ...]\n"
+            f"       {PROG} run [options] -m module [args ...]"
+        ),
+        description=(
+            "Run a Python program under the profiler, every thread of it. At exit, print a "
+            "report to stderr and, with -o, write the profile. The program's exit status is "
+            "kept. Options come before the script or -m; what follows belongs to the program."
+        ),
+        epilog=f"output formats (-o FILE picks one by extension; pstats otherwise):\n{formats}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    value_options: set[str] = set()
+
+    def option(*flags: str, takes_value: bool = True, **kwargs: object) -> None:
+        run.add_argument(*flags, **kwargs)  # type: ignore[arg-type]
+        if takes_value:
+            value_options.update(flags)
+
+    option("-o", "--output", metavar="FILE", help="write the profile to FILE")
+    option(
+        "--format",
+        choices=FORMATS,
+        help=f"format of the -o file (default: from its extension, else {DEFAULT_FORMAT})",
+    )
+    option(
+        "--clock",
+        choices=CLOCKS,
+        default="wall",
+        help="time to attribute: wall (default; CPU time is kept alongside) or cpu",
+    )
+    option(
+        "-s",
+        "--sort",
+        choices=SORT_KEYS,
+        default=DEFAULT_SORT,
+        metavar="KEY",
+        help=f"sort the report's functions by KEY, as cProfile -s (default: {DEFAULT_SORT}); "
+        f"one of: {', '.join(SORT_KEYS)}",
+    )
+    option(
+        "--limit",
+        type=_non_negative,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"show the top N functions in the report (default: {DEFAULT_LIMIT}; 0: none)",
+    )
+    option(
+        "--thread",
+        metavar="NAME|IDENT",
+        help="restrict the -o file and the report's functions to the threads with this "
+        "ident or native id, or whose name matches (glob patterns allowed)",
+    )
+    option("-q", "--quiet", action="store_true", takes_value=False, help="print no report")
+    option(
+        "-m",
+        dest="module",
+        metavar="module",
+        help="run a library module as a script, as python -m (ends the options)",
+    )
+    return top, _RunParser(run, frozenset(value_options))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """What to run, as typed: a script path or ``-m module``, and its arguments."""
+
+    kind: str  # "script" or "module"
+    name: str
+    args: tuple[str, ...]
+
+
+def _split_run_args(
+    args: Sequence[str], value_options: frozenset[str]
+) -> tuple[list[str], _Target | None]:
+    """Split ``run``'s arguments into threadprof's options and the target.
+
+    Everything from the script (or from ``-m module``) on belongs to the program,
+    even if it looks like one of threadprof's options.
+    """
+    opts: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            if i + 1 == len(args):
+                raise UsageError("missing script after '--'")
+            return opts, _Target("script", args[i + 1], tuple(args[i + 2 :]))
+        if arg.startswith("--"):
+            opts.append(arg)
+            if "=" not in arg and arg in value_options and i + 1 < len(args):
+                opts.append(args[i + 1])
+                i += 1
+        elif arg.startswith("-") and arg != "-":
+            # short options, possibly bundled: -q, -ofile, -qo file, -mmodule
+            for j in range(1, len(arg)):
+                flag = "-" + arg[j]
+                if flag == "-m":
+                    if j > 1:
+                        opts.append(arg[:j])
+                    if j + 1 < len(arg):
+                        return opts, _Target("module", arg[j + 1 :], tuple(args[i + 1 :]))
+                    if i + 1 == len(args):
+                        raise UsageError("argument -m: expected a module name")
+                    return opts, _Target("module", args[i + 1], tuple(args[i + 2 :]))
+                if flag in value_options:
+                    opts.append(arg)
+                    if j + 1 == len(arg) and i + 1 < len(args):
+                        opts.append(args[i + 1])
+                        i += 1
+                    break
+            else:
+                opts.append(arg)
+        else:
+            return opts, _Target("script", arg, tuple(args[i + 1 :]))
+        i += 1
+    return opts, None
+
+
+@dataclasses.dataclass(frozen=True)
+class _RunOptions:
+    target: _Target
+    output: str | None
+    exporter: Exporter | None
+    clock: str
+    sort: str
+    limit: int
+    thread: str | None
+    quiet: bool
+
+
+def _parse(argv: Sequence[str]) -> _RunOptions | int:
+    """The options of a run, or an exit status when there is nothing to run (--help)."""
+    top, run = _build_parsers()
+    try:
+        if not argv or argv[0] != "run":
+            ns = top.parse_args(argv)
+            if ns.command is None:
+                raise UsageError("missing command (try 'threadprof --help')")
+            raise AssertionError(f"unhandled command {ns.command!r}")  # pragma: no cover
+        opts, target = _split_run_args(argv[1:], run.value_options)
+        ns = run.parser.parse_args(opts)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
+    if target is None:
+        raise UsageError("run: missing script or -m module (try 'threadprof run --help')")
+    exporter = None
+    if ns.output is not None:
+        exporter = get_exporter(ns.format or "") if ns.format else None
+        exporter = exporter or exporter_for_path(ns.output) or get_exporter(DEFAULT_FORMAT)
+    elif ns.format is not None:
+        raise UsageError("--format needs an output file (-o FILE)")
+    return _RunOptions(
+        target=target,
+        output=ns.output,
+        exporter=exporter,
+        clock=ns.clock,
+        sort=ns.sort,
+        limit=ns.limit,
+        thread=ns.thread,
+        quiet=ns.quiet,
+    )
+
+
+# -- the program ----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Program:
+    """A resolved target, ready to run in its own ``__main__`` module."""
+
+    code: types.CodeType
+    argv: list[str]
+    path0: str
+    module: types.ModuleType
+
+
+def _main_module(**attrs: object) -> types.ModuleType:
+    """A fresh ``__main__`` module with the attributes the interpreter gives one."""
+    module = types.ModuleType("__main__")
+    namespace = module.__dict__
+    namespace["__builtins__"] = builtins
+    if sys.version_info < (3, 14):
+        namespace["__annotations__"] = {}  # as the interpreter's own __main__ has
+    namespace.update(attrs)
+    return module
+
+
+def _read_code(path: str, display: str) -> types.CodeType:
+    try:
+        with io.open_code(path) as f:
+            if path.endswith((".pyc", ".pyo")):
+                code = pkgutil.read_code(f)
+                if code is None:
+                    raise UsageError(f"can't run {display!r}: not a compiled file of this Python")
+                return code  # type: ignore[no-any-return]
+            source = f.read()
+    except OSError as exc:
+        raise UsageError(
+            f"can't open file {display!r}: [Errno {exc.errno}] {exc.strerror}"
+        ) from exc
+    # dont_inherit: this module's __future__ imports must not leak into the program
+    return compile(source, path, "exec", dont_inherit=True)
+
+
+def _resolve_script(target: _Target) -> _Program:
+    path = target.name
+    argv = [path, *target.args]
+    if os.path.isdir(path) or (os.path.isfile(path) and _is_zipfile(path)):
+        return _resolve_path_entry(path, argv)
+    abspath = os.path.abspath(path)
+    if not os.path.exists(path):
+        raise UsageError(f"can't open file {path!r}: [Errno 2] No such file or directory")
+    code = _read_code(abspath, path)
+    loader_type = (
+        importlib.machinery.SourcelessFileLoader
+        if abspath.endswith((".pyc", ".pyo"))
+        else importlib.machinery.SourceFileLoader
+    )
+    return _Program(
+        code=code,
+        argv=argv,
+        path0=os.path.dirname(os.path.realpath(abspath)),
+        module=_main_module(
+            __file__=abspath,
+            __cached__=None,
+            __loader__=loader_type("__main__", abspath),
+            __package__=None,
+            __spec__=None,
+        ),
+    )
+
+
+def _is_zipfile(path: str) -> bool:
+    import zipfile
+
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def _resolve_path_entry(path: str, argv: list[str]) -> _Program:
+    """A directory or zip file with a ``__main__`` module, as ``python dir``."""
+    abspath = os.path.abspath(path)
+    importer = pkgutil.get_importer(abspath)
+    spec = importer.find_spec("__main__") if importer is not None else None  # type: ignore[union-attr]
+    if spec is None or spec.loader is None:
+        raise UsageError(f"can't find '__main__' module in {path!r}")
+    return _program_from_spec(spec, argv, path0=abspath)
+
+
+def _resolve_module(target: _Target) -> _Program:
+    name = target.name
+    if name.startswith("."):
+        raise UsageError("relative module names are not supported by -m")
+    try:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            if name == "__main__" or name.endswith(".__main__"):
+                raise UsageError("cannot use package as __main__ module")
+            main_name = f"{name}.__main__"
+            spec = importlib.util.find_spec(main_name)
+            if spec is None:
+                raise UsageError(
+                    f"No module named {main_name}; {name!r} is a package "
+                    "and cannot be directly executed"
+                )
+    except UsageError:
+        raise
+    except Exception as exc:  # the import of a parent package failed
+        message = " ".join(str(exc).split())
+        raise UsageError(
+            f"error while finding module specification for {name!r} "
+            f"({type(exc).__name__}: {message})"
+        ) from exc
+    if spec is None:
+        raise UsageError(f"No module named {name}")
+    if spec.loader is None:
+        raise UsageError(f"{name!r} is a namespace package and cannot be executed")
+    return _program_from_spec(spec, [spec.origin or name, *target.args], path0=os.getcwd())
+
+
+def _program_from_spec(
+    spec: importlib.machinery.ModuleSpec, argv: list[str], path0: str
+) -> _Program:
+    loader = spec.loader
+    try:
+        code = loader.get_code(spec.name)  # type: ignore[union-attr]
+    except SyntaxError:
+        raise
+    except (ImportError, OSError) as exc:
+        raise UsageError(" ".join(str(exc).split()) or f"cannot load {spec.name!r}") from exc
+    if code is None:
+        raise UsageError(f"no code object available for {spec.name!r}")
+    return _Program(
+        code=code,
+        argv=argv,
+        path0=path0,
+        module=_main_module(
+            __file__=spec.origin,
+            __cached__=spec.cached if spec.has_location else None,
+            __loader__=loader,
+            __package__=spec.parent,
+            __spec__=spec,
+        ),
+    )
+
+
+def _set_path0(entry: str) -> None:
+    """Put the program's entry where the interpreter put threadprof's."""
+    if getattr(sys.flags, "safe_path", False):
+        return  # python -P / PYTHONSAFEPATH: the interpreter adds no entry
+    if sys.path:
+        sys.path[0] = entry
+    else:
+        sys.path.insert(0, entry)
+
+
+def _install(program: _Program) -> None:
+    """Make the process look like ``python`` started the program."""
+    sys.argv[:] = program.argv
+    sys.modules["__main__"] = program.module
+
+
+# -- running --------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Outcome:
+    status: int = 0
+    interrupted: bool = False  # KeyboardInterrupt: end by SIGINT, as Python does
+
+
+def _trim_traceback(
+    tb: types.TracebackType | None, code: types.CodeType
+) -> types.TracebackType | None:
+    """The traceback from the program's own first frame on (threadprof's are cut)."""
+    cursor = tb
+    while cursor is not None and cursor.tb_frame.f_code is not code:
+        cursor = cursor.tb_next
+    return cursor if cursor is not None else tb
+
+
+def _print_exception(exc: BaseException) -> None:
+    try:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    except BaseException:  # a broken excepthook must not hide the error
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+
+
+def _exit_status(code: object) -> int:
+    """The status Python exits with for ``raise SystemExit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return int(code)
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{code}\n")
+        sys.stderr.flush()
+    return EXIT_EXCEPTION
+
+
+def _execute(program: _Program) -> _Outcome:
+    """Run the program's main code; report its end the way Python would."""
+    try:
+        exec(program.code, program.module.__dict__)
+    except SystemExit as exc:
+        return _Outcome(_exit_status(exc.code))
+    except BaseException as exc:
+        exc.__traceback__ = _trim_traceback(exc.__traceback__, program.code)
+        _print_exception(exc)
+        return _Outcome(EXIT_EXCEPTION, interrupted=isinstance(exc, KeyboardInterrupt))
+    return _Outcome(0)
+
+
+def _join_threads() -> None:
+    """Wait for the non-daemon threads, as the interpreter does at exit.
+
+    ``threading._shutdown`` is what the interpreter itself calls: it also runs
+    the callbacks of ``threading._register_atexit`` first (so that, for example,
+    an executor left open stops its workers) and makes the interpreter's own
+    later call a no-op.
+    """
+    shutdown: Callable[[], None] | None = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+        return
+    current = threading.current_thread()
+    while True:  # pragma: no cover - every supported Python has _shutdown
+        pending = [
+            t for t in threading.enumerate() if t is not current and not t.daemon and t.is_alive()
+        ]
+        if not pending:
+            return
+        for t in pending:
+            t.join()
+
+
+def _trim_launcher(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
+    """Drop threadprof's own frames from the thread that ran the program.
+
+    That thread's tree starts with the frames that were running when profiling
+    started (the launcher, ``main``, this module) and ends with the waits for
+    the other threads; the program is the subtree of its ``<module>`` frame.
+    """
+    key = (code.co_filename, code.co_firstlineno, code.co_name)
+    module_funcs = {f.id for f in snapshot.functions if f.pstats_key == key}
+    threads = []
+    for t in snapshot.threads:
+        top = _find_shallowest(t, module_funcs) if t.ident == ident else None
+        threads.append(t if top is None else _reroot(t, top))
+    return dataclasses.replace(snapshot, threads=threads)
+
+
+def _find_shallowest(thread: ThreadProfile, funcs: set[int]) -> Node | None:
+    level = [thread.nodes[c] for c in thread.root.children]
+    while level:
+        for node in level:
+            if node.func in funcs:
+                return node
+        level = [thread.nodes[c] for n in level for c in n.children]
+    return None
+
+
+def _reroot(thread: ThreadProfile, top: Node) -> ThreadProfile:
+    old = thread.nodes
+    root = Node(0, -1, -1, wall=top.wall, cpu=top.cpu)
+    nodes = [root]
+    stack = [(top.id, 0)]
+    while stack:
+        nid, parent = stack.pop()
+        n = old[nid]
+        nodes.append(
+            Node(len(nodes), parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
+        )
+        new_id = len(nodes) - 1
+        stack.extend((c, new_id) for c in reversed(n.children))
+    build_tree(nodes)
+    return dataclasses.replace(thread, nodes=nodes)
+
+
+class _SigintAtExit:
+    """Ends the process by SIGINT at the very end of interpreter shutdown.
+
+    Python, after an uncaught KeyboardInterrupt, finalizes (joins threads, runs
+    atexit handlers) and then kills itself with SIGINT so that the parent sees
+    the signal. Registered before the program runs, this atexit handler runs
+    after every handler the program registers.
+    """
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def __call__(self) -> None:
+        if not self.armed:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        if hasattr(signal, "SIGINT") and hasattr(os, "kill") and os.name == "posix":
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def _write_stderr(text: str) -> None:
+    # the program may have closed or replaced stderr; the report is not worth a crash
+    with contextlib.suppress(Exception):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+def _error(message: str) -> None:
+    _write_stderr(f"{PROG}: error: {' '.join(message.split())}\n")
+
+
+def _prepare(target: _Target) -> _Program:
+    """Resolve and compile the target; raises UsageError or the program's SyntaxError."""
+    if target.kind == "module":
+        _set_path0(os.getcwd())  # where python -m looks first
+        return _resolve_module(target)
+    program = _resolve_script(target)
+    _set_path0(program.path0)
+    return program
+
+
+def _run(options: _RunOptions) -> int:
+    from . import api
+
+    # everything that can fail before the program runs is checked before it runs
+    if options.output is not None:
+        check_writable(options.output)
+    try:
+        program = _prepare(options.target)
+    except SyntaxError as exc:  # the program does not compile: as Python reports it
+        traceback.print_exception(type(exc), exc, None)
+        return EXIT_EXCEPTION
+    sigint = _SigintAtExit()
+    atexit.register(sigint)  # before the program registers its own: runs after them
+    _install(program)
+
+    ident = threading.get_ident()
+    try:
+        api.start(clock=options.clock)
+    except Exception as exc:
+        raise UsageError(f"cannot start the profiler: {exc}") from exc
+    snapshot: Snapshot | None = None
+    try:
+        outcome = _execute(program)
+        try:
+            _join_threads()
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            _error("interrupted while waiting for the program's threads")
+    finally:
+        try:
+            snapshot = api.stop()
+        except Exception as exc:
+            _error(f"the profiler failed, no profile: {exc}")
+
+    if snapshot is not None:
+        try:
+            _finish(options, _trim_launcher(snapshot, ident, program.code))
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            _error("interrupted while writing the profile")
+    if outcome.interrupted:
+        sigint.armed = True
+        return EXIT_SIGINT
+    return outcome.status
+
+
+def _finish(options: _RunOptions, snapshot: Snapshot) -> None:
+    """Write the output file and print the report; a failure only prints an error."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    written = problem = None
+    if options.output is not None and options.exporter is not None:
+        try:
+            options.exporter.write(snapshot, options.output, thread=options.thread)
+            written = f"{PROG}: wrote the {options.exporter.name} profile to {options.output}\n"
+        except (OutputError, NoSuchThreadError) as exc:
+            problem = str(exc)
+    if not options.quiet:
+        try:
+            text = format_report(snapshot, options.sort, options.limit, thread=options.thread)
+        except LookupError:
+            text = format_report(snapshot, options.sort, options.limit)
+            problem = problem or f"no thread matches {options.thread!r}"
+        _write_stderr(text + (written or ""))
+    if problem:
+        _error(problem)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        options = _parse(args)
+        if isinstance(options, int):
+            return options
+        return _run(options)
+    except (UsageError, OutputError, UnknownFormatError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
