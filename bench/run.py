@@ -1,0 +1,774 @@
+# SPDX-License-Identifier: MIT
+"""threadprof's overhead benchmark: time ratios to the unprofiled run.
+
+    python bench/run.py --python 3.11 --python 3.12 --python 3.13 --repeat 7
+    python bench/run.py --quick            # a smoke run: smaller, 3 rounds
+
+For each interpreter it keeps a venv under ``bench/.venvs/<X.Y>/`` with
+threadprof (built from the repository's committed HEAD), yappi and the floor
+extension (``bench/floor``). Every measurement runs ``bench/worker.py`` in a
+fresh subprocess. The configurations (profilers) and workloads of all the
+interpreters are interleaved: each round runs every (interpreter, workload,
+config) once, in a shuffled order, and the ratios are formed within a round,
+so that the noise of a shared machine hits the profiled run and its baseline
+alike. The report gives, per cell, the median over the rounds and the
+interquartile range.
+
+The event counts come from the floor's counting hook (the same events the
+floor and threadprof receive), once per (interpreter, workload, scale), and
+give ns per event = (t_profiled - t_unprofiled) / events.
+
+The CPU-clock configurations (``tp-cpu``, ``yappi-cpu``) read the thread CPU
+clock, a system call, on every event; at full scale they would take most of
+the run. They run at ``--slow-scale`` of the work, against an unprofiled
+baseline at the same scale, measured in the same rounds.
+
+Results: a markdown report on stdout and in ``bench/results/<date>.md``, with
+all raw numbers in ``bench/results/<date>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import glob
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+VENVS = BENCH / ".venvs"
+RESULTS = BENCH / "results"
+
+sys.path.insert(0, str(BENCH))
+from workloads import DESCRIPTIONS, WORKLOADS  # noqa: E402
+
+# config -> (label, description); the order is the report's column order
+CONFIGS: dict[str, tuple[str, str]] = {
+    "floor": ("floor", "no-op C Py_tracefunc in every thread (the legacy hook's floor)"),
+    "floor-mon": (
+        "floor sys.monitoring",
+        "no-op C builtin registered with sys.monitoring (3.12+; for later work)",
+    ),
+    "tp-wall": ("threadprof", "threadprof.Profile(): wall clock + estimated thread CPU"),
+    "tp-wall-only": ("threadprof cpu=False", "threadprof.Profile(cpu=False): wall clock only"),
+    "tp-cpu": ("threadprof clock=cpu", 'threadprof.Profile(clock="cpu"): thread CPU clock'),
+    "cprofile": ("cProfile", "cProfile.Profile() (one thread on 3.11; all, one stack, on 3.12+)"),
+    "yappi-wall": ("yappi wall", "yappi, wall clock, builtins=True, profile_threads=True"),
+    "yappi-cpu": ("yappi cpu", "yappi, cpu clock, builtins=True, profile_threads=True"),
+}
+THREADPROF_CONFIGS = ("tp-wall", "tp-wall-only", "tp-cpu")
+SLOW_CONFIGS = ("tp-cpu", "yappi-cpu")
+MONITORING_CONFIGS = ("floor-mon",)
+TARGET_WORKLOADS = ("fib", "builtins")
+TARGET_FACTOR = 1.5
+CALLGRIND_CONFIGS = ("none", "floor", "floor-mon", "tp-wall", "tp-wall-only", "cprofile")
+CALLGRIND_WORKLOADS = ("fib", "builtins")
+CALLGRIND_SCALE = 0.01
+VENV_TOOLS = ["setuptools", "wheel", "meson-python", "meson", "ninja", "yappi"]
+WORKER_TIMEOUT = 600
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# -- interpreters and venvs ----------------------------------------------------------
+
+
+@dataclass
+class Interp:
+    """One interpreter under test and its bench venv."""
+
+    request: str
+    base: str  # the interpreter the venv was made from
+    version: str  # X.Y.Z
+    venv: Path
+    unavailable: dict[str, str] = field(default_factory=dict)  # config -> why
+
+    @property
+    def short(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    @property
+    def python(self) -> str:
+        return str(self.venv / "bin" / "python")
+
+    @property
+    def has_monitoring(self) -> bool:
+        return tuple(int(x) for x in self.version.split(".")[:2]) >= (3, 12)
+
+
+def _version_of(exe: str) -> str | None:
+    try:
+        out = subprocess.run(
+            [exe, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def find_interpreter(request: str) -> tuple[str, str]:
+    """Turn ``3.12`` (or a path) into (executable, X.Y.Z)."""
+    candidates: list[str] = []
+    if os.sep in request:
+        candidates.append(request)
+    else:
+        if shutil.which(f"python{request}"):
+            candidates.append(f"python{request}")
+        pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+        found = sorted(
+            glob.glob(
+                os.path.join(pyenv_root, "versions", f"{request}*", "bin", f"python{request}")
+            ),
+            key=lambda p: [
+                int(x) if x.isdigit() else 0 for x in re.split(r"[.]", p.split("/")[-3])
+            ],
+        )
+        candidates += reversed(found)
+        candidates += [f"/usr/bin/python{request}", f"/usr/local/bin/python{request}"]
+    for exe in candidates:
+        version = _version_of(exe)
+        if version and (os.sep in request or version.startswith(request + ".")):
+            return exe, version
+    raise SystemExit(f"no interpreter found for --python {request}")
+
+
+def _pip(interp: Interp, *args: str, logfile: Path) -> bool:
+    cmd = [interp.python, "-m", "pip", "--disable-pip-version-check", "install", *args]
+    with logfile.open("a") as f:
+        f.write(f"\n$ {' '.join(cmd)}\n")
+        f.flush()
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    return proc.returncode == 0
+
+
+def _stamp(interp: Interp, name: str) -> Path:
+    return interp.venv / f".bench-{name}"
+
+
+def _tree_hash(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def setup_venv(interp: Interp, args: argparse.Namespace) -> None:
+    """Create or refresh the venv: tools + yappi, the floor, threadprof."""
+    logfile = interp.venv.parent / f"install-{interp.short}.log"
+    if not (interp.venv / "bin" / "python").exists():
+        log(f"[{interp.short}] creating {interp.venv}")
+        interp.venv.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([interp.base, "-m", "venv", str(interp.venv)], check=True)
+    if args.no_install:
+        return
+    tools = _stamp(interp, "tools")
+    if not tools.exists():
+        log(f"[{interp.short}] installing {' '.join(VENV_TOOLS)}")
+        if not _pip(interp, "-q", *VENV_TOOLS, logfile=logfile):
+            raise SystemExit(f"pip install failed; see {logfile}")
+        tools.write_text("ok\n")
+
+    # the floor extension, built from a copy so that bench/floor stays clean
+    floor_files = [p for p in (BENCH / "floor").iterdir() if p.is_file()]
+    key = _tree_hash(floor_files)
+    stamp = _stamp(interp, "floor")
+    if not stamp.exists() or stamp.read_text().strip() != key:
+        log(f"[{interp.short}] building the floor extension")
+        with tempfile.TemporaryDirectory() as tmp:
+            for p in floor_files:
+                shutil.copy2(p, tmp)
+            ok = _pip(
+                interp, "-q", "--no-build-isolation", "--force-reinstall", tmp, logfile=logfile
+            )
+        if not ok:
+            raise SystemExit(f"building bench/floor failed; see {logfile}")
+        stamp.write_text(key + "\n")
+
+    # threadprof: the committed HEAD of the repository (or its work tree)
+    stamp = _stamp(interp, "threadprof")
+    if args.threadprof_worktree:
+        key = "worktree-" + str(time.time())
+    else:
+        key = git("rev-parse", "HEAD")
+    if not stamp.exists() or stamp.read_text().strip() != key:
+        log(f"[{interp.short}] building threadprof ({key[:12]})")
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.threadprof_worktree:
+                src = str(REPO)
+            else:
+                archive = subprocess.run(
+                    ["git", "-C", str(REPO), "archive", "--format=tar", "HEAD"],
+                    capture_output=True,
+                    check=True,
+                ).stdout
+                subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+                src = tmp
+            ok = _pip(
+                interp, "-q", "--no-build-isolation", "--force-reinstall", src, logfile=logfile
+            )
+        if ok:
+            stamp.write_text(key + "\n")
+        else:
+            stamp.unlink(missing_ok=True)
+            subprocess.run(
+                [interp.python, "-m", "pip", "uninstall", "-q", "-y", "threadprof"],
+                capture_output=True,
+            )
+            log(f"[{interp.short}] threadprof did not build; see {logfile}")
+
+
+def check_configs(interp: Interp, configs: list[str]) -> None:
+    """A tiny run of each config, so that a broken one is reported, not fatal."""
+    for config in configs:
+        if config in MONITORING_CONFIGS and not interp.has_monitoring:
+            interp.unavailable[config] = "no sys.monitoring before 3.12"
+            continue
+        res = run_worker(interp, config, "threaded", 0.02, warmup=0.0)
+        if "error" in res:
+            interp.unavailable[config] = res["error"]
+            log(f"[{interp.short}] {config} unavailable: {res['error']}")
+
+
+# -- running the worker -----------------------------------------------------------------
+
+
+def worker_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def run_worker(
+    interp: Interp,
+    config: str,
+    workload: str,
+    scale: float,
+    *,
+    warmup: float = 0.05,
+    prefix: list[str] | None = None,
+    extra: list[str] | None = None,
+) -> dict[str, Any]:
+    cmd = [*(prefix or []), interp.python, str(BENCH / "worker.py"), config, workload]
+    cmd += ["--scale", repr(scale), "--warmup", repr(warmup), *(extra or [])]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=worker_env(), timeout=WORKER_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {WORKER_TIMEOUT} s"}
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return {"error": f"exit code {proc.returncode}: {tail}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- machine facts ------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {"kernel": platform.release(), "arch": platform.machine()}
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in lscpu.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("Model name", "CPU(s)", "Thread(s) per core", "Hypervisor vendor"):
+                info[key.strip()] = value.strip()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    with contextlib.suppress(OSError):
+        info["clocksource"] = (
+            Path("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+            .read_text()
+            .strip()
+        )
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        info["gcc"] = subprocess.run(
+            ["gcc", "--version"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[0]
+    return info
+
+
+def clock_costs() -> dict[str, Any]:
+    """Compile bench/clocks/clocks.c and run it."""
+    exe = VENVS / "clocks"
+    VENVS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "gcc",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-o",
+            str(exe),
+            str(BENCH / "clocks" / "clocks.c"),
+        ],
+        check=True,
+    )
+    return json.loads(
+        subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    )
+
+
+# -- statistics -------------------------------------------------------------------------
+
+
+def summarize(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    if len(values) >= 2:
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    else:
+        q1 = q3 = values[0]
+    return {
+        "median": statistics.median(values),
+        "q1": q1,
+        "q3": q3,
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
+
+
+def total_events(counts: dict[str, int]) -> int:
+    return sum(counts.values())
+
+
+# -- callgrind --------------------------------------------------------------------------
+
+
+def callgrind(interps: list[Interp], outdir: Path) -> dict[str, Any]:
+    """Instructions per event from callgrind, on small runs of fib and builtins."""
+    if not shutil.which("valgrind"):
+        return {"error": "valgrind not found"}
+    results: dict[str, Any] = {"scale": CALLGRIND_SCALE, "by_python": {}}
+    outdir.mkdir(parents=True, exist_ok=True)
+    for interp in interps:
+        per: dict[str, Any] = {}
+        for workload in CALLGRIND_WORKLOADS:
+            counts = run_worker(interp, "count", workload, CALLGRIND_SCALE)
+            if "error" in counts:
+                per[workload] = {"error": counts["error"]}
+                continue
+            events = total_events(counts["events"])
+            row: dict[str, Any] = {"events": events, "instructions": {}, "per_event": {}}
+            for config in CALLGRIND_CONFIGS:
+                if config in interp.unavailable:
+                    continue
+                out = outdir / f"callgrind.{interp.short}.{workload}.{config}.out"
+                prefix = [
+                    "valgrind",
+                    "--tool=callgrind",
+                    f"--callgrind-out-file={out}",
+                    "--collect-atstart=no",
+                    "--toggle-collect=tpfloor_collect_region",
+                ]
+                log(f"[callgrind {interp.short}] {workload} {config}")
+                res = run_worker(
+                    interp, config, workload, CALLGRIND_SCALE, prefix=prefix, extra=["--collect"]
+                )
+                if "error" in res:
+                    row["instructions"][config] = None
+                    row.setdefault("errors", {})[config] = res["error"]
+                    continue
+                total = None
+                for line in out.read_text().splitlines():
+                    if line.startswith(("totals:", "summary:")):
+                        total = int(line.split()[1])
+                row["instructions"][config] = total
+                if config == "tp-wall" and workload == "fib":
+                    row["tp_wall_top"] = callgrind_top(out)
+            base = row["instructions"].get("none")
+            for config, total in row["instructions"].items():
+                if config != "none" and base and total:
+                    row["per_event"][config] = (total - base) / events
+            per[workload] = row
+        results["by_python"][interp.short] = per
+    return results
+
+
+def callgrind_top(out: Path, n: int = 15) -> list[tuple[int, str]]:
+    """The functions with the most self instructions in one callgrind output."""
+    if not shutil.which("callgrind_annotate"):
+        return []
+    text = subprocess.run(
+        ["callgrind_annotate", "--threshold=99", str(out)], capture_output=True, text=True
+    ).stdout
+    top: list[tuple[int, str]] = []
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$", line)
+        if m and ":" in m.group(2) and not line.lstrip().startswith(("Ir", "--")):
+            top.append((int(m.group(1).replace(",", "")), m.group(2).strip()))
+    top = [t for t in top if "PROGRAM TOTALS" not in t[1]]
+    return top[:n]
+
+
+# -- the report -------------------------------------------------------------------------
+
+
+def fmt_ratio(s: dict[str, float] | None) -> str:
+    if not s:
+        return "n/a"
+    return f"{s['median']:.2f} ({s['q1']:.2f}-{s['q3']:.2f})"
+
+
+def fmt_ns(s: dict[str, float] | None) -> str:
+    if not s:
+        return "n/a"
+    return f"{s['median']:.0f}"
+
+
+def analyse(data: dict[str, Any]) -> None:
+    """Add ratios, ns/event and the target verdicts to ``data`` in place."""
+    for per in data["by_python"].values():
+        for wl in per["workloads"].values():
+            wl["stats"] = {}
+            for config in data["configs"]:
+                scale = data["slow_scale"] if config in SLOW_CONFIGS else data["scale"]
+                base_times = wl["times"].get(f"none@{scale}", [])
+                times = wl["times"].get(f"{config}@{scale}", [])
+                events = wl["events"].get(str(scale))
+                ratios, nsev = [], []
+                for b, t in zip(base_times, times, strict=False):
+                    if b is None or t is None:
+                        continue
+                    ratios.append(t / b)
+                    if events:
+                        nsev.append((t - b) / events * 1e9)
+                wl["stats"][config] = {
+                    "scale": scale,
+                    "ratio": summarize(ratios),
+                    "ns_per_event": summarize(nsev),
+                }
+            base = [t for t in wl["times"].get(f"none@{data['scale']}", []) if t is not None]
+            wl["base_seconds"] = summarize(base)
+        verdicts = {}
+        for workload in TARGET_WORKLOADS:
+            wl = per["workloads"].get(workload)
+            if not wl:
+                continue
+            tp = wl["stats"].get("tp-wall", {}).get("ratio")
+            fl = wl["stats"].get("floor", {}).get("ratio")
+            if not tp or not fl:
+                verdicts[workload] = {"met": None}
+                continue
+            tp_over = tp["median"] - 1
+            fl_over = fl["median"] - 1
+            factor = tp_over / fl_over if fl_over > 0 else float("inf")
+            verdicts[workload] = {
+                "threadprof_overhead": tp_over,
+                "floor_overhead": fl_over,
+                "factor": factor,
+                "met": factor <= TARGET_FACTOR,
+            }
+        per["target"] = verdicts
+
+
+def render(data: dict[str, Any]) -> str:
+    out: list[str] = []
+    w = out.append
+    w(f"# threadprof overhead benchmark — {data['date']}\n")
+    w(f"Command: `{data['command']}`  ")
+    w(
+        f"threadprof: {data['threadprof_commit']}; rounds: {data['repeat']}; "
+        f"scale: {data['scale']}"
+        f" (CPU-clock configs: {data['slow_scale']}); wall time of the run: "
+        f"{data['elapsed_seconds'] / 60:.1f} min\n"
+    )
+    m = data["machine"]
+    w(
+        f"Machine: {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} CPUs"
+        f" ({m.get('Hypervisor vendor', 'bare metal')} guest), {m.get('memory_gib', '?')} GiB,"
+        f" Linux {m['kernel']}, clocksource {m.get('clocksource', '?')}\n"
+    )
+    c = data["clocks"]
+    w("Cost of one clock read (median ns):\n")
+    w("| clock | ns |\n|---|---|")
+    for key in (
+        "CLOCK_MONOTONIC",
+        "CLOCK_MONOTONIC_RAW",
+        "CLOCK_MONOTONIC_COARSE",
+        "CLOCK_THREAD_CPUTIME_ID",
+        "CLOCK_PROCESS_CPUTIME_ID",
+        "rdtsc",
+        "rdtscp",
+    ):
+        if key in c:
+            w(f"| {key} | {c[key]:.1f} |")
+    w(f"\n(empty loop {c.get('empty_loop', 0):.1f} ns; TSC {c.get('tsc_ghz', 0):.3f} GHz)\n")
+
+    configs = data["configs"]
+    for per in data["by_python"].values():
+        w(f"## Python {per['version']}\n")
+        if per["unavailable"]:
+            for config, why in per["unavailable"].items():
+                w(f"- {config}: not measured ({why})")
+            w("")
+        shown = [cfg for cfg in configs if cfg not in per["unavailable"]]
+        head = "| workload | unprofiled s | events | " + " | ".join(
+            CONFIGS[cfg][0] for cfg in shown
+        )
+        w("Time ratio to the unprofiled run: median (interquartile range) over the rounds.\n")
+        w(head + " |")
+        w("|---" * (3 + len(shown)) + "|")
+        for workload, wl in per["workloads"].items():
+            ev = wl["events"].get(str(data["scale"]))
+            base = wl["base_seconds"]
+            cells = [fmt_ratio(wl["stats"][cfg]["ratio"]) for cfg in shown]
+            w(
+                f"| {workload} | {base['median'] if base else float('nan'):.3f} | "
+                f"{ev / 1e6 if ev else 0:.2f} M | " + " | ".join(cells) + " |"
+            )
+        w("")
+        w("Nanoseconds per profile event: median of (t_profiled - t_unprofiled) / events.\n")
+        w("| workload | " + " | ".join(CONFIGS[cfg][0] for cfg in shown) + " |")
+        w("|---" * (1 + len(shown)) + "|")
+        for workload, wl in per["workloads"].items():
+            cells = [fmt_ns(wl["stats"][cfg]["ns_per_event"]) for cfg in shown]
+            w(f"| {workload} | " + " | ".join(cells) + " |")
+        w("")
+        for workload, v in per.get("target", {}).items():
+            if v.get("met") is None:
+                w(f"- Target on {workload}: not measurable (threadprof or floor missing)")
+            else:
+                w(
+                    f"- Target on {workload}: threadprof overhead (ratio - 1) "
+                    f"{v['threadprof_overhead']:.2f} vs floor {v['floor_overhead']:.2f}: "
+                    f"{v['factor']:.2f} x the floor's -> "
+                    f"{'MET' if v['met'] else 'NOT MET'} (limit {TARGET_FACTOR} x)"
+                )
+        w("")
+
+    cg = data.get("callgrind")
+    if cg and "by_python" in cg:
+        w("## callgrind: instructions per event\n")
+        w(
+            f"(instructions of the profiled run - the unprofiled run) / events, at scale"
+            f" {cg['scale']}; only the workload's run is collected.\n"
+        )
+        cfgs = [cfg for cfg in CALLGRIND_CONFIGS if cfg != "none"]
+        w("| python | workload | events | " + " | ".join(CONFIGS[cfg][0] for cfg in cfgs) + " |")
+        w("|---" * (3 + len(cfgs)) + "|")
+        for py, per in cg["by_python"].items():
+            for workload, row in per.items():
+                if "error" in row:
+                    continue
+                cells = []
+                for cfg in cfgs:
+                    v = row["per_event"].get(cfg)
+                    cells.append(f"{v:.0f}" if v is not None else "n/a")
+                w(f"| {py} | {workload} | {row['events']} | " + " | ".join(cells) + " |")
+        w("")
+        for py, per in cg["by_python"].items():
+            top = per.get("fib", {}).get("tp_wall_top")
+            if top:
+                w(f"Top self instructions, threadprof on fib, Python {py}:\n")
+                w("| instructions | function |\n|---|---|")
+                for n, fn in top:
+                    w(f"| {n:,} | `{fn}` |")
+                w("")
+
+    w("## Configurations\n")
+    w("| config | label | what |\n|---|---|---|")
+    for cfg in configs:
+        label, what = CONFIGS[cfg]
+        slow = f" (at scale {data['slow_scale']})" if cfg in SLOW_CONFIGS else ""
+        w(f"| {cfg} | {label} | {what}{slow} |")
+    w("\n| workload | what |\n|---|---|")
+    for workload in data["workloads"]:
+        w(f"| {workload} | {DESCRIPTIONS[workload]} |")
+    return "\n".join(out) + "\n"
+
+
+# -- main -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="threadprof's overhead benchmark")
+    p.add_argument("--python", action="append", help="X.Y or a path (repeatable); default 3.12")
+    p.add_argument("--repeat", type=int, default=7, help="rounds (default 7)")
+    p.add_argument("--workloads", default=",".join(WORKLOADS))
+    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--scale", type=float, default=1.0, help="work per run (default 1.0)")
+    p.add_argument("--slow-scale", type=float, default=0.1, help="work of the CPU-clock configs")
+    p.add_argument("--quick", action="store_true", help="3 rounds at scale 0.3, no callgrind")
+    p.add_argument(
+        "--callgrind",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="instructions per event under callgrind (default: on unless --quick)",
+    )
+    p.add_argument("--no-install", action="store_true", help="use the venvs as they are")
+    p.add_argument(
+        "--threadprof-worktree",
+        action="store_true",
+        help="build threadprof from the work tree instead of the committed HEAD",
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of the shuffled order")
+    p.add_argument("--out", help="results path without extension (default bench/results/<date>)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
+        args.scale = min(args.scale, 0.3)
+        args.slow_scale = min(args.slow_scale, 0.03)
+    if args.callgrind is None:
+        args.callgrind = not args.quick
+    args.python = args.python or ["3.12"]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    t_start = time.monotonic()
+    workloads = [w for w in args.workloads.split(",") if w]
+    configs = [c for c in args.configs.split(",") if c and c != "none"]
+    for name in workloads:
+        if name not in WORKLOADS:
+            raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+    for name in configs:
+        if name not in CONFIGS:
+            raise SystemExit(f"unknown config {name!r}; choose from {', '.join(CONFIGS)}")
+
+    interps: list[Interp] = []
+    for request in args.python:
+        exe, version = find_interpreter(request)
+        short = ".".join(version.split(".")[:2])
+        interps.append(Interp(request, exe, version, VENVS / short))
+    for interp in interps:
+        setup_venv(interp, args)
+        check_configs(interp, configs)
+
+    log("measuring clock reads")
+    clocks = clock_costs()
+
+    scales = sorted(
+        {args.scale} | ({args.slow_scale} if set(configs) & set(SLOW_CONFIGS) else set())
+    )
+    data: dict[str, Any] = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(
+            ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "threadprof_commit": git("rev-parse", "--short=12", "HEAD")
+        + (" + work tree" if args.threadprof_worktree else ""),
+        "repeat": args.repeat,
+        "scale": args.scale,
+        "slow_scale": args.slow_scale,
+        "seed": args.seed,
+        "configs": configs,
+        "workloads": workloads,
+        "machine": machine_info(),
+        "clocks": clocks,
+        "by_python": {},
+    }
+    for interp in interps:
+        yappi = subprocess.run(
+            [interp.python, "-c", "import importlib.metadata as m; print(m.version('yappi'))"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        data["by_python"][interp.short] = {
+            "version": interp.version,
+            "interpreter": interp.base,
+            "yappi": yappi,
+            "unavailable": dict(interp.unavailable),
+            "workloads": {w: {"events": {}, "times": {}} for w in workloads},
+        }
+
+    log("counting events")
+    for interp in interps:
+        for workload in workloads:
+            for scale in scales:
+                res = run_worker(interp, "count", workload, scale)
+                wl = data["by_python"][interp.short]["workloads"][workload]
+                if "error" in res:
+                    log(f"[{interp.short}] counting {workload}: {res['error']}")
+                    continue
+                wl["events"][str(scale)] = total_events(res["events"])
+                wl.setdefault("event_kinds", {})[str(scale)] = res["events"]
+
+    jobs: list[tuple[Interp, str, str, float]] = []
+    for interp in interps:
+        for workload in workloads:
+            for scale in scales:
+                jobs.append((interp, workload, "none", scale))
+            for config in configs:
+                if config in interp.unavailable:
+                    continue
+                scale = args.slow_scale if config in SLOW_CONFIGS else args.scale
+                jobs.append((interp, workload, config, scale))
+
+    rng = random.Random(args.seed)
+    errors: list[str] = []
+    for rnd in range(args.repeat):
+        order = jobs[:]
+        rng.shuffle(order)
+        t_round = time.monotonic()
+        for interp, workload, config, scale in order:
+            res = run_worker(interp, config, workload, scale)
+            wl = data["by_python"][interp.short]["workloads"][workload]
+            key = f"{config}@{scale}"
+            times = wl["times"].setdefault(key, [None] * args.repeat)
+            if "error" in res:
+                errors.append(f"{interp.short} {workload} {config} round {rnd}: {res['error']}")
+                log(errors[-1])
+            else:
+                times[rnd] = res["seconds"]
+                extra = {k: v for k, v in res.items() if k in ("threads", "functions", "warnings")}
+                if extra:
+                    wl.setdefault("info", {})[config] = extra
+        spent = time.monotonic() - t_round
+        log(
+            f"round {rnd + 1}/{args.repeat}: {len(order)} runs in {spent:.0f} s"
+            f" (about {spent * (args.repeat - rnd - 1) / 60:.1f} min to go)"
+        )
+    data["errors"] = errors
+
+    date = dt.date.today().isoformat()
+    out = Path(args.out) if args.out else RESULTS / (date + ("-quick" if args.quick else ""))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.callgrind:
+        log("callgrind")
+        data["callgrind"] = callgrind(interps, VENVS / "callgrind")
+
+    data["elapsed_seconds"] = time.monotonic() - t_start
+    analyse(data)
+    report = render(data)
+    Path(f"{out}.json").write_text(json.dumps(data, indent=1) + "\n")
+    Path(f"{out}.md").write_text(report)
+    print(report)
+    log(f"wrote {out}.md and {out}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

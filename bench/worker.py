@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: MIT
+"""One measurement, in a fresh interpreter: ``python worker.py CONFIG WORKLOAD``.
+
+Run by ``run.py`` with a bench venv's interpreter. Imports the workload and the
+profiler, runs the workload once unprofiled at a small scale (to warm up the
+specialising interpreter and the caches), then times the profiler's start, one
+full run of the workload and the profiler's stop, and prints one JSON object on
+stdout. The profiler's own report (snapshot, stats) is built after the timed
+region and is not part of the time.
+
+``CONFIG`` is one of :data:`CONFIGS`; ``count`` counts the profile events with
+the floor's counting hook instead of timing; ``--collect`` calls the workload
+through ``_tpfloor.collect`` so that callgrind measures only the workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import workloads
+
+Hooks = tuple[Callable[[], Any], Callable[[], Any], Callable[[], dict[str, Any]]]
+
+MONITORING_EVENTS = (
+    "PY_START",
+    "PY_RESUME",
+    "PY_RETURN",
+    "PY_YIELD",
+    "PY_THROW",
+    "PY_UNWIND",
+    "CALL",
+    "C_RETURN",
+    "C_RAISE",
+)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _no_info() -> dict[str, Any]:
+    return {}
+
+
+def config_none() -> Hooks:
+    return _nothing, _nothing, _no_info
+
+
+def config_floor() -> Hooks:
+    import _tpfloor
+
+    return _tpfloor.install, _tpfloor.uninstall, _no_info
+
+
+def config_count() -> Hooks:
+    import _tpfloor
+
+    def start() -> None:
+        _tpfloor.reset()
+        _tpfloor.install(count=True)
+
+    return start, _tpfloor.uninstall, lambda: {"events": _tpfloor.counts()}
+
+
+def config_floor_monitoring() -> Hooks:
+    import _tpfloor
+
+    mon = sys.monitoring
+    tool = next(i for i in (3, 4, 1, 0, 5) if mon.get_tool(i) is None)
+    mon.use_tool_id(tool, "threadprof-bench-floor")
+    mask = 0
+    for name in MONITORING_EVENTS:
+        event = getattr(mon.events, name)
+        mon.register_callback(tool, event, _tpfloor.mon_noop)
+        mask |= event
+
+    def stop() -> None:
+        mon.set_events(tool, 0)
+
+    return (lambda: mon.set_events(tool, mask)), stop, lambda: {"tool_id": tool}
+
+
+def config_cprofile() -> Hooks:
+    import cProfile
+
+    prof = cProfile.Profile()
+
+    def info() -> dict[str, Any]:
+        return {"functions": len(prof.getstats())}
+
+    return prof.enable, prof.disable, info
+
+
+def _threadprof(**kwargs: Any) -> Hooks:
+    import threadprof
+
+    prof = threadprof.Profile(**kwargs)
+
+    def info() -> dict[str, Any]:
+        snap = prof.snapshot()
+        return {
+            "threads": len(snap.threads),
+            "functions": len(snap.functions),
+            "warnings": [str(w) for w in snap.warnings][:5],
+        }
+
+    return prof.enable, prof.disable, info
+
+
+def _yappi(clock: str) -> Hooks:
+    import yappi
+
+    yappi.set_clock_type(clock)
+
+    def start() -> None:
+        # builtins=True: record C functions too, as cProfile and threadprof do
+        yappi.start(builtins=True, profile_threads=True)
+
+    def info() -> dict[str, Any]:
+        return {"threads": len(yappi.get_thread_stats())}
+
+    return start, yappi.stop, info
+
+
+CONFIGS: dict[str, Callable[[], Hooks]] = {
+    "none": config_none,
+    "floor": config_floor,
+    "floor-mon": config_floor_monitoring,
+    "tp-wall": lambda: _threadprof(),
+    "tp-wall-only": lambda: _threadprof(cpu=False),
+    "tp-cpu": lambda: _threadprof(clock="cpu"),
+    "cprofile": config_cprofile,
+    "yappi-wall": lambda: _yappi("wall"),
+    "yappi-cpu": lambda: _yappi("cpu"),
+    "count": config_count,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", choices=sorted(CONFIGS))
+    parser.add_argument("workload", choices=sorted(workloads.WORKLOADS))
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--warmup", type=float, default=0.05, help="scale of the warm-up run")
+    parser.add_argument("--collect", action="store_true", help="run under _tpfloor.collect")
+    args = parser.parse_args()
+
+    module = workloads.load(args.workload)
+    start, stop, info = CONFIGS[args.config]()
+    if args.warmup > 0:
+        module.run(args.warmup)
+
+    def work() -> Any:
+        return module.run(args.scale)
+
+    if args.collect:
+        import _tpfloor
+
+        def timed() -> Any:
+            return _tpfloor.collect(work)
+    else:
+        timed = work
+
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    start()
+    result = timed()
+    stop()
+    t1 = time.perf_counter()
+    cpu1 = time.process_time()
+
+    out = {
+        "config": args.config,
+        "workload": args.workload,
+        "scale": args.scale,
+        "python": sys.version.split()[0],
+        "seconds": t1 - t0,
+        "cpu_seconds": cpu1 - cpu0,
+        "result": result,
+    }
+    out.update(info())
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
