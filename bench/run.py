@@ -230,6 +230,10 @@ def setup_venv(interp: Interp, args: argparse.Namespace) -> None:
                 ).stdout
                 subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
                 src = tmp
+                # git keeps no empty folders; the build names include/ even while empty
+                if not (Path(tmp) / "include").exists():
+                    log(f"[{interp.short}] HEAD has no include/ folder; creating it empty")
+                    (Path(tmp) / "include").mkdir()
             ok = _pip(
                 interp, "-q", "--no-build-isolation", "--force-reinstall", src, logfile=logfile
             )
@@ -366,7 +370,7 @@ def total_events(counts: dict[str, int]) -> int:
 # -- callgrind --------------------------------------------------------------------------
 
 
-def callgrind(interps: list[Interp], outdir: Path) -> dict[str, Any]:
+def callgrind(interps: list[Interp], configs: list[str], outdir: Path) -> dict[str, Any]:
     """Instructions per event from callgrind, on small runs of fib and builtins."""
     if not shutil.which("valgrind"):
         return {"error": "valgrind not found"}
@@ -382,7 +386,7 @@ def callgrind(interps: list[Interp], outdir: Path) -> dict[str, Any]:
             events = total_events(counts["events"])
             row: dict[str, Any] = {"events": events, "instructions": {}, "per_event": {}}
             for config in CALLGRIND_CONFIGS:
-                if config in interp.unavailable:
+                if config in interp.unavailable or (config != "none" and config not in configs):
                     continue
                 out = outdir / f"callgrind.{interp.short}.{workload}.{config}.out"
                 prefix = [
@@ -394,7 +398,13 @@ def callgrind(interps: list[Interp], outdir: Path) -> dict[str, Any]:
                 ]
                 log(f"[callgrind {interp.short}] {workload} {config}")
                 res = run_worker(
-                    interp, config, workload, CALLGRIND_SCALE, prefix=prefix, extra=["--collect"]
+                    interp,
+                    config,
+                    workload,
+                    CALLGRIND_SCALE,
+                    warmup=CALLGRIND_SCALE,
+                    prefix=prefix,
+                    extra=["--collect"],
                 )
                 if "error" in res:
                     row["instructions"][config] = None
@@ -405,31 +415,41 @@ def callgrind(interps: list[Interp], outdir: Path) -> dict[str, Any]:
                     if line.startswith(("totals:", "summary:")):
                         total = int(line.split()[1])
                 row["instructions"][config] = total
-                if config == "tp-wall" and workload == "fib":
-                    row["tp_wall_top"] = callgrind_top(out)
+                row.setdefault("self", {})[config] = callgrind_self(out)
             base = row["instructions"].get("none")
             for config, total in row["instructions"].items():
                 if config != "none" and base and total:
                     row["per_event"][config] = (total - base) / events
+            # where threadprof's instructions beyond the floor's go, per event
+            selfs = row.pop("self", {})
+            if "tp-wall" in selfs and "floor" in selfs:
+                tp, fl = selfs["tp-wall"], selfs["floor"]
+                delta = {fn: (tp.get(fn, 0) - fl.get(fn, 0)) / events for fn in set(tp) | set(fl)}
+                row["tp_wall_minus_floor"] = sorted(
+                    ((round(v, 1), fn) for fn, v in delta.items() if abs(v) >= 1.0), reverse=True
+                )[:12]
             per[workload] = row
         results["by_python"][interp.short] = per
     return results
 
 
-def callgrind_top(out: Path, n: int = 15) -> list[tuple[int, str]]:
-    """The functions with the most self instructions in one callgrind output."""
+def callgrind_self(out: Path) -> dict[str, int]:
+    """Self instructions per function (summed over its inlined pieces) of one output."""
     if not shutil.which("callgrind_annotate"):
-        return []
+        return {}
     text = subprocess.run(
-        ["callgrind_annotate", "--threshold=99", str(out)], capture_output=True, text=True
+        ["callgrind_annotate", "--threshold=100", str(out)], capture_output=True, text=True
     ).stdout
-    top: list[tuple[int, str]] = []
+    selfs: dict[str, int] = {}
+    pattern = re.compile(r"^\s*([\d,]+)\s+\([^)]*\)\s+(.*?):(\S+)(?:\s+\[(.*)\])?\s*$")
     for line in text.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$", line)
-        if m and ":" in m.group(2) and not line.lstrip().startswith(("Ir", "--")):
-            top.append((int(m.group(1).replace(",", "")), m.group(2).strip()))
-    top = [t for t in top if "PROGRAM TOTALS" not in t[1]]
-    return top[:n]
+        m = pattern.match(line)
+        if not m or "PROGRAM TOTALS" in line:
+            continue
+        func = m.group(3).split("'")[0]  # _PyEval_EvalFrameDefault'2 -> one function
+        func = re.sub(r"\.(part|isra|constprop|cold)\.\d+", "", func)
+        selfs[func] = selfs.get(func, 0) + int(m.group(1).replace(",", ""))
+    return selfs
 
 
 # -- the report -------------------------------------------------------------------------
@@ -589,12 +609,17 @@ def render(data: dict[str, Any]) -> str:
                 w(f"| {py} | {workload} | {row['events']} | " + " | ".join(cells) + " |")
         w("")
         for py, per in cg["by_python"].items():
-            top = per.get("fib", {}).get("tp_wall_top")
-            if top:
-                w(f"Top self instructions, threadprof on fib, Python {py}:\n")
-                w("| instructions | function |\n|---|---|")
+            for workload, row in per.items():
+                top = row.get("tp_wall_minus_floor")
+                if not top:
+                    continue
+                w(
+                    f"threadprof minus the floor, self instructions per event by function,"
+                    f" {workload}, Python {py}:\n"
+                )
+                w("| instructions/event | function |\n|---|---|")
                 for n, fn in top:
-                    w(f"| {n:,} | `{fn}` |")
+                    w(f"| {n:+.1f} | `{fn}` |")
                 w("")
 
     w("## Configurations\n")
@@ -758,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.callgrind:
         log("callgrind")
-        data["callgrind"] = callgrind(interps, VENVS / "callgrind")
+        data["callgrind"] = callgrind(interps, configs, VENVS / "callgrind")
 
     data["elapsed_seconds"] = time.monotonic() - t_start
     analyse(data)
