@@ -29,6 +29,51 @@ tp_module_fail_alloc_after(PyObject *Py_UNUSED(module), PyObject *arg)
 }
 #endif
 
+/* os.register_at_fork(after_in_child=...): reset the running profiler. */
+static PyObject *
+tp_module_after_fork_child(PyObject *Py_UNUSED(module),
+                           PyObject *Py_UNUSED(ignored))
+{
+    if (tp_active != NULL) {
+        tp_profiler_after_fork(tp_active);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef tp_after_fork_def = {
+    "_after_fork_child", tp_module_after_fork_child, METH_NOARGS,
+    "Give the running profiler fresh state in a forked child."};
+
+static int
+tp_register_at_fork(PyObject *m)
+{
+    PyObject *os = PyImport_ImportModule("os");
+    if (os == NULL) {
+        return -1;
+    }
+    PyObject *hook = PyCFunction_NewEx(&tp_after_fork_def, NULL, m);
+    PyObject *reg = PyObject_GetAttrString(os, "register_at_fork");
+    Py_DECREF(os);
+    if (hook == NULL || reg == NULL) {
+        Py_XDECREF(hook);
+        Py_XDECREF(reg);
+        PyErr_Clear(); /* no fork on this platform */
+        return 0;
+    }
+    PyObject *kw = Py_BuildValue("{sO}", "after_in_child", hook);
+    PyObject *empty = PyTuple_New(0);
+    PyObject *res = kw && empty ? PyObject_Call(reg, empty, kw) : NULL;
+    Py_XDECREF(kw);
+    Py_XDECREF(empty);
+    Py_DECREF(reg);
+    Py_DECREF(hook);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
 static PyMethodDef tp_module_methods[] = {
     {"active", tp_module_active, METH_NOARGS,
      "The running threadprof profiler, or None."},
@@ -67,6 +112,9 @@ tp_module_exec(PyObject *m)
         return -1;
     }
     if (PyModule_AddStringConstant(m, "__version__", THREADPROF_VERSION) < 0) {
+        return -1;
+    }
+    if (tp_register_at_fork(m) < 0) {
         return -1;
     }
 #ifdef THREADPROF_TEST_HOOKS

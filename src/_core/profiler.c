@@ -2,6 +2,7 @@
 #include "profiler.h"
 
 #include "clock.h"
+#include "engine.h"
 #include "recorder.h"
 #include "snapshot.h"
 #include "threads.h"
@@ -51,6 +52,15 @@ tp_profiler_now(tp_profiler *p, int64_t *now)
     return rc;
 }
 
+/* Seconds since the epoch, for the start time of a profile. */
+static double
+tp_realtime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 /* -- construction ----------------------------------------------------------
  */
 
@@ -78,19 +88,53 @@ tp_parse_mode(const char *clock, int cpu, PyObject *timer, tp_mode *mode)
     return -1;
 }
 
+static int
+tp_parse_engine(const char *name, tp_engine *engine)
+{
+    if (strcmp(name, "auto") == 0) {
+        *engine = PY_VERSION_HEX >= 0x030C0000 ? TP_ENGINE_MONITORING
+                                               : TP_ENGINE_LEGACY;
+        return 0;
+    }
+    if (strcmp(name, "legacy") == 0) {
+        *engine = TP_ENGINE_LEGACY;
+        return 0;
+    }
+    if (strcmp(name, "monitoring") == 0) {
+        if (PY_VERSION_HEX < 0x030C0000) {
+            PyErr_SetString(PyExc_ValueError,
+                            "engine 'monitoring' needs Python 3.12 or later");
+            return -1;
+        }
+        *engine = TP_ENGINE_MONITORING;
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError,
+                 "unknown engine '%s': expected 'auto', 'legacy' or "
+                 "'monitoring'",
+                 name);
+    return -1;
+}
+
 static PyObject *
 tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"timer", "timeunit", "subcalls",    "builtins",
-                             "clock", "cpu",      "seed_stacks", NULL};
+    static char *kwlist[] = {"timer",       "timeunit", "subcalls",
+                             "builtins",    "clock",    "cpu",
+                             "seed_stacks", "engine",   NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
     const char *clock = "wall";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$spp", kwlist, &timer,
+    const char *engine_name = "auto";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$spps", kwlist, &timer,
                                      &timeunit, &subcalls, &builtins, &clock,
-                                     &cpu, &seed))
+                                     &cpu, &seed, &engine_name))
     {
+        return NULL;
+    }
+    tp_engine engine;
+    if (tp_parse_engine(engine_name, &engine) < 0) {
         return NULL;
     }
     tp_mode mode;
@@ -102,6 +146,8 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     p->mode = mode;
+    p->engine = engine;
+    p->mon_tool = -1;
     p->callback = tp_recorder_for(mode);
     p->builtins = builtins;
     p->seed = seed;
@@ -141,6 +187,9 @@ tp_profiler_traverse(tp_profiler *p, visitproc visit, void *arg)
     Py_VISIT(p->timer);
     Py_VISIT(p->bootstrap);
     Py_VISIT(p->prev_hook);
+    for (int i = 0; i < 4; i++) {
+        Py_VISIT(p->mon_funcs[i]);
+    }
     return 0;
 }
 
@@ -150,6 +199,9 @@ tp_profiler_clear_refs(tp_profiler *p)
     Py_CLEAR(p->timer);
     Py_CLEAR(p->bootstrap);
     Py_CLEAR(p->prev_hook);
+    for (int i = 0; i < 4; i++) {
+        Py_CLEAR(p->mon_funcs[i]);
+    }
     return 0;
 }
 
@@ -169,9 +221,27 @@ tp_profiler_dealloc(tp_profiler *p)
     Py_CLEAR(p->threading_active);
     Py_CLEAR(p->own_prefix);
     Py_CLEAR(p->error_text);
+    Py_CLEAR(p->mon_missing);
     PyTypeObject *type = Py_TYPE(p);
     type->tp_free((PyObject *)p);
     Py_DECREF(type);
+}
+
+/* threading._active, to learn thread names without running Python code. */
+static PyObject *
+tp_threading_active(void)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *active = NULL;
+    if (threading != NULL) {
+        active = PyObject_GetAttrString(threading, "_active");
+        Py_DECREF(threading);
+    }
+    if (active != NULL && !PyDict_Check(active)) {
+        Py_CLEAR(active);
+    }
+    PyErr_Clear();
+    return active;
 }
 
 /* -- enable / disable -------------------------------------------------------
@@ -221,26 +291,36 @@ tp_profiler_enable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     }
     if (!p->started) {
         p->origin = now;
-        p->start_time = (double)time(NULL);
-        struct timespec ts;
-        if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
-            p->start_time = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-        }
+        p->start_time = tp_realtime();
         p->started = 1;
     }
     if (p->own_prefix == NULL) {
         p->own_prefix = tp_own_prefix();
     }
-    if (p->bootstrap == NULL) {
-        p->bootstrap = tp_bootstrap_new(p);
-        if (p->bootstrap == NULL) {
-            return NULL;
+    if (p->engine == TP_ENGINE_LEGACY) {
+        int foreign = tp_legacy_foreign_hooks(p);
+        if (foreign > 0) {
+            p->global_warnings |= TP_GWARN_FOREIGN_HOOKS;
+            if (PyErr_WarnFormat(
+                    PyExc_RuntimeWarning, 1,
+                    "threadprof replaces the profile function that another "
+                    "tool installed in %d thread(s) (sys.setprofile or "
+                    "another profiler); that tool stops receiving events",
+                    foreign) < 0)
+            {
+                return NULL;
+            }
         }
+    }
+    if (p->threading_active == NULL) {
+        p->threading_active = tp_threading_active();
     }
     p->start_ticks = now;
     p->enabled = 1;
     tp_active = (tp_profiler *)Py_NewRef(p);
-    if (tp_engine_install(p) < 0) {
+    int rc = p->engine == TP_ENGINE_LEGACY ? tp_legacy_install(p)
+                                           : tp_monitoring_install(p);
+    if (rc < 0) {
         tp_saved_error saved;
         tp_error_save(&saved);
         tp_profiler_disable_impl(p);
@@ -250,12 +330,29 @@ tp_profiler_enable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+/* Look for hooks that other code replaced (warnings in the snapshot). */
+static void
+tp_profiler_check_engine(tp_profiler *p)
+{
+    if (p->engine == TP_ENGINE_LEGACY) {
+        tp_legacy_check_hooks(p);
+    }
+    else if (!tp_monitoring_intact(p)) {
+        p->global_warnings |= TP_GWARN_MONITORING_LOST;
+    }
+}
+
 static int
 tp_profiler_disable_impl(tp_profiler *p)
 {
+    tp_profiler_check_engine(p);
     p->enabled = 0;
-    tp_engine_remove(p);
-    Py_CLEAR(p->bootstrap);
+    if (p->engine == TP_ENGINE_LEGACY) {
+        tp_legacy_remove(p);
+    }
+    else {
+        tp_monitoring_remove(p);
+    }
 
     int64_t now = 0;
     int rc = tp_profiler_now(p, &now);
@@ -348,7 +445,56 @@ tp_profiler_clear(tp_profiler *p, PyObject *Py_UNUSED(ignored))
 static PyObject *
 tp_profiler_raw_snapshot(tp_profiler *p, PyObject *Py_UNUSED(ignored))
 {
+    if (p->enabled) {
+        tp_profiler_check_engine(p);
+    }
     return tp_snapshot_build(p);
+}
+
+static PyObject *
+tp_profiler_attach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    if (!p->enabled) {
+        PyErr_SetString(tp_ProfilerError, "this profiler is not running");
+        return NULL;
+    }
+    if (p->engine == TP_ENGINE_LEGACY) {
+        tp_legacy_attach_current(p);
+    }
+    if (tp_tls.gen == p->gen && tp_tls.ts == NULL) {
+        tp_tls.gen = 0; /* detached before: attach again */
+    }
+    if (tp_recorder_attach_current(p) == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+tp_profiler_detach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    if (!p->enabled) {
+        PyErr_SetString(tp_ProfilerError, "this profiler is not running");
+        return NULL;
+    }
+    if (p->engine == TP_ENGINE_LEGACY) {
+        tp_legacy_detach_current(p);
+    }
+    tp_thread *ts = tp_tls.gen == p->gen ? tp_tls.ts : NULL;
+    if (ts != NULL) {
+        int64_t now;
+        if (tp_profiler_now(p, &now) < 0) {
+            return NULL;
+        }
+        int64_t cpu = tp_recorder_cpu_now(p, ts);
+        tp_recorder_unwind(ts, now, cpu);
+        ts->last_wall = now;
+        ts->detached = 1;
+    }
+    /* events of this thread are ignored until it attaches again */
+    tp_tls.gen = p->gen;
+    tp_tls.ts = NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -362,6 +508,13 @@ tp_profiler_get_clock(tp_profiler *p, void *Py_UNUSED(closure))
 {
     static const char *names[] = {"wall", "wall", "cpu", "user"};
     return PyUnicode_FromString(names[p->mode]);
+}
+
+static PyObject *
+tp_profiler_get_engine(tp_profiler *p, void *Py_UNUSED(closure))
+{
+    return PyUnicode_FromString(p->engine == TP_ENGINE_LEGACY ? "legacy"
+                                                              : "monitoring");
 }
 
 static PyObject *
@@ -396,6 +549,12 @@ static PyMethodDef tp_profiler_methods[] = {
      "Forget everything recorded so far (safe while running)."},
     {"_raw_snapshot", (PyCFunction)tp_profiler_raw_snapshot, METH_NOARGS,
      "The recorded data as plain Python objects (see threadprof.api)."},
+    {"attach_current_thread", (PyCFunction)tp_profiler_attach_current,
+     METH_NOARGS,
+     "Profile the calling thread from now on (for threads created in C)."},
+    {"detach_current_thread", (PyCFunction)tp_profiler_detach_current,
+     METH_NOARGS,
+     "Stop profiling the calling thread; its open frames are closed now."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -404,6 +563,10 @@ static PyGetSetDef tp_profiler_getset[] = {
      "True while this profiler is recording.", NULL},
     {"clock", (getter)tp_profiler_get_clock, NULL,
      "'wall', 'cpu' or 'user' (a timer callable).", NULL},
+    {"engine", (getter)tp_profiler_get_engine, NULL,
+     "'legacy' (a profile function per thread) or 'monitoring' "
+     "(sys.monitoring).",
+     NULL},
     {"cpu_gap", (getter)tp_profiler_get_cpu_gap,
      (setter)tp_profiler_set_cpu_gap,
      "Wall gap (ns) from which the thread CPU clock is read "
@@ -439,6 +602,31 @@ static PyType_Spec tp_profiler_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = tp_profiler_slots,
 };
+
+void
+tp_profiler_after_fork(tp_profiler *p)
+{
+    /* Only the forking thread lives on: no other thread can touch a record,
+     * so they can all go. The survivor attaches afresh on its next event. */
+    tp_threads_free(p->threads);
+    tp_threads_free(p->retired);
+    p->threads = p->retired = NULL;
+    p->threads_tail = &p->threads;
+    p->busy = 0;
+    p->gen = tp_threads_new_gen();
+    p->errors = p->reported = 0;
+    p->global_warnings = 0;
+    Py_CLEAR(p->error_text);
+    p->run_ticks = 0;
+    p->started = 0;
+    int64_t now;
+    if (p->enabled && tp_profiler_now(p, &now) == 0) {
+        p->origin = p->start_ticks = now;
+        p->start_time = tp_realtime();
+        p->started = 1;
+    }
+    PyErr_Clear();
+}
 
 PyObject *
 tp_profiler_type_create(PyObject *module)

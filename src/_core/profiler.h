@@ -36,6 +36,19 @@ typedef enum tp_error {
     TP_ERR_TIMER = 1 << 1,
 } tp_error;
 
+/* Which engine delivers events (engine.h). */
+typedef enum tp_engine {
+    TP_ENGINE_LEGACY = 0,
+    TP_ENGINE_MONITORING = 1,
+} tp_engine;
+
+/* Profile-wide warnings, reported in snapshots. */
+typedef enum tp_global_warning {
+    TP_GWARN_THREADING_HOOK = 1 << 0,  /* threading.setprofile was replaced */
+    TP_GWARN_MONITORING_LOST = 1 << 1, /* our sys.monitoring tool was taken */
+    TP_GWARN_FOREIGN_HOOKS = 1 << 2,   /* another tool's hook was replaced */
+} tp_global_warning;
+
 /* Per-thread warnings, reported in snapshots. */
 typedef enum tp_thread_warning {
     TP_WARN_HOOK_REPLACED = 1 << 0,
@@ -54,6 +67,7 @@ typedef struct tp_thread {
     int64_t cpu_base;     /* thread CPU clock at attach */
     int64_t cpu_now;      /* thread CPU since attach, as recorded */
     unsigned warnings;    /* tp_thread_warning bits */
+    int detached;         /* detach_current_thread() was called */
     tp_tree tree;
     tp_stack stack;
 } tp_thread;
@@ -62,6 +76,7 @@ typedef struct tp_profiler {
     PyObject_HEAD
     uint64_t gen;
     tp_mode mode;
+    tp_engine engine;
     int builtins; /* record C calls */
     int seed;     /* enter already-running frames when a thread attaches */
     int enabled;
@@ -87,6 +102,11 @@ typedef struct tp_profiler {
     PyObject *threading_active; /* threading._active, or NULL */
     PyObject *own_prefix; /* threadprof's package dir, skipped when seeding */
     PyObject *error_text; /* str describing the first timer error */
+    unsigned global_warnings; /* tp_global_warning bits */
+    int mon_tool;             /* sys.monitoring tool id in use, or -1 */
+    long mon_events;          /* the event set registered */
+    PyObject *mon_missing;    /* sys.monitoring.MISSING */
+    PyObject *mon_funcs[4];   /* the callables, by tp_monitor_handler */
     PyObject *weakreflist;
 } tp_profiler;
 
@@ -105,6 +125,9 @@ tp_profiler_fail(tp_profiler *p, tp_error err)
 {
     p->errors |= (unsigned)err;
 }
+
+/* Reset the enabled profiler in a child process after fork(). */
+void tp_profiler_after_fork(tp_profiler *p);
 
 /* Read the profiler's clock outside the hot path (enable, disable, snapshot).
  * In TP_MODE_USER this calls the timer and may fail with an exception set. */

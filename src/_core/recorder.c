@@ -153,15 +153,31 @@ tp_find(const tp_thread *ts, const void *match)
     return 0;
 }
 
-/* The function id for a new node (slow path). */
+/* The function id for a new node (slow path). `callee` is a code object, a
+ * PyCFunction, or a method descriptor called on `self_arg`. */
 TP_NOINLINE tp_node *
 tp_new_node(tp_profiler *p, tp_thread *ts, tp_node *parent, const void *key,
-            PyObject *callee)
+            PyObject *callee, PyObject *self_arg)
 {
-    int64_t func =
-        PyCFunction_Check(callee)
-            ? tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee)
-            : tp_functable_code(&p->funcs, (PyCodeObject *)callee);
+    int64_t func;
+    if (PyCode_Check(callee)) {
+        func = tp_functable_code(&p->funcs, (PyCodeObject *)callee);
+    }
+    else if (PyCFunction_Check(callee)) {
+        func = tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee);
+    }
+    else {
+        /* bind the descriptor as CPython's legacy events do, for the name */
+        tp_saved_error saved;
+        tp_error_save(&saved);
+        PyObject *bound = Py_TYPE(callee)->tp_descr_get(
+            callee, self_arg, (PyObject *)Py_TYPE(self_arg));
+        func = bound && PyCFunction_Check(bound)
+                   ? tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)bound)
+                   : -1;
+        Py_XDECREF(bound);
+        tp_error_restore(&saved);
+    }
     tp_node *n =
         func < 0 ? NULL : tp_tree_add(&ts->tree, parent, key, (uint32_t)func);
     if (n == NULL) {
@@ -185,12 +201,12 @@ tp_grow(tp_profiler *p, tp_thread *ts)
  * frame that was already running. */
 TP_INLINE void
 tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
-         PyObject *callee, tp_times t, uint64_t calls)
+         PyObject *callee, PyObject *self_arg, tp_times t, uint64_t calls)
 {
     tp_node *parent = ts->stack.frames[ts->stack.depth - 1].node;
     tp_node *n = tp_tree_find(&ts->tree, parent, key);
     if (TP_UNLIKELY(n == NULL)) {
-        n = tp_new_node(p, ts, parent, key, callee);
+        n = tp_new_node(p, ts, parent, key, callee, self_arg);
         if (n == NULL) {
             return;
         }
@@ -252,10 +268,43 @@ tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
         PyFrameObject *fr = chain[--n];
         PyCodeObject *code = tp_frame_code(fr);
         if (!tp_is_own_code(p, code)) {
-            tp_enter(p, ts, code, fr, (PyObject *)code, t, 0);
+            /* legacy returns carry the frame, sys.monitoring ones the code */
+            const void *match = p->engine == TP_ENGINE_MONITORING
+                                    ? (const void *)code
+                                    : (const void *)fr;
+            tp_enter(p, ts, code, match, (PyObject *)code, NULL, t, 0);
         }
         Py_DECREF(fr);
     }
+}
+
+/* Attach the calling thread; seed its stack from `frame` (the current frame
+ * when NULL) if the profiler seeds. */
+TP_NOINLINE tp_thread *
+tp_attach(tp_profiler *p, PyFrameObject *frame, int what)
+{
+    tp_thread *ts = tp_thread_attach(p, frame);
+    if (ts != NULL && p->seed && ts->stack.depth == 1) {
+        if (frame == NULL) {
+            frame = PyEval_GetFrame();
+        }
+        if (frame != NULL) {
+            tp_saved_error saved;
+            tp_error_save(&saved);
+            tp_seed(p, ts, frame, what);
+            tp_error_restore(&saved);
+        }
+    }
+    return ts;
+}
+
+tp_thread *
+tp_recorder_attach_current(tp_profiler *p)
+{
+    if (tp_tls.gen == p->gen) {
+        return tp_tls.ts;
+    }
+    return tp_attach(p, NULL, PyTrace_C_CALL);
 }
 
 /* The calling thread's record, attaching it on its first event. */
@@ -265,14 +314,7 @@ tp_current(tp_profiler *p, PyFrameObject *frame, int what)
     if (TP_LIKELY(tp_tls.gen == p->gen)) {
         return tp_tls.ts;
     }
-    tp_thread *ts = tp_thread_attach(p);
-    if (ts != NULL && p->seed && ts->stack.depth == 1 && frame != NULL) {
-        tp_saved_error saved;
-        tp_error_save(&saved);
-        tp_seed(p, ts, frame, what);
-        tp_error_restore(&saved);
-    }
-    return ts;
+    return tp_attach(p, frame, what);
 }
 
 /* -- events
@@ -280,7 +322,8 @@ tp_current(tp_profiler *p, PyFrameObject *frame, int what)
 
 TP_INLINE void
 tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
-           const void *match, PyObject *callee, const tp_mode mode)
+           const void *match, PyObject *callee, PyObject *self_arg,
+           const tp_mode mode)
 {
     tp_thread *ts = tp_current(p, frame, what);
     if (TP_UNLIKELY(ts == NULL)) {
@@ -301,7 +344,7 @@ tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
         }
         ts->last_wall = t.wall;
     }
-    tp_enter(p, ts, key, match, callee, t, 1);
+    tp_enter(p, ts, key, match, callee, self_arg, t, 1);
 }
 
 TP_INLINE void
@@ -342,7 +385,7 @@ tp_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = tp_frame_code(frame);
-        tp_on_call(p, frame, what, code, frame, (PyObject *)code, mode);
+        tp_on_call(p, frame, what, code, frame, (PyObject *)code, NULL, mode);
         break;
     }
     case PyTrace_RETURN:
@@ -351,7 +394,7 @@ tp_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
     case PyTrace_C_CALL:
         if (p->builtins && PyCFunction_Check(arg)) {
             const void *ml = ((PyCFunctionObject *)arg)->m_ml;
-            tp_on_call(p, frame, what, ml, ml, arg, mode);
+            tp_on_call(p, frame, what, ml, ml, arg, NULL, mode);
         }
         break;
     case PyTrace_C_RETURN:
@@ -390,6 +433,108 @@ static int
 tp_record_user(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     return tp_event(obj, frame, what, arg, TP_MODE_USER);
+}
+
+/* -- sys.monitoring callbacks
+ * -------------------------------------------------------- */
+
+/* CALL, C_RETURN and C_RAISE: (code, offset, callable, arg0). Only C
+ * functions and method descriptors are recorded, as the legacy events do. */
+TP_INLINE void
+tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
+             const tp_mode mode)
+{
+    if (TP_UNLIKELY(nargs < 4)) {
+        return;
+    }
+    PyObject *callable = args[2];
+    const void *key;
+    PyObject *self_arg = NULL;
+    if (PyCFunction_Check(callable)) {
+        key = ((PyCFunctionObject *)callable)->m_ml;
+    }
+    else if (Py_IS_TYPE(callable, &PyMethodDescr_Type) &&
+             args[3] != p->mon_missing)
+    {
+        key = ((PyMethodDescrObject *)callable)->d_method;
+        self_arg = args[3];
+    }
+    else {
+        return;
+    }
+    if (call) {
+        tp_on_call(p, NULL, PyTrace_C_CALL, key, key, callable, self_arg,
+                   mode);
+    }
+    else {
+        tp_on_return(p, NULL, PyTrace_C_RETURN, key, mode);
+    }
+}
+
+#define TP_MONITOR_HANDLERS(MODE, NAME)                                       \
+    static PyObject *tp_mon_call_##NAME(                                      \
+        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    {                                                                         \
+        if (TP_LIKELY(nargs >= 1)) {                                          \
+            tp_on_call((tp_profiler *)self, NULL, PyTrace_CALL, args[0],      \
+                       args[0], args[0], NULL, MODE);                         \
+        }                                                                     \
+        Py_RETURN_NONE;                                                       \
+    }                                                                         \
+    static PyObject *tp_mon_return_##NAME(                                    \
+        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    {                                                                         \
+        if (TP_LIKELY(nargs >= 1)) {                                          \
+            tp_on_return((tp_profiler *)self, NULL, PyTrace_RETURN, args[0],  \
+                         MODE);                                               \
+        }                                                                     \
+        Py_RETURN_NONE;                                                       \
+    }                                                                         \
+    static PyObject *tp_mon_c_call_##NAME(                                    \
+        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    {                                                                         \
+        tp_monitor_c((tp_profiler *)self, args, nargs, 1, MODE);              \
+        Py_RETURN_NONE;                                                       \
+    }                                                                         \
+    static PyObject *tp_mon_c_return_##NAME(                                  \
+        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    {                                                                         \
+        tp_monitor_c((tp_profiler *)self, args, nargs, 0, MODE);              \
+        Py_RETURN_NONE;                                                       \
+    }                                                                         \
+    static const PyMethodDef tp_mon_defs_##NAME[] = {                         \
+        {"_threadprof_call", (PyCFunction)(void (*)(void))tp_mon_call_##NAME, \
+         METH_FASTCALL, NULL},                                                \
+        {"_threadprof_return",                                                \
+         (PyCFunction)(void (*)(void))tp_mon_return_##NAME, METH_FASTCALL,    \
+         NULL},                                                               \
+        {"_threadprof_c_call",                                                \
+         (PyCFunction)(void (*)(void))tp_mon_c_call_##NAME, METH_FASTCALL,    \
+         NULL},                                                               \
+        {"_threadprof_c_return",                                              \
+         (PyCFunction)(void (*)(void))tp_mon_c_return_##NAME, METH_FASTCALL,  \
+         NULL},                                                               \
+    };
+
+TP_MONITOR_HANDLERS(TP_MODE_WALL, wall)
+TP_MONITOR_HANDLERS(TP_MODE_WALL_CPU, wall_cpu)
+TP_MONITOR_HANDLERS(TP_MODE_CPU, cpu)
+TP_MONITOR_HANDLERS(TP_MODE_USER, user)
+
+const PyMethodDef *
+tp_recorder_monitor_defs(tp_mode mode)
+{
+    switch (mode) {
+    case TP_MODE_WALL:
+        return tp_mon_defs_wall;
+    case TP_MODE_WALL_CPU:
+        return tp_mon_defs_wall_cpu;
+    case TP_MODE_CPU:
+        return tp_mon_defs_cpu;
+    case TP_MODE_USER:
+        return tp_mon_defs_user;
+    }
+    return tp_mon_defs_wall;
 }
 
 Py_tracefunc

@@ -22,6 +22,22 @@
 
 #include "profiler.h"
 
+/* The four kinds of sys.monitoring callback the recorder offers. */
+typedef enum tp_monitor_handler {
+    TP_MON_CALL = 0,     /* PY_START, PY_RESUME, PY_THROW */
+    TP_MON_RETURN = 1,   /* PY_RETURN, PY_YIELD, PY_UNWIND */
+    TP_MON_C_CALL = 2,   /* CALL */
+    TP_MON_C_RETURN = 3, /* C_RETURN, C_RAISE */
+} tp_monitor_handler;
+
+/* The method definitions of the sys.monitoring callbacks for a mode,
+ * indexed by tp_monitor_handler; each expects the profiler as self. */
+const PyMethodDef *tp_recorder_monitor_defs(tp_mode mode);
+
+/* Attach the calling thread now (seeding its running frames if the profiler
+ * seeds). Returns its record, or NULL. */
+tp_thread *tp_recorder_attach_current(tp_profiler *p);
+
 /* The recorder function for a mode. */
 Py_tracefunc tp_recorder_for(tp_mode mode);
 

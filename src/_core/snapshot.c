@@ -31,6 +31,18 @@ tp_cpu_mode_name(tp_mode mode)
     }
 }
 
+static int
+tp_append_text(PyObject *list, const char *text)
+{
+    PyObject *s = PyUnicode_FromString(text);
+    if (s == NULL || PyList_Append(list, s) < 0) {
+        Py_XDECREF(s);
+        return -1;
+    }
+    Py_DECREF(s);
+    return 0;
+}
+
 PyObject *
 tp_snapshot_errors(tp_profiler *p)
 {
@@ -38,15 +50,11 @@ tp_snapshot_errors(tp_profiler *p)
     if (out == NULL) {
         return NULL;
     }
-    if (p->errors & TP_ERR_NOMEMORY) {
-        PyObject *s = PyUnicode_FromString(
-            "out of memory while profiling: some calls were not recorded");
-        if (s == NULL || PyList_Append(out, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(s);
+    if ((p->errors & TP_ERR_NOMEMORY) &&
+        tp_append_text(out, "out of memory while profiling: some calls were "
+                            "not recorded") < 0)
+    {
+        goto error;
     }
     if (p->errors & TP_ERR_TIMER) {
         PyObject *s = PyUnicode_FromFormat(
@@ -54,10 +62,39 @@ tp_snapshot_errors(tp_profiler *p)
             p->error_text ? p->error_text : Py_None);
         if (s == NULL || PyList_Append(out, s) < 0) {
             Py_XDECREF(s);
-            Py_DECREF(out);
-            return NULL;
+            goto error;
         }
         Py_DECREF(s);
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* The sticky errors and the profile-wide warnings. */
+static PyObject *
+tp_snapshot_warnings(tp_profiler *p)
+{
+    PyObject *out = tp_snapshot_errors(p);
+    if (out == NULL) {
+        return NULL;
+    }
+    unsigned w = p->global_warnings;
+    if (((w & TP_GWARN_THREADING_HOOK) &&
+         tp_append_text(out, "threading.setprofile() was replaced while "
+                             "profiling: threads started after that may be "
+                             "missing") < 0) ||
+        ((w & TP_GWARN_MONITORING_LOST) &&
+         tp_append_text(out, "threadprof's sys.monitoring tool was changed "
+                             "by other code while profiling: events after "
+                             "that may be missing") < 0) ||
+        ((w & TP_GWARN_FOREIGN_HOOKS) &&
+         tp_append_text(out, "another tool's profile function was replaced "
+                             "when profiling started") < 0))
+    {
+        Py_DECREF(out);
+        return NULL;
     }
     return out;
 }
@@ -183,7 +220,7 @@ tp_snapshot_build(tp_profiler *p)
 
     PyObject *threads = PyList_New(0);
     PyObject *funcs = PyList_New(p->funcs.funcs.len);
-    PyObject *errors = tp_snapshot_errors(p);
+    PyObject *errors = tp_snapshot_warnings(p);
     if (threads == NULL || funcs == NULL || errors == NULL) {
         goto error;
     }
@@ -204,11 +241,12 @@ tp_snapshot_build(tp_profiler *p)
     }
     double unit =
         (p->mode == TP_MODE_USER && p->timeunit > 0.0) ? p->timeunit : 1e-9;
-    return Py_BuildValue("{sssssdsdsLsNsNsN}", "clock", tp_clock_name(p->mode),
-                         "cpu_mode", tp_cpu_mode_name(p->mode), "unit", unit,
-                         "start_time", p->start_time, "duration",
-                         (long long)duration, "functions", funcs, "threads",
-                         threads, "warnings", errors);
+    return Py_BuildValue(
+        "{sssssssdsdsLsNsNsN}", "engine",
+        p->engine == TP_ENGINE_LEGACY ? "legacy" : "monitoring", "clock",
+        tp_clock_name(p->mode), "cpu_mode", tp_cpu_mode_name(p->mode), "unit",
+        unit, "start_time", p->start_time, "duration", (long long)duration,
+        "functions", funcs, "threads", threads, "warnings", errors);
 
 error:
     Py_XDECREF(threads);

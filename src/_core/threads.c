@@ -26,6 +26,8 @@ tp_threads_serial(void)
     return tp_tls.serial;
 }
 
+static PyObject *tp_threading_py; /* "threading.py", interned */
+
 /* threading.Thread._name, read without running Python code. */
 static PyObject *
 tp_thread_name_of(PyObject *thread)
@@ -44,15 +46,54 @@ tp_thread_name_of(PyObject *thread)
     return name;
 }
 
-/* Learn the name of the thread with this ident from threading._active. */
+/* The threading.Thread whose _bootstrap frame is among `frame` and its
+ * callers (a new reference), or NULL. A thread started by threading runs
+ * Python code before it enters threading._active. */
+static PyObject *
+tp_thread_from_frames(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyFrameObject *f = (PyFrameObject *)Py_XNewRef(frame);
+    while (f != NULL) {
+        PyCodeObject *code = tp_frame_code(f);
+        if (PyUnicode_Check(code->co_name) &&
+            (PyUnicode_CompareWithASCIIString(code->co_name, "_bootstrap") ==
+                 0 ||
+             PyUnicode_CompareWithASCIIString(code->co_name,
+                                              "_bootstrap_inner") == 0) &&
+            PyUnicode_Tailmatch(code->co_filename, tp_threading_py, 0,
+                                PY_SSIZE_T_MAX, 1) == 1)
+        {
+            PyObject *self = PyFrame_GetVarString(f, "self");
+            Py_DECREF(f);
+            if (self == NULL) {
+                PyErr_Clear();
+            }
+            return self;
+        }
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+#else
+    (void)frame;
+#endif
+    return NULL;
+}
+
+/* Learn the name of the thread with this ident from threading._active, or
+ * from the frames it runs. */
 static void
-tp_thread_lookup(tp_profiler *p, unsigned long ident, PyObject **name,
-                 PyObject **ref)
+tp_thread_lookup(tp_profiler *p, unsigned long ident, PyFrameObject *frame,
+                 PyObject **name, PyObject **ref)
 {
     *name = NULL;
     *ref = NULL;
     if (p->threading_active == NULL) {
         return;
+    }
+    if (tp_threading_py == NULL) {
+        tp_threading_py = PyUnicode_InternFromString("threading.py");
     }
     tp_saved_error saved;
     tp_error_save(&saved);
@@ -62,6 +103,9 @@ tp_thread_lookup(tp_profiler *p, unsigned long ident, PyObject **name,
         thread = PyDict_GetItemWithError(p->threading_active, key);
         Py_XINCREF(thread);
         Py_DECREF(key);
+    }
+    if (thread == NULL && tp_threading_py != NULL) {
+        thread = tp_thread_from_frames(frame ? frame : PyEval_GetFrame());
     }
     if (thread != NULL) {
         *name = tp_thread_name_of(thread);
@@ -92,7 +136,7 @@ tp_threads_free(tp_thread *list)
 }
 
 tp_thread *
-tp_thread_attach(tp_profiler *p)
+tp_thread_attach(tp_profiler *p, PyFrameObject *frame)
 {
     uint64_t serial = tp_threads_serial();
     tp_thread *ts;
@@ -107,7 +151,7 @@ tp_thread_attach(tp_profiler *p)
     /* The lookup may run Python code (a GC pass) and so release the GIL. */
     Py_INCREF(p);
     p->busy++;
-    tp_thread_lookup(p, ident, &name, &ref);
+    tp_thread_lookup(p, ident, frame, &name, &ref);
     p->busy--;
     if (Py_REFCNT(p) == 1) {
         /* the profiler was dropped meanwhile: we hold the last reference */
@@ -144,6 +188,7 @@ tp_thread_attach(tp_profiler *p)
     *p->threads_tail = ts;
     p->threads_tail = &ts->next;
 found:
+    ts->detached = 0;
     tp_tls.gen = p->gen;
     tp_tls.ts = ts;
     return ts;
@@ -172,157 +217,4 @@ tp_thread_refresh_name(tp_thread *ts)
         Py_DECREF(thread);
     }
     tp_error_restore(&saved);
-}
-
-/* -- the engine ------------------------------------------------------------
- */
-
-static int
-tp_set_profile_all(Py_tracefunc func, PyObject *obj)
-{
-#if TP_HAVE_SET_PROFILE_ALL
-    PyEval_SetProfileAllThreads(func, obj);
-    return 0;
-#else
-    PyThreadState *me = PyThreadState_Get();
-    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
-         ts = PyThreadState_Next(ts))
-    {
-        if (_PyEval_SetProfile(ts, func, obj) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-#endif
-}
-
-static PyObject *
-tp_threading_call(const char *method, PyObject *arg)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL) {
-        return NULL;
-    }
-    PyObject *res = arg ? PyObject_CallMethod(threading, method, "O", arg)
-                        : PyObject_CallMethod(threading, method, NULL);
-    Py_DECREF(threading);
-    return res;
-}
-
-int
-tp_engine_install(tp_profiler *p)
-{
-    /* Threads started from now on get the trampoline ... */
-    PyObject *prev = tp_threading_call("getprofile", NULL);
-    if (prev == NULL) {
-        return -1;
-    }
-    Py_XSETREF(p->prev_hook, prev);
-    PyObject *res = tp_threading_call("setprofile", p->bootstrap);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    if (p->threading_active == NULL) {
-        PyObject *threading = PyImport_ImportModule("threading");
-        if (threading == NULL) {
-            return -1;
-        }
-        p->threading_active = PyObject_GetAttrString(threading, "_active");
-        Py_DECREF(threading);
-        if (p->threading_active != NULL && !PyDict_Check(p->threading_active))
-        {
-            Py_CLEAR(p->threading_active);
-        }
-        PyErr_Clear();
-    }
-    /* ... and every running thread gets the recorder now. */
-    if (tp_set_profile_all(p->callback, (PyObject *)p) < 0) {
-        return -1;
-    }
-    return 0;
-}
-
-void
-tp_engine_remove(tp_profiler *p)
-{
-    tp_saved_error saved;
-    tp_error_save(&saved);
-    /* first the running threads, so that the calls below are not recorded */
-    if (tp_set_profile_all(NULL, NULL) < 0) {
-        PyErr_WriteUnraisable((PyObject *)p);
-    }
-    PyObject *current = tp_threading_call("getprofile", NULL);
-    if (current == p->bootstrap) {
-        PyObject *res = tp_threading_call(
-            "setprofile", p->prev_hook ? p->prev_hook : Py_None);
-        Py_XDECREF(res);
-    }
-    Py_XDECREF(current);
-    Py_CLEAR(p->prev_hook);
-    tp_error_restore(&saved);
-}
-
-/* -- the trampoline --------------------------------------------------------
- */
-
-static int
-tp_event_code(PyObject *event)
-{
-    static const char *names[] = {
-        [PyTrace_CALL] = "call",
-        [PyTrace_RETURN] = "return",
-        [PyTrace_C_CALL] = "c_call",
-        [PyTrace_C_RETURN] = "c_return",
-        [PyTrace_C_EXCEPTION] = "c_exception",
-    };
-    if (!PyUnicode_Check(event)) {
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i] && PyUnicode_CompareWithASCIIString(event, names[i]) == 0)
-        {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-/* Called as a Python profile function by the first event of a thread that
- * threading started: replace it with the recorder and hand the event on. */
-static PyObject *
-tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    tp_profiler *p = (tp_profiler *)self;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "expected (frame, event, arg)");
-        return NULL;
-    }
-    if (!p->enabled) {
-        PyEval_SetProfile(NULL, NULL);
-        Py_RETURN_NONE;
-    }
-    Py_INCREF(p); /* replacing the hook drops the trampoline's reference */
-    PyEval_SetProfile(p->callback, self);
-    int what = tp_event_code(args[1]);
-    if (what >= 0 && PyFrame_Check(args[0])) {
-        PyObject *arg = args[2] == Py_None ? NULL : args[2];
-        p->callback(self, (PyFrameObject *)args[0], what, arg);
-    }
-    Py_DECREF(p);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef tp_bootstrap_def = {
-    "_threadprof_bootstrap",
-    (PyCFunction)(void (*)(void))tp_bootstrap,
-    METH_FASTCALL,
-    "Installs threadprof's recorder in a thread started by threading.",
-};
-
-PyObject *
-tp_bootstrap_new(tp_profiler *p)
-{
-    return PyCFunction_New(&tp_bootstrap_def, (PyObject *)p);
 }

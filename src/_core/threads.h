@@ -3,11 +3,8 @@
  * threads.h -- which threads run the recorder, and how a thread finds its
  * record.
  *
- * Owns the thread-local tag (tp_tls), the life of tp_thread records, and the
- * engine: installing the recorder in every thread (PyEval_SetProfileAllThreads
- * on 3.12+, a walk over the thread states with _PyEval_SetProfile on 3.11),
- * plus the threading.setprofile trampoline that installs it in threads started
- * later, and removing both.
+ * Owns the thread-local tag (tp_tls) and the life of tp_thread records. How
+ * events reach the recorder is the engines' business (engine.h).
  */
 #ifndef THREADPROF_THREADS_H
 #define THREADPROF_THREADS_H
@@ -44,24 +41,15 @@ uint64_t tp_threads_serial(void);
 
 /* Find the calling thread's record in p (made by an earlier enable of p), or
  * create and register one. Sets tp_tls. Touches Python objects to learn the
- * thread's name; callers must tolerate a GIL release (see profiler.h).
+ * thread's name, from threading or from `frame` (the current frame if NULL)
+ * and its callers; callers must tolerate a GIL release (see profiler.h).
  * Returns NULL when out of memory (sticky error set). */
-tp_thread *tp_thread_attach(tp_profiler *p);
+tp_thread *tp_thread_attach(tp_profiler *p, PyFrameObject *frame);
 
 /* Free a list of records linked through `next`. Requires the GIL. */
 void tp_threads_free(tp_thread *list);
 
 /* Update a record's name from its threading.Thread if that still exists. */
 void tp_thread_refresh_name(tp_thread *ts);
-
-/* Install p->callback in every thread and the trampoline for new threads.
- * Returns -1 with an exception set on failure. */
-int tp_engine_install(tp_profiler *p);
-
-/* Remove the recorder from every thread and the trampoline. */
-void tp_engine_remove(tp_profiler *p);
-
-/* Create the trampoline given to threading.setprofile (new reference). */
-PyObject *tp_bootstrap_new(tp_profiler *p);
 
 #endif /* THREADPROF_THREADS_H */

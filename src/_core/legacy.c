@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+#include "engine.h"
+#include "recorder.h"
+#include "threads.h"
+
+/* Replaces the recorder on stop; removes itself from its thread the first
+ * time it runs. Being a valid function forever is its whole point. */
+static int
+tp_tombstone(PyObject *Py_UNUSED(obj), PyFrameObject *Py_UNUSED(frame),
+             int Py_UNUSED(what), PyObject *Py_UNUSED(arg))
+{
+    PyEval_SetProfile(NULL, NULL);
+    return 0;
+}
+
+static int
+tp_set_profile_all(Py_tracefunc func, PyObject *obj)
+{
+#if TP_HAVE_SET_PROFILE_ALL
+    PyEval_SetProfileAllThreads(func, obj);
+    return 0;
+#else
+    PyThreadState *me = PyThreadState_Get();
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts))
+    {
+        if (_PyEval_SetProfile(ts, func, obj) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+#endif
+}
+
+static PyObject *
+tp_threading_call(const char *method, PyObject *arg)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (threading == NULL) {
+        return NULL;
+    }
+    PyObject *res = arg ? PyObject_CallMethod(threading, method, "O", arg)
+                        : PyObject_CallMethod(threading, method, NULL);
+    Py_DECREF(threading);
+    return res;
+}
+
+/* -- the trampoline for threads started by threading ------------------------
+ */
+
+static int
+tp_event_code(PyObject *event)
+{
+    static const char *names[] = {
+        [PyTrace_CALL] = "call",
+        [PyTrace_RETURN] = "return",
+        [PyTrace_C_CALL] = "c_call",
+        [PyTrace_C_RETURN] = "c_return",
+        [PyTrace_C_EXCEPTION] = "c_exception",
+    };
+    if (!PyUnicode_Check(event)) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (names[i] != NULL &&
+            PyUnicode_CompareWithASCIIString(event, names[i]) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Called as a Python profile function by the first event of a thread that
+ * threading started: replace it with the recorder and hand the event on. */
+static PyObject *
+tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    tp_profiler *p = (tp_profiler *)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "expected (frame, event, arg)");
+        return NULL;
+    }
+    if (!p->enabled) {
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(p); /* replacing the hook drops the trampoline's reference */
+    PyEval_SetProfile(p->callback, self);
+    int what = tp_event_code(args[1]);
+    if (what >= 0 && PyFrame_Check(args[0])) {
+        PyObject *arg = args[2] == Py_None ? NULL : args[2];
+        p->callback(self, (PyFrameObject *)args[0], what, arg);
+    }
+    Py_DECREF(p);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef tp_bootstrap_def = {
+    "_threadprof_bootstrap",
+    (PyCFunction)(void (*)(void))tp_bootstrap,
+    METH_FASTCALL,
+    "Installs threadprof's recorder in a thread started by threading.",
+};
+
+/* -- install and remove
+ * -------------------------------------------------------- */
+
+int
+tp_legacy_install(tp_profiler *p)
+{
+    if (p->bootstrap == NULL) {
+        p->bootstrap = PyCFunction_New(&tp_bootstrap_def, (PyObject *)p);
+        if (p->bootstrap == NULL) {
+            return -1;
+        }
+    }
+    /* Threads started from now on get the trampoline ... */
+    PyObject *prev = tp_threading_call("getprofile", NULL);
+    if (prev == NULL) {
+        return -1;
+    }
+    Py_XSETREF(p->prev_hook, prev);
+    PyObject *res = tp_threading_call("setprofile", p->bootstrap);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    /* ... and every running thread gets the recorder now. */
+    if (tp_set_profile_all(p->callback, (PyObject *)p) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+void
+tp_legacy_remove(tp_profiler *p)
+{
+    tp_saved_error saved;
+    tp_error_save(&saved);
+    /* first the running threads, so that the calls below are not recorded */
+    if (tp_set_profile_all(tp_tombstone, NULL) < 0) {
+        PyErr_WriteUnraisable((PyObject *)p);
+    }
+    /* the tombstone of this thread can go at once */
+    PyEval_SetProfile(NULL, NULL);
+    PyObject *current = tp_threading_call("getprofile", NULL);
+    if (current != NULL && current == p->bootstrap) {
+        PyObject *res = tp_threading_call(
+            "setprofile", p->prev_hook ? p->prev_hook : Py_None);
+        Py_XDECREF(res);
+    }
+    else if (current != NULL) {
+        p->global_warnings |= TP_GWARN_THREADING_HOOK;
+    }
+    Py_XDECREF(current);
+    Py_CLEAR(p->prev_hook);
+    Py_CLEAR(p->bootstrap);
+    tp_error_restore(&saved);
+}
+
+void
+tp_legacy_attach_current(tp_profiler *p)
+{
+    PyEval_SetProfile(p->callback, (PyObject *)p);
+}
+
+void
+tp_legacy_detach_current(tp_profiler *Py_UNUSED(p))
+{
+    PyEval_SetProfile(NULL, NULL);
+}
+
+/* -- checks
+ * ----------------------------------------------------------------------- */
+
+static int
+tp_is_ours(tp_profiler *p, PyThreadState *ts)
+{
+    if (ts->c_profilefunc == p->callback && ts->c_profileobj == (PyObject *)p)
+    {
+        return 1;
+    }
+    /* a thread that threading started and that has not run yet */
+    return p->bootstrap != NULL && ts->c_profileobj == p->bootstrap;
+}
+
+/* The newest record of the thread with this native id, or NULL. */
+static tp_thread *
+tp_record_of(tp_profiler *p, unsigned long native_id)
+{
+    tp_thread *found = NULL;
+    for (tp_thread *t = p->threads; t != NULL; t = t->next) {
+        if (t->native_id == native_id && !t->detached) {
+            found = t;
+        }
+    }
+    return found;
+}
+
+void
+tp_legacy_check_hooks(tp_profiler *p)
+{
+    PyThreadState *me = PyThreadState_Get();
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts))
+    {
+        if (tp_is_ours(p, ts)) {
+            continue;
+        }
+        tp_thread *t = tp_record_of(p, ts->native_thread_id);
+        if (t != NULL) {
+            t->warnings |= TP_WARN_HOOK_REPLACED;
+        }
+    }
+}
+
+int
+tp_legacy_foreign_hooks(tp_profiler *p)
+{
+    int count = 0;
+    PyThreadState *me = PyThreadState_Get();
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+         ts = PyThreadState_Next(ts))
+    {
+        if (ts->c_profilefunc != NULL && ts->c_profilefunc != tp_tombstone &&
+            !tp_is_ours(p, ts))
+        {
+            count++;
+        }
+    }
+    return count;
+}
