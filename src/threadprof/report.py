@@ -102,9 +102,12 @@ def _std_string(func: Function) -> str:
 
 def format_seconds(seconds: float) -> str:
     """``seconds`` in s, ms, us or ns with four significant digits: ``1.234s``,
-    ``12.35ms``, ``250.0us``; ``0`` for zero."""
+    ``12.35ms``, ``250.0us``; ``0`` for zero; ``1.23e+04s`` from 10,000 s on.
+    Never more than 9 characters for times below 10**100 s."""
     if seconds == 0:
         return "0"
+    if abs(seconds) >= 9999.5:
+        return f"{seconds:.3g}s"  # 1.23e+04s: stays within the column
     scales = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
     for scale, suffix in scales:
         # 0.99995: what rounds up to 1000 of a unit is shown in the next one

@@ -1,0 +1,360 @@
+# SPDX-License-Identifier: MIT
+"""``threadprof run`` runs a program exactly as ``python`` would.
+
+Each test runs the same program with and without threadprof and compares what
+the program saw and how the process ended.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+from cli_helpers import before_report, error_lines, report_part
+
+PROBE = """\
+import atexit, json, sys, __main__
+dunders = sorted(k for k in globals() if k.startswith("__"))
+print(json.dumps({
+    "argv": sys.argv,
+    "path0": sys.path[0],
+    "path_rest": sys.path[1:],
+    "name": __name__,
+    "file": __file__,
+    "spec": None if __spec__ is None else __spec__.name,
+    "package": __package__,
+    "main_is_this_module": sys.modules["__main__"].__dict__ is globals(),
+    "loader": type(__loader__).__name__,
+    "builtins": type(__builtins__).__name__,
+    "dunders": dunders,
+}))
+atexit.register(lambda: print("atexit sees", __import__("__main__").MARK))
+MARK = "the program's __main__"
+"""
+
+
+def seen(proc) -> dict:
+    return json.loads(proc.stdout.splitlines()[0])
+
+
+# -- what the program sees --------------------------------------------------------
+
+
+def test_script_sees_what_python_gives(launcher, python, write):
+    write("sub/probe.py", PROBE)
+    args = ["sub/probe.py", "a b", "-o", "x.prof", "-q", "--thread", "-m", "--"]
+    ours = launcher("run", *args)
+    plain = python(*args)
+    assert plain.returncode == 0, plain.stderr
+    assert ours.returncode == 0, ours.stderr
+    assert seen(ours) == seen(plain)
+    assert seen(ours)["argv"] == args  # nothing after the script was taken as an option
+    assert ours.stdout == plain.stdout  # incl. the atexit handler seeing the same __main__
+
+
+def test_script_after_double_dash(threadprof, python, write):
+    write("probe.py", PROBE)
+    ours = threadprof("run", "-q", "--", "probe.py", "--", "-x")
+    plain = python("probe.py", "--", "-x")
+    assert ours.returncode == 0, ours.stderr
+    assert seen(ours) == seen(plain)
+    assert seen(ours)["argv"] == ["probe.py", "--", "-x"]
+
+
+def test_symlinked_script_path0_is_the_target_dir(threadprof, python, write, workdir):
+    write("real/probe.py", PROBE)
+    (workdir / "link.py").symlink_to(workdir / "real" / "probe.py")
+    ours = threadprof("run", "link.py")
+    plain = python("link.py")
+    assert seen(ours) == seen(plain)
+    assert seen(ours)["path0"] == str(workdir / "real")
+
+
+def test_module_sees_what_python_m_gives(launcher, python, write):
+    write("probe_mod.py", PROBE)
+    ours = launcher("run", "-m", "probe_mod", "arg", "-s", "calls")
+    plain = python("-m", "probe_mod", "arg", "-s", "calls")
+    assert plain.returncode == 0, plain.stderr
+    assert ours.returncode == 0, ours.stderr
+    assert seen(ours) == seen(plain)
+    assert seen(ours)["spec"] == "probe_mod"
+    assert ours.stdout == plain.stdout
+
+
+def test_package_main_module(threadprof, python, write):
+    write("pkg/__init__.py", "")
+    write("pkg/__main__.py", PROBE)
+    ours = threadprof("run", "-m", "pkg", "1")
+    plain = python("-m", "pkg", "1")
+    assert ours.returncode == 0, ours.stderr
+    assert seen(ours) == seen(plain)
+    assert seen(ours)["spec"] == "pkg.__main__"
+    assert seen(ours)["package"] == "pkg"
+
+
+def test_attached_module_name(threadprof, python, write):
+    write("probe_mod.py", PROBE)
+    ours = threadprof("run", "-qmprobe_mod", "x")
+    plain = python("-m", "probe_mod", "x")
+    assert seen(ours) == seen(plain)
+    assert report_part(ours.stderr) == ""  # -q was read from the bundle
+
+
+def test_directory_with_main(threadprof, python, write):
+    write("app/__main__.py", PROBE)
+    ours = threadprof("run", "app", "z")
+    plain = python("app", "z")
+    assert ours.returncode == 0, ours.stderr
+    assert seen(ours) == seen(plain)
+
+
+def test_future_imports_do_not_leak_into_the_program(threadprof, write):
+    # cli.py uses "from __future__ import annotations"; the program must not
+    write("ann.py", "def f(x: int): pass\nprint(type(f.__annotations__['x']).__name__)\n")
+    proc = threadprof("run", "ann.py")
+    assert proc.stdout == "type\n"
+
+
+# -- how it ends --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("pass", 0),
+        ("import sys; sys.exit(3)", 3),
+        ("raise SystemExit(0)", 0),
+        ("raise SystemExit(None)", 0),
+        ("import sys; sys.exit(True)", 1),
+        ("import sys; sys.exit(256 + 4)", 4),
+    ],
+)
+def test_exit_status_passes_through(launcher, python, write, workdir, body, status):
+    write("prog.py", f"print('out')\n{body}\n")
+    ours = launcher("run", "-o", "out.prof", "prog.py")
+    plain = python("prog.py")
+    assert plain.returncode == status
+    assert ours.returncode == status, ours.stderr
+    assert ours.stdout == plain.stdout == "out\n"
+    assert (workdir / "out.prof").is_file()
+    assert "Traceback" not in ours.stderr
+    assert report_part(ours.stderr)  # the report is printed whatever the status
+
+
+def test_string_exit_code_printed_status_1(launcher, python, write, workdir):
+    write("prog.py", "import sys\nsys.exit('giving up: no input')\n")
+    ours = launcher("run", "-o", "out.prof", "prog.py")
+    plain = python("prog.py")
+    assert plain.returncode == ours.returncode == 1
+    assert before_report(ours.stderr) == plain.stderr == "giving up: no input\n"
+    assert (workdir / "out.prof").is_file()
+
+
+def test_uncaught_exception_traceback_like_python(launcher, python, write, workdir):
+    write(
+        "prog.py",
+        """\
+        def inner():
+            raise ValueError("boom")
+
+        def outer():
+            try:
+                {}["missing"]
+            except KeyError:
+                inner()
+
+        outer()
+        """,
+    )
+    ours = launcher("run", "-o", "out.prof", "prog.py")
+    plain = python("prog.py")
+    assert plain.returncode == ours.returncode == 1
+    traceback = before_report(ours.stderr)
+    assert traceback == plain.stderr  # identical, chained part included
+    assert f'File "{workdir / "prog.py"}", line 10, in <module>' in traceback
+    assert "ValueError: boom" in traceback
+    assert "cli.py" not in traceback and "threadprof" not in traceback
+    assert "runpy" not in traceback
+    assert (workdir / "out.prof").is_file()
+    assert report_part(ours.stderr)
+
+
+def test_uncaught_exception_in_module(threadprof, python, write):
+    write("failing.py", "def f():\n    1 / 0\nf()\n")
+    ours = threadprof("run", "-m", "failing")
+    plain = python("-m", "failing")
+    assert plain.returncode == ours.returncode == 1
+    ours_tb = before_report(ours.stderr)
+    assert "ZeroDivisionError" in ours_tb and "threadprof" not in ours_tb
+    # python -m shows runpy's frames; the program's own frames are the same
+    assert ours_tb.splitlines()[1:] == [
+        line for line in plain.stderr.splitlines()[1:] if "<frozen runpy>" not in line
+    ]
+
+
+def test_custom_excepthook_is_used(threadprof, python, write):
+    write(
+        "prog.py",
+        """\
+        import sys
+        sys.excepthook = lambda t, v, tb: print("hook:", t.__name__, v, file=sys.stderr)
+        raise RuntimeError("x")
+        """,
+    )
+    ours = threadprof("run", "prog.py")
+    plain = python("prog.py")
+    assert plain.returncode == ours.returncode == 1
+    assert before_report(ours.stderr) == plain.stderr == "hook: RuntimeError x\n"
+
+
+def test_syntax_error_like_python(threadprof, python, write):
+    write("bad.py", "def f(:\n    pass\n")
+    ours = threadprof("run", "bad.py")
+    plain = python("bad.py")
+    assert plain.returncode == ours.returncode == 1
+    assert ours.stderr == plain.stderr
+    assert "SyntaxError" in ours.stderr
+
+
+SIGINT_PROG = """\
+import atexit, os, signal, threading, time
+
+def work(n):
+    return sum(range(n))
+
+def worker():
+    for _ in range(3):
+        work(10)
+
+atexit.register(lambda: print("atexit ran", flush=True))
+t = threading.Thread(target=worker, name="worker")
+t.start()
+t.join()
+for _ in range(4):
+    work(10)
+print("before", flush=True)
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(30)
+print("not reached")
+"""
+
+
+def test_keyboard_interrupt_ends_like_python(launcher, python, write, workdir):
+    write("prog.py", SIGINT_PROG)
+    ours = launcher("run", "-o", "out.prof", "prog.py")
+    plain = python("prog.py")
+    assert plain.returncode == -signal.SIGINT
+    assert ours.returncode == plain.returncode, ours.stderr
+    assert ours.stdout == plain.stdout == "before\natexit ran\n"
+    assert "KeyboardInterrupt" in before_report(ours.stderr)
+    assert "threadprof" not in before_report(ours.stderr)
+    # and the profile was still written, with the calls made before Ctrl-C
+    import pstats
+
+    stats = pstats.Stats(str(workdir / "out.prof")).stats
+    work = [v for k, v in stats.items() if k[2] == "work" and k[0].endswith("prog.py")]
+    assert [(cc, nc) for cc, nc, *_ in work] == [(7, 7)]
+    assert report_part(ours.stderr)
+
+
+# -- threads ------------------------------------------------------------------------
+
+LATE_THREAD = """\
+import threading, time
+
+def work(n):
+    return sum(range(n))
+
+def late_worker():
+    # runs its calls only once the main code has ended
+    while threading.main_thread().is_alive():
+        time.sleep(0.005)
+    for _ in range(6):
+        work(10)
+    print("worker finished", flush=True)
+
+threading.Thread(target=late_worker, name="late").start()
+print("main code ends", flush=True)
+"""
+
+
+def test_non_daemon_threads_are_joined_and_profiled_to_the_end(threadprof, python, write, workdir):
+    write("prog.py", LATE_THREAD)
+    ours = threadprof("run", "-o", "out.prof", "prog.py")
+    plain = python("prog.py")
+    assert plain.stdout == "main code ends\nworker finished\n"
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == plain.stdout
+    import pstats
+
+    stats = pstats.Stats(str(workdir / "out.prof")).stats
+    calls = [v[1] for k, v in stats.items() if k[2] == "work" and k[0].endswith("prog.py")]
+    assert calls == [6]
+    assert "late" in report_part(ours.stderr)
+
+
+def test_executor_left_open_does_not_hang(threadprof, write):
+    # the interpreter stops such executors at exit (threading._register_atexit)
+    write(
+        "prog.py",
+        """\
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(2)
+        print(pool.submit(sum, range(10)).result())
+        """,
+    )
+    proc = threadprof("run", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "45\n"
+
+
+def test_report_lists_threads_and_functions(threadprof, write):
+    write(
+        "prog.py",
+        """\
+        import threading
+        def crunch_numbers(n):
+            return sum(range(n))
+        t = threading.Thread(target=lambda: crunch_numbers(5), name="cruncher-1")
+        t.start(); t.join()
+        """,
+    )
+    proc = threadprof("run", "--limit", "1000", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    report = report_part(proc.stderr)
+    assert report.startswith("threadprof: 2 threads, ")
+    assert "MainThread" in report and "cruncher-1" in report
+    assert "crunch_numbers (prog.py:2)" in report
+    assert "sorted by tottime" in report
+    assert max(len(line) for line in report.splitlines()) <= 100
+    assert error_lines(proc.stderr) == []
+
+
+def test_quiet_prints_nothing(threadprof, write, workdir):
+    write("prog.py", "print('hi')\n")
+    proc = threadprof("run", "-q", "-o", "out.prof", "prog.py")
+    assert proc.returncode == 0
+    assert proc.stdout == "hi\n"
+    assert proc.stderr == ""
+    assert (workdir / "out.prof").is_file()
+
+
+def test_sort_and_limit(threadprof, write):
+    write("prog.py", "def a(): pass\nfor _ in range(3): a()\n")
+    proc = threadprof("run", "-s", "calls", "--limit", "1", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    report = report_part(proc.stderr)
+    assert "sorted by calls" in report
+    table = report.split("sorted by calls", 1)[1].splitlines()[2:]
+    assert len([line for line in table if line.strip()]) == 1
+    proc = threadprof("run", "--limit", "0", "prog.py")
+    assert "sorted by" not in proc.stderr
+    assert "MainThread" in proc.stderr
+
+
+def test_cpu_clock(threadprof, write):
+    write("prog.py", "print(sum(range(1000)))\n")
+    proc = threadprof("run", "--clock", "cpu", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "(cpu clock" in report_part(proc.stderr)

@@ -1,0 +1,345 @@
+# SPDX-License-Identifier: MIT
+"""The terminal report, on hand-built snapshots."""
+
+from __future__ import annotations
+
+import marshal
+import pstats
+import re
+
+import pytest
+
+from threadprof.report import SORT_KEYS, format_report, format_seconds
+
+
+def table(report: str) -> list[dict[str, str]]:
+    """The rows of the functions table, as dicts keyed by the header words.
+
+    The number columns are right-aligned under their header word, so a cell
+    spans from the end of the previous header word to the end of its own; the
+    last column, ``function``, is left-aligned.
+    """
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["ncalls"])
+    spans = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", lines[start])]
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        row, prev_end = {}, 0
+        for begin, end, name in spans:
+            row[name] = (line[begin:] if name == "function" else line[prev_end:end]).strip()
+            prev_end = end
+        rows.append(row)
+    return rows
+
+
+THREAD_COLUMNS = ("ident", "native id", "wall", "CPU", "off-CPU", "calls")
+
+
+def thread_rows(report: str) -> list[dict[str, str]]:
+    """The rows of the threads table: a mark, a (left-aligned) name, then one
+    token per column."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["thread"])
+    assert lines[start].split()[1:] == " ".join(THREAD_COLUMNS).split()
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        head, *cells = line.rsplit(None, len(THREAD_COLUMNS))
+        cells_by_column = dict(zip(THREAD_COLUMNS, cells, strict=True))
+        rows.append({"mark": head[0], "thread": head[2:].strip(), **cells_by_column})
+    return rows
+
+
+@pytest.fixture
+def snap(builder):
+    b = builder  # ticks of 1 ms
+    C = b.call
+    b.func("main", "/srv/app/main.py", 10)
+    b.func("fact", "/srv/app/mathx.py", 5)
+    b.func("io_wait", "/srv/app/net.py", 42, qualname="Client.io_wait")
+    b.cfunc("<built-in method builtins.len>")
+    b.func("run", "/usr/lib/python3.12/threading.py", 999, qualname="Thread.run")
+    b.thread(
+        "MainThread",
+        [
+            C("main", 1, 1000, cpu=600, children=[
+                C("fact", 1, 300, [C("fact", 2, 200, [C("fact", 4, 50)])]),
+                C("io_wait", 3, 400, cpu=10),
+                C("<built-in method builtins.len>", 20, 2, cpu=2),
+            ]),
+        ],
+        ident=140000000000001,
+        native_id=4001,
+        wall_time=1200,
+        cpu_time=600,
+    )  # fmt: skip
+    b.thread(
+        "worker-1",
+        [C("run", 0, 500, cpu=100, children=[C("io_wait", 5, 450, cpu=50)])],
+        ident=140000000000002,
+        native_id=4002,
+        wall_time=500,
+        cpu_time=100,
+    )
+    return b.build(duration=1200)
+
+
+def by_label(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {r["function"]: r for r in rows}
+
+
+# -- format_seconds -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0"),
+        (2.5, "2.500s"),
+        (12.3456, "12.35s"),
+        (123.456, "123.5s"),
+        (4321.0, "4321s"),
+        (12345.0, "1.23e+04s"),
+        (1e9, "1e+09s"),
+        (0.05, "50.00ms"),
+        (0.0012345, "1.234ms"),
+        (0.000250, "250.0us"),
+        (3e-6, "3.000us"),
+        (7.5e-8, "75.00ns"),
+        (2e-10, "0.200ns"),
+        (0.99996, "1.000s"),  # rounds into the next unit, not "1000.0ms"
+        (0.9999, "999.9ms"),
+    ],
+)
+def test_format_seconds(seconds, text):
+    assert format_seconds(seconds) == text
+
+
+def test_sort_keys_are_pstats_keys(tmp_path):
+    # cProfile -s offers pstats' keys; "file" is pstats' abbreviation of "filename"
+    assert set(SORT_KEYS) == set(pstats.Stats.sort_arg_dict_default) | {"file"}
+    path = tmp_path / "empty.prof"
+    path.write_bytes(marshal.dumps({("a.py", 1, "f"): (1, 1, 0.5, 0.5, {})}))
+    stats = pstats.Stats(str(path))
+    for key in SORT_KEYS:
+        stats.sort_stats(key)  # every key is one that pstats accepts
+
+
+# -- the threads table --------------------------------------------------------------
+
+
+def test_thread_table(snap):
+    report = format_report(snap)
+    assert report.startswith(
+        "threadprof: 2 threads, 36 calls, 1.200s (wall clock, CPU time exact)"
+    )
+    assert thread_rows(report) == [
+        {
+            "mark": " ",
+            "thread": "MainThread",
+            "ident": "140000000000001",
+            "native id": "4001",
+            "wall": "1.200s",
+            "CPU": "600.0ms",
+            "off-CPU": "50%",
+            "calls": "31",
+        },
+        {
+            "mark": " ",
+            "thread": "worker-1",
+            "ident": "140000000000002",
+            "native id": "4002",
+            "wall": "500.0ms",
+            "CPU": "100.0ms",
+            "off-CPU": "80%",
+            "calls": "5",
+        },
+    ]
+
+
+def test_long_thread_name_is_kept_whole(builder):
+    name = "a-thread-whose-name-is-long-" * 3
+    builder.thread(name, [builder.call("f", 1, 5)])
+    report = format_report(builder.build())
+    assert name in report
+    assert max(map(len, report.splitlines())) <= 100
+
+
+def test_no_cpu_time(make_builder):
+    b = make_builder(cpu_mode="none")
+    b.thread("MainThread", [b.call("f", 2, 10)], cpu_time=0)
+    report = format_report(b.build())
+    assert "no CPU time" in report.splitlines()[0]
+    (row,) = thread_rows(report)
+    assert (row["CPU"], row["off-CPU"]) == ("-", "-")
+    assert "off-CPU" not in report.split("functions", 1)[1]  # no per-function share
+
+
+# -- the functions table ------------------------------------------------------------
+
+
+def test_function_rows(snap):
+    rows = by_label(table(format_report(snap)))
+    assert rows["fact (mathx.py:5)"] == {
+        "ncalls": "7/1",  # all calls / primitive calls, as pstats shows them
+        "tottime": "300.0ms",
+        "percall": "42.86ms",  # tottime / all calls
+        "cumtime": "300.0ms",  # outermost activation only
+        "off-CPU": "0%",
+        "function": "fact (mathx.py:5)",
+    }
+    # called from two threads: totals summed, off-CPU share of its self time
+    assert rows["Client.io_wait (net.py:42)"] == {
+        "ncalls": "8",
+        "tottime": "850.0ms",
+        "percall": "106.2ms",
+        "cumtime": "850.0ms",
+        "off-CPU": "93%",  # 1 - (10 + 50) / 850
+        "function": "Client.io_wait (net.py:42)",
+    }
+    # a frame that was already running: no calls, no per-call time
+    assert rows["Thread.run (threading.py:999)"]["ncalls"] == "0"
+    assert rows["Thread.run (threading.py:999)"]["percall"] == ""
+    assert rows["{built-in method builtins.len}"]["ncalls"] == "20"
+
+
+def order(snap, sort, **kw) -> list[str]:
+    return [r["function"] for r in table(format_report(snap, sort=sort, **kw))]
+
+
+MAIN, FACT, IO, LEN, RUN = (
+    "main (main.py:10)",
+    "fact (mathx.py:5)",
+    "Client.io_wait (net.py:42)",
+    "{built-in method builtins.len}",
+    "Thread.run (threading.py:999)",
+)
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        # tottime: io 850, fact 300, main 298, run 50, len 2
+        ("tottime", [IO, FACT, MAIN, RUN, LEN]),
+        ("time", [IO, FACT, MAIN, RUN, LEN]),
+        # cumtime: main 1000, io 850, run 500, fact 300, len 2
+        ("cumulative", [MAIN, IO, RUN, FACT, LEN]),
+        ("cumtime", [MAIN, IO, RUN, FACT, LEN]),
+        # calls: len 20, io 8, fact 7, main 1, run 0
+        ("calls", [LEN, IO, FACT, MAIN, RUN]),
+        ("ncalls", [LEN, IO, FACT, MAIN, RUN]),
+        # primitive calls: len 20, io 8, main 1 = fact 1 (tie: stdname), run 0
+        ("pcalls", [LEN, IO, MAIN, FACT, RUN]),
+        # file names: /srv/app/main.py < mathx.py < net.py < /usr/... < ~
+        ("filename", [MAIN, FACT, IO, RUN, LEN]),
+        ("file", [MAIN, FACT, IO, RUN, LEN]),
+        ("module", [MAIN, FACT, IO, RUN, LEN]),
+        # line: 0 (len), 5, 10, 42, 999
+        ("line", [LEN, FACT, MAIN, IO, RUN]),
+        # name: "<built-in...", fact, io_wait, main, run
+        ("name", [LEN, FACT, IO, MAIN, RUN]),
+        ("nfl", [LEN, FACT, IO, MAIN, RUN]),
+        # stdname: "/srv/app/main.py:10(main)" < ... < "{built-in ...}"
+        ("stdname", [MAIN, FACT, IO, RUN, LEN]),
+    ],
+)
+def test_sort_keys(snap, sort, expected):
+    assert order(snap, sort) == expected
+    assert f"sorted by {sort} (wall time)" in format_report(snap, sort=sort)
+
+
+def test_nfl_breaks_name_ties_by_file_then_line(builder):
+    C = builder.call
+    b_file = builder.func("f", "b.py", 1)
+    a_late = builder.func("f", "a.py", 9)
+    a_early = builder.func("f", "a.py", 3)
+    builder.thread("t", [C(b_file, 1, 1), C(a_late, 1, 1), C(a_early, 1, 1)])
+    assert order(builder.build(), "nfl") == ["f (a.py:3)", "f (a.py:9)", "f (b.py:1)"]
+
+
+def test_limit(snap):
+    report = format_report(snap, limit=2)
+    assert "Top 2 of 5 functions in all threads" in report
+    assert order(snap, "tottime", limit=2) == [IO, FACT]
+    assert len(order(snap, "tottime", limit=None)) == 5
+    assert "All 5 functions" in format_report(snap, limit=None)
+    no_table = format_report(snap, limit=0)
+    assert "ncalls" not in no_table and "MainThread" in no_table
+
+
+def test_thread_selection(snap):
+    report = format_report(snap, thread="worker-*")
+    assert "All 2 functions in threads matching 'worker-*' (1 of 2)" in report
+    assert order(snap, "tottime", thread="worker-*") == [IO, RUN]
+    rows = by_label(table(report))
+    assert rows[IO]["ncalls"] == "5"
+    assert [(r["mark"], r["thread"]) for r in thread_rows(report)] == [
+        (" ", "MainThread"),
+        ("*", "worker-1"),
+    ]
+    assert order(snap, "tottime", thread=140000000000001) == [IO, FACT, MAIN, LEN]
+    assert order(snap, "tottime", thread="4002") == [IO, RUN]  # native id
+
+
+def test_functions_sharing_a_key_are_one_row(builder):
+    C = builder.call
+    one = builder.func("f", "x.py", 1)
+    two = builder.func("f", "x.py", 1)
+    builder.thread("t", [C(one, 2, 10), C(two, 3, 20)])
+    rows = table(format_report(builder.build()))
+    assert [(r["function"], r["ncalls"], r["tottime"]) for r in rows] == [
+        ("f (x.py:1)", "5", "30.00ms")
+    ]
+
+
+def test_cpu_clock_uses_cpu_fields(make_builder):
+    b = make_builder(clock="cpu")
+    b.thread("MainThread", [b.call("main", 1, 100, cpu=40, children=[b.call("f", 2, 50, cpu=30)])])
+    report = format_report(b.build())
+    assert "(cpu clock" in report.splitlines()[0]
+    assert "sorted by tottime (cpu time)" in report
+    rows = by_label(table(report))
+    assert (rows["f (app.py:20)"]["tottime"], rows["main (app.py:10)"]["cumtime"]) == (
+        "30.00ms",
+        "40.00ms",
+    )
+    assert "off-CPU" not in report.split("functions", 1)[1]
+
+
+def test_fits_100_columns(builder):
+    C = builder.call
+    deep = "/" + "/".join(["very-long-directory-name"] * 8) + "/module.py"
+    f = builder.func("handler", deep, 12345, qualname="Outer." * 12 + "handler")
+    builder.thread("MainThread", [C(f, 123456789, 10**12, [C("x", 1, 1)])])
+    report = format_report(builder.build())
+    assert max(map(len, report.splitlines())) <= 100
+    assert "handler (module.py:12345)" in report  # the end of a long label is kept
+
+
+def test_warnings_are_listed(builder):
+    builder.thread("MainThread", [builder.call("f", 1, 1)])
+    builder.threads[0].warnings.append("c_return without c_call")
+    report = format_report(builder.build(warnings=["hook replaced by sys.setprofile"]))
+    assert "warning: hook replaced by sys.setprofile" in report
+    assert "warning: MainThread: c_return without c_call" in report
+
+
+def test_empty_snapshot(builder):
+    assert format_report(builder.build()) == "threadprof: no thread was profiled\n"
+
+
+def test_bad_arguments(snap):
+    with pytest.raises(ValueError, match="unknown sort key 'loudness'"):
+        format_report(snap, sort="loudness")
+    with pytest.raises(ValueError, match="limit"):
+        format_report(snap, limit=-1)
+    with pytest.raises(LookupError, match="no thread matches 'nobody'"):
+        format_report(snap, thread="nobody")
+
+
+def test_report_ends_with_newline(snap):
+    report = format_report(snap)
+    assert report.endswith("\n") and not report.endswith("\n\n")
