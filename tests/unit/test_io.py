@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+"""Atomic output files and the pre-flight check."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from threadprof import _io
+from threadprof._io import OutputError, atomic_open, atomic_write_bytes, check_writable
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test; restores the old one."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+
+    def set_umask(mask: int) -> None:
+        os.umask(mask)
+
+    yield set_umask
+    os.umask(saved)
+
+
+def test_write_and_replace(tmp_path):
+    path = tmp_path / "out.prof"
+    atomic_write_bytes(path, b"first")
+    atomic_write_bytes(str(path), b"second")
+    assert path.read_bytes() == b"second"
+    assert os.listdir(tmp_path) == ["out.prof"]  # no temporary file left
+
+
+def test_streaming(tmp_path):
+    path = tmp_path / "out.bin"
+    with atomic_open(path) as f:
+        f.write(b"a")
+        f.write(b"b")
+        assert not path.exists()  # nothing visible before the end
+    assert path.read_bytes() == b"ab"
+
+
+def test_failure_in_block_leaves_old_file(tmp_path):
+    path = tmp_path / "out.prof"
+    path.write_bytes(b"old")
+    with pytest.raises(ZeroDivisionError), atomic_open(path) as f:
+        f.write(b"partial")
+        1 / 0  # noqa: B018
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["out.prof"]
+
+
+def test_os_error_in_block_becomes_output_error(tmp_path):
+    path = tmp_path / "out.prof"
+    with pytest.raises(OutputError) as info, atomic_open(path):
+        raise OSError(28, "No space left on device")
+    assert str(info.value) == f"cannot write {str(path)!r}: No space left on device"
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_directory(tmp_path):
+    path = tmp_path / "nope" / "out.prof"
+    with pytest.raises(OutputError) as info:
+        atomic_write_bytes(path, b"x")
+    message = str(info.value)
+    assert "\n" not in message and "No such file or directory" in message
+    assert info.value.path == str(path)
+
+
+def test_symlink_at_destination_is_replaced_not_followed(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "out.prof"
+    link.symlink_to(victim)
+    atomic_write_bytes(link, b"profile")
+    assert not link.is_symlink() and link.read_bytes() == b"profile"
+    assert victim.read_bytes() == b"precious"
+
+
+def test_planted_symlink_at_temp_name_is_not_followed(tmp_path, monkeypatch):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    names = iter(["planted", "fresh"])
+    monkeypatch.setattr(_io.secrets, "token_hex", lambda n: next(names))
+    (tmp_path / ".out.prof.planted.tmp").symlink_to(victim)
+    atomic_write_bytes(tmp_path / "out.prof", b"profile")
+    assert victim.read_bytes() == b"precious"
+    assert (tmp_path / "out.prof").read_bytes() == b"profile"
+    assert sorted(os.listdir(tmp_path)) == [".out.prof.planted.tmp", "out.prof", "victim"]
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0, 0o664)])
+def test_mode_honours_umask_never_world_writable(tmp_path, umask, mask, mode):
+    umask(mask)
+    path = tmp_path / "out.prof"
+    atomic_write_bytes(path, b"x")
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_check_writable_accepts_new_and_existing_files(tmp_path):
+    check_writable(tmp_path / "new.prof")
+    (tmp_path / "old.prof").write_bytes(b"old")
+    check_writable(tmp_path / "old.prof")
+    assert sorted(os.listdir(tmp_path)) == ["old.prof"]  # the probe file is gone
+
+
+def test_check_writable_relative_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    check_writable("out.prof")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("relative", "reason"),
+    [
+        ("missing/out.prof", "does not exist"),
+        ("afile/out.prof", "is not a directory"),
+        ("adir", "is a directory"),
+        ("adir/", "is a directory"),
+        ("", "empty file name"),
+    ],
+)
+def test_check_writable_rejects(tmp_path, relative, reason):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    target = f"{tmp_path}{os.sep}{relative}" if relative else ""  # keeps a trailing /
+    with pytest.raises(OutputError, match=reason) as info:
+        check_writable(target)
+    assert "\n" not in str(info.value)
+    assert sorted(os.listdir(tmp_path)) == ["adir", "afile"]
