@@ -7,7 +7,17 @@ whose snapshots are the plain objects of :mod:`threadprof.model`.
 """
 
 from ._version import __version__
-from .api import Profile, ProfilerError, active, profile, snapshot_from_raw, start, stop
+from .api import (
+    Profile,
+    ProfilerError,
+    active,
+    attach_current_thread,
+    detach_current_thread,
+    profile,
+    snapshot_from_raw,
+    start,
+    stop,
+)
 from .model import (
     EdgeStats,
     Function,
@@ -29,6 +39,8 @@ __all__ = [
     "ThreadProfile",
     "__version__",
     "active",
+    "attach_current_thread",
+    "detach_current_thread",
     "merge_threads",
     "profile",
     "snapshot_from_raw",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -23,6 +22,8 @@ __all__ = [
     "Profile",
     "ProfilerError",
     "active",
+    "attach_current_thread",
+    "detach_current_thread",
     "profile",
     "start",
     "stop",
@@ -54,6 +55,11 @@ class Profile(_core.Profiler):
       already running so that they appear (with zero calls) in its tree.
       ``Profile`` leaves this off to report exactly what cProfile reports;
       :func:`start` and :func:`profile` turn it on.
+    * ``engine``: how events reach the recorder: ``"monitoring"``
+      (``sys.monitoring``, 3.12+; covers threads created from C too),
+      ``"legacy"`` (a C profile function in every thread, as
+      ``PyEval_SetProfileAllThreads`` installs it; the only engine on 3.11) or
+      ``"auto"`` (the default: monitoring where available).
     """
 
     stats: dict[Any, Any]
@@ -68,6 +74,7 @@ class Profile(_core.Profiler):
         clock: str = "wall",
         cpu: bool = True,
         seed_stacks: bool = False,
+        engine: str = "auto",
     ) -> None:
         # the C type reads its arguments in __new__; accept them here too
         self.subcalls = bool(subcalls)
@@ -81,7 +88,7 @@ class Profile(_core.Profiler):
     def create_stats(self) -> None:
         from .exporters.pstats import snapshot_to_stats
 
-        self.disable_if_enabled()
+        self._disable_if_enabled()
         try:
             snap = self.snapshot()
         except ProfilerError:
@@ -89,7 +96,7 @@ class Profile(_core.Profiler):
             return
         self.stats = snapshot_to_stats(snap, subcalls=self.subcalls)
 
-    def disable_if_enabled(self) -> None:
+    def _disable_if_enabled(self) -> None:
         if self.enabled:
             self.disable()
 
@@ -144,12 +151,23 @@ class Profile(_core.Profiler):
 # -- the thread-aware API -------------------------------------------------------
 
 
-def start(*, clock: str = "wall", cpu: bool = True, timer: Any = None, timeunit: float = 0.0) -> Profile:
+def start(
+    *,
+    clock: str = "wall",
+    cpu: bool = True,
+    engine: str = "auto",
+    timer: Callable[[], float | int] | None = None,
+    timeunit: float = 0.0,
+) -> Profile:
     """Start profiling every thread and return the running :class:`Profile`.
 
+    Frames that are already running in a thread when it is first seen are
+    entered with zero calls, so that its call tree starts at its real root.
     Raises :class:`ProfilerError` if a threadprof profiler is already running.
     """
-    p = Profile(timer, timeunit, clock=clock, cpu=cpu, seed_stacks=True)
+    if _core.active() is not None:
+        raise ProfilerError("threadprof is already running: stop it first")
+    p = Profile(timer, timeunit, clock=clock, cpu=cpu, seed_stacks=True, engine=engine)
     p.enable()
     return p
 
@@ -162,13 +180,43 @@ def active() -> Profile | None:
 def stop() -> Snapshot:
     """Stop the running profiler and return its snapshot.
 
+    Raises :class:`ProfilerError` if no profiler is running. Data lost while
+    profiling (a failing timer, memory) does not raise here: it is listed in
+    the snapshot's ``warnings``.
+    """
+    p = _core.active()
+    if p is None:
+        raise ProfilerError("threadprof is not running")
+    try:
+        p.disable()
+    except ProfilerError:
+        pass  # the snapshot carries the same text in its warnings
+    return p.snapshot()  # type: ignore[attr-defined, no-any-return]
+
+
+def attach_current_thread() -> None:
+    """Profile the calling thread from now on.
+
+    Needed only for threads whose thread state was created in C
+    (``PyGILState_Ensure``) under the legacy engine; with the monitoring
+    engine every thread is covered already, and this only makes the thread
+    known at once. Raises :class:`ProfilerError` if no profiler is running.
+    """
+    p = _core.active()
+    if p is None:
+        raise ProfilerError("threadprof is not running")
+    p.attach_current_thread()
+
+
+def detach_current_thread() -> None:
+    """Stop profiling the calling thread; its open frames are closed now.
+
     Raises :class:`ProfilerError` if no profiler is running.
     """
     p = _core.active()
     if p is None:
         raise ProfilerError("threadprof is not running")
-    p.disable()
-    return p.snapshot()
+    p.detach_current_thread()
 
 
 class profile:
@@ -179,8 +227,22 @@ class profile:
     call of the function; the last snapshot is kept as ``wrapper.snapshot``.
     """
 
-    def __init__(self, *, clock: str = "wall", cpu: bool = True, timer: Any = None, timeunit: float = 0.0):
-        self._kw = {"clock": clock, "cpu": cpu, "timer": timer, "timeunit": timeunit}
+    def __init__(
+        self,
+        *,
+        clock: str = "wall",
+        cpu: bool = True,
+        engine: str = "auto",
+        timer: Callable[[], float | int] | None = None,
+        timeunit: float = 0.0,
+    ) -> None:
+        self._kw: dict[str, Any] = {
+            "clock": clock,
+            "cpu": cpu,
+            "engine": engine,
+            "timer": timer,
+            "timeunit": timeunit,
+        }
         self.profiler: Profile | None = None
 
     def __enter__(self) -> Profile:
@@ -189,7 +251,10 @@ class profile:
 
     def __exit__(self, *exc: object) -> None:
         assert self.profiler is not None
-        self.profiler.disable()
+        try:
+            self.profiler.disable()
+        except ProfilerError:
+            pass  # reported in the snapshot's warnings
 
     def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
@@ -198,7 +263,7 @@ class profile:
                 try:
                     return func(*args, **kw)
                 finally:
-                    p.disable()
+                    p._disable_if_enabled()
                     wrapper.snapshot = p.snapshot()  # type: ignore[attr-defined]
 
         return wrapper  # type: ignore[return-value]
@@ -235,6 +300,7 @@ def snapshot_from_raw(raw: dict[str, Any]) -> Snapshot:
             )
         )
     return Snapshot(
+        engine=raw["engine"],
         clock=raw["clock"],
         unit=raw["unit"],
         functions=functions,
@@ -246,7 +312,3 @@ def snapshot_from_raw(raw: dict[str, Any]) -> Snapshot:
         argv=list(sys.argv),
         warnings=list(raw["warnings"]),
     )
-
-
-def _now() -> float:
-    return time.time()

@@ -215,6 +215,7 @@ class Snapshot:
     functions: list[Function]
     threads: list[ThreadProfile]
     cpu_mode: str = "sampled"  # "exact", "sampled" (estimated between reads) or "none"
+    engine: str = ""  # "monitoring" or "legacy"; "" when unknown
     start_time: float = 0.0  # time.time() at start
     duration: int = 0  # ticks from start to stop (or to the snapshot)
     python_version: str = ""
@@ -254,6 +255,7 @@ class Snapshot:
             functions=self.functions,
             threads=threads,
             cpu_mode=self.cpu_mode,
+            engine=self.engine,
             start_time=self.start_time,
             duration=self.duration,
             python_version=self.python_version,
@@ -266,7 +268,9 @@ class Snapshot:
         return merge_threads(self.threads, name)
 
     # -- derived tables --------------------------------------------------
-    def function_stats(self, threads: Iterable[ThreadProfile] | None = None) -> dict[int, FunctionStats]:
+    def function_stats(
+        self, threads: Iterable[ThreadProfile] | None = None
+    ) -> dict[int, FunctionStats]:
         """Per-function totals over the given threads (all by default)."""
         out: dict[int, FunctionStats] = {}
         for t in self.threads if threads is None else threads:

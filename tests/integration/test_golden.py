@@ -48,8 +48,8 @@ def tree_of(prof, thread="MainThread"):
     return out
 
 
-def test_nested_calls_exact_ticks():
-    prof = threadprof.Profile(make_timer(), 1.0)
+def test_nested_calls_exact_ticks(engine):
+    prof = threadprof.Profile(make_timer(), 1.0, engine=engine)
     prof.runcall(a)
     tree = tree_of(prof)
     # ticks: enable=1, call a=2, call b=3, call c=4, ret c=5, call c=6,
@@ -62,8 +62,8 @@ def test_nested_calls_exact_ticks():
     assert snap.clock == "user"
 
 
-def test_recursion_exact_ticks_and_primitive_calls():
-    prof = threadprof.Profile(make_timer(), 0.5)
+def test_recursion_exact_ticks_and_primitive_calls(engine):
+    prof = threadprof.Profile(make_timer(), 0.5, engine=engine)
     prof.runcall(rec, 2)
     tree = tree_of(prof)
     # call rec(2)=2, rec(1)=3, rec(0)=4, returns at 5, 6, 7
@@ -79,12 +79,12 @@ def test_recursion_exact_ticks_and_primitive_calls():
     assert snap.seconds(s.wall) == 2.5
 
 
-def test_c_functions_with_fake_timer():
+def test_c_functions_with_fake_timer(engine):
     def uses_len():
         len("abc")
         len([1])
 
-    prof = threadprof.Profile(make_timer(), 1.0)
+    prof = threadprof.Profile(make_timer(), 1.0, engine=engine)
     prof.runcall(uses_len)
     tree = tree_of(prof)
     # call uses_len=2, c_call len=3, c_return=4, c_call=5, c_return=6, ret=7
@@ -92,7 +92,7 @@ def test_c_functions_with_fake_timer():
     assert tree["uses_len/<built-in method builtins.len>"] == (2, 2, 2, 2)
 
 
-def test_exception_through_frames_exact_ticks():
+def test_exception_through_frames_exact_ticks(engine):
     def inner():
         raise KeyError("x")
 
@@ -105,7 +105,7 @@ def test_exception_through_frames_exact_ticks():
         except KeyError:
             pass
 
-    prof = threadprof.Profile(make_timer(), 1.0)
+    prof = threadprof.Profile(make_timer(), 1.0, engine=engine)
     prof.runcall(outer)
     tree = tree_of(prof)
     # call outer=2, middle=3, inner=4, inner unwinds=5, middle unwinds=6, ret=7
@@ -114,7 +114,7 @@ def test_exception_through_frames_exact_ticks():
     assert tree["outer/middle/inner"] == (1, 1, 1, 1)
 
 
-def test_generator_resumes_count_as_calls():
+def test_generator_resumes_count_as_calls(engine):
     def g():
         yield 1
         yield 2
@@ -123,7 +123,7 @@ def test_generator_resumes_count_as_calls():
         for _ in g():
             pass
 
-    prof = threadprof.Profile(make_timer(), 1.0)
+    prof = threadprof.Profile(make_timer(), 1.0, engine=engine)
     prof.runcall(drive)
     tree = tree_of(prof)
     # three resumes: two yields and the final return

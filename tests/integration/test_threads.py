@@ -30,7 +30,7 @@ def counts_by_thread(snap, name):
     return {t.name: calls_in(t, name) for t in snap.threads}
 
 
-def test_eight_threads_two_before_and_six_during():
+def test_eight_threads_two_before_and_six_during(engine):
     go = threading.Event()
 
     def early(count):
@@ -47,7 +47,7 @@ def test_eight_threads_two_before_and_six_during():
     ]
     for t in early_threads:
         t.start()
-    with threadprof.profile() as p:
+    with threadprof.profile(engine=engine) as p:
         go.set()
         late_threads = [
             threading.Thread(target=late, args=(10 + i,), name=f"late-{i}") for i in range(6)
@@ -64,12 +64,12 @@ def test_eight_threads_two_before_and_six_during():
     assert counts["MainThread"] == 0
 
 
-def test_threads_ending_before_stop_keep_their_data_and_metadata():
+def test_threads_ending_before_stop_keep_their_data_and_metadata(engine):
     def worker():
         for _ in range(7):
             task(5)
 
-    with threadprof.profile() as p:
+    with threadprof.profile(engine=engine) as p:
         t = threading.Thread(target=worker, name="short-lived")
         t.start()
         t.join()
@@ -90,8 +90,8 @@ def calls_in_thread(snap, th, name):
     return calls_in(th, name)
 
 
-def test_two_hundred_short_lived_threads():
-    with threadprof.profile() as p:
+def test_two_hundred_short_lived_threads(engine):
+    with threadprof.profile(engine=engine) as p:
         threads = [threading.Thread(target=task, args=(3,), name=f"tiny-{i}") for i in range(200)]
         for t in threads:
             t.start()
@@ -99,14 +99,19 @@ def test_two_hundred_short_lived_threads():
             t.join()
     snap = p.snapshot()
     counts = counts_by_thread(snap, "task")
-    assert sorted(k for k in counts if k.startswith("tiny-")) == sorted(f"tiny-{i}" for i in range(200))
+    assert sorted(k for k in counts if k.startswith("tiny-")) == sorted(
+        f"tiny-{i}" for i in range(200)
+    )
     assert all(counts[f"tiny-{i}"] == 1 for i in range(200))
     serials = [t.serial for t in snap.threads]
     assert len(serials) == len(set(serials))
 
 
-def test_thread_pool_executor_workers():
-    with threadprof.profile() as p, ThreadPoolExecutor(4, thread_name_prefix="pool") as ex:
+def test_thread_pool_executor_workers(engine):
+    with (
+        threadprof.profile(engine=engine) as p,
+        ThreadPoolExecutor(4, thread_name_prefix="pool") as ex,
+    ):
         list(ex.map(task, range(50)))
     snap = p.snapshot()
     workers = snap.select_threads("pool_*")
@@ -115,7 +120,7 @@ def test_thread_pool_executor_workers():
     assert calls_in_thread(snap, snap.thread("MainThread"), "task") == 0
 
 
-def test_threads_already_running_show_their_running_frames_with_zero_calls():
+def test_threads_already_running_show_their_running_frames_with_zero_calls(engine):
     go = threading.Event()
     done = threading.Event()
 
@@ -126,7 +131,7 @@ def test_threads_already_running_show_their_running_frames_with_zero_calls():
 
     t = threading.Thread(target=waiting, name="was-running")
     t.start()
-    with threadprof.profile() as p:
+    with threadprof.profile(engine=engine) as p:
         go.set()
         done.wait()
         t.join()
@@ -140,8 +145,8 @@ def test_threads_already_running_show_their_running_frames_with_zero_calls():
     assert snap.functions[th.nodes[task_node.parent].func].name == "waiting"
 
 
-def test_profile_class_sees_threads_started_after_enable():
-    prof = threadprof.Profile()
+def test_profile_class_sees_threads_started_after_enable(engine):
+    prof = threadprof.Profile(engine=engine)
     prof.enable()
     threads = [threading.Thread(target=task, args=(2,)) for _ in range(3)]
     for t in threads:
@@ -155,7 +160,7 @@ def test_profile_class_sees_threads_started_after_enable():
 
 
 @pytest.mark.parametrize("clock", ["wall", "cpu"])
-def test_snapshot_while_running_adds_up(clock):
+def test_snapshot_while_running_adds_up(clock, engine):
     stop = threading.Event()
     started = threading.Barrier(3)
 
@@ -164,7 +169,7 @@ def test_snapshot_while_running_adds_up(clock):
         while not stop.is_set():
             task(50)
 
-    with threadprof.profile(clock=clock) as p:
+    with threadprof.profile(clock=clock, engine=engine) as p:
         threads = [threading.Thread(target=spin) for _ in range(2)]
         for t in threads:
             t.start()
@@ -184,12 +189,12 @@ def test_snapshot_while_running_adds_up(clock):
             t.join()
 
 
-def test_frames_open_at_stop_are_closed_at_stop_time():
+def test_frames_open_at_stop_are_closed_at_stop_time(engine):
     def outer():
         snap_holder.append(threadprof.stop())
 
     snap_holder: list = []
-    threadprof.start()
+    threadprof.start(engine=engine)
     outer()
     snap = snap_holder[0]
     main = snap.thread("MainThread")
