@@ -120,8 +120,8 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
             f"       {PROG} run [options] -m module [args ...]"
         ),
         description=(
-            "Run a Python program under the profiler, every thread of it. At exit, print a "
-            "report to stderr and, with -o, write the profile. The program's exit status is "
+            "Run a Python program under the profiler, every thread of it. At exit, print a\n"
+            "report to stderr and, with -o, write the profile. The program's exit status is\n"
             "kept. Options come before the script or -m; what follows belongs to the program."
         ),
         epilog=f"output formats (-o FILE picks one by extension; pstats otherwise):\n{formats}",
