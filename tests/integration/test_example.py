@@ -110,11 +110,11 @@ def test_cli_pstats_has_exact_call_counts(
     assert found == expected
 
 
-def test_every_thread_has_its_own_tree() -> None:
-    """Profile the pipeline in-process and check the per-thread split."""
+def test_every_thread_has_its_own_tree(engine: str) -> None:
+    """Profile the pipeline in-process, on each engine, and check the per-thread split."""
     import threadprof
 
-    with threadprof.profile() as p:
+    with threadprof.profile(engine=engine) as p:
         line = ex.run_pipeline()
     snap = p.snapshot()
     assert line.startswith(f"processed {ex.N_RECORDS} records")
