@@ -255,7 +255,7 @@ def _parse(argv: Sequence[str]) -> _RunOptions | int:
             ns = top.parse_args(argv)
             if ns.command is None:
                 raise UsageError("missing command (try 'threadprof --help')")
-            raise AssertionError(f"unhandled command {ns.command!r}")  # pragma: no cover
+            raise UsageError(f"put threadprof's options after the command: {PROG} run [options]")
         opts, target = _split_run_args(argv[1:], run.value_options)
         ns = run.parser.parse_args(opts)
     except SystemExit as exc:  # --help, --version
@@ -263,11 +263,13 @@ def _parse(argv: Sequence[str]) -> _RunOptions | int:
     if target is None:
         raise UsageError("run: missing script or -m module (try 'threadprof run --help')")
     exporter = None
-    if ns.output is not None:
-        exporter = get_exporter(ns.format or "") if ns.format else None
-        exporter = exporter or exporter_for_path(ns.output) or get_exporter(DEFAULT_FORMAT)
+    if ns.output is None:
+        if ns.format is not None:
+            raise UsageError("--format needs an output file (-o FILE)")
     elif ns.format is not None:
-        raise UsageError("--format needs an output file (-o FILE)")
+        exporter = get_exporter(ns.format)
+    else:
+        exporter = exporter_for_path(ns.output) or get_exporter(DEFAULT_FORMAT)
     return _RunOptions(
         target=target,
         output=ns.output,
@@ -317,8 +319,11 @@ def _read_code(path: str, display: str) -> types.CodeType:
         raise UsageError(
             f"can't open file {display!r}: [Errno {exc.errno}] {exc.strerror}"
         ) from exc
-    # dont_inherit: this module's __future__ imports must not leak into the program
-    return compile(source, path, "exec", dont_inherit=True)
+    try:
+        # dont_inherit: this module's __future__ imports must not leak into the program
+        return compile(source, path, "exec", dont_inherit=True)
+    except ValueError as exc:  # null bytes, on Pythons that do not call it a SyntaxError
+        raise UsageError(f"can't run {display!r}: {exc}") from exc
 
 
 def _resolve_script(target: _Target) -> _Program:
@@ -659,6 +664,8 @@ def _finish(options: _RunOptions, snapshot: Snapshot) -> None:
             written = f"{PROG}: wrote the {options.exporter.name} profile to {options.output}\n"
         except (OutputError, NoSuchThreadError) as exc:
             problem = str(exc)
+        except Exception as exc:  # an exporter's failure must not cost the report or status
+            problem = f"cannot write {options.output!r}: {type(exc).__name__}: {exc}"
     if not options.quiet:
         try:
             text = format_report(snapshot, options.sort, options.limit, thread=options.thread)
