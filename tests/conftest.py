@@ -12,6 +12,9 @@ like a profile and its numbers stay consistent::
         builder.thread("MainThread", [C("main", 1, 100, [C("f", 2, 40)])])
         snap = builder.build()
 
+:meth:`SnapshotBuilder.timeline` gives a thread a timeline of calls and returns
+(``("call", "f", 5)``, ``("ret", "f", 9)``), in one chunk or several.
+
 Functions are named by string (created on first use in ``app.py``, one line
 apart) or by the id that :meth:`SnapshotBuilder.func` returns, which is how two
 distinct functions with the same ``(file, line, name)`` are made.
@@ -22,13 +25,15 @@ fixtures never needs the package.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from threadprof.model import Snapshot, ThreadProfile
+    from threadprof.model import Snapshot, ThreadProfile, Timeline
 
 
 @dataclass
@@ -144,6 +149,42 @@ class SnapshotBuilder:
         )
         self.threads.append(thread)
         return thread
+
+    def timeline(
+        self,
+        thread: ThreadProfile,
+        events: list[tuple[str, str | int, int]],
+        *,
+        dropped: int = 0,
+        chunk: int | None = None,
+    ) -> Timeline:
+        """Give ``thread`` a timeline and return it.
+
+        ``events`` are ``("call" | "ret", func, time)`` with functions named as
+        for :class:`Call`; ``chunk`` splits them into chunks of that many events
+        (one chunk by default), produced lazily as a recorded timeline would be.
+        """
+        from threadprof.model import Timeline
+
+        codes = []
+        for kind, func, time in events:
+            if kind not in ("call", "ret"):
+                raise ValueError(f"event kind must be 'call' or 'ret', not {kind!r}")
+            fid = self._fid(func)
+            codes.append((fid if kind == "call" else ~fid, time))
+        if chunk is None:
+            timeline = Timeline.from_events(codes, dropped)
+        else:
+            size = chunk
+
+            def source() -> Iterator[tuple[array, array]]:
+                for i in range(0, len(codes), size):
+                    part = codes[i : i + size]
+                    yield array("i", [c for c, _ in part]), array("q", [t for _, t in part])
+
+            timeline = Timeline(source, len(codes), dropped)
+        thread.timeline = timeline
+        return timeline
 
     def build(self, **extra: Any) -> Snapshot:
         """The snapshot of everything added so far (``extra`` sets other fields)."""

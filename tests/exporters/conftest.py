@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: MIT
+"""Snapshots shared by the exporter tests, built by hand (see ``tests/conftest.py``).
+
+* ``tree_snap``: two threads with call trees only -- direct and mutual
+  recursion, a frame already running at start (0 calls), a C function, two
+  functions sharing one ``(file, line, name)``, CPU times unlike wall times.
+* ``timeline_snap``: two threads with timelines in several chunks, one of them
+  cut by ``--timeline-limit`` (it starts with returns whose calls are gone) and
+  ending with frames still open, and a third thread without a timeline.
+* ``weird_snap``: names with quotes, backslashes, newlines, ``;``, ``%`` and
+  non-ASCII text, in functions, files and threads, with a timeline.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+LEN = "<built-in function len>"
+
+#: Names that every format must carry through unchanged.
+WEIRD_QUALNAME = 'Cls."we\\ird"\n<locals>.fn;x%41 ünï 🐍'
+WEIRD_FILE = 'dir "q"\\sub\r\nfïle;%.py'
+WEIRD_THREAD = 'wörker "1"\\n\n名前;%0A'
+WEIRD_C = '<built-in method "q"\\\n ü>'
+
+
+@pytest.fixture
+def tree_snap(builder):
+    b = builder
+    for name, line in (("main", 10), ("fact", 20), ("ping", 30), ("pong", 40), ("helper", 50)):
+        b.func(name, "app.py", line)
+    b.func("run", "app.py", 60)
+    b.cfunc(LEN)
+    helper2 = b.func("helper", "app.py", 50)  # another code object, same pstats key
+    C = b.call
+    # wall ticks (cpu ticks); self = inclusive - children's inclusive
+    b.thread(
+        "MainThread",
+        [
+            C("main", 1, 100, [  # self 18 (cpu 60 - 9 - 20 - 6 = 25)
+                C("fact", 1, 30, [  # self 10 (9 - 5 = 4)
+                    C("fact", 1, 20, [  # self 12 (5 - 3 = 2)
+                        C("fact", 1, 8, [C(LEN, 1, 1)], cpu=3),  # self 7 (2); len 1 (1)
+                    ], cpu=5),
+                ], cpu=9),
+                C("ping", 2, 40, [  # self 15 (20 - 12 = 8)
+                    C("pong", 2, 25, [  # self 15 (12 - 4 = 8)
+                        C("ping", 1, 10, [C("pong", 1, 4)], cpu=4),  # self 6 (0), 4 (4)
+                    ], cpu=12),
+                ], cpu=20),
+                C("helper", 3, 12, cpu=6),
+            ], cpu=60),
+        ],
+        native_id=4242,
+    )  # fmt: skip
+    b.thread(
+        "worker-1",
+        [
+            C("run", 0, 60, [  # already running at start; self 5
+                C("helper", 4, 20),
+                C("fact", 2, 30, [C("fact", 2, 10)]),  # self 20, 10
+                C(helper2, 1, 5),
+            ]),
+        ],
+        native_id=4343,
+    )  # fmt: skip
+    return b.build()
+
+
+def timeline_events():
+    """The two timelines of ``timeline_snap``: ``(kind, func, tick)``."""
+    main = [
+        ("call", "main", 0),
+        ("call", "fact", 10),
+        ("call", "fact", 12),
+        ("call", LEN, 13),
+        ("ret", LEN, 14),
+        ("ret", "fact", 15),
+        ("ret", "fact", 20),
+        ("call", "ping", 20),  # same tick as the return before it
+        ("ret", "ping", 20),  # zero-length slice
+        ("call", "ping", 25),
+        ("ret", "ping", 31),
+        ("ret", "main", 40),
+    ]
+    worker = [
+        ("ret", "helper", 3),  # its call was dropped
+        ("ret", "run", 4),  # and so was this one's
+        ("call", "helper", 5),
+        ("call", "fact", 6),
+        ("ret", "fact", 9),
+        ("ret", "helper", 11),
+        ("call", "helper", 12),
+        ("call", "fact", 13),  # both still open at the end: closed at 13
+    ]
+    return main, worker
+
+
+@pytest.fixture
+def timeline_snap(builder):
+    b = builder
+    b.cfunc(LEN)
+    C = b.call
+    main, worker = timeline_events()
+    t1 = b.thread("MainThread", [C("main", 1, 40)], native_id=4242)
+    b.timeline(t1, main, chunk=5)
+    t2 = b.thread("worker-1", [C("helper", 2, 8)], native_id=4343)
+    b.timeline(t2, worker, dropped=7, chunk=3)
+    b.thread("idle", [C("sleep", 1, 50)], native_id=4444)  # no timeline
+    return b.build()
+
+
+@pytest.fixture
+def weird_snap(builder):
+    b = builder
+    fn = b.func("fn", WEIRD_FILE, 7, qualname=WEIRD_QUALNAME)
+    cfn = b.cfunc(WEIRD_C)
+    C = b.call
+    t = b.thread(WEIRD_THREAD, [C(fn, 2, 30, [C(cfn, 1, 10)])], native_id=99)
+    b.timeline(t, [("call", fn, 0), ("call", cfn, 5), ("ret", cfn, 15), ("ret", fn, 30)])
+    return b.build(argv=["app.py", 'a "b"\\\n'])
+
+
+def compile_proto(source, out_dir):
+    """Compile the ``.proto`` file ``source`` with ``python -m grpc_tools.protoc``
+    into ``out_dir`` and import the generated ``<stem>_pb2`` module."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"--proto_path={source.parent}",
+        f"--python_out={out_dir}",
+        str(source),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    name = f"{source.stem}_pb2"
+    spec = importlib.util.spec_from_file_location(name, out_dir / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def protoc():
+    """:func:`compile_proto`, for the tests that decode protobuf output."""
+    return compile_proto
