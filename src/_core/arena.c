@@ -68,25 +68,23 @@ tp_seg_init(tp_segarray *a, uint32_t item)
 void *
 tp_seg_push(tp_segarray *a)
 {
-    uint32_t seg = a->len >> TP_SEG_SHIFT;
     if (a->len == UINT32_MAX) {
         return NULL;
     }
-    if (seg >= a->nsegs) {
-        char **segs = tp_mem_realloc(a->segs, sizeof(char *) * (seg + 1));
-        if (segs == NULL) {
+    uint32_t offset;
+    uint32_t k = tp_seg_locate(a->len, &offset);
+    if (k >= a->nsegs) {
+        if (k >= TP_SEG_MAX) {
             return NULL;
         }
-        a->segs = segs;
-        segs[seg] = tp_mem_alloc((size_t)a->item * TP_SEG_ITEMS);
-        if (segs[seg] == NULL) {
+        a->segs[k] = tp_mem_alloc((size_t)a->item * (TP_SEG_FIRST << k));
+        if (a->segs[k] == NULL) {
             return NULL;
         }
-        a->nsegs = seg + 1;
+        a->nsegs = k + 1;
     }
-    void *it = tp_seg_at(a, a->len);
     a->len++;
-    return it;
+    return a->segs[k] + (size_t)offset * a->item;
 }
 
 void
@@ -94,9 +92,8 @@ tp_seg_free(tp_segarray *a)
 {
     for (uint32_t i = 0; i < a->nsegs; i++) {
         tp_mem_free(a->segs[i]);
+        a->segs[i] = NULL;
     }
-    tp_mem_free(a->segs);
-    a->segs = NULL;
     a->nsegs = 0;
     a->len = 0;
 }

@@ -5,9 +5,11 @@
  *
  * All heap memory of the core comes from tp_mem_alloc/tp_mem_realloc, so a
  * test build (THREADPROF_TEST_HOOKS) can make the N-th allocation fail.
- * A tp_segarray stores fixed-size items in segments of TP_SEG_ITEMS that never
- * move once allocated: a pointer to an item stays valid until the array is
- * freed, and items are numbered densely from 0 in the order they were added.
+ * A tp_segarray stores fixed-size items in segments that never move once
+ * allocated: a pointer to an item stays valid until the array is freed, and
+ * items are numbered densely from 0 in the order they were added. Segment k
+ * holds TP_SEG_FIRST << k items, so a small array (a thread that ran little
+ * code) costs little and a large one needs few segments.
  */
 #ifndef THREADPROF_ARENA_H
 #define THREADPROF_ARENA_H
@@ -15,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_SEG_SHIFT 10
-#define TP_SEG_ITEMS (1u << TP_SEG_SHIFT)
+#define TP_SEG_FIRST_SHIFT 4
+#define TP_SEG_FIRST (1u << TP_SEG_FIRST_SHIFT)
+#define TP_SEG_MAX 28 /* segments: enough for 2^32 items */
 
 /* Allocate n bytes of zeroed memory; NULL when out of memory. */
 void *tp_mem_alloc(size_t n);
@@ -33,11 +36,28 @@ void tp_mem_free(void *p);
 void tp_mem_fail_after(long countdown);
 
 typedef struct tp_segarray {
-    char **segs;    /* segment pointers */
-    uint32_t nsegs; /* segments allocated */
-    uint32_t len;   /* items in use */
-    uint32_t item;  /* size of one item in bytes */
+    char *segs[TP_SEG_MAX]; /* segment k holds TP_SEG_FIRST << k items */
+    uint32_t nsegs;         /* segments allocated */
+    uint32_t len;           /* items in use */
+    uint32_t item;          /* size of one item in bytes */
 } tp_segarray;
+
+/* The segment of item i, and i's index inside it. */
+static inline uint32_t
+tp_seg_locate(uint32_t i, uint32_t *offset)
+{
+    uint64_t q = ((uint64_t)i >> TP_SEG_FIRST_SHIFT) + 1;
+    uint32_t k = 63u - (uint32_t)__builtin_clzll(q);
+    *offset = i - ((TP_SEG_FIRST << k) - TP_SEG_FIRST);
+    return k;
+}
+
+/* Bytes held by the array's segments. */
+static inline size_t
+tp_seg_bytes(const tp_segarray *a)
+{
+    return (size_t)a->item * TP_SEG_FIRST * (((size_t)1 << a->nsegs) - 1);
+}
 
 /* Prepare an empty array of items of `item` bytes. */
 void tp_seg_init(tp_segarray *a, uint32_t item);
@@ -49,8 +69,9 @@ void *tp_seg_push(tp_segarray *a);
 static inline void *
 tp_seg_at(const tp_segarray *a, uint32_t i)
 {
-    return a->segs[i >> TP_SEG_SHIFT] +
-           (size_t)(i & (TP_SEG_ITEMS - 1)) * a->item;
+    uint32_t offset;
+    uint32_t k = tp_seg_locate(i, &offset);
+    return a->segs[k] + (size_t)offset * a->item;
 }
 
 /* Free every segment; the array is empty afterwards. */

@@ -3,13 +3,59 @@
 #include "recorder.h"
 #include "threads.h"
 
+#include <string.h>
+
+/* Non-zero while this thread is setting hooks for threadprof itself, so that
+ * the audit hook below does not take threadprof's own calls for a rival's. */
+static TP_TLS int tp_own_call;
+
+/* PyEval_SetProfile on the calling thread, on threadprof's behalf. */
+static void
+tp_set_profile(Py_tracefunc func, PyObject *obj)
+{
+    tp_own_call++;
+    PyEval_SetProfile(func, obj);
+    tp_own_call--;
+}
+
+/* Audit hook: a thread that replaces its profile function (sys.setprofile,
+ * PyEval_SetProfile by another profiler) is flagged at once, even if it exits
+ * before the next snapshot. Audit hooks stay for the life of the process, so
+ * this one is added on the first use of the legacy engine and costs one
+ * string compare per audited event. */
+static int
+tp_audit(const char *event, PyObject *Py_UNUSED(args), void *Py_UNUSED(data))
+{
+    tp_profiler *p = tp_active;
+    if (p != NULL && p->enabled && p->engine == TP_ENGINE_LEGACY &&
+        tp_own_call == 0 && strcmp(event, "sys.setprofile") == 0 &&
+        tp_tls.gen == p->gen && tp_tls.ts != NULL)
+    {
+        tp_tls.ts->warnings |= TP_WARN_HOOK_REPLACED;
+    }
+    return 0;
+}
+
+static int
+tp_audit_install(void)
+{
+    static int installed;
+    if (!installed) {
+        if (PySys_AddAuditHook(tp_audit, NULL) < 0) {
+            return -1;
+        }
+        installed = 1;
+    }
+    return 0;
+}
+
 /* Replaces the recorder on stop; removes itself from its thread the first
  * time it runs. Being a valid function forever is its whole point. */
 static int
 tp_tombstone(PyObject *Py_UNUSED(obj), PyFrameObject *Py_UNUSED(frame),
              int Py_UNUSED(what), PyObject *Py_UNUSED(arg))
 {
-    PyEval_SetProfile(NULL, NULL);
+    tp_set_profile(NULL, NULL);
     return 0;
 }
 
@@ -17,19 +63,25 @@ static int
 tp_set_profile_all(Py_tracefunc func, PyObject *obj)
 {
 #if TP_HAVE_SET_PROFILE_ALL
+    tp_own_call++;
     PyEval_SetProfileAllThreads(func, obj);
+    tp_own_call--;
     return 0;
 #else
+    int rc = 0;
+    tp_own_call++;
     PyThreadState *me = PyThreadState_Get();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
          ts = PyThreadState_Next(ts))
     {
         if (_PyEval_SetProfile(ts, func, obj) < 0) {
-            return -1;
+            rc = -1;
+            break;
         }
     }
-    return 0;
+    tp_own_call--;
+    return rc;
 #endif
 }
 
@@ -82,11 +134,11 @@ tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     if (!p->enabled) {
-        PyEval_SetProfile(NULL, NULL);
+        tp_set_profile(NULL, NULL);
         Py_RETURN_NONE;
     }
     Py_INCREF(p); /* replacing the hook drops the trampoline's reference */
-    PyEval_SetProfile(p->callback, self);
+    tp_set_profile(p->callback, self);
     int what = tp_event_code(args[1]);
     if (what >= 0 && PyFrame_Check(args[0])) {
         PyObject *arg = args[2] == Py_None ? NULL : args[2];
@@ -109,6 +161,9 @@ static PyMethodDef tp_bootstrap_def = {
 int
 tp_legacy_install(tp_profiler *p)
 {
+    if (tp_audit_install() < 0) {
+        return -1;
+    }
     if (p->bootstrap == NULL) {
         p->bootstrap = PyCFunction_New(&tp_bootstrap_def, (PyObject *)p);
         if (p->bootstrap == NULL) {
@@ -143,7 +198,7 @@ tp_legacy_remove(tp_profiler *p)
         PyErr_WriteUnraisable((PyObject *)p);
     }
     /* the tombstone of this thread can go at once */
-    PyEval_SetProfile(NULL, NULL);
+    tp_set_profile(NULL, NULL);
     PyObject *current = tp_threading_call("getprofile", NULL);
     if (current != NULL && current == p->bootstrap) {
         PyObject *res = tp_threading_call(
@@ -162,13 +217,13 @@ tp_legacy_remove(tp_profiler *p)
 void
 tp_legacy_attach_current(tp_profiler *p)
 {
-    PyEval_SetProfile(p->callback, (PyObject *)p);
+    tp_set_profile(p->callback, (PyObject *)p);
 }
 
 void
 tp_legacy_detach_current(tp_profiler *Py_UNUSED(p))
 {
-    PyEval_SetProfile(NULL, NULL);
+    tp_set_profile(NULL, NULL);
 }
 
 /* -- checks

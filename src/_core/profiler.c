@@ -497,6 +497,22 @@ tp_profiler_detach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+/* Bytes of core memory held by the records and the function table. */
+static PyObject *
+tp_profiler_memory(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    size_t total = tp_seg_bytes(&p->funcs.funcs) +
+                   (size_t)p->funcs.cap * sizeof(uint32_t);
+    for (int pass = 0; pass < 2; pass++) {
+        for (tp_thread *t = pass ? p->retired : p->threads; t; t = t->next) {
+            total += sizeof(*t) + tp_seg_bytes(&t->tree.nodes) +
+                     (size_t)t->tree.cap * sizeof(tp_node *) +
+                     (size_t)t->stack.cap * sizeof(tp_frame);
+        }
+    }
+    return PyLong_FromSize_t(total);
+}
+
 static PyObject *
 tp_profiler_get_enabled(tp_profiler *p, void *Py_UNUSED(closure))
 {
@@ -549,6 +565,8 @@ static PyMethodDef tp_profiler_methods[] = {
      "Forget everything recorded so far (safe while running)."},
     {"_raw_snapshot", (PyCFunction)tp_profiler_raw_snapshot, METH_NOARGS,
      "The recorded data as plain Python objects (see threadprof.api)."},
+    {"_memory", (PyCFunction)tp_profiler_memory, METH_NOARGS,
+     "Bytes of memory the core holds for this profiler's data."},
     {"attach_current_thread", (PyCFunction)tp_profiler_attach_current,
      METH_NOARGS,
      "Profile the calling thread from now on (for threads created in C)."},

@@ -5,7 +5,7 @@ int
 tp_tree_init(tp_tree *t)
 {
     tp_seg_init(&t->nodes, sizeof(tp_node));
-    t->cap = 64;
+    t->cap = 32;
     t->slots = tp_mem_alloc(sizeof(tp_node *) * t->cap);
     if (t->slots == NULL) {
         return -1;
@@ -77,7 +77,7 @@ tp_tree_free(tp_tree *t)
 int
 tp_stack_init(tp_stack *s, tp_node *root)
 {
-    s->cap = 64;
+    s->cap = 16;
     s->frames = tp_mem_alloc(sizeof(tp_frame) * s->cap);
     if (s->frames == NULL) {
         s->cap = 0;

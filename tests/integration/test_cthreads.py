@@ -19,9 +19,7 @@ def callback_counts(snap):
     out = {}
     for th in snap.threads:
         n = sum(
-            node.calls
-            for node in th.nodes[1:]
-            if snap.functions[node.func].name == "callback"
+            node.calls for node in th.nodes[1:] if snap.functions[node.func].name == "callback"
         )
         out[th.native_id] = out.get(th.native_id, 0) + n
     return out
