@@ -18,10 +18,14 @@ The event counts come from the floor's counting hook (the same events the
 floor and threadprof receive), once per (interpreter, workload, scale), and
 give ns per event = (t_profiled - t_unprofiled) / events.
 
-The CPU-clock configurations (``tp-cpu``, ``yappi-cpu``) read the thread CPU
-clock, a system call, on every event; at full scale they would take most of
-the run. They run at ``--slow-scale`` of the work, against an unprofiled
-baseline at the same scale, measured in the same rounds.
+The slow configurations (``tp-cpu`` and ``yappi-cpu``, which read the thread
+CPU clock, a system call, on every event, and ``yappi-wall``) would take most
+of the run at full scale. They run at ``--slow-scale`` of the work, against an
+unprofiled baseline at the same scale, measured in the same rounds.
+
+Both the wall-clock time and the process CPU time of the timed region are
+recorded; the report leads with ``--metric`` (default: CPU time, which the
+other tenants of a shared machine disturb less) and gives the other too.
 
 Results: a markdown report on stdout and in ``bench/results/<date>.md``, with
 all raw numbers in ``bench/results/<date>.json``.
@@ -72,7 +76,7 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "yappi-cpu": ("yappi cpu", "yappi, cpu clock, builtins=True, profile_threads=True"),
 }
 THREADPROF_CONFIGS = ("tp-wall", "tp-wall-only", "tp-cpu")
-SLOW_CONFIGS = ("tp-cpu", "yappi-cpu")
+SLOW_CONFIGS = ("tp-cpu", "yappi-wall", "yappi-cpu")
 MONITORING_CONFIGS = ("floor-mon",)
 TARGET_WORKLOADS = ("fib", "builtins")
 TARGET_FACTOR = 1.5
@@ -321,6 +325,38 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
+def cpu_snapshot() -> dict[str, float]:
+    """The machine's busy CPU seconds so far, and this process's children's."""
+    import resource
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "busy": (user + nice + system + irq + softirq) / ticks,
+        "steal": steal / ticks,
+        "children": usage.ru_utime + usage.ru_stime,
+        "time": time.monotonic(),
+        "loadavg": float(Path("/proc/loadavg").read_text().split()[0]),
+    }
+
+
+def load_report(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """How busy the machine was with other work while the rounds ran."""
+    elapsed = after["time"] - before["time"]
+    ours = after["children"] - before["children"]
+    busy = after["busy"] - before["busy"]
+    return {
+        "elapsed_seconds": elapsed,
+        "our_cpu_seconds": ours,
+        "other_cpu_seconds": max(0.0, busy - ours),
+        "steal_seconds": after["steal"] - before["steal"],
+        "loadavg_before": before["loadavg"],
+        "loadavg_after": after["loadavg"],
+    }
+
+
 def clock_costs() -> dict[str, Any]:
     """Compile bench/clocks/clocks.c and run it."""
     exe = VENVS / "clocks"
@@ -467,50 +503,62 @@ def fmt_ns(s: dict[str, float] | None) -> str:
     return f"{s['median']:.0f}"
 
 
+METRICS = {"cpu": "cpu_times", "wall": "times"}
+METRIC_NAMES = {"cpu": "process CPU time", "wall": "wall-clock time"}
+
+
 def analyse(data: dict[str, Any]) -> None:
-    """Add ratios, ns/event and the target verdicts to ``data`` in place."""
+    """Add ratios, ns/event and the target verdicts to ``data`` in place, for both
+    metrics (process CPU time and wall-clock time)."""
     for per in data["by_python"].values():
         for wl in per["workloads"].values():
             wl["stats"] = {}
-            for config in data["configs"]:
-                scale = data["slow_scale"] if config in SLOW_CONFIGS else data["scale"]
-                base_times = wl["times"].get(f"none@{scale}", [])
-                times = wl["times"].get(f"{config}@{scale}", [])
-                events = wl["events"].get(str(scale))
-                ratios, nsev = [], []
-                for b, t in zip(base_times, times, strict=False):
-                    if b is None or t is None:
+            wl["base_seconds"] = {}
+            for metric, field_ in METRICS.items():
+                series = wl.get(field_, {})
+                for config in data["configs"]:
+                    scale = data["slow_scale"] if config in SLOW_CONFIGS else data["scale"]
+                    base_times = series.get(f"none@{scale}", [])
+                    times = series.get(f"{config}@{scale}", [])
+                    events = wl["events"].get(str(scale))
+                    ratios, nsev = [], []
+                    for b, t in zip(base_times, times, strict=False):
+                        if b is None or t is None:
+                            continue
+                        ratios.append(t / b)
+                        if events:
+                            nsev.append((t - b) / events * 1e9)
+                    wl["stats"].setdefault(config, {"scale": scale})[metric] = {
+                        "ratio": summarize(ratios),
+                        "ns_per_event": summarize(nsev),
+                    }
+                base = [t for t in series.get(f"none@{data['scale']}", []) if t is not None]
+                wl["base_seconds"][metric] = summarize(base)
+        per["target"] = {}
+        for metric in METRICS:
+            verdicts: dict[str, Any] = {}
+            for workload in TARGET_WORKLOADS:
+                wl = per["workloads"].get(workload)
+                if not wl:
+                    continue
+                for config in ("tp-wall", "tp-wall-only"):
+                    if config not in data["configs"]:
                         continue
-                    ratios.append(t / b)
-                    if events:
-                        nsev.append((t - b) / events * 1e9)
-                wl["stats"][config] = {
-                    "scale": scale,
-                    "ratio": summarize(ratios),
-                    "ns_per_event": summarize(nsev),
-                }
-            base = [t for t in wl["times"].get(f"none@{data['scale']}", []) if t is not None]
-            wl["base_seconds"] = summarize(base)
-        verdicts = {}
-        for workload in TARGET_WORKLOADS:
-            wl = per["workloads"].get(workload)
-            if not wl:
-                continue
-            tp = wl["stats"].get("tp-wall", {}).get("ratio")
-            fl = wl["stats"].get("floor", {}).get("ratio")
-            if not tp or not fl:
-                verdicts[workload] = {"met": None}
-                continue
-            tp_over = tp["median"] - 1
-            fl_over = fl["median"] - 1
-            factor = tp_over / fl_over if fl_over > 0 else float("inf")
-            verdicts[workload] = {
-                "threadprof_overhead": tp_over,
-                "floor_overhead": fl_over,
-                "factor": factor,
-                "met": factor <= TARGET_FACTOR,
-            }
-        per["target"] = verdicts
+                    tp = wl["stats"].get(config, {}).get(metric, {}).get("ratio")
+                    fl = wl["stats"].get("floor", {}).get(metric, {}).get("ratio")
+                    if not tp or not fl:
+                        verdicts.setdefault(workload, {})[config] = {"met": None}
+                        continue
+                    tp_over = tp["median"] - 1
+                    fl_over = fl["median"] - 1
+                    factor = tp_over / fl_over if fl_over > 0 else float("inf")
+                    verdicts.setdefault(workload, {})[config] = {
+                        "threadprof_overhead": tp_over,
+                        "floor_overhead": fl_over,
+                        "factor": factor,
+                        "met": factor <= TARGET_FACTOR,
+                    }
+            per["target"][metric] = verdicts
 
 
 def render(data: dict[str, Any]) -> str:
@@ -518,10 +566,11 @@ def render(data: dict[str, Any]) -> str:
     w = out.append
     w(f"# threadprof overhead benchmark — {data['date']}\n")
     w(f"Command: `{data['command']}`  ")
+    builds = sorted({str(p["threadprof_build"])[:12] for p in data["by_python"].values()})
     w(
-        f"threadprof: {data['threadprof_commit']}; rounds: {data['repeat']}; "
+        f"threadprof: {', '.join(builds)}; rounds: {data['repeat']}; "
         f"scale: {data['scale']}"
-        f" (CPU-clock configs: {data['slow_scale']}); wall time of the run: "
+        f" (slow configs: {data['slow_scale']}); wall time of the run: "
         f"{data['elapsed_seconds'] / 60:.1f} min\n"
     )
     m = data["machine"]
@@ -530,6 +579,16 @@ def render(data: dict[str, Any]) -> str:
         f" ({m.get('Hypervisor vendor', 'bare metal')} guest), {m.get('memory_gib', '?')} GiB,"
         f" Linux {m['kernel']}, clocksource {m.get('clocksource', '?')}\n"
     )
+    ld = data.get("load")
+    if ld:
+        w(
+            f"Load during the rounds: {ld['elapsed_seconds'] / 60:.1f} min, of which the"
+            f" benchmark's processes used {ld['our_cpu_seconds']:.0f} CPU s and other"
+            f" processes {ld['other_cpu_seconds']:.0f} CPU s (of"
+            f" {ld['elapsed_seconds'] * (os.cpu_count() or 1):.0f} available); steal"
+            f" {ld['steal_seconds']:.0f} s; load average {ld['loadavg_before']:.1f} before,"
+            f" {ld['loadavg_after']:.1f} after.\n"
+        )
     c = data["clocks"]
     w("Cost of one clock read (median ns):\n")
     w("| clock | ns |\n|---|---|")
@@ -547,6 +606,14 @@ def render(data: dict[str, Any]) -> str:
     w(f"\n(empty loop {c.get('empty_loop', 0):.1f} ns; TSC {c.get('tsc_ghz', 0):.3f} GHz)\n")
 
     configs = data["configs"]
+    primary = data["metric"]
+    other = "wall" if primary == "cpu" else "cpu"
+    w(
+        f"Ratios use the {METRIC_NAMES[primary]} of the timed region (profiler start,"
+        f" workload, profiler stop); the tables by {METRIC_NAMES[other]} follow each"
+        " Python's section. A cell is the median over the rounds of the per-round ratio"
+        " (interquartile range in brackets).\n"
+    )
     for per in data["by_python"].values():
         w(f"## Python {per['version']}\n")
         if per["unavailable"]:
@@ -554,38 +621,47 @@ def render(data: dict[str, Any]) -> str:
                 w(f"- {config}: not measured ({why})")
             w("")
         shown = [cfg for cfg in configs if cfg not in per["unavailable"]]
-        head = "| workload | unprofiled s | events | " + " | ".join(
-            CONFIGS[cfg][0] for cfg in shown
-        )
-        w("Time ratio to the unprofiled run: median (interquartile range) over the rounds.\n")
-        w(head + " |")
-        w("|---" * (3 + len(shown)) + "|")
-        for workload, wl in per["workloads"].items():
-            ev = wl["events"].get(str(data["scale"]))
-            base = wl["base_seconds"]
-            cells = [fmt_ratio(wl["stats"][cfg]["ratio"]) for cfg in shown]
-            w(
-                f"| {workload} | {base['median'] if base else float('nan'):.3f} | "
-                f"{ev / 1e6 if ev else 0:.2f} M | " + " | ".join(cells) + " |"
-            )
-        w("")
-        w("Nanoseconds per profile event: median of (t_profiled - t_unprofiled) / events.\n")
-        w("| workload | " + " | ".join(CONFIGS[cfg][0] for cfg in shown) + " |")
-        w("|---" * (1 + len(shown)) + "|")
-        for workload, wl in per["workloads"].items():
-            cells = [fmt_ns(wl["stats"][cfg]["ns_per_event"]) for cfg in shown]
-            w(f"| {workload} | " + " | ".join(cells) + " |")
-        w("")
-        for workload, v in per.get("target", {}).items():
-            if v.get("met") is None:
-                w(f"- Target on {workload}: not measurable (threadprof or floor missing)")
-            else:
+        labels = " | ".join(CONFIGS[cfg][0] for cfg in shown)
+        for metric in (primary, other):
+            w(f"Time ratio to the unprofiled run, {METRIC_NAMES[metric]}:\n")
+            w(f"| workload | unprofiled s | events | {labels} |")
+            w("|---" * (3 + len(shown)) + "|")
+            for workload, wl in per["workloads"].items():
+                ev = wl["events"].get(str(data["scale"]))
+                base = wl["base_seconds"].get(metric)
+                cells = [fmt_ratio(wl["stats"][cfg][metric]["ratio"]) for cfg in shown]
                 w(
-                    f"- Target on {workload}: threadprof overhead (ratio - 1) "
-                    f"{v['threadprof_overhead']:.2f} vs floor {v['floor_overhead']:.2f}: "
-                    f"{v['factor']:.2f} x the floor's -> "
-                    f"{'MET' if v['met'] else 'NOT MET'} (limit {TARGET_FACTOR} x)"
+                    f"| {workload} | {base['median'] if base else float('nan'):.3f} | "
+                    f"{ev / 1e6 if ev else 0:.2f} M | " + " | ".join(cells) + " |"
                 )
+            w("")
+            if metric == primary:
+                w(
+                    f"Nanoseconds per profile event ({METRIC_NAMES[metric]}): median of"
+                    " (t_profiled - t_unprofiled) / events.\n"
+                )
+                w(f"| workload | {labels} |")
+                w("|---" * (1 + len(shown)) + "|")
+                for workload, wl in per["workloads"].items():
+                    cells = [fmt_ns(wl["stats"][cfg][metric]["ns_per_event"]) for cfg in shown]
+                    w(f"| {workload} | " + " | ".join(cells) + " |")
+                w("")
+        w(
+            f"Target: on fib and builtins, threadprof's overhead (ratio - 1) with the wall"
+            f" clock is at most {TARGET_FACTOR} x the floor's.\n"
+        )
+        for metric in (primary, other):
+            for workload, by_config in per.get("target", {}).get(metric, {}).items():
+                for config, v in by_config.items():
+                    name = f"{CONFIGS[config][0]}, {workload}, {METRIC_NAMES[metric]}"
+                    if v.get("met") is None:
+                        w(f"- {name}: not measurable (threadprof or the floor missing)")
+                        continue
+                    w(
+                        f"- {name}: {v['threadprof_overhead']:.2f} vs the floor's"
+                        f" {v['floor_overhead']:.2f} = {v['factor']:.2f} x ->"
+                        f" **{'met' if v['met'] else 'NOT met'}**"
+                    )
         w("")
 
     cg = data.get("callgrind")
@@ -644,7 +720,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--scale", type=float, default=1.0, help="work per run (default 1.0)")
-    p.add_argument("--slow-scale", type=float, default=0.1, help="work of the CPU-clock configs")
+    p.add_argument("--slow-scale", type=float, default=0.1, help="work of the slow configs")
+    p.add_argument(
+        "--metric",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="the time the report leads with (both are recorded; default cpu)",
+    )
     p.add_argument("--quick", action="store_true", help="3 rounds at scale 0.3, no callgrind")
     p.add_argument(
         "--callgrind",
@@ -703,11 +785,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(
             ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]
         ),
-        "threadprof_commit": git("rev-parse", "--short=12", "HEAD")
-        + (" + work tree" if args.threadprof_worktree else ""),
         "repeat": args.repeat,
         "scale": args.scale,
         "slow_scale": args.slow_scale,
+        "metric": args.metric,
         "seed": args.seed,
         "configs": configs,
         "workloads": workloads,
@@ -725,8 +806,13 @@ def main(argv: list[str] | None = None) -> int:
             "version": interp.version,
             "interpreter": interp.base,
             "yappi": yappi,
+            "threadprof_build": (
+                _stamp(interp, "threadprof").read_text().strip()
+                if _stamp(interp, "threadprof").exists()
+                else None
+            ),
             "unavailable": dict(interp.unavailable),
-            "workloads": {w: {"events": {}, "times": {}} for w in workloads},
+            "workloads": {w: {"events": {}, "times": {}, "cpu_times": {}} for w in workloads},
         }
 
     log("counting events")
@@ -754,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = random.Random(args.seed)
     errors: list[str] = []
+    before = cpu_snapshot()
     for rnd in range(args.repeat):
         order = jobs[:]
         rng.shuffle(order)
@@ -763,11 +850,13 @@ def main(argv: list[str] | None = None) -> int:
             wl = data["by_python"][interp.short]["workloads"][workload]
             key = f"{config}@{scale}"
             times = wl["times"].setdefault(key, [None] * args.repeat)
+            cpu_times = wl["cpu_times"].setdefault(key, [None] * args.repeat)
             if "error" in res:
                 errors.append(f"{interp.short} {workload} {config} round {rnd}: {res['error']}")
                 log(errors[-1])
             else:
                 times[rnd] = res["seconds"]
+                cpu_times[rnd] = res["cpu_seconds"]
                 extra = {k: v for k, v in res.items() if k in ("threads", "functions", "warnings")}
                 if extra:
                     wl.setdefault("info", {})[config] = extra
@@ -777,6 +866,7 @@ def main(argv: list[str] | None = None) -> int:
             f" (about {spent * (args.repeat - rnd - 1) / 60:.1f} min to go)"
         )
     data["errors"] = errors
+    data["load"] = load_report(before, cpu_snapshot())
 
     date = dt.date.today().isoformat()
     out = Path(args.out) if args.out else RESULTS / (date + ("-quick" if args.quick else ""))
