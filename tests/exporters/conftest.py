@@ -14,14 +14,15 @@
 from __future__ import annotations
 
 import pytest
-
-LEN = "<built-in function len>"
-
-#: Names that every format must carry through unchanged.
-WEIRD_QUALNAME = 'Cls."we\\ird"\n<locals>.fn;x%41 ünï 🐍'
-WEIRD_FILE = 'dir "q"\\sub\r\nfïle;%.py'
-WEIRD_THREAD = 'wörker "1"\\n\n名前;%0A'
-WEIRD_C = '<built-in method "q"\\\n ü>'
+from exporter_data import (
+    LEN,
+    WEIRD_C,
+    WEIRD_FILE,
+    WEIRD_QUALNAME,
+    WEIRD_THREAD,
+    compile_proto,
+    timeline_events,
+)
 
 
 @pytest.fixture
@@ -67,35 +68,6 @@ def tree_snap(builder):
     return b.build()
 
 
-def timeline_events():
-    """The two timelines of ``timeline_snap``: ``(kind, func, tick)``."""
-    main = [
-        ("call", "main", 0),
-        ("call", "fact", 10),
-        ("call", "fact", 12),
-        ("call", LEN, 13),
-        ("ret", LEN, 14),
-        ("ret", "fact", 15),
-        ("ret", "fact", 20),
-        ("call", "ping", 20),  # same tick as the return before it
-        ("ret", "ping", 20),  # zero-length slice
-        ("call", "ping", 25),
-        ("ret", "ping", 31),
-        ("ret", "main", 40),
-    ]
-    worker = [
-        ("ret", "helper", 3),  # its call was dropped
-        ("ret", "run", 4),  # and so was this one's
-        ("call", "helper", 5),
-        ("call", "fact", 6),
-        ("ret", "fact", 9),
-        ("ret", "helper", 11),
-        ("call", "helper", 12),
-        ("call", "fact", 13),  # both still open at the end: closed at 13
-    ]
-    return main, worker
-
-
 @pytest.fixture
 def timeline_snap(builder):
     b = builder
@@ -119,31 +91,6 @@ def weird_snap(builder):
     t = b.thread(WEIRD_THREAD, [C(fn, 2, 30, [C(cfn, 1, 10)])], native_id=99)
     b.timeline(t, [("call", fn, 0), ("call", cfn, 5), ("ret", cfn, 15), ("ret", fn, 30)])
     return b.build(argv=["app.py", 'a "b"\\\n'])
-
-
-def compile_proto(source, out_dir):
-    """Compile the ``.proto`` file ``source`` with ``python -m grpc_tools.protoc``
-    into ``out_dir`` and import the generated ``<stem>_pb2`` module."""
-    import importlib.util
-    import subprocess
-    import sys
-
-    cmd = [
-        sys.executable,
-        "-m",
-        "grpc_tools.protoc",
-        f"--proto_path={source.parent}",
-        f"--python_out={out_dir}",
-        str(source),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    name = f"{source.stem}_pb2"
-    spec = importlib.util.spec_from_file_location(name, out_dir / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ __all__ = [
     "FORMATS",
     "Exporter",
     "FormatModule",
+    "NeedsTimelineError",
     "NoSuchThreadError",
     "UnknownFormatError",
     "exporter_for_path",
@@ -45,6 +46,10 @@ ThreadKey = str | int
 
 class UnknownFormatError(ValueError):
     """No exporter has this name."""
+
+
+class NeedsTimelineError(ValueError):
+    """The format shows calls in time and the snapshot has no timeline (``--timeline``)."""
 
 
 class NoSuchThreadError(LookupError):
@@ -87,6 +92,7 @@ class Exporter:
     extensions: tuple[str, ...]  # lower case, with the dot: (".prof", ".pstats")
     description: str
     module: str  # the implementing module, relative to this package
+    prefixes: tuple[str, ...] = ()  # file-name prefixes it claims: ("callgrind.out",)
 
     def load(self) -> FormatModule:
         """Import and return the module that implements the format."""
@@ -127,6 +133,43 @@ EXPORTERS: tuple[Exporter, ...] = (
         description="cProfile's stats file for pstats, snakeviz, gprof2dot (threads merged)",
         module="pstats",
     ),
+    Exporter(
+        name="callgrind",
+        extensions=(".callgrind",),
+        description="KCachegrind, gprof2dot; also callgrind.out.* (threads merged)",
+        module="callgrind",
+        prefixes=("callgrind.out",),
+    ),
+    Exporter(
+        name="collapsed",
+        extensions=(".folded", ".collapsed"),
+        description="folded stacks: flamegraph.pl, inferno (thread as root frame)",
+        module="collapsed",
+    ),
+    Exporter(
+        name="speedscope",
+        extensions=(".speedscope.json",),
+        description="speedscope JSON, a profile per thread (evented with a timeline)",
+        module="speedscope",
+    ),
+    Exporter(
+        name="pprof",
+        extensions=(".pb.gz", ".pprof"),
+        description="go tool pprof, Pyroscope, Parca (a thread label per sample)",
+        module="pprof",
+    ),
+    Exporter(
+        name="chrome",
+        extensions=(".trace.json", ".chrome.json"),
+        description="Chrome trace JSON: Perfetto UI, chrome://tracing (--timeline)",
+        module="chrome",
+    ),
+    Exporter(
+        name="perfetto",
+        extensions=(".pftrace", ".perfetto-trace"),
+        description="Perfetto trace: Perfetto UI, trace_processor (--timeline)",
+        module="perfetto",
+    ),
 )
 
 #: The names of :data:`EXPORTERS`: the choices of the CLI's ``--format``.
@@ -147,7 +190,8 @@ def get_exporter(name: str) -> Exporter:
 
 def exporter_for_path(path: str | os.PathLike[str]) -> Exporter | None:
     """The exporter whose extension ends ``path`` (case-insensitive; the longest
-    matching extension wins, so ``.trace.json`` beats ``.json``), or ``None``."""
+    matching extension wins, so ``.trace.json`` beats ``.json``), else the one
+    whose prefix starts the file name (``callgrind.out.1234``), or ``None``."""
     name = os.path.basename(os.fspath(path)).lower()
     best: Exporter | None = None
     best_len = 0
@@ -155,4 +199,8 @@ def exporter_for_path(path: str | os.PathLike[str]) -> Exporter | None:
         for ext in exporter.extensions:
             if len(ext) > best_len and len(name) > len(ext) and name.endswith(ext):
                 best, best_len = exporter, len(ext)
+    if best is None:
+        for exporter in EXPORTERS:
+            if any(name.startswith(prefix) for prefix in exporter.prefixes):
+                return exporter
     return best

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+"""The Chrome Trace Event Format (JSON), read by the Perfetto UI and chrome://tracing.
+
+Needs a timeline (``threadprof run --timeline``): a snapshot in which no thread
+has one raises :class:`~threadprof.exporters.NeedsTimelineError`.
+
+The file is one JSON object::
+
+    {"displayTimeUnit":"ns","otherData":{...},"traceEvents":[
+    {"ph":"M","pid":0,"tid":0,"name":"process_name","args":{"name":"app.py"}},
+    {"ph":"M","pid":0,"tid":4242,"name":"thread_name","args":{"name":"MainThread"}},
+    {"ph":"B","pid":0,"tid":4242,"name":"main (app.py:10)","ts":12.5},
+    {"ph":"E","pid":0,"tid":4242,"ts":13.25},
+    ...]}
+
+* one ``B`` (begin) event per call and one ``E`` (end) event per return, in
+  time order per thread, the threads one after the other; ``ts`` is in
+  microseconds since the start of profiling, written exactly to the nanosecond;
+* ``tid`` is the thread's native id, ``pid`` is 0 (the snapshot does not record
+  the process id); ``process_name``, ``thread_name`` and ``thread_sort_index``
+  metadata events (``"ph":"M"``) name the process after the command line and
+  each thread after its name, and keep the threads in the order they started;
+* slice names are ``qualname (file:line)``, or pstats' label for a C function;
+* returns whose calls were dropped by ``--timeline-limit`` are skipped and
+  frames still open at the end are closed there, so the slices always nest
+  (see :mod:`threadprof.exporters._timeline`).
+
+The events are written chunk by chunk as the timeline gives them, so a trace of
+any length is converted in bounded memory. JSON escapes quotes, backslashes and
+control characters; all other text is UTF-8, so every name survives. For
+traces of millions of events prefer the Perfetto format, several times smaller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, BinaryIO
+
+from ..model import Snapshot, ThreadProfile
+from . import NeedsTimelineError
+from ._common import creator, function_table, ns_converter
+from ._timeline import replay
+
+__all__ = ["PID", "dump", "micros"]
+
+#: The ``pid`` of every event: the snapshot does not record the process id.
+PID = 0
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def micros(ns: int) -> str:
+    """Nanoseconds as a JSON number of microseconds, exact: 1234567 -> ``1234.567``."""
+    if ns < 0:
+        return "-" + micros(-ns)
+    q, r = divmod(ns, 1000)
+    return f"{q}.{r:03d}".rstrip("0") if r else str(q)
+
+
+def _metadata(kind: str, tid: int, args: dict[str, Any]) -> str:
+    return _json({"ph": "M", "pid": PID, "tid": tid, "name": kind, "args": args})
+
+
+def _process_name(snapshot: Snapshot) -> str:
+    if not snapshot.argv:
+        return "python"
+    return " ".join([os.path.basename(snapshot.argv[0]), *snapshot.argv[1:]])
+
+
+class _Writer:
+    def __init__(self, snapshot: Snapshot, out: BinaryIO) -> None:
+        self.out = out
+        self.to_ns = ns_converter(snapshot.unit)
+        self.names = {fid: _json(f.display) for fid, f in function_table(snapshot).items()}
+        self.first = True
+
+    def write(self, events: list[str]) -> None:
+        """Write events of the ``traceEvents`` array."""
+        if not events:
+            return
+        text = ",\n".join(events)
+        self.out.write(
+            ((",\n" if not self.first else "") + text).encode("utf-8", "backslashreplace")
+        )
+        self.first = False
+
+    def thread(self, thread: ThreadProfile) -> None:
+        assert thread.timeline is not None
+        tid = thread.native_id
+        names, to_ns = self.names, self.to_ns
+        begin: dict[int, str] = {}
+        end = f'{{"ph":"E","pid":{PID},"tid":{tid},"ts":'
+        for events in replay(thread.timeline):
+            parts: list[str] = []
+            for code, t in events:
+                if code >= 0:
+                    head = begin.get(code)
+                    if head is None:
+                        head = begin[code] = (
+                            f'{{"ph":"B","pid":{PID},"tid":{tid},"name":{names[code]},"ts":'
+                        )
+                    parts.append(f"{head}{micros(to_ns(t))}}}")
+                else:
+                    parts.append(f"{end}{micros(to_ns(t))}}}")
+            self.write(parts)
+
+
+def dump(snapshot: Snapshot, out: BinaryIO) -> None:
+    """Write the timelines of ``snapshot``'s threads as a Chrome trace.
+
+    Raises :class:`~threadprof.exporters.NeedsTimelineError` before writing
+    anything if no thread has a timeline.
+    """
+    threads = [t for t in snapshot.threads if t.timeline is not None]
+    if not threads:
+        raise NeedsTimelineError("the chrome format needs a timeline: profile with --timeline")
+    other = {
+        "exporter": creator(),
+        "clock": snapshot.clock,
+        "python": snapshot.python_version,
+        "argv": snapshot.argv,
+    }
+    out.write(
+        f'{{"displayTimeUnit":"ns","otherData":{_json(other)},"traceEvents":[\n'.encode(
+            "utf-8", "backslashreplace"
+        )
+    )
+    writer = _Writer(snapshot, out)
+    meta = [_metadata("process_name", 0, {"name": _process_name(snapshot)})]
+    for i, thread in enumerate(threads):
+        meta.append(_metadata("thread_name", thread.native_id, {"name": thread.name}))
+        meta.append(_metadata("thread_sort_index", thread.native_id, {"sort_index": i}))
+    writer.write(meta)
+    for thread in threads:
+        writer.thread(thread)
+    out.write(b"\n]}\n")

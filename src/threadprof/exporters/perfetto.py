@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: MIT
+"""Perfetto's protobuf trace format, read by the Perfetto UI and trace_processor.
+
+Needs a timeline (``threadprof run --timeline``): a snapshot in which no thread
+has one raises :class:`~threadprof.exporters.NeedsTimelineError`.
+
+The file is a ``perfetto.protos.Trace``: a stream of ``TracePacket`` messages,
+encoded by :mod:`threadprof.exporters._protobuf`.
+
+* One packet describes the process: a ``TrackDescriptor`` with a
+  ``ProcessDescriptor`` (the pid, the command line, a name).
+* Each thread with a timeline is one packet sequence
+  (``trusted_packet_sequence_id``): its first packet is the thread's
+  ``TrackDescriptor`` with a ``ThreadDescriptor`` (pid, the native thread id as
+  tid, the thread's name) and the flag ``SEQ_INCREMENTAL_STATE_CLEARED``; then
+  one ``TrackEvent`` per call (``TYPE_SLICE_BEGIN``) and per return
+  (``TYPE_SLICE_END``) on that track, at its time in nanoseconds since the
+  start of profiling.
+* Slice names are interned: the first begin of a function on a sequence
+  carries ``InternedData.event_names`` (``iid`` -> name) and every begin refers
+  to its name by ``name_iid`` (and sets ``SEQ_NEEDS_INCREMENTAL_STATE``), so a
+  name is written once per thread, not once per call. This is what makes the
+  file several times smaller than the Chrome JSON of the same timeline.
+
+Slice names are ``qualname (file:line)``, or pstats' label for a C function,
+in UTF-8. Returns whose calls were dropped by ``--timeline-limit`` are skipped
+and frames still open at the end are closed there, so slices always nest (see
+:mod:`threadprof.exporters._timeline`). Packets are written chunk by chunk as
+the timeline gives them, so a trace of any length is converted in bounded
+memory. The pid is 0: the snapshot does not record the process id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import BinaryIO
+
+from ..model import Snapshot, ThreadProfile
+from . import NeedsTimelineError
+from ._common import function_table, ns_converter
+from ._protobuf import LEN, VARINT, field_message, field_string, field_varint, key, varint
+from ._timeline import replay
+
+__all__ = ["PID", "SEQ_INCREMENTAL_STATE_CLEARED", "SEQ_NEEDS_INCREMENTAL_STATE", "dump"]
+
+#: The pid of the process and thread descriptors: the snapshot has no process id.
+PID = 0
+
+# TracePacket.sequence_flags
+SEQ_INCREMENTAL_STATE_CLEARED = 1
+SEQ_NEEDS_INCREMENTAL_STATE = 2
+# TrackEvent.Type
+TYPE_SLICE_BEGIN = 1
+TYPE_SLICE_END = 2
+
+# Trace
+_PACKET = 1
+# TracePacket
+_TIMESTAMP = 8
+_SEQUENCE_ID = 10  # trusted_packet_sequence_id
+_TRACK_EVENT = 11
+_INTERNED_DATA = 12
+_SEQUENCE_FLAGS = 13
+_TRACK_DESCRIPTOR = 60
+# TrackEvent
+_TE_TYPE = 9
+_TE_NAME_IID = 10
+_TE_TRACK_UUID = 11
+# TrackDescriptor
+_TD_UUID = 1
+_TD_PROCESS = 3
+_TD_THREAD = 4
+_TD_PARENT_UUID = 5
+# ProcessDescriptor
+_PD_PID = 1
+_PD_CMDLINE = 2
+_PD_PROCESS_NAME = 6
+# ThreadDescriptor
+_THD_PID = 1
+_THD_TID = 2
+_THD_THREAD_NAME = 5
+# InternedData / EventName
+_ID_EVENT_NAMES = 2
+_EN_IID = 1
+_EN_NAME = 2
+
+#: Track uuids: the process track, then one per thread in order (small: one varint byte).
+_UUID_BASE = 1
+_PROCESS_SEQUENCE = 1
+
+_TIMESTAMP_KEY = key(_TIMESTAMP, VARINT)
+_PACKET_KEY = key(_PACKET, LEN)
+
+
+def _packet(body: bytes) -> bytes:
+    return _PACKET_KEY + varint(len(body)) + body
+
+
+def _process_packet(snapshot: Snapshot) -> bytes:
+    name = os.path.basename(snapshot.argv[0]) if snapshot.argv else "python"
+    process = [field_varint(_PD_PID, PID)]
+    process += [field_string(_PD_CMDLINE, arg) for arg in snapshot.argv]
+    process.append(field_string(_PD_PROCESS_NAME, name))
+    descriptor = [field_varint(_TD_UUID, _UUID_BASE), field_message(_TD_PROCESS, process)]
+    return _packet(
+        field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE)
+        + field_message(_TRACK_DESCRIPTOR, descriptor)
+    )
+
+
+class _Sequence:
+    """The packets of one thread: its descriptor, then its slices."""
+
+    def __init__(self, thread: ThreadProfile, index: int, names: dict[int, str]) -> None:
+        self.thread = thread
+        self.names = names
+        self.uuid = _UUID_BASE + 1 + index
+        self.seq = field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE + 1 + index)
+        uuid = field_varint(_TE_TRACK_UUID, self.uuid)
+        self.end = (
+            field_message(_TRACK_EVENT, [field_varint(_TE_TYPE, TYPE_SLICE_END), uuid]) + self.seq
+        )
+        self.needs_state = field_varint(_SEQUENCE_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE)
+        self.begin: dict[int, bytes] = {}  # function id -> the packet body after the timestamp
+
+    def descriptor(self) -> bytes:
+        thread = self.thread
+        desc = [
+            field_varint(_THD_PID, PID),
+            field_varint(_THD_TID, thread.native_id),
+            field_string(_THD_THREAD_NAME, thread.name),
+        ]
+        track = [
+            field_varint(_TD_UUID, self.uuid),
+            field_varint(_TD_PARENT_UUID, _UUID_BASE),
+            field_message(_TD_THREAD, desc),
+        ]
+        flags = field_varint(_SEQUENCE_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED)
+        return _packet(self.seq + flags + field_message(_TRACK_DESCRIPTOR, track))
+
+    def _first_begin(self, func: int) -> bytes:
+        """The body of the first begin of ``func``, which interns its name."""
+        iid = len(self.begin) + 1
+        event = field_message(
+            _TRACK_EVENT,
+            [
+                field_varint(_TE_TYPE, TYPE_SLICE_BEGIN),
+                field_varint(_TE_TRACK_UUID, self.uuid),
+                field_varint(_TE_NAME_IID, iid),
+            ],
+        )
+        self.begin[func] = event + self.seq + self.needs_state
+        name = field_message(
+            _ID_EVENT_NAMES, [field_varint(_EN_IID, iid), field_string(_EN_NAME, self.names[func])]
+        )
+        return self.begin[func] + field_message(_INTERNED_DATA, [name])
+
+    def slices(self, out: BinaryIO, to_ns: Callable[[int], int]) -> None:
+        """Write a begin packet per call and an end packet per return, chunk by chunk."""
+        assert self.thread.timeline is not None
+        begin, end = self.begin, self.end
+        ts_key = _TIMESTAMP_KEY
+        for events in replay(self.thread.timeline):
+            parts: list[bytes] = []
+            for code, t in events:
+                if code >= 0:
+                    rest = begin.get(code)
+                    if rest is None:
+                        rest = self._first_begin(code)
+                else:
+                    rest = end
+                body = ts_key + varint(to_ns(t)) + rest
+                parts.append(_PACKET_KEY + varint(len(body)) + body)
+            out.write(b"".join(parts))
+
+
+def dump(snapshot: Snapshot, out: BinaryIO) -> None:
+    """Write the timelines of ``snapshot``'s threads as a Perfetto trace.
+
+    Raises :class:`~threadprof.exporters.NeedsTimelineError` before writing
+    anything if no thread has a timeline.
+    """
+    threads = [t for t in snapshot.threads if t.timeline is not None]
+    if not threads:
+        raise NeedsTimelineError("the perfetto format needs a timeline: profile with --timeline")
+    names = {fid: f.display for fid, f in function_table(snapshot).items()}
+    to_ns = ns_converter(snapshot.unit)
+    out.write(_process_packet(snapshot))
+    for index, thread in enumerate(threads):
+        sequence = _Sequence(thread, index, names)
+        out.write(sequence.descriptor())
+        sequence.slices(out, to_ns)
