@@ -61,9 +61,11 @@ set_all_threads(Py_tracefunc func)
     PyEval_SetProfileAllThreads(func, NULL);
     return PyErr_Occurred() ? -1 : 0;
 #else
-    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    PyInterpreterState *interp =
+        PyThreadState_GetInterpreter(PyThreadState_Get());
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
-         ts = PyThreadState_Next(ts)) {
+         ts = PyThreadState_Next(ts))
+    {
         if (_PyEval_SetProfile(ts, func, NULL) < 0) {
             return -1;
         }
@@ -113,7 +115,8 @@ tpfloor_install(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"count", NULL};
     int count = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|p:install", kwlist, &count)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|p:install", kwlist,
+                                     &count)) {
         return NULL;
     }
     current_hook = count ? tpfloor_count : tpfloor_noop;
@@ -144,8 +147,9 @@ tpfloor_counts(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    static const char *names[N_WHAT] = {"call",      "exception",   "line",     "return",
-                                        "c_call",    "c_exception", "c_return", "opcode"};
+    static const char *names[N_WHAT] = {"call",     "exception", "line",
+                                        "return",   "c_call",    "c_exception",
+                                        "c_return", "opcode"};
     PyObject *d = PyDict_New();
     if (d == NULL) {
         return NULL;
@@ -197,15 +201,20 @@ tpfloor_collect(PyObject *module, PyObject *func)
 }
 
 static PyMethodDef tpfloor_methods[] = {
-    {"install", (PyCFunction)(void (*)(void))tpfloor_install, METH_VARARGS | METH_KEYWORDS,
+    {"install", (PyCFunction)(void (*)(void))tpfloor_install,
+     METH_VARARGS | METH_KEYWORDS,
      "install(count=False): set the no-op (or counting) hook in every thread"},
-    {"uninstall", tpfloor_uninstall, METH_NOARGS, "remove the hook from every thread"},
-    {"counts", tpfloor_counts, METH_NOARGS, "event counts of the counting hook, by kind"},
+    {"uninstall", tpfloor_uninstall, METH_NOARGS,
+     "remove the hook from every thread"},
+    {"counts", tpfloor_counts, METH_NOARGS,
+     "event counts of the counting hook, by kind"},
     {"reset", tpfloor_reset, METH_NOARGS, "zero the event counts"},
     {"mon_noop", (PyCFunction)(void (*)(void))tpfloor_mon_noop, METH_FASTCALL,
      "a sys.monitoring callback that does nothing"},
-    {"collect", tpfloor_collect, METH_O, "collect(f): call f() (callgrind collects only here)"},
-    {"_trampoline", (PyCFunction)(void (*)(void))tpfloor_trampoline, METH_FASTCALL,
+    {"collect", tpfloor_collect, METH_O,
+     "collect(f): call f() (callgrind collects only here)"},
+    {"_trampoline", (PyCFunction)(void (*)(void))tpfloor_trampoline,
+     METH_FASTCALL,
      "threading.setprofile trampoline: installs the hook in a new thread"},
     {NULL, NULL, 0, NULL},
 };

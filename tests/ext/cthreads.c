@@ -68,7 +68,8 @@ run(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwds)
     PyObject *callback, *attach = Py_None;
     int nthreads, calls, hold = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oii|Op", kwlist, &callback,
-                                     &nthreads, &calls, &attach, &hold)) {
+                                     &nthreads, &calls, &attach, &hold))
+    {
         return NULL;
     }
     if (nthreads < 1 || nthreads > 64) {
