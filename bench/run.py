@@ -68,19 +68,28 @@ CONFIGS: dict[str, tuple[str, str]] = {
         "floor sys.monitoring",
         "no-op C builtin registered with sys.monitoring (3.12+; for later work)",
     ),
-    "tp-wall": ("threadprof", "threadprof.Profile(): wall clock + estimated thread CPU"),
+    "tp-wall": (
+        "threadprof",
+        "threadprof.Profile(): the defaults (wall clock + estimated thread CPU; engine auto:"
+        " sys.monitoring on 3.12+, the legacy hook on 3.11)",
+    ),
+    "tp-legacy": (
+        "threadprof legacy",
+        'threadprof.Profile(engine="legacy"): the legacy hook in every thread (3.12+; on 3.11'
+        " the default is this engine)",
+    ),
     "tp-wall-only": ("threadprof cpu=False", "threadprof.Profile(cpu=False): wall clock only"),
     "tp-cpu": ("threadprof clock=cpu", 'threadprof.Profile(clock="cpu"): thread CPU clock'),
     "cprofile": ("cProfile", "cProfile.Profile() (one thread on 3.11; all, one stack, on 3.12+)"),
     "yappi-wall": ("yappi wall", "yappi, wall clock, builtins=True, profile_threads=True"),
     "yappi-cpu": ("yappi cpu", "yappi, cpu clock, builtins=True, profile_threads=True"),
 }
-THREADPROF_CONFIGS = ("tp-wall", "tp-wall-only", "tp-cpu")
+THREADPROF_CONFIGS = ("tp-wall", "tp-legacy", "tp-wall-only", "tp-cpu")
 SLOW_CONFIGS = ("tp-cpu", "yappi-wall", "yappi-cpu")
-MONITORING_CONFIGS = ("floor-mon",)
+MONITORING_CONFIGS = ("floor-mon", "tp-legacy")
 TARGET_WORKLOADS = ("fib", "builtins")
 TARGET_FACTOR = 1.5
-CALLGRIND_CONFIGS = ("none", "floor", "floor-mon", "tp-wall", "tp-wall-only", "cprofile")
+CALLGRIND_CONFIGS = ("none", "floor", "floor-mon", "tp-wall", "tp-legacy", "cprofile")
 CALLGRIND_WORKLOADS = ("fib", "builtins")
 CALLGRIND_SCALE = 0.01
 VENV_TOOLS = ["setuptools", "wheel", "meson-python", "meson", "ninja", "yappi"]
@@ -103,6 +112,11 @@ class Interp:
     version: str  # X.Y.Z
     venv: Path
     unavailable: dict[str, str] = field(default_factory=dict)  # config -> why
+    engines: dict[str, str] = field(default_factory=dict)  # threadprof config -> engine used
+
+    def floor_for(self, config: str) -> str:
+        """The floor of the engine that a threadprof config used."""
+        return "floor-mon" if self.engines.get(config) == "monitoring" else "floor"
 
     @property
     def short(self) -> str:
@@ -256,12 +270,18 @@ def check_configs(interp: Interp, configs: list[str]) -> None:
     """A tiny run of each config, so that a broken one is reported, not fatal."""
     for config in configs:
         if config in MONITORING_CONFIGS and not interp.has_monitoring:
-            interp.unavailable[config] = "no sys.monitoring before 3.12"
+            interp.unavailable[config] = (
+                "the same as threadprof on 3.11"
+                if config == "tp-legacy"
+                else "no sys.monitoring before 3.12"
+            )
             continue
         res = run_worker(interp, config, "threaded", 0.02, warmup=0.0)
         if "error" in res:
             interp.unavailable[config] = res["error"]
             log(f"[{interp.short}] {config} unavailable: {res['error']}")
+        elif res.get("engine"):
+            interp.engines[config] = res["engine"]
 
 
 # -- running the worker -----------------------------------------------------------------
@@ -456,14 +476,21 @@ def callgrind(interps: list[Interp], configs: list[str], outdir: Path) -> dict[s
             for config, total in row["instructions"].items():
                 if config != "none" and base and total:
                     row["per_event"][config] = (total - base) / events
-            # where threadprof's instructions beyond the floor's go, per event
+            # where threadprof's instructions beyond its engine's floor's go, per event
             selfs = row.pop("self", {})
-            if "tp-wall" in selfs and "floor" in selfs:
-                tp, fl = selfs["tp-wall"], selfs["floor"]
+            for tp_config in ("tp-wall", "tp-legacy"):
+                floor = interp.floor_for(tp_config)
+                if tp_config not in selfs or floor not in selfs:
+                    continue
+                tp, fl = selfs[tp_config], selfs[floor]
                 delta = {fn: (tp.get(fn, 0) - fl.get(fn, 0)) / events for fn in set(tp) | set(fl)}
-                row["tp_wall_minus_floor"] = sorted(
-                    ((round(v, 1), fn) for fn, v in delta.items() if abs(v) >= 1.0), reverse=True
-                )[:12]
+                row.setdefault("minus_floor", {})[tp_config] = {
+                    "floor": floor,
+                    "top": sorted(
+                        ((round(v, 1), fn) for fn, v in delta.items() if abs(v) >= 1.0),
+                        reverse=True,
+                    )[:12],
+                }
             per[workload] = row
         results["by_python"][interp.short] = per
     return results
@@ -535,29 +562,37 @@ def analyse(data: dict[str, Any]) -> None:
                 base = [t for t in series.get(f"none@{data['scale']}", []) if t is not None]
                 wl["base_seconds"][metric] = summarize(base)
         per["target"] = {}
+        engines = per.get("engines", {})
+        pairs = [("tp-wall", "floor")]  # the issue's target: the default vs the legacy floor
+        for config in ("tp-wall", "tp-legacy", "tp-wall-only"):
+            floor = "floor-mon" if engines.get(config) == "monitoring" else "floor"
+            if (config, floor) not in pairs:
+                pairs.append((config, floor))
         for metric in METRICS:
-            verdicts: dict[str, Any] = {}
+            verdicts: list[dict[str, Any]] = []
             for workload in TARGET_WORKLOADS:
                 wl = per["workloads"].get(workload)
                 if not wl:
                     continue
-                for config in ("tp-wall", "tp-wall-only"):
-                    if config not in data["configs"]:
+                for config, floor in pairs:
+                    if config not in data["configs"] or config in per["unavailable"]:
                         continue
+                    v: dict[str, Any] = {"workload": workload, "config": config, "floor": floor}
+                    verdicts.append(v)
                     tp = wl["stats"].get(config, {}).get(metric, {}).get("ratio")
-                    fl = wl["stats"].get("floor", {}).get(metric, {}).get("ratio")
+                    fl = wl["stats"].get(floor, {}).get(metric, {}).get("ratio")
                     if not tp or not fl:
-                        verdicts.setdefault(workload, {})[config] = {"met": None}
+                        v["met"] = None
                         continue
                     tp_over = tp["median"] - 1
                     fl_over = fl["median"] - 1
                     factor = tp_over / fl_over if fl_over > 0 else float("inf")
-                    verdicts.setdefault(workload, {})[config] = {
-                        "threadprof_overhead": tp_over,
-                        "floor_overhead": fl_over,
-                        "factor": factor,
-                        "met": factor <= TARGET_FACTOR,
-                    }
+                    v.update(
+                        threadprof_overhead=tp_over,
+                        floor_overhead=fl_over,
+                        factor=factor,
+                        met=factor <= TARGET_FACTOR,
+                    )
             per["target"][metric] = verdicts
 
 
@@ -651,17 +686,18 @@ def render(data: dict[str, Any]) -> str:
             f" clock is at most {TARGET_FACTOR} x the floor's.\n"
         )
         for metric in (primary, other):
-            for workload, by_config in per.get("target", {}).get(metric, {}).items():
-                for config, v in by_config.items():
-                    name = f"{CONFIGS[config][0]}, {workload}, {METRIC_NAMES[metric]}"
-                    if v.get("met") is None:
-                        w(f"- {name}: not measurable (threadprof or the floor missing)")
-                        continue
-                    w(
-                        f"- {name}: {v['threadprof_overhead']:.2f} vs the floor's"
-                        f" {v['floor_overhead']:.2f} = {v['factor']:.2f} x ->"
-                        f" **{'met' if v['met'] else 'NOT met'}**"
-                    )
+            for v in per.get("target", {}).get(metric, []):
+                name = (
+                    f"{CONFIGS[v['config']][0]} vs {CONFIGS[v['floor']][0]}, {v['workload']},"
+                    f" {METRIC_NAMES[metric]}"
+                )
+                if v.get("met") is None:
+                    w(f"- {name}: not measurable (a config is missing)")
+                    continue
+                w(
+                    f"- {name}: {v['threadprof_overhead']:.2f} vs {v['floor_overhead']:.2f}"
+                    f" = {v['factor']:.2f} x -> **{'met' if v['met'] else 'NOT met'}**"
+                )
         w("")
 
     cg = data.get("callgrind")
@@ -686,17 +722,15 @@ def render(data: dict[str, Any]) -> str:
         w("")
         for py, per in cg["by_python"].items():
             for workload, row in per.items():
-                top = row.get("tp_wall_minus_floor")
-                if not top:
-                    continue
-                w(
-                    f"threadprof minus the floor, self instructions per event by function,"
-                    f" {workload}, Python {py}:\n"
-                )
-                w("| instructions/event | function |\n|---|---|")
-                for n, fn in top:
-                    w(f"| {n:+.1f} | `{fn}` |")
-                w("")
+                for tp_config, diff in row.get("minus_floor", {}).items():
+                    w(
+                        f"{CONFIGS[tp_config][0]} minus {CONFIGS[diff['floor']][0]}: self"
+                        f" instructions per event by function, {workload}, Python {py}:\n"
+                    )
+                    w("| instructions/event | function |\n|---|---|")
+                    for n, fn in diff["top"]:
+                        w(f"| {n:+.1f} | `{fn}` |")
+                    w("")
 
     w("## Configurations\n")
     w("| config | label | what |\n|---|---|---|")
@@ -812,6 +846,7 @@ def main(argv: list[str] | None = None) -> int:
                 else None
             ),
             "unavailable": dict(interp.unavailable),
+            "engines": dict(interp.engines),
             "workloads": {w: {"events": {}, "times": {}, "cpu_times": {}} for w in workloads},
         }
 

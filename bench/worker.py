@@ -109,6 +109,7 @@ def _threadprof(**kwargs: Any) -> Hooks:
         return {
             "threads": len(snap.threads),
             "functions": len(snap.functions),
+            "engine": getattr(snap, "engine", None),
             "warnings": [str(w) for w in snap.warnings][:5],
         }
 
@@ -135,6 +136,7 @@ CONFIGS: dict[str, Callable[[], Hooks]] = {
     "floor": config_floor,
     "floor-mon": config_floor_monitoring,
     "tp-wall": lambda: _threadprof(),
+    "tp-legacy": lambda: _threadprof(engine="legacy"),
     "tp-wall-only": lambda: _threadprof(cpu=False),
     "tp-cpu": lambda: _threadprof(clock="cpu"),
     "cprofile": config_cprofile,
