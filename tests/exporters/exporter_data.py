@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import subprocess
 import sys
 
@@ -64,3 +65,82 @@ def compile_proto(source, out_dir):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class CountingSink:
+    """A binary file that keeps nothing: it counts the bytes written to it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+def lazy_timeline_snapshot(make_builder, sink, chunks, per_chunk):
+    """A one-thread snapshot whose timeline is generated chunk by chunk, as a
+    recorded timeline is read from its file; returns it and a list that gets
+    ``sink.size`` each time the exporter asks for the next chunk."""
+    from array import array
+
+    from threadprof.model import Timeline
+
+    b = make_builder(unit=1e-9)
+    main = b.func("main")
+    leaf = b.func("leaf")
+    seen: list[int] = []
+
+    def source():
+        t = 1_000_000_000
+        for k in range(chunks):
+            seen.append(sink.size)
+            funcs = array("i")
+            times = array("q")
+            if k == 0:
+                funcs.append(main)
+                times.append(t)
+            for _ in range(per_chunk // 2):
+                funcs.extend((leaf, ~leaf))
+                times.extend((t + 1, t + 1234))
+                t += 2000
+            yield funcs, times
+        seen.append(sink.size)
+        # main is still open: the exporter closes it
+
+    thread = b.thread("T", [])
+    thread.timeline = Timeline(source, chunks * (per_chunk + 1))
+    return b.build(), seen
+
+
+def assert_streams(name, make_builder):
+    """``name`` writes each chunk of a timeline before it asks for the next one."""
+    from threadprof.exporters import get_exporter
+
+    sink = CountingSink()
+    snap, seen = lazy_timeline_snapshot(make_builder, sink, chunks=20, per_chunk=100)
+    get_exporter(name).dump(snap, sink)
+    assert len(seen) == 21
+    assert all(a < b for a, b in itertools.pairwise(seen)), seen
+    assert sink.size > seen[-1]  # and then the closing of the open frame
+
+
+def assert_bounded_memory(name, make_builder, events=80_000, limit=1 << 20):
+    """Exporting a long lazy timeline needs memory for a chunk, not for the trace:
+    less than ``limit`` bytes at the peak, for more than ``limit`` bytes of output
+    (measured: a few hundred KB, whatever the number of events)."""
+    import tracemalloc
+
+    from threadprof.exporters import get_exporter
+
+    sink = CountingSink()
+    snap, _ = lazy_timeline_snapshot(make_builder, sink, chunks=events // 1000, per_chunk=1000)
+    tracemalloc.start()
+    try:
+        get_exporter(name).dump(snap, sink)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sink.size > limit  # the output is larger than all that was held
+    assert peak < limit, f"peak {peak} bytes for {sink.size} bytes of output"
+    return sink.size
