@@ -108,7 +108,7 @@ tp_monitoring_install(tp_profiler *p)
             goto error;
         }
     }
-    const PyMethodDef *defs = tp_recorder_monitor_defs(p->mode);
+    const PyMethodDef *defs = tp_recorder_monitor_defs(p->mode, p->timeline);
     long mask = 0;
     for (size_t i = 0; i < TP_NROUTES; i++) {
         if (tp_routes[i].c_event && !p->builtins) {

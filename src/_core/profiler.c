@@ -8,6 +8,7 @@
 #include "threads.h"
 
 #include <math.h>
+#include <unistd.h>
 #include <time.h>
 
 PyTypeObject *tp_ProfilerType;
@@ -119,18 +120,26 @@ tp_parse_engine(const char *name, tp_engine *engine)
 static PyObject *
 tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"timer",       "timeunit", "subcalls",
-                             "builtins",    "clock",    "cpu",
-                             "seed_stacks", "engine",   NULL};
+    static char *kwlist[] = {"timer",          "timeunit", "subcalls",
+                             "builtins",       "clock",    "cpu",
+                             "seed_stacks",    "engine",   "timeline",
+                             "timeline_limit", NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
     const char *clock = "wall";
     const char *engine_name = "auto";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$spps", kwlist, &timer,
-                                     &timeunit, &subcalls, &builtins, &clock,
-                                     &cpu, &seed, &engine_name))
+    int timeline = 0;
+    long long timeline_limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$sppspL", kwlist,
+                                     &timer, &timeunit, &subcalls, &builtins,
+                                     &clock, &cpu, &seed, &engine_name,
+                                     &timeline, &timeline_limit))
     {
+        return NULL;
+    }
+    if (timeline_limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "timeline_limit must be >= 0");
         return NULL;
     }
     tp_engine engine;
@@ -148,7 +157,10 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->mode = mode;
     p->engine = engine;
     p->mon_tool = -1;
-    p->callback = tp_recorder_for(mode);
+    p->timeline = timeline;
+    p->tl_sink.fd = -1;
+    p->tl_sink.limit = (uint64_t)timeline_limit;
+    p->callback = tp_recorder_for(mode, timeline);
     p->builtins = builtins;
     p->seed = seed;
     p->cpu_gap = 20000;
@@ -222,6 +234,9 @@ tp_profiler_dealloc(tp_profiler *p)
     Py_CLEAR(p->own_prefix);
     Py_CLEAR(p->error_text);
     Py_CLEAR(p->mon_missing);
+    if (p->tl_sink.fd >= 0) {
+        close(p->tl_sink.fd);
+    }
     PyTypeObject *type = Py_TYPE(p);
     type->tp_free((PyObject *)p);
     Py_DECREF(type);
@@ -315,6 +330,13 @@ tp_profiler_enable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     if (p->threading_active == NULL) {
         p->threading_active = tp_threading_active();
     }
+    if (p->timeline && p->tl_sink.limit == 0 && p->tl_sink.fd < 0) {
+        p->tl_sink.fd = tp_timeline_open_spill();
+        if (p->tl_sink.fd < 0) {
+            PyErr_SetFromErrno(PyExc_OSError);
+            return NULL;
+        }
+    }
     p->start_ticks = now;
     p->enabled = 1;
     tp_active = (tp_profiler *)Py_NewRef(p);
@@ -370,7 +392,7 @@ tp_profiler_disable_impl(tp_profiler *p)
         if (ts->stack.depth > 1) {
             ts->last_wall = at;
         }
-        tp_recorder_unwind(ts, at, cpu);
+        tp_recorder_unwind(p, ts, at, cpu);
         tp_thread_refresh_name(ts);
     }
     if (rc == 0) {
@@ -487,7 +509,7 @@ tp_profiler_detach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
             return NULL;
         }
         int64_t cpu = tp_recorder_cpu_now(p, ts);
-        tp_recorder_unwind(ts, now, cpu);
+        tp_recorder_unwind(p, ts, now, cpu);
         ts->last_wall = now;
         ts->detached = 1;
     }
@@ -505,7 +527,8 @@ tp_profiler_memory(tp_profiler *p, PyObject *Py_UNUSED(ignored))
                    (size_t)p->funcs.cap * sizeof(uint32_t);
     for (int pass = 0; pass < 2; pass++) {
         for (tp_thread *t = pass ? p->retired : p->threads; t; t = t->next) {
-            total += sizeof(*t) + tp_seg_bytes(&t->tree.nodes) +
+            total += sizeof(*t) + tp_timeline_bytes(&t->tl) +
+                     tp_seg_bytes(&t->tree.nodes) +
                      (size_t)t->tree.cap * sizeof(tp_node *) +
                      (size_t)t->stack.cap * sizeof(tp_frame);
         }
@@ -524,6 +547,12 @@ tp_profiler_get_clock(tp_profiler *p, void *Py_UNUSED(closure))
 {
     static const char *names[] = {"wall", "wall", "cpu", "user"};
     return PyUnicode_FromString(names[p->mode]);
+}
+
+static PyObject *
+tp_profiler_get_timeline_fd(tp_profiler *p, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLong(p->tl_sink.fd);
 }
 
 static PyObject *
@@ -581,6 +610,8 @@ static PyGetSetDef tp_profiler_getset[] = {
      "True while this profiler is recording.", NULL},
     {"clock", (getter)tp_profiler_get_clock, NULL,
      "'wall', 'cpu' or 'user' (a timer callable).", NULL},
+    {"_timeline_fd", (getter)tp_profiler_get_timeline_fd, NULL,
+     "The timeline spill file (a descriptor; -1 if none).", NULL},
     {"engine", (getter)tp_profiler_get_engine, NULL,
      "'legacy' (a profile function per thread) or 'monitoring' "
      "(sys.monitoring).",
@@ -637,6 +668,15 @@ tp_profiler_after_fork(tp_profiler *p)
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
     p->started = 0;
+    if (p->tl_sink.fd >= 0) {
+        /* the parent keeps writing the inherited spill file */
+        close(p->tl_sink.fd);
+        p->tl_sink.fd = tp_timeline_open_spill();
+        p->tl_sink.offset = 0;
+        if (p->tl_sink.fd < 0) {
+            tp_profiler_fail(p, TP_ERR_TIMELINE);
+        }
+    }
     int64_t now;
     if (p->enabled && tp_profiler_now(p, &now) == 0) {
         p->origin = p->start_ticks = now;

@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "functable.h"
 #include "store.h"
+#include "timeline.h"
 
 /* How the recorder reads time; chosen once, at enable. */
 typedef enum tp_mode {
@@ -34,6 +35,7 @@ typedef enum tp_mode {
 typedef enum tp_error {
     TP_ERR_NOMEMORY = 1 << 0,
     TP_ERR_TIMER = 1 << 1,
+    TP_ERR_TIMELINE = 1 << 2, /* a timeline chunk could not be kept */
 } tp_error;
 
 /* Which engine delivers events (engine.h). */
@@ -70,6 +72,7 @@ typedef struct tp_thread {
     int detached;         /* detach_current_thread() was called */
     tp_tree tree;
     tp_stack stack;
+    tp_timeline tl; /* --timeline: this thread's calls and returns */
 } tp_thread;
 
 typedef struct tp_profiler {
@@ -82,6 +85,8 @@ typedef struct tp_profiler {
     int enabled;
     unsigned errors;       /* tp_error bits */
     int busy;              /* callbacks inside GIL-releasing sections */
+    int timeline;          /* record a timeline too */
+    tp_tlsink tl_sink;     /* where full timeline chunks go */
     int64_t cpu_gap;       /* TP_MODE_WALL_CPU: read the CPU clock across gaps
                               at least this long (ns) */
     Py_tracefunc callback; /* the recorder function for `mode` */

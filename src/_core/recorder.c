@@ -102,14 +102,35 @@ tp_read(tp_profiler *p, tp_thread *ts, const tp_mode mode, tp_times *t)
 /* -- the shadow stack
  * ---------------------------------------------------------- */
 
+/* Record one timeline event (a call of func, or its return as ~func). */
+TP_NOINLINE void
+tp_timeline_fail(tp_profiler *p)
+{
+    tp_profiler_fail(p, TP_ERR_TIMELINE);
+}
+
+TP_INLINE void
+tp_timeline_event(tp_profiler *p, tp_thread *ts, int64_t t, int32_t code)
+{
+    if (TP_UNLIKELY(tp_timeline_add(&ts->tl, &p->tl_sink, ts->serial,
+                                    t - p->origin, code) < 0))
+    {
+        tp_timeline_fail(p);
+    }
+}
+
 /* Close frames [idx, depth) at time t. */
 TP_INLINE void
-tp_close(tp_thread *ts, uint32_t idx, tp_times t, const tp_mode mode)
+tp_close(tp_profiler *p, tp_thread *ts, uint32_t idx, tp_times t,
+         const tp_mode mode, const int tl)
 {
     tp_frame *frames = ts->stack.frames;
     for (uint32_t d = ts->stack.depth - 1; d >= idx; d--) {
         tp_frame *f = &frames[d];
         tp_node *n = f->node;
+        if (tl) {
+            tp_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
+        }
         int64_t wall = t.wall - f->wall0;
         n->wall += wall;
         n->wall_self += wall - f->wall_sub;
@@ -125,11 +146,16 @@ tp_close(tp_thread *ts, uint32_t idx, tp_times t, const tp_mode mode)
 }
 
 void
-tp_recorder_unwind(tp_thread *ts, int64_t wall, int64_t cpu)
+tp_recorder_unwind(tp_profiler *p, tp_thread *ts, int64_t wall, int64_t cpu)
 {
     if (ts->stack.depth > 1) {
         tp_times t = {wall, cpu};
-        tp_close(ts, 1, t, TP_MODE_CPU);
+        if (p->timeline) {
+            tp_close(p, ts, 1, t, TP_MODE_CPU, 1);
+        }
+        else {
+            tp_close(p, ts, 1, t, TP_MODE_CPU, 0);
+        }
     }
 }
 
@@ -201,7 +227,8 @@ tp_grow(tp_profiler *p, tp_thread *ts)
  * frame that was already running. */
 TP_INLINE void
 tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
-         PyObject *callee, PyObject *self_arg, tp_times t, uint64_t calls)
+         PyObject *callee, PyObject *self_arg, tp_times t, uint64_t calls,
+         const int tl)
 {
     tp_node *parent = ts->stack.frames[ts->stack.depth - 1].node;
     tp_node *n = tp_tree_find(&ts->tree, parent, key);
@@ -222,6 +249,9 @@ tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
     f->cpu0 = t.cpu;
     f->cpu_sub = 0;
     n->calls += calls;
+    if (tl) {
+        tp_timeline_event(p, ts, t.wall, (int32_t)n->func);
+    }
 }
 
 /* -- attaching a thread
@@ -272,7 +302,8 @@ tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
             const void *match = p->engine == TP_ENGINE_MONITORING
                                     ? (const void *)code
                                     : (const void *)fr;
-            tp_enter(p, ts, code, match, (PyObject *)code, NULL, t, 0);
+            tp_enter(p, ts, code, match, (PyObject *)code, NULL, t, 0,
+                     p->timeline);
         }
         Py_DECREF(fr);
     }
@@ -323,7 +354,7 @@ tp_current(tp_profiler *p, PyFrameObject *frame, int what)
 TP_INLINE void
 tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
            const void *match, PyObject *callee, PyObject *self_arg,
-           const tp_mode mode)
+           const tp_mode mode, const int tl)
 {
     tp_thread *ts = tp_current(p, frame, what);
     if (TP_UNLIKELY(ts == NULL)) {
@@ -344,12 +375,12 @@ tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
         }
         ts->last_wall = t.wall;
     }
-    tp_enter(p, ts, key, match, callee, self_arg, t, 1);
+    tp_enter(p, ts, key, match, callee, self_arg, t, 1, tl);
 }
 
 TP_INLINE void
 tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
-             const tp_mode mode)
+             const tp_mode mode, const int tl)
 {
     tp_thread *ts = tp_current(p, frame, what);
     if (TP_UNLIKELY(ts == NULL)) {
@@ -374,34 +405,35 @@ tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
         }
         ts->last_wall = t.wall;
     }
-    tp_close(ts, idx, t, mode);
+    tp_close(p, ts, idx, t, mode, tl);
 }
 
 TP_INLINE int
 tp_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
-         const tp_mode mode)
+         const tp_mode mode, const int tl)
 {
     tp_profiler *p = (tp_profiler *)obj;
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = tp_frame_code(frame);
-        tp_on_call(p, frame, what, code, frame, (PyObject *)code, NULL, mode);
+        tp_on_call(p, frame, what, code, frame, (PyObject *)code, NULL, mode,
+                   tl);
         break;
     }
     case PyTrace_RETURN:
-        tp_on_return(p, frame, what, frame, mode);
+        tp_on_return(p, frame, what, frame, mode, tl);
         break;
     case PyTrace_C_CALL:
         if (p->builtins && PyCFunction_Check(arg)) {
             const void *ml = ((PyCFunctionObject *)arg)->m_ml;
-            tp_on_call(p, frame, what, ml, ml, arg, NULL, mode);
+            tp_on_call(p, frame, what, ml, ml, arg, NULL, mode, tl);
         }
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:
         if (p->builtins && PyCFunction_Check(arg)) {
             tp_on_return(p, frame, what, ((PyCFunctionObject *)arg)->m_ml,
-                         mode);
+                         mode, tl);
         }
         break;
     default:
@@ -410,39 +442,13 @@ tp_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
     return 0;
 }
 
-static int
-tp_record_wall(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
-{
-    return tp_event(obj, frame, what, arg, TP_MODE_WALL);
-}
-
-static int
-tp_record_wall_cpu(PyObject *obj, PyFrameObject *frame, int what,
-                   PyObject *arg)
-{
-    return tp_event(obj, frame, what, arg, TP_MODE_WALL_CPU);
-}
-
-static int
-tp_record_cpu(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
-{
-    return tp_event(obj, frame, what, arg, TP_MODE_CPU);
-}
-
-static int
-tp_record_user(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
-{
-    return tp_event(obj, frame, what, arg, TP_MODE_USER);
-}
-
-/* -- sys.monitoring callbacks
- * -------------------------------------------------------- */
+/* -- sys.monitoring callbacks ------------------------------------------- */
 
 /* CALL, C_RETURN and C_RAISE: (code, offset, callable, arg0). Only C
  * functions and method descriptors are recorded, as the legacy events do. */
 TP_INLINE void
 tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
-             const tp_mode mode)
+             const tp_mode mode, const int tl)
 {
     if (TP_UNLIKELY(nargs < 4)) {
         return;
@@ -463,21 +469,28 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
         return;
     }
     if (call) {
-        tp_on_call(p, NULL, PyTrace_C_CALL, key, key, callable, self_arg,
-                   mode);
+        tp_on_call(p, NULL, PyTrace_C_CALL, key, key, callable, self_arg, mode,
+                   tl);
     }
     else {
-        tp_on_return(p, NULL, PyTrace_C_RETURN, key, mode);
+        tp_on_return(p, NULL, PyTrace_C_RETURN, key, mode, tl);
     }
 }
 
-#define TP_MONITOR_HANDLERS(MODE, NAME)                                       \
+/* One recorder per (clock mode, timeline): a profile function for the legacy
+ * engine and four callables for sys.monitoring. */
+#define TP_RECORDER(MODE, TL, NAME)                                           \
+    static int tp_record_##NAME(PyObject *obj, PyFrameObject *frame,          \
+                                int what, PyObject *arg)                      \
+    {                                                                         \
+        return tp_event(obj, frame, what, arg, MODE, TL);                     \
+    }                                                                         \
     static PyObject *tp_mon_call_##NAME(                                      \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
         if (TP_LIKELY(nargs >= 1)) {                                          \
             tp_on_call((tp_profiler *)self, NULL, PyTrace_CALL, args[0],      \
-                       args[0], args[0], NULL, MODE);                         \
+                       args[0], args[0], NULL, MODE, TL);                     \
         }                                                                     \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
@@ -486,20 +499,20 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
     {                                                                         \
         if (TP_LIKELY(nargs >= 1)) {                                          \
             tp_on_return((tp_profiler *)self, NULL, PyTrace_RETURN, args[0],  \
-                         MODE);                                               \
+                         MODE, TL);                                           \
         }                                                                     \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static PyObject *tp_mon_c_call_##NAME(                                    \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
-        tp_monitor_c((tp_profiler *)self, args, nargs, 1, MODE);              \
+        tp_monitor_c((tp_profiler *)self, args, nargs, 1, MODE, TL);          \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static PyObject *tp_mon_c_return_##NAME(                                  \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
-        tp_monitor_c((tp_profiler *)self, args, nargs, 0, MODE);              \
+        tp_monitor_c((tp_profiler *)self, args, nargs, 0, MODE, TL);          \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static const PyMethodDef tp_mon_defs_##NAME[] = {                         \
@@ -516,39 +529,41 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
          NULL},                                                               \
     };
 
-TP_MONITOR_HANDLERS(TP_MODE_WALL, wall)
-TP_MONITOR_HANDLERS(TP_MODE_WALL_CPU, wall_cpu)
-TP_MONITOR_HANDLERS(TP_MODE_CPU, cpu)
-TP_MONITOR_HANDLERS(TP_MODE_USER, user)
+TP_RECORDER(TP_MODE_WALL, 0, wall)
+TP_RECORDER(TP_MODE_WALL_CPU, 0, wall_cpu)
+TP_RECORDER(TP_MODE_CPU, 0, cpu)
+TP_RECORDER(TP_MODE_USER, 0, user)
+TP_RECORDER(TP_MODE_WALL, 1, wall_tl)
+TP_RECORDER(TP_MODE_WALL_CPU, 1, wall_cpu_tl)
+TP_RECORDER(TP_MODE_CPU, 1, cpu_tl)
+TP_RECORDER(TP_MODE_USER, 1, user_tl)
 
-const PyMethodDef *
-tp_recorder_monitor_defs(tp_mode mode)
-{
-    switch (mode) {
-    case TP_MODE_WALL:
-        return tp_mon_defs_wall;
-    case TP_MODE_WALL_CPU:
-        return tp_mon_defs_wall_cpu;
-    case TP_MODE_CPU:
-        return tp_mon_defs_cpu;
-    case TP_MODE_USER:
-        return tp_mon_defs_user;
-    }
-    return tp_mon_defs_wall;
-}
+static const struct {
+    Py_tracefunc func;
+    const PyMethodDef *defs;
+} tp_recorders[2][4] = {
+    {
+        [TP_MODE_WALL] = {tp_record_wall, tp_mon_defs_wall},
+        [TP_MODE_WALL_CPU] = {tp_record_wall_cpu, tp_mon_defs_wall_cpu},
+        [TP_MODE_CPU] = {tp_record_cpu, tp_mon_defs_cpu},
+        [TP_MODE_USER] = {tp_record_user, tp_mon_defs_user},
+    },
+    {
+        [TP_MODE_WALL] = {tp_record_wall_tl, tp_mon_defs_wall_tl},
+        [TP_MODE_WALL_CPU] = {tp_record_wall_cpu_tl, tp_mon_defs_wall_cpu_tl},
+        [TP_MODE_CPU] = {tp_record_cpu_tl, tp_mon_defs_cpu_tl},
+        [TP_MODE_USER] = {tp_record_user_tl, tp_mon_defs_user_tl},
+    },
+};
 
 Py_tracefunc
-tp_recorder_for(tp_mode mode)
+tp_recorder_for(tp_mode mode, int timeline)
 {
-    switch (mode) {
-    case TP_MODE_WALL:
-        return tp_record_wall;
-    case TP_MODE_WALL_CPU:
-        return tp_record_wall_cpu;
-    case TP_MODE_CPU:
-        return tp_record_cpu;
-    case TP_MODE_USER:
-        return tp_record_user;
-    }
-    return tp_record_wall;
+    return tp_recorders[timeline != 0][mode].func;
+}
+
+const PyMethodDef *
+tp_recorder_monitor_defs(tp_mode mode, int timeline)
+{
+    return tp_recorders[timeline != 0][mode].defs;
 }

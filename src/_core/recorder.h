@@ -8,9 +8,9 @@
  * strings, no allocation except when a new call path or a deeper stack first
  * appears; failures there set a sticky error instead of raising.
  *
- * One recorder function exists per tp_mode, each specialised at compile time,
- * so the clock is chosen once, when profiling starts, and no test or mode
- * branch runs per event.
+ * One recorder exists per (tp_mode, timeline on or off), each specialised at
+ * compile time, so the clock is chosen once, when profiling starts, and no
+ * test or mode branch runs per event.
  *
  * In TP_MODE_WALL_CPU the thread CPU clock (a system call on many machines)
  * is read only when the wall time since the thread's previous event is at
@@ -32,14 +32,14 @@ typedef enum tp_monitor_handler {
 
 /* The method definitions of the sys.monitoring callbacks for a mode,
  * indexed by tp_monitor_handler; each expects the profiler as self. */
-const PyMethodDef *tp_recorder_monitor_defs(tp_mode mode);
+const PyMethodDef *tp_recorder_monitor_defs(tp_mode mode, int timeline);
 
 /* Attach the calling thread now (seeding its running frames if the profiler
  * seeds). Returns its record, or NULL. */
 tp_thread *tp_recorder_attach_current(tp_profiler *p);
 
-/* The recorder function for a mode. */
-Py_tracefunc tp_recorder_for(tp_mode mode);
+/* The recorder function for a mode, with or without a timeline. */
+Py_tracefunc tp_recorder_for(tp_mode mode, int timeline);
 
 /* The calling thread's current CPU reading in p's terms (ticks since attach),
  * refreshed from the real clock when the mode tracks CPU. */
@@ -47,6 +47,7 @@ int64_t tp_recorder_cpu_now(tp_profiler *p, tp_thread *ts);
 
 /* Close every open frame of a thread at wall time `wall` and CPU reading
  * `cpu`, leaving only the root on its stack. */
-void tp_recorder_unwind(tp_thread *ts, int64_t wall, int64_t cpu);
+void tp_recorder_unwind(tp_profiler *p, tp_thread *ts, int64_t wall,
+                        int64_t cpu);
 
 #endif /* THREADPROF_RECORDER_H */

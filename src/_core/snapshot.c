@@ -56,6 +56,12 @@ tp_snapshot_errors(tp_profiler *p)
     {
         goto error;
     }
+    if ((p->errors & TP_ERR_TIMELINE) &&
+        tp_append_text(out, "the timeline could not be kept (out of memory "
+                            "or the spill file failed): it has gaps") < 0)
+    {
+        goto error;
+    }
     if (p->errors & TP_ERR_TIMER) {
         PyObject *s = PyUnicode_FromFormat(
             "the timer failed (%S): some events were not recorded",
@@ -150,6 +156,51 @@ tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
     return list;
 }
 
+/* The thread's timeline: spilled chunks as (offset, count) into the spill
+ * file, chunks in memory copied as (times bytes, codes bytes), and how many
+ * of the first events in memory the limit drops. None without a timeline. */
+static PyObject *
+tp_thread_timeline(tp_profiler *p, tp_thread *ts)
+{
+    if (!p->timeline) {
+        Py_RETURN_NONE;
+    }
+    const tp_timeline *tl = &ts->tl;
+    PyObject *spills = PyList_New(tl->nspills);
+    PyObject *chunks = PyList_New(0);
+    if (spills == NULL || chunks == NULL) {
+        goto error;
+    }
+    for (uint32_t i = 0; i < tl->nspills; i++) {
+        PyObject *t = Py_BuildValue("(LI)", (long long)tl->spills[i].offset,
+                                    (unsigned int)tl->spills[i].count);
+        if (t == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(spills, i, t);
+    }
+    for (const tp_tlchunk *c = tl->head; c != NULL; c = c->next) {
+        PyObject *t =
+            Py_BuildValue("(y#y#)", (const char *)c->t, (Py_ssize_t)c->len * 8,
+                          (const char *)c->f, (Py_ssize_t)c->len * 4);
+        if (t == NULL || PyList_Append(chunks, t) < 0) {
+            Py_XDECREF(t);
+            goto error;
+        }
+        Py_DECREF(t);
+    }
+    uint64_t limit = p->tl_sink.limit;
+    uint64_t skip =
+        limit > 0 && tl->mem_events > limit ? tl->mem_events - limit : 0;
+    return Py_BuildValue("{sNsNsKsK}", "spills", spills, "chunks", chunks,
+                         "skip", (unsigned long long)skip, "dropped",
+                         (unsigned long long)(tl->dropped + skip));
+error:
+    Py_XDECREF(spills);
+    Py_XDECREF(chunks);
+    return NULL;
+}
+
 static PyObject *
 tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
                int64_t origin)
@@ -189,12 +240,19 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
         Py_DECREF(w);
     }
     tp_thread_refresh_name(ts);
+    PyObject *timeline = tp_thread_timeline(p, ts);
+    if (timeline == NULL) {
+        Py_DECREF(nodes);
+        Py_DECREF(warnings);
+        return NULL;
+    }
     return Py_BuildValue(
-        "{sKsksksOsLsLsLsNsN}", "serial", (unsigned long long)ts->serial,
+        "{sKsksksOsLsLsLsNsNsN}", "serial", (unsigned long long)ts->serial,
         "ident", ts->ident, "native_id", ts->native_id, "name",
         ts->name ? ts->name : Py_None, "first_seen",
         (long long)(first - origin), "last_seen", (long long)(last - origin),
-        "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings);
+        "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings,
+        "timeline", timeline);
 }
 
 PyObject *

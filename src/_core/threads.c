@@ -122,6 +122,7 @@ tp_thread_free(tp_thread *ts)
     Py_CLEAR(ts->thread_ref);
     tp_tree_free(&ts->tree);
     tp_stack_free(&ts->stack);
+    tp_timeline_free(&ts->tl);
     tp_mem_free(ts);
 }
 

@@ -10,13 +10,15 @@ cProfile-shaped conveniences around it.
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
 from . import _core
-from .model import Function, Node, Snapshot, ThreadProfile, build_tree
+from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk, build_tree
 
 __all__ = [
     "Profile",
@@ -60,6 +62,11 @@ class Profile(_core.Profiler):
       ``"legacy"`` (a C profile function in every thread, as
       ``PyEval_SetProfileAllThreads`` installs it; the only engine on 3.11) or
       ``"auto"`` (the default: monitoring where available).
+    * ``timeline``: also record every call and return of every thread with its
+      time (see :class:`~threadprof.model.Timeline`); full buffers spill to an
+      anonymous temporary file, so memory stays bounded.
+    * ``timeline_limit``: keep only the last N timeline events per thread (in
+      memory, no spill file); 0 keeps them all.
     """
 
     stats: dict[Any, Any]
@@ -75,14 +82,20 @@ class Profile(_core.Profiler):
         cpu: bool = True,
         seed_stacks: bool = False,
         engine: str = "auto",
+        timeline: bool = False,
+        timeline_limit: int = 0,
     ) -> None:
         # the C type reads its arguments in __new__; accept them here too
         self.subcalls = bool(subcalls)
 
     # -- snapshots ---------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """A consistent copy of everything recorded so far (also while running)."""
-        return snapshot_from_raw(self._raw_snapshot())
+        """A consistent copy of everything recorded so far (also while running).
+
+        Timelines are read lazily from this profiler's spill file, which lives
+        as long as the profiler: the snapshot keeps a reference to it.
+        """
+        return snapshot_from_raw(self._raw_snapshot(), self)
 
     # -- cProfile compatibility --------------------------------------------
     def create_stats(self) -> None:
@@ -156,6 +169,8 @@ def start(
     clock: str = "wall",
     cpu: bool = True,
     engine: str = "auto",
+    timeline: bool = False,
+    timeline_limit: int = 0,
     timer: Callable[[], float | int] | None = None,
     timeunit: float = 0.0,
 ) -> Profile:
@@ -167,7 +182,16 @@ def start(
     """
     if _core.active() is not None:
         raise ProfilerError("threadprof is already running: stop it first")
-    p = Profile(timer, timeunit, clock=clock, cpu=cpu, seed_stacks=True, engine=engine)
+    p = Profile(
+        timer,
+        timeunit,
+        clock=clock,
+        cpu=cpu,
+        seed_stacks=True,
+        engine=engine,
+        timeline=timeline,
+        timeline_limit=timeline_limit,
+    )
     p.enable()
     return p
 
@@ -233,6 +257,8 @@ class profile:
         clock: str = "wall",
         cpu: bool = True,
         engine: str = "auto",
+        timeline: bool = False,
+        timeline_limit: int = 0,
         timer: Callable[[], float | int] | None = None,
         timeunit: float = 0.0,
     ) -> None:
@@ -240,6 +266,8 @@ class profile:
             "clock": clock,
             "cpu": cpu,
             "engine": engine,
+            "timeline": timeline,
+            "timeline_limit": timeline_limit,
             "timer": timer,
             "timeunit": timeunit,
         }
@@ -272,12 +300,16 @@ class profile:
 # -- raw snapshot -> model ----------------------------------------------------------
 
 
-def snapshot_from_raw(raw: dict[str, Any]) -> Snapshot:
-    """Build the model from the dict that ``_core.Profiler._raw_snapshot`` returns."""
+def snapshot_from_raw(raw: dict[str, Any], owner: Any = None) -> Snapshot:
+    """Build the model from the dict that ``_core.Profiler._raw_snapshot`` returns.
+
+    ``owner`` is the profiler whose spill file holds spilled timeline chunks.
+    """
     functions = [
         Function(i, kind, name, qualname, filename, lineno)
         for i, (kind, name, qualname, filename, lineno) in enumerate(raw["functions"])
     ]
+    fd = getattr(owner, "_timeline_fd", -1)
     threads = []
     for t in raw["threads"]:
         nodes = [
@@ -285,18 +317,20 @@ def snapshot_from_raw(raw: dict[str, Any]) -> Snapshot:
             for i, (parent, func, calls, wall, wall_self, cpu, cpu_self) in enumerate(t["nodes"])
         ]
         build_tree(nodes)
+        raw_tl = t.get("timeline")
         threads.append(
             ThreadProfile(
                 serial=t["serial"],
                 ident=t["ident"],
                 native_id=t["native_id"],
-                name=t["name"],
+                name=t["name"] if t["name"] is not None else f"<thread {t['native_id']}>",
                 first_seen=t["first_seen"],
                 last_seen=t["last_seen"],
                 wall_time=t["last_seen"] - t["first_seen"],
                 cpu_time=t["cpu_time"],
                 nodes=nodes,
                 warnings=list(t["warnings"]),
+                timeline=None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner),
             )
         )
     return Snapshot(
@@ -312,3 +346,45 @@ def snapshot_from_raw(raw: dict[str, Any]) -> Snapshot:
         argv=list(sys.argv),
         warnings=list(raw["warnings"]),
     )
+
+
+def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:
+    """A lazy :class:`Timeline` over spilled chunks (read with ``os.pread`` from
+    the profiler's spill file) followed by the chunks copied from memory."""
+    spills: list[tuple[int, int]] = raw["spills"]
+    chunks: list[tuple[bytes, bytes]] = raw["chunks"]
+    skip: int = raw["skip"]
+    events = sum(n for _, n in spills) + sum(len(tb) // 8 for tb, _ in chunks) - skip
+
+    def source() -> Iterator[TimelineChunk]:
+        _keep = owner  # the spill file lives as long as its profiler
+        for offset, n in spills:
+            times = array("q")
+            times.frombytes(_pread_exact(fd, n * 8, offset))
+            funcs = array("i")
+            funcs.frombytes(_pread_exact(fd, n * 4, offset + n * 8))
+            yield funcs, times
+        left = skip
+        for tb, fb in chunks:
+            times = array("q")
+            times.frombytes(tb)
+            funcs = array("i")
+            funcs.frombytes(fb)
+            if left:
+                cut = min(left, len(times))
+                times, funcs, left = times[cut:], funcs[cut:], left - cut
+            if times:
+                yield funcs, times
+        del _keep
+
+    return Timeline(source, events, raw["dropped"])
+
+
+def _pread_exact(fd: int, size: int, offset: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        part = os.pread(fd, size - len(data), offset + len(data))
+        if not part:
+            raise ProfilerError("the timeline spill file is shorter than expected")
+        data += part
+    return data

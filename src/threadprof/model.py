@@ -121,11 +121,12 @@ class Timeline:
     The events come in chunks, possibly read lazily from a file, so that a
     timeline of any length can be converted without holding it in memory:
     iterate :meth:`chunks` once per pass. Guarantees: times never decrease;
-    frames still open at stop get a return at the stop time, so the end is
-    balanced; frames that were running when the thread was first seen get a
-    call at that moment. When a limit kept only the last events (``dropped`` >
-    0), the stream may begin with returns whose calls were dropped: consumers
-    skip a return that matches no open call.
+    frames still open at stop get a return at the stop time; frames that were
+    running when the thread was first seen get a call at that moment. A
+    snapshot taken while profiling runs may end with calls whose returns have
+    not happened yet: consumers close them at the end. When a limit kept only
+    the last events (``dropped`` > 0), the stream may begin with returns whose
+    calls were dropped: consumers skip a return that matches no open call.
     """
 
     source: Callable[[], Iterator[TimelineChunk]]

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+#include "timeline.h"
+
+#include "arena.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static tp_tlchunk *
+tp_chunk_new(uint32_t cap)
+{
+    size_t head = (sizeof(tp_tlchunk) + 7) & ~(size_t)7;
+    tp_tlchunk *c = tp_mem_alloc(head + (size_t)cap * 12);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->cap = cap;
+    c->t = (int64_t *)((char *)c + head);
+    c->f = (int32_t *)(c->t + cap);
+    return c;
+}
+
+static int
+tp_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write one chunk: a 16-byte header (serial, count), times, codes. */
+static int
+tp_spill_chunk(tp_timeline *tl, tp_tlsink *sink, uint64_t serial,
+               const tp_tlchunk *c)
+{
+    if (tl->nspills == tl->spills_cap) {
+        uint32_t cap = tl->spills_cap ? tl->spills_cap * 2 : 8;
+        tp_tlspill *s = tp_mem_realloc(tl->spills, sizeof(*s) * cap);
+        if (s == NULL) {
+            return -1;
+        }
+        tl->spills = s;
+        tl->spills_cap = cap;
+    }
+    uint64_t header[2] = {serial, c->len};
+    if (tp_write_all(sink->fd, header, sizeof(header)) < 0 ||
+        tp_write_all(sink->fd, c->t, (size_t)c->len * 8) < 0 ||
+        tp_write_all(sink->fd, c->f, (size_t)c->len * 4) < 0)
+    {
+        /* leave the file at a known length so that later chunks line up */
+        if (ftruncate(sink->fd, sink->offset) == 0) {
+            lseek(sink->fd, sink->offset, SEEK_SET);
+        }
+        return -1;
+    }
+    tl->spills[tl->nspills].offset = sink->offset + (int64_t)sizeof(header);
+    tl->spills[tl->nspills].count = c->len;
+    tl->nspills++;
+    sink->offset += (int64_t)sizeof(header) + (int64_t)c->len * 12;
+    return 0;
+}
+
+int
+tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+{
+    tp_tlchunk *c = tl->tail;
+    if (c != NULL && c->cap == TP_TL_MAX) {
+        if (sink->limit > 0) {
+            /* drop the oldest chunks the limit no longer needs; reuse one */
+            tp_tlchunk *reuse = NULL;
+            while (tl->head != tl->tail &&
+                   tl->mem_events - tl->head->len >= sink->limit) {
+                tp_tlchunk *old = tl->head;
+                tl->head = old->next;
+                tl->mem_events -= old->len;
+                tl->dropped += old->len;
+                if (reuse == NULL && old->cap == TP_TL_MAX) {
+                    reuse = old;
+                }
+                else {
+                    tp_mem_free(old);
+                }
+            }
+            if (reuse != NULL) {
+                reuse->len = 0;
+                reuse->next = NULL;
+                tl->tail->next = reuse;
+                tl->tail = reuse;
+                return 0;
+            }
+        }
+        else if (sink->fd >= 0) {
+            /* spill everything in memory, in order, and reuse the tail */
+            for (tp_tlchunk *x = tl->head; x != NULL; x = x->next) {
+                if (tp_spill_chunk(tl, sink, serial, x) < 0) {
+                    return -1;
+                }
+            }
+            while (tl->head != tl->tail) {
+                tp_tlchunk *old = tl->head;
+                tl->head = old->next;
+                tp_mem_free(old);
+            }
+            tl->tail->len = 0;
+            tl->mem_events = 0;
+            return 0;
+        }
+    }
+    uint32_t cap = c == NULL
+                       ? TP_TL_FIRST
+                       : (c->cap * 2 > TP_TL_MAX ? TP_TL_MAX : c->cap * 2);
+    tp_tlchunk *n = tp_chunk_new(cap);
+    if (n == NULL) {
+        return -1;
+    }
+    if (c == NULL) {
+        tl->head = n;
+    }
+    else {
+        c->next = n;
+    }
+    tl->tail = n;
+    return 0;
+}
+
+size_t
+tp_timeline_bytes(const tp_timeline *tl)
+{
+    size_t total = (size_t)tl->spills_cap * sizeof(tp_tlspill);
+    for (const tp_tlchunk *c = tl->head; c != NULL; c = c->next) {
+        total += sizeof(*c) + (size_t)c->cap * 12;
+    }
+    return total;
+}
+
+void
+tp_timeline_free(tp_timeline *tl)
+{
+    while (tl->head != NULL) {
+        tp_tlchunk *next = tl->head->next;
+        tp_mem_free(tl->head);
+        tl->head = next;
+    }
+    tl->tail = NULL;
+    tp_mem_free(tl->spills);
+    tl->spills = NULL;
+    tl->nspills = tl->spills_cap = 0;
+    tl->mem_events = 0;
+}
+
+int
+tp_timeline_open_spill(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0') {
+        dir = "/tmp";
+    }
+#ifdef O_TMPFILE
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        return fd;
+    }
+#endif
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/threadprof-spill-XXXXXX", dir) >=
+        (int)sizeof(path))
+    {
+        return -1;
+    }
+    int fd2 = mkstemp(path);
+    if (fd2 >= 0) {
+        unlink(path);
+    }
+    return fd2;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * timeline.h -- one thread's calls and returns in time order (--timeline).
+ *
+ * Events go into chunks of two parallel arrays, times (int64 ticks since the
+ * profile's origin) and function codes (int32: f for a call of function f,
+ * ~f for its return): 12 bytes an event. Chunks start small (a thread that
+ * runs little code costs little) and double up to TP_TL_MAX events. When a
+ * full chunk of the largest size needs a successor:
+ *
+ * - with a limit (keep the last N events), the oldest chunks that the limit
+ *   no longer needs are recycled;
+ * - otherwise every chunk in memory is written to the profiler's spill file
+ *   and the largest one is reused, so memory stays bounded whatever the
+ *   number of events. The spill file is append-only: what a snapshot points
+ *   to there never changes.
+ *
+ * Only the owning thread appends, with the GIL held; the spill file is shared
+ * and written with the GIL held.
+ */
+#ifndef THREADPROF_TIMELINE_H
+#define THREADPROF_TIMELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TP_TL_FIRST 64u
+#define TP_TL_MAX 16384u
+
+typedef struct tp_tlchunk {
+    struct tp_tlchunk *next;
+    uint32_t len;
+    uint32_t cap;
+    int64_t *t; /* cap times, in the same block as the chunk */
+    int32_t *f; /* cap function codes */
+} tp_tlchunk;
+
+typedef struct tp_tlspill {
+    int64_t offset; /* of the chunk's times in the spill file */
+    uint32_t count;
+} tp_tlspill;
+
+typedef struct tp_timeline {
+    tp_tlchunk *head; /* oldest chunk in memory */
+    tp_tlchunk *tail; /* the chunk being written */
+    uint64_t mem_events;
+    uint64_t dropped; /* discarded by the limit, in whole chunks */
+    tp_tlspill *spills;
+    uint32_t nspills;
+    uint32_t spills_cap;
+} tp_timeline;
+
+/* Where full chunks go: the spill file, or nowhere (keep the last `limit`). */
+typedef struct tp_tlsink {
+    int fd;         /* spill file, or -1 */
+    int64_t offset; /* bytes written to it so far */
+    uint64_t limit; /* keep the last `limit` events (0: keep all) */
+} tp_tlsink;
+
+/* Make room for one more event: called when tl->tail is NULL or full.
+ * Returns -1 when out of memory or when the spill failed. */
+int tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial);
+
+/* Append one event. */
+static inline int
+tp_timeline_add(tp_timeline *tl, tp_tlsink *sink, uint64_t serial, int64_t t,
+                int32_t f)
+{
+    tp_tlchunk *c = tl->tail;
+    if (__builtin_expect(c == NULL || c->len == c->cap, 0)) {
+        if (tp_timeline_grow(tl, sink, serial) < 0) {
+            return -1;
+        }
+        c = tl->tail;
+    }
+    c->t[c->len] = t;
+    c->f[c->len] = f;
+    c->len++;
+    tl->mem_events++;
+    return 0;
+}
+
+/* Bytes of memory the timeline holds. */
+size_t tp_timeline_bytes(const tp_timeline *tl);
+
+/* Free the chunks and the spill index. */
+void tp_timeline_free(tp_timeline *tl);
+
+/* Open an anonymous spill file in $TMPDIR (or /tmp); -1 on failure. */
+int tp_timeline_open_spill(void);
+
+#endif /* THREADPROF_TIMELINE_H */

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: MIT
+"""Timeline mode: every call and return of every thread, in order, bounded."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import threadprof
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def make_timer():
+    ticks = [0]
+
+    def timer():
+        ticks[0] += 1
+        return ticks[0]
+
+    return timer
+
+
+def replay(snap, thread):
+    """Replay a thread's timeline into {path: calls}, checking nesting."""
+    stack: list[int] = []
+    counts: dict[tuple[int, ...], int] = {}
+    last = None
+    for code, t in thread.timeline:
+        assert last is None or t >= last
+        last = t
+        if code >= 0:
+            stack.append(code)
+            path = tuple(stack)
+            counts[path] = counts.get(path, 0) + 1
+        else:
+            assert stack and stack[-1] == ~code, "a return that does not match its call"
+            stack.pop()
+    return counts, stack
+
+
+def tree_counts(thread):
+    """{path: calls + seeded} from the call tree, as the timeline has them."""
+    out = {}
+    for node, _depth in thread.walk():
+        out[tuple(thread.path(node.id))] = node.calls or 1
+    return out
+
+
+def test_timeline_replays_into_the_call_tree(engine):
+    def work():
+        fib(12)
+        sorted([3, 1, 2])
+
+    with threadprof.profile(engine=engine, timeline=True) as p:
+        threads = [threading.Thread(target=work, name=f"tl-{i}") for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    for name in ("tl-0", "tl-1", "tl-2"):
+        th = snap.thread(name)
+        counts, open_frames = replay(snap, th)
+        assert open_frames == []  # balanced at stop
+        assert counts == tree_counts(th)
+        assert th.timeline.events == 2 * sum(counts.values())
+        assert th.timeline.dropped == 0
+
+
+def test_exact_timestamps_under_a_fake_timer(engine):
+    def c():
+        pass
+
+    def a():
+        c()
+        c()
+
+    prof = threadprof.Profile(make_timer(), 1.0, engine=engine, timeline=True)
+    prof.runcall(a)
+    snap = prof.snapshot()
+    th = snap.thread("MainThread")
+    names = {f.id: f.name for f in snap.functions}
+    events = [
+        (("call " if code >= 0 else "ret  ") + names[code if code >= 0 else ~code], t)
+        for code, t in th.timeline
+    ]
+    # enable reads the timer once (tick 1 = the origin); then one tick per event
+    assert events[:6] == [
+        ("call a", 1),
+        ("call c", 2),
+        ("ret  c", 3),
+        ("call c", 4),
+        ("ret  c", 5),
+        ("ret  a", 6),
+    ]
+
+
+def test_spilled_timeline_keeps_memory_bounded(engine):
+    with threadprof.profile(engine=engine, timeline=True) as p:
+        fib(20)  # 21891 calls: 43782 events
+        mid = p._memory()
+        fib(23)  # 92735 calls more
+        end = p._memory()
+    snap = p.snapshot()
+    th = snap.thread("MainThread")
+    counts, open_frames = replay(snap, th)
+    assert open_frames == []
+    fib_id = next(f.id for f in snap.functions if f.name == "fib")
+    assert sum(n for path, n in counts.items() if path[-1] == fib_id) == 21891 + 92735
+    assert end - mid < 64 * 1024  # the events went to the spill file
+
+
+def test_timeline_limit_keeps_the_last_events(engine):
+    with threadprof.profile(engine=engine, timeline=True, timeline_limit=5000) as p:
+        fib(20)
+    snap = p.snapshot()
+    tl = snap.thread("MainThread").timeline
+    events = list(tl)
+    assert len(events) == tl.events == 5000
+    assert tl.dropped > 0
+    assert tl.dropped + tl.events >= 2 * 21891
+    times = [t for _, t in events]
+    assert times == sorted(times)
+
+
+def test_snapshot_while_running_has_the_open_calls(engine):
+    with threadprof.profile(engine=engine, timeline=True) as p:
+
+        def outer():
+            return p.snapshot()
+
+        snap = outer()
+    th = snap.thread("MainThread")
+    _counts, open_frames = replay(snap, th)
+    names = [snap.functions[f].name for f in open_frames]
+    assert "outer" in names  # still running when the snapshot was taken
+
+
+def test_no_timeline_unless_asked(engine):
+    with threadprof.profile(engine=engine) as p:
+        fib(5)
+    assert all(t.timeline is None for t in p.snapshot().threads)
+
+
+def test_negative_limit_is_an_error():
+    with pytest.raises(ValueError, match="timeline_limit"):
+        threadprof.Profile(timeline=True, timeline_limit=-1)
