@@ -97,3 +97,12 @@ def weird_snap(builder):
 def protoc():
     """:func:`compile_proto`, for the tests that decode protobuf output."""
     return compile_proto
+
+
+@pytest.fixture(scope="session")
+def pprof_pb2(tmp_path_factory):
+    """pprof's profile messages, compiled from ``data/pprof_profile.proto``."""
+    from pathlib import Path
+
+    proto = Path(__file__).parent / "data" / "pprof_profile.proto"
+    return compile_proto(proto, tmp_path_factory.mktemp("pprof"))

@@ -1,28 +1,20 @@
 # SPDX-License-Identifier: MIT
 """The pprof exporter, decoded with the protobuf package and a .proto of pprof's
-profile format compiled at test time with grpc_tools.protoc."""
+profile format compiled at test time with grpc_tools.protoc (the ``pprof_pb2``
+fixture)."""
 
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
-
-import pytest
 
 from threadprof.exporters import get_exporter
 
 MS = 1_000_000  # nanoseconds in a tick of the fixtures' 1 ms unit
-PROTO = Path(__file__).parent / "data" / "pprof_profile.proto"
 
 
-@pytest.fixture(scope="module")
-def profile_pb2(protoc, tmp_path_factory):
-    return protoc(PROTO, tmp_path_factory.mktemp("pprof"))
-
-
-def decode(profile_pb2, data: bytes):
+def decode(pprof_pb2, data: bytes):
     assert data[:2] == b"\x1f\x8b"  # gzip, as pprof wants on disk
-    profile = profile_pb2.Profile()
+    profile = pprof_pb2.Profile()
     profile.ParseFromString(gzip.decompress(data))
     return profile
 
@@ -49,8 +41,8 @@ def samples(profile) -> list[tuple[str, int, tuple[str, ...], tuple[int, ...]]]:
     return out
 
 
-def test_header(profile_pb2, tree_snap):
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(tree_snap))
+def test_header(pprof_pb2, tree_snap):
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(tree_snap))
     s = list(profile.string_table)
     types = [(s[t.type], s[t.unit]) for t in profile.sample_type]
     assert types == [("wall", "nanoseconds"), ("cpu", "nanoseconds"), ("calls", "count")]
@@ -63,8 +55,8 @@ def test_header(profile_pb2, tree_snap):
     assert comments[1:] == ["clock: wall, CPU time: exact", "command: app.py"]
 
 
-def test_one_sample_per_node_with_its_self_values(profile_pb2, tree_snap):
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(tree_snap))
+def test_one_sample_per_node_with_its_self_values(pprof_pb2, tree_snap):
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(tree_snap))
     expected = []
     names = {f.id: f.qualname if f.kind == "python" else f.display for f in tree_snap.functions}
     for thread in tree_snap.threads:
@@ -79,8 +71,8 @@ def test_one_sample_per_node_with_its_self_values(profile_pb2, tree_snap):
     assert ("worker-1", 4343, ("run",), (5 * MS, 5 * MS, 0)) in expected
 
 
-def test_totals_per_function_match_the_snapshot(profile_pb2, tree_snap):
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(tree_snap))
+def test_totals_per_function_match_the_snapshot(pprof_pb2, tree_snap):
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(tree_snap))
     flat: dict[str, list[int]] = {}
     for _thread, _tid, stack, values in samples(profile):
         row = flat.setdefault(stack[-1], [0, 0, 0])
@@ -98,8 +90,8 @@ def test_totals_per_function_match_the_snapshot(profile_pb2, tree_snap):
     assert flat["fact"] == [59 * MS, 38 * MS, 7]
 
 
-def test_functions_and_locations(profile_pb2, tree_snap):
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(tree_snap))
+def test_functions_and_locations(pprof_pb2, tree_snap):
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(tree_snap))
     s = list(profile.string_table)
     functions = [
         (f.id, s[f.name], s[f.system_name], s[f.filename], f.start_line) for f in profile.function
@@ -121,19 +113,19 @@ def test_functions_and_locations(profile_pb2, tree_snap):
     assert all(loc.mapping_id == 0 for loc in profile.location)
 
 
-def test_qualname_and_name(profile_pb2, builder):
+def test_qualname_and_name(pprof_pb2, builder):
     builder.func("method", "mod.py", 3, qualname="Cls.method")
     builder.thread("T", [builder.call("method", 1, 2)])
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(builder.build()))
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(builder.build()))
     s = list(profile.string_table)
     ((name, system_name),) = [(s[f.name], s[f.system_name]) for f in profile.function]
     assert (name, system_name) == ("Cls.method", "method")
 
 
-def test_cpu_clock_is_the_default_type(profile_pb2, make_builder):
+def test_cpu_clock_is_the_default_type(pprof_pb2, make_builder):
     b = make_builder(clock="cpu")
     b.thread("T", [b.call("main", 1, 10, cpu=4)])
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(b.build(start_time=1.5)))
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(b.build(start_time=1.5)))
     s = list(profile.string_table)
     assert s[profile.default_sample_type] == "cpu"
     assert s[profile.period_type.type] == "cpu"
@@ -147,16 +139,16 @@ def test_gzip_is_deterministic(tree_snap):
     assert data == get_exporter("pprof").to_bytes(tree_snap)
 
 
-def test_empty_snapshot(profile_pb2, builder):
-    profile = decode(profile_pb2, get_exporter("pprof").to_bytes(builder.build()))
+def test_empty_snapshot(pprof_pb2, builder):
+    profile = decode(pprof_pb2, get_exporter("pprof").to_bytes(builder.build()))
     assert list(profile.sample) == []
     assert len(profile.sample_type) == 3
 
 
-def test_field_numbers_match_the_proto(profile_pb2):
+def test_field_numbers_match_the_proto(pprof_pb2):
     from threadprof.exporters import pprof as ours
 
-    fields = profile_pb2.Profile.DESCRIPTOR.fields_by_name
+    fields = pprof_pb2.Profile.DESCRIPTOR.fields_by_name
     for name, number in {
         "sample_type": ours._SAMPLE_TYPE,
         "sample": ours._SAMPLE,
@@ -171,4 +163,4 @@ def test_field_numbers_match_the_proto(profile_pb2):
         "default_sample_type": ours._DEFAULT_SAMPLE_TYPE,
     }.items():
         assert fields[name].number == number, name
-    assert profile_pb2.Sample.DESCRIPTOR.fields_by_name["label"].number == ours._LABEL
+    assert pprof_pb2.Sample.DESCRIPTOR.fields_by_name["label"].number == ours._LABEL
