@@ -43,12 +43,11 @@ def read(trace):
             desc = packet.track_descriptor
             assert desc.uuid not in tracks
             tracks[desc.uuid] = desc
-            if desc.HasField("thread"):
-                # a thread's sequence starts with its descriptor, clearing the state
-                assert seq not in started
-                assert packet.sequence_flags == SEQ_INCREMENTAL_STATE_CLEARED
-                started.add(seq)
-                interned[seq] = {}
+            # each sequence starts with a descriptor, clearing the state
+            assert seq not in started
+            assert packet.sequence_flags == SEQ_INCREMENTAL_STATE_CLEARED
+            started.add(seq)
+            interned[seq] = {}
             continue
         assert packet.HasField("track_event")
         assert seq in started

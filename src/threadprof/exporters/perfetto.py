@@ -7,8 +7,9 @@ has one raises :class:`~threadprof.exporters.NeedsTimelineError`.
 The file is a ``perfetto.protos.Trace``: a stream of ``TracePacket`` messages,
 encoded by :mod:`threadprof.exporters._protobuf`.
 
-* One packet describes the process: a ``TrackDescriptor`` with a
-  ``ProcessDescriptor`` (the pid, the command line, a name).
+* One packet, a sequence of its own, describes the process: a
+  ``TrackDescriptor`` with a ``ProcessDescriptor`` (the pid, the command line,
+  a name).
 * Each thread with a timeline is one packet sequence
   (``trusted_packet_sequence_id``): its first packet is the thread's
   ``TrackDescriptor`` with a ``ThreadDescriptor`` (pid, the native thread id as
@@ -105,6 +106,7 @@ def _process_packet(snapshot: Snapshot) -> bytes:
     descriptor = [field_varint(_TD_UUID, _UUID_BASE), field_message(_TD_PROCESS, process)]
     return _packet(
         field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE)
+        + field_varint(_SEQUENCE_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED)
         + field_message(_TRACK_DESCRIPTOR, descriptor)
     )
 
