@@ -39,7 +39,7 @@ import threading
 import traceback
 import types
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
 from ._io import OutputError, check_writable
@@ -100,6 +100,19 @@ def _non_negative(text: str) -> int:
     return value
 
 
+class _CflagsAction(argparse.Action):
+    """``--cflags``: the include flag for ``threadprof.h``, as ``python3-config``."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from . import get_include
+
+        print(f"-I{get_include()}")
+        parser.exit(0)
+
+
 def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
     top = _Parser(
         prog=PROG,
@@ -108,6 +121,11 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         allow_abbrev=False,
     )
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    top.add_argument(
+        "--cflags",
+        action=_CflagsAction,
+        help="print the compiler flags for the C API header threadprof.h, then exit",
+    )
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     formats = "\n".join(
         f"  {e.name:<10} {', '.join(e.extensions):<16} {e.description}" for e in EXPORTERS
