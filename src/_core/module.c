@@ -5,6 +5,7 @@
 #include "profiler.h"
 
 #include "arena.h"
+#include "capi.h"
 
 #ifndef THREADPROF_VERSION
 #define THREADPROF_VERSION "0+unknown"
@@ -115,6 +116,9 @@ tp_module_exec(PyObject *m)
         return -1;
     }
     if (tp_register_at_fork(m) < 0) {
+        return -1;
+    }
+    if (tp_capi_add(m) < 0) {
         return -1;
     }
 #ifdef THREADPROF_TEST_HOOKS

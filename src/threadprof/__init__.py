@@ -6,6 +6,8 @@
 whose snapshots are the plain objects of :mod:`threadprof.model`.
 """
 
+import os as _os
+
 from ._version import __version__
 from .api import (
     Profile,
@@ -28,6 +30,17 @@ from .model import (
     merge_threads,
 )
 
+
+def get_include() -> str:
+    """The directory holding ``threadprof.h``, the C API header for embedders."""
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    installed = _os.path.join(here, "include")
+    if _os.path.isfile(_os.path.join(installed, "threadprof.h")):
+        return installed
+    # a source checkout (an editable install): the header's own directory
+    return _os.path.join(_os.path.dirname(_os.path.dirname(here)), "include")
+
+
 __all__ = [
     "EdgeStats",
     "Function",
@@ -41,6 +54,7 @@ __all__ = [
     "active",
     "attach_current_thread",
     "detach_current_thread",
+    "get_include",
     "merge_threads",
     "profile",
     "snapshot_from_raw",

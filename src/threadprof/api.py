@@ -297,6 +297,26 @@ class profile:
         return wrapper  # type: ignore[return-value]
 
 
+def _capi_write(profiler: Profile, path: str, fmt: str | None, thread: str | None) -> None:
+    """Threadprof_Write of the C API: export the profiler's data to ``path``.
+
+    Raises ``ValueError`` for an unknown format, ``LookupError`` when ``thread``
+    matches nothing, ``OSError`` when the file cannot be written and
+    :class:`ProfilerError` when nothing was recorded.
+    """
+    from ._io import OutputError
+    from .exporters import UnknownFormatError, exporter_for_path, get_exporter
+
+    exporter = get_exporter(fmt) if fmt else exporter_for_path(path)
+    if exporter is None:
+        raise UnknownFormatError(f"cannot tell the format of {path!r} from its extension")
+    snapshot = profiler.snapshot()
+    try:
+        exporter.write(snapshot, path, thread)
+    except OutputError as exc:
+        raise OSError(str(exc)) from exc
+
+
 # -- raw snapshot -> model ----------------------------------------------------------
 
 
