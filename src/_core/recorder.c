@@ -48,12 +48,13 @@ tp_recorder_cpu_now(tp_profiler *p, tp_thread *ts)
     return ts->cpu_now;
 }
 
-/* Call the Python timer; on failure set the sticky error and return -1. */
+/* Call the Python timer; on failure set the sticky error and return -1. The
+ * caller holds a reference to p (see TP_RECORDER): the timer may release the
+ * GIL, and another thread may stop and drop the profiler meanwhile. */
 TP_NOINLINE int
 tp_user_time(tp_profiler *p, int64_t *out)
 {
     int64_t now = 0;
-    Py_INCREF(p);
     p->busy++;
     int rc = tp_profiler_now(p, &now);
     p->busy--;
@@ -66,7 +67,6 @@ tp_user_time(tp_profiler *p, int64_t *out)
         PyErr_Clear();
         tp_profiler_fail(p, TP_ERR_TIMER);
     }
-    Py_DECREF(p);
     *out = now;
     return rc;
 }
@@ -477,42 +477,71 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
     }
 }
 
+/* A Python timer can release the GIL in the middle of an event, and another
+ * thread can then stop the profiler and drop the last reference to it
+ * (gh-148037): in that mode the event holds a reference of its own until it
+ * is done. The other modes never release the GIL inside an event, except
+ * when a thread attaches, which guards itself (tp_thread_attach). */
+#define TP_HOLD(MODE, obj)            \
+    do {                              \
+        if ((MODE) == TP_MODE_USER) { \
+            Py_INCREF(obj);           \
+        }                             \
+    } while (0)
+#define TP_RELEASE(MODE, obj)         \
+    do {                              \
+        if ((MODE) == TP_MODE_USER) { \
+            Py_DECREF(obj);           \
+        }                             \
+    } while (0)
+
 /* One recorder per (clock mode, timeline): a profile function for the legacy
  * engine and four callables for sys.monitoring. */
 #define TP_RECORDER(MODE, TL, NAME)                                           \
     static int tp_record_##NAME(PyObject *obj, PyFrameObject *frame,          \
                                 int what, PyObject *arg)                      \
     {                                                                         \
-        return tp_event(obj, frame, what, arg, MODE, TL);                     \
+        TP_HOLD(MODE, obj);                                                   \
+        tp_event(obj, frame, what, arg, MODE, TL);                            \
+        TP_RELEASE(MODE, obj);                                                \
+        return 0;                                                             \
     }                                                                         \
     static PyObject *tp_mon_call_##NAME(                                      \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
+        TP_HOLD(MODE, self);                                                  \
         if (TP_LIKELY(nargs >= 1)) {                                          \
             tp_on_call((tp_profiler *)self, NULL, PyTrace_CALL, args[0],      \
                        args[0], args[0], NULL, MODE, TL);                     \
         }                                                                     \
+        TP_RELEASE(MODE, self);                                               \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static PyObject *tp_mon_return_##NAME(                                    \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
+        TP_HOLD(MODE, self);                                                  \
         if (TP_LIKELY(nargs >= 1)) {                                          \
             tp_on_return((tp_profiler *)self, NULL, PyTrace_RETURN, args[0],  \
                          MODE, TL);                                           \
         }                                                                     \
+        TP_RELEASE(MODE, self);                                               \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static PyObject *tp_mon_c_call_##NAME(                                    \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
+        TP_HOLD(MODE, self);                                                  \
         tp_monitor_c((tp_profiler *)self, args, nargs, 1, MODE, TL);          \
+        TP_RELEASE(MODE, self);                                               \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static PyObject *tp_mon_c_return_##NAME(                                  \
         PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
     {                                                                         \
+        TP_HOLD(MODE, self);                                                  \
         tp_monitor_c((tp_profiler *)self, args, nargs, 0, MODE, TL);          \
+        TP_RELEASE(MODE, self);                                               \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
     static const PyMethodDef tp_mon_defs_##NAME[] = {                         \
