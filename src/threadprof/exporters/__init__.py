@@ -93,6 +93,7 @@ class Exporter:
     description: str
     module: str  # the implementing module, relative to this package
     prefixes: tuple[str, ...] = ()  # file-name prefixes it claims: ("callgrind.out",)
+    needs_timeline: bool = False  # shows calls in time: needs a profile taken with --timeline
 
     def load(self) -> FormatModule:
         """Import and return the module that implements the format."""
@@ -127,6 +128,12 @@ class Exporter:
 
 #: Every known format, in the order the CLI lists them.
 EXPORTERS: tuple[Exporter, ...] = (
+    Exporter(
+        name="tprof",
+        extensions=(".tprof",),
+        description="threadprof's own lossless file, for threadprof convert (the default)",
+        module="tprof",
+    ),
     Exporter(
         name="pstats",
         extensions=(".prof", ".pstats"),
@@ -163,12 +170,14 @@ EXPORTERS: tuple[Exporter, ...] = (
         extensions=(".trace.json", ".chrome.json"),
         description="Chrome trace JSON: Perfetto UI, chrome://tracing (--timeline)",
         module="chrome",
+        needs_timeline=True,
     ),
     Exporter(
         name="perfetto",
         extensions=(".pftrace", ".perfetto-trace"),
         description="Perfetto trace: Perfetto UI, trace_processor (--timeline)",
         module="perfetto",
+        needs_timeline=True,
     ),
 )
 
