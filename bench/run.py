@@ -656,6 +656,9 @@ def render(data: dict[str, Any]) -> str:
                 w(f"- {config}: not measured ({why})")
             w("")
         shown = [cfg for cfg in configs if cfg not in per["unavailable"]]
+        if per.get("engines"):
+            engines = ", ".join(f"{CONFIGS[c][0]}: {e}" for c, e in per["engines"].items())
+            w(f"threadprof's engines: {engines}; yappi {per['yappi']}.\n")
         labels = " | ".join(CONFIGS[cfg][0] for cfg in shown)
         for metric in (primary, other):
             w(f"Time ratio to the unprofiled run, {METRIC_NAMES[metric]}:\n")
@@ -754,14 +757,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--scale", type=float, default=1.0, help="work per run (default 1.0)")
-    p.add_argument("--slow-scale", type=float, default=0.1, help="work of the slow configs")
+    p.add_argument("--slow-scale", type=float, default=0.07, help="work of the slow configs")
     p.add_argument(
         "--metric",
         choices=("cpu", "wall"),
         default="cpu",
         help="the time the report leads with (both are recorded; default cpu)",
     )
-    p.add_argument("--quick", action="store_true", help="3 rounds at scale 0.3, no callgrind")
+    p.add_argument("--quick", action="store_true", help="3 rounds at scale 0.2, no callgrind")
     p.add_argument(
         "--callgrind",
         action=argparse.BooleanOptionalAction,
@@ -779,8 +782,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.repeat = min(args.repeat, 3)
-        args.scale = min(args.scale, 0.3)
-        args.slow_scale = min(args.slow_scale, 0.03)
+        args.scale = min(args.scale, 0.2)
+        args.slow_scale = min(args.slow_scale, 0.02)
     if args.callgrind is None:
         args.callgrind = not args.quick
     args.python = args.python or ["3.12"]

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-REPEAT = 15000
+REPEAT = 22500
 DATA = [i if i % 3 else str(i) for i in range(200)]
 TABLE = {i: i * 2 for i in range(0, 200, 2)}
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 N = 20
-REPEAT = 200
+REPEAT = 300
 
 
 def fib(n: int) -> int:

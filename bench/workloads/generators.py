@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator
 
-PIPELINE_REPEAT = 500
+PIPELINE_REPEAT = 750
 PIPELINE_SIZE = 500
 COROUTINES = 200
 COROUTINE_STEPS = 10
-ASYNC_REPEAT = 30
+ASYNC_REPEAT = 45
 
 
 def numbers(n: int) -> Iterator[int]:

@@ -8,7 +8,7 @@ import json
 import math
 import re
 
-REPEAT = 300
+REPEAT = 450
 
 WORD_RE = re.compile(r"[A-Za-z]+")
 NUM_RE = re.compile(r"(\d+)\.(\d+)")
