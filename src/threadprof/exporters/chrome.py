@@ -78,16 +78,15 @@ class _Writer:
         self.first = True
 
     def write(self, events: list[str]) -> None:
-        """Write events of the ``traceEvents`` array."""
+        """Append encoded events to the ``traceEvents`` array, one per line."""
         if not events:
             return
-        text = ",\n".join(events)
-        self.out.write(
-            ((",\n" if not self.first else "") + text).encode("utf-8", "backslashreplace")
-        )
+        text = ",\n".join(events) if self.first else ",\n" + ",\n".join(events)
+        self.out.write(text.encode("utf-8", "backslashreplace"))
         self.first = False
 
     def thread(self, thread: ThreadProfile) -> None:
+        """Write a thread's slices, chunk by chunk as its timeline gives them."""
         assert thread.timeline is not None
         tid = thread.native_id
         names, to_ns = self.names, self.to_ns
