@@ -6,23 +6,56 @@
 
 #ifdef THREADPROF_TEST_HOOKS
 static long tp_fail_countdown = -1;
+static long tp_snapshot_countdown = -1;
+
+static int
+tp_countdown(long *countdown)
+{
+    if (*countdown < 0) {
+        return 0;
+    }
+    if (*countdown == 0) {
+        *countdown = -1;
+        return 1;
+    }
+    (*countdown)--;
+    return 0;
+}
 
 static int
 tp_should_fail(void)
 {
-    if (tp_fail_countdown < 0) {
-        return 0;
-    }
-    if (tp_fail_countdown == 0) {
-        tp_fail_countdown = -1;
-        return 1;
-    }
-    tp_fail_countdown--;
-    return 0;
+    return tp_countdown(&tp_fail_countdown);
 }
 #else
 #define tp_should_fail() 0
 #endif
+
+int
+tp_snapshot_fault(void)
+{
+#ifdef THREADPROF_TEST_HOOKS
+    return tp_countdown(&tp_snapshot_countdown);
+#else
+    return 0;
+#endif
+}
+
+void
+tp_snapshot_fail_after(long countdown)
+{
+#ifdef THREADPROF_TEST_HOOKS
+    tp_snapshot_countdown = countdown;
+#else
+    (void)countdown;
+#endif
+}
+
+int
+tp_mem_fault(void)
+{
+    return tp_should_fail();
+}
 
 void
 tp_mem_fail_after(long countdown)

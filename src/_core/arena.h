@@ -35,6 +35,18 @@ void tp_mem_free(void *p);
  * (countdown < 0 disables the hook). A no-op in release builds. */
 void tp_mem_fail_after(long countdown);
 
+/* Test builds only: a fault-injection point for an allocation the core makes
+ * outside tp_mem_alloc, counted by the same countdown. True when the hook
+ * says this allocation fails; always false in release builds. */
+int tp_mem_fault(void);
+
+/* Test builds only: make the snapshot after `countdown` more fail with
+ * MemoryError (countdown < 0 disables it). A no-op in release builds. */
+void tp_snapshot_fail_after(long countdown);
+
+/* Test builds only: true when this snapshot must fail (see above). */
+int tp_snapshot_fault(void);
+
 typedef struct tp_segarray {
     char *segs[TP_SEG_MAX]; /* segment k holds TP_SEG_FIRST << k items */
     uint32_t nsegs;         /* segments allocated */

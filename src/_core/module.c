@@ -28,6 +28,17 @@ tp_module_fail_alloc_after(PyObject *Py_UNUSED(module), PyObject *arg)
     tp_mem_fail_after(n);
     Py_RETURN_NONE;
 }
+
+static PyObject *
+tp_module_fail_snapshot_after(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    tp_snapshot_fail_after(n);
+    Py_RETURN_NONE;
+}
 #endif
 
 /* os.register_at_fork(after_in_child=...): reset the running profiler. */
@@ -81,6 +92,8 @@ static PyMethodDef tp_module_methods[] = {
 #ifdef THREADPROF_TEST_HOOKS
     {"_fail_alloc_after", tp_module_fail_alloc_after, METH_O,
      "Test builds: make the allocation after N more fail."},
+    {"_fail_snapshot_after", tp_module_fail_snapshot_after, METH_O,
+     "Test builds: make the snapshot after N more fail with MemoryError."},
 #endif
     {NULL, NULL, 0, NULL},
 };

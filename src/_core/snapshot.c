@@ -283,6 +283,10 @@ tp_snapshot_build(tp_profiler *p)
         goto error;
     }
     for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
+        if (tp_snapshot_fault()) {
+            PyErr_NoMemory();
+            goto error;
+        }
         PyObject *d = tp_thread_dict(p, ts, running, now, origin);
         if (d == NULL || PyList_Append(threads, d) < 0) {
             Py_XDECREF(d);
