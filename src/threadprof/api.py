@@ -355,6 +355,7 @@ def snapshot_from_raw(raw: dict[str, Any], owner: Any = None) -> Snapshot:
         )
     return Snapshot(
         engine=raw["engine"],
+        pid=os.getpid(),
         clock=raw["clock"],
         unit=raw["unit"],
         functions=functions,

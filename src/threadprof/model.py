@@ -217,6 +217,7 @@ class Snapshot:
     threads: list[ThreadProfile]
     cpu_mode: str = "sampled"  # "exact", "sampled" (estimated between reads) or "none"
     engine: str = ""  # "monitoring" or "legacy"; "" when unknown
+    pid: int = 0  # the profiled process; 0 when unknown
     start_time: float = 0.0  # time.time() at start
     duration: int = 0  # ticks from start to stop (or to the snapshot)
     python_version: str = ""
@@ -257,6 +258,7 @@ class Snapshot:
             threads=threads,
             cpu_mode=self.cpu_mode,
             engine=self.engine,
+            pid=self.pid,
             start_time=self.start_time,
             duration=self.duration,
             python_version=self.python_version,
