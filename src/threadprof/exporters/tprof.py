@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: MIT
+"""threadprof's own lossless format, ``.tprof``: the exporter's side.
+
+The format itself -- layout, versioning, the reader -- is :mod:`threadprof.tprof`.
+``threadprof run`` writes it by default (``threadprof.tprof``) and
+``threadprof convert`` turns it into any other format later.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from ..model import Snapshot
+from ..tprof import write
+
+__all__ = ["dump"]
+
+
+def dump(snapshot: Snapshot, out: BinaryIO) -> None:
+    """Write every thread of ``snapshot`` (trees, timelines, metadata) as ``.tprof``."""
+    write(snapshot, out)

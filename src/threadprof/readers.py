@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: MIT
+"""Reading saved profiles: threadprof's own ``.tprof`` files and pstats files.
+
+:func:`read_profile` tells the two apart by their first bytes (never by the
+file name) and returns either a :class:`~threadprof.model.Snapshot` (a
+``.tprof`` file, whose timelines are read lazily from the file) or a
+:class:`PstatsInput` (a pstats file: per-function totals and caller edges only).
+
+Every problem with the input -- a missing or unreadable file, a file of another
+format, a truncated or corrupt one, one written by a newer threadprof -- is a
+:class:`ProfileFormatError`, whose ``str()`` is one line that names the file
+and says what is wrong. Nothing that is read is ever executed: no pickle, and
+pstats files go through a restricted reader of the few ``marshal`` types that
+pstats writes (see :mod:`threadprof.pstatsfile`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from .model import Snapshot
+
+__all__ = ["ProfileFormatError", "PstatsInput", "describe_foreign", "read_profile"]
+
+StrPath = str | os.PathLike[str]
+
+#: How many bytes :func:`read_profile` looks at to tell the formats apart.
+SNIFF_BYTES = 16
+
+
+class ProfileFormatError(Exception):
+    """A profile file cannot be read. ``str()`` is one line naming the file."""
+
+    def __init__(self, path: StrPath, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = os.fspath(path)
+        self.reason = " ".join(str(reason).split())  # one line, whatever was said
+
+    def __str__(self) -> str:
+        return f"cannot read {self.path!r}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class PstatsInput:
+    """A pstats file: ``{(file, line, name): (cc, nc, tt, ct, callers)}``.
+
+    It has no threads, no call paths and no timeline, so it converts only to
+    the formats that need nothing more than per-function totals and caller ->
+    callee edges: :attr:`FORMATS`.
+    """
+
+    path: str
+    stats: dict[Any, Any]
+
+    #: The output formats that a pstats file has the data for.
+    FORMATS: ClassVar[tuple[str, ...]] = ("pstats", "callgrind")
+
+    def snapshot(self) -> Snapshot:
+        """A snapshot whose per-function self times and caller -> callee edges
+        are the file's (see :func:`threadprof.pstatsfile.stats_to_snapshot`)."""
+        from .pstatsfile import stats_to_snapshot
+
+        return stats_to_snapshot(self.stats)
+
+
+def describe_foreign(head: bytes) -> str:
+    """A short guess at what a file that is not a profile holds, from its first bytes."""
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip file (a pprof profile?)"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip file"
+    stripped = head.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        return "JSON text (a Chrome trace or speedscope file?)"
+    if head.startswith(b"# callgrind format") or head.startswith(b"events:"):
+        return "a callgrind file"
+    if head.startswith(b"\x80") and len(head) > 1 and head[1] <= 5:
+        return "a pickle (never loaded)"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"unknown binary data (starts with {head[:8].hex(' ')})"
+    if text.isprintable() or all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "text (collapsed stacks?)"
+    return f"unknown data (starts with {head[:8].hex(' ')})"
+
+
+def _looks_like_marshal_dict(head: bytes) -> bool:
+    # pstats files are a marshalled dict: TYPE_DICT '{', possibly with FLAG_REF
+    # (0x80). JSON text also starts with '{', but is followed by white space, a
+    # quote or '}', none of which is a marshal type code.
+    if head[:1] not in (b"{", b"\xfb"):
+        return False
+    return len(head) < 2 or head[1:2] not in b' \t\r\n"}'
+
+
+def read_profile(path: StrPath) -> Snapshot | PstatsInput:
+    """Read a ``.tprof`` or pstats file; raises :class:`ProfileFormatError`."""
+    from . import pstatsfile, tprof
+
+    text = os.fspath(path)
+    try:
+        with open(text, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ProfileFormatError(text, exc.strerror or str(exc)) from exc
+    if not head:
+        raise ProfileFormatError(text, "the file is empty")
+    if head.startswith(tprof.MAGIC[:6]) or tprof.MAGIC.startswith(head):
+        return tprof.read(text)
+    if _looks_like_marshal_dict(head):
+        return PstatsInput(text, pstatsfile.read_stats(text))
+    raise ProfileFormatError(
+        text, f"not a threadprof (.tprof) or pstats profile: {describe_foreign(head)}"
+    )

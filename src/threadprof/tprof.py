@@ -1,0 +1,778 @@
+# SPDX-License-Identifier: MIT
+"""threadprof's native profile file, ``.tprof``: lossless, versioned, streamed.
+
+A ``.tprof`` file keeps everything a :class:`~threadprof.model.Snapshot` holds
+-- the threads with their metadata and warnings, each thread's call tree (every
+field of every node), the functions, the clock, the Python version, the
+command line, the start time and duration, and each thread's timeline -- so
+that :func:`read` gives back a snapshot equal to the one :func:`write` wrote,
+from which any format can be exported later (``threadprof convert``).
+
+Layout (all integers little-endian)::
+
+    header    8s magic b"\\x89TPROF\\r\\n", u16 major, u16 minor, u32 flags (0)
+    section*  the data sections, in any order; each is
+                4s tag, u8 encoding (0 stored, 1 zlib), 3 reserved bytes,
+                u32 thread (index into the thread list, or 0xFFFFFFFF),
+                u32 count (nodes or events), u32 CRC-32 of the stored bytes,
+                u64 stored length, u64 raw (decompressed) length,
+                then the stored bytes
+    META      the last section: JSON (ASCII) with everything else and where
+              each thread's sections are (their offsets)
+    footer    u64 offset of META, u64 length of the whole file, 8s b"TPROFEND"
+
+Sections:
+
+* ``NODE``: one thread's call tree, ``count`` nodes in id order, as 8 columns
+  of int64 (parent, func, calls, prim_calls, wall, wall_self, cpu, cpu_self).
+  Node 0 is the root (parent and func -1); every other node's parent comes
+  before it.
+* ``KIDS``: only for a thread whose ``children`` lists are not in id order (a
+  tree built by hand): the children lists of nodes 0, 1, ... concatenated,
+  ``count`` int64 node ids.
+* ``EVTS``: up to 16,384 timeline events of one thread: a u8 time encoding
+  (1: the first time, then differences; 0: plain times), 7 reserved bytes,
+  ``count`` int64 times and ``count`` int32 function codes (``f`` a call,
+  ``~f`` a return, as in :data:`~threadprof.model.TimelineChunk`).
+* ``META``: JSON: the snapshot's fields (clock, unit, cpu_mode, engine, pid,
+  start_time, duration, python_version, argv, warnings), the functions as ``[kind, name,
+  qualname, filename, lineno]`` (a function's id is its index), and per thread
+  its fields, the offset of its ``NODE`` (and ``KIDS``) section and, with a
+  timeline, ``events``, ``dropped`` and the ``[offset, count]`` of each
+  ``EVTS`` section in order.
+
+The numeric arrays are byte-shuffled (all first bytes, then all second bytes...)
+before zlib compression, which packs slowly changing integers well: a timeline
+takes about 1 to 2 bytes an event on disk (12 in memory).
+
+Writing is streamed: each section is written as soon as it is built, and a
+timeline is read chunk by chunk from :meth:`Timeline.chunks
+<threadprof.model.Timeline.chunks>`, so a timeline of any length is written in
+memory bounded by a chunk. The metadata comes last, when the offsets and event
+counts are known, and the footer last of all: a file cut short by a crash has no
+footer and is refused as incomplete.
+
+Reading is lazy: :func:`read` reads the header, footer, metadata and call
+trees, and checks that every section the metadata points to lies inside the
+file. Each thread's timeline is a :class:`~threadprof.model.Timeline` whose
+source reopens the file and reads one ``EVTS`` section at a time, so
+converting a huge file to Perfetto never holds it all in memory.
+
+Versioning: a reader reads every file of its own major version. A minor version
+may add sections (readers skip tags they do not know) and JSON keys (readers
+ignore keys they do not know), never change the meaning of existing ones. A new
+major version is refused with a message naming both versions.
+
+Robustness: every length, count and offset is checked against the file's size
+and the section's expected size before anything is allocated or decompressed,
+every section's CRC-32 is checked, decompression is bounded by the declared
+size, and the metadata is validated field by field, so a truncated, corrupt or
+foreign file gives a :class:`~threadprof.readers.ProfileFormatError` -- never a
+traceback, a crash or a hang. The lazy timeline reader fails the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import operator
+import os
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, NoReturn
+
+from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk
+from .readers import ProfileFormatError, describe_foreign
+
+__all__ = [
+    "CHUNK_EVENTS",
+    "EXTENSION",
+    "MAGIC",
+    "VERSION",
+    "read",
+    "write",
+]
+
+EXTENSION = ".tprof"
+MAGIC = b"\x89TPROF\r\n"
+END_MAGIC = b"TPROFEND"
+#: The format version this module writes, ``(major, minor)``.
+VERSION = (1, 0)
+
+HEADER = struct.Struct("<8sHHI")  # magic, major, minor, flags
+SECTION = struct.Struct("<4sB3xIIIQQ")  # tag, encoding, thread, count, crc, stored, raw
+FOOTER = struct.Struct("<QQ8s")  # META offset, file length, end magic
+
+TAG_NODES = b"NODE"
+TAG_CHILDREN = b"KIDS"
+TAG_EVENTS = b"EVTS"
+TAG_META = b"META"
+_SECTION_NAMES = {
+    TAG_NODES: "call-tree",
+    TAG_CHILDREN: "children",
+    TAG_EVENTS: "timeline",
+    TAG_META: "metadata",
+}
+
+ENC_STORED = 0
+ENC_ZLIB = 1
+NO_THREAD = 0xFFFFFFFF
+
+#: Events per ``EVTS`` section that the writer puts at most.
+CHUNK_EVENTS = 1 << 14
+#: Events per ``EVTS`` section that a reader accepts at most.
+MAX_CHUNK_EVENTS = 1 << 20
+#: The most that deflate can expand: a section claiming more is corrupt.
+_MAX_RATIO = 1032
+_U32 = 0xFFFFFFFF
+
+NODE_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
+_EVENTS_HEAD = 8  # u8 time encoding + 7 reserved bytes
+TIMES_PLAIN = 0
+TIMES_DELTA = 1
+
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+_BIG_ENDIAN = sys.byteorder == "big"
+
+StrPath = str | os.PathLike[str]
+
+
+# -- byte shuffling and packed arrays ---------------------------------------------
+
+
+def _shuffle(data: bytes, width: int) -> bytes:
+    """The bytes of ``width``-byte items regrouped by byte position."""
+    if width == 1:
+        return data
+    return b"".join(data[i::width] for i in range(width))
+
+
+def _unshuffle(data: bytes | memoryview, width: int) -> bytearray:
+    """The inverse of :func:`_shuffle`."""
+    out = bytearray(len(data))
+    n = len(data) // width
+    for i in range(width):
+        out[i::width] = data[i * n : (i + 1) * n]
+    return out
+
+
+def _pack(values: array) -> bytes:
+    """An array's items, little-endian and byte-shuffled."""
+    if _BIG_ENDIAN:
+        values = array(values.typecode, values)
+        values.byteswap()
+    return _shuffle(values.tobytes(), values.itemsize)
+
+
+def _unpack(typecode: str, data: bytes | memoryview) -> array:
+    values = array(typecode)
+    values.frombytes(_unshuffle(data, values.itemsize))
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return values
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+class _Writer:
+    """Appends sections to a binary file, keeping track of the offset."""
+
+    def __init__(self, out: BinaryIO, level: int) -> None:
+        self.out = out
+        self.level = level
+        self.offset = 0
+
+    def raw(self, data: bytes) -> None:
+        self.out.write(data)
+        self.offset += len(data)
+
+    def section(self, tag: bytes, thread: int, count: int, payload: bytes) -> int:
+        """Write a section; returns its offset."""
+        offset = self.offset
+        stored, encoding = payload, ENC_STORED
+        if payload:
+            packed = zlib.compress(payload, self.level)
+            if len(packed) < len(payload):
+                stored, encoding = packed, ENC_ZLIB
+        head = SECTION.pack(
+            tag, encoding, thread, count, zlib.crc32(stored), len(stored), len(payload)
+        )
+        self.raw(head)
+        self.raw(stored)
+        return offset
+
+
+def _invalid(reason: str) -> NoReturn:
+    raise ValueError(f"cannot write this snapshot as .tprof: {reason}")
+
+
+def _check_functions(functions: list[Function]) -> None:
+    for i, f in enumerate(functions):
+        if f.id != i:
+            _invalid(f"function ids must be 0, 1, 2... in order (function {i} has id {f.id})")
+        if f.kind not in ("python", "c"):
+            _invalid(f"function {i} has the kind {f.kind!r}")
+        _check_fields(f, _FUNCTION_FIELDS, f"function {i}: ")
+
+
+def _encode_nodes(thread: ThreadProfile, nfuncs: int) -> bytes:
+    nodes = thread.nodes
+    if not nodes or nodes[0].parent != -1 or nodes[0].func != -1:
+        _invalid(f"thread {thread.name!r}: node 0 must be the root (parent -1, func -1)")
+    for i, n in enumerate(nodes):
+        if n.id != i:
+            _invalid(f"thread {thread.name!r}: node {i} has id {n.id}")
+        if i and not (0 <= n.parent < i and 0 <= n.func < nfuncs):
+            _invalid(f"thread {thread.name!r}: node {i} has parent {n.parent} and func {n.func}")
+    columns = array("q")
+    try:
+        for name in NODE_FIELDS:
+            columns.extend(getattr(n, name) for n in nodes)
+    except (OverflowError, TypeError) as exc:
+        _invalid(f"thread {thread.name!r}: a node field is not a 64-bit integer ({exc})")
+    return _pack(columns)
+
+
+def _canonical_children(nodes: list[Node]) -> list[list[int]]:
+    kids: list[list[int]] = [[] for _ in nodes]
+    for n in nodes[1:]:
+        kids[n.parent].append(n.id)
+    return kids
+
+
+def _encode_children(thread: ThreadProfile) -> bytes | None:
+    """The ``KIDS`` payload, or ``None`` when the children are in id order."""
+    canonical = _canonical_children(thread.nodes)
+    if all(n.children == kids for n, kids in zip(thread.nodes, canonical, strict=True)):
+        return None
+    flat = array("q")
+    for n, kids in zip(thread.nodes, canonical, strict=True):
+        if sorted(n.children) != kids:
+            _invalid(f"thread {thread.name!r}: node {n.id}'s children do not match the parents")
+        flat.extend(n.children)
+    return _pack(flat)
+
+
+def _as_array(typecode: str, values: Any) -> array:
+    if isinstance(values, array) and values.typecode == typecode:
+        return values
+    return array(typecode, values)
+
+
+def _rechunk(chunks: Iterable[TimelineChunk], size: int) -> Iterator[tuple[array, array]]:
+    """The events of ``chunks`` regrouped in chunks of ``size`` (the last one shorter)."""
+    funcs = array("i")
+    times = array("q")
+    for f, t in chunks:
+        f = _as_array("i", f)
+        t = _as_array("q", t)
+        if len(f) != len(t):
+            _invalid("a timeline chunk has more times than functions, or fewer")
+        funcs.extend(f)
+        times.extend(t)
+        while len(funcs) >= size:
+            yield funcs[:size], times[:size]
+            del funcs[:size]
+            del times[:size]
+    if funcs:
+        yield funcs, times
+
+
+def _encode_events(funcs: array, times: array) -> bytes:
+    try:
+        deltas = array("q", times[:1])
+        deltas.extend(map(operator.sub, itertools.islice(times, 1, None), times))
+        mode, values = TIMES_DELTA, deltas
+    except OverflowError:  # differences beyond 64 bits: keep the times as they are
+        mode, values = TIMES_PLAIN, times
+    return bytes([mode]) + bytes(_EVENTS_HEAD - 1) + _pack(values) + _pack(funcs)
+
+
+_SNAPSHOT_FIELDS = {
+    "clock": "str",
+    "cpu_mode": "str",
+    "engine": "str",
+    "pid": "int",
+    "duration": "int",
+    "python_version": "str",
+    "argv": "strs",
+    "warnings": "strs",
+}
+_THREAD_FIELDS = {
+    "serial": "int",
+    "ident": "int",
+    "native_id": "int",
+    "name": "str",
+    "first_seen": "int",
+    "last_seen": "int",
+    "wall_time": "int",
+    "cpu_time": "int",
+    "warnings": "strs",
+}
+_FUNCTION_FIELDS = {"name": "str", "qualname": "str", "filename": "str", "lineno": "int"}
+
+
+def _check_fields(obj: Any, fields: dict[str, str], what: str) -> None:
+    for name, kind in fields.items():
+        value = getattr(obj, name)
+        if type(value) is tuple and kind == "strs":
+            value = list(value)
+        if not _is_kind(value, kind):
+            _invalid(f"{what}{name} is {type(value).__name__}, not {_KINDS[kind]}")
+
+
+def _thread_meta(thread: ThreadProfile) -> dict[str, Any]:
+    _check_fields(thread, _THREAD_FIELDS, f"thread {thread.name!r}: ")
+    return {
+        "serial": thread.serial,
+        "ident": thread.ident,
+        "native_id": thread.native_id,
+        "name": thread.name,
+        "first_seen": thread.first_seen,
+        "last_seen": thread.last_seen,
+        "wall_time": thread.wall_time,
+        "cpu_time": thread.cpu_time,
+        "warnings": list(thread.warnings),
+    }
+
+
+def write(snapshot: Snapshot, out: BinaryIO, *, level: int = 6) -> None:
+    """Write ``snapshot`` to the binary file ``out`` as ``.tprof``.
+
+    Timelines are read once, chunk by chunk. ``level`` is zlib's compression
+    level. Raises ``ValueError`` for a snapshot that breaks the model's
+    invariants (a function whose id is not its index, a node whose parent does
+    not come before it...), which no profile recorded by threadprof does.
+    """
+    if not (isinstance(snapshot.unit, int | float) and math.isfinite(snapshot.unit)):
+        _invalid(f"the unit {snapshot.unit!r} is not a finite number")
+    if snapshot.unit <= 0:
+        _invalid(f"the unit {snapshot.unit!r} is not positive")
+    _check_fields(snapshot, _SNAPSHOT_FIELDS, "the snapshot's ")
+    if not isinstance(snapshot.start_time, int | float) or not math.isfinite(snapshot.start_time):
+        _invalid(f"the start time {snapshot.start_time!r} is not a finite number")
+    functions = snapshot.functions
+    _check_functions(functions)
+    w = _Writer(out, level)
+    w.raw(HEADER.pack(MAGIC, VERSION[0], VERSION[1], 0))
+    threads_meta = []
+    for index, thread in enumerate(snapshot.threads):
+        meta = _thread_meta(thread)
+        nodes = _encode_nodes(thread, len(functions))
+        if len(thread.nodes) > _U32:
+            _invalid(f"thread {thread.name!r} has more than {_U32} nodes")
+        meta["nodes"] = w.section(TAG_NODES, index, len(thread.nodes), nodes)
+        children = _encode_children(thread)
+        if children is not None:
+            meta["children"] = w.section(TAG_CHILDREN, index, len(thread.nodes) - 1, children)
+        timeline = thread.timeline
+        if timeline is not None:
+            chunks = []
+            events = 0
+            for funcs, times in _rechunk(timeline.chunks(), CHUNK_EVENTS):
+                lo, hi = min(funcs), max(funcs)
+                if lo < -len(functions) or hi >= len(functions):
+                    _invalid(f"thread {thread.name!r}: a timeline event names no function")
+                n = len(funcs)
+                chunks.append([w.section(TAG_EVENTS, index, n, _encode_events(funcs, times)), n])
+                events += n
+            meta["timeline"] = {"events": events, "dropped": timeline.dropped, "chunks": chunks}
+        threads_meta.append(meta)
+    meta = {
+        "clock": snapshot.clock,
+        "unit": float(snapshot.unit),
+        "cpu_mode": snapshot.cpu_mode,
+        "engine": snapshot.engine,
+        "pid": snapshot.pid,
+        "start_time": float(snapshot.start_time),
+        "duration": snapshot.duration,
+        "python_version": snapshot.python_version,
+        "argv": list(snapshot.argv),
+        "warnings": list(snapshot.warnings),
+        "functions": [[f.kind, f.name, f.qualname, f.filename, f.lineno] for f in functions],
+        "threads": threads_meta,
+    }
+    # ensure_ascii: lone surrogates (file names that were not UTF-8) survive as \\udcXX
+    text = json.dumps(meta, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    meta_offset = w.section(TAG_META, NO_THREAD, 0, text.encode("ascii"))
+    w.raw(FOOTER.pack(meta_offset, w.offset + FOOTER.size, END_MAGIC))
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+class _File:
+    """A ``.tprof`` file open for reading, with the checks every read needs."""
+
+    def __init__(self, path: str, f: BinaryIO, size: int) -> None:
+        self.path = path
+        self.f = f
+        self.size = size
+        self.data_end = size  # sections lie in [HEADER.size, data_end)
+
+    def fail(self, reason: str) -> NoReturn:
+        raise ProfileFormatError(self.path, reason)
+
+    def read_at(self, offset: int, size: int, what: str) -> bytes:
+        if offset < 0 or size < 0 or offset + size > self.size:
+            self.fail(f"truncated: the {what} at offset {offset} runs past the end of the file")
+        try:
+            self.f.seek(offset)
+            data = self.f.read(size)
+        except OSError as exc:
+            self.fail(f"read error: {exc.strerror or exc}")
+        if len(data) != size:
+            self.fail(f"the file became shorter while it was read (at offset {offset})")
+        return data
+
+    def section(
+        self,
+        offset: int,
+        tag: bytes,
+        thread: int,
+        count: int | None,
+        raw_size: Callable[[int], int] | None = None,
+    ) -> tuple[int, bytes, int]:
+        """Read the section at ``offset``: check it is a ``tag`` section of
+        ``thread`` holding ``count`` items (any count when ``None``), whose
+        decompressed size is ``raw_size(count)`` when given. Returns
+        ``(count, payload, end offset)``."""
+        name = _SECTION_NAMES[tag]
+        if not HEADER.size <= offset <= self.data_end - SECTION.size:
+            self.fail(f"the {name} section's offset {offset} is outside the file's data")
+        head = self.read_at(offset, SECTION.size, f"{name} section header")
+        got_tag, encoding, got_thread, got_count, crc, stored, raw = SECTION.unpack(head)
+        where = f"the {name} section at offset {offset}"
+        if got_tag != tag:
+            self.fail(f"corrupt: expected {where}, found tag {got_tag!r}")
+        if got_thread != thread or (count is not None and got_count != count):
+            self.fail(f"corrupt: {where} belongs to another thread or has the wrong size")
+        if stored > self.data_end - offset - SECTION.size:
+            self.fail(f"truncated or corrupt: {where} runs past the end of the data")
+        if raw_size is not None and raw != raw_size(got_count):
+            self.fail(f"corrupt: {where} has the wrong length")
+        if encoding == ENC_STORED and stored != raw:
+            self.fail(f"corrupt: {where} has the wrong length")
+        if encoding == ENC_ZLIB and raw > stored * _MAX_RATIO + 64:
+            self.fail(f"corrupt: {where} claims an impossible size")
+        if encoding not in (ENC_STORED, ENC_ZLIB):
+            self.fail(f"corrupt: {where} has an unknown encoding ({encoding})")
+        data = self.read_at(offset + SECTION.size, stored, f"{name} section")
+        if zlib.crc32(data) != crc:
+            self.fail(f"corrupt: checksum mismatch in {where}")
+        end = offset + SECTION.size + stored
+        if encoding == ENC_STORED:
+            return got_count, data, end
+        try:
+            z = zlib.decompressobj()
+            payload = z.decompress(data, max(raw, 1))
+        except zlib.error as exc:
+            self.fail(f"corrupt: {where} does not decompress ({exc})")
+        if len(payload) != raw or not z.eof or z.unconsumed_tail or z.unused_data:
+            self.fail(f"corrupt: {where} does not decompress to its size")
+        return got_count, payload, end
+
+
+def _open(path: str) -> tuple[BinaryIO, os.stat_result]:
+    try:
+        f = open(path, "rb")  # closed by the caller
+    except OSError as exc:
+        raise ProfileFormatError(path, exc.strerror or str(exc)) from exc
+    try:
+        st = os.fstat(f.fileno())
+    except OSError as exc:
+        f.close()
+        raise ProfileFormatError(path, exc.strerror or str(exc)) from exc
+    return f, st
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read(path: StrPath) -> Snapshot:
+    """Read a ``.tprof`` file. Timelines stay in the file and are read lazily.
+
+    Raises :class:`~threadprof.readers.ProfileFormatError` for a file that is
+    missing, unreadable, not a ``.tprof`` file, truncated, corrupt or of a
+    newer major version -- also later, while a timeline is being read, if the
+    file turns out to be corrupt there or has changed since.
+    """
+    text = os.fspath(path)
+    f, st = _open(text)
+    with f:
+        return _Reader(_File(text, f, st.st_size), _identity(st)).snapshot()
+
+
+class _Reader:
+    def __init__(self, file: _File, identity: tuple[int, int, int, int]) -> None:
+        self.file = file
+        self.identity = identity
+
+    def fail(self, reason: str) -> NoReturn:
+        self.file.fail(reason)
+
+    def snapshot(self) -> Snapshot:
+        file = self.file
+        size = file.size
+        head = file.read_at(0, min(size, HEADER.size), "header")
+        if not head:
+            self.fail("the file is empty")
+        if not head.startswith(MAGIC[:6]) and not MAGIC.startswith(head):
+            self.fail(f"not a threadprof (.tprof) profile: {describe_foreign(head)}")
+        if len(head) >= len(MAGIC) and not head.startswith(MAGIC):
+            self.fail("corrupt header (damaged by a text-mode transfer?)")
+        if size < HEADER.size + SECTION.size + FOOTER.size:
+            self.fail(f"truncated: only {size} bytes")
+        _magic, major, minor, _flags = HEADER.unpack(head)
+        if major > VERSION[0]:
+            self.fail(
+                f"written by a newer threadprof (format {major}.{minor}); this version "
+                f"reads format {VERSION[0]}.x: upgrade threadprof"
+            )
+        if major < 1:
+            self.fail(f"unsupported format version {major}.{minor}")
+        foot = file.read_at(size - FOOTER.size, FOOTER.size, "footer")
+        meta_offset, length, end = FOOTER.unpack(foot)
+        if end != END_MAGIC:
+            self.fail("truncated or incomplete: no end marker (was the write interrupted?)")
+        if length != size:
+            what = "truncated" if length > size else "corrupt: trailing data"
+            self.fail(f"{what}: the footer says {length} bytes, the file has {size}")
+        file.data_end = size - FOOTER.size
+        _, payload, end = file.section(meta_offset, TAG_META, NO_THREAD, 0)
+        if end != file.data_end:
+            self.fail("corrupt: the metadata is not the last section")
+        meta = self._json(payload)
+        file.data_end = meta_offset  # the other sections lie before the metadata
+        return self._build(meta)
+
+    def _json(self, payload: bytes) -> dict[str, Any]:
+        try:
+            meta = json.loads(payload.decode("ascii"))
+        except (ValueError, RecursionError) as exc:
+            self.fail(f"corrupt metadata ({type(exc).__name__})")
+        if not isinstance(meta, dict):
+            self.fail("corrupt metadata: not a JSON object")
+        return meta
+
+    # -- metadata validation -----------------------------------------------------
+    def _get(self, obj: dict[str, Any], key: str, kind: str, where: str = "") -> Any:
+        if key not in obj:
+            self.fail(f"corrupt metadata: {where}{key!r} is missing")
+        return _checked(self, obj[key], kind, f"{where}{key!r}")
+
+    def _build(self, meta: dict[str, Any]) -> Snapshot:
+        get = self._get
+        unit = get(meta, "unit", "number")
+        if not (math.isfinite(unit) and unit > 0):
+            self.fail("corrupt metadata: 'unit' is not a positive number")
+        start_time = get(meta, "start_time", "number")
+        if not math.isfinite(start_time):
+            self.fail("corrupt metadata: 'start_time' is not a finite number")
+        functions = self._functions(get(meta, "functions", "list"))
+        raw_threads = get(meta, "threads", "list")
+        threads = [self._thread(i, t, len(functions)) for i, t in enumerate(raw_threads)]
+        return Snapshot(
+            clock=get(meta, "clock", "str"),
+            unit=float(unit),
+            functions=functions,
+            threads=threads,
+            cpu_mode=get(meta, "cpu_mode", "str"),
+            engine=get(meta, "engine", "str"),
+            pid=get(meta, "pid", "int"),
+            start_time=float(start_time),
+            duration=get(meta, "duration", "int"),
+            python_version=get(meta, "python_version", "str"),
+            argv=get(meta, "argv", "strs"),
+            warnings=get(meta, "warnings", "strs"),
+        )
+
+    def _functions(self, raw: list[Any]) -> list[Function]:
+        out = []
+        for i, entry in enumerate(raw):
+            if not (isinstance(entry, list) and len(entry) == 5):
+                self.fail(
+                    f"corrupt metadata: function {i} is not [kind, name, qualname, file, line]"
+                )
+            kind, name, qualname, filename, lineno = entry
+            where = f"function {i}: "
+            if kind not in ("python", "c"):
+                self.fail(f"corrupt metadata: {where}unknown kind")
+            for value in (name, qualname, filename):
+                _checked(self, value, "str", where + "name")
+            _checked(self, lineno, "int", where + "line")
+            out.append(Function(i, kind, name, qualname, filename, lineno))
+        return out
+
+    def _thread(self, index: int, raw: Any, nfuncs: int) -> ThreadProfile:
+        where = f"thread {index}: "
+        if not isinstance(raw, dict):
+            self.fail(f"corrupt metadata: {where}not an object")
+        get = self._get
+        nodes = self._nodes(index, get(raw, "nodes", "int", where), nfuncs)
+        if "children" in raw:
+            self._children(index, get(raw, "children", "int", where), nodes)
+        else:
+            for n in nodes[1:]:
+                nodes[n.parent].children.append(n.id)
+        timeline = None
+        raw_tl = raw.get("timeline")
+        if raw_tl is not None:
+            if not isinstance(raw_tl, dict):
+                self.fail(f"corrupt metadata: {where}'timeline' is not an object")
+            timeline = self._timeline(index, raw_tl, nfuncs)
+        return ThreadProfile(
+            serial=get(raw, "serial", "int", where),
+            ident=get(raw, "ident", "int", where),
+            native_id=get(raw, "native_id", "int", where),
+            name=get(raw, "name", "str", where),
+            first_seen=get(raw, "first_seen", "int", where),
+            last_seen=get(raw, "last_seen", "int", where),
+            wall_time=get(raw, "wall_time", "int", where),
+            cpu_time=get(raw, "cpu_time", "int", where),
+            nodes=nodes,
+            warnings=get(raw, "warnings", "strs", where),
+            timeline=timeline,
+        )
+
+    def _nodes(self, index: int, offset: int, nfuncs: int) -> list[Node]:
+        width = len(NODE_FIELDS) * 8
+        count, payload, _ = self.file.section(offset, TAG_NODES, index, None, lambda n: n * width)
+        if count < 1:
+            self.fail(f"corrupt: thread {index} has no root node")
+        columns = _unpack("q", payload)
+        cols = [columns[i * count : (i + 1) * count] for i in range(len(NODE_FIELDS))]
+        parents, funcs = cols[0], cols[1]
+        if parents[0] != -1 or funcs[0] != -1:
+            self.fail(f"corrupt: thread {index}'s node 0 is not a root")
+        for i in range(1, count):
+            if not (0 <= parents[i] < i and 0 <= funcs[i] < nfuncs):
+                self.fail(f"corrupt: thread {index}'s node {i} has a bad parent or function")
+        return [
+            Node(i, *fields)
+            for i, fields in enumerate(zip(*cols, strict=True))  # type: ignore[call-arg]
+        ]
+
+    def _children(self, index: int, offset: int, nodes: list[Node]) -> None:
+        canonical = _canonical_children(nodes)
+        _, payload, _ = self.file.section(
+            offset, TAG_CHILDREN, index, len(nodes) - 1, lambda n: n * 8
+        )
+        flat = _unpack("q", payload)
+        pos = 0
+        for n, kids in zip(nodes, canonical, strict=True):
+            mine = list(flat[pos : pos + len(kids)])
+            pos += len(kids)
+            if sorted(mine) != kids:
+                self.fail(f"corrupt: thread {index}'s children lists do not match the tree")
+            n.children = mine
+
+    def _timeline(self, index: int, raw: dict[str, Any], nfuncs: int) -> Timeline:
+        where = f"thread {index}'s timeline: "
+        events = self._get(raw, "events", "count", where)
+        dropped = self._get(raw, "dropped", "count", where)
+        chunks = self._get(raw, "chunks", "list", where)
+        total = 0
+        index_: list[tuple[int, int]] = []
+        for entry in chunks:
+            if not (
+                isinstance(entry, list)
+                and len(entry) == 2
+                and all(type(v) is int for v in entry)
+                and HEADER.size <= entry[0] <= self.file.data_end - SECTION.size
+                and 1 <= entry[1] <= MAX_CHUNK_EVENTS
+            ):
+                self.fail(f"corrupt metadata: {where}a bad chunk entry")
+            index_.append((entry[0], entry[1]))
+            total += entry[1]
+        if total != events:
+            self.fail(f"corrupt metadata: {where}the chunks do not add up to its events")
+        return _lazy_timeline(
+            self.file.path, self.identity, index, index_, nfuncs, events, dropped
+        )
+
+
+_KINDS: dict[str, str] = {
+    "int": "an integer",
+    "count": "a non-negative integer",
+    "number": "a number",
+    "str": "a string",
+    "strs": "a list of strings",
+    "list": "a list",
+}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "int":
+        return type(value) is int
+    if kind == "count":
+        return type(value) is int and 0 <= value <= _INT64[1]
+    if kind == "number":
+        return type(value) in (int, float)
+    if kind == "str":
+        return type(value) is str
+    if kind == "strs":
+        return type(value) is list and all(type(v) is str for v in value)
+    return type(value) is list
+
+
+def _checked(reader: _Reader, value: Any, kind: str, what: str) -> Any:
+    if not _is_kind(value, kind):
+        reader.fail(f"corrupt metadata: {what} is not {_KINDS[kind]}")
+    return value
+
+
+# -- lazy timelines -----------------------------------------------------------------
+
+
+def _decode_events(
+    file: _File, offset: int, count: int, payload: bytes, nfuncs: int
+) -> TimelineChunk:
+    mode = payload[0]
+    if mode not in (TIMES_PLAIN, TIMES_DELTA) or any(payload[1:_EVENTS_HEAD]):
+        file.fail(f"corrupt: the timeline section at offset {offset} has an unknown encoding")
+    view = memoryview(payload)
+    end_times = _EVENTS_HEAD + 8 * count
+    times = _unpack("q", view[_EVENTS_HEAD:end_times])
+    funcs = _unpack("i", view[end_times:])
+    if mode == TIMES_DELTA:
+        try:
+            times = array("q", itertools.accumulate(times))
+        except OverflowError:
+            file.fail(f"corrupt: the timeline section at offset {offset} has impossible times")
+    if min(funcs) < -nfuncs or max(funcs) >= nfuncs:
+        file.fail(f"corrupt: the timeline section at offset {offset} names unknown functions")
+    return funcs, times
+
+
+def _lazy_timeline(
+    path: str,
+    identity: tuple[int, int, int, int],
+    thread: int,
+    chunks: list[tuple[int, int]],
+    nfuncs: int,
+    events: int,
+    dropped: int,
+) -> Timeline:
+    """A timeline whose every pass reopens ``path`` and reads its sections in turn."""
+
+    def source() -> Iterator[TimelineChunk]:
+        f, st = _open(path)
+        with f:
+            if _identity(st) != identity:
+                raise ProfileFormatError(path, "the file has changed since it was opened")
+            file = _File(path, f, st.st_size)
+            file.data_end = st.st_size - FOOTER.size
+            for offset, count in chunks:
+                _, payload, _ = file.section(
+                    offset, TAG_EVENTS, thread, count, lambda n: _EVENTS_HEAD + 12 * n
+                )
+                yield _decode_events(file, offset, count, payload, nfuncs)
+
+    return Timeline(source, events, dropped)

@@ -1,0 +1,409 @@
+# SPDX-License-Identifier: MIT
+"""The native ``.tprof`` file: lossless round trips, lazy timelines, versions, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import struct
+import tracemalloc
+import zlib
+from array import array
+
+import pytest
+
+from threadprof import tprof
+from threadprof.exporters import exporter_for_path, get_exporter
+from threadprof.model import Function, Node, Snapshot, Timeline, build_tree
+from threadprof.readers import ProfileFormatError, read_profile
+
+
+def materialize(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with every timeline replaced by its events, comparable with ``==``."""
+    threads = []
+    for t in snapshot.threads:
+        tl = t.timeline
+        if tl is not None:
+            events = list(tl)
+            assert tl.events == len(events)
+            # a tuple stands in for the Timeline: equal when events and counts are
+            tl = (tl.events, tl.dropped, events)  # type: ignore[assignment]
+        threads.append(dataclasses.replace(t, timeline=tl))
+    return dataclasses.replace(snapshot, threads=threads)
+
+
+def round_trip(snapshot: Snapshot, tmp_path, name: str = "x.tprof") -> Snapshot:
+    path = tmp_path / name
+    get_exporter("tprof").write(snapshot, path)
+    back = tprof.read(path)
+    assert isinstance(back, Snapshot)
+    return back
+
+
+def assert_same(a: Snapshot, b: Snapshot) -> None:
+    ma, mb = materialize(a), materialize(b)
+    for field in dataclasses.fields(Snapshot):
+        assert getattr(ma, field.name) == getattr(mb, field.name), field.name
+    for ta, tb in zip(ma.threads, mb.threads, strict=True):
+        assert ta.nodes == tb.nodes  # every Node field, children lists included
+    assert ma == mb
+
+
+@pytest.mark.parametrize("fixture", ["tree_snap", "timeline_snap", "weird_snap"])
+def test_round_trip_is_lossless(fixture, request, tmp_path):
+    snap = request.getfixturevalue(fixture)
+    snap = dataclasses.replace(
+        snap,
+        engine="monitoring",
+        pid=4242,
+        start_time=1767225600.123456,
+        python_version="3.12.1",
+        argv=["app.py", "--x", "ünï", "\udcff"],
+        warnings=["a warning", "two\nlines"],
+    )
+    snap.threads[0].warnings.append("resynchronised 3 times")
+    back = round_trip(snap, tmp_path)
+    assert_same(snap, back)
+    assert back.threads[0].warnings == ["resynchronised 3 times"]
+    assert back.argv[-1] == "\udcff"  # a lone surrogate survives
+
+
+def test_every_node_field_survives(builder, tmp_path):
+    C = builder.call
+    builder.thread(
+        "t",
+        [C("a", 3, 100, [C("b", 2, 40, cpu=7, wall_self=-5, cpu_self=2**62)], cpu=90)],
+        ident=2**64 - 1,  # an unsigned pthread_t
+        native_id=0,
+        first_seen=-10,
+    )
+    snap = builder.build(duration=2**63 - 1)
+    snap.threads[0].nodes[2].prim_calls = 1  # not what build_tree derives: kept as is
+    back = round_trip(snap, tmp_path)
+    assert_same(snap, back)
+    assert back.threads[0].nodes[2].prim_calls == 1
+
+
+def test_children_order_is_kept(builder, tmp_path):
+    C = builder.call
+    t = builder.thread("t", [C("a", 1, 10, [C("b", 1, 2), C("c", 1, 3), C("d", 1, 4)])])
+    t.nodes[1].children.reverse()  # not id order: a KIDS section keeps it
+    back = round_trip(builder.build(), tmp_path)
+    assert back.threads[0].nodes[1].children == [4, 3, 2]
+    assert_same(builder.build(), back)
+
+
+def test_empty_snapshot(tmp_path):
+    snap = Snapshot(clock="cpu", unit=1e-6, functions=[], threads=[], cpu_mode="none")
+    assert_same(snap, round_trip(snap, tmp_path))
+
+
+def test_surrogates_and_odd_text_in_names(builder, tmp_path):
+    fid = builder.func("f\udce9", "dir\udcff/x.py", 3, qualname="Q\x00\u2028")
+    C = builder.call
+    t = builder.thread("t\udc80", [C(fid, 1, 5)])
+    builder.timeline(t, [("call", fid, 0), ("ret", fid, 5)])
+    snap = builder.build()
+    assert_same(snap, round_trip(snap, tmp_path))
+
+
+def test_timeline_is_rechunked_and_exact(builder, tmp_path):
+    f = builder.func("f")
+    g = builder.cfunc("<built-in function g>")
+    t = builder.thread("t", [builder.call("f", 1, 10)])
+    n = 3 * tprof.CHUNK_EVENTS + 17
+    events = []
+    for i in range(n // 2):
+        events.append(("call", f if i % 3 else g, 1000 + 7 * i))
+        events.append(("ret", f if i % 3 else g, 1000 + 7 * i + (i % 5)))
+    builder.timeline(t, events, chunk=5000, dropped=12)
+    snap = builder.build()
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(snap, path)
+    back = tprof.read(path)
+    chunks = [len(funcs) for funcs, _ in back.threads[0].timeline.chunks()]
+    assert chunks[:-1] == [tprof.CHUNK_EVENTS] * (len(chunks) - 1)
+    assert sum(chunks) == len(events) == back.threads[0].timeline.events
+    assert back.threads[0].timeline.dropped == 12
+    assert_same(snap, back)
+
+
+def test_times_beyond_64_bit_differences(builder, tmp_path):
+    f = builder.func("f")
+    t = builder.thread("t", [builder.call("f", 1, 10)])
+    lo, hi = -(2**63), 2**63 - 1
+    builder.timeline(t, [("call", f, lo), ("ret", f, hi), ("call", f, lo), ("ret", f, 0)])
+    snap = builder.build()
+    assert_same(snap, round_trip(snap, tmp_path))
+
+
+def test_chunk_arrays_of_other_types_are_accepted(builder, tmp_path):
+    f = builder.func("f")
+    t = builder.thread("t", [builder.call("f", 1, 10)])
+
+    def source():
+        yield [f, ~f], [1, 2]  # lists
+        yield array("l", [f]), array("l", [3])
+
+    t.timeline = Timeline(source, 3, 0)
+    back = round_trip(builder.build(), tmp_path)
+    assert list(back.threads[0].timeline) == [(f, 1), (~f, 2), (f, 3)]
+
+
+def test_real_profile_round_trip(tmp_path):
+    import threading
+
+    import threadprof
+
+    def work():
+        for i in range(200):
+            json.dumps({"i": i})
+
+    threadprof.start(timeline=True)
+    threads = [threading.Thread(target=work, name=f"w{i}") for i in range(3)]
+    for th in threads:
+        th.start()
+    work()
+    for th in threads:
+        th.join()
+    snap = threadprof.stop()
+    assert any(t.timeline is not None and t.timeline.events for t in snap.threads)
+    assert_same(snap, round_trip(snap, tmp_path))
+
+
+# -- streaming and laziness ---------------------------------------------------------
+
+
+def _big_timeline(builder, events: int, chunk: int = 16384):
+    f = builder.func("f")
+    g = builder.func("g")
+    t = builder.thread("t", [builder.call("f", 1, 10)])
+
+    def source():
+        for start in range(0, events, chunk):
+            n = min(chunk, events - start)
+            codes = array("i", [f, g, ~g, ~f] * (n // 4) + [f] * (n % 4))
+            times = array("q", range(start * 3, (start + n) * 3, 3))
+            yield codes, times
+
+    t.timeline = Timeline(source, events, 0)
+    return builder.build()
+
+
+def test_writing_a_long_timeline_needs_bounded_memory(builder, tmp_path):
+    snap = _big_timeline(builder, 1_000_000)  # 12 MB in memory
+    tracemalloc.start()
+    try:
+        with open(tmp_path / "big.tprof", "wb") as f:
+            tprof.write(snap, f)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000  # a few chunks at a time
+    assert os.path.getsize(tmp_path / "big.tprof") < 1_000_000  # under a byte an event
+
+
+def test_reading_a_long_timeline_is_lazy(builder, tmp_path):
+    snap = _big_timeline(builder, 300_000)  # 3.6 MB in memory
+    path = tmp_path / "big.tprof"
+    get_exporter("tprof").write(snap, path)
+    tracemalloc.start()
+    try:
+        back = tprof.read(path)
+        assert sum(len(funcs) for funcs, _ in back.threads[0].timeline.chunks()) == 300_000
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_500_000
+
+
+def _perfetto_peak(make_builder, events: int, tmp_path) -> int:
+    path = tmp_path / f"{events}.tprof"
+    get_exporter("tprof").write(_big_timeline(make_builder(), events), path)
+    tracemalloc.start()
+    try:
+        get_exporter("perfetto").write(tprof.read(path), tmp_path / f"{events}.pftrace")
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_converting_to_perfetto_does_not_grow_with_the_events(make_builder, tmp_path):
+    small = _perfetto_peak(make_builder, 50_000, tmp_path)
+    large = _perfetto_peak(make_builder, 150_000, tmp_path)
+    assert large < small * 1.25
+
+
+def test_read_holds_no_open_file(timeline_snap, tmp_path):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(timeline_snap, path)
+    before = len(os.listdir("/proc/self/fd"))
+    back = tprof.read(path)
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert list(back.threads[0].timeline)  # reopens the file for each pass
+    assert list(back.threads[0].timeline) == list(timeline_snap.threads[0].timeline)
+
+
+def test_a_file_changed_after_reading_is_refused_when_its_timeline_is_read(
+    timeline_snap, tmp_path
+):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(timeline_snap, path)
+    back = tprof.read(path)
+    with open(path, "ab") as f:
+        f.write(b"more")
+    with pytest.raises(ProfileFormatError) as info:
+        list(back.threads[0].timeline)
+    assert (
+        str(info.value) == f"cannot read {str(path)!r}: the file has changed since it was opened"
+    )
+
+
+def test_a_corrupt_timeline_section_fails_cleanly_when_read(timeline_snap, tmp_path):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(timeline_snap, path)
+    data = bytearray(path.read_bytes())
+    meta = _meta(bytes(data))
+    offset = meta["threads"][0]["timeline"]["chunks"][0][0]
+    data[offset + tprof.SECTION.size + 1] ^= 0x40
+    path.write_bytes(bytes(data))
+    back = tprof.read(path)  # the timelines are not read yet
+    with pytest.raises(ProfileFormatError) as info:
+        list(back.threads[0].timeline)
+    assert f"checksum mismatch in the timeline section at offset {offset}" in str(info.value)
+
+
+# -- versions, foreign and broken files --------------------------------------------------
+
+
+def _meta(data: bytes) -> dict:
+    meta_offset, _, _ = tprof.FOOTER.unpack(data[-tprof.FOOTER.size :])
+    head = tprof.SECTION.unpack_from(data, meta_offset)
+    stored = data[meta_offset + tprof.SECTION.size : meta_offset + tprof.SECTION.size + head[5]]
+    payload = zlib.decompress(stored) if head[1] == tprof.ENC_ZLIB else stored
+    return json.loads(payload)
+
+
+def _rebuild(data: bytes, meta: dict, minor: int, extra_section: bytes = b"") -> bytes:
+    """The file ``data`` with another minor version, an extra section before the
+    metadata, and the metadata ``meta``."""
+    meta_offset, _, _ = tprof.FOOTER.unpack(data[-tprof.FOOTER.size :])
+    body = bytearray(data[:meta_offset])
+    struct.pack_into("<H", body, 10, minor)
+    body += extra_section
+    payload = json.dumps(meta).encode()
+    new_meta_offset = len(body)
+    body += tprof.SECTION.pack(
+        tprof.TAG_META, 0, tprof.NO_THREAD, 0, zlib.crc32(payload), len(payload), len(payload)
+    )
+    body += payload
+    body += tprof.FOOTER.pack(new_meta_offset, len(body) + tprof.FOOTER.size, tprof.END_MAGIC)
+    return bytes(body)
+
+
+def test_a_newer_minor_version_with_unknown_parts_is_read(timeline_snap, tmp_path):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(timeline_snap, path)
+    data = path.read_bytes()
+    meta = _meta(data)
+    meta["new_key"] = {"anything": [1, 2]}
+    meta["threads"][0]["new_thread_key"] = 1
+    extra = tprof.SECTION.pack(b"XTRA", 0, 0, 0, zlib.crc32(b"abc"), 3, 3) + b"abc"
+    path.write_bytes(_rebuild(data, meta, minor=7, extra_section=extra))
+    assert_same(timeline_snap, tprof.read(path))
+
+
+def test_a_newer_major_version_is_refused(tree_snap, tmp_path):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(tree_snap, path)
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HH", data, 8, 2, 3)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ProfileFormatError) as info:
+        tprof.read(path)
+    assert str(info.value) == (
+        f"cannot read {str(path)!r}: written by a newer threadprof (format 2.3); "
+        "this version reads format 1.x: upgrade threadprof"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "the file is empty"),
+        (b"\x89TPR", "truncated: only 4 bytes"),
+        (b"\x89TPROF\n\n" + bytes(100), "corrupt header (damaged by a text-mode transfer?)"),
+        (b'{"traceEvents": []}', "not a threadprof (.tprof) or pstats profile: JSON text"),
+        (b"\x1f\x8b\x08\x00", "not a threadprof (.tprof) or pstats profile: a gzip file"),
+        (b"main;f 10\n", "not a threadprof (.tprof) or pstats profile: text"),
+    ],
+)
+def test_foreign_and_short_files(content, reason, tmp_path):
+    path = tmp_path / "in.tprof"
+    path.write_bytes(content)
+    with pytest.raises(ProfileFormatError) as info:
+        read_profile(path)
+    message = str(info.value)
+    assert message.startswith(f"cannot read {str(path)!r}: {reason}")
+    assert "\n" not in message
+
+
+def test_an_interrupted_write_is_refused(timeline_snap, tmp_path):
+    path = tmp_path / "x.tprof"
+    data = get_exporter("tprof").to_bytes(timeline_snap)
+    path.write_bytes(data[: len(data) - 5])
+    with pytest.raises(ProfileFormatError) as info:
+        tprof.read(path)
+    assert "no end marker (was the write interrupted?)" in str(info.value)
+
+
+def test_every_truncation_is_a_clean_error(tree_snap, tmp_path):
+    data = get_exporter("tprof").to_bytes(tree_snap)
+    path = tmp_path / "x.tprof"
+    for size in range(len(data)):
+        path.write_bytes(data[:size])
+        with pytest.raises(ProfileFormatError):
+            read_profile(path)
+
+
+def test_a_missing_file(tmp_path):
+    with pytest.raises(ProfileFormatError) as info:
+        read_profile(tmp_path / "nope.tprof")
+    assert (
+        str(info.value)
+        == f"cannot read {str(tmp_path / 'nope.tprof')!r}: No such file or directory"
+    )
+
+
+# -- the writer refuses snapshots it could not read back ---------------------------------
+
+
+def test_writer_refuses_function_ids_out_of_order(builder):
+    builder.func("f")
+    snap = builder.build()
+    snap.functions[0] = Function(5, "python", "f", "f", "app.py", 1)
+    with pytest.raises(ValueError, match="function ids must be 0, 1, 2"):
+        get_exporter("tprof").to_bytes(snap)
+
+
+def test_writer_refuses_a_node_before_its_parent(builder):
+    f = builder.func("f")
+    snap = builder.build()
+    nodes = build_tree([Node(0, -1, -1), Node(1, 0, f)])
+    nodes[1].parent = 2
+    nodes.append(Node(2, 0, f))
+    snap.threads.append(dataclasses.replace(_thread(builder), nodes=nodes))
+    with pytest.raises(ValueError, match="node 1 has parent 2"):
+        get_exporter("tprof").to_bytes(snap)
+
+
+def _thread(builder):
+    return builder.thread("t", [])
+
+
+def test_registry_and_extension():
+    assert exporter_for_path("run.tprof").name == "tprof"
+    assert exporter_for_path("RUN.TPROF").name == "tprof"
+    assert get_exporter("tprof").needs_timeline is False
+    assert get_exporter("perfetto").needs_timeline is True
