@@ -179,6 +179,12 @@ EXPORTERS: tuple[Exporter, ...] = (
         module="perfetto",
         needs_timeline=True,
     ),
+    Exporter(
+        name="html",
+        extensions=(".html", ".htm"),
+        description="a self-contained HTML report: flame graphs, threads, functions",
+        module="html",
+    ),
 )
 
 #: The names of :data:`EXPORTERS`: the choices of the CLI's ``--format``.

@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: MIT
+"""The HTML report without a browser: the embedded data, escaping, downsampling, registry."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from importlib import resources
+
+import pytest
+from html_names import LEN, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
+
+from threadprof import __version__
+from threadprof.exporters import exporter_for_path, get_exporter
+from threadprof.html_report import (
+    DATA_VERSION,
+    NODE_FIELDS,
+    embed_json,
+    render,
+    report_data,
+    thread_group_key,
+)
+from threadprof.model import Function
+
+DATA_RE = re.compile(
+    r'<script type="application/json" id="threadprof-data">(.*?)</script>', re.DOTALL
+)
+
+
+def embedded(page: str) -> dict:
+    """The JSON document that a rendered page carries."""
+    found = DATA_RE.findall(page)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+@pytest.fixture
+def small_snap(builder):
+    b = builder
+    b.func("main", "app.py", 10)
+    b.func("work", "app.py", 20)
+    b.cfunc(LEN)
+    C = b.call
+    b.thread("MainThread", [C("main", 1, 10, [C("work", 2, 6, [C(LEN, 3, 1)], cpu=4)], cpu=8)])
+    worker = b.thread("worker-1", [C("work", 1, 3), C("main", 1, 2)], first_seen=5)
+    b.timeline(
+        worker,
+        [
+            ("call", "work", 5),
+            ("ret", "work", 8),
+            ("call", "main", 8),
+            ("call", LEN, 9),
+            ("ret", LEN, 9),
+            ("ret", "main", 10),
+        ],
+    )
+    return b.build()
+
+
+def test_exact_data_of_a_small_snapshot(small_snap):
+    assert NODE_FIELDS == ("parent_back", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
+    assert report_data(small_snap) == {
+        "version": DATA_VERSION,
+        "generator": f"threadprof {__version__}",
+        "clock": "wall",
+        "unit": 1e-3,
+        "cpu_mode": "exact",
+        "engine": "",
+        "start_time": 0.0,
+        "duration": 10,
+        "python_version": "3.12.0",
+        "argv": ["app.py"],
+        "warnings": [],
+        "timeline_quantum": 0,
+        "files": ["app.py", "~"],
+        "funcs": [0, "main", 0, 10, 0, "work", 0, 20, 1, "{built-in function len}", 1, 0],
+        "groups": ["MainThread", "worker-*"],
+        "threads": [
+            {
+                "name": "MainThread",
+                "serial": 1,
+                "ident": 1001,
+                "native_id": 2001,
+                "first": 0,
+                "last": 10,
+                "wall": 10,
+                "cpu": 8,
+                "group": 0,
+                "warnings": [],
+                "root": [10, 0, 8, 0],
+                # main, work (called by main), len (called by work)
+                "nodes": [
+                    *(1, 0, 1, 10, 4, 8, 4),
+                    *(1, 1, 2, 6, 5, 4, 3),
+                    *(1, 2, 3, 1, 1, 1, 1),
+                ],
+                "timeline": None,
+            },
+            {
+                "name": "worker-1",
+                "serial": 2,
+                "ident": 1002,
+                "native_id": 2002,
+                "first": 5,
+                "last": 10,
+                "wall": 5,
+                "cpu": 5,
+                "group": 1,
+                "warnings": [],
+                "root": [5, 0, 5, 0],
+                # two roots: work, then main (two nodes back to the root)
+                "nodes": [*(1, 1, 1, 3, 3, 3, 3), *(2, 0, 1, 2, 2, 2, 2)],
+                "timeline": {
+                    "events": 6,
+                    "dropped": 0,
+                    "calls": 3,
+                    "shown": 3,
+                    # depth 0: work 5..8, main 8..10; depth 1: len 9..9
+                    "lanes": [[5, 3, 1, 0, 2, 0], [9, 0, 2]],
+                },
+            },
+        ],
+    }
+
+
+def test_embedded_json_text():
+    assert embed_json({"a": "</script><!--", "b": "é\n", "c": [1, 2.5]}) == (
+        '{"a":"\\u003c/script>\\u003c!--","b":"\\u00e9\\n","c":[1,2.5]}'
+    )
+
+
+def test_the_page_embeds_the_data(small_snap):
+    page = render(small_snap)
+    assert page.startswith("<!DOCTYPE html>")
+    assert embedded(page) == report_data(small_snap)
+    assert "@@" not in page  # every placeholder filled
+    assert "<title>threadprof: app.py</title>" in page
+
+
+def test_no_network_access(small_snap):
+    page = render(small_snap)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "http://" not in page and "https://" not in page
+    assert "@import" not in page and "fetch(" not in page and "XMLHttpRequest" not in page
+
+
+def test_names_are_escaped(weird_snap):
+    page = render(weird_snap)
+    raw = DATA_RE.findall(page)[0]
+    assert "<" not in raw  # nothing in the data can end the script element
+    assert raw.isascii()
+    data = json.loads(raw)
+    assert data["threads"][0]["name"] == WEIRD_THREAD
+    assert data["funcs"][1] == WEIRD_QUALNAME
+    assert data["files"][0] == WEIRD_FILE
+    assert data["funcs"][5] == "{" + WEIRD_C[1:-1] + "}"
+    assert data["argv"][1].endswith("</title><script>alert(1)</script>")
+    # the title is HTML-escaped and on one line
+    title = re.findall(r"<title>(.*?)</title>", page, re.DOTALL)
+    assert title == [
+        "threadprof: app.py a &quot;b&quot;\\ &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+    ]
+    # the page has exactly its own script elements
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+
+
+def test_surrogates_and_control_characters(builder):
+    b = builder
+    b.func("bad\udcff\x00\x1b name", "f\udc80.py", 3)
+    b.thread("t\x07", [b.call("bad\udcff\x00\x1b name", 1, 5)])
+    page = render(b.build())
+    data = embedded(page)
+    assert data["funcs"][1] == "bad\udcff\x00\x1b name"
+    assert data["files"] == ["f\udc80.py"]
+    page.encode("utf-8")  # no lone surrogate reaches the file
+
+
+def test_functions_are_renumbered_densely(builder):
+    from threadprof.model import Snapshot
+
+    b = builder
+    C = b.call
+    b.thread("MainThread", [C(0, 1, 5)])
+    snap = b.build()
+    snap = Snapshot(
+        clock="wall",
+        unit=1e-9,
+        functions=[
+            Function(7, "python", "unused", "unused", "u.py", 1),
+            Function(0, "python", "used", "Mod.used", "m.py", 2),
+        ],
+        threads=snap.threads,
+    )
+    data = report_data(snap)
+    assert data["funcs"] == [0, "Mod.used", 0, 2]  # only what the trees use, as index 0
+    assert data["files"] == ["m.py"]
+
+
+def test_unknown_function_id(builder):
+    b = builder
+    b.func("known")
+    thread = b.thread("MainThread", [b.call("known", 1, 5)])
+    thread.nodes[1].func = 42
+    data = report_data(b.build())
+    assert data["funcs"] == [0, "<function 42>", 0, 0]
+    assert data["files"] == ["?"]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("worker-12", "worker-*"),
+        ("ThreadPoolExecutor-0_12", "ThreadPoolExecutor-0_*"),
+        ("Thread-5 (serve)", "Thread-* (serve)"),
+        ("MainThread", "MainThread"),
+        ("hasher_0", "hasher_*"),
+        ("", ""),
+        ("7", "*"),
+    ],
+)
+def test_thread_group_key(name, key):
+    assert thread_group_key(name) == key
+
+
+def test_groups_in_order_of_first_thread(builder):
+    C = builder.call
+    for name in ("MainThread", "pool_1", "io", "pool_2", "pool_3"):
+        builder.thread(name, [C("f", 1, 1)])
+    data = report_data(builder.build())
+    assert data["groups"] == ["MainThread", "pool_*", "io"]
+    assert [t["group"] for t in data["threads"]] == [0, 1, 2, 1, 1]
+
+
+def test_timeline_repaired(builder):
+    """A timeline cut by --timeline-limit: returns without calls are skipped, frames
+    still open at the end are closed at the last time."""
+    C = builder.call
+    t = builder.thread("MainThread", [C("a", 1, 10, [C("b", 1, 5)])])
+    builder.timeline(
+        t,
+        [("ret", "b", 1), ("ret", "a", 2), ("call", "a", 3), ("call", "b", 4), ("ret", "b", 6)],
+        dropped=5,
+    )
+    tl = report_data(builder.build())["threads"][0]["timeline"]
+    assert tl == {
+        "events": 5,
+        "dropped": 5,
+        "calls": 2,
+        "shown": 2,
+        "lanes": [[3, 3, 0], [4, 2, 1]],  # a 3..6 (closed at the end), b 4..6
+    }
+
+
+def _decode(lanes):
+    """``[(start, end, func)]`` per depth."""
+    out = []
+    for flat in lanes:
+        t = 0
+        slices = []
+        for k in range(0, len(flat), 3):
+            start = t + flat[k]
+            end = start + flat[k + 1]
+            slices.append((start, end, flat[k + 2]))
+            t = end
+        out.append(slices)
+    return out
+
+
+def test_timeline_downsampled(builder):
+    C = builder.call
+    t = builder.thread("MainThread", [C("loop", 1, 10_000)])
+    events = [("call", "loop", 0)]
+    time = 0
+    for i in range(200):  # 200 calls of 3 ticks, one tick apart, and a long one
+        events += [("call", "short", time), ("ret", "short", time + 3)]
+        time += 4
+        if i == 100:
+            events += [("call", "long", time), ("ret", "long", time + 1000)]
+            time += 1000
+    events.append(("ret", "loop", time))
+    builder.timeline(t, events)
+    data = report_data(builder.build(), timeline_budget=20)
+    q = data["timeline_quantum"]
+    tl = data["threads"][0]["timeline"]
+    assert q > 0 and q & (q - 1) == 0  # a power of two
+    assert tl["calls"] == 202
+    assert tl["shown"] <= 20
+    lanes = _decode(tl["lanes"])
+    # every call is in exactly one slice: kept ones as themselves, the others counted
+    assert sum(1 if f >= 0 else -f for lane in lanes for _s, _e, f in lane) == 202
+    for lane in lanes:
+        for (_s1, e1, _f1), (s2, _e2, _f2) in itertools.pairwise(lane):
+            assert e1 <= s2  # in order, never overlapping
+        for s, e, f in lane:
+            assert f < 0 or e - s >= q or len(lane) == 1
+    names = data["funcs"][1::4]
+    depth1 = lanes[1]
+    long_slices = [(s, e) for s, e, f in depth1 if f >= 0 and names[f] == "long"]
+    assert long_slices == [(101 * 4, 101 * 4 + 1000)]  # the long call is kept exactly
+    merged = [-f for _s, _e, f in depth1 if f < 0]
+    assert merged == [101, 99]  # the short calls before and after it, merged
+
+
+def test_timeline_not_downsampled_within_budget(builder):
+    C = builder.call
+    t = builder.thread("MainThread", [C("f", 3, 6)])
+    events = [("call", "f", 0), ("ret", "f", 1), ("call", "f", 2)]
+    builder.timeline(t, [*events, ("ret", "f", 3), ("call", "f", 4), ("ret", "f", 5)])
+    data = report_data(builder.build(), timeline_budget=3)
+    assert data["timeline_quantum"] == 0
+    assert data["threads"][0]["timeline"]["shown"] == 3
+
+
+def test_empty_snapshot(builder):
+    page = render(builder.build())
+    data = embedded(page)
+    assert data["threads"] == [] and data["funcs"] == []
+
+
+def test_registered_as_a_format(small_snap, tmp_path):
+    exporter = get_exporter("html")
+    assert exporter_for_path("out/Report.HTML") is exporter
+    assert exporter_for_path("report.htm") is exporter
+    path = tmp_path / "report.html"
+    exporter.write(small_snap, path)
+    assert path.read_bytes() == render(small_snap).encode("utf-8")
+    assert exporter.to_bytes(small_snap) == exporter.to_bytes(small_snap)  # deterministic
+    only = embedded(exporter.to_bytes(small_snap, thread="worker-*").decode())
+    assert [t["name"] for t in only["threads"]] == ["worker-1"]
+
+
+def test_assets_are_ours_and_inlined(small_snap):
+    page = render(small_snap)
+    for name in ("report.js", "report.css"):
+        text = resources.files("threadprof").joinpath("html", name).read_text("utf-8")
+        assert text.startswith("/* SPDX-License-Identifier: MIT */")
+        assert "</" not in text and "<!--" not in text
+        assert text in page
