@@ -498,3 +498,46 @@ def test_cli_run_writes_a_report(open_report, tmp_path):
     names = {r["name"] for r in page.js("window.threadprof.functionStats('all')")}
     assert {"crunch", "worker", "<genexpr>"} <= {n.rsplit(".", 1)[-1] for n in names}
     no_errors(page)
+
+
+def test_deep_recursion(open_report, builder):
+    """A stack 2,000 frames deep: the flame graph draws the rows a canvas can hold and
+    says so; the timeline shows 8 levels until asked for all of them."""
+    from threadprof.model import Node, Timeline, build_tree
+
+    depth = 2000
+    thread = builder.thread("MainThread", [builder.call("f", 1, 1)])
+    nodes = [Node(0, -1, -1)]
+    for i in range(1, depth + 1):
+        ticks = 10 * (depth + 1 - i)
+        nodes.append(Node(i, i - 1, 0, calls=1, wall=ticks, wall_self=10, cpu=ticks, cpu_self=10))
+    thread.nodes = build_tree(nodes)
+    events = [(0, 10 * i) for i in range(depth)] + [(~0, 10 * depth + i) for i in range(depth)]
+    thread.timeline = Timeline.from_events(events)
+    page = open_report(builder.build())
+    drawn = frames(page)
+    assert 1000 < max(f["depth"] for f in drawn) < depth
+    crumbs = page.js("document.getElementById('flame-crumbs').textContent")
+    assert "Frames deeper than the first rows are not drawn" in crumbs
+    # zooming into the deepest frame drawn shows every frame below it, under the
+    # root, a row standing for the callers in between, and the 12 nearest callers
+    deepest = max(drawn, key=lambda f: f["depth"])
+    page.js(f"window.threadprof.zoomTo({deepest['node']})")
+    zoomed = frames(page)
+    assert [f["node"] for f in zoomed[:2]] == [0, -2]
+    assert sum(f["ancestor"] for f in zoomed) == 1 + 1 + 12
+    assert sum(not f["ancestor"] for f in zoomed) == depth - deepest["depth"] + 1
+    assert "not drawn" not in page.js("document.getElementById('flame-crumbs').textContent")
+    # a click on that row zooms out to the nearest caller it stands for
+    row = zoomed[1]
+    page.click(row["x"] + 50, row["y"] + 5)
+    assert page.js("window.threadprof.state().zoom.depth") == deepest["depth"] - 13
+    (row,) = page.js("window.threadprof.threadRows()")
+    assert row["lanes"] == 8
+    page.js("document.getElementById('threads').scrollIntoView()")
+    page.settle()
+    box = page.js("document.getElementById('threads-canvas').getBoundingClientRect().toJSON()")
+    page.click(box["left"] + 30, box["top"] + 24 + 20 + 8)  # "show all 2000 levels"
+    (row,) = page.js("window.threadprof.threadRows()")
+    assert row["lanes"] == depth
+    no_errors(page)

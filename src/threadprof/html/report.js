@@ -542,6 +542,7 @@
 
   const ROW = 18;
   const MIN_FRAME = 0.35; // frames narrower than this many pixels are not drawn
+  const ANCESTORS_SHOWN = 12; // callers of the zoomed frame shown above it, besides the root
 
   // x offsets and widths of every node for one measure: children sorted by
   // value, widest first; a child never overflows its parent
@@ -615,6 +616,7 @@
       c.addEventListener("mouseleave", hideTooltip);
       c.addEventListener("click", (ev) => {
         const fr = this.hit(ev);
+        if (fr && fr.node === -2) return this.zoomTo(fr.target);
         if (!fr || fr.node < 0) return;
         if (fr.node === this.zoom) this.zoomTo(fr.node === 0 ? 0 : this.tree().parent[fr.node]);
         else this.zoomTo(fr.node);
@@ -642,18 +644,25 @@
       const z = this.zoom;
       const box = document.getElementById("flame-box");
       const width = Math.max(200, box.clientWidth);
-      const frames = [];
+      let frames = [];
       // the zoomed frame's ancestors, full width
       const path = [];
       for (let a = z; a > 0; a = tree.parent[a]) path.push(a);
       path.push(0);
       path.reverse();
-      for (let d = 0; d < path.length - 1; d++) {
-        frames.push({ node: path[d], x: 0, w: width, depth: d, ancestor: true });
+      // a long path keeps the root and the nearest ancestors, the others in one row
+      let shown = path.slice(0, -1);
+      if (shown.length > ANCESTORS_SHOWN + 2) {
+        const hidden = shown.length - 1 - ANCESTORS_SHOWN;
+        shown = [shown[0], { hidden, target: shown[hidden] }, ...shown.slice(-ANCESTORS_SHOWN)];
       }
+      shown.forEach((a, d) => {
+        if (typeof a === "number") frames.push({ node: a, x: 0, w: width, depth: d, ancestor: true });
+        else frames.push({ node: -2, count: a.hidden, target: a.target, x: 0, w: width, depth: d, ancestor: true });
+      });
       const scale = lay.w[z] > 0 ? width / lay.w[z] : 0;
       const x0 = lay.x[z];
-      const base = path.length - 1 - tree.depth[z];
+      const base = shown.length - tree.depth[z];
       const { start } = tree.kids();
       const order = lay.order;
       const stack = [z];
@@ -679,6 +688,13 @@
         }
         for (let k2 = firstSmall - 1; k2 >= start[i]; k2--) stack.push(order[k2]);
       }
+      // a canvas taller than about 32,000 device pixels stays blank: draw fewer rows
+      const maxRows = Math.floor(30000 / ((window.devicePixelRatio || 1) * ROW));
+      this.cut = maxDepth >= maxRows;
+      if (this.cut) {
+        maxDepth = maxRows - 1;
+        frames = frames.filter((fr) => fr.depth <= maxDepth);
+      }
       const height = (maxDepth + 1) * ROW + 2;
       const ctx = setupCanvas(this.canvas, width, height);
       ctx.clearRect(0, 0, width, height);
@@ -692,7 +708,8 @@
         fr.match = !!(matcher && i > 0 && matcher(f));
         (rows[fr.depth] || (rows[fr.depth] = [])).push(fr);
         let fill;
-        if (i < 0) fill = "#c6cad1";
+        if (i === -2) fill = "#e3e5e9";
+        else if (i < 0) fill = "#c6cad1";
         else if (i === 0) fill = "#b9bec7";
         else if (matcher) fill = fr.match ? HL : dimColor(f);
         else fill = funcColor(f);
@@ -701,7 +718,8 @@
         const w = Math.max(fr.w - (fr.w > 3 ? 1 : 0), 0.5);
         ctx.fillRect(fr.x, y, w, ROW - 1);
         if (fr.w > 22) {
-          const label = i < 0 ? fr.count + " small frames"
+          const label = i === -2 ? "\u22ef " + fr.count + " more callers \u22ef"
+            : i < 0 ? fr.count + " small frames"
             : i === 0 ? tree.name + (lay.total ? "" : " (no " + MEASURES[measure] + " time)") : FLABEL[f];
           const text = fitText(ctx, oneLine(label), fr.w - 8);
           if (text) {
@@ -720,8 +738,9 @@
     },
     renderCrumbs(tree, path) {
       const crumbs = document.getElementById("flame-crumbs");
+      const cut = this.cut ? " Frames deeper than the first rows are not drawn: zoom in to see them." : "";
       if (path.length <= 1) {
-        crumbs.replaceChildren("Showing the whole tree. Click a frame to zoom in.");
+        crumbs.replaceChildren("Showing the whole tree. Click a frame to zoom in." + cut);
         return;
       }
       const parts = [];
@@ -731,6 +750,7 @@
         if (k === path.length - 1) parts.push(el("b", { text: label }));
         else parts.push(el("a", { text: label, onclick: () => this.zoomTo(node) }));
       });
+      if (cut) parts.push(cut);
       crumbs.replaceChildren(...parts);
     },
     hit(ev) {
@@ -744,6 +764,9 @@
     hover(ev) {
       const fr = this.hit(ev);
       if (!fr) return hideTooltip();
+      if (fr.node === -2) {
+        return showTooltip(ev, [el("div", { text: fr.count + " callers not shown; click to zoom out to the nearest of them" })]);
+      }
       if (fr.node < 0) {
         const tree = this.tree();
         const total = rootTotal(tree, state.measure);
@@ -1192,9 +1215,12 @@
       const perPx = span / plotW;
       const matcher = state.matcher;
       const xmax = LABEL_W + plotW;
+      const bottom = this.scroll.clientHeight;
       for (let d = 0; d < nLanes && d < lanes.length; d++) {
         const { start, end, func } = lanes[d];
         const ly = y + d * LANE;
+        if (ly + LANE < RULER) continue;
+        if (ly > bottom) break;
         let k = lowerEnd(end, this.v0);
         while (k < start.length && start[k] <= this.v1) {
           const x0 = this.tx(start[k]);
@@ -1412,8 +1438,10 @@
         table.append(body);
         return table;
       };
+      const absent = !functionStats(state.selection).present[f];
       box.replaceChildren(
-        el("div", { class: "title" }, "Selected: ", el("code", { text: FLABEL[f] }), " ", el("span", { class: "muted", text: where(f) }), " \u00b7 ",
+        el("div", { class: "title" }, "Selected: ", el("code", { text: FLABEL[f] }), " ", el("span", { class: "muted", text: where(f) }),
+          absent ? el("span", { class: "muted", text: " (not called in " + selectionName(state.selection) + ")" }) : null, " \u00b7 ",
           el("button", { class: "link", type: "button", text: "highlight in the flame graph", onclick: () => { setSearch(FLABEL[f]); location.hash = "#flame"; } })),
         el("div", { id: "func-callers" }, el("h3", { text: "Callers (" + callers.length + ")" }), el("div", { class: "box" }, edgeTable(callers, "caller"))),
         el("div", { id: "func-callees" }, el("h3", { text: "Callees (" + callees.length + ")" }), el("div", { class: "box" }, edgeTable(callees, "callee"))),
