@@ -43,6 +43,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from ._io import OutputError, check_writable
+from .convert import add_parser as add_convert_parser
 from .exporters import (
     DEFAULT_FORMAT,
     EXPORTERS,
@@ -55,6 +56,7 @@ from .exporters import (
 )
 from .model import Node, Snapshot, ThreadProfile, build_tree
 from .report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS, format_report
+from .timeline_trim import keep_activation
 
 __all__ = ["EXIT_USAGE", "main"]
 
@@ -139,10 +141,14 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         ),
         description=(
             "Run a Python program under the profiler, every thread of it. At exit, print a\n"
-            "report to stderr and, with -o, write the profile. The program's exit status is\n"
-            "kept. Options come before the script or -m; what follows belongs to the program."
+            f"report to stderr and write the profile ({DEFAULT_OUTPUT} unless -o or --format\n"
+            "say otherwise). The program's exit status is kept. Options come before the\n"
+            "script or -m; what follows belongs to the program."
         ),
-        epilog=f"output formats (-o FILE picks one by extension; pstats otherwise):\n{formats}",
+        epilog=(
+            "output formats (--format, or -o FILE's extension; pstats for another\n"
+            f"extension; {DEFAULT_OUTPUT} without either):\n{formats}"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
@@ -153,11 +159,17 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         if takes_value:
             value_options.update(flags)
 
-    option("-o", "--output", metavar="FILE", help="write the profile to FILE")
+    option(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=f"write the profile to FILE (default: {DEFAULT_OUTPUT})",
+    )
     option(
         "--format",
         choices=FORMATS,
-        help=f"format of the -o file (default: from its extension, else {DEFAULT_FORMAT})",
+        help=f"format of the profile (default: from -o FILE's extension, else {DEFAULT_FORMAT}; "
+        "without -o the file is threadprof.<its extension>)",
     )
     option(
         "--clock",
@@ -187,6 +199,20 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         help="restrict the -o file and the report's functions to the threads with this "
         "ident or native id, or whose name matches (glob patterns allowed)",
     )
+    option(
+        "--timeline",
+        action="store_true",
+        takes_value=False,
+        help="also record every call and return of every thread in time order (for the "
+        "chrome and perfetto formats, and speedscope's evented view)",
+    )
+    option(
+        "--timeline-limit",
+        type=_non_negative,
+        metavar="N",
+        help="record the timeline keeping only the last N events of each thread "
+        "(implies --timeline; 0: keep all)",
+    )
     option("-q", "--quiet", action="store_true", takes_value=False, help="print no report")
     option(
         "-m",
@@ -194,6 +220,7 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         metavar="module",
         help="run a library module as a script, as python -m (ends the options)",
     )
+    add_convert_parser(sub)
     return top, _RunParser(run, frozenset(value_options))
 
 
@@ -263,6 +290,8 @@ class _RunOptions:
     limit: int
     thread: str | None
     quiet: bool
+    timeline: bool = False
+    timeline_limit: int = 0
 
 
 def _parse(argv: Sequence[str]) -> _RunOptions | int:
@@ -280,24 +309,45 @@ def _parse(argv: Sequence[str]) -> _RunOptions | int:
         return exc.code if isinstance(exc.code, int) else 0
     if target is None:
         raise UsageError("run: missing script or -m module (try 'threadprof run --help')")
-    exporter = None
-    if ns.output is None:
-        if ns.format is not None:
-            raise UsageError("--format needs an output file (-o FILE)")
-    elif ns.format is not None:
-        exporter = get_exporter(ns.format)
-    else:
-        exporter = exporter_for_path(ns.output) or get_exporter(DEFAULT_FORMAT)
+    timeline = ns.timeline or ns.timeline_limit is not None
+    output, exporter = _output(ns.output, ns.format, timeline)
     return _RunOptions(
         target=target,
-        output=ns.output,
+        output=output,
         exporter=exporter,
         clock=ns.clock,
         sort=ns.sort,
         limit=ns.limit,
         thread=ns.thread,
         quiet=ns.quiet,
+        timeline=timeline,
+        timeline_limit=ns.timeline_limit or 0,
     )
+
+
+#: The file ``threadprof run`` writes without -o: threadprof's own format, which
+#: ``threadprof convert`` turns into any other.
+DEFAULT_OUTPUT = "threadprof.tprof"
+
+
+def _output(output: str | None, fmt: str | None, timeline: bool) -> tuple[str, Exporter]:
+    """The file to write and its format: ``--format``, else the extension of
+    ``-o FILE`` (pstats if no format claims it), else ``threadprof.tprof``.
+    Without -o the file is ``threadprof`` plus the format's extension. A format
+    that shows calls in time needs ``--timeline``: refused before the run."""
+    if fmt is not None:
+        exporter = get_exporter(fmt)
+    elif output is not None:
+        exporter = exporter_for_path(output) or get_exporter(DEFAULT_FORMAT)
+    else:
+        exporter = get_exporter("tprof")
+    if output is None:
+        output = "threadprof" + exporter.extensions[0]
+    if exporter.needs_timeline and not timeline:
+        raise UsageError(
+            f"the {exporter.name} format shows calls in time: add --timeline to record them"
+        )
+    return output, exporter
 
 
 # -- the program ----------------------------------------------------------------
@@ -578,7 +628,10 @@ def _reroot(thread: ThreadProfile, top: Node) -> ThreadProfile:
         new_id = len(nodes) - 1
         stack.extend((c, new_id) for c in reversed(n.children))
     build_tree(nodes)
-    return dataclasses.replace(thread, nodes=nodes)
+    # the timeline keeps the same frames: the activation of the <module> frame
+    return dataclasses.replace(
+        thread, nodes=nodes, timeline=keep_activation(thread.timeline, top.func)
+    )
 
 
 class _SigintAtExit:
@@ -642,7 +695,11 @@ def _run(options: _RunOptions) -> int:
 
     ident = threading.get_ident()
     try:
-        api.start(clock=options.clock)
+        api.start(
+            clock=options.clock,
+            timeline=options.timeline,
+            timeline_limit=options.timeline_limit,
+        )
     except Exception as exc:
         raise UsageError(f"cannot start the profiler: {exc}") from exc
     snapshot: Snapshot | None = None
@@ -695,10 +752,24 @@ def _finish(options: _RunOptions, snapshot: Snapshot) -> None:
         _error(problem)
 
 
+def _convert(args: list[str]) -> int:
+    """``threadprof convert IN -o OUT ...``: see :mod:`threadprof.convert`."""
+    from . import convert
+
+    top, _ = _build_parsers()
+    try:
+        ns = top.parse_args(args)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    return convert.run(ns, _error, lambda line: _write_stderr(f"{PROG}: {line}\n"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args[:1] == ["convert"]:
+            return _convert(args)
         options = _parse(args)
         if isinstance(options, int):
             return options

@@ -53,7 +53,9 @@ def test_package_without_main(threadprof, write):
         ["run", "-s", "loudness", "prog.py"],
         ["run", "--limit", "-3", "prog.py"],
         ["run", "--limit", "many", "prog.py"],
-        ["run", "--format", "pstats", "prog.py"],  # --format without -o
+        ["run", "--format", "chrome", "prog.py"],  # a timeline format without --timeline
+        ["run", "-o", "x.pftrace", "prog.py"],  # the same, by extension
+        ["run", "--timeline-limit", "-1", "prog.py"],
         ["run", "-o"],
         ["run", "-q"],  # no script
         ["run", "--"],

@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: MIT
+"""``threadprof convert IN -o OUT [--format F] [--thread T]``.
+
+Converts a saved profile into any registered format:
+
+* a ``.tprof`` file (``threadprof run`` writes one by default) into every
+  format; the timeline formats (chrome, perfetto) need a profile recorded with
+  ``--timeline``. Timelines are read from the file chunk by chunk as they are
+  written out, so a trace of any length converts in bounded memory.
+* a pstats file into the formats its data allows, ``pstats`` and
+  ``callgrind`` (see :mod:`threadprof.pstatsfile` for why no others).
+
+The input's format is told by its content, the output's by ``--format`` or the
+output file's extension. The output is written atomically: a failed
+conversion leaves nothing under its name (and an older file there untouched).
+
+Exit status: 0 written; 1 the output could not be written once the
+conversion had started (disk full...) or an exporter failed; 2 a usage error
+(options, an unknown or unsuitable format, a ``--thread`` that matches
+nothing, an output file that cannot be created); 3 the input cannot be read
+(missing, unreadable, not a profile, truncated, corrupt, or from a newer
+threadprof). Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from ._io import OutputError, atomic_write_bytes, check_writable
+from .exporters import (
+    EXPORTERS,
+    FORMATS,
+    Exporter,
+    NeedsTimelineError,
+    NoSuchThreadError,
+    exporter_for_path,
+    get_exporter,
+    select_threads,
+)
+from .readers import ProfileFormatError, PstatsInput, read_profile
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ConvertError",
+    "add_parser",
+    "convert",
+    "run",
+]
+
+EXIT_OK = 0
+#: The output could not be written after the conversion started, or an exporter failed.
+EXIT_FAILED = 1
+#: A usage error: bad options, a format the input cannot give, an unwritable output.
+EXIT_USAGE = 2
+#: The input file cannot be read: missing, not a profile, truncated, corrupt, too new.
+EXIT_BAD_INPUT = 3
+
+
+class ConvertError(Exception):
+    """A conversion that cannot be done; ``status`` is the exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add the ``convert`` command to the CLI's subparsers."""
+    formats = "\n".join(
+        f"  {e.name:<10} {', '.join(e.extensions):<18} {e.description}" for e in EXPORTERS
+    )
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "convert",
+        help="convert a saved profile (.tprof or pstats) into another format",
+        usage="threadprof convert IN -o OUT [--format FORMAT] [--thread NAME|IDENT]",
+        description=(
+            "Convert a profile saved by 'threadprof run' (.tprof) into any format, or a\n"
+            "pstats file into pstats or callgrind. The input's format is read from its\n"
+            "content; the output's comes from --format or OUT's extension."
+        ),
+        epilog=(
+            f"output formats:\n{formats}\n\n"
+            "exit status: 0 written, 1 the output could not be written, 2 usage error,\n"
+            "3 the input cannot be read (missing, not a profile, corrupt, truncated)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("input", metavar="IN", help="the profile to convert")
+    parser.add_argument("-o", "--output", metavar="OUT", required=True, help="the file to write")
+    parser.add_argument(
+        "--format", choices=FORMATS, help="the output format (default: from OUT's extension)"
+    )
+    parser.add_argument(
+        "--thread",
+        metavar="NAME|IDENT",
+        help="only the threads with this ident or native id, or whose name matches "
+        "(glob patterns allowed)",
+    )
+    return parser
+
+
+def _output_exporter(output: str, fmt: str | None) -> Exporter:
+    if fmt is not None:
+        return get_exporter(fmt)
+    exporter = exporter_for_path(output)
+    if exporter is None:
+        raise ConvertError(
+            f"cannot tell the format of {output!r} from its extension: "
+            f"give --format ({', '.join(FORMATS)})",
+            EXIT_USAGE,
+        )
+    return exporter
+
+
+def _convert_pstats(
+    profile: PstatsInput, output: str, exporter: Exporter, thread: str | None
+) -> None:
+    if exporter.name not in PstatsInput.FORMATS:
+        raise ConvertError(
+            f"{profile.path!r} is a pstats file, which holds per-function totals only: "
+            f"it converts to {' or '.join(PstatsInput.FORMATS)}, not to {exporter.name} "
+            "(record a .tprof profile with 'threadprof run' for that)",
+            EXIT_USAGE,
+        )
+    if thread is not None:
+        raise ConvertError(
+            f"{profile.path!r} is a pstats file, which has no threads: --thread needs a "
+            ".tprof profile",
+            EXIT_USAGE,
+        )
+    if exporter.name == "pstats":
+        from .exporters.pstats import stats_to_bytes
+
+        atomic_write_bytes(output, stats_to_bytes(profile.stats))
+    else:
+        exporter.write(profile.snapshot(), output)
+
+
+def convert(
+    input: str, output: str, fmt: str | None = None, thread: str | None = None
+) -> Exporter:
+    """Convert the profile ``input`` into ``output``; returns the exporter used.
+
+    Raises :class:`ConvertError` with the exit status of ``threadprof convert``.
+    """
+    exporter = _output_exporter(output, fmt)
+    try:
+        check_writable(output)
+    except OutputError as exc:
+        raise ConvertError(str(exc), EXIT_USAGE) from exc
+    try:
+        profile = read_profile(input)
+        if isinstance(profile, PstatsInput):
+            _convert_pstats(profile, output, exporter, thread)
+            return exporter
+        snapshot = select_threads(profile, thread)
+        if exporter.needs_timeline and all(t.timeline is None for t in snapshot.threads):
+            raise ConvertError(
+                f"the {exporter.name} format needs a timeline, and {input!r} has none "
+                "(record it with 'threadprof run --timeline')",
+                EXIT_USAGE,
+            )
+        exporter.write(snapshot, output)
+    except ProfileFormatError as exc:
+        raise ConvertError(str(exc), EXIT_BAD_INPUT) from exc
+    except (NoSuchThreadError, NeedsTimelineError) as exc:
+        raise ConvertError(str(exc), EXIT_USAGE) from exc
+    except OutputError as exc:
+        raise ConvertError(str(exc), EXIT_FAILED) from exc
+    except MemoryError as exc:
+        raise ConvertError(f"out of memory converting {input!r}", EXIT_FAILED) from exc
+    return exporter
+
+
+def run(ns: argparse.Namespace, error: Callable[[str], None], say: Callable[[str], None]) -> int:
+    """Run the parsed ``convert`` command; returns its exit status.
+
+    ``error`` prints a one-line error, ``say`` a line of information.
+    """
+    try:
+        exporter = convert(ns.input, ns.output, ns.format, ns.thread)
+    except ConvertError as exc:
+        error(str(exc))
+        return exc.status
+    except KeyboardInterrupt:
+        error("interrupted: nothing written")
+        return 130
+    except Exception as exc:  # an exporter's bug must still be one line
+        error(f"cannot convert {ns.input!r}: {type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+    say(f"wrote the {exporter.name} profile to {ns.output}")
+    return EXIT_OK

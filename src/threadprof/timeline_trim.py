@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: MIT
+"""Cutting frames out of a timeline, as the CLI cuts them out of a call tree.
+
+``threadprof run`` removes its own frames from the profile: in the thread that
+ran the program only the subtree of the program's ``<module>`` frame is kept
+(:func:`keep_activation`), and the handlers that threadprof runs inside the
+program are removed wherever they ran (:func:`drop_activations`). The
+timelines must lose the same frames, or a trace would show the launcher around
+the program.
+
+Both work on the function codes of a :class:`~threadprof.model.Timeline`
+without replaying its stack event by event: an activation of a function ``f``
+runs from a call ``f`` to the next return ``~f``, found with ``array.index``,
+at C speed. That holds for the frames they are used on, which never recurse:
+a module's top-level code and a signal or fork handler. One pass over the
+timeline finds the events to keep (and their number, which a Timeline states
+up front); the result is again lazy, reading the original chunk by chunk on
+each pass. Times are untouched, so they still never decrease, and what is kept
+is whole activations, so calls and returns still pair up.
+
+When ``--timeline-limit`` dropped the first events (``dropped > 0``), the
+stream may begin inside an activation: a return ``~f`` with no call before it
+means that everything before it was inside ``f``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .model import Timeline, TimelineChunk
+
+__all__ = ["drop_activations", "keep_activation"]
+
+Ranges = list[tuple[int, int]]  # [start, stop) global event indices, sorted, disjoint
+
+
+def _find(funcs: object, code: int, start: int) -> int:
+    """The index of ``code`` in the chunk's codes from ``start`` on, or -1."""
+    try:
+        return funcs.index(code, start)  # type: ignore[attr-defined, no-any-return]
+    except ValueError:
+        return -1
+
+
+def _select(timeline: Timeline, ranges: Ranges, dropped: int) -> Timeline:
+    """A lazy timeline of the events of ``timeline`` whose indices lie in ``ranges``."""
+    events = sum(stop - start for start, stop in ranges)
+
+    def source() -> Iterator[TimelineChunk]:
+        if not ranges:
+            return
+        i = 0
+        base = 0
+        for funcs, times in timeline.chunks():
+            n = len(funcs)
+            end = base + n
+            while i < len(ranges) and ranges[i][0] < end:
+                start, stop = ranges[i]
+                lo, hi = max(start, base) - base, min(stop, end) - base
+                if lo < hi:
+                    if lo == 0 and hi == n:
+                        yield funcs, times
+                    else:
+                        yield funcs[lo:hi], times[lo:hi]
+                if stop > end:
+                    break  # the range goes on in the next chunk
+                i += 1
+            if i == len(ranges):
+                return
+            base = end
+
+    return Timeline(source, events, dropped)
+
+
+def keep_activation(timeline: Timeline | None, func: int) -> Timeline | None:
+    """Only the events of the first activation of ``func``, from its call to its
+    return (both included); ``None`` stays ``None``.
+
+    If ``func`` was already running where the timeline starts (its first event
+    is a return), everything up to that return is kept. A call whose return
+    never comes keeps everything after it. No activation: no events. The
+    result has ``dropped == 0`` when its first event is the call, since every
+    dropped event came before it.
+    """
+    if timeline is None:
+        return None
+    call, ret = func, ~func
+    start = stop = -1
+    began_inside = False
+    base = 0
+    for funcs, _times in timeline.chunks():
+        n = len(funcs)
+        if start < 0:
+            c, r = _find(funcs, call, 0), _find(funcs, ret, 0)
+            if r >= 0 and (c < 0 or r < c):
+                start, stop, began_inside = 0, base + r + 1, True
+                break
+            if c >= 0:
+                start = base + c
+                r = _find(funcs, ret, c + 1)
+                if r >= 0:
+                    stop = base + r + 1
+                    break
+        else:
+            r = _find(funcs, ret, 0)
+            if r >= 0:
+                stop = base + r + 1
+                break
+        base += n
+    if start < 0:
+        return _select(timeline, [], timeline.dropped)
+    if stop < 0:
+        stop = base  # still open at the end: everything from its call on
+    return _select(timeline, [(start, stop)], timeline.dropped if began_inside else 0)
+
+
+def drop_activations(timeline: Timeline | None, funcs: set[int]) -> Timeline | None:
+    """The timeline without the activations of ``funcs`` (each from a call to
+    the next return of the same function, both included); ``None`` stays
+    ``None``.
+
+    If the timeline starts inside one (``dropped > 0`` and a return of one of
+    ``funcs`` comes before any call of them), everything up to that return is
+    removed too.
+    """
+    if timeline is None or not funcs:
+        return timeline
+    codes = sorted(funcs)
+    cut: Ranges = []  # the activations to remove
+    inside = -1  # the function whose activation is open, or -1
+    cut_start = 0
+    seen_call = False
+    base = 0
+    total = 0
+    for chunk, _times in timeline.chunks():
+        n = len(chunk)
+        pos = 0
+        while pos < n:
+            if inside >= 0:
+                r = _find(chunk, ~inside, pos)
+                if r < 0:
+                    break
+                cut.append((cut_start, base + r + 1))
+                inside, pos = -1, r + 1
+                continue
+            best, best_code = n, 0
+            for code in codes:
+                for c in (code, ~code):
+                    p = _find(chunk, c, pos)
+                    if 0 <= p < best:
+                        best, best_code = p, c
+            if best == n:
+                break
+            if best_code >= 0:
+                seen_call = True
+                inside, cut_start, pos = best_code, base + best, best + 1
+            else:
+                # a return with no call: inside since the start if the limit
+                # cut the start and nothing before it was seen, else a stray
+                # return to drop alone
+                from_start = timeline.dropped > 0 and not seen_call
+                cut.append((0 if from_start else base + best, base + best + 1))
+                seen_call = True
+                pos = best + 1
+        base += n
+        total = base
+    if inside >= 0:
+        cut.append((cut_start, total))
+    if not cut:
+        return timeline
+    keep: Ranges = []
+    last = 0
+    for start, stop in cut:
+        if start > last:
+            keep.append((last, start))
+        last = max(last, stop)
+    if last < total:
+        keep.append((last, total))
+    return _select(timeline, keep, timeline.dropped)
