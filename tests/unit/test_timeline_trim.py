@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: MIT
+"""Cutting frames out of timelines, as the CLI cuts them out of call trees."""
+
+from __future__ import annotations
+
+from array import array
+
+import pytest
+
+from threadprof.model import Timeline
+from threadprof.timeline_trim import drop_activations, keep_activation
+
+L, M, F, G, H = 0, 1, 2, 3, 4  # launcher, <module>, f, g, handler
+
+
+def tl(events, dropped=0, chunk=None):
+    """A timeline of ``(code, time)`` events, in chunks of ``chunk`` events."""
+    if chunk is None:
+        return Timeline.from_events(events, dropped)
+    size = chunk
+
+    def source():
+        for i in range(0, len(events), size):
+            part = events[i : i + size]
+            yield array("i", [c for c, _ in part]), array("q", [t for _, t in part])
+
+    return Timeline(source, len(events), dropped)
+
+
+def run(*codes):
+    """Events at times 0, 1, 2...: ``f`` a call, ``~f`` a return."""
+    return [(c, t) for t, c in enumerate(codes)]
+
+
+PROGRAM = run(L, M, F, G, ~G, ~F, ~M, L, ~L, ~L)  # the launcher around the program
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2, 3, 7])
+def test_keep_activation_keeps_the_module_frame_only(chunk):
+    out = keep_activation(tl(PROGRAM, chunk=chunk), M)
+    assert list(out) == PROGRAM[1:7]
+    assert out.events == 6
+    assert out.dropped == 0
+    assert list(out) == PROGRAM[1:7]  # every pass gives the same events
+
+
+def test_keep_activation_when_the_limit_cut_the_call():
+    # the stream starts inside <module>: everything up to its return is kept
+    events = run(~G, F, ~F, ~M, L, ~L, ~L)
+    out = keep_activation(tl(events, dropped=40, chunk=2), M)
+    assert list(out) == events[:4]
+    assert out.dropped == 40
+
+
+def test_keep_activation_when_the_limit_dropped_everything_before_the_call():
+    events = run(~L, M, F, ~F, ~M, ~L)
+    out = keep_activation(tl(events, dropped=9), M)
+    assert list(out) == events[1:5]
+    assert out.dropped == 0  # the dropped events all came before the module
+
+
+def test_keep_activation_without_the_function():
+    out = keep_activation(tl(run(L, F, ~F, ~L), dropped=3), M)
+    assert list(out) == [] and out.events == 0 and out.dropped == 3
+
+
+def test_keep_activation_still_open_at_the_end():
+    events = run(L, M, F, ~F, G)
+    out = keep_activation(tl(events, chunk=2), M)
+    assert list(out) == events[1:]
+
+
+def test_keep_activation_of_none():
+    assert keep_activation(None, M) is None
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 2, 4])
+def test_drop_activations_removes_handler_calls(chunk):
+    events = run(M, F, H, G, ~G, ~H, ~F, H, ~H, ~M)
+    out = drop_activations(tl(events, chunk=chunk), {H})
+    assert list(out) == [events[i] for i in (0, 1, 6, 9)]
+    assert out.events == 4
+
+
+def test_drop_activations_of_several_functions_and_a_stream_cut_inside_one():
+    events = run(G, ~G, ~H, M, H + 1, ~(H + 1), H, ~H, ~M)
+    out = drop_activations(tl(events, dropped=5, chunk=3), {H, H + 1})
+    assert list(out) == [events[3], events[8]]
+    assert out.dropped == 5
+
+
+def test_drop_activations_keeps_what_a_stray_return_does_not_explain():
+    # without dropped events a return with no call is dropped alone
+    events = run(M, ~H, F, ~F, ~M)
+    out = drop_activations(tl(events), {H})
+    assert list(out) == [events[i] for i in (0, 2, 3, 4)]
+
+
+def test_drop_activations_open_at_the_end():
+    events = run(M, H, F, ~F)
+    assert list(drop_activations(tl(events, chunk=1), {H})) == [events[0]]
+
+
+def test_drop_activations_without_any_is_the_same_timeline():
+    timeline = tl(PROGRAM)
+    assert drop_activations(timeline, {H}) is timeline
+    assert drop_activations(None, {H}) is None
+    assert drop_activations(timeline, set()) is timeline
