@@ -111,7 +111,9 @@ class Browser:
         raise BrowserError(f"chromium wrote no {port_file.name} within {self.timeout} s")
 
     # -- the protocol --------------------------------------------------------
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None):
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         """Send a command and return its result; events that arrive meanwhile are kept."""
         self._next_id += 1
         msg_id = self._next_id
@@ -184,6 +186,7 @@ class Page:
         self.target = target
         self.session = session
         self.errors: list[str] = []
+        self.send("Page.bringToFront")  # a background tab may not run animation frames
         self.send("Page.enable")
         self.send("Runtime.enable")
         self.send("Log.enable")

@@ -124,6 +124,22 @@ def test_exact_data_of_a_small_snapshot(small_snap):
     }
 
 
+def test_exact_json_text_of_a_tiny_snapshot(builder):
+    builder.func("f<x>", "a.py", 1)
+    t = builder.thread("T", [builder.call("f<x>", 2, 5, cpu=3)])
+    builder.timeline(t, [("call", "f<x>", 0), ("ret", "f<x>", 5)])
+    text = embed_json(report_data(builder.build()))
+    assert text == (
+        '{"version":1,"generator":"threadprof ' + __version__ + '","clock":"wall",'
+        '"unit":0.001,"cpu_mode":"exact","engine":"","start_time":0.0,"duration":5,'
+        '"python_version":"3.12.0","argv":["app.py"],"warnings":[],"timeline_quantum":0,'
+        '"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],"groups":["T"],'
+        '"threads":[{"name":"T","serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
+        '"wall":5,"cpu":3,"group":0,"warnings":[],"root":[5,0,3,0],"nodes":[1,0,2,5,5,3,3],'
+        '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}]}'
+    )
+
+
 def test_embedded_json_text():
     assert embed_json({"a": "</script><!--", "b": "é\n", "c": [1, 2.5]}) == (
         '{"a":"\\u003c/script>\\u003c!--","b":"\\u00e9\\n","c":[1,2.5]}'
