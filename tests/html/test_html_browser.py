@@ -541,3 +541,43 @@ def test_deep_recursion(open_report, builder):
     (row,) = page.js("window.threadprof.threadRows()")
     assert row["lanes"] == depth
     no_errors(page)
+
+
+def test_every_control_without_errors(open_report, demo_snap, weird_snap):
+    """Sweep the pointer over both canvases, click every frame, column, selection and
+    measure, type odd searches and resize the window: the page reports no error."""
+    for snap in (demo_snap, weird_snap):
+        page = open_report(snap, width=1000, height=800)
+        options = page.js(
+            "[...document.querySelectorAll('#thread-select option')].map(o => o.value)"
+        )
+        for k, value in enumerate(options):
+            choose(page, "#thread-select", value)
+            for measure in ("cpu", "off", "wall") if k < 2 else ("wall",):
+                page.click_selector(f'#measure button[data-measure="{measure}"]')
+                for fr in frames(page)[:: 1 if value == "all" else 3]:
+                    page.mouse("mouseMoved", fr["x"] + fr["width"] / 2, fr["y"] + 3)
+            for fr in frames(page)[1:6]:
+                page.click(fr["x"] + fr["width"] / 2, fr["y"] + 3)
+        for query in ("/[/", "/./", "(", "\\", "ü", "zzz", ""):
+            page.js(f"window.threadprof.search({json.dumps(query)})")
+            page.settle()
+        page.js("document.getElementById('threads').scrollIntoView()")
+        page.settle()
+        box = page.js("document.getElementById('threads-canvas').getBoundingClientRect().toJSON()")
+        for y in range(int(box["top"]) + 2, int(box["top"] + box["height"]), 17):
+            for x in (box["left"] + 10, box["left"] + 500, box["left"] + 900):
+                page.mouse("mouseMoved", x, y)
+        page.wheel(box["left"] + 100, box["top"] + 50, 120)  # over the names: scrolls
+        page.wheel(box["left"] + 600, box["top"] + 50, 500, dx=300)
+        for th in range(page.js("document.querySelectorAll('#func-table th').length")):
+            page.click_selector(f"#func-table th:nth-child({th + 1})")
+        for row in range(
+            1, 1 + min(5, page.js("document.querySelectorAll('#func-table tbody tr').length"))
+        ):
+            page.click_selector(f"#func-table tbody tr:nth-child({row})")
+        page.resize(700, 600)
+        page.settle()
+        page.resize(1400, 900)
+        page.settle()
+        no_errors(page)
