@@ -28,9 +28,11 @@ import atexit
 import builtins
 import contextlib
 import dataclasses
+import functools
 import importlib.machinery
 import importlib.util
 import io
+import operator
 import os
 import pkgutil
 import signal
@@ -56,7 +58,7 @@ from .exporters import (
 )
 from .model import Node, Snapshot, ThreadProfile, build_tree
 from .report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS, format_report
-from .timeline_trim import keep_activation
+from .timeline_trim import drop_activations, keep_activation
 
 __all__ = ["EXIT_USAGE", "main"]
 
@@ -70,6 +72,7 @@ EXIT_EXCEPTION = 1
 EXIT_SIGINT = 130
 
 CLOCKS = ("wall", "cpu")
+ENGINES = ("auto", "legacy", "monitoring")
 
 
 class UsageError(Exception):
@@ -178,6 +181,13 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         help="time to attribute: wall (default; CPU time is kept alongside) or cpu",
     )
     option(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="how events reach the profiler: monitoring (sys.monitoring, 3.12+), legacy (a "
+        "profile function in every thread) or auto (default: monitoring where available)",
+    )
+    option(
         "-s",
         "--sort",
         choices=SORT_KEYS,
@@ -198,6 +208,13 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         metavar="NAME|IDENT",
         help="restrict the -o file and the report's functions to the threads with this "
         "ident or native id, or whose name matches (glob patterns allowed)",
+    )
+    option(
+        "--expand-threads",
+        action="store_true",
+        takes_value=False,
+        help="list every thread in the report; by default threads whose names differ only "
+        "by a trailing number share a line (worker-* (1000 threads))",
     )
     option(
         "--timeline",
@@ -286,9 +303,11 @@ class _RunOptions:
     output: str | None
     exporter: Exporter | None
     clock: str
+    engine: str
     sort: str
     limit: int
     thread: str | None
+    expand_threads: bool
     quiet: bool
     timeline: bool = False
     timeline_limit: int = 0
@@ -316,9 +335,11 @@ def _parse(argv: Sequence[str]) -> _RunOptions | int:
         output=output,
         exporter=exporter,
         clock=ns.clock,
+        engine=ns.engine,
         sort=ns.sort,
         limit=ns.limit,
         thread=ns.thread,
+        expand_threads=ns.expand_threads,
         quiet=ns.quiet,
         timeline=timeline,
         timeline_limit=ns.timeline_limit or 0,
@@ -588,20 +609,59 @@ def _join_threads() -> None:
             t.join()
 
 
-def _trim_launcher(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
-    """Drop threadprof's own frames from the thread that ran the program.
+def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
+    """Drop threadprof's own frames from the profile.
 
-    That thread's tree starts with the frames that were running when profiling
-    started (the launcher, ``main``, this module) and ends with the waits for
-    the other threads; the program is the subtree of its ``<module>`` frame.
+    The thread that ran the program (``ident``) has a tree that starts with the
+    frames that were running when profiling started (the launcher, ``main``,
+    this module) and ends with the waits for the other threads; the program is
+    the subtree of its ``<module>`` frame. In any thread, the calls of the
+    handlers that threadprof runs inside the program (a fatal signal's, the
+    fork hook, ``os._exit`` in a child) are removed, their time left to the
+    frame they interrupted.
     """
-    key = (code.co_filename, code.co_firstlineno, code.co_name)
-    module_funcs = {f.id for f in snapshot.functions if f.pstats_key == key}
+    module_funcs = _function_ids(snapshot, [code])
+    own_funcs = _function_ids(snapshot, _own_entry_codes())
     threads = []
     for t in snapshot.threads:
         top = _find_shallowest(t, module_funcs) if t.ident == ident else None
-        threads.append(t if top is None else _reroot(t, top))
+        if top is not None:
+            t = _reroot(t, top)
+        if own_funcs and any(n.func in own_funcs for n in t.nodes):
+            t = _drop_frames(t, own_funcs)
+        threads.append(t)
     return dataclasses.replace(snapshot, threads=threads)
+
+
+def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:
+    keys = {(c.co_filename, c.co_firstlineno, c.co_name) for c in codes}
+    return {f.id for f in snapshot.functions if f.kind == "python" and f.pstats_key in keys}
+
+
+def _drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
+    """``thread`` without the subtrees of the nodes of ``funcs``; each one's
+    time becomes self time of its parent, so that the times still add up."""
+    old = thread.nodes
+    root = old[0]
+    nodes = [Node(0, -1, -1, 0, 0, root.wall, root.wall_self, root.cpu, root.cpu_self)]
+    stack = [(c, 0) for c in reversed(root.children)]
+    while stack:
+        nid, parent = stack.pop()
+        n = old[nid]
+        if n.func in funcs:
+            nodes[parent].wall_self += n.wall
+            nodes[parent].cpu_self += n.cpu
+            continue
+        new_id = len(nodes)
+        nodes.append(
+            Node(new_id, parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
+        )
+        stack.extend((c, new_id) for c in reversed(n.children))
+    build_tree(nodes)
+    # the timeline loses the same frames
+    return dataclasses.replace(
+        thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs)
+    )
 
 
 def _find_shallowest(thread: ThreadProfile, funcs: set[int]) -> Node | None:
@@ -678,7 +738,254 @@ def _prepare(target: _Target) -> _Program:
     return program
 
 
+# -- however the process ends ----------------------------------------------------
+#
+# The profile is written exactly once per process, by whichever comes first:
+#
+# * the normal end: the program's main code returned, raised or called
+#   sys.exit, and its non-daemon threads were joined (_run);
+# * a fatal signal (SIGTERM, SIGHUP) whose disposition the program left at the
+#   default: threadprof's handler writes the profile, then the process dies by
+#   that signal as it would have (_Session.on_fatal_signal);
+# * os._exit() in a forked child, the way multiprocessing's children end
+#   (_exit_in_child).
+#
+# A process forked from the profiled one -- by os.fork(), multiprocessing's
+# fork start method or a Pool -- keeps profiling with fresh state (the C core
+# resets it in the child), writes its own file, FILE with ".<pid>" before the
+# extension, and prints no report. It is told apart by its pid, not by a flag
+# that a fork hook sets, so no ordering of at-fork hooks and signals can make a
+# child write the parent's file.
+
+#: Signals that kill a Python process by default, and after which threadprof
+#: still writes the profile when the program leaves them at the default.
+FATAL_SIGNALS = ("SIGTERM", "SIGHUP")
+
+_SESSION: _Session | None = None
+#: os._exit as it was when the first child was forked: what _exit_in_child calls.
+_REAL_EXIT: Callable[[int], NoReturn] = os._exit
+_FORK_HOOK_REGISTERED = False
+
+
+def child_output(path: str, pid: int, exporter: Exporter | None = None) -> str:
+    """The file that the child ``pid`` writes instead of ``path``.
+
+    ``.<pid>`` goes before the extension: the longest of ``exporter``'s
+    extensions that ends the name (``out.speedscope.json`` ->
+    ``out.<pid>.speedscope.json``), else the name's last suffix (``out.prof`` ->
+    ``out.<pid>.prof``), else at the end (``out`` -> ``out.<pid>``).
+    """
+    head, name = os.path.split(path)
+    lower = name.lower()
+    extensions = sorted(exporter.extensions if exporter else (), key=len, reverse=True)
+    cut = next((len(name) - len(e) for e in extensions if lower.endswith(e) and lower != e), None)
+    if cut is None:
+        stem, ext = os.path.splitext(name)
+        cut = len(stem) if ext else len(name)
+    return os.path.join(head, f"{name[:cut]}.{pid}{name[cut:]}")
+
+
+class _Session:
+    """One profiled run: what to write and where, whichever way it ends."""
+
+    def __init__(self, options: _RunOptions, program: _Program) -> None:
+        self.options = options
+        self.program = program
+        self.ident = threading.get_ident()  # the thread that runs the program's main code
+        self.pid = os.getpid()  # of the process that runs `threadprof run`
+        self._claim = threading.Lock()  # held by whoever ends profiling
+        self.caught: list[int] = []  # the fatal signals handled here
+        self.pending_signal: int | None = None  # to die by once the profile is written
+
+    @property
+    def in_child(self) -> bool:
+        return os.getpid() != self.pid
+
+    def claim(self) -> bool:
+        """Become the one that ends profiling in this process (at most one caller can).
+
+        A lock, not a flag: acquiring it is one step that no signal handler can
+        interrupt halfway.
+        """
+        return self._claim.acquire(blocking=False)
+
+    def stop(self) -> Snapshot | None:
+        """Stop profiling; ``None`` (and an error printed) if the profiler failed."""
+        from . import api
+
+        try:
+            snapshot = api.stop()
+        except Exception as exc:
+            self.error(f"the profiler failed, no profile: {exc}")
+            return None
+        return _trim(snapshot, self.ident, self.program.code)
+
+    def end(self) -> None:
+        """Stop profiling and write the profile, after :meth:`claim`."""
+        snapshot = self.stop()
+        if snapshot is not None:
+            self.finish(snapshot)
+
+    def finish(self, snapshot: Snapshot) -> None:
+        """Write the output file and print the report; a failure only prints an error.
+
+        A child writes its own file, says nothing about it, and prints no report:
+        its output would mix with the parent's, once per child.
+        """
+        options = self.options
+        child = self.in_child
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        written = problem = None
+        output = options.output
+        if output is not None and options.exporter is not None:
+            if child:
+                output = child_output(output, os.getpid(), options.exporter)
+            try:
+                options.exporter.write(snapshot, output, thread=options.thread)
+                written = f"{PROG}: wrote the {options.exporter.name} profile to {output}\n"
+            except NoSuchThreadError as exc:
+                # a child of the program need not run the selected threads
+                problem = None if child else str(exc)
+            except OutputError as exc:
+                problem = str(exc)
+            except Exception as exc:  # an exporter's failure must not cost the report or status
+                problem = f"cannot write {output!r}: {type(exc).__name__}: {exc}"
+        if not options.quiet and not child:
+            report = functools.partial(
+                format_report,
+                snapshot,
+                options.sort,
+                options.limit,
+                expand_threads=options.expand_threads,
+            )
+            try:
+                text = report(thread=options.thread)
+            except LookupError:
+                text = report()
+                problem = problem or f"no thread matches {options.thread!r}"
+            _write_stderr(text + (written or ""))
+        if problem:
+            self.error(problem)
+
+    def error(self, message: str) -> None:
+        _error(f"process {os.getpid()}: {message}" if self.in_child else message)
+
+    # -- fatal signals --------------------------------------------------------
+
+    def catch_fatal_signals(self) -> None:
+        """Handle the :data:`FATAL_SIGNALS` that are at their default disposition.
+
+        A signal that the program ignores or handles already (inherited
+        SIG_IGN, as under nohup) is left alone, and so is any handler the
+        program installs later: it simply replaces this one.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return  # pragma: no cover - main() runs in the main thread
+        for name in FATAL_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue  # pragma: no cover - not on this platform
+            with contextlib.suppress(OSError, ValueError):
+                if signal.getsignal(signum) == signal.SIG_DFL:
+                    signal.signal(signum, self.on_fatal_signal)
+                    self.caught.append(signum)
+
+    def release_fatal_signals(self) -> None:
+        """Give back the default disposition where this handler still is."""
+        for signum in self.caught:
+            with contextlib.suppress(OSError, ValueError):
+                if signal.getsignal(signum) == self.on_fatal_signal:
+                    signal.signal(signum, signal.SIG_DFL)
+        self.caught.clear()
+
+    def on_fatal_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        """Write the profile, then die by ``signum`` as the program would have.
+
+        Runs in the main thread, between two bytecodes of whatever it was
+        running. If the profile is being written already (the code this handler
+        interrupted, or another thread, is ending profiling), the process dies
+        by the signal once it is written.
+        """
+        if not self.claim():
+            self.pending_signal = signum
+            return
+        try:
+            self.end()
+        finally:
+            _die_by_signal(signum)
+
+    # -- fork ----------------------------------------------------------------
+
+    def after_fork_in_child(self) -> None:
+        """In a child forked while profiling: have ``os._exit`` write the profile."""
+        global _REAL_EXIT
+        from . import api
+
+        if api.active() is None or self._claim.locked():
+            return  # forked after profiling ended: nothing to write
+        if os._exit is not _exit_in_child:
+            _REAL_EXIT = os._exit
+            os._exit = _exit_in_child  # type: ignore[assignment]
+
+
+def _after_fork_in_child() -> None:
+    session = _SESSION
+    if session is not None:
+        session.after_fork_in_child()
+
+
+def _exit_in_child(status: int, /) -> NoReturn:
+    """``os._exit`` in a forked child: write the child's profile, then exit.
+
+    multiprocessing's children end this way (``Popen._launch`` calls
+    ``os._exit`` after the target, its finalizers and its threads are done), and
+    so do most hand-written ``os.fork()`` children. Nothing here may keep the
+    process from exiting.
+    """
+    status = operator.index(status)  # a bad argument fails as os._exit would, first
+    session = _SESSION
+    try:
+        if session is not None and session.in_child and session.claim():
+            session.end()
+            if session.pending_signal is not None:
+                _die_by_signal(session.pending_signal)
+    finally:
+        _REAL_EXIT(status)
+
+
+def _own_entry_codes() -> list[types.CodeType]:
+    """The functions through which threadprof's code runs inside the program."""
+    return [
+        _Session.on_fatal_signal.__code__,
+        _after_fork_in_child.__code__,
+        _exit_in_child.__code__,
+    ]
+
+
+def _register_fork_hook() -> None:
+    global _FORK_HOOK_REGISTERED
+    if not _FORK_HOOK_REGISTERED and hasattr(os, "register_at_fork"):
+        # runs after the C core's own hook, registered when it was imported,
+        # which resets the profiler to the child's thread
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        _FORK_HOOK_REGISTERED = True
+
+
+def _die_by_signal(signum: int) -> NoReturn:
+    """End the process by ``signum``, its default action, as if never handled."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        signal.signal(signum, signal.SIG_DFL)  # fails outside the main thread
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        signal.raise_signal(signum)  # delivered to this thread before it returns
+    _REAL_EXIT(128 + signum)  # if the signal could not end the process: the shell's status
+
+
 def _run(options: _RunOptions) -> int:
+    global _SESSION
     from . import api
 
     # everything that can fail before the program runs is checked before it runs
@@ -693,63 +1000,51 @@ def _run(options: _RunOptions) -> int:
     atexit.register(sigint)  # before the program registers its own: runs after them
     _install(program)
 
-    ident = threading.get_ident()
+    session = _SESSION = _Session(options, program)
+    _register_fork_hook()
     try:
         api.start(
             clock=options.clock,
+            engine=options.engine,
             timeline=options.timeline,
             timeline_limit=options.timeline_limit,
         )
     except Exception as exc:
         raise UsageError(f"cannot start the profiler: {exc}") from exc
+    session.catch_fatal_signals()
     snapshot: Snapshot | None = None
+    outcome = _Outcome()
+    wait_interrupted = False
     try:
         outcome = _execute(program)
         try:
             _join_threads()
         except KeyboardInterrupt:
-            outcome.interrupted = True
+            outcome.interrupted = wait_interrupted = True
             _error("interrupted while waiting for the program's threads")
     finally:
-        try:
-            snapshot = api.stop()
-        except Exception as exc:
-            _error(f"the profiler failed, no profile: {exc}")
+        # if the claim fails, a child's os._exit in another thread is ending it
+        if session.claim():
+            snapshot = session.stop()
 
     if snapshot is not None:
         try:
-            _finish(options, _trim_launcher(snapshot, ident, program.code))
+            session.finish(snapshot)
         except KeyboardInterrupt:
             outcome.interrupted = True
             _error("interrupted while writing the profile")
+    session.release_fatal_signals()
+    if session.pending_signal is not None:
+        _die_by_signal(session.pending_signal)
     if outcome.interrupted:
         sigint.armed = True
+        if wait_interrupted:
+            # The interpreter would wait for the same threads again before its
+            # atexit handlers (threading._shutdown was cut short): run them now,
+            # the last of them, sigint, ends the process.
+            atexit._run_exitfuncs()
         return EXIT_SIGINT
     return outcome.status
-
-
-def _finish(options: _RunOptions, snapshot: Snapshot) -> None:
-    """Write the output file and print the report; a failure only prints an error."""
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    written = problem = None
-    if options.output is not None and options.exporter is not None:
-        try:
-            options.exporter.write(snapshot, options.output, thread=options.thread)
-            written = f"{PROG}: wrote the {options.exporter.name} profile to {options.output}\n"
-        except (OutputError, NoSuchThreadError) as exc:
-            problem = str(exc)
-        except Exception as exc:  # an exporter's failure must not cost the report or status
-            problem = f"cannot write {options.output!r}: {type(exc).__name__}: {exc}"
-    if not options.quiet:
-        try:
-            text = format_report(snapshot, options.sort, options.limit, thread=options.thread)
-        except LookupError:
-            text = format_report(snapshot, options.sort, options.limit)
-            problem = problem or f"no thread matches {options.thread!r}"
-        _write_stderr(text + (written or ""))
-    if problem:
-        _error(problem)
 
 
 def _convert(args: list[str]) -> int:

@@ -5,11 +5,16 @@
 text, at most :data:`WIDTH` columns wide:
 
 * one line per thread: name, ident, native id, wall time, CPU time, the share of
-  the wall time spent off CPU (waiting on I/O, a lock, the GIL), and calls;
+  the wall time spent off CPU (waiting on I/O, a lock, the GIL), and calls.
+  Threads whose names differ only by a trailing number (``worker-1``,
+  ``worker-2``...) share one line, ``worker-* (1000 threads)``, with their
+  totals, when there are at least :data:`GROUP_MIN` of them, so that a pool of
+  1,000 workers stays readable; ``group_threads=False`` lists them one by one;
 * the top functions over all threads (or the ``thread`` selection), sorted by
   any key that ``python -m cProfile -s`` and ``pstats`` accept, with the same
   numbers as the pstats export: functions that share a ``(file, line, name)``
-  key are one row, recursion is counted the cProfile way.
+  key are one row, recursion is counted the cProfile way;
+* the profiler's warnings, those of a thread naming it, wrapped, never cut.
 
 It is a pure function of its arguments, so it is tested on hand-built snapshots.
 """
@@ -17,6 +22,8 @@ It is a pure function of its arguments, so it is tested on hand-built snapshots.
 from __future__ import annotations
 
 import os
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,15 +32,20 @@ from .model import Function, Snapshot, ThreadProfile
 __all__ = [
     "DEFAULT_LIMIT",
     "DEFAULT_SORT",
+    "GROUP_MIN",
     "SORT_KEYS",
     "WIDTH",
     "format_report",
     "format_seconds",
+    "group_threads",
+    "thread_group_key",
 ]
 
 WIDTH = 100
 DEFAULT_SORT = "tottime"
 DEFAULT_LIMIT = 20
+#: The fewest threads of one name pattern that share a line of the threads table.
+GROUP_MIN = 4
 
 # pstats' sort keys -> the row fields they compare, with their direction
 # (True: largest first), in order of precedence; see pstats.Stats.sort_arg_dict_default.
@@ -57,12 +69,11 @@ _SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
 #: The accepted ``sort`` values: the same names as ``python -m cProfile -s``.
 SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
 
-_IDENT_W = 16
-_TID_W = 9
-_TIME_W = 9
+_TIME_W = 9  # format_seconds never needs more
 _PCT_W = 7
-_CALLS_W = 11
 _THREAD_HEAD = ("ident", "native id", "wall", "CPU", "off-CPU", "calls")
+_WARNING = "warning: "
+_NAMED_IN_WARNING = 3  # threads named in a warning shared by many
 
 
 @dataclass(slots=True)
@@ -152,28 +163,113 @@ def _has_cpu(snapshot: Snapshot) -> bool:
     return snapshot.cpu_mode != "none"
 
 
-def _thread_table(snapshot: Snapshot, selected: set[int] | None, width: int) -> list[str]:
+# a name that ends in a number, possibly followed by the " (target)" that
+# threading's default names carry since 3.10: "worker-12", "Thread-5 (serve)"
+_NUMBERED = re.compile(r"(?P<stem>.*?)\d+(?P<tail>(?: \([^()]*\))?)", re.DOTALL)
+
+
+def thread_group_key(name: str) -> str:
+    """The name pattern that groups a thread: its trailing number made ``*``.
+
+    ``worker-12`` -> ``worker-*``, ``ThreadPoolExecutor-0_12`` ->
+    ``ThreadPoolExecutor-0_*``, ``Thread-5 (serve)`` -> ``Thread-* (serve)``
+    (``threading``'s default names put the target's name after the number).
+    A name that does not end in a number is its own key. A key is also a
+    ``--thread`` glob that selects its group (unless the names hold glob
+    characters of their own).
+    """
+    m = _NUMBERED.fullmatch(name)
+    return name if m is None else f"{m['stem']}*{m['tail']}"
+
+
+def group_threads(
+    threads: list[ThreadProfile], min_size: int = GROUP_MIN
+) -> list[list[ThreadProfile]]:
+    """The lines of the threads table: each group of at least ``min_size``
+    threads that share a :func:`thread_group_key`, and every other thread on
+    its own, in the order of each line's first thread."""
+    keys = [thread_group_key(t.name) for t in threads]
+    members: dict[str, list[ThreadProfile]] = {}
+    for key, t in zip(keys, threads, strict=True):
+        members.setdefault(key, []).append(t)
+    lines: list[list[ThreadProfile]] = []
+    for key, t in zip(keys, threads, strict=True):
+        group = members[key]
+        if len(group) < min_size:
+            lines.append([t])
+        elif group[0] is t:
+            lines.append(group)
+    return lines
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so that it stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+@dataclass(slots=True)
+class _ThreadLine:
+    mark: str
+    label: str
+    ident: str  # "-" for a group
+    native_id: str
+    numbers: tuple[str, str, str, str]  # wall, CPU, off-CPU, calls
+
+
+def _thread_line(
+    snapshot: Snapshot, members: list[ThreadProfile], selected: set[int] | None
+) -> _ThreadLine:
     unit = snapshot.unit
+    wall = sum(t.wall_time for t in members)
+    cpu = sum(t.cpu_time for t in members)
     has_cpu = _has_cpu(snapshot)
-    columns = (
-        f"{{:>{_IDENT_W}}} {{:>{_TID_W}}} {{:>{_TIME_W}}} {{:>{_TIME_W}}} "
-        f"{{:>{_PCT_W}}} {{:>{_CALLS_W}}}"
+    numbers = (
+        format_seconds(wall * unit),
+        format_seconds(cpu * unit) if has_cpu else "-",
+        _percent(wall - cpu, wall) if has_cpu else "-",
+        str(sum(t.calls for t in members)),
     )
-    name_w = max(width - 3 - len(columns.format(*[""] * 6)), len("thread"))
-    lines = [f"  {'thread':<{name_w}} " + columns.format(*_THREAD_HEAD)]
-    for t in snapshot.threads:
-        mark = "*" if selected is not None and id(t) in selected else " "
-        cpu = format_seconds(t.cpu_time * unit) if has_cpu else "-"
-        off = _percent(t.wall_time - t.cpu_time, t.wall_time) if has_cpu else "-"
-        numbers = columns.format(
-            t.ident, t.native_id, format_seconds(t.wall_time * unit), cpu, off, t.calls
-        )
-        if len(t.name) > name_w:
-            # a long name gets a line of its own rather than being cut
-            lines.append(f"{mark} {_fit(t.name, width - 2)}")
-            lines.append(f"  {'':<{name_w}} {numbers}")
-        else:
-            lines.append(f"{mark} {t.name:<{name_w}} {numbers}")
+    chosen = 0 if selected is None else sum(id(t) in selected for t in members)
+    mark = "*" if chosen == len(members) else "+" if chosen else " "
+    if len(members) == 1:
+        t = members[0]
+        return _ThreadLine(mark, _printable(t.name), str(t.ident), str(t.native_id), numbers)
+    label = f"{_printable(thread_group_key(members[0].name))} ({len(members)} threads)"
+    return _ThreadLine(mark, label, "-", "-", numbers)
+
+
+def _thread_table(
+    snapshot: Snapshot, selected: set[int] | None, width: int, grouped: bool
+) -> list[str]:
+    lines_of = group_threads(snapshot.threads) if grouped else [[t] for t in snapshot.threads]
+    rows = [_thread_line(snapshot, members, selected) for members in lines_of]
+    ident_w = max([len(_THREAD_HEAD[0]), *(len(r.ident) for r in rows)])
+    tid_w = max([len(_THREAD_HEAD[1]), *(len(r.native_id) for r in rows)])
+    calls_w = max([len(_THREAD_HEAD[5]), *(len(r.numbers[3]) for r in rows)])
+    ids = f"{{:>{ident_w}}} {{:>{tid_w}}}"
+    numbers = f"{{:>{_TIME_W}}} {{:>{_TIME_W}}} {{:>{_PCT_W}}} {{:>{calls_w}}}"
+    # "M name ident native-id numbers": the name gets what the columns leave
+    name_w = max(width - 4 - ident_w - tid_w - 1 - len(numbers.format(*[""] * 4)), 6)
+    lines = [
+        f"  {'thread':<{name_w}} {ids.format(*_THREAD_HEAD[:2])} "
+        + numbers.format(*_THREAD_HEAD[2:])
+    ]
+    for r in rows:
+        tail = numbers.format(*r.numbers)
+        if r.ident == "-":
+            # a group: its label may use the room of the ident columns it leaves blank
+            room = name_w + 1 + ident_w + 1 + tid_w
+            if len(r.label) <= room:
+                lines.append(f"{r.mark} {r.label:<{room}} {tail}")
+                continue
+        elif len(r.label) <= name_w:
+            lines.append(f"{r.mark} {r.label:<{name_w}} {ids.format(r.ident, r.native_id)} {tail}")
+            continue
+        # a long name gets a line of its own rather than being cut
+        lines.append(f"{r.mark} {_fit(r.label, width - 2)}")
+        lines.append(f"  {'':<{name_w}} {ids.format(r.ident, r.native_id)} {tail}")
     return lines
 
 
@@ -207,9 +303,10 @@ def _sort_rows(rows: list[_Row], sort: str) -> list[_Row]:
 def _function_table(snapshot: Snapshot, rows: list[_Row], width: int) -> list[str]:
     unit = snapshot.unit
     off_cpu = snapshot.primary == "wall" and _has_cpu(snapshot)
-    label_w = width - (2 + _CALLS_W + 3 * (1 + _TIME_W) + 2) - ((2 + _PCT_W) if off_cpu else 0)
+    calls_w = max([len("ncalls"), *(len(_calls(r.cc, r.nc)) for r in rows)])
+    label_w = width - (2 + calls_w + 3 * (1 + _TIME_W) + 2) - ((2 + _PCT_W) if off_cpu else 0)
     head = (
-        f"  {'ncalls':>{_CALLS_W}} {'tottime':>{_TIME_W}} {'percall':>{_TIME_W}} "
+        f"  {'ncalls':>{calls_w}} {'tottime':>{_TIME_W}} {'percall':>{_TIME_W}} "
         f"{'cumtime':>{_TIME_W}}"
     )
     if off_cpu:
@@ -218,7 +315,7 @@ def _function_table(snapshot: Snapshot, rows: list[_Row], width: int) -> list[st
     for r in rows:
         percall = format_seconds(r.tt * unit / r.nc) if r.nc else ""
         line = (
-            f"  {_calls(r.cc, r.nc):>{_CALLS_W}} {format_seconds(r.tt * unit):>{_TIME_W}} "
+            f"  {_calls(r.cc, r.nc):>{calls_w}} {format_seconds(r.tt * unit):>{_TIME_W}} "
             f"{percall:>{_TIME_W}} {format_seconds(r.ct * unit):>{_TIME_W}}"
         )
         if off_cpu:
@@ -234,14 +331,17 @@ def format_report(
     *,
     thread: str | int | None = None,
     width: int = WIDTH,
+    expand_threads: bool = False,
 ) -> str:
     """The report as text (lines joined by ``\\n``, ending with one).
 
     ``sort`` is one of :data:`SORT_KEYS`; ``limit`` caps the function table
     (``None``: every function, ``0``: no table). ``thread`` (an ident, native id,
     name or glob) restricts the function table to the matching threads, which
-    are marked ``*`` in the thread table. Raises ``ValueError`` for an unknown
-    ``sort`` or a negative ``limit``, ``LookupError`` if ``thread`` matches no thread.
+    are marked ``*`` in the thread table (``+`` marks a group of which only some
+    are selected). Threads are grouped by name pattern (:func:`group_threads`)
+    unless ``expand_threads``. Raises ``ValueError`` for an unknown ``sort`` or
+    a negative ``limit``, ``LookupError`` if ``thread`` matches no thread.
     """
     if sort not in _SORTS:
         raise ValueError(f"unknown sort key {sort!r} (choose from {', '.join(SORT_KEYS)})")
@@ -268,7 +368,7 @@ def format_report(
         f"{format_seconds(snapshot.duration * snapshot.unit)} "
         f"({snapshot.clock} clock, {cpu_note})",
         "",
-        *_thread_table(snapshot, selected, width),
+        *_thread_table(snapshot, selected, width, grouped=not expand_threads),
     ]
 
     if limit != 0:
@@ -290,10 +390,42 @@ def format_report(
             *_function_table(snapshot, shown, width),
         ]
 
-    warnings = list(snapshot.warnings) + [
-        f"{t.name}: {w}" for t in snapshot.threads for w in t.warnings
-    ]
+    warnings = _warning_lines(snapshot, width, grouped=not expand_threads)
     if warnings:
-        lines.append("")
-        lines += [_fit(f"warning: {w}", width) for w in warnings]
+        lines += ["", *warnings]
     return "\n".join(lines) + "\n"
+
+
+def _name_threads(threads: list[ThreadProfile]) -> str:
+    named = ", ".join(
+        f"'{_printable(t.name)}' (ident {t.ident})" for t in threads[:_NAMED_IN_WARNING]
+    )
+    if len(threads) == 1:
+        return f"thread {named}"
+    more = len(threads) - _NAMED_IN_WARNING
+    return f"threads {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def _warning_lines(snapshot: Snapshot, width: int, grouped: bool) -> list[str]:
+    """The profile's warnings, then the threads': each names its thread (one
+    warning for all the threads that share its text, unless not ``grouped``),
+    wrapped to ``width``."""
+    messages = list(snapshot.warnings)
+    if grouped:
+        sharing: dict[str, list[ThreadProfile]] = {}
+        for t in snapshot.threads:
+            for w in t.warnings:
+                sharing.setdefault(w, []).append(t)
+        messages += [f"{_name_threads(ts)}: {w}" for w, ts in sharing.items()]
+    else:
+        messages += [f"{_name_threads([t])}: {w}" for t in snapshot.threads for w in t.warnings]
+    lines: list[str] = []
+    for message in messages:
+        lines += textwrap.wrap(
+            _printable(message),
+            width,
+            initial_indent=_WARNING,
+            subsequent_indent=" " * len(_WARNING),
+            break_on_hyphens=False,
+        )
+    return lines

@@ -5,21 +5,29 @@
 fixture also runs it the way the installed ``threadprof`` script does (a
 ``main()`` call from a file that is not the package's ``__main__``), since the
 two leave different entries in ``sys.path[0]`` that the CLI must replace.
-``python`` runs a program without threadprof, for comparison.
+``python`` runs a program without threadprof, for comparison. ``signalled``
+starts either one, waits for the program to print ``ready``, sends it a signal
+from outside and returns how it ended.
 """
 
 from __future__ import annotations
 
 import os
+import selectors
+import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 TIMEOUT = 120
+
+#: The engines of this Python, for ``threadprof run --engine``.
+ENGINES = ["legacy", "monitoring"] if sys.version_info >= (3, 12) else ["legacy"]
 
 ENTRY_POINT = "import sys\nfrom threadprof.cli import main\nsys.exit(main())\n"
 
@@ -103,3 +111,86 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     if os.environ.get("PYTHONPATH", "").strip() == "":
         monkeypatch.delenv("PYTHONPATH", raising=False)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """An engine of this Python; a test using it runs once per engine."""
+    return request.param
+
+
+def _default_signals() -> None:
+    # whatever the test runner's dispositions (a background job ignores SIGINT),
+    # the program starts as from an interactive shell; SIG_IGN would survive exec
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _wait_for_line(proc: subprocess.Popen[bytes], line: bytes, timeout: float) -> bytes:
+    """What ``proc`` printed on stdout up to and including ``line``."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while line not in seen.splitlines(keepends=True):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise AssertionError(f"the program never printed {line!r}; it printed {seen!r}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError(f"the program ended before {line!r}; it printed {seen!r}")
+            seen += chunk
+    return seen
+
+
+@pytest.fixture
+def signalled(workdir: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """``signalled(SIGTERM, "run", "prog.py")``: ``python -m threadprof run prog.py``
+    (``cli=False``: ``python prog.py``), signalled once it printed ``ready``.
+
+    ``preexec`` replaces the default signal dispositions it starts with;
+    ``then`` is written to the program's stdin after the signal was sent.
+    Returns the process's status, stdout and stderr; a program that does not
+    end within the timeout is killed and fails the test.
+    """
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def run(
+        signum: int,
+        *args: str,
+        cli: bool = True,
+        preexec: Callable[[], None] = _default_signals,
+        then: bytes = b"",
+    ) -> subprocess.CompletedProcess[str]:
+        prefix = [sys.executable, "-m", "threadprof"] if cli else [sys.executable]
+        err_path = workdir.parent / f"stderr-{len(procs)}.txt"
+        with open(err_path, "wb") as err:
+            proc = subprocess.Popen(
+                [*prefix, *args],
+                cwd=workdir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                preexec_fn=preexec,
+            )
+        procs.append(proc)
+        out = _wait_for_line(proc, b"ready\n", TIMEOUT)
+        proc.send_signal(signum)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            rest, _ = proc.communicate(then, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            pytest.fail(f"the program did not end after {signal.Signals(signum).name}")
+        return subprocess.CompletedProcess(
+            proc.args, proc.returncode, (out + rest).decode(), err_path.read_text()
+        )
+
+    yield run
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -320,11 +320,13 @@ def test_fits_100_columns(builder):
 
 
 def test_warnings_are_listed(builder):
-    builder.thread("MainThread", [builder.call("f", 1, 1)])
+    builder.thread("MainThread", [builder.call("f", 1, 1)], ident=77)
     builder.threads[0].warnings.append("c_return without c_call")
     report = format_report(builder.build(warnings=["hook replaced by sys.setprofile"]))
-    assert "warning: hook replaced by sys.setprofile" in report
-    assert "warning: MainThread: c_return without c_call" in report
+    assert report.splitlines()[-2:] == [
+        "warning: hook replaced by sys.setprofile",
+        "warning: thread 'MainThread' (ident 77): c_return without c_call",
+    ]
 
 
 def test_empty_snapshot(builder):
