@@ -29,8 +29,9 @@ responsive:
   ``n`` merged calls. ``q`` is the smallest power of two (in ticks) that keeps
   the slices within the budget; the page says so, and does not zoom in
   further than ``q`` per pixel.
-* ``groups`` holds the thread-name patterns (:func:`thread_group_key`) that
-  the threads overview groups threads by; a thread's ``group`` indexes it.
+* ``groups`` holds the thread-name patterns that the threads overview groups
+  threads by, the terminal report's (:func:`threadprof.report.thread_group_key`:
+  ``worker-12`` -> ``worker-*``); a thread's ``group`` indexes it.
 
 Escaping: the JSON is ASCII (every other character is a ``\\u`` escape) and
 every ``<`` in it is written ``\\u003c``, so no name can close the script
@@ -51,12 +52,14 @@ from typing import Any, BinaryIO
 from ._version import __version__
 from .exporters._timeline import replay
 from .model import Function, Snapshot, ThreadProfile, Timeline
+from .report import thread_group_key
 
 __all__ = [
     "DATA_VERSION",
     "NODE_FIELDS",
     "TIMELINE_BUDGET",
     "dump",
+    "embed_json",
     "render",
     "report_data",
     "thread_group_key",
@@ -72,22 +75,7 @@ NODE_FIELDS = ("parent_back", "func", "calls", "wall", "wall_self", "cpu", "cpu_
 #: merges short calls (about 20 bytes a slice).
 TIMELINE_BUDGET = 200_000
 
-# a name ending in a number, possibly followed by the " (target)" that
-# threading's default names carry since 3.10: "worker-12", "Thread-5 (serve)"
-_NUMBERED = re.compile(r"(?P<stem>.*?)\d+(?P<tail>(?: \([^()]*\))?)", re.DOTALL)
-
 _ASSETS = ("template.html", "report.css", "report.js")
-
-
-def thread_group_key(name: str) -> str:
-    """The name pattern that groups a thread: its trailing number made ``*``.
-
-    ``worker-12`` -> ``worker-*``, ``ThreadPoolExecutor-0_12`` ->
-    ``ThreadPoolExecutor-0_*``, ``Thread-5 (serve)`` -> ``Thread-* (serve)``.
-    A name that does not end in a number is its own pattern.
-    """
-    m = _NUMBERED.fullmatch(name)
-    return name if m is None else f"{m['stem']}*{m['tail']}"
 
 
 # -- the embedded data -----------------------------------------------------------
