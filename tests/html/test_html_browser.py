@@ -360,7 +360,7 @@ def test_weird_names_render(open_report, weird_snap, artifacts):
     page.js(f"window.threadprof.search({json.dumps(WEIRD_QUALNAME[:12])})")
     page.settle()
     assert [f["name"] for f in frames(page) if f["match"]] == [WEIRD_QUALNAME]
-    page.screenshot(artifacts / "html-report-weird.png")
+    print(f"screenshot: {page.screenshot(artifacts / 'html-report-weird.png')}")
     no_errors(page)
 
 
@@ -432,7 +432,7 @@ def test_a_thousand_threads_stay_responsive(open_report, artifacts):
     page.click(widest["x"] + widest["width"] / 2, widest["y"] + 5)
     assert time.monotonic() - t < 3
     assert page.js("window.threadprof.state().zoom.name") == widest["name"]
-    page.screenshot(artifacts / "html-report-1000-threads.png")
+    print(f"screenshot: {page.screenshot(artifacts / 'html-report-1000-threads.png')}")
     no_errors(page)
 
 
