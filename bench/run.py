@@ -84,9 +84,23 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "yappi-wall": ("yappi wall", "yappi, wall clock, builtins=True, profile_threads=True"),
     "yappi-cpu": ("yappi cpu", "yappi, cpu clock, builtins=True, profile_threads=True"),
 }
+# not in the default set: the floors plus one CLOCK_MONOTONIC read per event, to
+# tell how much of a profiler's cost beyond the floor is its clock
+EXTRA_CONFIGS: dict[str, tuple[str, str]] = {
+    "floor-clock": (
+        "floor + clock",
+        "the floor's hook reading CLOCK_MONOTONIC once per event (not in the default set)",
+    ),
+    "floor-mon-clock": (
+        "floor sys.monitoring + clock",
+        "the sys.monitoring floor reading CLOCK_MONOTONIC once per event (3.12+; not in the"
+        " default set)",
+    ),
+}
+ALL_CONFIGS = {**CONFIGS, **EXTRA_CONFIGS}
 THREADPROF_CONFIGS = ("tp-wall", "tp-legacy", "tp-wall-only", "tp-cpu")
 SLOW_CONFIGS = ("tp-cpu", "yappi-wall", "yappi-cpu")
-MONITORING_CONFIGS = ("floor-mon", "tp-legacy")
+MONITORING_CONFIGS = ("floor-mon", "floor-mon-clock", "tp-legacy")
 TARGET_WORKLOADS = ("fib", "builtins")
 TARGET_FACTOR = 1.5
 CALLGRIND_CONFIGS = ("none", "floor", "floor-mon", "tp-wall", "tp-legacy", "cprofile")
@@ -234,7 +248,8 @@ def setup_venv(interp: Interp, args: argparse.Namespace) -> None:
     if args.threadprof_worktree:
         key = "worktree-" + str(time.time())
     else:
-        key = git("rev-parse", "HEAD")
+        # the last commit that touched threadprof itself (not bench/ or docs/)
+        key = git("log", "-1", "--format=%H", "--", ".", ":(exclude)bench", ":(exclude)docs")
     if not stamp.exists() or stamp.read_text().strip() != key:
         log(f"[{interp.short}] building threadprof ({key[:12]})")
         with tempfile.TemporaryDirectory() as tmp:
@@ -657,9 +672,9 @@ def render(data: dict[str, Any]) -> str:
             w("")
         shown = [cfg for cfg in configs if cfg not in per["unavailable"]]
         if per.get("engines"):
-            engines = ", ".join(f"{CONFIGS[c][0]}: {e}" for c, e in per["engines"].items())
+            engines = ", ".join(f"{ALL_CONFIGS[c][0]}: {e}" for c, e in per["engines"].items())
             w(f"threadprof's engines: {engines}; yappi {per['yappi']}.\n")
-        labels = " | ".join(CONFIGS[cfg][0] for cfg in shown)
+        labels = " | ".join(ALL_CONFIGS[cfg][0] for cfg in shown)
         for metric in (primary, other):
             w(f"Time ratio to the unprofiled run, {METRIC_NAMES[metric]}:\n")
             w(f"| workload | unprofiled s | events | {labels} |")
@@ -691,8 +706,8 @@ def render(data: dict[str, Any]) -> str:
         for metric in (primary, other):
             for v in per.get("target", {}).get(metric, []):
                 name = (
-                    f"{CONFIGS[v['config']][0]} vs {CONFIGS[v['floor']][0]}, {v['workload']},"
-                    f" {METRIC_NAMES[metric]}"
+                    f"{ALL_CONFIGS[v['config']][0]} vs {ALL_CONFIGS[v['floor']][0]},"
+                    f" {v['workload']}, {METRIC_NAMES[metric]}"
                 )
                 if v.get("met") is None:
                     w(f"- {name}: not measurable (a config is missing)")
@@ -711,7 +726,11 @@ def render(data: dict[str, Any]) -> str:
             f" {cg['scale']}; only the workload's run is collected.\n"
         )
         cfgs = [cfg for cfg in CALLGRIND_CONFIGS if cfg != "none"]
-        w("| python | workload | events | " + " | ".join(CONFIGS[cfg][0] for cfg in cfgs) + " |")
+        w(
+            "| python | workload | events | "
+            + " | ".join(ALL_CONFIGS[cfg][0] for cfg in cfgs)
+            + " |"
+        )
         w("|---" * (3 + len(cfgs)) + "|")
         for py, per in cg["by_python"].items():
             for workload, row in per.items():
@@ -727,7 +746,7 @@ def render(data: dict[str, Any]) -> str:
             for workload, row in per.items():
                 for tp_config, diff in row.get("minus_floor", {}).items():
                     w(
-                        f"{CONFIGS[tp_config][0]} minus {CONFIGS[diff['floor']][0]}: self"
+                        f"{ALL_CONFIGS[tp_config][0]} minus {ALL_CONFIGS[diff['floor']][0]}: self"
                         f" instructions per event by function, {workload}, Python {py}:\n"
                     )
                     w("| instructions/event | function |\n|---|---|")
@@ -738,7 +757,7 @@ def render(data: dict[str, Any]) -> str:
     w("## Configurations\n")
     w("| config | label | what |\n|---|---|---|")
     for cfg in configs:
-        label, what = CONFIGS[cfg]
+        label, what = ALL_CONFIGS[cfg]
         slow = f" (at scale {data['slow_scale']})" if cfg in SLOW_CONFIGS else ""
         w(f"| {cfg} | {label} | {what}{slow} |")
     w("\n| workload | what |\n|---|---|")
@@ -755,7 +774,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--python", action="append", help="X.Y or a path (repeatable); default 3.12")
     p.add_argument("--repeat", type=int, default=7, help="rounds (default 7)")
     p.add_argument("--workloads", default=",".join(WORKLOADS))
-    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument(
+        "--configs",
+        default=",".join(CONFIGS),
+        help=f"default: all but {', '.join(EXTRA_CONFIGS)}",
+    )
     p.add_argument("--scale", type=float, default=1.0, help="work per run (default 1.0)")
     p.add_argument("--slow-scale", type=float, default=0.07, help="work of the slow configs")
     p.add_argument(
@@ -799,8 +822,8 @@ def main(argv: list[str] | None = None) -> int:
         if name not in WORKLOADS:
             raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
     for name in configs:
-        if name not in CONFIGS:
-            raise SystemExit(f"unknown config {name!r}; choose from {', '.join(CONFIGS)}")
+        if name not in ALL_CONFIGS:
+            raise SystemExit(f"unknown config {name!r}; choose from {', '.join(ALL_CONFIGS)}")
 
     interps: list[Interp] = []
     for request in args.python:

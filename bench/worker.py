@@ -65,12 +65,18 @@ def config_count() -> Hooks:
 
     def start() -> None:
         _tpfloor.reset()
-        _tpfloor.install(count=True)
+        _tpfloor.install(hook="count")
 
     return start, _tpfloor.uninstall, lambda: {"events": _tpfloor.counts()}
 
 
-def config_floor_monitoring() -> Hooks:
+def config_floor_clock() -> Hooks:
+    import _tpfloor
+
+    return (lambda: _tpfloor.install(hook="clock")), _tpfloor.uninstall, _no_info
+
+
+def config_floor_monitoring(callback: str = "mon_noop") -> Hooks:
     import _tpfloor
 
     mon = sys.monitoring
@@ -79,7 +85,7 @@ def config_floor_monitoring() -> Hooks:
     mask = 0
     for name in MONITORING_EVENTS:
         event = getattr(mon.events, name)
-        mon.register_callback(tool, event, _tpfloor.mon_noop)
+        mon.register_callback(tool, event, getattr(_tpfloor, callback))
         mask |= event
 
     def stop() -> None:
@@ -135,6 +141,8 @@ CONFIGS: dict[str, Callable[[], Hooks]] = {
     "none": config_none,
     "floor": config_floor,
     "floor-mon": config_floor_monitoring,
+    "floor-clock": config_floor_clock,
+    "floor-mon-clock": lambda: config_floor_monitoring("mon_clock"),
     "tp-wall": lambda: _threadprof(),
     "tp-legacy": lambda: _threadprof(engine="legacy"),
     "tp-wall-only": lambda: _threadprof(cpu=False),

@@ -13,6 +13,9 @@
  * The module also offers:
  *   - a counting variant of the same hook, to count the profile events of a
  *     workload (the same events the floor and threadprof receive);
+ *   - a clock variant that reads CLOCK_MONOTONIC once per event and nothing
+ *     else: the floor plus the one clock read a wall-clock profiler cannot
+ *     avoid (and mon_clock, the same for sys.monitoring);
  *   - mon_noop, a vectorcall builtin that does nothing, to register with
  *     sys.monitoring: the floor of a profiler built on sys.monitoring (3.12+);
  *   - collect(f), which calls f(); the callgrind runs collect instructions
@@ -23,6 +26,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
 
 #define N_WHAT 8 /* PyTrace_CALL .. PyTrace_OPCODE */
 
@@ -49,6 +55,29 @@ tpfloor_count(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     if ((unsigned)what < N_WHAT) {
         event_counts[what]++;
     }
+    return 0;
+}
+
+/* where the clock variants store their reads, so that no read is optimised
+ * away */
+static volatile int64_t clock_sink;
+
+static inline void
+read_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_sink = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+tpfloor_clock(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    (void)obj;
+    (void)frame;
+    (void)what;
+    (void)arg;
+    read_clock();
     return 0;
 }
 
@@ -113,13 +142,25 @@ set_threading_profile(PyObject *module, int on)
 static PyObject *
 tpfloor_install(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"count", NULL};
-    int count = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|p:install", kwlist,
-                                     &count)) {
+    static char *kwlist[] = {"hook", NULL};
+    const char *hook = "noop";
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|s:install", kwlist,
+                                     &hook)) {
         return NULL;
     }
-    current_hook = count ? tpfloor_count : tpfloor_noop;
+    if (strcmp(hook, "noop") == 0) {
+        current_hook = tpfloor_noop;
+    }
+    else if (strcmp(hook, "count") == 0) {
+        current_hook = tpfloor_count;
+    }
+    else if (strcmp(hook, "clock") == 0) {
+        current_hook = tpfloor_clock;
+    }
+    else {
+        PyErr_Format(PyExc_ValueError, "unknown hook %s", hook);
+        return NULL;
+    }
     PyObject *res = set_threading_profile(module, 1);
     if (res == NULL) {
         return NULL;
@@ -185,6 +226,17 @@ tpfloor_mon_noop(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* The sys.monitoring floor plus one clock read. */
+static PyObject *
+tpfloor_mon_clock(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    (void)args;
+    (void)nargs;
+    read_clock();
+    Py_RETURN_NONE;
+}
+
 /* Not static and never inlined: callgrind toggles collection on its entry and
  * exit by name. */
 __attribute__((noinline, visibility("default"))) PyObject *
@@ -203,7 +255,8 @@ tpfloor_collect(PyObject *module, PyObject *func)
 static PyMethodDef tpfloor_methods[] = {
     {"install", (PyCFunction)(void (*)(void))tpfloor_install,
      METH_VARARGS | METH_KEYWORDS,
-     "install(count=False): set the no-op (or counting) hook in every thread"},
+     "install(hook='noop'): set the hook ('noop', 'count' or 'clock') in "
+     "every thread"},
     {"uninstall", tpfloor_uninstall, METH_NOARGS,
      "remove the hook from every thread"},
     {"counts", tpfloor_counts, METH_NOARGS,
@@ -211,6 +264,10 @@ static PyMethodDef tpfloor_methods[] = {
     {"reset", tpfloor_reset, METH_NOARGS, "zero the event counts"},
     {"mon_noop", (PyCFunction)(void (*)(void))tpfloor_mon_noop, METH_FASTCALL,
      "a sys.monitoring callback that does nothing"},
+    {"mon_clock", (PyCFunction)(void (*)(void))tpfloor_mon_clock,
+     METH_FASTCALL,
+     "a sys.monitoring callback that reads CLOCK_MONOTONIC and does nothing "
+     "else"},
     {"collect", tpfloor_collect, METH_O,
      "collect(f): call f() (callgrind collects only here)"},
     {"_trampoline", (PyCFunction)(void (*)(void))tpfloor_trampoline,
