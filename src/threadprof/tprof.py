@@ -597,9 +597,7 @@ class _Reader:
         out = []
         for i, entry in enumerate(raw):
             if not (isinstance(entry, list) and len(entry) == 5):
-                self.fail(
-                    f"corrupt metadata: function {i} is not [kind, name, qualname, file, line]"
-                )
+                self.fail(f"corrupt metadata: function {i} is not a list of 5 fields")
             kind, name, qualname, filename, lineno = entry
             where = f"function {i}: "
             if kind not in ("python", "c"):
