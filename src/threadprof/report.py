@@ -149,10 +149,18 @@ def _fit_left(text: str, width: int) -> str:
     return "..." + text[len(text) - max(width - 3, 0) :]
 
 
-def _label(func: Function) -> str:
+def _label(func: Function, width: int) -> str:
+    """``qualname (file:line)`` or the C label, made to fit ``width``: a C label
+    keeps its start; a Python one first loses the outer parts of its qualname
+    (``Client.fetch`` -> ``fetch``), which its file and line still identify,
+    then its start."""
     if func.kind == "c":
-        return func.display
-    return f"{func.qualname} ({os.path.basename(func.filename)}:{func.lineno})"
+        return _fit(func.display, width)
+    where = f" ({os.path.basename(func.filename)}:{func.lineno})"
+    parts = func.qualname.split(".")
+    while len(parts) > 1 and len(".".join(parts)) + len(where) > width:
+        del parts[0]
+    return _fit_left(".".join(parts) + where, width)
 
 
 def _calls(cc: int, nc: int) -> str:
@@ -213,9 +221,10 @@ def _printable(text: str) -> str:
 class _ThreadLine:
     mark: str
     label: str
-    ident: str  # "-" for a group
+    ident: str  # "" for a group
     native_id: str
     numbers: tuple[str, str, str, str]  # wall, CPU, off-CPU, calls
+    group: bool = False
 
 
 def _thread_line(
@@ -237,7 +246,7 @@ def _thread_line(
         t = members[0]
         return _ThreadLine(mark, _printable(t.name), str(t.ident), str(t.native_id), numbers)
     label = f"{_printable(thread_group_key(members[0].name))} ({len(members)} threads)"
-    return _ThreadLine(mark, label, "-", "-", numbers)
+    return _ThreadLine(mark, label, "", "", numbers, group=True)
 
 
 def _thread_table(
@@ -258,7 +267,7 @@ def _thread_table(
     ]
     for r in rows:
         tail = numbers.format(*r.numbers)
-        if r.ident == "-":
+        if r.group:
             # a group: its label may use the room of the ident columns it leaves blank
             room = name_w + 1 + ident_w + 1 + tid_w
             if len(r.label) <= room:
@@ -320,7 +329,7 @@ def _function_table(snapshot: Snapshot, rows: list[_Row], width: int) -> list[st
         )
         if off_cpu:
             line += f"  {_percent(r.wall_self - r.cpu_self, r.wall_self):>{_PCT_W}}"
-        lines.append(f"{line}  {_fit_left(_label(r.func), label_w)}")
+        lines.append(f"{line}  {_label(r.func, label_w)}")
     return lines
 
 

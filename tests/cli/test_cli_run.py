@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 
 import pytest
 from cli_helpers import before_report, error_lines, report_part
@@ -359,3 +360,105 @@ def test_cpu_clock(threadprof, write):
     proc = threadprof("run", "--clock", "cpu", "prog.py")
     assert proc.returncode == 0, proc.stderr
     assert "(cpu clock" in report_part(proc.stderr)
+
+
+# -- --engine, --expand-threads -----------------------------------------------------
+
+ENGINE_PROBE = """\
+import sys, threading
+
+def work():
+    pass
+
+def replaces_the_hook():
+    work()
+    sys.setprofile(None)  # only the legacy engine's hook lives there
+    work()
+
+t = threading.Thread(target=replaces_the_hook, name="replacer")
+t.start()
+t.join()
+print(sys.getprofile() is not None)
+"""
+
+
+@pytest.mark.parametrize("engine", ["legacy", "monitoring", "auto"])
+def test_engine_option(threadprof, write, engine):
+    write("prog.py", ENGINE_PROBE)
+    proc = threadprof("run", "--engine", engine, "--limit", "0", "prog.py")
+    monitoring_here = sys.version_info >= (3, 12)
+    if engine == "monitoring" and not monitoring_here:
+        assert proc.returncode == 2
+        assert error_lines(proc.stderr) == [
+            "threadprof: error: cannot start the profiler: "
+            "engine 'monitoring' needs Python 3.12 or later"
+        ]
+        return
+    assert proc.returncode == 0, proc.stderr
+    legacy = engine == "legacy" or not monitoring_here
+    assert proc.stdout == f"{legacy}\n"  # a profile function is installed: legacy
+    # the replaced hook is named in the report, with the thread's ident
+    warnings = [line for line in report_part(proc.stderr).splitlines() if "warning" in line]
+    if legacy:
+        assert len(warnings) == 1
+        assert warnings[0].startswith("warning: thread 'replacer' (ident ")
+        assert warnings[0].endswith("): its profile hook was replaced (sys.setprofile or")
+    else:
+        assert warnings == []
+
+
+def test_unknown_engine_is_a_usage_error(threadprof, write):
+    write("prog.py", "print('ran')\n")
+    proc = threadprof("run", "--engine", "turbo", "prog.py")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "invalid choice: 'turbo'" in error_lines(proc.stderr)[0]
+
+
+POOL = """\
+import threading
+
+def work():
+    pass
+
+def worker():
+    for _ in range(3):
+        work()
+
+threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+def thread_lines(report: str) -> list[str]:
+    """The threads table's lines, without the header."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["thread"])
+    out = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.startswith("threadprof:"):
+            break
+        out.append(line)
+    return out
+
+
+def test_threads_grouped_unless_expanded(threadprof, write):
+    write("prog.py", POOL)
+    grouped = threadprof("run", "--limit", "0", "prog.py")
+    assert grouped.returncode == 0, grouped.stderr
+    names = [line[2:].split("  ")[0] for line in thread_lines(report_part(grouped.stderr))]
+    assert names == ["MainThread", "worker-* (6 threads)"]
+    main_row, group_row = thread_lines(report_part(grouped.stderr))
+    # the group's calls are its threads' (threading's own calls included)
+    total = int(report_part(grouped.stderr).split()[3])  # threadprof: 7 threads, N calls
+    assert int(group_row.split()[-1]) == total - int(main_row.split()[-1])
+
+    expanded = threadprof("run", "--limit", "0", "--expand-threads", "prog.py")
+    lines = thread_lines(report_part(expanded.stderr))
+    assert [line[2:].split()[0] for line in lines] == [
+        "MainThread",
+        *(f"worker-{i}" for i in range(6)),
+    ]

@@ -9,7 +9,14 @@ import re
 
 import pytest
 
-from threadprof.report import SORT_KEYS, format_report, format_seconds
+from threadprof.report import (
+    GROUP_MIN,
+    SORT_KEYS,
+    format_report,
+    format_seconds,
+    group_threads,
+    thread_group_key,
+)
 
 
 def table(report: str) -> list[dict[str, str]]:
@@ -39,17 +46,32 @@ THREAD_COLUMNS = ("ident", "native id", "wall", "CPU", "off-CPU", "calls")
 
 def thread_rows(report: str) -> list[dict[str, str]]:
     """The rows of the threads table: a mark, a (left-aligned) name, then one
-    token per column."""
+    token per column; a group has no ident or native id. A name too long for
+    its column is alone on its line, the numbers on the next."""
     lines = report.splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["thread"])
     assert lines[start].split()[1:] == " ".join(THREAD_COLUMNS).split()
-    rows = []
+    entries: list[tuple[str, str, list[str]]] = []  # mark, name, the tokens after it
     for line in lines[start + 1 :]:
         if not line.strip():
             break
-        head, *cells = line.rsplit(None, len(THREAD_COLUMNS))
-        cells_by_column = dict(zip(THREAD_COLUMNS, cells, strict=True))
-        rows.append({"mark": head[0], "thread": head[2:].strip(), **cells_by_column})
+        if line[2] == " ":  # the numbers of the name alone on the line before
+            mark, name, _ = entries.pop()
+            entries.append((mark, name, line.split()))
+            continue
+        head, *numbers = line.rsplit(None, 4) if len(line.split()) > 4 else (line, "")
+        ids = head[2:].rsplit(None, 2)
+        if len(ids) == 3 and ids[1].isdigit() and ids[2].isdigit():
+            entries.append((line[0], ids[0], [ids[1], ids[2], *numbers]))
+        else:
+            entries.append((line[0], head[2:].strip(), [t for t in numbers if t]))
+    rows = []
+    for mark, name, tokens in entries:
+        if len(tokens) == 4:  # a group
+            tokens = ["", "", *tokens]
+        rows.append(
+            {"mark": mark, "thread": name, **dict(zip(THREAD_COLUMNS, tokens, strict=True))}
+        )
     return rows
 
 
@@ -345,3 +367,204 @@ def test_bad_arguments(snap):
 def test_report_ends_with_newline(snap):
     report = format_report(snap)
     assert report.endswith("\n") and not report.endswith("\n\n")
+
+
+# -- threads grouped by name pattern -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("ThreadPoolExecutor-0_12", "ThreadPoolExecutor-0_*"),
+        ("Thread-5 (worker)", "Thread-* (worker)"),
+        ("Thread-5 (worker2)", "Thread-* (worker2)"),
+        ("Thread-12 (<lambda>)", "Thread-* (<lambda>)"),
+        ("worker-3", "worker-*"),
+        ("asyncio_0", "asyncio_*"),
+        ("pool-1-thread-3", "pool-1-thread-*"),
+        ("Dummy-7", "Dummy-*"),
+        ("42", "*"),
+        ("MainThread", "MainThread"),
+        ("x12y", "x12y"),
+        ("worker (3)", "worker (3)"),
+    ],
+)
+def test_thread_group_key(name, key):
+    assert thread_group_key(name) == key
+
+
+def test_group_threads_order_and_minimum(builder):
+    def add(name):
+        builder.thread(name, [builder.call("f", 1, 1)])
+
+    for name in ["MainThread", "w-1", "x-1", "w-2", "x-2", "w-3", "x-3", "w-4", "solo"]:
+        add(name)
+    lines = group_threads(builder.build().threads)
+    # four w-* share a line where the first of them was; three x-* stay apart
+    assert [[t.name for t in line] for line in lines] == [
+        ["MainThread"],
+        ["w-1", "w-2", "w-3", "w-4"],
+        ["x-1"],
+        ["x-2"],
+        ["x-3"],
+        ["solo"],
+    ]
+    assert GROUP_MIN == 4
+
+
+HOOK_REPLACED = (
+    "its profile hook was replaced (sys.setprofile or another profiler): "
+    "data after that point is missing"
+)
+TOOL_CHANGED = (
+    "threadprof's sys.monitoring tool was changed by other code while profiling: "
+    "events after that may be missing"
+)
+
+
+@pytest.fixture
+def pool_snap(builder):
+    """A server: a main thread, 1,000 pool workers, 3 threading threads and one
+    with a long name; two warnings, one of them shared by 5 workers."""
+    b = builder
+    C = b.call
+    b.func("main", "/srv/app/main.py", 10)
+    b.func("handle", "/srv/app/server.py", 120, qualname="Handler.handle")
+    b.func("fetch", "/srv/app/net.py", 42, qualname="Client.fetch_with_retries")
+    b.cfunc("<method 'acquire' of '_thread.lock' objects>")
+    b.thread("MainThread", [C("main", 1, 3000, cpu=500)], ident=140000000000001, native_id=4001)
+    for i in range(1000):
+        b.thread(
+            f"ThreadPoolExecutor-0_{i}",
+            [C("handle", 2, 20, cpu=5, children=[C("fetch", 1, 10, cpu=1)])],
+            ident=140000000100000 + i,
+            native_id=5000 + i,
+        )
+    for i in range(3):
+        b.thread(
+            f"Thread-{i + 1} (serve)",
+            [C("<method 'acquire' of '_thread.lock' objects>", 4, 100, cpu=1)],
+            ident=140000000200000 + i,
+            native_id=7000 + i,
+        )
+    b.thread(
+        "a-thread-with-a-rather-long-descriptive-name",
+        [C("fetch", 1, 5)],
+        ident=140000000300000,
+        native_id=8000,
+    )
+    for t in b.threads[1:6]:
+        t.warnings.append(HOOK_REPLACED)
+    return b.build(warnings=[TOOL_CHANGED])
+
+
+def test_report_at_80_columns(pool_snap):
+    report = format_report(pool_snap, width=80)
+    assert report.splitlines() == [
+        "threadprof: 1005 threads, 3014 calls, 3.000s (wall clock, CPU time exact)",
+        "",
+        "  thread                       ident native id      wall       CPU off-CPU calls",
+        "  MainThread         140000000000001      4001    3.000s   500.0ms     83%     1",
+        "  ThreadPoolExecutor-0_* (1000 threads)           20.00s    5.000s     75%  3000",
+        "  Thread-1 (serve)   140000000200000      7000   100.0ms   1.000ms     99%     4",
+        "  Thread-2 (serve)   140000000200001      7001   100.0ms   1.000ms     99%     4",
+        "  Thread-3 (serve)   140000000200002      7002   100.0ms   1.000ms     99%     4",
+        "  a-thread-with-a-rather-long-descriptive-name",
+        "                     140000000300000      8000   5.000ms   5.000ms      0%     1",
+        "",
+        "All 4 functions in all threads, sorted by tottime (wall time):",
+        "  ncalls   tottime   percall   cumtime  off-CPU  function",
+        "    1001    10.01s   9.995ms    10.01s      90%  fetch_with_retries (net.py:42)",
+        "    2000    10.00s   5.000ms    20.00s      60%  Handler.handle (server.py:120)",
+        "       1    3.000s    3.000s    3.000s      83%  main (main.py:10)",
+        "      12   300.0ms   25.00ms   300.0ms      99%  {method 'acquire' of '_threa...",
+        "",
+        "warning: threadprof's sys.monitoring tool was changed by other code while",
+        "         profiling: events after that may be missing",
+        "warning: threads 'ThreadPoolExecutor-0_0' (ident 140000000100000),",
+        "         'ThreadPoolExecutor-0_1' (ident 140000000100001),",
+        "         'ThreadPoolExecutor-0_2' (ident 140000000100002) and 2 more: its",
+        "         profile hook was replaced (sys.setprofile or another profiler): data",
+        "         after that point is missing",
+    ]
+
+
+def test_report_at_100_columns(pool_snap):
+    lines = format_report(pool_snap, limit=0).splitlines()
+    assert lines[2:10] == [
+        "  thread                                           ident native id      wall       CPU off-CPU calls",  # noqa: E501
+        "  MainThread                             140000000000001      4001    3.000s   500.0ms     83%     1",  # noqa: E501
+        "  ThreadPoolExecutor-0_* (1000 threads)                               20.00s    5.000s     75%  3000",  # noqa: E501
+        "  Thread-1 (serve)                       140000000200000      7000   100.0ms   1.000ms     99%     4",  # noqa: E501
+        "  Thread-2 (serve)                       140000000200001      7001   100.0ms   1.000ms     99%     4",  # noqa: E501
+        "  Thread-3 (serve)                       140000000200002      7002   100.0ms   1.000ms     99%     4",  # noqa: E501
+        "  a-thread-with-a-rather-long-descriptive-name",
+        "                                         140000000300000      8000   5.000ms   5.000ms      0%     1",  # noqa: E501
+    ]  # fmt: skip
+    assert max(map(len, lines)) == 100
+
+
+def test_expanded_threads(pool_snap):
+    report = format_report(pool_snap, width=80, expand_threads=True)
+    lines = report.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "(1000 threads)" not in report
+    # a pool worker's name is too long for the name column at 80: a line of its own
+    at = lines.index("  ThreadPoolExecutor-0_999")
+    assert lines[at + 1] == (
+        "                     140000000100999      5999   20.00ms   5.000ms     75%     3"
+    )
+    rows = thread_rows(format_report(pool_snap, limit=0, expand_threads=True))
+    assert len(rows) == 1005
+    # one warning per thread, each naming it
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    assert warnings[1:] == [
+        f"warning: thread 'ThreadPoolExecutor-0_{i}' (ident {140000000100000 + i}): its profile"
+        for i in range(5)
+    ]
+
+
+def test_group_row_is_marked_by_selection(pool_snap):
+    def marks(thread):
+        return {
+            r["thread"]: r["mark"] for r in thread_rows(format_report(pool_snap, thread=thread))
+        }
+
+    assert marks("ThreadPoolExecutor-0_*")["ThreadPoolExecutor-0_* (1000 threads)"] == "*"
+    assert marks("ThreadPoolExecutor-0_*")["MainThread"] == " "
+    partly = marks("140000000100007")  # one worker, by ident
+    assert partly["ThreadPoolExecutor-0_* (1000 threads)"] == "+"
+    assert partly["Thread-1 (serve)"] == " "
+    assert "threads matching '140000000100007' (1 of 1005)" in format_report(
+        pool_snap, thread="140000000100007"
+    )
+
+
+def test_group_key_selects_the_group(pool_snap):
+    # the pattern shown in a group's line is a --thread glob for its threads
+    assert len(pool_snap.select_threads(thread_group_key("ThreadPoolExecutor-0_7"))) == 1000
+
+
+def test_warning_shared_by_two_threads_names_both(builder):
+    builder.thread("a", [builder.call("f", 1, 1)], ident=1)
+    builder.thread("b", [builder.call("f", 1, 1)], ident=2)
+    for t in builder.threads:
+        t.warnings.append("lost")
+    report = format_report(builder.build())
+    assert report.splitlines()[-1] == "warning: threads 'a' (ident 1), 'b' (ident 2): lost"
+
+
+def test_control_characters_in_names_stay_on_one_line(builder):
+    builder.thread("evil\nname\t1", [builder.call("f", 1, 1)], ident=5)
+    builder.threads[0].warnings.append("lost")
+    report = format_report(builder.build(), limit=0)
+    assert [r["thread"] for r in thread_rows(report)] == ["evil\\nname\\t1"]
+    assert report.splitlines()[-1] == "warning: thread 'evil\\nname\\t1' (ident 5): lost"
+
+
+def test_identical_names_are_grouped_too(builder):
+    for _ in range(4):
+        builder.thread("worker", [builder.call("f", 1, 1)])
+    (row,) = thread_rows(format_report(builder.build(), limit=0))
+    assert row["thread"] == "worker (4 threads)"
+    assert (row["ident"], row["native id"], row["calls"]) == ("", "", "4")
