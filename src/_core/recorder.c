@@ -454,16 +454,23 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
         return;
     }
     PyObject *callable = args[2];
+    PyTypeObject *type = Py_TYPE(callable);
     const void *key;
     PyObject *self_arg = NULL;
-    if (PyCFunction_Check(callable)) {
-        key = ((PyCFunctionObject *)callable)->m_ml;
+    if (type == &PyFunction_Type) {
+        return; /* the most frequent callee: its PY_START follows */
     }
-    else if (Py_IS_TYPE(callable, &PyMethodDescr_Type) &&
-             args[3] != p->mon_missing)
-    {
+    if (type == &PyMethodDescr_Type) {
+        if (args[3] == p->mon_missing) {
+            return;
+        }
         key = ((PyMethodDescrObject *)callable)->d_method;
         self_arg = args[3];
+    }
+    else if (type == &PyCFunction_Type || type == &PyCMethod_Type ||
+             PyCFunction_Check(callable))
+    {
+        key = ((PyCFunctionObject *)callable)->m_ml;
     }
     else {
         return;

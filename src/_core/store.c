@@ -56,6 +56,7 @@ tp_tree_add(tp_tree *t, tp_node *parent, const void *key, uint32_t func)
         return NULL;
     }
     n->parent = parent;
+    parent->last_child = n;
     n->key = key;
     n->id = t->nodes.len - 1;
     n->func = func;

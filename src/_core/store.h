@@ -27,6 +27,7 @@
 
 typedef struct tp_node {
     struct tp_node *parent;
+    struct tp_node *last_child; /* the child entered last: checked first */
     const void *key;
     uint32_t id;
     uint32_t func; /* id in the function table */
@@ -69,14 +70,24 @@ tp_tree_hash(const tp_node *parent, const void *key)
     return (uint32_t)(h >> 32);
 }
 
-/* The child of `parent` keyed by `key`, or NULL. */
+/* The child of `parent` keyed by `key`, or NULL. A parent usually calls the
+ * same callee again (a loop, recursion), so the child entered last is checked
+ * before the hash table, from the parent's own cache line. */
 static inline tp_node *
-tp_tree_find(const tp_tree *t, const tp_node *parent, const void *key)
+tp_tree_find(const tp_tree *t, tp_node *parent, const void *key)
 {
+    tp_node *last = parent->last_child;
+    if (last != NULL && last->key == key) {
+        return last;
+    }
     uint32_t mask = t->cap - 1;
     for (uint32_t i = tp_tree_hash(parent, key) & mask;; i = (i + 1) & mask) {
         tp_node *n = t->slots[i];
-        if (n == NULL || (n->key == key && n->parent == parent)) {
+        if (n == NULL) {
+            return NULL;
+        }
+        if (n->key == key && n->parent == parent) {
+            parent->last_child = n;
             return n;
         }
     }
