@@ -107,13 +107,19 @@ def test_run_with_format_only_names_the_file_after_it(threadprof, write, workdir
     assert not (workdir / "threadprof.tprof").exists()
 
 
-def _thread_calls(thread):
-    """Calls per function: from the tree, and from the call events of the timeline."""
+def _calls_agree(thread) -> bool:
+    """The tree's calls per function and the timeline's call events agree: a
+    frame already running when the thread was first seen has 0 calls in the
+    tree but a call in the timeline (the legacy engine sees new threads in
+    their bootstrap)."""
     tree = collections.Counter()
+    seeded = collections.Counter()
     for node in thread.nodes[1:]:
         tree[node.func] += node.calls
+        seeded[node.func] += node.calls == 0
     events = collections.Counter(code for code, _ in thread.timeline if code >= 0)
-    return +tree, events
+    funcs = set(tree) | set(events)
+    return all(tree[f] <= events[f] <= tree[f] + seeded[f] for f in funcs)
 
 
 def test_run_timeline_without_the_launcher(threadprof, write, workdir):
@@ -131,9 +137,9 @@ def test_run_timeline_without_the_launcher(threadprof, write, workdir):
     assert not any("threadprof" in f for f in files), files
     # the tree and the timeline hold the same calls, in every thread
     for thread in snap.threads:
-        tree, timeline = _thread_calls(thread)
-        assert tree == timeline, thread.name
-        assert sum(1 for c, _ in thread.timeline if c < 0) == sum(timeline.values())
+        assert _calls_agree(thread), thread.name
+        calls = sum(1 for c, _ in thread.timeline if c >= 0)
+        assert sum(1 for c, _ in thread.timeline if c < 0) == calls
     assert main.timeline.dropped == 0
 
 
