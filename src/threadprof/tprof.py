@@ -66,7 +66,9 @@ major version is refused with a message naming both versions.
 Robustness: every length, count and offset is checked against the file's size
 and the section's expected size before anything is allocated or decompressed,
 every section's CRC-32 is checked, decompression is bounded by the declared
-size, and the metadata is validated field by field, so a truncated, corrupt or
+size, a thread's timeline sections must follow one another without
+overlapping (so that no section is decoded twice and the work stays in
+proportion to the file), and the metadata is validated field by field, so a truncated, corrupt or
 foreign file gives a :class:`~threadprof.readers.ProfileFormatError` -- never a
 traceback, a crash or a hang. The lazy timeline reader fails the same way.
 """
@@ -685,6 +687,7 @@ class _Reader:
                 and all(type(v) is int for v in entry)
                 and HEADER.size <= entry[0] <= self.file.data_end - SECTION.size
                 and 1 <= entry[1] <= MAX_CHUNK_EVENTS
+                and (not index_ or entry[0] >= index_[-1][0] + SECTION.size)
             ):
                 self.fail(f"corrupt metadata: {where}a bad chunk entry")
             index_.append((entry[0], entry[1]))
@@ -767,8 +770,12 @@ def _lazy_timeline(
                 raise ProfileFormatError(path, "the file has changed since it was opened")
             file = _File(path, f, st.st_size)
             file.data_end = st.st_size - FOOTER.size
+            end = 0
             for offset, count in chunks:
-                _, payload, _ = file.section(
+                if offset < end:
+                    # each section read once: the work stays proportional to the file
+                    file.fail(f"corrupt: thread {thread}'s timeline sections overlap")
+                _, payload, end = file.section(
                     offset, TAG_EVENTS, thread, count, lambda n: _EVENTS_HEAD + 12 * n
                 )
                 yield _decode_events(file, offset, count, payload, nfuncs)

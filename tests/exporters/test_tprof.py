@@ -407,3 +407,25 @@ def test_registry_and_extension():
     assert exporter_for_path("RUN.TPROF").name == "tprof"
     assert get_exporter("tprof").needs_timeline is False
     assert get_exporter("perfetto").needs_timeline is True
+
+
+def test_a_timeline_section_is_never_read_twice(timeline_snap, tmp_path):
+    # a crafted index that names one section again and again would make a
+    # small file decode without end: refused, at once or while reading
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(timeline_snap, path)
+    data = path.read_bytes()
+    meta = _meta(data)
+    tl = meta["threads"][0]["timeline"]
+    first = tl["chunks"][0]
+    tl["chunks"] = [first] * 1000
+    tl["events"] = first[1] * 1000
+    path.write_bytes(_rebuild(data, meta, minor=0))
+    with pytest.raises(ProfileFormatError, match="thread 0's timeline: a bad chunk entry"):
+        tprof.read(path)
+    tl["chunks"] = [first, [first[0] + tprof.SECTION.size, first[1]]]
+    tl["events"] = first[1] * 2
+    path.write_bytes(_rebuild(data, meta, minor=0))
+    back = tprof.read(path)
+    with pytest.raises(ProfileFormatError, match="thread 0's timeline sections overlap"):
+        list(back.threads[0].timeline)
