@@ -9,7 +9,11 @@ the process ends, as Python does), the same exit status, the same traceback
 ``KeyboardInterrupt``. After its main code ends, the non-daemon threads it left
 running are joined, as the interpreter does at exit, so they are profiled to
 their end. Then the profile is written and the report printed to stderr, also
-when the program raised, called ``sys.exit`` or was interrupted.
+when the program raised, called ``sys.exit`` or was interrupted, and when a
+SIGTERM or SIGHUP that it does not handle kills it (it then dies by that
+signal). A child forked while profiling writes its own file,
+``out.<pid>.prof``, at its end or at ``os._exit`` (see "however the process
+ends" below).
 
 The target is resolved before profiling starts -- the way ``runpy`` does it, but
 without ``runpy``'s temporary ``sys.argv[0]`` and ``__main__`` -- so that a
@@ -145,8 +149,10 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         description=(
             "Run a Python program under the profiler, every thread of it. At exit, print a\n"
             f"report to stderr and write the profile ({DEFAULT_OUTPUT} unless -o or --format\n"
-            "say otherwise). The program's exit status is kept. Options come before the\n"
-            "script or -m; what follows belongs to the program."
+            "say otherwise), also after SIGTERM or SIGHUP. A forked child writes its own\n"
+            "file, with .<pid> before the extension, and prints no report. The program's\n"
+            "exit status is kept. Options come before the script or -m; what follows\n"
+            "belongs to the program."
         ),
         epilog=(
             "output formats (--format, or -o FILE's extension; pstats for another\n"
