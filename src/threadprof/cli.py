@@ -997,6 +997,11 @@ def _run(options: _RunOptions) -> int:
     # everything that can fail before the program runs is checked before it runs
     if options.output is not None:
         check_writable(options.output)
+    if options.exporter is not None:
+        # imported now rather than in a signal handler that may have interrupted
+        # an import, or once per forked child; a failure shows when writing
+        with contextlib.suppress(Exception):
+            options.exporter.load()
     try:
         program = _prepare(options.target)
     except SyntaxError as exc:  # the program does not compile: as Python reports it
