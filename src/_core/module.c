@@ -5,6 +5,7 @@
 #include "profiler.h"
 
 #include "arena.h"
+#include "clock.h"
 #include "capi.h"
 
 #ifndef THREADPROF_VERSION
@@ -86,9 +87,20 @@ tp_register_at_fork(PyObject *m)
     return 0;
 }
 
+static PyObject *
+tp_module_clock_source(PyObject *Py_UNUSED(module),
+                       PyObject *Py_UNUSED(ignored))
+{
+    tp_clock_setup();
+    return PyUnicode_FromString(tp_clock_source());
+}
+
 static PyMethodDef tp_module_methods[] = {
     {"active", tp_module_active, METH_NOARGS,
      "The running threadprof profiler, or None."},
+    {"clock_source", tp_module_clock_source, METH_NOARGS,
+     "The wall clock in use: 'tsc' (the scaled time-stamp counter) or "
+     "'monotonic' (CLOCK_MONOTONIC)."},
 #ifdef THREADPROF_TEST_HOOKS
     {"_fail_alloc_after", tp_module_fail_alloc_after, METH_O,
      "Test builds: make the allocation after N more fail."},

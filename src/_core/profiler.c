@@ -150,6 +150,7 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (tp_parse_mode(clock, cpu, timer, &mode) < 0) {
         return NULL;
     }
+    tp_clock_setup(); /* once per process: the wall clock is chosen here */
     tp_profiler *p = (tp_profiler *)type->tp_alloc(type, 0);
     if (p == NULL) {
         return NULL;
