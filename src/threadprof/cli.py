@@ -62,6 +62,7 @@ from .exporters import (
 )
 from .model import Node, Snapshot, ThreadProfile, build_tree
 from .report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS, format_report
+from .report_cmd import add_parser as add_report_parser
 from .timeline_trim import drop_activations, keep_activation
 
 __all__ = ["EXIT_USAGE", "main"]
@@ -244,6 +245,7 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
         help="run a library module as a script, as python -m (ends the options)",
     )
     add_convert_parser(sub)
+    add_report_parser(sub)
     return top, _RunParser(run, frozenset(value_options))
 
 
@@ -1070,12 +1072,26 @@ def _convert(args: list[str]) -> int:
     return convert.run(ns, _error, lambda line: _write_stderr(f"{PROG}: {line}\n"))
 
 
+def _report(args: list[str]) -> int:
+    """``threadprof report FILE ...``: see :mod:`threadprof.report_cmd`."""
+    from . import report_cmd
+
+    top, _ = _build_parsers()
+    try:
+        ns = top.parse_args(args)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    return report_cmd.run(ns, _error, lambda line: _write_stderr(f"{PROG}: {line}\n"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args[:1] == ["convert"]:
             return _convert(args)
+        if args[:1] == ["report"]:
+            return _report(args)
         options = _parse(args)
         if isinstance(options, int):
             return options

@@ -21,23 +21,29 @@ It is a pure function of its arguments, so it is tested on hand-built snapshots.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from .model import Function, Snapshot, ThreadProfile
+from .model import Function, Node, Snapshot, ThreadProfile
 
 __all__ = [
     "DEFAULT_LIMIT",
     "DEFAULT_SORT",
     "GROUP_MIN",
+    "REPORT_SORT_KEYS",
     "SORT_KEYS",
+    "TREE_THRESHOLD",
     "WIDTH",
     "format_report",
     "format_seconds",
+    "format_tree",
     "group_threads",
+    "report_data",
     "thread_group_key",
 ]
 
@@ -64,10 +70,19 @@ _SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "name": (("name", False),),
     "nfl": (("name", False), ("file", False), ("line", False)),
     "stdname": (("stdname", False),),
+    # threadprof's own: the function's own CPU time, its own time off the CPU
+    "cpu": (("cpu_self", True),),
+    "offcpu": (("off_self", True),),
 }
 
-#: The accepted ``sort`` values: the same names as ``python -m cProfile -s``.
-SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
+#: The accepted ``sort`` values of ``threadprof run``: the same names as
+#: ``python -m cProfile -s``.
+SORT_KEYS: tuple[str, ...] = tuple(sorted(k for k in _SORTS if k not in ("cpu", "offcpu")))
+#: The sort keys of ``threadprof report``: :data:`SORT_KEYS` plus ``cpu`` (own
+#: CPU time) and ``offcpu`` (own wall time minus own CPU time), largest first.
+REPORT_SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
+#: ``--tree``'s default threshold, in percent of the thread's time.
+TREE_THRESHOLD = 1.0
 
 _TIME_W = 9  # format_seconds never needs more
 _PCT_W = 7
@@ -101,6 +116,10 @@ class _Row:
     @property
     def stdname(self) -> str:
         return _std_string(self.func)
+
+    @property
+    def off_self(self) -> int:
+        return max(self.wall_self - self.cpu_self, 0)
 
 
 def _std_string(func: Function) -> str:
@@ -341,6 +360,12 @@ def format_report(
     thread: str | int | None = None,
     width: int = WIDTH,
     expand_threads: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    details: bool = False,
+    per_thread: bool = False,
+    tree: bool = False,
+    threshold: float = TREE_THRESHOLD,
 ) -> str:
     """The report as text (lines joined by ``\\n``, ending with one).
 
@@ -351,6 +376,13 @@ def format_report(
     are selected). Threads are grouped by name pattern (:func:`group_threads`)
     unless ``expand_threads``. Raises ``ValueError`` for an unknown ``sort`` or
     a negative ``limit``, ``LookupError`` if ``thread`` matches no thread.
+
+    ``threadprof report``'s additions: ``include``/``exclude`` glob patterns
+    keep or drop functions whose file (full path or base name), name or
+    qualname match; ``details`` adds the thread lifetimes table (first..last
+    seen, a bar of each line's share of all threads' wall time);
+    ``per_thread`` adds one function table per selected thread; ``tree`` adds
+    each selected thread's call tree (:func:`format_tree`, ``threshold``).
     """
     if sort not in _SORTS:
         raise ValueError(f"unknown sort key {sort!r} (choose from {', '.join(SORT_KEYS)})")
@@ -380,8 +412,11 @@ def format_report(
         *_thread_table(snapshot, selected, width, grouped=not expand_threads),
     ]
 
+    if details:
+        lines += ["", *_lifetime_table(snapshot, selected, width, grouped=not expand_threads)]
+
     if limit != 0:
-        rows = _sort_rows(_rows(snapshot, threads), sort)
+        rows = _sort_rows(_filter_rows(_rows(snapshot, threads), include, exclude), sort)
         shown = rows if limit is None else rows[:limit]
         scope = (
             "all threads"
@@ -398,6 +433,24 @@ def format_report(
             _fit(f"{what} in {scope}, sorted by {sort} ({snapshot.primary} time):", width),
             *_function_table(snapshot, shown, width),
         ]
+
+    if limit != 0 and per_thread:
+        for t in threads:
+            rows = _sort_rows(_filter_rows(_rows(snapshot, [t]), include, exclude), sort)
+            shown = rows if limit is None else rows[:limit]
+            lines += [
+                "",
+                _fit(
+                    f"Top {len(shown)} of {len(rows)} functions in thread "
+                    f"{_printable(t.name)!r} (ident {t.ident}), sorted by {sort}:",
+                    width,
+                ),
+                *_function_table(snapshot, shown, width),
+            ]
+
+    if tree:
+        for t in threads:
+            lines += ["", *format_tree(snapshot, t, width=width, threshold=threshold)]
 
     warnings = _warning_lines(snapshot, width, grouped=not expand_threads)
     if warnings:
@@ -438,3 +491,281 @@ def _warning_lines(snapshot: Snapshot, width: int, grouped: bool) -> list[str]:
             break_on_hyphens=False,
         )
     return lines
+
+
+# -- threadprof report's additions ---------------------------------------------------
+
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+_BAR_W = 10
+
+
+def bar(share: float, width: int = _BAR_W) -> str:
+    """``share`` (0..1) as a bar of ``width`` columns, in eighths of a block."""
+    eighths = round(min(max(share, 0.0), 1.0) * width * 8)
+    full, rest = divmod(eighths, 8)
+    text = "█" * full + (_BLOCKS[rest] if rest else "")
+    return f"{text:<{width}}"
+
+
+def _lifetime_table(
+    snapshot: Snapshot, selected: set[int] | None, width: int, grouped: bool
+) -> list[str]:
+    """Each line of the threads table: first and last seen (since the
+    profile's start), and a bar of its share of all threads' wall time."""
+    lines_of = group_threads(snapshot.threads) if grouped else [[t] for t in snapshot.threads]
+    total = sum(t.wall_time for t in snapshot.threads)
+    unit = snapshot.unit
+    tail = f"{{:>{_TIME_W}}} {{:>{_TIME_W}}}  {{:<{_BAR_W}}} {{:>4}}"
+    name_w = max(width - 2 - len(tail.format("", "", "", "")) - 1, 6)
+    out = [
+        (f"  {'lifetime':<{name_w}} " + tail.format("first", "last", "wall share", "")).rstrip()
+    ]
+    for members in lines_of:
+        line = _thread_line(snapshot, members, selected)
+        wall = sum(t.wall_time for t in members)
+        share = wall / total if total > 0 else 0.0
+        first = min(t.first_seen for t in members)
+        last = max(t.last_seen for t in members)
+        numbers = tail.format(
+            format_seconds(first * unit),
+            format_seconds(last * unit),
+            bar(share),
+            _percent(wall, total),
+        )
+        out.append(f"{line.mark} {_fit(line.label, name_w):<{name_w}} {numbers}")
+    return out
+
+
+def _matches(func: Function, patterns: Sequence[str]) -> bool:
+    names = {func.filename, os.path.basename(func.filename), func.name, func.qualname}
+    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
+
+
+def _filter_rows(rows: list[_Row], include: Sequence[str], exclude: Sequence[str]) -> list[_Row]:
+    return [
+        r
+        for r in rows
+        if (not include or _matches(r.func, include)) and not _matches(r.func, exclude)
+    ]
+
+
+@dataclass(slots=True)
+class TreeLine:
+    """One line of :func:`format_tree`: ``node`` is ``None`` for a "… N more" line."""
+
+    depth: int
+    value: int
+    share: float
+    node: Node | None
+    more: int = 0
+
+
+def _tree_total(snapshot: Snapshot, thread: ThreadProfile) -> int:
+    field = snapshot.primary
+    total = thread.cpu_time if field == "cpu" else thread.wall_time
+    roots = sum(getattr(thread.nodes[c], field) for c in thread.root.children)
+    return max(total, roots)
+
+
+def tree_lines(
+    snapshot: Snapshot, thread: ThreadProfile, threshold: float = TREE_THRESHOLD
+) -> list[TreeLine]:
+    """The hot paths of ``thread``, depth first, children largest first; the
+    children below ``threshold`` percent of the thread's time are one line."""
+    field = snapshot.primary
+    total = _tree_total(snapshot, thread)
+    out: list[TreeLine] = []
+
+    def level(children: list[int], depth: int) -> tuple[list[Node], list[Node], int]:
+        ordered = sorted(
+            (thread.nodes[c] for c in children), key=lambda n: (-getattr(n, field), n.id)
+        )
+        big = [n for n in ordered if total > 0 and getattr(n, field) / total * 100 >= threshold]
+        return big, ordered[len(big) :], depth
+
+    # an explicit stack of the levels being walked, so that deep recursion
+    # cannot overflow Python's: (the nodes still to show, the collapsed ones, depth)
+    stack = [level(thread.root.children, 0)]
+    while stack:
+        big, small, depth = stack[-1]
+        if big:
+            n = big.pop(0)
+            value = getattr(n, field)
+            out.append(TreeLine(depth, value, value / total * 100, n))
+            stack.append(level(n.children, depth + 1))
+            continue
+        stack.pop()
+        if small:
+            value = sum(getattr(n, field) for n in small)
+            share = value / total * 100 if total > 0 else 0.0
+            out.append(TreeLine(depth, value, share, None, len(small)))
+    return out
+
+
+def format_tree(
+    snapshot: Snapshot,
+    thread: ThreadProfile,
+    *,
+    width: int = WIDTH,
+    threshold: float = TREE_THRESHOLD,
+) -> list[str]:
+    """``thread``'s call tree, as pyinstrument prints it: each line a share of
+    the thread's time (of ``snapshot.primary``), the time and the function,
+    indented with box-drawing characters; the paths below ``threshold`` percent
+    are "… N more" lines. Every line fits ``width`` columns."""
+    total = _tree_total(snapshot, thread)
+    functions = {f.id: f for f in snapshot.functions}
+    entries = tree_lines(snapshot, thread, threshold)
+    head = _fit(
+        f"Call tree of {_printable(thread.name)!r} (ident {thread.ident}), "
+        f"{format_seconds(total * snapshot.unit)} {snapshot.primary}, "
+        f"below {threshold:g}% collapsed:",
+        width,
+    )
+    lines = [head]
+    # is the entry the last of its siblings? walked backwards: seen[d] says
+    # whether a later sibling at depth d has been met
+    last = [True] * len(entries)
+    seen: list[bool] = []
+    for i in range(len(entries) - 1, -1, -1):
+        d = entries[i].depth
+        del seen[d + 1 :]
+        seen += [False] * (d + 1 - len(seen))
+        last[i] = not seen[d]
+        seen[d] = True
+    open_levels: list[bool] = []  # per depth: does a sibling still follow
+    max_indent = max(width // 2, 8)
+    for i, e in enumerate(entries):
+        del open_levels[e.depth :]
+        prefix = "".join("│  " if more else "   " for more in open_levels)
+        prefix += "└─ " if last[i] else "├─ "
+        open_levels.append(not last[i])
+        if len(prefix) > max_indent:
+            prefix = "…" + prefix[len(prefix) - max_indent + 1 :]
+        numbers = f"{e.share:5.1f}% {format_seconds(e.value * snapshot.unit):>{_TIME_W}}  "
+        room = max(width - 2 - len(numbers) - len(prefix), 12)
+        if e.node is None:
+            label = f"… {e.more} more"
+        else:
+            label = _label(functions[e.node.func], room)
+        lines.append(_fit(f"  {numbers}{prefix}{label}", width))
+    if not entries:
+        lines.append("  (no calls)")
+    return lines
+
+
+def _seconds(snapshot: Snapshot, ticks: int) -> float:
+    return ticks * snapshot.unit
+
+
+def _function_json(snapshot: Snapshot, r: _Row) -> dict[str, Any]:
+    return {
+        "function": r.func.name,
+        "qualname": r.func.qualname,
+        "file": r.func.filename,
+        "line": r.func.lineno,
+        "ncalls": r.nc,
+        "pcalls": r.cc,
+        "tottime": _seconds(snapshot, r.tt),
+        "cumtime": _seconds(snapshot, r.ct),
+        "wall_self": _seconds(snapshot, r.wall_self),
+        "cpu_self": _seconds(snapshot, r.cpu_self),
+        "offcpu_self": _seconds(snapshot, r.off_self),
+    }
+
+
+def _tree_json(snapshot: Snapshot, thread: ThreadProfile, threshold: float) -> list[Any]:
+    functions = {f.id: f for f in snapshot.functions}
+    roots: list[dict[str, Any]] = []
+    stack: list[list[dict[str, Any]]] = [roots]
+    for e in tree_lines(snapshot, thread, threshold):
+        del stack[e.depth + 1 :]
+        entry: dict[str, Any] = {
+            "time": _seconds(snapshot, e.value),
+            "percent": round(e.share, 3),
+        }
+        if e.node is None:
+            entry["more"] = e.more
+        else:
+            func = functions[e.node.func]
+            entry.update(
+                function=func.name,
+                qualname=func.qualname,
+                file=func.filename,
+                line=func.lineno,
+                calls=e.node.calls,
+                children=[],
+            )
+            stack.append(entry["children"])
+        stack[e.depth].append(entry)
+    return roots
+
+
+def report_data(
+    snapshot: Snapshot,
+    sort: str = DEFAULT_SORT,
+    limit: int | None = DEFAULT_LIMIT,
+    *,
+    thread: str | int | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    per_thread: bool = False,
+    tree: bool = False,
+    threshold: float = TREE_THRESHOLD,
+) -> dict[str, Any]:
+    """The report's data for ``--json``: times in seconds; see docs/reports.md.
+
+    Raises as :func:`format_report` does."""
+    if sort not in _SORTS:
+        raise ValueError(f"unknown sort key {sort!r} (choose from {', '.join(REPORT_SORT_KEYS)})")
+    if limit is not None and limit < 0:
+        raise ValueError("limit must be >= 0")
+    threads = snapshot.threads
+    if thread is not None:
+        threads = snapshot.select_threads(thread)
+        if not threads:
+            raise LookupError(f"no thread matches {str(thread)!r}")
+    has_cpu = _has_cpu(snapshot)
+
+    def functions(ts: list[ThreadProfile]) -> list[dict[str, Any]]:
+        rows = _sort_rows(_filter_rows(_rows(snapshot, ts), include, exclude), sort)
+        return [_function_json(snapshot, r) for r in (rows if limit is None else rows[:limit])]
+
+    chosen = {id(t) for t in threads}
+    data: dict[str, Any] = {
+        "clock": snapshot.clock,
+        "cpu_mode": snapshot.cpu_mode,
+        "duration": _seconds(snapshot, snapshot.duration),
+        "sort": sort,
+        "threads": [
+            {
+                "name": t.name,
+                "ident": t.ident,
+                "native_id": t.native_id,
+                "first_seen": _seconds(snapshot, t.first_seen),
+                "last_seen": _seconds(snapshot, t.last_seen),
+                "wall": _seconds(snapshot, t.wall_time),
+                "cpu": _seconds(snapshot, t.cpu_time) if has_cpu else None,
+                "offcpu_share": (
+                    (max(t.wall_time - t.cpu_time, 0) / t.wall_time)
+                    if has_cpu and t.wall_time > 0
+                    else None
+                ),
+                "calls": t.calls,
+                "group": thread_group_key(t.name),
+                "selected": id(t) in chosen,
+            }
+            for t in snapshot.threads
+        ],
+        "functions": functions(threads),
+        "warnings": list(snapshot.warnings)
+        + [f"{_name_threads([t])}: {w}" for t in snapshot.threads for w in t.warnings],
+    }
+    if per_thread:
+        data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]
+    if tree:
+        data["trees"] = [
+            {"ident": t.ident, "name": t.name, "tree": _tree_json(snapshot, t, threshold)}
+            for t in threads
+        ]
+    return data

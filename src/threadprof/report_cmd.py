@@ -1,0 +1,337 @@
+# SPDX-License-Identifier: MIT
+"""``threadprof report FILE [options]``: the terminal report of a saved profile.
+
+Prints to stdout the report that ``threadprof run`` prints at exit, with the
+thread lifetimes table, and on request per-thread function tables
+(``--per-thread``), call trees (``--tree``), JSON (``--json``) or the HTML
+report (``--html -o FILE``). See docs/cli.md.
+
+Exit status: 0 printed (or written); 1 the HTML report could not be written;
+2 a usage error (options, a ``--thread`` that matches nothing); 3 the input
+cannot be read (missing, not a profile, truncated, corrupt, too new), as for
+``threadprof convert``. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from ._io import OutputError
+from .convert import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from .model import Snapshot
+from .readers import ProfileFormatError, PstatsInput, read_profile
+from .report import (
+    DEFAULT_LIMIT,
+    DEFAULT_SORT,
+    REPORT_SORT_KEYS,
+    TREE_THRESHOLD,
+    format_report,
+    report_data,
+)
+
+__all__ = ["add_parser", "colorize", "run", "use_color"]
+
+#: The seconds a load runs before its progress is shown.
+PROGRESS_DELAY = 1.0
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 100: {text!r}")
+    return value
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add the ``report`` command to the CLI's subparsers."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help="print the report of a saved profile (.tprof or pstats)",
+        usage="threadprof report FILE [options]",
+        description=(
+            "Print the report of a profile saved by 'threadprof run' (.tprof) or of a\n"
+            "pstats file: the threads, their lifetimes, the top functions, and on\n"
+            "request call trees, JSON or the HTML report."
+        ),
+        epilog=(
+            "exit status: 0 printed, 1 the HTML report could not be written, 2 usage\n"
+            "error, 3 the input cannot be read (missing, not a profile, corrupt, truncated)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    add = parser.add_argument
+    add("input", metavar="FILE", help="the profile to report on")
+    add(
+        "-s",
+        "--sort",
+        default=DEFAULT_SORT,
+        choices=REPORT_SORT_KEYS,
+        metavar="KEY",
+        help=f"sort the functions by KEY (default {DEFAULT_SORT}): "
+        f"one of {', '.join(REPORT_SORT_KEYS)}",
+    )
+    add(
+        "--limit",
+        type=_limit,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"show the top N functions (default {DEFAULT_LIMIT}; 0: none)",
+    )
+    add(
+        "--thread",
+        metavar="NAME|IDENT",
+        help="only the threads with this ident or native id, or whose name matches (globs ok)",
+    )
+    add(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only functions whose file or name matches (repeatable)",
+    )
+    add(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out functions whose file or name matches (repeatable)",
+    )
+    add("--per-thread", action="store_true", help="also a function table per thread")
+    add("--tree", action="store_true", help="also the call tree of each thread")
+    add(
+        "--threshold",
+        type=_threshold,
+        default=TREE_THRESHOLD,
+        metavar="PCT",
+        help=f"--tree: collapse the paths below PCT%% of the thread (default {TREE_THRESHOLD:g})",
+    )
+    add("--expand-threads", action="store_true", help="list every thread on its own line")
+    add(
+        "--width",
+        type=_limit,
+        default=None,
+        metavar="COLS",
+        help="the report's width (default: the terminal's, at most 100; 80 when not a terminal)",
+    )
+    add(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colours: auto (when stdout is a terminal and NO_COLOR is not set), always, never",
+    )
+    add("--json", action="store_true", help="print the report's data as JSON")
+    add("--html", action="store_true", help="write the HTML report to -o FILE")
+    add("-o", "--output", metavar="OUT", help="the file of --html")
+    return parser
+
+
+def use_color(choice: str, stream: TextIO, environ: dict[str, str] | None = None) -> bool:
+    """Whether to colour: ``always``, ``never``, or ``auto``: ``stream`` is a
+    terminal and ``NO_COLOR`` is not set (to anything, as no-color.org says)."""
+    env = os.environ if environ is None else environ
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if env.get("NO_COLOR", "") != "":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+_BOLD, _DIM, _RED, _YELLOW, _CYAN, _RESET = (
+    "\x1b[1m",
+    "\x1b[2m",
+    "\x1b[31m",
+    "\x1b[33m",
+    "\x1b[36m",
+    "\x1b[0m",
+)
+_TREE_PCT = re.compile(r"^(  )(\s*\d+\.\d%)")
+
+
+def colorize(text: str) -> str:
+    """The plain report with ANSI colours: titles bold, column headers cyan,
+    warnings yellow, "… N more" lines dim, tree shares of 20% or more red."""
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not line:
+            out.append(line)
+        elif line.startswith("warning: ") or (
+            line.startswith("         ") and out and "\x1b[33m" in out[-1]
+        ):
+            out.append(f"{_YELLOW}{line}{_RESET}")
+        elif not line.startswith(" "):
+            out.append(f"{_BOLD}{line}{_RESET}")
+        elif stripped.split()[:1] in (["thread"], ["ncalls"]):
+            out.append(f"{_CYAN}{line}{_RESET}")
+        elif "… " in line and line.rstrip().endswith("more"):
+            out.append(f"{_DIM}{line}{_RESET}")
+        else:
+            m = _TREE_PCT.match(line)
+            if m and float(m.group(2).strip().rstrip("%")) >= 20:
+                line = f"{m.group(1)}{_RED}{m.group(2)}{_RESET}{line[m.end() :]}"
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@contextmanager
+def progress(what: str, size: int, stream: TextIO = sys.stderr) -> Iterator[None]:
+    """Show a spinner with the elapsed time on ``stream`` while the body runs,
+    once it has run :data:`PROGRESS_DELAY` seconds, only if ``stream`` is a
+    terminal; the line is erased at the end."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        yield
+        return
+    done = threading.Event()
+    start = time.monotonic()
+    shown = False
+
+    def spin() -> None:
+        nonlocal shown
+        if done.wait(PROGRESS_DELAY):
+            return
+        for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
+            line = (
+                f"threadprof: {what} ({size / 1e6:.1f} MB) {frame} {time.monotonic() - start:.1f}s"
+            )
+            stream.write("\r" + line[:79])
+            stream.flush()
+            shown = True
+            if done.wait(0.1):
+                return
+
+    spinner = threading.Thread(target=spin, name="threadprof-progress", daemon=True)
+    spinner.start()
+    try:
+        yield
+    finally:
+        done.set()
+        spinner.join()
+        if shown:
+            stream.write("\r\x1b[K")
+            stream.flush()
+
+
+def _width(ns: argparse.Namespace) -> int:
+    if ns.width is not None:
+        return max(ns.width, 40)
+    if sys.stdout.isatty():
+        return min(shutil.get_terminal_size().columns, 100)
+    return 80
+
+
+def _load(path: str) -> Snapshot:
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0
+    with progress(f"reading {path}", size):
+        profile = read_profile(path)
+        if isinstance(profile, PstatsInput):
+            return profile.snapshot()
+        return profile
+
+
+def run(
+    ns: argparse.Namespace,
+    error: Callable[[str], None],
+    say: Callable[[str], None],
+    out: TextIO | None = None,
+) -> int:
+    """Run the parsed ``report`` command; returns its exit status."""
+    stdout = sys.stdout if out is None else out
+    if ns.html and not ns.output:
+        error("--html needs -o FILE, the file to write")
+        return EXIT_USAGE
+    if ns.output and not ns.html:
+        error("-o is for --html: the terminal report goes to stdout")
+        return EXIT_USAGE
+    try:
+        snapshot = _load(ns.input)
+    except ProfileFormatError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        error(f"out of memory reading {ns.input!r}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    try:
+        if ns.html:
+            from .exporters import get_exporter
+
+            if ns.thread is not None:
+                snapshot = snapshot.filter_threads(ns.thread)
+            with progress(f"writing {ns.output}", 0):
+                get_exporter("html").write(snapshot, ns.output)
+            say(f"wrote the HTML report to {ns.output}")
+            return EXIT_OK
+        options: dict[str, Any] = dict(
+            thread=ns.thread,
+            include=ns.include,
+            exclude=ns.exclude,
+            per_thread=ns.per_thread,
+            tree=ns.tree,
+            threshold=ns.threshold,
+        )
+        if ns.json:
+            data = report_data(snapshot, ns.sort, ns.limit, **options)
+            stdout.write(json.dumps(data, indent=2) + "\n")
+            return EXIT_OK
+        text = format_report(
+            snapshot,
+            ns.sort,
+            ns.limit,
+            width=_width(ns),
+            expand_threads=ns.expand_threads,
+            details=True,
+            **options,
+        )
+    except (LookupError, ValueError) as exc:
+        error(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
+        return EXIT_USAGE
+    except OutputError as exc:
+        error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except Exception as exc:  # an exporter's bug must still be one line
+        error(f"cannot report on {ns.input!r}: {type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+    stdout.write(colorize(text) if use_color(ns.color, stdout) else text)
+    return EXIT_OK
