@@ -58,9 +58,9 @@ init_python(void)
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     const char *exe = getenv("THREADPROF_EMBED_PYTHON");
-    PyStatus status = exe ? PyConfig_SetBytesString(&config,
-                                                    &config.executable, exe)
-                          : PyStatus_Ok();
+    PyStatus status =
+        exe ? PyConfig_SetBytesString(&config, &config.executable, exe)
+            : PyStatus_Ok();
     if (!PyStatus_Exception(status)) {
         status = Py_InitializeFromConfig(&config);
     }
@@ -88,7 +88,8 @@ run_script(const char *path)
         PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) ==
             0 &&
         PyDict_SetItemString(globals, "__name__",
-                             PyUnicode_FromString("embedded")) == 0) {
+                             PyUnicode_FromString("embedded")) == 0)
+    {
         res = PyRun_FileEx(fp, path, Py_file_input, globals, globals, 1);
         fp = NULL;
     }
@@ -163,7 +164,8 @@ main(int argc, char **argv)
     if (call(globals, "join_threads") == 0 && started == HOST_THREADS &&
         check(Threadprof_Stop(), "Threadprof_Stop") == THREADPROF_OK &&
         check(Threadprof_Write(pstats, "pstats", NULL), "Threadprof_Write") ==
-            THREADPROF_OK) {
+            THREADPROF_OK)
+    {
         printf("wrote %s and %s\n", tprof, pstats);
         rc = 0;
     }
