@@ -39,6 +39,7 @@ __all__ = [
     "SORT_KEYS",
     "TREE_THRESHOLD",
     "WIDTH",
+    "bar",
     "format_report",
     "format_seconds",
     "format_tree",
@@ -441,8 +442,8 @@ def format_report(
             lines += [
                 "",
                 _fit(
-                    f"Top {len(shown)} of {len(rows)} functions in thread "
-                    f"{_printable(t.name)!r} (ident {t.ident}), sorted by {sort}:",
+                    f"Top {len(shown)} of {len(rows)} functions in "
+                    f"{_printable(t.name)!r} (ident {t.ident}), by {sort}:",
                     width,
                 ),
                 *_function_table(snapshot, shown, width),
@@ -617,9 +618,9 @@ def format_tree(
     functions = {f.id: f for f in snapshot.functions}
     entries = tree_lines(snapshot, thread, threshold)
     head = _fit(
-        f"Call tree of {_printable(thread.name)!r} (ident {thread.ident}), "
-        f"{format_seconds(total * snapshot.unit)} {snapshot.primary}, "
-        f"below {threshold:g}% collapsed:",
+        f"Call tree of {_printable(thread.name)!r} "
+        f"({format_seconds(total * snapshot.unit)} {snapshot.primary}, "
+        f"paths below {threshold:g}% collapsed):",
         width,
     )
     lines = [head]

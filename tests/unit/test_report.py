@@ -11,10 +11,14 @@ import pytest
 
 from threadprof.report import (
     GROUP_MIN,
+    REPORT_SORT_KEYS,
     SORT_KEYS,
+    bar,
     format_report,
     format_seconds,
+    format_tree,
     group_threads,
+    report_data,
     thread_group_key,
 )
 
@@ -568,3 +572,184 @@ def test_identical_names_are_grouped_too(builder):
     (row,) = thread_rows(format_report(builder.build(), limit=0))
     assert row["thread"] == "worker (4 threads)"
     assert (row["ident"], row["native id"], row["calls"]) == ("", "", "4")
+
+
+# -- threadprof report's additions ----------------------------------------------------
+
+
+@pytest.fixture
+def snap2(builder):
+    """Two threads, ticks of 1 ms; worker-1 starts at 100 ms."""
+    b = builder
+    C = b.call
+    b.func("main", "/srv/app/main.py", 10)
+    b.func("fact", "/srv/app/mathx.py", 5)
+    b.func("io_wait", "/srv/app/net.py", 42, qualname="Client.io_wait")
+    b.cfunc("<built-in method builtins.len>")
+    b.func("run", "/usr/lib/python3.12/threading.py", 999, qualname="Thread.run")
+    b.thread(
+        "MainThread",
+        [
+            C("main", 1, 1000, cpu=600, children=[
+                C("fact", 1, 300, [C("fact", 2, 200, [C("fact", 4, 50)])]),
+                C("io_wait", 3, 400, cpu=10),
+                C("<built-in method builtins.len>", 20, 2, cpu=2),
+            ]),
+        ],
+        ident=140000000000001,
+        native_id=4001,
+        wall_time=1200,
+        cpu_time=600,
+    )  # fmt: skip
+    b.thread(
+        "worker-1",
+        [C("run", 0, 500, cpu=100, children=[C("io_wait", 5, 450, cpu=50)])],
+        ident=140000000000002,
+        native_id=4002,
+        wall_time=500,
+        cpu_time=100,
+        first_seen=100,
+    )
+    return b.build(duration=1200)
+
+
+def section(report: str, title_start: str) -> list[str]:
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title_start))
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    return lines[start:end]
+
+
+def test_report_sort_keys_add_cpu_and_offcpu():
+    assert set(REPORT_SORT_KEYS) == set(SORT_KEYS) | {"cpu", "offcpu"}
+
+
+def test_lifetime_table(snap2):
+    text = format_report(snap2, width=80, details=True, limit=0)
+    assert section(text, "  lifetime") == [
+        "  lifetime                                      first      last  wall share",
+        "  MainThread                                        0    1.200s  ███████     71%",
+        "  worker-1                                    100.0ms   600.0ms  ███         29%",
+    ]
+
+
+def test_bar():
+    assert bar(0) == " " * 10
+    assert bar(1) == "█" * 10
+    assert bar(0.5) == "█████     "
+    assert bar(0.0125) == "▏         "
+    assert bar(2) == "█" * 10
+
+
+def test_sort_by_offcpu_and_cpu(snap2):
+    labels = [r["function"] for r in table(format_report(snap2, "offcpu", width=80))]
+    assert labels == [
+        "Client.io_wait (net.py:42)",  # 850 ms own time, 60 ms of it on CPU
+        "main (main.py:10)",  # 298 - 288
+        # no time off the CPU: ties in pstats' stdname order
+        "fact (mathx.py:5)",
+        "Thread.run (threading.py:999)",
+        "{built-in method builtins.len}",
+    ]
+    labels = [r["function"] for r in table(format_report(snap2, "cpu", width=80))]
+    assert labels[:2] == ["fact (mathx.py:5)", "main (main.py:10)"]
+
+
+def test_include_exclude(snap2):
+    def labels(**kw):
+        return [r["function"] for r in table(format_report(snap2, "name", width=80, **kw))]
+
+    assert labels(include=["*.py"]) == [
+        "fact (mathx.py:5)",
+        "Client.io_wait (net.py:42)",
+        "main (main.py:10)",
+        "Thread.run (threading.py:999)",
+    ]
+    assert labels(include=["/srv/*"], exclude=["fact"]) == [
+        "Client.io_wait (net.py:42)",
+        "main (main.py:10)",
+    ]
+    assert labels(include=["Client.*"]) == ["Client.io_wait (net.py:42)"]
+    assert labels(exclude=["*"]) == []
+
+
+def test_per_thread_tables(snap2):
+    text = format_report(snap2, width=80, per_thread=True, thread="worker-*")
+    assert section(text, "Top 2 of 2 functions in 'worker-1'") == [
+        "Top 2 of 2 functions in 'worker-1' (ident 140000000000002), by tottime:",
+        "  ncalls   tottime   percall   cumtime  off-CPU  function",
+        "       5   450.0ms   90.00ms   450.0ms      89%  Client.io_wait (net.py:42)",
+        "       0   50.00ms             500.0ms       0%  Thread.run (threading.py:999)",
+    ]
+    assert "in 'MainThread'" not in text
+
+
+def test_tree_lines(snap2):
+    text = format_report(snap2, width=80, limit=0, tree=True)
+    assert section(text, "Call tree of 'MainThread'") == [
+        "Call tree of 'MainThread' (1.200s wall, paths below 1% collapsed):",
+        "   83.3%    1.000s  └─ main (main.py:10)",
+        "   33.3%   400.0ms     ├─ Client.io_wait (net.py:42)",
+        "   25.0%   300.0ms     ├─ fact (mathx.py:5)",
+        "   16.7%   200.0ms     │  └─ fact (mathx.py:5)",
+        "    4.2%   50.00ms     │     └─ fact (mathx.py:5)",
+        "    0.2%   2.000ms     └─ … 1 more",
+    ]
+    assert section(text, "Call tree of 'worker-1'") == [
+        "Call tree of 'worker-1' (500.0ms wall, paths below 1% collapsed):",
+        "  100.0%   500.0ms  └─ Thread.run (threading.py:999)",
+        "   90.0%   450.0ms     └─ Client.io_wait (net.py:42)",
+    ]
+
+
+def test_tree_threshold_collapses(snap2):
+    main = snap2.threads[0]
+    assert format_tree(snap2, main, width=80, threshold=30)[1:] == [
+        "   83.3%    1.000s  └─ main (main.py:10)",
+        "   33.3%   400.0ms     ├─ Client.io_wait (net.py:42)",
+        "   25.2%   302.0ms     └─ … 2 more",
+    ]
+
+
+def test_tree_deep_fits_80_columns(builder):
+    b = builder
+    b.func("recurse_with_a_rather_long_function_name", "/srv/app/deep/module.py", 7)
+    node = b.call("recurse_with_a_rather_long_function_name", 1, 10)
+    for i in range(400):  # deeper than Python's recursion limit would allow a recursive walk
+        node = b.call("recurse_with_a_rather_long_function_name", 1, 11 + i, [node])
+    b.thread("a-thread-with-a-long-name-" * 4, [node], wall_time=500, cpu_time=10)
+    snapshot = b.build(duration=500)
+    text = format_report(snapshot, width=80, details=True, tree=True, per_thread=True)
+    lines = text.splitlines()
+    assert len(lines) > 400
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+
+
+def test_report_data(snap2):
+    data = report_data(snap2, "tottime", 2, tree=True, per_thread=True, thread="MainThread")
+    assert set(data) == {
+        "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings",
+        "per_thread", "trees",
+    }  # fmt: skip
+    assert data["threads"][1] == {
+        "name": "worker-1",
+        "ident": 140000000000002,
+        "native_id": 4002,
+        "first_seen": 0.1,
+        "last_seen": 0.6,
+        "wall": 0.5,
+        "cpu": 0.1,
+        "offcpu_share": 0.8,
+        "calls": 5,
+        "group": "worker-*",
+        "selected": False,
+    }
+    assert [f["qualname"] for f in data["functions"]] == ["Client.io_wait", "fact"]
+    assert data["functions"][0]["ncalls"] == 3
+    assert data["per_thread"][0]["ident"] == 140000000000001
+    tree = data["trees"][0]["tree"]
+    assert [n["function"] for n in tree] == ["main"]
+    kids = tree[0]["children"]
+    assert [k.get("function", "more") for k in kids] == ["io_wait", "fact", "more"]
+    assert kids[2]["more"] == 1
+    assert kids[1]["percent"] == 25.0
