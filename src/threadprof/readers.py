@@ -17,6 +17,7 @@ pstats writes (see :mod:`threadprof.pstatsfile`).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -99,8 +100,12 @@ def _looks_like_marshal_dict(head: bytes) -> bool:
     return len(head) < 2 or head[1:2] not in b' \t\r\n"}'
 
 
-def read_profile(path: StrPath) -> Snapshot | PstatsInput:
-    """Read a ``.tprof`` or pstats file; raises :class:`ProfileFormatError`."""
+def read_profile(
+    path: StrPath, progress: Callable[[int, int], None] | None = None
+) -> Snapshot | PstatsInput:
+    """Read a ``.tprof`` or pstats file; raises :class:`ProfileFormatError`.
+
+    ``progress(done, total)`` is called as a ``.tprof`` file's threads are read."""
     from . import pstatsfile, tprof
 
     text = os.fspath(path)
@@ -112,7 +117,7 @@ def read_profile(path: StrPath) -> Snapshot | PstatsInput:
     if not head:
         raise ProfileFormatError(text, "the file is empty")
     if head.startswith(tprof.MAGIC[:6]) or tprof.MAGIC.startswith(head):
-        return tprof.read(text)
+        return tprof.read(text, progress)
     if _looks_like_marshal_dict(head):
         return PstatsInput(text, pstatsfile.read_stats(text))
     raise ProfileFormatError(

@@ -23,8 +23,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from ._io import OutputError
@@ -40,7 +39,7 @@ from .report import (
     report_data,
 )
 
-__all__ = ["add_parser", "colorize", "run", "use_color"]
+__all__ = ["Progress", "add_parser", "colorize", "run", "use_color"]
 
 #: The seconds a load runs before its progress is shown.
 PROGRESS_DELAY = 1.0
@@ -203,46 +202,65 @@ def colorize(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-@contextmanager
-def progress(what: str, size: int, stream: TextIO = sys.stderr) -> Iterator[None]:
-    """Show a spinner with the elapsed time on ``stream`` while the body runs,
-    once it has run :data:`PROGRESS_DELAY` seconds, only if ``stream`` is a
-    terminal; the line is erased at the end."""
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        tty = False
-    if not tty:
-        yield
-        return
-    done = threading.Event()
-    start = time.monotonic()
-    shown = False
+class Progress:
+    """A progress line on ``stream`` (a terminal only), drawn from a thread of
+    its own every 0.1 s once the work has run :data:`PROGRESS_DELAY` seconds:
+    a bar when :meth:`update` has said how far the work is, else a spinner;
+    erased at the end. Use it as a context manager."""
 
-    def spin() -> None:
-        nonlocal shown
-        if done.wait(PROGRESS_DELAY):
+    def __init__(self, what: str, stream: TextIO | None = None) -> None:
+        self.what = what
+        self.stream = sys.stderr if stream is None else stream
+        self.done = 0
+        self.total = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._shown = False
+
+    def update(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def line(self, frame: str, elapsed: float, width: int = 79) -> str:
+        """The progress line: ``what [bar] done/total elapsed`` or a spinner."""
+        if self.total > 0:
+            share = self.done / self.total
+            filled = round(share * 20)
+            status = f"[{'#' * filled}{'-' * (20 - filled)}] {self.done}/{self.total}"
+        else:
+            status = frame
+        text = f"threadprof: {self.what} {status} {elapsed:.1f}s"
+        return text if len(text) <= width else "..." + text[len(text) - width + 3 :]
+
+    def _draw(self) -> None:
+        start = time.monotonic()
+        if self._stop.wait(PROGRESS_DELAY):
             return
-        for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
-            line = (
-                f"threadprof: {what} ({size / 1e6:.1f} MB) {frame} {time.monotonic() - start:.1f}s"
-            )
-            stream.write("\r" + line[:79])
-            stream.flush()
-            shown = True
-            if done.wait(0.1):
+        for frame in itertools.cycle("|/-\\"):
+            self.stream.write("\r" + self.line(frame, time.monotonic() - start) + "\x1b[K")
+            self.stream.flush()
+            self._shown = True
+            if self._stop.wait(0.1):
                 return
 
-    spinner = threading.Thread(target=spin, name="threadprof-progress", daemon=True)
-    spinner.start()
-    try:
-        yield
-    finally:
-        done.set()
-        spinner.join()
-        if shown:
-            stream.write("\r\x1b[K")
-            stream.flush()
+    def __enter__(self) -> Progress:
+        try:
+            tty = self.stream.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        if tty:
+            self._thread = threading.Thread(
+                target=self._draw, name="threadprof-progress", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _width(ns: argparse.Namespace) -> int:
@@ -254,12 +272,8 @@ def _width(ns: argparse.Namespace) -> int:
 
 
 def _load(path: str) -> Snapshot:
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        size = 0
-    with progress(f"reading {path}", size):
-        profile = read_profile(path)
+    with Progress(f"reading {os.path.basename(path)}") as bar:
+        profile = read_profile(path, bar.update)
         if isinstance(profile, PstatsInput):
             return profile.snapshot()
         return profile
@@ -296,7 +310,7 @@ def run(
 
             if ns.thread is not None:
                 snapshot = snapshot.filter_threads(ns.thread)
-            with progress(f"writing {ns.output}", 0):
+            with Progress(f"writing {os.path.basename(ns.output)}"):
                 get_exporter("html").write(snapshot, ns.output)
             say(f"wrote the HTML report to {ns.output}")
             return EXIT_OK

@@ -497,8 +497,11 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def read(path: StrPath) -> Snapshot:
+def read(path: StrPath, progress: Callable[[int, int], None] | None = None) -> Snapshot:
     """Read a ``.tprof`` file. Timelines stay in the file and are read lazily.
+
+    ``progress(done, total)``, if given, is called after each thread's call
+    tree is read (``threadprof report``'s progress bar).
 
     Raises :class:`~threadprof.readers.ProfileFormatError` for a file that is
     missing, unreadable, not a ``.tprof`` file, truncated, corrupt or of a
@@ -508,13 +511,16 @@ def read(path: StrPath) -> Snapshot:
     text = os.fspath(path)
     f, st = _open(text)
     with f:
-        return _Reader(_File(text, f, st.st_size), _identity(st)).snapshot()
+        reader = _Reader(_File(text, f, st.st_size), _identity(st))
+        reader.progress = progress
+        return reader.snapshot()
 
 
 class _Reader:
     def __init__(self, file: _File, identity: tuple[int, int, int, int]) -> None:
         self.file = file
         self.identity = identity
+        self.progress: Callable[[int, int], None] | None = None
 
     def fail(self, reason: str) -> NoReturn:
         self.file.fail(reason)
@@ -579,7 +585,11 @@ class _Reader:
             self.fail("corrupt metadata: 'start_time' is not a finite number")
         functions = self._functions(get(meta, "functions", "list"))
         raw_threads = get(meta, "threads", "list")
-        threads = [self._thread(i, t, len(functions)) for i, t in enumerate(raw_threads)]
+        threads = []
+        for i, t in enumerate(raw_threads):
+            threads.append(self._thread(i, t, len(functions)))
+            if self.progress is not None:
+                self.progress(i + 1, len(raw_threads))
         return Snapshot(
             clock=get(meta, "clock", "str"),
             unit=float(unit),

@@ -12,7 +12,7 @@ import pytest
 
 from threadprof import cli, tprof
 from threadprof.convert import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
-from threadprof.report_cmd import colorize, use_color
+from threadprof.report_cmd import Progress, colorize, use_color
 
 
 @pytest.fixture
@@ -248,3 +248,40 @@ def test_report_usage_errors(profile, capsys):
     assert status == EXIT_USAGE and "invalid choice" in err
     status, _, err = report(capsys, profile, "--threshold", "150")
     assert status == EXIT_USAGE and "between 0 and 100" in err
+
+
+def test_progress_line():
+    p = Progress("reading app.tprof", io.StringIO())
+    assert p.line("|", 1.25) == "threadprof: reading app.tprof | 1.2s"
+    p.update(3, 4)
+    assert p.line("|", 2.0) == "threadprof: reading app.tprof [###############-----] 3/4 2.0s"
+    assert len(Progress("x" * 200).line("|", 1.0)) == 79
+
+
+def test_progress_on_a_terminal_only(profile, monkeypatch):
+    import threading
+
+    from threadprof import report_cmd
+    from threadprof.readers import read_profile
+
+    monkeypatch.setattr(report_cmd, "PROGRESS_DELAY", 0.0)
+    tty = _Tty()
+    drawn = threading.Event()
+    real_write = tty.write
+
+    def write(text: str) -> int:
+        drawn.set()
+        return real_write(text)
+
+    tty.write = write  # type: ignore[method-assign]
+    with Progress("reading app.tprof", tty) as bar:
+        read_profile(profile, bar.update)
+        assert (bar.done, bar.total) == (2, 2)
+        assert drawn.wait(10)
+    text = tty.getvalue()
+    assert text.startswith("\rthreadprof: reading app.tprof ")
+    assert text.endswith("\r\x1b[K")  # erased at the end
+    plain = io.StringIO()
+    with Progress("reading app.tprof", plain) as bar:
+        read_profile(profile, bar.update)
+    assert plain.getvalue() == ""
