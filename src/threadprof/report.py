@@ -582,7 +582,9 @@ def tree_lines(
             (thread.nodes[c] for c in children), key=lambda n: (-getattr(n, field), n.id)
         )
         big = [n for n in ordered if total > 0 and getattr(n, field) / total * 100 >= threshold]
-        return big, ordered[len(big) :], depth
+        small = ordered[len(big) :]
+        big.reverse()  # popped from the end, largest first
+        return big, small, depth
 
     # an explicit stack of the levels being walked, so that deep recursion
     # cannot overflow Python's: (the nodes still to show, the collapsed ones, depth)
@@ -590,7 +592,7 @@ def tree_lines(
     while stack:
         big, small, depth = stack[-1]
         if big:
-            n = big.pop(0)
+            n = big.pop()
             value = getattr(n, field)
             out.append(TreeLine(depth, value, value / total * 100, n))
             stack.append(level(n.children, depth + 1))
