@@ -87,6 +87,26 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return work
 
 
+not_on_311_under_memcheck = pytest.mark.skipif(
+    sys.version_info < (3, 12),
+    reason="CPython 3.11's int.from_bytes reads an uninitialised digit of a zero-size "
+    "int (an interpreter false positive under memcheck, gone in 3.12)",
+)
+
+
+def valgrind() -> list[str]:
+    """The valgrind command line of the memcheck tests."""
+    if shutil.which("valgrind") is None:
+        pytest.fail("valgrind is not installed (the memcheck tests need it)")
+    return [
+        "valgrind",
+        "-q",
+        "--error-exitcode=99",
+        "--leak-check=no",
+        f"--suppressions={ROOT / 'tests' / 'valgrind.supp'}",
+    ]
+
+
 MISUSES = [
     "start before import",
     "stop before import",
@@ -183,26 +203,12 @@ def test_embed_example_profiles_all_seven_threads(built: pathlib.Path) -> None:
 
 
 @pytest.mark.memcheck
-@pytest.mark.skipif(
-    sys.version_info < (3, 12),
-    reason="CPython 3.11's int.from_bytes reads an uninitialised digit of a zero-size "
-    "int (an interpreter false positive under memcheck, gone in 3.12)",
-)
+@not_on_311_under_memcheck
 def test_capi_under_valgrind(built: pathlib.Path) -> None:
-    if shutil.which("valgrind") is None:
-        pytest.fail("valgrind is not installed (the memcheck tests need it)")
     env = embed_env()
     env["PYTHONMALLOC"] = "malloc"
     proc = subprocess.run(
-        [
-            "valgrind",
-            "-q",
-            "--error-exitcode=99",
-            "--leak-check=no",
-            f"--suppressions={ROOT / 'tests' / 'valgrind.supp'}",
-            str(built / "capi_misuse"),
-            str(built / "out"),
-        ],
+        [*valgrind(), str(built / "capi_misuse"), str(built / "out")],
         capture_output=True,
         text=True,
         env=env,
@@ -212,21 +218,8 @@ def test_capi_under_valgrind(built: pathlib.Path) -> None:
 
 
 @pytest.mark.memcheck
-@pytest.mark.skipif(
-    sys.version_info < (3, 12),
-    reason="CPython 3.11's int.from_bytes reads an uninitialised digit of a zero-size "
-    "int (an interpreter false positive under memcheck, gone in 3.12)",
-)
+@not_on_311_under_memcheck
 def test_embed_example_under_valgrind(built: pathlib.Path) -> None:
-    if shutil.which("valgrind") is None:
-        pytest.fail("valgrind is not installed (the memcheck tests need it)")
-    proc = run_embed(
-        built,
-        "valgrind",
-        "-q",
-        "--error-exitcode=99",
-        "--leak-check=no",
-        f"--suppressions={ROOT / 'tests' / 'valgrind.supp'}",
-    )
+    proc = run_embed(built, *valgrind())
     assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
     assert tprof.read(built / "out" / "embed.tprof").threads
