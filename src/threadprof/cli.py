@@ -866,6 +866,7 @@ class _Session:
                 options.sort,
                 options.limit,
                 expand_threads=options.expand_threads,
+                details=True,
             )
             try:
                 text = report(thread=options.thread)

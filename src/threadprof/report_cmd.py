@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 """``threadprof report FILE [options]``: the terminal report of a saved profile.
 
-Prints to stdout the report that ``threadprof run`` prints at exit, with the
-thread lifetimes table, and on request per-thread function tables
-(``--per-thread``), call trees (``--tree``), JSON (``--json``) or the HTML
-report (``--html -o FILE``). See docs/cli.md.
+Prints to stdout the report that ``threadprof run`` prints at exit, and on
+request per-thread function tables (``--per-thread``), call trees
+(``--tree``), JSON (``--json``) or the HTML report (``--html -o FILE``).
+See docs/cli.md.
 
 Exit status: 0 printed (or written); 1 the HTML report could not be written;
 2 a usage error (options, a ``--thread`` that matches nothing); 3 the input
