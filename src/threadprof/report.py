@@ -10,11 +10,17 @@ text, at most :data:`WIDTH` columns wide:
   ``worker-2``...) share one line, ``worker-* (1000 threads)``, with their
   totals, when there are at least :data:`GROUP_MIN` of them, so that a pool of
   1,000 workers stays readable; ``group_threads=False`` lists them one by one;
+* with ``details``, each line's lifetime (first..last seen) and a bar of its
+  share of all threads' wall time;
 * the top functions over all threads (or the ``thread`` selection), sorted by
   any key that ``python -m cProfile -s`` and ``pstats`` accept, with the same
   numbers as the pstats export: functions that share a ``(file, line, name)``
   key are one row, recursion is counted the cProfile way;
+* on request (``threadprof report``): per-thread function tables and each
+  thread's call tree (:func:`format_tree`), pyinstrument-style;
 * the profiler's warnings, those of a thread naming it, wrapped, never cut.
+
+:func:`report_data` is the same data as JSON-ready dicts (``--json``).
 
 It is a pure function of its arguments, so it is tested on hand-built snapshots.
 """
