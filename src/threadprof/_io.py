@@ -11,6 +11,11 @@ The temporary file is created with ``O_CREAT | O_EXCL | O_NOFOLLOW``: ``O_EXCL``
 refuses any existing name, including a symlink that someone planted there, so the
 data can never be redirected to another file. Its mode is ``0o666`` less the
 umask, as for ``open(path, "w")``, but never world-writable.
+
+A destination that already exists and is not a regular file or a directory (a
+character device such as ``/dev/null`` or ``/dev/full``, a FIFO, a socket) is
+written in place, as ``open(path, "wb")`` would: renaming a temporary file onto
+it would replace the device itself (which a root user can do in ``/dev``).
 """
 
 from __future__ import annotations
@@ -72,6 +77,12 @@ def _create_temp(directory: str, base: str) -> tuple[str, int]:
             fd = os.open(name, _OPEN_FLAGS, 0o666)
         except FileExistsError:
             continue  # a name collision, or something planted there: take another name
+        except OSError:
+            raise
+        except BaseException:
+            # KeyboardInterrupt raised as os.open returns: the file may exist, its fd is lost
+            _unlink_quietly(name)
+            raise
         try:
             mode = stat.S_IMODE(os.fstat(fd).st_mode)
             if mode & stat.S_IWOTH:
@@ -87,6 +98,29 @@ def _create_temp(directory: str, base: str) -> tuple[str, int]:
 def _unlink_quietly(name: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(name)
+
+
+def _special(path: str) -> bool:
+    """Whether ``path`` exists (symlinks followed) and is a device, FIFO or socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+@contextlib.contextmanager
+def _open_special(text: str) -> Iterator[BinaryIO]:
+    try:
+        fd = os.open(text, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise OutputError(text, _reason(exc)) from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+    except OSError as exc:
+        raise OutputError(text, _reason(exc)) from exc
 
 
 def _fsync_directory(directory: str) -> None:
@@ -116,6 +150,10 @@ def atomic_open(path: StrPath) -> Iterator[BinaryIO]:
     """
     text = os.fspath(path)
     directory, base = _split(text)
+    if _special(text):
+        with _open_special(text) as f:
+            yield f
+        return
     try:
         temp, fd = _create_temp(directory, base)
     except OSError as exc:
@@ -153,6 +191,10 @@ def check_writable(path: StrPath) -> None:
     directory, base = _split(text)
     if os.path.isdir(text):
         raise OutputError(text, "is a directory")
+    if _special(text):
+        if not os.access(text, os.W_OK):
+            raise OutputError(text, "permission denied")
+        return
     if not os.path.exists(directory):
         raise OutputError(text, f"directory {directory!r} does not exist")
     if not os.path.isdir(directory):
