@@ -35,4 +35,4 @@ LD_PRELOAD="$asan $ubsan" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     PYTHONMALLOC=malloc \
     "$venv/bin/python" -P -m pytest -q -p no:cacheprovider -m "not memcheck" \
-    tests/integration "$@"
+    tests/integration tests/cli/test_cli_faults.py "$@"

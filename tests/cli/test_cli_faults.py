@@ -1,0 +1,271 @@
+# SPDX-License-Identifier: MIT
+"""Fault injection in ``threadprof run``: whatever fails while the profile is
+written, the user gets one line ``threadprof: error: ...`` (never a
+traceback), no half-written file under the output name and no temporary file
+left beside it, and the profiled program's own stdout and exit status.
+
+Cases covered elsewhere and not repeated here: an output directory that does
+not exist or is a file, checked before the program runs (test_cli_errors.py),
+or removed while it runs (test_cli_output.py); a user timer that raises or
+stops the profiler (tests/integration/test_api.py, test_hardening.py: the CLI
+takes no user timer). The tests that need the C core's fault-injection hooks
+run in the test build of tools/sanitize.sh, which includes this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_helpers import error_lines
+
+from threadprof import _core
+from threadprof import tprof as tprof_format
+
+STATUS = 7
+OUTPUT = "the program's own output\n"
+
+PROG = f"""\
+import sys
+
+def f(i):
+    return i
+
+for i in range(int(sys.argv[1]) if len(sys.argv) > 1 else 10):
+    f(i)
+EPILOGUE
+print({OUTPUT.strip()!r}, flush=True)
+sys.exit({STATUS})
+"""
+
+needs_hooks = pytest.mark.skipif(
+    not _core.TEST_HOOKS,
+    reason="needs the fault-injection hooks of a test build (tools/sanitize.sh builds one)",
+)
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not sys.platform.startswith("linux"),
+    reason="needs root on Linux to mount a file system",
+)
+
+
+def prog(write, epilogue: str = "") -> Path:
+    return write("prog.py", PROG.replace("EPILOGUE", epilogue))
+
+
+def temp_files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The program ran to its end; threadprof printed one error line and no traceback."""
+    assert proc.returncode == STATUS, proc.stderr
+    assert proc.stdout == OUTPUT
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = error_lines(proc.stderr)
+    assert len(errors) == 1, proc.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]
+
+
+@contextlib.contextmanager
+def mounted(target: Path, *options: str) -> Iterator[None]:
+    target.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["mount", *options, str(target)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+# -- the disk is full -----------------------------------------------------------
+
+
+def test_dev_full_is_written_in_place_and_reported(threadprof, write):
+    # /dev/full exists and is a device: it is written in place (never replaced
+    # by a rename, which root could do), and every write fails with ENOSPC
+    prog(write)
+    before = os.stat("/dev/full")
+    proc = threadprof("run", "-q", "-o", "/dev/full", "prog.py")
+    assert_clean_failure(proc, "cannot write '/dev/full'", "No space left on device")
+    after = os.stat("/dev/full")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert not [n for n in os.listdir("/dev") if n.startswith(".full.")]
+
+
+def test_dev_null_stays_a_device(threadprof, write):
+    prog(write)
+    proc = threadprof("run", "-q", "-o", "/dev/null", "prog.py")
+    assert proc.returncode == STATUS and proc.stdout == OUTPUT
+    assert not error_lines(proc.stderr), proc.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@needs_root
+def test_full_file_system(threadprof, write, workdir):
+    # a 64 KiB tmpfs: the pre-flight check passes (an empty file fits), the
+    # profile (a long timeline, ~150 KB) does not
+    prog(write)
+    small = workdir / "small"
+    with mounted(small, "-t", "tmpfs", "-o", "size=64k", "tmpfs"):
+        (small / "out.tprof").write_bytes(b"previous")
+        proc = threadprof("run", "-q", "--timeline", "-o", "small/out.tprof", "prog.py", "300000")
+        assert_clean_failure(proc, "cannot write 'small/out.tprof'", "No space left on device")
+        assert (small / "out.tprof").read_bytes() == b"previous"  # the old file is intact
+        assert temp_files(small) == []
+
+
+# -- a read-only directory ------------------------------------------------------
+
+
+@needs_root
+def test_read_only_directory_before_the_run_is_a_usage_error(threadprof, write, workdir):
+    prog(write)
+    ro = workdir / "ro"
+    with mounted(ro, "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs"):
+        proc = threadprof("run", "-q", "-o", "ro/out.prof", "prog.py")
+        assert proc.returncode == 2
+        assert proc.stdout == ""  # checked before the program runs: it never ran
+        (line,) = error_lines(proc.stderr)
+        assert "cannot write 'ro/out.prof'" in line and "Read-only file system" in line
+        assert "Traceback" not in proc.stderr
+        assert list(ro.iterdir()) == []
+
+
+@needs_root
+def test_directory_made_read_only_while_the_program_runs(threadprof, write, workdir):
+    ro = workdir / "ro"
+    prog(
+        write, "import subprocess\nsubprocess.run(['mount', '-o', 'remount,ro', 'ro'], check=True)"
+    )
+    with mounted(ro, "-t", "tmpfs", "-o", "size=1m", "tmpfs"):
+        proc = threadprof("run", "-q", "-o", "ro/out.prof", "prog.py")
+        assert_clean_failure(proc, "cannot write 'ro/out.prof'", "Read-only file system")
+        assert list(ro.iterdir()) == []
+
+
+# -- the profiler fails ---------------------------------------------------------
+
+
+def test_program_that_stops_the_profiler_itself(threadprof, write, workdir, engine):
+    prog(write, "import threadprof\nthreadprof.stop()")
+    proc = threadprof("run", "--engine", engine, "-o", "out.prof", "prog.py")
+    assert_clean_failure(proc, "the profiler failed, no profile", "not running")
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py"]
+
+
+@needs_hooks
+def test_memory_error_in_the_final_snapshot(threadprof, write, workdir, engine):
+    prog(write, "import threadprof._core\nthreadprof._core._fail_snapshot_after(0)")
+    proc = threadprof("run", "--engine", engine, "-o", "out.prof", "prog.py")
+    assert_clean_failure(proc, "the profiler failed, no profile", "MemoryError")
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py"]
+
+
+@needs_hooks
+def test_allocation_failure_while_recording_still_writes_a_profile(threadprof, write, workdir):
+    prog(write, "import threadprof._core\nthreadprof._core._fail_alloc_after(0)\nf(1)")
+    proc = threadprof("run", "-o", "out.prof", "prog.py", "5")
+    assert proc.returncode == STATUS and proc.stdout == OUTPUT
+    assert "Traceback" not in proc.stderr
+    assert (workdir / "out.prof").is_file()
+    assert temp_files(workdir) == []
+
+
+# -- killed while writing -------------------------------------------------------
+
+CALLS = "1000000"  # a timeline of a million calls: the write takes a while
+RUN = [sys.executable, "-m", "threadprof", "run", "-q", "--timeline"]
+
+
+def _kill_during_the_write(workdir: Path, signum: int) -> tuple[subprocess.Popen[bytes], bool]:
+    """Run the program, wait until it has ended and the profile's temporary
+    file exists, then send ``signum``. Returns the process (ended) and whether
+    the signal arrived while the temporary file was there."""
+    proc = subprocess.Popen(
+        [*RUN, "-o", "out.tprof", "prog.py", CALLS],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        # the pre-flight check also makes a temporary file: wait for the end of
+        # the program, after which only the write makes one
+        assert proc.stdout.readline().decode() == OUTPUT
+        mid_write = False
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if temp_files(workdir):
+                proc.send_signal(signum)
+                mid_write = True
+                break
+            time.sleep(0.001)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc, mid_write
+
+
+def _complete(path: Path) -> bool:
+    snap = tprof_format.read(path)
+    return any(th.name == "MainThread" for th in snap.threads)
+
+
+def test_sigkill_during_the_write_never_leaves_half_a_file(write, workdir):
+    prog(write)
+    (workdir / "out.tprof").write_bytes(b"previous")
+    proc, mid_write = _kill_during_the_write(workdir, signal.SIGKILL)
+    out = (workdir / "out.tprof").read_bytes()
+    if mid_write:
+        assert proc.returncode == -signal.SIGKILL
+        # the old file, untouched; SIGKILL cannot be caught, so the temporary
+        # file may stay (a hidden .out.tprof.*.tmp), never under the final name
+        assert out == b"previous"
+    else:  # the write won the race: then it is whole
+        assert out == b"previous" or _complete(workdir / "out.tprof")
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_sigterm_during_the_write_finishes_it_then_dies(write, workdir, signame):
+    signum = getattr(signal, signame)
+    prog(write)
+    (workdir / "out.tprof").write_bytes(b"previous")
+    proc, _ = _kill_during_the_write(workdir, signum)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    # documented: a signal during the write ends the process once it is written
+    assert proc.returncode == -signum, stderr
+    assert "Traceback" not in stderr
+    assert _complete(workdir / "out.tprof")
+    assert temp_files(workdir) == []
+
+
+def test_sigint_during_the_write_abandons_it_cleanly(write, workdir):
+    prog(write)
+    (workdir / "out.tprof").write_bytes(b"previous")
+    proc, mid_write = _kill_during_the_write(workdir, signal.SIGINT)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    assert "Traceback" not in stderr
+    assert temp_files(workdir) == []
+    if mid_write:
+        assert proc.returncode == -signal.SIGINT, stderr
+        assert len(error_lines(stderr)) == 1, stderr
+        out = workdir / "out.tprof"
+        assert out.read_bytes() == b"previous" or _complete(out)
