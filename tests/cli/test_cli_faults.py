@@ -93,24 +93,41 @@ def mounted(target: Path, *options: str) -> Iterator[None]:
 # -- the disk is full -----------------------------------------------------------
 
 
-def test_dev_full_is_written_in_place_and_reported(threadprof, write):
+def device(workdir: Path, name: str, minor: int) -> str:
+    """A character device like /dev/null (minor 3) or /dev/full (7): as root, a
+    node of our own under ``workdir`` (a faulty build must never replace the
+    system's), else the system's, which a non-root user cannot replace."""
+    if os.geteuid() != 0:
+        return f"/dev/{name}"
+    path = workdir / name
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    except OSError as exc:
+        pytest.skip(f"cannot create a device node: {exc}")
+    return str(path)
+
+
+def test_dev_full_is_written_in_place_and_reported(threadprof, write, workdir):
     # /dev/full exists and is a device: it is written in place (never replaced
     # by a rename, which root could do), and every write fails with ENOSPC
     prog(write)
-    before = os.stat("/dev/full")
-    proc = threadprof("run", "-q", "-o", "/dev/full", "prog.py")
-    assert_clean_failure(proc, "cannot write '/dev/full'", "No space left on device")
-    after = os.stat("/dev/full")
+    full = device(workdir, "full", 7)
+    before = os.stat(full)
+    proc = threadprof("run", "-q", "-o", full, "prog.py")
+    assert_clean_failure(proc, f"cannot write {full!r}", "No space left on device")
+    after = os.stat(full)
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
-    assert not [n for n in os.listdir("/dev") if n.startswith(".full.")]
+    assert temp_files(Path(full).parent) == []
 
 
-def test_dev_null_stays_a_device(threadprof, write):
+def test_dev_null_stays_a_device(threadprof, write, workdir):
     prog(write)
-    proc = threadprof("run", "-q", "-o", "/dev/null", "prog.py")
+    null = device(workdir, "null", 3)
+    proc = threadprof("run", "-q", "-o", null, "prog.py")
     assert proc.returncode == STATUS and proc.stdout == OUTPUT
     assert not error_lines(proc.stderr), proc.stderr
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    assert temp_files(Path(null).parent) == []
 
 
 @needs_root
@@ -190,6 +207,12 @@ CALLS = "1000000"  # a timeline of a million calls: the write takes a while
 RUN = [sys.executable, "-m", "threadprof", "run", "-q", "--timeline"]
 
 
+def _default_signals() -> None:
+    # a background job starts with SIGINT ignored, and SIG_IGN survives exec
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _kill_during_the_write(workdir: Path, signum: int) -> tuple[subprocess.Popen[bytes], bool]:
     """Run the program, wait until it has ended and the profile's temporary
     file exists, then send ``signum``. Returns the process (ended) and whether
@@ -200,6 +223,7 @@ def _kill_during_the_write(workdir: Path, signum: int) -> tuple[subprocess.Popen
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_default_signals,
     )
     try:
         assert proc.stdout is not None
