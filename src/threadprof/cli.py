@@ -824,7 +824,7 @@ class _Session:
         try:
             snapshot = api.stop()
         except Exception as exc:
-            self.error(f"the profiler failed, no profile: {exc or type(exc).__name__}")
+            self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return None
         return _trim(snapshot, self.ident, self.program.code)
 
