@@ -130,3 +130,34 @@ def test_check_writable_rejects(tmp_path, relative, reason):
         check_writable(target)
     assert "\n" not in str(info.value)
     assert sorted(os.listdir(tmp_path)) == ["adir", "afile"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_written_in_place_not_replaced(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    check_writable(fifo)
+    atomic_write_bytes(fifo, b"profile")
+    reader.join(timeout=30)
+    assert received == [b"profile"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the FIFO, not a file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_keyboard_interrupt_as_the_temp_file_is_created_leaves_nothing(tmp_path, monkeypatch):
+    real_open = os.open
+
+    def open_then_interrupted(*args, **kwargs):
+        real_open(*args, **kwargs)  # the file is created, then Ctrl-C lands
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_io.os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(tmp_path / "out.prof", b"x")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
