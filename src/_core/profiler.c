@@ -161,6 +161,7 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->timeline = timeline;
     p->tl_sink.fd = -1;
     p->tl_sink.limit = (uint64_t)timeline_limit;
+    p->tl_sink.budget = TP_TL_BUDGET;
     p->callback = tp_recorder_for(mode, timeline);
     p->builtins = builtins;
     p->seed = seed;
@@ -453,6 +454,7 @@ tp_profiler_clear(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
     p->started = 0;
+    p->tl_sink.held = 0; /* the retired records append no more */
     if (p->enabled) {
         int64_t now;
         if (tp_profiler_now(p, &now) < 0) {
@@ -551,6 +553,24 @@ tp_profiler_get_clock(tp_profiler *p, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+tp_profiler_get_timeline_budget(tp_profiler *p, void *Py_UNUSED(closure))
+{
+    return PyLong_FromUnsignedLongLong(p->tl_sink.budget);
+}
+
+static int
+tp_profiler_set_timeline_budget(tp_profiler *p, PyObject *value,
+                                void *Py_UNUSED(closure))
+{
+    unsigned long long v = value ? PyLong_AsUnsignedLongLong(value) : 0;
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    p->tl_sink.budget = v;
+    return 0;
+}
+
+static PyObject *
 tp_profiler_get_timeline_fd(tp_profiler *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromLong(p->tl_sink.fd);
@@ -611,6 +631,10 @@ static PyGetSetDef tp_profiler_getset[] = {
      "True while this profiler is recording.", NULL},
     {"clock", (getter)tp_profiler_get_clock, NULL,
      "'wall', 'cpu' or 'user' (a timer callable).", NULL},
+    {"_timeline_budget", (getter)tp_profiler_get_timeline_budget,
+     (setter)tp_profiler_set_timeline_budget,
+     "Timeline events all threads may hold in memory before they spill.",
+     NULL},
     {"_timeline_fd", (getter)tp_profiler_get_timeline_fd, NULL,
      "The timeline spill file (a descriptor; -1 if none).", NULL},
     {"engine", (getter)tp_profiler_get_engine, NULL,
@@ -662,6 +686,7 @@ tp_profiler_after_fork(tp_profiler *p)
     tp_threads_free(p->retired);
     p->threads = p->retired = NULL;
     p->threads_tail = &p->threads;
+    p->tl_sink.held = 0;
     p->busy = 0;
     p->gen = tp_threads_new_gen();
     p->errors = p->reported = 0;

@@ -109,13 +109,35 @@ tp_timeline_fail(tp_profiler *p)
     tp_profiler_fail(p, TP_ERR_TIMELINE);
 }
 
+/* The chunks of all threads reached the memory budget: spill them all (a
+ * thread that ended keeps its chunks otherwise), then record the event. */
+TP_NOINLINE void
+tp_timeline_spill_and_add(tp_profiler *p, tp_thread *ts, int64_t t,
+                          int32_t code)
+{
+    for (tp_thread *x = p->threads; x != NULL; x = x->next) {
+        if (tp_timeline_spill_all(&x->tl, &p->tl_sink, x->serial) < 0) {
+            tp_timeline_fail(p);
+            break;
+        }
+    }
+    if (tp_timeline_add(&ts->tl, &p->tl_sink, ts->serial, t, code) != 0) {
+        tp_timeline_fail(p);
+    }
+}
+
 TP_INLINE void
 tp_timeline_event(tp_profiler *p, tp_thread *ts, int64_t t, int32_t code)
 {
-    if (TP_UNLIKELY(tp_timeline_add(&ts->tl, &p->tl_sink, ts->serial,
-                                    t - p->origin, code) < 0))
-    {
-        tp_timeline_fail(p);
+    int rc =
+        tp_timeline_add(&ts->tl, &p->tl_sink, ts->serial, t - p->origin, code);
+    if (TP_UNLIKELY(rc != 0)) {
+        if (rc > 0) {
+            tp_timeline_spill_and_add(p, ts, t - p->origin, code);
+        }
+        else {
+            tp_timeline_fail(p);
+        }
     }
 }
 

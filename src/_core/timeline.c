@@ -74,9 +74,44 @@ tp_spill_chunk(tp_timeline *tl, tp_tlsink *sink, uint64_t serial,
     return 0;
 }
 
+static void
+tp_chunk_free(tp_tlsink *sink, tp_tlchunk *c)
+{
+    sink->held -= c->cap;
+    tp_mem_free(c);
+}
+
+int
+tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+{
+    int rc = 0;
+    for (tp_tlchunk *x = tl->head; x != NULL && rc == 0; x = x->next) {
+        if (x->len > 0) {
+            rc = tp_spill_chunk(tl, sink, serial, x);
+        }
+    }
+    if (rc < 0) {
+        sink->broken = 1;
+        return -1; /* keep them: memory is better than a gap */
+    }
+    while (tl->head != NULL) {
+        tp_tlchunk *next = tl->head->next;
+        tp_chunk_free(sink, tl->head);
+        tl->head = next;
+    }
+    tl->tail = NULL;
+    tl->mem_events = 0;
+    return 0;
+}
+
 int
 tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
 {
+    if (sink->limit == 0 && sink->fd >= 0 && !sink->broken &&
+        sink->held >= sink->budget)
+    {
+        return 1;
+    }
     tp_tlchunk *c = tl->tail;
     if (c != NULL && c->cap == TP_TL_MAX) {
         if (sink->limit > 0) {
@@ -92,7 +127,7 @@ tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
                     reuse = old;
                 }
                 else {
-                    tp_mem_free(old);
+                    tp_chunk_free(sink, old);
                 }
             }
             if (reuse != NULL) {
@@ -103,17 +138,18 @@ tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
                 return 0;
             }
         }
-        else if (sink->fd >= 0) {
+        else if (sink->fd >= 0 && !sink->broken) {
             /* spill everything in memory, in order, and reuse the tail */
             for (tp_tlchunk *x = tl->head; x != NULL; x = x->next) {
                 if (tp_spill_chunk(tl, sink, serial, x) < 0) {
+                    sink->broken = 1;
                     return -1;
                 }
             }
             while (tl->head != tl->tail) {
                 tp_tlchunk *old = tl->head;
                 tl->head = old->next;
-                tp_mem_free(old);
+                tp_chunk_free(sink, old);
             }
             tl->tail->len = 0;
             tl->mem_events = 0;
@@ -127,6 +163,7 @@ tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
     if (n == NULL) {
         return -1;
     }
+    sink->held += cap;
     if (c == NULL) {
         tl->head = n;
     }

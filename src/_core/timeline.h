@@ -55,21 +55,38 @@ typedef struct tp_tlsink {
     int fd;         /* spill file, or -1 */
     int64_t offset; /* bytes written to it so far */
     uint64_t limit; /* keep the last `limit` events (0: keep all) */
+    uint64_t held;  /* event capacity of all chunks in memory, all threads */
+    int broken;     /* a spill failed: keep everything in memory from now on */
+    uint64_t budget; /* spill every thread when `held` reaches it */
 } tp_tlsink;
 
+/* The default budget: events the chunks of all threads may hold in memory
+ * before every thread's chunks are spilled (spill mode); threads that ended
+ * would otherwise keep their small, never-full chunks forever. 12 bytes an
+ * event: 24 MiB. */
+#define TP_TL_BUDGET (2u << 20)
+
 /* Make room for one more event: called when tl->tail is NULL or full.
- * Returns -1 when out of memory or when the spill failed. */
+ * Returns -1 when out of memory or when the spill failed, and 1 (doing
+ * nothing) when the chunks of all threads must be spilled first
+ * (tp_timeline_spill_all), after which the call is repeated. */
 int tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial);
 
-/* Append one event. */
+/* Spill every chunk of one thread, in order, and free them all; its next
+ * event starts a new, small chunk. Returns -1 if the spill failed. */
+int tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial);
+
+/* Append one event. Returns 0, -1 on failure, or 1 when the caller must
+ * spill every thread's chunks (tp_timeline_spill_all) and call it again. */
 static inline int
 tp_timeline_add(tp_timeline *tl, tp_tlsink *sink, uint64_t serial, int64_t t,
                 int32_t f)
 {
     tp_tlchunk *c = tl->tail;
     if (__builtin_expect(c == NULL || c->len == c->cap, 0)) {
-        if (tp_timeline_grow(tl, sink, serial) < 0) {
-            return -1;
+        int rc = tp_timeline_grow(tl, sink, serial);
+        if (rc != 0) {
+            return rc; /* the caller spills every thread, then retries */
         }
         c = tl->tail;
     }

@@ -149,3 +149,36 @@ def test_no_timeline_unless_asked(engine):
 def test_negative_limit_is_an_error():
     with pytest.raises(ValueError, match="timeline_limit"):
         threadprof.Profile(timeline=True, timeline_limit=-1)
+
+
+def test_threads_that_end_do_not_keep_timeline_memory(engine):
+    """Short threads never fill a chunk; the memory budget spills them all."""
+
+    def short():
+        fib(9)  # 109 calls: a chunk that never fills
+
+    def run(budget):
+        p = threadprof.Profile(engine=engine, timeline=True, seed_stacks=True)
+        if budget:
+            p._timeline_budget = budget  # events, across all threads
+        with p:
+            for _ in range(20):
+                threads = [threading.Thread(target=short) for _ in range(10)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+            return p, p._memory()
+
+    _, kept = run(None)  # the default budget is far above these 44k events
+    p, spilled = run(4096)
+    # each of the 200 threads had at least a 64-event chunk of 12-byte events
+    assert kept - spilled >= 200 * 64 * 12
+    snap = p.snapshot()
+    fib_id = next(f.id for f in snap.functions if f.name == "fib")
+    workers = [t for t in snap.threads if t.name != "MainThread"]
+    assert len(workers) == 200
+    for th in workers:
+        counts, open_frames = replay(snap, th)
+        assert open_frames == []
+        assert sum(n for path, n in counts.items() if path[-1] == fib_id) == 109
