@@ -83,13 +83,15 @@ def record(events: int, out: pathlib.Path) -> dict:
 
 
 def convert(src: pathlib.Path, fmt: str, dest: pathlib.Path) -> dict:
+    # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork+exec
     code = (
-        "import resource, sys, time\n"
+        "import sys, time\n"
         "from threadprof import cli\n"
         "t = time.perf_counter()\n"
         f"rc = cli.main(['convert', {str(src)!r}, '-o', {str(dest)!r}, '--format', {fmt!r}])\n"
         "el = time.perf_counter() - t\n"
-        "print(rc, el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "print(rc, el, hwm.split()[1])\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
