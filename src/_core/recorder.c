@@ -373,6 +373,24 @@ tp_current(tp_profiler *p, PyFrameObject *frame, int what)
 /* -- events
  * ------------------------------------------------------------------------ */
 
+/* After a Python timer ran Python code (the GIL may have moved meanwhile,
+ * and another thread may have stopped, cleared or detached): the calling
+ * thread's record if it is still being recorded, with its times updated,
+ * else NULL. */
+TP_INLINE tp_thread *
+tp_after_timer(tp_profiler *p, int64_t wall)
+{
+    tp_thread *ts = tp_tls.ts;
+    if (tp_tls.gen != p->gen || !p->enabled || ts == NULL) {
+        return NULL;
+    }
+    if (ts->first_wall == INT64_MIN) {
+        ts->first_wall = wall;
+    }
+    ts->last_wall = wall;
+    return ts;
+}
+
 TP_INLINE void
 tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
            const void *match, PyObject *callee, PyObject *self_arg,
@@ -386,16 +404,8 @@ tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
     if (tp_read(p, ts, mode, &t) < 0) {
         return;
     }
-    if (mode == TP_MODE_USER) {
-        /* the timer ran Python code: the GIL may have moved meanwhile */
-        if (tp_tls.gen != p->gen || !p->enabled) {
-            return;
-        }
-        ts = tp_tls.ts;
-        if (ts->first_wall == INT64_MIN) {
-            ts->first_wall = t.wall;
-        }
-        ts->last_wall = t.wall;
+    if (mode == TP_MODE_USER && (ts = tp_after_timer(p, t.wall)) == NULL) {
+        return;
     }
     tp_enter(p, ts, key, match, callee, self_arg, t, 1, tl);
 }
@@ -417,15 +427,10 @@ tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
         return;
     }
     if (mode == TP_MODE_USER) {
-        if (tp_tls.gen != p->gen || !p->enabled) {
+        ts = tp_after_timer(p, t.wall);
+        if (ts == NULL || (idx = tp_find(ts, match)) == 0) {
             return;
         }
-        ts = tp_tls.ts;
-        idx = tp_find(ts, match);
-        if (idx == 0) {
-            return;
-        }
-        ts->last_wall = t.wall;
     }
     tp_close(p, ts, idx, t, mode, tl);
 }
