@@ -18,6 +18,10 @@
  *     avoid (and mon_clock, the same for sys.monitoring);
  *   - mon_noop, a vectorcall builtin that does nothing, to register with
  *     sys.monitoring: the floor of a profiler built on sys.monitoring (3.12+);
+ *   - mon_noop_vc, the same as an object of a type of its own whose
+ *     vectorcall slot does nothing: sys.monitoring calls it without the
+ *     builtin function's wrapper (keyword check, recursion depth, thread
+ *     state lookup), as threadprof's callbacks are called;
  *   - collect(f), which calls f(); the callgrind runs collect instructions
  *     only inside it (--toggle-collect=tpfloor_collect_region).
  *
@@ -26,6 +30,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -237,6 +242,31 @@ tpfloor_mon_clock(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* mon_noop_vc: a callable whose vectorcall slot does nothing. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+} tpfloor_vc;
+
+static PyObject *
+tpfloor_vc_call(PyObject *callable, PyObject *const *args, size_t nargsf,
+                PyObject *kwnames)
+{
+    (void)callable;
+    (void)args;
+    (void)nargsf;
+    (void)kwnames;
+    Py_RETURN_NONE;
+}
+
+static PyTypeObject tpfloor_vc_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_tpfloor.VectorcallNoop",
+    .tp_basicsize = sizeof(tpfloor_vc),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(tpfloor_vc, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
 /* Not static and never inlined: callgrind toggles collection on its entry and
  * exit by name. */
 __attribute__((noinline, visibility("default"))) PyObject *
@@ -287,5 +317,21 @@ static struct PyModuleDef tpfloor_module = {
 PyMODINIT_FUNC
 PyInit__tpfloor(void)
 {
-    return PyModule_Create(&tpfloor_module);
+    PyObject *m = PyModule_Create(&tpfloor_module);
+    if (m == NULL || PyType_Ready(&tpfloor_vc_type) < 0) {
+        Py_XDECREF(m);
+        return NULL;
+    }
+    tpfloor_vc *vc = PyObject_New(tpfloor_vc, &tpfloor_vc_type);
+    if (vc == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    vc->vectorcall = tpfloor_vc_call;
+    if (PyModule_AddObject(m, "mon_noop_vc", (PyObject *)vc) < 0) {
+        Py_DECREF(vc);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "capi.h"
+#include "moncb.h"
 
 #ifndef THREADPROF_VERSION
 #define THREADPROF_VERSION "0+unknown"
@@ -133,6 +134,10 @@ tp_module_exec(PyObject *m)
         return -1;
     }
     tp_ProfilerType = (PyTypeObject *)type;
+    if (tp_moncb_type_init(m) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
     if (PyModule_AddObject(m, "Profiler", type) < 0) {
         Py_DECREF(type);
         return -1;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "engine.h"
+#include "moncb.h"
 #include "recorder.h"
 
 /* The tool ids threadprof may take, in order of preference: 3 and 4 have no
@@ -108,7 +109,8 @@ tp_monitoring_install(tp_profiler *p)
             goto error;
         }
     }
-    const PyMethodDef *defs = tp_recorder_monitor_defs(p->mode, p->timeline);
+    const vectorcallfunc *funcs =
+        tp_recorder_monitor_funcs(p->mode, p->timeline);
     long mask = 0;
     for (size_t i = 0; i < TP_NROUTES; i++) {
         if (tp_routes[i].c_event && !p->builtins) {
@@ -120,8 +122,7 @@ tp_monitoring_install(tp_profiler *p)
         }
         tp_monitor_handler h = tp_routes[i].handler;
         if (p->mon_funcs[h] == NULL) {
-            p->mon_funcs[h] =
-                PyCFunction_New((PyMethodDef *)&defs[h], (PyObject *)p);
+            p->mon_funcs[h] = tp_moncb_new(funcs[h], p);
             if (p->mon_funcs[h] == NULL) {
                 goto error;
             }

@@ -2,6 +2,7 @@
 #include "recorder.h"
 
 #include "clock.h"
+#include "moncb.h"
 #include "threads.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -141,28 +142,38 @@ tp_timeline_event(tp_profiler *p, tp_thread *ts, int64_t t, int32_t code)
     }
 }
 
-/* Close frames [idx, depth) at time t. */
+/* Close frame d (whose parent is frame d - 1) at time t. */
+TP_INLINE void
+tp_close_frame(tp_profiler *p, tp_thread *ts, tp_frame *frames, uint32_t d,
+               tp_times t, const tp_mode mode, const int tl)
+{
+    tp_frame *f = &frames[d];
+    tp_node *n = f->node;
+    if (tl) {
+        tp_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
+    }
+    int64_t wall = t.wall - f->wall0;
+    n->wall += wall;
+    n->wall_self += wall - f->wall_sub;
+    frames[d - 1].wall_sub += wall;
+    if (mode != TP_MODE_WALL && mode != TP_MODE_USER) {
+        int64_t cpu = t.cpu - f->cpu0;
+        n->cpu += cpu;
+        n->cpu_self += cpu - f->cpu_sub;
+        frames[d - 1].cpu_sub += cpu;
+    }
+}
+
+/* Close frames [idx, depth) at time t: usually just the top one. */
 TP_INLINE void
 tp_close(tp_profiler *p, tp_thread *ts, uint32_t idx, tp_times t,
          const tp_mode mode, const int tl)
 {
     tp_frame *frames = ts->stack.frames;
-    for (uint32_t d = ts->stack.depth - 1; d >= idx; d--) {
-        tp_frame *f = &frames[d];
-        tp_node *n = f->node;
-        if (tl) {
-            tp_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
-        }
-        int64_t wall = t.wall - f->wall0;
-        n->wall += wall;
-        n->wall_self += wall - f->wall_sub;
-        frames[d - 1].wall_sub += wall;
-        if (mode != TP_MODE_WALL && mode != TP_MODE_USER) {
-            int64_t cpu = t.cpu - f->cpu0;
-            n->cpu += cpu;
-            n->cpu_self += cpu - f->cpu_sub;
-            frames[d - 1].cpu_sub += cpu;
-        }
+    uint32_t d = ts->stack.depth - 1;
+    tp_close_frame(p, ts, frames, d, t, mode, tl);
+    while (TP_UNLIKELY(d > idx)) {
+        tp_close_frame(p, ts, frames, --d, t, mode, tl);
     }
     ts->stack.depth = idx;
 }
@@ -213,6 +224,10 @@ tp_new_node(tp_profiler *p, tp_thread *ts, tp_node *parent, const void *key,
     }
     else if (PyCFunction_Check(callee)) {
         func = tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee);
+    }
+    else if (self_arg == NULL || Py_TYPE(callee)->tp_descr_get == NULL) {
+        return NULL; /* not an event of CPython's (a callback called by hand)
+                      */
     }
     else {
         /* bind the descriptor as CPython's legacy events do, for the name */
@@ -410,14 +425,11 @@ tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
     tp_enter(p, ts, key, match, callee, self_arg, t, 1, tl);
 }
 
+/* The return of the frame that carries `match` in thread ts, if open. */
 TP_INLINE void
-tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
-             const tp_mode mode, const int tl)
+tp_return(tp_profiler *p, tp_thread *ts, const void *match, const tp_mode mode,
+          const int tl)
 {
-    tp_thread *ts = tp_current(p, frame, what);
-    if (TP_UNLIKELY(ts == NULL)) {
-        return;
-    }
     uint32_t idx = tp_find(ts, match);
     if (idx == 0) {
         return;
@@ -433,6 +445,17 @@ tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
         }
     }
     tp_close(p, ts, idx, t, mode, tl);
+}
+
+TP_INLINE void
+tp_on_return(tp_profiler *p, PyFrameObject *frame, int what, const void *match,
+             const tp_mode mode, const int tl)
+{
+    tp_thread *ts = tp_current(p, frame, what);
+    if (TP_UNLIKELY(ts == NULL)) {
+        return;
+    }
+    tp_return(p, ts, match, mode, tl);
 }
 
 TP_INLINE int
@@ -471,44 +494,70 @@ tp_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
 
 /* -- sys.monitoring callbacks ------------------------------------------- */
 
-/* CALL, C_RETURN and C_RAISE: (code, offset, callable, arg0). Only C
- * functions and method descriptors are recorded, as the legacy events do. */
+/* The tree key of the callee of a CALL, C_RETURN or C_RAISE event (code,
+ * offset, callable, arg0), or NULL when it is not recorded: only C functions
+ * and method descriptors are, as the legacy events do. */
+TP_INLINE const void *
+tp_c_key(const tp_profiler *p, PyObject *const *args, PyObject **self_arg)
+{
+    PyObject *callable = args[2];
+    PyTypeObject *type = Py_TYPE(callable);
+    if (type == &PyFunction_Type) {
+        return NULL; /* the most frequent callee: its PY_START follows */
+    }
+    if (type == &PyMethodDescr_Type) {
+        if (args[3] == p->mon_missing) {
+            return NULL;
+        }
+        *self_arg = args[3];
+        return ((PyMethodDescrObject *)callable)->d_method;
+    }
+    if (type == &PyCFunction_Type || type == &PyCMethod_Type ||
+        PyCFunction_Check(callable))
+    {
+        return ((PyCFunctionObject *)callable)->m_ml;
+    }
+    return NULL;
+}
+
+/* CALL: enter a C callee. Its frame is matched by the callable object, which
+ * C_RETURN and C_RAISE carry again (it stays on the caller's stack). */
 TP_INLINE void
-tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
-             const tp_mode mode, const int tl)
+tp_monitor_c_call(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
+                  const tp_mode mode, const int tl)
+{
+    if (TP_UNLIKELY(nargs < 4)) {
+        return;
+    }
+    PyObject *self_arg = NULL;
+    const void *key = tp_c_key(p, args, &self_arg);
+    if (key != NULL) {
+        tp_on_call(p, NULL, PyTrace_C_CALL, key, args[2], args[2], self_arg,
+                   mode, tl);
+    }
+}
+
+/* C_RETURN, C_RAISE: the return of the top frame's callable needs no type
+ * test; any other callable is looked for deeper only if CALL records it. */
+TP_INLINE void
+tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
+                    const tp_mode mode, const int tl)
 {
     if (TP_UNLIKELY(nargs < 4)) {
         return;
     }
     PyObject *callable = args[2];
-    PyTypeObject *type = Py_TYPE(callable);
-    const void *key;
-    PyObject *self_arg = NULL;
-    if (type == &PyFunction_Type) {
-        return; /* the most frequent callee: its PY_START follows */
-    }
-    if (type == &PyMethodDescr_Type) {
-        if (args[3] == p->mon_missing) {
-            return;
-        }
-        key = ((PyMethodDescrObject *)callable)->d_method;
-        self_arg = args[3];
-    }
-    else if (type == &PyCFunction_Type || type == &PyCMethod_Type ||
-             PyCFunction_Check(callable))
-    {
-        key = ((PyCFunctionObject *)callable)->m_ml;
-    }
-    else {
+    tp_thread *ts = tp_current(p, NULL, PyTrace_C_RETURN);
+    if (TP_UNLIKELY(ts == NULL)) {
         return;
     }
-    if (call) {
-        tp_on_call(p, NULL, PyTrace_C_CALL, key, key, callable, self_arg, mode,
-                   tl);
+    if (TP_UNLIKELY(ts->stack.frames[ts->stack.depth - 1].match != callable)) {
+        PyObject *self_arg = NULL;
+        if (tp_c_key(p, args, &self_arg) == NULL) {
+            return;
+        }
     }
-    else {
-        tp_on_return(p, NULL, PyTrace_C_RETURN, key, mode, tl);
-    }
+    tp_return(p, ts, callable, mode, tl);
 }
 
 /* A Python timer can release the GIL in the middle of an event, and another
@@ -530,7 +579,8 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
     } while (0)
 
 /* One recorder per (clock mode, timeline): a profile function for the legacy
- * engine and four callables for sys.monitoring. */
+ * engine and four sys.monitoring handlers (vectorcall functions of a
+ * tp_moncb). */
 #define TP_RECORDER(MODE, TL, NAME)                                           \
     static int tp_record_##NAME(PyObject *obj, PyFrameObject *frame,          \
                                 int what, PyObject *arg)                      \
@@ -540,56 +590,59 @@ tp_monitor_c(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs, int call,
         TP_RELEASE(MODE, obj);                                                \
         return 0;                                                             \
     }                                                                         \
-    static PyObject *tp_mon_call_##NAME(                                      \
-        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    static PyObject *tp_mon_call_##NAME(PyObject *cb, PyObject *const *args,  \
+                                        size_t nargsf, PyObject *kwnames)     \
     {                                                                         \
-        TP_HOLD(MODE, self);                                                  \
-        if (TP_LIKELY(nargs >= 1)) {                                          \
-            tp_on_call((tp_profiler *)self, NULL, PyTrace_CALL, args[0],      \
-                       args[0], args[0], NULL, MODE, TL);                     \
+        (void)kwnames;                                                        \
+        tp_profiler *p = TP_MONCB_PROFILER(cb);                               \
+        TP_HOLD(MODE, p);                                                     \
+        if (TP_LIKELY(PyVectorcall_NARGS(nargsf) >= 1)) {                     \
+            tp_on_call(p, NULL, PyTrace_CALL, args[0], args[0], args[0],      \
+                       NULL, MODE, TL);                                       \
         }                                                                     \
-        TP_RELEASE(MODE, self);                                               \
+        TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
-    static PyObject *tp_mon_return_##NAME(                                    \
-        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    static PyObject *tp_mon_return_##NAME(PyObject *cb,                       \
+                                          PyObject *const *args,              \
+                                          size_t nargsf, PyObject *kwnames)   \
     {                                                                         \
-        TP_HOLD(MODE, self);                                                  \
-        if (TP_LIKELY(nargs >= 1)) {                                          \
-            tp_on_return((tp_profiler *)self, NULL, PyTrace_RETURN, args[0],  \
-                         MODE, TL);                                           \
+        (void)kwnames;                                                        \
+        tp_profiler *p = TP_MONCB_PROFILER(cb);                               \
+        TP_HOLD(MODE, p);                                                     \
+        if (TP_LIKELY(PyVectorcall_NARGS(nargsf) >= 1)) {                     \
+            tp_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);         \
         }                                                                     \
-        TP_RELEASE(MODE, self);                                               \
+        TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
-    static PyObject *tp_mon_c_call_##NAME(                                    \
-        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    static PyObject *tp_mon_c_call_##NAME(PyObject *cb,                       \
+                                          PyObject *const *args,              \
+                                          size_t nargsf, PyObject *kwnames)   \
     {                                                                         \
-        TP_HOLD(MODE, self);                                                  \
-        tp_monitor_c((tp_profiler *)self, args, nargs, 1, MODE, TL);          \
-        TP_RELEASE(MODE, self);                                               \
+        (void)kwnames;                                                        \
+        tp_profiler *p = TP_MONCB_PROFILER(cb);                               \
+        TP_HOLD(MODE, p);                                                     \
+        tp_monitor_c_call(p, args, PyVectorcall_NARGS(nargsf), MODE, TL);     \
+        TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
-    static PyObject *tp_mon_c_return_##NAME(                                  \
-        PyObject *self, PyObject *const *args, Py_ssize_t nargs)              \
+    static PyObject *tp_mon_c_return_##NAME(PyObject *cb,                     \
+                                            PyObject *const *args,            \
+                                            size_t nargsf, PyObject *kwnames) \
     {                                                                         \
-        TP_HOLD(MODE, self);                                                  \
-        tp_monitor_c((tp_profiler *)self, args, nargs, 0, MODE, TL);          \
-        TP_RELEASE(MODE, self);                                               \
+        (void)kwnames;                                                        \
+        tp_profiler *p = TP_MONCB_PROFILER(cb);                               \
+        TP_HOLD(MODE, p);                                                     \
+        tp_monitor_c_return(p, args, PyVectorcall_NARGS(nargsf), MODE, TL);   \
+        TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
-    static const PyMethodDef tp_mon_defs_##NAME[] = {                         \
-        {"_threadprof_call", (PyCFunction)(void (*)(void))tp_mon_call_##NAME, \
-         METH_FASTCALL, NULL},                                                \
-        {"_threadprof_return",                                                \
-         (PyCFunction)(void (*)(void))tp_mon_return_##NAME, METH_FASTCALL,    \
-         NULL},                                                               \
-        {"_threadprof_c_call",                                                \
-         (PyCFunction)(void (*)(void))tp_mon_c_call_##NAME, METH_FASTCALL,    \
-         NULL},                                                               \
-        {"_threadprof_c_return",                                              \
-         (PyCFunction)(void (*)(void))tp_mon_c_return_##NAME, METH_FASTCALL,  \
-         NULL},                                                               \
+    static const vectorcallfunc tp_mon_funcs_##NAME[] = {                     \
+        tp_mon_call_##NAME,                                                   \
+        tp_mon_return_##NAME,                                                 \
+        tp_mon_c_call_##NAME,                                                 \
+        tp_mon_c_return_##NAME,                                               \
     };
 
 TP_RECORDER(TP_MODE_WALL, 0, wall)
@@ -603,19 +656,19 @@ TP_RECORDER(TP_MODE_USER, 1, user_tl)
 
 static const struct {
     Py_tracefunc func;
-    const PyMethodDef *defs;
+    const vectorcallfunc *mon;
 } tp_recorders[2][4] = {
     {
-        [TP_MODE_WALL] = {tp_record_wall, tp_mon_defs_wall},
-        [TP_MODE_WALL_CPU] = {tp_record_wall_cpu, tp_mon_defs_wall_cpu},
-        [TP_MODE_CPU] = {tp_record_cpu, tp_mon_defs_cpu},
-        [TP_MODE_USER] = {tp_record_user, tp_mon_defs_user},
+        [TP_MODE_WALL] = {tp_record_wall, tp_mon_funcs_wall},
+        [TP_MODE_WALL_CPU] = {tp_record_wall_cpu, tp_mon_funcs_wall_cpu},
+        [TP_MODE_CPU] = {tp_record_cpu, tp_mon_funcs_cpu},
+        [TP_MODE_USER] = {tp_record_user, tp_mon_funcs_user},
     },
     {
-        [TP_MODE_WALL] = {tp_record_wall_tl, tp_mon_defs_wall_tl},
-        [TP_MODE_WALL_CPU] = {tp_record_wall_cpu_tl, tp_mon_defs_wall_cpu_tl},
-        [TP_MODE_CPU] = {tp_record_cpu_tl, tp_mon_defs_cpu_tl},
-        [TP_MODE_USER] = {tp_record_user_tl, tp_mon_defs_user_tl},
+        [TP_MODE_WALL] = {tp_record_wall_tl, tp_mon_funcs_wall_tl},
+        [TP_MODE_WALL_CPU] = {tp_record_wall_cpu_tl, tp_mon_funcs_wall_cpu_tl},
+        [TP_MODE_CPU] = {tp_record_cpu_tl, tp_mon_funcs_cpu_tl},
+        [TP_MODE_USER] = {tp_record_user_tl, tp_mon_funcs_user_tl},
     },
 };
 
@@ -625,8 +678,8 @@ tp_recorder_for(tp_mode mode, int timeline)
     return tp_recorders[timeline != 0][mode].func;
 }
 
-const PyMethodDef *
-tp_recorder_monitor_defs(tp_mode mode, int timeline)
+const vectorcallfunc *
+tp_recorder_monitor_funcs(tp_mode mode, int timeline)
 {
-    return tp_recorders[timeline != 0][mode].defs;
+    return tp_recorders[timeline != 0][mode].mon;
 }

@@ -30,9 +30,9 @@ typedef enum tp_monitor_handler {
     TP_MON_C_RETURN = 3, /* C_RETURN, C_RAISE */
 } tp_monitor_handler;
 
-/* The method definitions of the sys.monitoring callbacks for a mode,
- * indexed by tp_monitor_handler; each expects the profiler as self. */
-const PyMethodDef *tp_recorder_monitor_defs(tp_mode mode, int timeline);
+/* The sys.monitoring handlers for a mode, indexed by tp_monitor_handler: the
+ * vectorcall functions of tp_moncb callbacks (moncb.h). */
+const vectorcallfunc *tp_recorder_monitor_funcs(tp_mode mode, int timeline);
 
 /* Attach the calling thread now (seeding its running frames if the profiler
  * seeds). Returns its record, or NULL. */

@@ -56,6 +56,9 @@ tp_tree_add(tp_tree *t, tp_node *parent, const void *key, uint32_t func)
         return NULL;
     }
     n->parent = parent;
+    if (parent->last_child != NULL) {
+        parent->last_child->next = n;
+    }
     parent->last_child = n;
     n->key = key;
     n->id = t->nodes.len - 1;

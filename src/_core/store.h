@@ -28,6 +28,8 @@
 typedef struct tp_node {
     struct tp_node *parent;
     struct tp_node *last_child; /* the child entered last: checked first */
+    struct tp_node *next;       /* the sibling entered after this one last
+                                   time: checked second */
     const void *key;
     uint32_t id;
     uint32_t func; /* id in the function table */
@@ -71,14 +73,23 @@ tp_tree_hash(const tp_node *parent, const void *key)
 }
 
 /* The child of `parent` keyed by `key`, or NULL. A parent usually calls the
- * same callee again (a loop, recursion), so the child entered last is checked
- * before the hash table, from the parent's own cache line. */
+ * same callee again (recursion, a loop around one call), or the same callees
+ * in the same order (a loop around several calls), so the child entered last
+ * and the sibling that followed it last time are checked before the hash
+ * table. Both come from nodes the caller just touched. */
 static inline tp_node *
 tp_tree_find(const tp_tree *t, tp_node *parent, const void *key)
 {
     tp_node *last = parent->last_child;
-    if (last != NULL && last->key == key) {
-        return last;
+    if (last != NULL) {
+        if (last->key == key) {
+            return last;
+        }
+        tp_node *next = last->next;
+        if (next != NULL && next->key == key) {
+            parent->last_child = next;
+            return next;
+        }
     }
     uint32_t mask = t->cap - 1;
     for (uint32_t i = tp_tree_hash(parent, key) & mask;; i = (i + 1) & mask) {
@@ -87,6 +98,9 @@ tp_tree_find(const tp_tree *t, tp_node *parent, const void *key)
             return NULL;
         }
         if (n->key == key && n->parent == parent) {
+            if (last != NULL) {
+                last->next = n;
+            }
             parent->last_child = n;
             return n;
         }

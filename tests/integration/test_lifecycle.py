@@ -207,6 +207,38 @@ def test_monitoring_tool_taken_away_is_reported():
     assert any("sys.monitoring" in w for w in snap.warnings)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is 3.12+")
+def test_monitoring_callbacks_called_by_hand_do_no_harm():
+    """register_callback hands back the previous callback, so Python code can
+    call threadprof's callbacks with any arguments: they must neither crash
+    nor lose the calls recorded around them."""
+    mon = sys.monitoring
+    events = (
+        mon.events.PY_START,
+        mon.events.PY_RETURN,
+        mon.events.CALL,
+        mon.events.C_RETURN,
+    )
+    junk = [(), (1,), (object(), 0), (None, 0, len, mon.MISSING), (g.__code__, 0, object(), 1)]
+    with threadprof.profile(engine="monitoring") as p:
+        tool = next(i for i in range(6) if mon.get_tool(i) == "threadprof")
+        for event in events:
+            cb = mon.register_callback(tool, event, None)
+            mon.register_callback(tool, event, cb)
+            assert type(cb).__name__ == "MonitoringCallback"
+            with pytest.raises(TypeError):
+                type(cb)()
+            for args in junk:
+                assert cb(*args) is None
+            assert cb(a=1) is None
+        for _ in range(3):
+            f()
+    # leaving the block raised nothing: no data was lost
+    snap = p.snapshot()
+    (main,) = [th for th in snap.threads if th.ident == threading.get_ident()]
+    assert count_of(snap, main, "f") == 3
+
+
 def test_starting_over_another_tools_hook_warns_legacy():
     sys.setprofile(lambda *a: None)
     try:
