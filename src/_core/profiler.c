@@ -391,7 +391,7 @@ tp_profiler_disable_impl(tp_profiler *p)
             cpu = tp_recorder_cpu_now(p, ts);
         }
         int64_t at = rc < 0 ? ts->last_wall : now;
-        if (ts->stack.depth > 1) {
+        if (ts->stack.top > ts->stack.frames) {
             ts->last_wall = at;
         }
         tp_recorder_unwind(p, ts, at, cpu);
@@ -533,7 +533,7 @@ tp_profiler_memory(tp_profiler *p, PyObject *Py_UNUSED(ignored))
             total += sizeof(*t) + tp_timeline_bytes(&t->tl) +
                      tp_seg_bytes(&t->tree.nodes) +
                      (size_t)t->tree.cap * sizeof(tp_node *) +
-                     (size_t)t->stack.cap * sizeof(tp_frame);
+                     (size_t)tp_stack_cap(&t->stack) * sizeof(tp_frame);
         }
     }
     return PyLong_FromSize_t(total);

@@ -57,6 +57,12 @@ typedef enum tp_thread_warning {
 } tp_thread_warning;
 
 typedef struct tp_thread {
+    /* what every event touches, first: one cache line */
+    int64_t last_wall; /* latest timed event */
+    int64_t cpu_now;   /* thread CPU since attach, as recorded */
+    tp_stack stack;
+    tp_tree tree;
+    /* the rest */
     struct tp_thread *next; /* registry order: first seen first */
     uint64_t gen;           /* the profiler generation it belongs to */
     uint64_t serial;        /* unique per OS thread in this process */
@@ -65,19 +71,19 @@ typedef struct tp_thread {
     PyObject *name;       /* str or NULL */
     PyObject *thread_ref; /* weakref to the threading.Thread, or NULL */
     int64_t first_wall;   /* first event (INT64_MIN: not yet timed) */
-    int64_t last_wall;    /* latest timed event */
     int64_t cpu_base;     /* thread CPU clock at attach */
-    int64_t cpu_now;      /* thread CPU since attach, as recorded */
     unsigned warnings;    /* tp_thread_warning bits */
     int detached;         /* detach_current_thread() was called */
-    tp_tree tree;
-    tp_stack stack;
-    tp_timeline tl; /* --timeline: this thread's calls and returns */
+    tp_timeline tl;       /* --timeline: this thread's calls and returns */
 } tp_thread;
 
 typedef struct tp_profiler {
     PyObject_HEAD
+    /* what the events read, first */
     uint64_t gen;
+    int64_t cpu_gap;       /* TP_MODE_WALL_CPU: read the CPU clock across gaps
+                              at least this long (ns) */
+    PyObject *mon_missing; /* sys.monitoring.MISSING */
     tp_mode mode;
     tp_engine engine;
     int builtins; /* record C calls */
@@ -87,8 +93,6 @@ typedef struct tp_profiler {
     int busy;              /* callbacks inside GIL-releasing sections */
     int timeline;          /* record a timeline too */
     tp_tlsink tl_sink;     /* where full timeline chunks go */
-    int64_t cpu_gap;       /* TP_MODE_WALL_CPU: read the CPU clock across gaps
-                              at least this long (ns) */
     Py_tracefunc callback; /* the recorder function for `mode` */
     PyObject *timer;       /* TP_MODE_USER */
     double timeunit;
@@ -110,7 +114,6 @@ typedef struct tp_profiler {
     unsigned global_warnings; /* tp_global_warning bits */
     int mon_tool;             /* sys.monitoring tool id in use, or -1 */
     long mon_events;          /* the event set registered */
-    PyObject *mon_missing;    /* sys.monitoring.MISSING */
     PyObject *mon_funcs[4];   /* the callables, by tp_monitor_handler */
     PyObject *weakreflist;
 } tp_profiler;

@@ -142,12 +142,11 @@ tp_timeline_event(tp_profiler *p, tp_thread *ts, int64_t t, int32_t code)
     }
 }
 
-/* Close frame d (whose parent is frame d - 1) at time t. */
+/* Close frame f (whose parent is f[-1]) at time t. */
 TP_INLINE void
-tp_close_frame(tp_profiler *p, tp_thread *ts, tp_frame *frames, uint32_t d,
-               tp_times t, const tp_mode mode, const int tl)
+tp_close_frame(tp_profiler *p, tp_thread *ts, tp_frame *f, tp_times t,
+               const tp_mode mode, const int tl)
 {
-    tp_frame *f = &frames[d];
     tp_node *n = f->node;
     if (tl) {
         tp_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
@@ -155,61 +154,60 @@ tp_close_frame(tp_profiler *p, tp_thread *ts, tp_frame *frames, uint32_t d,
     int64_t wall = t.wall - f->wall0;
     n->wall += wall;
     n->wall_self += wall - f->wall_sub;
-    frames[d - 1].wall_sub += wall;
+    f[-1].wall_sub += wall;
     if (mode != TP_MODE_WALL && mode != TP_MODE_USER) {
         int64_t cpu = t.cpu - f->cpu0;
         n->cpu += cpu;
         n->cpu_self += cpu - f->cpu_sub;
-        frames[d - 1].cpu_sub += cpu;
+        f[-1].cpu_sub += cpu;
     }
 }
 
-/* Close frames [idx, depth) at time t: usually just the top one. */
+/* Close the frames from the top down to `to` at time t: usually just the
+ * top one. */
 TP_INLINE void
-tp_close(tp_profiler *p, tp_thread *ts, uint32_t idx, tp_times t,
+tp_close(tp_profiler *p, tp_thread *ts, tp_frame *to, tp_times t,
          const tp_mode mode, const int tl)
 {
-    tp_frame *frames = ts->stack.frames;
-    uint32_t d = ts->stack.depth - 1;
-    tp_close_frame(p, ts, frames, d, t, mode, tl);
-    while (TP_UNLIKELY(d > idx)) {
-        tp_close_frame(p, ts, frames, --d, t, mode, tl);
+    tp_frame *f = ts->stack.top;
+    tp_close_frame(p, ts, f, t, mode, tl);
+    while (TP_UNLIKELY(f > to)) {
+        tp_close_frame(p, ts, --f, t, mode, tl);
     }
-    ts->stack.depth = idx;
+    ts->stack.top = to - 1;
 }
 
 void
 tp_recorder_unwind(tp_profiler *p, tp_thread *ts, int64_t wall, int64_t cpu)
 {
-    if (ts->stack.depth > 1) {
+    if (ts->stack.top > ts->stack.frames) {
         tp_times t = {wall, cpu};
         if (p->timeline) {
-            tp_close(p, ts, 1, t, TP_MODE_CPU, 1);
+            tp_close(p, ts, ts->stack.frames + 1, t, TP_MODE_CPU, 1);
         }
         else {
-            tp_close(p, ts, 1, t, TP_MODE_CPU, 0);
+            tp_close(p, ts, ts->stack.frames + 1, t, TP_MODE_CPU, 0);
         }
     }
 }
 
-/* The stack index of the open frame that `match` returns from, or 0 when it
- * is not on the stack (a frame that started before profiling, or an
- * unbalanced event): such a return is ignored. A match below the top means
- * returns were missed, and the frames above it are closed with it. */
-TP_INLINE uint32_t
+/* The open frame that `match` returns from, or NULL when it is not on the
+ * stack (a frame that started before profiling, or an unbalanced event):
+ * such a return is ignored. A match below the top means returns were
+ * missed, and the frames above it are closed with it. */
+TP_INLINE tp_frame *
 tp_find(const tp_thread *ts, const void *match)
 {
-    const tp_frame *frames = ts->stack.frames;
-    uint32_t d = ts->stack.depth - 1;
-    if (TP_LIKELY(frames[d].match == match)) {
-        return d;
+    tp_frame *f = ts->stack.top;
+    if (TP_LIKELY(f->match == match)) {
+        return f; /* never the root: its match is NULL, an event's never */
     }
-    for (; d > 0; d--) {
-        if (frames[d].match == match) {
-            return d;
+    for (; f > ts->stack.frames; f--) {
+        if (f->match == match) {
+            return f;
         }
     }
-    return 0;
+    return NULL;
 }
 
 /* The function id for a new node (slow path). `callee` is a code object, a
@@ -267,7 +265,7 @@ tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
          PyObject *callee, PyObject *self_arg, tp_times t, uint64_t calls,
          const int tl)
 {
-    tp_node *parent = ts->stack.frames[ts->stack.depth - 1].node;
+    tp_node *parent = ts->stack.top->node;
     tp_node *n = tp_tree_find(&ts->tree, parent, key);
     if (TP_UNLIKELY(n == NULL)) {
         n = tp_new_node(p, ts, parent, key, callee, self_arg);
@@ -275,10 +273,10 @@ tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
             return;
         }
     }
-    if (TP_UNLIKELY(ts->stack.depth == ts->stack.cap) && tp_grow(p, ts) < 0) {
+    if (TP_UNLIKELY(ts->stack.top == ts->stack.last) && tp_grow(p, ts) < 0) {
         return;
     }
-    tp_frame *f = &ts->stack.frames[ts->stack.depth++];
+    tp_frame *f = ++ts->stack.top;
     f->node = n;
     f->match = match;
     f->wall0 = t.wall;
@@ -352,7 +350,7 @@ TP_NOINLINE tp_thread *
 tp_attach(tp_profiler *p, PyFrameObject *frame, int what)
 {
     tp_thread *ts = tp_thread_attach(p, frame);
-    if (ts != NULL && p->seed && ts->stack.depth == 1) {
+    if (ts != NULL && p->seed && ts->stack.top == ts->stack.frames) {
         if (frame == NULL) {
             frame = PyEval_GetFrame();
         }
@@ -430,8 +428,8 @@ TP_INLINE void
 tp_return(tp_profiler *p, tp_thread *ts, const void *match, const tp_mode mode,
           const int tl)
 {
-    uint32_t idx = tp_find(ts, match);
-    if (idx == 0) {
+    tp_frame *to = tp_find(ts, match);
+    if (to == NULL) {
         return;
     }
     tp_times t;
@@ -440,11 +438,11 @@ tp_return(tp_profiler *p, tp_thread *ts, const void *match, const tp_mode mode,
     }
     if (mode == TP_MODE_USER) {
         ts = tp_after_timer(p, t.wall);
-        if (ts == NULL || (idx = tp_find(ts, match)) == 0) {
+        if (ts == NULL || (to = tp_find(ts, match)) == NULL) {
             return;
         }
     }
-    tp_close(p, ts, idx, t, mode, tl);
+    tp_close(p, ts, to, t, mode, tl);
 }
 
 TP_INLINE void
@@ -551,7 +549,7 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
     if (TP_UNLIKELY(ts == NULL)) {
         return;
     }
-    if (TP_UNLIKELY(ts->stack.frames[ts->stack.depth - 1].match != callable)) {
+    if (TP_UNLIKELY(ts->stack.top->match != callable)) {
         PyObject *self_arg = NULL;
         if (tp_c_key(p, args, &self_arg) == NULL) {
             return;

@@ -139,8 +139,7 @@ tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
         return list;
     }
     int64_t child_wall = 0, child_cpu = 0;
-    for (uint32_t d = ts->stack.depth - 1; d >= 1; d--) {
-        const tp_frame *f = &ts->stack.frames[d];
+    for (const tp_frame *f = ts->stack.top; f > ts->stack.frames; f--) {
         int64_t w = wall - f->wall0, c = cpu - f->cpu0;
         int64_t extra[4] = {w, w - f->wall_sub - child_wall, c,
                             c - f->cpu_sub - child_cpu};
@@ -207,7 +206,7 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
 {
     int64_t cpu = ts->cpu_now;
     int64_t last = ts->last_wall;
-    int open = running && ts->stack.depth > 1;
+    int open = running && ts->stack.top > ts->stack.frames;
     if (running && tp_tls.gen == p->gen && tp_tls.ts == ts) {
         cpu = tp_recorder_cpu_now(p, ts);
     }

@@ -84,27 +84,30 @@ tp_tree_free(tp_tree *t)
 int
 tp_stack_init(tp_stack *s, tp_node *root)
 {
-    s->cap = 16;
-    s->frames = tp_mem_alloc(sizeof(tp_frame) * s->cap);
+    const uint32_t cap = 16;
+    s->frames = tp_mem_alloc(sizeof(tp_frame) * cap);
     if (s->frames == NULL) {
-        s->cap = 0;
+        s->top = s->last = NULL;
         return -1;
     }
     s->frames[0].node = root;
-    s->depth = 1;
+    s->top = s->frames;
+    s->last = s->frames + cap - 1;
     return 0;
 }
 
 int
 tp_stack_grow(tp_stack *s)
 {
-    uint32_t cap = s->cap * 2;
+    uint32_t depth = tp_stack_depth(s);
+    uint32_t cap = tp_stack_cap(s) * 2;
     tp_frame *frames = tp_mem_realloc(s->frames, sizeof(tp_frame) * cap);
     if (frames == NULL) {
         return -1;
     }
     s->frames = frames;
-    s->cap = cap;
+    s->top = frames + depth - 1;
+    s->last = frames + cap - 1;
     return 0;
 }
 
@@ -112,7 +115,5 @@ void
 tp_stack_free(tp_stack *s)
 {
     tp_mem_free(s->frames);
-    s->frames = NULL;
-    s->depth = 0;
-    s->cap = 0;
+    s->frames = s->top = s->last = NULL;
 }

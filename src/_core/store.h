@@ -41,9 +41,9 @@ typedef struct tp_node {
 } tp_node;
 
 typedef struct tp_tree {
-    tp_segarray nodes; /* tp_node by id; node 0 is the root */
     tp_node **slots;   /* hash of (parent, key) -> node */
     uint32_t cap;      /* a power of two */
+    tp_segarray nodes; /* tp_node by id; node 0 is the root */
 } tp_tree;
 
 typedef struct tp_frame {
@@ -56,10 +56,25 @@ typedef struct tp_frame {
 } tp_frame;
 
 typedef struct tp_stack {
-    tp_frame *frames;
-    uint32_t depth; /* frames in use, >= 1 (the root) */
-    uint32_t cap;
+    tp_frame *top;    /* the innermost open frame; frames itself (the root)
+                         when none is open */
+    tp_frame *last;   /* the last frame allocated: top == last when full */
+    tp_frame *frames; /* frames[0] is the root */
 } tp_stack;
+
+/* Frames on the stack, the root included (>= 1). */
+static inline uint32_t
+tp_stack_depth(const tp_stack *s)
+{
+    return (uint32_t)(s->top - s->frames) + 1;
+}
+
+/* Frames allocated. */
+static inline uint32_t
+tp_stack_cap(const tp_stack *s)
+{
+    return s->frames == NULL ? 0 : (uint32_t)(s->last - s->frames) + 1;
+}
 
 /* Create the root. Returns -1 when out of memory. */
 int tp_tree_init(tp_tree *t);
