@@ -8,6 +8,12 @@
  * with the cost of the empty loop so that it can be subtracted by eye. The
  * results go to stdout as one JSON object.
  *
+ * On Linux it also tries the per-thread perf_event task clock (the thread's
+ * CPU time, a software event): the cost of reading it with read(2), and
+ * whether the kernel lets user space extrapolate it without a system call
+ * (cap_user_time in the event's mmap page; a KVM guest whose sched_clock is
+ * not the native TSC says no).
+ *
  * Build: gcc -O2 -Wall -Wextra -Werror -o clocks clocks.c
  */
 #define _GNU_SOURCE
@@ -16,6 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #define HAVE_TSC 1
@@ -79,6 +91,47 @@ read_clock(clockid_t id)
     return (uint64_t)ts.tv_nsec;
 }
 
+#ifdef __linux__
+static uint64_t
+read_fd(int fd)
+{
+    uint64_t v = 0;
+    if (read(fd, &v, sizeof v) != (ssize_t)sizeof v) {
+        return 0;
+    }
+    return v;
+}
+
+/* The perf_event task clock of the calling thread: prints its JSON fields. */
+static void
+perf_task_clock(void)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    a.exclude_hv = 1;
+    int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+    if (fd < 0) {
+        printf(",\n \"perf_task_clock\": \"unavailable\"");
+        return;
+    }
+    int user_time = -1;
+    long page = sysconf(_SC_PAGESIZE);
+    void *m = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
+    if (m != MAP_FAILED) {
+        user_time = ((struct perf_event_mmap_page *)m)->cap_user_time;
+        munmap(m, (size_t)page);
+    }
+    double cost;
+    MEASURE(cost, read_fd(fd));
+    close(fd);
+    printf(",\n \"perf_task_clock_read\": %.2f,\n \"perf_cap_user_time\": %d",
+           cost, user_time);
+}
+#endif
+
 int
 main(void)
 {
@@ -112,6 +165,9 @@ main(void)
     uint64_t c1 = __rdtsc(), n1 = mono_ns();
     printf(",\n \"rdtsc\": %.2f,\n \"rdtscp\": %.2f,\n \"tsc_ghz\": %.4f", tsc,
            tscp, (double)(c1 - c0) / (double)(n1 - n0));
+#endif
+#ifdef __linux__
+    perf_task_clock();
 #endif
     printf("}\n");
     return 0;
