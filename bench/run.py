@@ -27,6 +27,18 @@ Both the wall-clock time and the process CPU time of the timed region are
 recorded; the report leads with ``--metric`` (default: CPU time, which the
 other tenants of a shared machine disturb less) and gives the other too.
 
+The report checks the overhead issue's targets (:data:`TARGETS`; for Python
+3.12 and 3.13, with the figures for 3.11 too) per Python, workload and metric:
+stats mode (``tp-wall-only``) below cProfile, at most 1.25 x the no-op floor of
+its engine and at most 1/3 of yappi's wall-clock overhead; wall + CPU
+(``tp-wall``) at most 1.3 x wall only; timeline mode (``tp-timeline``) at most
+1.5 x stats mode and at most 16 bytes per timeline event (from
+``Profile._memory()`` and the spill file's size, as the worker reports them).
+
+callgrind (unless ``--quick``) runs every workload once per config of
+:data:`CALLGRIND_CONFIGS` under valgrind, at a small scale, and gives
+instructions per event and the same targets computed from them.
+
 Results: a markdown report on stdout and in ``bench/results/<date>.md``, with
 all raw numbers in ``bench/results/<date>.json``.
 """
@@ -34,8 +46,10 @@ all raw numbers in ``bench/results/<date>.json``.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import datetime as dt
+import functools
 import glob
 import hashlib
 import json
@@ -66,7 +80,12 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "floor": ("floor", "no-op C Py_tracefunc in every thread (the legacy hook's floor)"),
     "floor-mon": (
         "floor sys.monitoring",
-        "no-op C builtin registered with sys.monitoring (3.12+; for later work)",
+        "no-op C builtin function registered with sys.monitoring (3.12+)",
+    ),
+    "floor-mon-vc": (
+        "floor sys.monitoring vectorcall",
+        "a no-op object whose vectorcall slot does nothing, registered with sys.monitoring:"
+        " the same dispatch threadprof's own callbacks get (3.12+)",
     ),
     "tp-wall": (
         "threadprof",
@@ -79,6 +98,12 @@ CONFIGS: dict[str, tuple[str, str]] = {
         " the default is this engine)",
     ),
     "tp-wall-only": ("threadprof cpu=False", "threadprof.Profile(cpu=False): wall clock only"),
+    "tp-timeline": (
+        "threadprof timeline",
+        "threadprof.Profile(timeline=True): the defaults plus every call and return of every"
+        " thread with its time (12-byte events; full chunks spill to an anonymous temporary"
+        " file)",
+    ),
     "tp-cpu": ("threadprof clock=cpu", 'threadprof.Profile(clock="cpu"): thread CPU clock'),
     "cprofile": ("cProfile", "cProfile.Profile() (one thread on 3.11; all, one stack, on 3.12+)"),
     "yappi-wall": ("yappi wall", "yappi, wall clock, builtins=True, profile_threads=True"),
@@ -98,16 +123,73 @@ EXTRA_CONFIGS: dict[str, tuple[str, str]] = {
     ),
 }
 ALL_CONFIGS = {**CONFIGS, **EXTRA_CONFIGS}
-THREADPROF_CONFIGS = ("tp-wall", "tp-legacy", "tp-wall-only", "tp-cpu")
+THREADPROF_CONFIGS = ("tp-wall", "tp-legacy", "tp-wall-only", "tp-timeline", "tp-cpu")
 SLOW_CONFIGS = ("tp-cpu", "yappi-wall", "yappi-cpu")
-MONITORING_CONFIGS = ("floor-mon", "floor-mon-clock", "tp-legacy")
-TARGET_WORKLOADS = ("fib", "builtins")
-TARGET_FACTOR = 1.5
-CALLGRIND_CONFIGS = ("none", "floor", "floor-mon", "tp-wall", "tp-legacy", "cprofile")
-CALLGRIND_WORKLOADS = ("fib", "builtins")
+MONITORING_CONFIGS = ("floor-mon", "floor-mon-vc", "floor-mon-clock", "tp-legacy")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One check of the overhead issue: ``config``'s overhead (ratio - 1, or
+    instructions per event) divided by ``ref``'s is at most ``limit`` (below it
+    when ``strict``). ``ref`` FLOOR is the floor of the engine ``config`` used.
+    ``limit`` None: a figure given for information, not a target."""
+
+    key: str
+    config: str
+    ref: str
+    limit: float | None
+    limit_text: str
+    title: str
+    strict: bool = False
+
+
+FLOOR = "<floor of the engine>"
+TARGETS = (
+    Target("vs-cprofile", "tp-wall-only", "cprofile", 1.0, "< 1", "stats < cProfile", True),
+    Target("vs-floor", "tp-wall-only", FLOOR, 1.25, "≤ 1.25", "stats ≤ 1.25 x floor"),
+    Target("vs-yappi", "tp-wall-only", "yappi-wall", 1 / 3, "≤ 1/3", "stats ≤ 1/3 yappi wall"),
+    Target("cpu", "tp-wall", "tp-wall-only", 1.3, "≤ 1.3", "wall+CPU ≤ 1.3 x wall only"),
+    Target("timeline", "tp-timeline", "tp-wall", 1.5, "≤ 1.5", "timeline ≤ 1.5 x stats"),
+    Target("vs-floor-vc", "tp-wall-only", "floor-mon-vc", None, "", "stats / floor vectorcall"),
+)
+TARGET_PYTHONS = ("3.12", "3.13")  # 3.11 gets the figures, not the targets
+TIMELINE_BYTES_LIMIT = 16.0  # bytes per timeline event, in memory and spilled
+CALLGRIND_CONFIGS = (
+    "none",
+    "floor",
+    "floor-mon",
+    "floor-mon-vc",
+    "tp-wall",
+    "tp-wall-only",
+    "tp-timeline",
+    "tp-legacy",
+    "cprofile",
+    "yappi-wall",
+)
 CALLGRIND_SCALE = 0.01
+# mixed and threaded at 0.01 are 4 iterations of the mixed loop (about 9,500
+# events; threaded: one per thread), where the first call of each function and
+# the first event of each thread weigh up to 10 % of threadprof's instructions
+# per event; at 0.03 (about 30,000 events) they are within 2 % of 0.1
+CALLGRIND_SCALES = {"mixed": 0.03, "threaded": 0.03}
+# (threadprof config, the config its instructions are compared with function by
+# function; FLOOR: the floor of its engine)
+CALLGRIND_BREAKDOWN = (("tp-wall", FLOOR), ("tp-legacy", "floor"), ("tp-timeline", "tp-wall"))
 VENV_TOOLS = ["setuptools", "wheel", "meson-python", "meson", "ninja", "yappi"]
 WORKER_TIMEOUT = 600
+# what the report keeps of a worker's output besides its times (the last round's)
+INFO_KEYS = (
+    "threads",
+    "functions",
+    "warnings",
+    "engine",
+    "memory_bytes",
+    "timeline_events",
+    "timeline_memory_events",
+    "timeline_spilled_events",
+    "timeline_spill_bytes",
+)
 
 
 def log(msg: str) -> None:
@@ -127,10 +209,6 @@ class Interp:
     venv: Path
     unavailable: dict[str, str] = field(default_factory=dict)  # config -> why
     engines: dict[str, str] = field(default_factory=dict)  # threadprof config -> engine used
-
-    def floor_for(self, config: str) -> str:
-        """The floor of the engine that a threadprof config used."""
-        return "floor-mon" if self.engines.get(config) == "monitoring" else "floor"
 
     @property
     def short(self) -> str:
@@ -441,73 +519,122 @@ def total_events(counts: dict[str, int]) -> int:
 # -- callgrind --------------------------------------------------------------------------
 
 
-def callgrind(interps: list[Interp], configs: list[str], outdir: Path) -> dict[str, Any]:
-    """Instructions per event from callgrind, on small runs of fib and builtins."""
+def floor_of(engines: dict[str, str], config: str) -> str:
+    """The floor of the engine that a threadprof config used."""
+    return "floor-mon" if engines.get(config) == "monitoring" else "floor"
+
+
+def callgrind_scale(workload: str) -> float:
+    return CALLGRIND_SCALES.get(workload, CALLGRIND_SCALE)
+
+
+def callgrind(
+    interps: list[Interp], configs: list[str], workloads: list[str], outdir: Path, jobs: int
+) -> dict[str, Any]:
+    """Instructions per event from callgrind, on small runs of every workload.
+
+    Only the workload's run is collected: the main thread inside
+    ``_tpfloor.collect`` and every other thread inside CPython's ``thread_run``
+    (its whole life; the warm-up's threads are collected too, alike with and
+    without a profiler, so they cancel out). The runs are independent and
+    deterministic, so ``jobs`` of them run at once."""
     if not shutil.which("valgrind"):
         return {"error": "valgrind not found"}
-    results: dict[str, Any] = {"scale": CALLGRIND_SCALE, "by_python": {}}
+    results: dict[str, Any] = {
+        "scale": CALLGRIND_SCALE,
+        "scales": {w: callgrind_scale(w) for w in workloads},
+        "by_python": {},
+    }
     outdir.mkdir(parents=True, exist_ok=True)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    tasks: list[tuple[Interp, str, str, Path]] = []
     for interp in interps:
-        per: dict[str, Any] = {}
-        for workload in CALLGRIND_WORKLOADS:
-            counts = run_worker(interp, "count", workload, CALLGRIND_SCALE)
+        per: dict[str, Any] = results["by_python"].setdefault(interp.short, {})
+        for workload in workloads:
+            counts = run_worker(interp, "count", workload, callgrind_scale(workload))
             if "error" in counts:
                 per[workload] = {"error": counts["error"]}
                 continue
-            events = total_events(counts["events"])
-            row: dict[str, Any] = {"events": events, "instructions": {}, "per_event": {}}
+            row: dict[str, Any] = {
+                "scale": callgrind_scale(workload),
+                "events": total_events(counts["events"]),
+                "instructions": {},
+                "per_event": {},
+            }
+            per[workload] = rows[interp.short, workload] = row
             for config in CALLGRIND_CONFIGS:
                 if config in interp.unavailable or (config != "none" and config not in configs):
                     continue
                 out = outdir / f"callgrind.{interp.short}.{workload}.{config}.out"
-                prefix = [
-                    "valgrind",
-                    "--tool=callgrind",
-                    f"--callgrind-out-file={out}",
-                    "--collect-atstart=no",
-                    "--toggle-collect=tpfloor_collect_region",
-                ]
-                log(f"[callgrind {interp.short}] {workload} {config}")
-                res = run_worker(
-                    interp,
-                    config,
-                    workload,
-                    CALLGRIND_SCALE,
-                    warmup=CALLGRIND_SCALE,
-                    prefix=prefix,
-                    extra=["--collect"],
-                )
-                if "error" in res:
-                    row["instructions"][config] = None
-                    row.setdefault("errors", {})[config] = res["error"]
-                    continue
-                total = None
+                out.unlink(missing_ok=True)
+                tasks.append((interp, workload, config, out))
+
+    def one(task: tuple[Interp, str, str, Path]) -> tuple[dict[str, Any], float]:
+        interp, workload, config, out = task
+        prefix = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            "--collect-atstart=no",
+            "--toggle-collect=tpfloor_collect_region",
+            "--toggle-collect=thread_run",
+        ]
+        t0 = time.monotonic()
+        scale = callgrind_scale(workload)
+        res = run_worker(
+            interp, config, workload, scale, warmup=scale, prefix=prefix, extra=["--collect"]
+        )
+        return res, time.monotonic() - t0
+
+    # the breakdown needs the self instructions of these configs only
+    wanted = {c for pair in CALLGRIND_BREAKDOWN for c in pair} | {"floor", "floor-mon"}
+    t_start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(one, task): task for task in tasks}
+        for done, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+            interp, workload, config, out = futures[fut]
+            res, seconds = fut.result()
+            row = rows[interp.short, workload]
+            log(
+                f"[callgrind {interp.short}] {workload} {config}: {seconds:.0f} s"
+                f" ({done}/{len(tasks)}, {(time.monotonic() - t_start) / 60:.1f} min)"
+            )
+            total = None
+            if "error" not in res and out.exists():
                 for line in out.read_text().splitlines():
                     if line.startswith(("totals:", "summary:")):
                         total = int(line.split()[1])
-                row["instructions"][config] = total
+            row["instructions"][config] = total
+            if total is None:
+                row.setdefault("errors", {})[config] = res.get("error", "no callgrind output")
+                continue
+            if res.get("engine"):
+                row.setdefault("engines", {})[config] = res["engine"]
+            if config in wanted:
                 row.setdefault("self", {})[config] = callgrind_self(out)
-            base = row["instructions"].get("none")
-            for config, total in row["instructions"].items():
-                if config != "none" and base and total:
-                    row["per_event"][config] = (total - base) / events
-            # where threadprof's instructions beyond its engine's floor's go, per event
-            selfs = row.pop("self", {})
-            for tp_config in ("tp-wall", "tp-legacy"):
-                floor = interp.floor_for(tp_config)
-                if tp_config not in selfs or floor not in selfs:
-                    continue
-                tp, fl = selfs[tp_config], selfs[floor]
-                delta = {fn: (tp.get(fn, 0) - fl.get(fn, 0)) / events for fn in set(tp) | set(fl)}
-                row.setdefault("minus_floor", {})[tp_config] = {
-                    "floor": floor,
-                    "top": sorted(
-                        ((round(v, 1), fn) for fn, v in delta.items() if abs(v) >= 1.0),
-                        reverse=True,
-                    )[:12],
-                }
-            per[workload] = row
-        results["by_python"][interp.short] = per
+
+    for (_py, _workload), row in rows.items():
+        events = row["events"]
+        base = row["instructions"].get("none")
+        for config, total in row["instructions"].items():
+            if config != "none" and base and total:
+                row["per_event"][config] = (total - base) / events
+        # where a threadprof config's instructions beyond its reference's go, per event
+        selfs = row.pop("self", {})
+        for tp_config, ref in CALLGRIND_BREAKDOWN:
+            if ref == FLOOR:
+                ref = floor_of(row.get("engines", {}), tp_config)
+            if tp_config not in selfs or ref not in selfs:
+                continue
+            tp, fl = selfs[tp_config], selfs[ref]
+            delta = {fn: (tp.get(fn, 0) - fl.get(fn, 0)) / events for fn in set(tp) | set(fl)}
+            row.setdefault("minus", {})[tp_config] = {
+                "ref": ref,
+                "top": sorted(
+                    ((round(v, 1), fn) for fn, v in delta.items() if abs(v) >= 1.0),
+                    reverse=True,
+                )[:12],
+            }
     return results
 
 
@@ -549,10 +676,75 @@ METRICS = {"cpu": "cpu_times", "wall": "times"}
 METRIC_NAMES = {"cpu": "process CPU time", "wall": "wall-clock time"}
 
 
+def check(target: Target, engines: dict[str, str], value: Any, *, applies: bool) -> dict[str, Any]:
+    """One verdict: ``value(config)`` is a config's overhead (or None)."""
+    ref = floor_of(engines, target.config) if target.ref == FLOOR else target.ref
+    v: dict[str, Any] = {"target": target.key, "config": target.config, "ref": ref}
+    if target.limit is not None:
+        v["limit"] = target.limit
+        v["applies"] = applies
+    over, ref_over = value(target.config), value(ref)
+    if over is None or ref_over is None:
+        v["met"] = None
+        v["why"] = f"{target.config if over is None else ref} not measured"
+        return v
+    v.update(overhead=over, ref_overhead=ref_over)
+    if ref_over <= 0:
+        v["met"] = None
+        v["why"] = f"{ref}'s overhead is {ref_over:.3g}, not > 0"
+        return v
+    v["factor"] = factor = over / ref_over
+    if target.limit is not None:
+        v["met"] = factor < target.limit if target.strict else factor <= target.limit
+    return v
+
+
+def timeline_memory(per: dict[str, Any], workload: str) -> dict[str, Any] | None:
+    """Bytes per timeline event, from the last round's tp-timeline (and tp-wall) run.
+
+    ``Profile._memory()`` counts the core's memory for the call trees, the
+    function table, the per-thread state and the timeline chunks in memory (at
+    their capacity); tp-wall's, in the same workload, is the same less the
+    timeline. The spilled chunks are the spill file's size (``fstat`` of
+    ``Profile._timeline_fd``, a 16-byte header per chunk included)."""
+    info = per["workloads"][workload].get("info", {})
+    tl, stats = info.get("tp-timeline"), info.get("tp-wall")
+    if not tl or not tl.get("timeline_events"):
+        return None
+    events = tl["timeline_events"]
+    spill = tl.get("timeline_spill_bytes", 0)
+    out: dict[str, Any] = {
+        "events": events,
+        "memory_events": tl.get("timeline_memory_events"),
+        "spilled_events": tl.get("timeline_spilled_events"),
+        "core_bytes": tl["memory_bytes"],
+        "spill_bytes": spill,
+        "upper_bound": (tl["memory_bytes"] + spill) / events,
+    }
+    if stats and "memory_bytes" in stats:
+        out["stats_core_bytes"] = stats["memory_bytes"]
+        out["memory_bytes"] = tl["memory_bytes"] - stats["memory_bytes"]
+        out["bytes_per_event"] = (out["memory_bytes"] + spill) / events
+    else:  # no tp-wall run to subtract: the call trees count too
+        out["bytes_per_event"] = out["upper_bound"]
+    out["met"] = out["bytes_per_event"] <= TIMELINE_BYTES_LIMIT
+    return out
+
+
+def time_overhead(
+    data: dict[str, Any], per: dict[str, Any], wl: dict[str, Any], metric: str, config: str
+) -> float | None:
+    """A config's overhead in one workload: its median ratio - 1."""
+    if config not in data["configs"] or config in per["unavailable"]:
+        return None
+    r = wl["stats"].get(config, {}).get(metric, {}).get("ratio")
+    return r["median"] - 1 if r else None
+
+
 def analyse(data: dict[str, Any]) -> None:
     """Add ratios, ns/event and the target verdicts to ``data`` in place, for both
     metrics (process CPU time and wall-clock time)."""
-    for per in data["by_python"].values():
+    for py, per in data["by_python"].items():
         for wl in per["workloads"].values():
             wl["stats"] = {}
             wl["base_seconds"] = {}
@@ -576,39 +768,221 @@ def analyse(data: dict[str, Any]) -> None:
                     }
                 base = [t for t in series.get(f"none@{data['scale']}", []) if t is not None]
                 wl["base_seconds"][metric] = summarize(base)
-        per["target"] = {}
         engines = per.get("engines", {})
-        pairs = [("tp-wall", "floor")]  # the issue's target: the default vs the legacy floor
-        for config in ("tp-wall", "tp-legacy", "tp-wall-only"):
-            floor = "floor-mon" if engines.get(config) == "monitoring" else "floor"
-            if (config, floor) not in pairs:
-                pairs.append((config, floor))
+        applies = py in TARGET_PYTHONS
+        per["targets"] = {}
         for metric in METRICS:
-            verdicts: list[dict[str, Any]] = []
-            for workload in TARGET_WORKLOADS:
-                wl = per["workloads"].get(workload)
-                if not wl:
+            by_workload: dict[str, list[dict[str, Any]]] = {}
+            for workload, wl in per["workloads"].items():
+                overhead = functools.partial(time_overhead, data, per, wl, metric)
+                by_workload[workload] = [
+                    check(t, engines, overhead, applies=applies) for t in TARGETS
+                ]
+            per["targets"][metric] = by_workload
+        per["timeline_memory"] = {
+            w: m for w in per["workloads"] if (m := timeline_memory(per, w)) is not None
+        }
+        for m in per["timeline_memory"].values():
+            m["applies"] = applies
+    cg = data.get("callgrind")
+    if cg and "by_python" in cg:
+        for py, cg_per in cg["by_python"].items():
+            for row in cg_per.values():
+                if "error" in row:
                     continue
-                for config, floor in pairs:
-                    if config not in data["configs"] or config in per["unavailable"]:
-                        continue
-                    v: dict[str, Any] = {"workload": workload, "config": config, "floor": floor}
-                    verdicts.append(v)
-                    tp = wl["stats"].get(config, {}).get(metric, {}).get("ratio")
-                    fl = wl["stats"].get(floor, {}).get(metric, {}).get("ratio")
-                    if not tp or not fl:
-                        v["met"] = None
-                        continue
-                    tp_over = tp["median"] - 1
-                    fl_over = fl["median"] - 1
-                    factor = tp_over / fl_over if fl_over > 0 else float("inf")
-                    v.update(
-                        threadprof_overhead=tp_over,
-                        floor_overhead=fl_over,
-                        factor=factor,
-                        met=factor <= TARGET_FACTOR,
-                    )
-            per["target"][metric] = verdicts
+                engines = row.get("engines", {})
+                row["targets"] = [
+                    check(t, engines, row["per_event"].get, applies=py in TARGET_PYTHONS)
+                    for t in TARGETS
+                ]
+
+
+def label(config: str) -> str:
+    return ALL_CONFIGS[config][0] if config in ALL_CONFIGS else config
+
+
+def verdict_word(v: dict[str, Any], short: bool = False) -> str:
+    if "limit" not in v:
+        return "" if short else "(information, not a target)"
+    if not v["applies"]:
+        return "no target" if short else "(no target on this Python)"
+    if short:
+        return "met" if v["met"] else "**NOT met**"
+    return "→ **met**" if v["met"] else "→ **NOT met**"
+
+
+def target_cell(v: dict[str, Any]) -> str:
+    if v.get("met") is None and "factor" not in v:
+        return "n/a"
+    return f"{v['factor']:.2f} {verdict_word(v, short=True)}".strip()
+
+
+def target_line(v: dict[str, Any], target: Target, workload: str, fmt: str = ".2f") -> str:
+    name = f"{v['config']} vs {v['ref']}, {workload}"
+    if "factor" not in v:
+        return f"- {name}: not measurable ({v['why']})"
+    limit = f" {target.limit_text}" if target.limit is not None else ""
+    return (
+        f"- {name}: {v['overhead']:{fmt}} vs {v['ref_overhead']:{fmt}} ="
+        f" {v['factor']:.2f} x{limit} {verdict_word(v)}"
+    )
+
+
+def render_targets(data: dict[str, Any], per: dict[str, Any], w: Any) -> None:
+    """The overhead issue's targets for one Python: a summary table per metric,
+    then every verdict with its numbers."""
+    applies = per["version"].rsplit(".", 1)[0] in TARGET_PYTHONS
+    primary = data["metric"]
+    other = "wall" if primary == "cpu" else "cpu"
+    w("### Targets\n")
+    w(
+        "The overhead issue's targets (for Python "
+        + " and ".join(TARGET_PYTHONS)
+        + ("" if applies else "; this Python gets the figures, no targets")
+        + "). The factor is one overhead (median ratio - 1) divided by another:\n"
+    )
+    for t in TARGETS:
+        what = {
+            "vs-cprofile": "stats mode, wall clock only (`tp-wall-only`), lower than cProfile",
+            "vs-floor": "the same, at most 1.25 x the no-op floor of the engine it uses"
+            " (`floor-mon` for sys.monitoring, else `floor`)",
+            "vs-yappi": "the same, at most 1/3 of yappi's wall-clock overhead (yappi runs at"
+            f" scale {data['slow_scale']}, against its own baseline at that scale)",
+            "cpu": "wall and CPU time together (`tp-wall`, the default) at most 1.3 x the"
+            " wall-only overhead",
+            "timeline": "timeline mode (`tp-timeline`) at most 1.5 x stats mode (`tp-wall`)",
+            "vs-floor-vc": "for information: `tp-wall-only` against the no-op vectorcall"
+            " object registered with sys.monitoring (`floor-mon-vc`), the dispatch"
+            " threadprof's callbacks get",
+        }[t.key]
+        limit = f" ({t.limit_text})" if t.limit is not None else ""
+        w(f"- **{t.title}**{limit}: {what}")
+    w(
+        f"- **timeline bytes/event** (≤ {TIMELINE_BYTES_LIMIT:g}): memory held for the"
+        " timeline, in memory and spilled, per timeline event (see below)\n"
+    )
+    tl_mem = per.get("timeline_memory", {})
+    for metric in (primary, other):
+        w(f"Summary, {METRIC_NAMES[metric]} (factor and verdict):\n")
+        titles = [t.title for t in TARGETS] + ["timeline bytes/event"]
+        w("| workload | " + " | ".join(titles) + " |")
+        w("|---" * (1 + len(titles)) + "|")
+        for workload, verdicts in per["targets"][metric].items():
+            cells = [target_cell(v) for v in verdicts]
+            m = tl_mem.get(workload)
+            if m:
+                word = verdict_word({"limit": 1, "applies": applies, "met": m["met"]}, True)
+                cells.append(f"{m['bytes_per_event']:.2f} {word}")
+            else:
+                cells.append("n/a")
+            w(f"| {workload} | " + " | ".join(cells) + " |")
+        w("")
+    for metric in (primary, other):
+        w(f"Verdicts, {METRIC_NAMES[metric]} (overhead vs overhead = factor):\n")
+        for t_index, t in enumerate(TARGETS):
+            for workload, verdicts in per["targets"][metric].items():
+                w(target_line(verdicts[t_index], t, workload))
+        w("")
+    if tl_mem:
+        w(
+            "Timeline memory (the last round's `tp-timeline` run): *in memory* is"
+            " `Profile._memory()` of that run less `_memory()` of the same round's `tp-wall`"
+            " run (the call trees, function table and thread state, the same in both), i.e."
+            " the timeline's chunks at their capacity and its spill index; *spilled* is the"
+            " size of the spill file (`fstat` of `Profile._timeline_fd`, a 16-byte header per"
+            " chunk of up to 16,384 events included); bytes/event = (in memory + spilled) /"
+            " the snapshot's timeline events. *Upper bound* counts all of `_memory()`.\n"
+        )
+        w(
+            "| workload | timeline events | of which in memory | spilled | in memory bytes"
+            " | spilled bytes | bytes/event | upper bound | target |"
+        )
+        w("|---" * 9 + "|")
+        for workload, m in tl_mem.items():
+            word = verdict_word({"limit": 1, "applies": applies, "met": m["met"]}, True)
+            in_mem = m.get("memory_bytes")
+            w(
+                f"| {workload} | {m['events']:,} | {m['memory_events'] or 0:,} |"
+                f" {m['spilled_events'] or 0:,} |"
+                f" {f'{in_mem:,}' if in_mem is not None else 'n/a (no tp-wall run)'} |"
+                f" {m['spill_bytes']:,} | {m['bytes_per_event']:.2f} |"
+                f" {m['upper_bound']:.2f} | ≤ {TIMELINE_BYTES_LIMIT:g}: {word} |"
+            )
+        w("")
+
+
+def render_callgrind(data: dict[str, Any], cg: dict[str, Any], w: Any) -> None:
+    w("## callgrind: instructions per event\n")
+    scales = ", ".join(f"{wl} {sc}" for wl, sc in cg.get("scales", {}).items())
+    w(
+        "(instructions of the profiled run - the unprofiled run) / events, at scale"
+        f" {scales}; only the workload's run is collected (the main thread inside the"
+        " floor's `collect()`, other threads inside CPython's `thread_run`), with a switch"
+        " interval of 1000 s so that threads change hands only when they block.\n"
+    )
+    cfgs = [cfg for cfg in CALLGRIND_CONFIGS if cfg != "none" and cfg in data["configs"]]
+    w("| python | workload | events | " + " | ".join(label(cfg) for cfg in cfgs) + " |")
+    w("|---" * (3 + len(cfgs)) + "|")
+    for py, per in cg["by_python"].items():
+        for workload, row in per.items():
+            if "error" in row:
+                w(f"| {py} | {workload} | error: {row['error']} |" + " |" * len(cfgs))
+                continue
+            cells = []
+            for cfg in cfgs:
+                v = row["per_event"].get(cfg)
+                cells.append(f"{v:.0f}" if v is not None else "n/a")
+            w(f"| {py} | {workload} | {row['events']:,} | " + " | ".join(cells) + " |")
+    w("")
+    w(
+        "The same targets from instructions per event (a config's instructions per event"
+        " / its reference's; cell: numerator / denominator = factor, verdict):\n"
+    )
+    titles = [t.title for t in TARGETS]
+    w("| python | workload | " + " | ".join(titles) + " |")
+    w("|---" * (2 + len(titles)) + "|")
+    for py, per in cg["by_python"].items():
+        for workload, row in per.items():
+            if "targets" not in row:
+                continue
+            cells = []
+            for v in row["targets"]:
+                if "factor" not in v:
+                    cells.append("n/a")
+                    continue
+                ref = "" if v["ref"] == "floor-mon-vc" else f" ({v['ref']})"
+                cells.append(
+                    f"{v['overhead']:.0f} / {v['ref_overhead']:.0f}{ref} = {v['factor']:.2f}"
+                    f" {verdict_word(v, short=True)}".rstrip()
+                )
+            w(f"| {py} | {workload} | " + " | ".join(cells) + " |")
+    w("")
+    for py, per in cg["by_python"].items():
+        for tp_config, _ in CALLGRIND_BREAKDOWN:
+            diffs = {
+                workload: row["minus"][tp_config]
+                for workload, row in per.items()
+                if tp_config in row.get("minus", {})
+            }
+            if not diffs:
+                continue
+            refs = sorted({d["ref"] for d in diffs.values()})
+            w(
+                f"{label(tp_config)} minus {' / '.join(label(r) for r in refs)}: self"
+                f" instructions per event by function, Python {py} (functions that differ by"
+                " at least 1 per event in some workload; the top 12 of each):\n"
+            )
+            table: dict[str, dict[str, float]] = {}
+            for workload, d in diffs.items():
+                for n, fn in d["top"]:
+                    table.setdefault(fn, {})[workload] = n
+            order = sorted(table, key=lambda fn: -max(abs(x) for x in table[fn].values()))
+            w("| function | " + " | ".join(diffs) + " |")
+            w("|---" * (1 + len(diffs)) + "|")
+            for fn in order:
+                cells = [f"{table[fn][wl]:+.1f}" if wl in table[fn] else "" for wl in diffs]
+                w(f"| `{fn}` | " + " | ".join(cells) + " |")
+            w("")
 
 
 def render(data: dict[str, Any]) -> str:
@@ -699,60 +1073,13 @@ def render(data: dict[str, Any]) -> str:
                     cells = [fmt_ns(wl["stats"][cfg][metric]["ns_per_event"]) for cfg in shown]
                     w(f"| {workload} | " + " | ".join(cells) + " |")
                 w("")
-        w(
-            f"Target: on fib and builtins, threadprof's overhead (ratio - 1) with the wall"
-            f" clock is at most {TARGET_FACTOR} x the floor's.\n"
-        )
-        for metric in (primary, other):
-            for v in per.get("target", {}).get(metric, []):
-                name = (
-                    f"{ALL_CONFIGS[v['config']][0]} vs {ALL_CONFIGS[v['floor']][0]},"
-                    f" {v['workload']}, {METRIC_NAMES[metric]}"
-                )
-                if v.get("met") is None:
-                    w(f"- {name}: not measurable (a config is missing)")
-                    continue
-                w(
-                    f"- {name}: {v['threadprof_overhead']:.2f} vs {v['floor_overhead']:.2f}"
-                    f" = {v['factor']:.2f} x -> **{'met' if v['met'] else 'NOT met'}**"
-                )
-        w("")
+        render_targets(data, per, w)
 
     cg = data.get("callgrind")
+    if cg and "error" in cg:
+        w(f"## callgrind\n\nNot run: {cg['error']}.\n")
     if cg and "by_python" in cg:
-        w("## callgrind: instructions per event\n")
-        w(
-            f"(instructions of the profiled run - the unprofiled run) / events, at scale"
-            f" {cg['scale']}; only the workload's run is collected.\n"
-        )
-        cfgs = [cfg for cfg in CALLGRIND_CONFIGS if cfg != "none"]
-        w(
-            "| python | workload | events | "
-            + " | ".join(ALL_CONFIGS[cfg][0] for cfg in cfgs)
-            + " |"
-        )
-        w("|---" * (3 + len(cfgs)) + "|")
-        for py, per in cg["by_python"].items():
-            for workload, row in per.items():
-                if "error" in row:
-                    continue
-                cells = []
-                for cfg in cfgs:
-                    v = row["per_event"].get(cfg)
-                    cells.append(f"{v:.0f}" if v is not None else "n/a")
-                w(f"| {py} | {workload} | {row['events']} | " + " | ".join(cells) + " |")
-        w("")
-        for py, per in cg["by_python"].items():
-            for workload, row in per.items():
-                for tp_config, diff in row.get("minus_floor", {}).items():
-                    w(
-                        f"{ALL_CONFIGS[tp_config][0]} minus {ALL_CONFIGS[diff['floor']][0]}: self"
-                        f" instructions per event by function, {workload}, Python {py}:\n"
-                    )
-                    w("| instructions/event | function |\n|---|---|")
-                    for n, fn in diff["top"]:
-                        w(f"| {n:+.1f} | `{fn}` |")
-                    w("")
+        render_callgrind(data, cg, w)
 
     w("## Configurations\n")
     w("| config | label | what |\n|---|---|---|")
@@ -793,6 +1120,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="instructions per event under callgrind (default: on unless --quick)",
+    )
+    p.add_argument(
+        "--callgrind-jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="callgrind runs at once (instruction counts do not mind; default: the CPUs)",
     )
     p.add_argument("--no-install", action="store_true", help="use the venvs as they are")
     p.add_argument(
@@ -918,7 +1251,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 times[rnd] = res["seconds"]
                 cpu_times[rnd] = res["cpu_seconds"]
-                extra = {k: v for k, v in res.items() if k in ("threads", "functions", "warnings")}
+                extra = {k: v for k, v in res.items() if k in INFO_KEYS}
                 if extra:
                     wl.setdefault("info", {})[config] = extra
         spent = time.monotonic() - t_round
@@ -934,7 +1267,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.callgrind:
         log("callgrind")
-        data["callgrind"] = callgrind(interps, configs, VENVS / "callgrind")
+        data["callgrind"] = callgrind(
+            interps, configs, workloads, VENVS / "callgrind", args.callgrind_jobs
+        )
 
     data["elapsed_seconds"] = time.monotonic() - t_start
     analyse(data)

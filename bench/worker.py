@@ -10,7 +10,10 @@ region and is not part of the time.
 
 ``CONFIG`` is one of :data:`CONFIGS`; ``count`` counts the profile events with
 the floor's counting hook instead of timing; ``--collect`` calls the workload
-through ``_tpfloor.collect`` so that callgrind measures only the workload.
+through ``_tpfloor.collect`` so that callgrind measures only the workload (and
+sets a switch interval of 1000 s, so that threads change hands only when they
+block). threadprof's configs also report ``Profile._memory()`` and, with the
+timeline, its events (in memory, spilled) and the spill file's size.
 """
 
 from __future__ import annotations
@@ -107,17 +110,42 @@ def config_cprofile() -> Hooks:
 
 def _threadprof(**kwargs: Any) -> Hooks:
     import threadprof
+    from threadprof.api import snapshot_from_raw
 
     prof = threadprof.Profile(**kwargs)
 
     def info() -> dict[str, Any]:
-        snap = prof.snapshot()
-        return {
+        # Profile._memory(): bytes the core holds for this profiler's data (the
+        # call trees, the function table, the per-thread state and the timeline
+        # chunks in memory, at their capacity); not the spilled timeline chunks
+        memory = prof._memory()
+        raw = prof._raw_snapshot()
+        snap = snapshot_from_raw(raw, prof)
+        out: dict[str, Any] = {
             "threads": len(snap.threads),
             "functions": len(snap.functions),
             "engine": getattr(snap, "engine", None),
             "warnings": [str(w) for w in snap.warnings][:5],
+            "memory_bytes": memory,
         }
+        if kwargs.get("timeline"):
+            # the timeline's events as the snapshot counts them, and where they
+            # are: in memory (chunks copied into the raw snapshot) or spilled to
+            # the profiler's anonymous temporary file (16-byte header a chunk)
+            spilled = in_memory = 0
+            for t in raw["threads"]:
+                tl = t.get("timeline")
+                if tl:
+                    spilled += sum(n for _, n in tl["spills"])
+                    in_memory += sum(len(times) // 8 for times, _ in tl["chunks"])
+            fd = prof._timeline_fd
+            out.update(
+                timeline_events=sum(t.timeline.events for t in snap.threads if t.timeline),
+                timeline_spilled_events=spilled,
+                timeline_memory_events=in_memory,
+                timeline_spill_bytes=os.fstat(fd).st_size if fd >= 0 else 0,
+            )
+        return out
 
     return prof.enable, prof.disable, info
 
@@ -143,10 +171,12 @@ CONFIGS: dict[str, Callable[[], Hooks]] = {
     "floor-mon": config_floor_monitoring,
     "floor-clock": config_floor_clock,
     "floor-mon-clock": lambda: config_floor_monitoring("mon_clock"),
+    "floor-mon-vc": lambda: config_floor_monitoring("mon_noop_vc"),
     "tp-wall": lambda: _threadprof(),
     "tp-legacy": lambda: _threadprof(engine="legacy"),
     "tp-wall-only": lambda: _threadprof(cpu=False),
     "tp-cpu": lambda: _threadprof(clock="cpu"),
+    "tp-timeline": lambda: _threadprof(timeline=True),
     "cprofile": config_cprofile,
     "yappi-wall": lambda: _yappi("wall"),
     "yappi-cpu": lambda: _yappi("cpu"),
@@ -163,6 +193,11 @@ def main() -> None:
     parser.add_argument("--collect", action="store_true", help="run under _tpfloor.collect")
     args = parser.parse_args()
 
+    if args.collect:
+        # under callgrind: no GIL hand-offs forced by the switch interval, whose
+        # number grows with the (valgrind-slowed) run time and so would move the
+        # instruction counts from run to run; threads switch when they block
+        sys.setswitchinterval(1000.0)
     module = workloads.load(args.workload)
     start, stop, info = CONFIGS[args.config]()
     if args.warmup > 0:
