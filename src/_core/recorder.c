@@ -510,9 +510,13 @@ tp_c_key(const tp_profiler *p, PyObject *const *args, PyObject **self_arg)
         *self_arg = args[3];
         return ((PyMethodDescrObject *)callable)->d_method;
     }
-    if (type == &PyCFunction_Type || type == &PyCMethod_Type ||
-        PyCFunction_Check(callable))
-    {
+    if (type == &PyCFunction_Type || type == &PyCMethod_Type) {
+        return ((PyCFunctionObject *)callable)->m_ml;
+    }
+    if (type == &PyType_Type || type == &PyMethod_Type) {
+        return NULL; /* a class, a bound method: no walk of the type's MRO */
+    }
+    if (PyCFunction_Check(callable)) {
         return ((PyCFunctionObject *)callable)->m_ml;
     }
     return NULL;
