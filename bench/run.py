@@ -874,7 +874,8 @@ def render_targets(data: dict[str, Any], per: dict[str, Any], w: Any) -> None:
         "The overhead issue's targets (for Python "
         + " and ".join(TARGET_PYTHONS)
         + ("" if applies else "; this Python gets the figures, no targets")
-        + "). The factor is one overhead (median ratio - 1) divided by another:\n"
+        + "). The factor is one overhead (ratio - 1, by the metric of the table) divided by"
+        " another:\n"
     )
     for t in TARGETS:
         what = {
@@ -1059,10 +1060,17 @@ def render(data: dict[str, Any]) -> str:
         "CLOCK_PROCESS_CPUTIME_ID",
         "rdtsc",
         "rdtscp",
+        "perf_task_clock_read",
     ):
-        if key in c:
+        if isinstance(c.get(key), (int, float)):
             w(f"| {key} | {c[key]:.1f} |")
     w(f"\n(empty loop {c.get('empty_loop', 0):.1f} ns; TSC {c.get('tsc_ghz', 0):.3f} GHz)\n")
+    if "perf_cap_user_time" in c:
+        w(
+            "perf_task_clock_read is read(2) of the thread's perf_event task clock;"
+            f" cap_user_time = {c['perf_cap_user_time']} (1 would let user space"
+            " extrapolate it without a system call).\n"
+        )
 
     configs = data["configs"]
     primary = data["metric"]
