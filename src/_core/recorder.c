@@ -224,8 +224,8 @@ tp_new_node(tp_profiler *p, tp_thread *ts, tp_node *parent, const void *key,
         func = tp_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee);
     }
     else if (self_arg == NULL || Py_TYPE(callee)->tp_descr_get == NULL) {
-        return NULL; /* not an event of CPython's (a callback called by hand)
-                      */
+        /* not an event of CPython's: a callback called by hand */
+        return NULL;
     }
     else {
         /* bind the descriptor as CPython's legacy events do, for the name */

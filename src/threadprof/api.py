@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from . import _core
+from ._gcpause import gc_paused
 from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk, build_tree
 
 __all__ = [
@@ -325,6 +326,11 @@ def snapshot_from_raw(raw: dict[str, Any], owner: Any = None) -> Snapshot:
 
     ``owner`` is the profiler whose spill file holds spilled timeline chunks.
     """
+    with gc_paused():
+        return _snapshot_from_raw(raw, owner)
+
+
+def _snapshot_from_raw(raw: dict[str, Any], owner: Any) -> Snapshot:
     functions = [
         Function(i, kind, name, qualname, filename, lineno)
         for i, (kind, name, qualname, filename, lineno) in enumerate(raw["functions"])

@@ -118,11 +118,12 @@ class Exporter:
         and :class:`NoSuchThreadError` if ``thread`` matches nothing (before any
         file is touched).
         """
+        from .._gcpause import gc_paused
         from .._io import atomic_open
 
         selected = select_threads(snapshot, thread)
         impl = self.load()
-        with atomic_open(path) as f:
+        with atomic_open(path) as f, gc_paused():
             impl.dump(selected, f)
 
 
