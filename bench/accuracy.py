@@ -82,7 +82,9 @@ def mixed(fd: int) -> None:
 def run(calls: int) -> dict:
     truth = Truth()
     lock = threading.Lock()
-    handed = threading.Event()
+    # counts the holder's acquisitions: an Event could lose one (set twice
+    # before the waiter clears it) and leave the waiter waiting forever
+    handed = threading.Semaphore(0)
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
 
@@ -94,15 +96,14 @@ def run(calls: int) -> dict:
         # holds the lock WAIT seconds while lock_thread waits for it
         for _ in range(calls):
             lock.acquire()
-            handed.set()
+            handed.release()
             time.sleep(WAIT)
             lock.release()
             time.sleep(WAIT / 4)
 
     def lock_thread() -> None:
         for _ in range(calls):
-            handed.wait()
-            handed.clear()
+            handed.acquire()
             truth.call(lock_waiter, lock)
 
     def writer(fd: int) -> None:
