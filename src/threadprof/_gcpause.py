@@ -20,7 +20,9 @@ from collections.abc import Iterator
 def gc_paused() -> Iterator[None]:
     """Disable the cyclic collector for the block if it is enabled, and enable it
     again afterwards (also on error). Reference counting still frees objects at
-    once; only the search for cycles waits."""
+    once; only the search for cycles waits. The collector's switch is
+    process-wide: another thread that disables it during the block finds it
+    enabled again afterwards."""
     if not gc.isenabled():
         yield
         return
