@@ -5,20 +5,14 @@
 
 static PyTypeObject *tp_MonCallbackType;
 
+/* No tp_clear: the handlers read the profiler unchecked, so a callback keeps
+ * it until dealloc; the profiler's own clear breaks the cycle (it drops its
+ * callbacks). */
 static int
 tp_moncb_traverse(tp_moncb *cb, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(cb));
     Py_VISIT((PyObject *)cb->profiler);
-    return 0;
-}
-
-static int
-tp_moncb_clear(tp_moncb *cb)
-{
-    /* the handlers read the profiler unchecked: keep it until dealloc, and
-     * let the profiler's own clear break the cycle (it drops its callbacks) */
-    (void)cb;
     return 0;
 }
 
@@ -48,7 +42,6 @@ static PyMemberDef tp_moncb_members[] = {
 static PyType_Slot tp_moncb_slots[] = {
     {Py_tp_dealloc, tp_moncb_dealloc},
     {Py_tp_traverse, tp_moncb_traverse},
-    {Py_tp_clear, tp_moncb_clear},
     {Py_tp_repr, tp_moncb_repr},
     {Py_tp_call, PyVectorcall_Call},
     {Py_tp_members, tp_moncb_members},

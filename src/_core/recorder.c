@@ -423,15 +423,12 @@ tp_on_call(tp_profiler *p, PyFrameObject *frame, int what, const void *key,
     tp_enter(p, ts, key, match, callee, self_arg, t, 1, tl);
 }
 
-/* The return of the frame that carries `match` in thread ts, if open. */
+/* Close the frames from the top down to `to`, an open frame that carries
+ * `match`. */
 TP_INLINE void
-tp_return(tp_profiler *p, tp_thread *ts, const void *match, const tp_mode mode,
-          const int tl)
+tp_return_to(tp_profiler *p, tp_thread *ts, tp_frame *to, const void *match,
+             const tp_mode mode, const int tl)
 {
-    tp_frame *to = tp_find(ts, match);
-    if (to == NULL) {
-        return;
-    }
     tp_times t;
     if (tp_read(p, ts, mode, &t) < 0) {
         return;
@@ -443,6 +440,17 @@ tp_return(tp_profiler *p, tp_thread *ts, const void *match, const tp_mode mode,
         }
     }
     tp_close(p, ts, to, t, mode, tl);
+}
+
+/* The return of the frame that carries `match` in thread ts, if open. */
+TP_INLINE void
+tp_return(tp_profiler *p, tp_thread *ts, const void *match, const tp_mode mode,
+          const int tl)
+{
+    tp_frame *to = tp_find(ts, match);
+    if (to != NULL) {
+        tp_return_to(p, ts, to, match, mode, tl);
+    }
 }
 
 TP_INLINE void
@@ -553,13 +561,16 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
     if (TP_UNLIKELY(ts == NULL)) {
         return;
     }
-    if (TP_UNLIKELY(ts->stack.top->match != callable)) {
+    tp_frame *to = ts->stack.top; /* not the root: its match is NULL */
+    if (TP_UNLIKELY(to->match != callable)) {
         PyObject *self_arg = NULL;
-        if (tp_c_key(p, args, &self_arg) == NULL) {
+        if (tp_c_key(p, args, &self_arg) == NULL ||
+            (to = tp_find(ts, callable)) == NULL)
+        {
             return;
         }
     }
-    tp_return(p, ts, callable, mode, tl);
+    tp_return_to(p, ts, to, callable, mode, tl);
 }
 
 /* A Python timer can release the GIL in the middle of an event, and another

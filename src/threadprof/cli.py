@@ -1061,28 +1061,19 @@ def _run(options: _RunOptions) -> int:
     return outcome.status
 
 
-def _convert(args: list[str]) -> int:
-    """``threadprof convert IN -o OUT ...``: see :mod:`threadprof.convert`."""
-    from . import convert
+def _subcommand(args: list[str], module: str) -> int:
+    """``threadprof convert ...`` or ``threadprof report ...``: parse ``args`` and
+    hand them to ``module.run`` (:mod:`threadprof.convert`,
+    :mod:`threadprof.report_cmd`)."""
+    import importlib
 
     top, _ = _build_parsers()
     try:
         ns = top.parse_args(args)
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
-    return convert.run(ns, _error, lambda line: _write_stderr(f"{PROG}: {line}\n"))
-
-
-def _report(args: list[str]) -> int:
-    """``threadprof report FILE ...``: see :mod:`threadprof.report_cmd`."""
-    from . import report_cmd
-
-    top, _ = _build_parsers()
-    try:
-        ns = top.parse_args(args)
-    except SystemExit as exc:  # --help
-        return exc.code if isinstance(exc.code, int) else 0
-    return report_cmd.run(ns, _error, lambda line: _write_stderr(f"{PROG}: {line}\n"))
+    impl = importlib.import_module(f"{__package__}.{module}")
+    return impl.run(ns, _error, lambda line: _write_stderr(f"{PROG}: {line}\n"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1090,9 +1081,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args[:1] == ["convert"]:
-            return _convert(args)
+            return _subcommand(args, "convert")
         if args[:1] == ["report"]:
-            return _report(args)
+            return _subcommand(args, "report_cmd")
         options = _parse(args)
         if isinstance(options, int):
             return options
