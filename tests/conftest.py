@@ -25,6 +25,7 @@ fixtures never needs the package.
 
 from __future__ import annotations
 
+import sysconfig
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,19 @@ import pytest
 
 if TYPE_CHECKING:
     from threadprof.model import Snapshot, ThreadProfile, Timeline
+
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """valgrind's memcheck cannot run a free-threaded CPython (its mimalloc
+    heap crashes under valgrind before threadprof runs): skip those there."""
+    if not FREE_THREADED:
+        return
+    skip = pytest.mark.skip(reason="valgrind cannot run a free-threaded CPython (mimalloc)")
+    for item in items:
+        if item.get_closest_marker("memcheck") is not None:
+            item.add_marker(skip)
 
 
 @dataclass

@@ -50,7 +50,16 @@ ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / ".test-venvs"
 MIN_VERSION = (3, 11)
 REQUIRED_VERSION = (3, 12)  # at least one interpreter with PyEval_SetProfileAllThreads
-CANDIDATE_MINORS = range(11, 15)
+CANDIDATE_MINORS = range(11, 16)
+# Interpreters provisioned outside the clone (tools/pythons/): a free-threaded
+# 3.13 built from source, and Debian sid's 3.14 and 3.15 in a chroot.
+CACHE = Path(os.environ.get("THREADPROF_CACHE", "/var/cache/threadprof"))
+FT_PYTHON = CACHE / "python3.13t" / "bin" / "python3.13t"
+SID_ROOT = CACHE / "sid"
+SID_MINORS = (14, 15)
+IN_CHROOT = ROOT / "tools" / "pythons" / "in_chroot.sh"
+# test extras with no wheel for a free-threaded CPython (their tests skip)
+NO_FT_WHEEL = {"grpcio-tools"}
 
 # Asked of every candidate interpreter; one JSON line back.
 PROBE = r"""
@@ -74,19 +83,29 @@ print(json.dumps({
 
 @dataclass
 class Interpreter:
-    executable: str
+    executable: str  # as the interpreter sees it (inside its chroot, if any)
     version: tuple[int, int, int]
     found_as: str
     usable: bool = True
     why_not: str = ""
+    free_threaded: bool = False
+    chroot: str | None = None  # runs inside this chroot (tools/pythons/in_chroot.sh)
 
     @property
     def vstr(self) -> str:
-        return ".".join(map(str, self.version))
+        """3.13.1, or 3.13.15t for a free-threaded build."""
+        return ".".join(map(str, self.version)) + ("t" if self.free_threaded else "")
 
     @property
     def minor(self) -> str:
-        return ".".join(map(str, self.version[:2]))
+        """3.13, or 3.13t: one interpreter of each is tested."""
+        return ".".join(map(str, self.version[:2])) + ("t" if self.free_threaded else "")
+
+    def cmd(self, argv: list[str]) -> list[str]:
+        """A command line that runs `argv` where this interpreter lives."""
+        if self.chroot is None:
+            return argv
+        return ["sh", str(IN_CHROOT), self.chroot, str(ROOT), *argv]
 
 
 @dataclass
@@ -153,14 +172,44 @@ def candidate_paths() -> list[tuple[str, str]]:
         if path:
             found.append((path, "PATH"))
     found.append((sys.executable, "running"))
+    if FT_PYTHON.exists():
+        found.append((str(FT_PYTHON), "cache"))
     return found
 
 
-def probe(path: str, found_as: str) -> Interpreter | None:
+def chroot_candidates() -> list[tuple[str, str]]:
+    """(path inside the chroot, chroot) for Debian sid's interpreters."""
+    if os.geteuid() != 0 or not (SID_ROOT / ".threadprof-ready").exists():
+        return []
+    return [
+        (f"/usr/bin/python3.{m}", str(SID_ROOT))
+        for m in SID_MINORS
+        if (SID_ROOT / "usr" / "bin" / f"python3.{m}").exists()
+    ]
+
+
+def provision() -> None:
+    """Make the free-threaded 3.13 and the sid chroot if they are missing
+    (each script is a no-op when its result is there, and waits for another
+    run of itself). A failure is reported and the run goes on without them."""
+    for script, args, what in (
+        ("build_ft.sh", [], "free-threaded 3.13 (3.13t)"),
+        ("sid_chroot.sh", [], "CPython 3.14 and 3.15 (Debian sid chroot)"),
+    ):
+        path = ROOT / "tools" / "pythons" / script
+        proc = subprocess.run(["bash", str(path), *args], stdin=subprocess.DEVNULL, check=False)
+        if proc.returncode != 0:
+            log(f"run_tests: WARNING: could not provision {what}; testing without it")
+
+
+def probe(path: str, found_as: str, chroot: str | None = None) -> Interpreter | None:
     env = clean_env()
+    argv = [path, "-c", PROBE]
+    if chroot is not None:
+        argv = ["sh", str(IN_CHROOT), chroot, "", *argv]
     try:
         proc = subprocess.run(
-            [path, "-c", PROBE],
+            argv,
             capture_output=True,
             text=True,
             timeout=60,
@@ -175,14 +224,18 @@ def probe(path: str, found_as: str) -> Interpreter | None:
         info = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return None
-    interp = Interpreter(info["executable"], tuple(info["version"]), found_as)
+    interp = Interpreter(
+        info["executable"],
+        tuple(info["version"]),
+        found_as,
+        free_threaded=info["free_threaded"],
+        chroot=chroot,
+    )
     if info["implementation"] != "cpython":
         return None
     if interp.version[:2] < MIN_VERSION:
         return None
-    if info["free_threaded"]:
-        interp.usable, interp.why_not = False, "free-threaded build (not supported)"
-    elif not info["has_headers"]:
+    if not info["has_headers"]:
         interp.usable, interp.why_not = False, "no Python.h (install the -dev package)"
     elif not info["has_ensurepip"]:
         interp.usable, interp.why_not = False, "no ensurepip (install the -venv package)"
@@ -202,7 +255,11 @@ def discover() -> tuple[list[Interpreter], list[Interpreter]]:
         # a shim resolves to the real executable, which may already be known
         seen.setdefault(interp.executable, interp)
         seen.setdefault(real, interp)
-    unique = {i.executable: i for i in seen.values()}.values()
+    for path, chroot in chroot_candidates():
+        interp = probe(path, "Debian sid chroot", chroot)
+        if interp is not None:
+            seen.setdefault(f"{chroot}:{interp.executable}", interp)
+    unique = {(i.chroot, i.executable): i for i in seen.values()}.values()
     best: dict[str, Interpreter] = {}
     rejected: list[Interpreter] = []
     for interp in sorted(unique, key=lambda i: (i.usable, i.version), reverse=True):
@@ -234,7 +291,12 @@ def select(chosen: list[Interpreter], wanted: list[str]) -> list[Interpreter]:
                     sys.exit(f"run_tests: {item}: {why}")
                 hits = [interp]
             else:
-                hits = [i for i in chosen if i.vstr == item or i.vstr.startswith(item + ".")]
+                hits = [
+                    i
+                    for i in chosen
+                    if item in (i.vstr, i.minor)
+                    or (not i.free_threaded and i.vstr.startswith(item + "."))
+                ]
                 if not hits:
                     have = ", ".join(i.vstr for i in chosen) or "none"
                     sys.exit(f"run_tests: no Python {item} found (found: {have})")
@@ -315,17 +377,28 @@ def prepare(interp: Interpreter, *, recreate: bool, install: bool) -> Path:
         shutil.rmtree(venv)
     if not venv.exists():
         log(f"creating {venv.relative_to(ROOT)}")
-        run_logged([interp.executable, "-m", "venv", str(venv)], logfile, env, "venv creation")
+        run_logged(
+            interp.cmd([interp.executable, "-m", "venv", str(venv)]), logfile, env, "venv creation"
+        )
     py = str(venv / "bin" / "python")
     venv_env = clean_env(venv)
     stamp = venv / ".threadprof-deps"
     fingerprint = deps_fingerprint()
     fresh = not stamp.exists() or stamp.read_text().strip() != fingerprint
+    pip = [py, "-m", "pip", "install", "-q"]
+    if interp.free_threaded:
+        # wheels first: newer releases of some test dependencies have no
+        # free-threaded wheel yet, and their source builds need more than PyPI
+        pip.append("--prefer-binary")
     if fresh:
         log("installing build and test dependencies")
-        pip = [py, "-m", "pip", "install", "-q"]
-        run_logged([*pip, "--upgrade", "pip"], logfile, venv_env, "pip upgrade")
-        run_logged(pip + build_requires(), logfile, venv_env, "installing build requirements")
+        run_logged(interp.cmd([*pip, "--upgrade", "pip"]), logfile, venv_env, "pip upgrade")
+        run_logged(
+            interp.cmd(pip + build_requires()), logfile, venv_env, "installing build requirements"
+        )
+        if interp.free_threaded:
+            extras = [d for d in test_requires() if requirement_name(d) not in NO_FT_WHEEL]
+            run_logged(interp.cmd(pip + extras), logfile, venv_env, "installing test requirements")
     if install or fresh:
         builddir = venv / "build"
         cmd = [
@@ -336,12 +409,13 @@ def prepare(interp: Interpreter, *, recreate: bool, install: bool) -> Path:
             "--no-build-isolation",
             f"--config-settings=build-dir={builddir}",
             "--force-reinstall",
-            ".[test]",
+            "." if interp.free_threaded else ".[test]",
         ]
-        if not fresh:
+        if not fresh or interp.free_threaded:
             # dependencies are in place; rebuild and reinstall threadprof alone
             cmd.insert(cmd.index("--force-reinstall") + 1, "--no-deps")
         log(f"building and installing threadprof (log: {logfile.relative_to(ROOT)})")
+        cmd = interp.cmd(cmd)
         try:
             run_logged(cmd, logfile, venv_env, "build and install")
         except StepFailed:
@@ -353,11 +427,24 @@ def prepare(interp: Interpreter, *, recreate: bool, install: bool) -> Path:
             shutil.rmtree(builddir)
             run_logged(cmd, logfile, venv_env, "build and install")
         stamp.write_text(fingerprint + "\n")
-    check_import(venv, logfile)
+    check_import(venv, logfile, interp)
     return venv
 
 
-def check_import(venv: Path, logfile: Path) -> None:
+def test_requires() -> list[str]:
+    """The ``test`` extra of pyproject.toml."""
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        data = tomllib.load(f)
+    return list(data["project"]["optional-dependencies"]["test"])
+
+
+def requirement_name(req: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0].strip().lower()
+
+
+def check_import(venv: Path, logfile: Path, interp: Interpreter) -> None:
     """Prove that ``import threadprof`` resolves to the venv, not to src/."""
     code = (
         "import threadprof, threadprof._core, os; "
@@ -365,7 +452,7 @@ def check_import(venv: Path, logfile: Path) -> None:
         "print(os.path.realpath(threadprof._core.__file__))"
     )
     proc = subprocess.run(
-        [str(venv / "bin" / "python"), "-P", "-c", code],
+        interp.cmd([str(venv / "bin" / "python"), "-P", "-c", code]),
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -407,7 +494,7 @@ def run_pytest(venv: Path, interp: Interpreter, args: list[str], result: Result)
     log("$ " + " ".join([*cmd[:1], "-P", "-m", "pytest", *args]))
     env = clean_env(venv)
     env["THREADPROF_TEST_INSTALLED"] = "1"  # lets a test check where threadprof came from
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(interp.cmd(cmd), cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     if junit.exists():
         try:
             read_junit(junit, result)
@@ -474,6 +561,11 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--recreate", action="store_true", help="delete and recreate the virtual environments"
     )
     parser.add_argument(
+        "--no-provision",
+        action="store_true",
+        help="do not build 3.13t or the sid chroot (3.14, 3.15) when they are missing",
+    )
+    parser.add_argument(
         "--no-install",
         action="store_true",
         help="test what is installed in the venv without rebuilding (fast, maybe stale)",
@@ -490,16 +582,21 @@ def main(argv: list[str] | None = None) -> int:
     if sys.version_info < MIN_VERSION:
         sys.exit("run_tests: run me with Python 3.11 or newer")
     ns, pytest_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not (ns.no_provision or ns.list_paths or ns.list):
+        provision()
     chosen, rejected = discover()
 
     if ns.list_paths:
+        # interpreters that run on this host (for builds outside a chroot)
         for i in select(chosen, ns.python):
-            print(i.executable)
+            if i.chroot is None:
+                print(i.executable)
         return 0 if any(i.version[:2] >= REQUIRED_VERSION for i in chosen) else 2
 
     banner("interpreters")
     for i in chosen:
-        log(f"  {i.vstr:<9} {i.executable}  (found on {i.found_as})")
+        where = f" in {i.chroot}" if i.chroot else ""
+        log(f"  {i.vstr:<9} {i.executable}{where}  (found on {i.found_as})")
     for i in rejected:
         log(f"  skipped   {i.executable} {i.vstr}: {i.why_not}")
     if not any(i.version[:2] >= REQUIRED_VERSION for i in chosen):

@@ -128,7 +128,7 @@ static int
 tp_capi_start(const Threadprof_Options *opt)
 {
     TP_CAPI_REQUIRE_GIL();
-    if (tp_active != NULL) {
+    if (tp_active_get() != NULL) {
         return tp_capi_fail(THREADPROF_ERR_RUNNING,
                             "a threadprof profiler is already running");
     }
@@ -176,11 +176,11 @@ static int
 tp_capi_stop(void)
 {
     TP_CAPI_REQUIRE_GIL();
-    if (tp_active == NULL) {
+    if (tp_active_get() == NULL) {
         return tp_capi_fail(THREADPROF_ERR_NOT_RUNNING,
                             "threadprof is not running");
     }
-    PyObject *profiler = Py_NewRef((PyObject *)tp_active);
+    PyObject *profiler = Py_NewRef((PyObject *)tp_active_get());
     PyObject *snap = tp_capi_call("stop", NULL, NULL);
     if (snap == NULL) {
         Py_DECREF(profiler);
@@ -198,11 +198,11 @@ static int
 tp_capi_attach(void)
 {
     TP_CAPI_REQUIRE_GIL();
-    if (tp_active == NULL) {
+    if (tp_active_get() == NULL) {
         return tp_capi_fail(THREADPROF_ERR_NOT_RUNNING,
                             "threadprof is not running");
     }
-    PyObject *res = PyObject_CallMethod((PyObject *)tp_active,
+    PyObject *res = PyObject_CallMethod((PyObject *)tp_active_get(),
                                         "attach_current_thread", NULL);
     if (res == NULL) {
         return tp_capi_fail_python(THREADPROF_ERR_PYTHON);
@@ -215,11 +215,11 @@ static int
 tp_capi_detach(void)
 {
     TP_CAPI_REQUIRE_GIL();
-    if (tp_active == NULL) {
+    if (tp_active_get() == NULL) {
         return tp_capi_fail(THREADPROF_ERR_NOT_RUNNING,
                             "threadprof is not running");
     }
-    PyObject *res = PyObject_CallMethod((PyObject *)tp_active,
+    PyObject *res = PyObject_CallMethod((PyObject *)tp_active_get(),
                                         "detach_current_thread", NULL);
     if (res == NULL) {
         return tp_capi_fail_python(THREADPROF_ERR_PYTHON);
@@ -236,7 +236,8 @@ tp_capi_write(const char *path, const char *format, const char *thread)
         return tp_capi_fail(THREADPROF_ERR_ARGUMENT,
                             "the output path is NULL or empty");
     }
-    PyObject *profiler = tp_active ? (PyObject *)tp_active : tp_capi_last;
+    tp_profiler *active = tp_active_get();
+    PyObject *profiler = active ? (PyObject *)active : tp_capi_last;
     if (profiler == NULL) {
         return tp_capi_fail(THREADPROF_ERR_NO_DATA,
                             "nothing has been profiled yet");

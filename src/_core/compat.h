@@ -3,8 +3,9 @@
  * compat.h -- the one place that knows which CPython version offers what.
  *
  * threadprof uses only the public and the cpython/ C API. Differences between
- * the supported versions (3.11 to 3.14) are wrapped here behind small inline
- * functions so that no other file needs a PY_VERSION_HEX check.
+ * the supported versions (3.11 to 3.15, with or without the GIL) are wrapped
+ * here behind small inline functions so that no other file needs a
+ * PY_VERSION_HEX check.
  */
 #ifndef THREADPROF_COMPAT_H
 #define THREADPROF_COMPAT_H
@@ -17,8 +18,14 @@
 #error "threadprof needs CPython 3.11 or later"
 #endif
 
-#ifdef Py_GIL_DISABLED
-#error "threadprof does not support the free-threaded build yet"
+/* The critical section of an object (3.13+): a per-object lock on a
+ * free-threaded build, nothing with the GIL. */
+#if PY_VERSION_HEX >= 0x030D0000
+#define TP_BEGIN_CRITICAL(op) Py_BEGIN_CRITICAL_SECTION(op)
+#define TP_END_CRITICAL() Py_END_CRITICAL_SECTION()
+#else
+#define TP_BEGIN_CRITICAL(op) {
+#define TP_END_CRITICAL() }
 #endif
 
 /* Member-definition names that 3.12 made public without the structmember.h

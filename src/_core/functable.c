@@ -14,6 +14,7 @@ tp_functable_init(tp_functable *t)
     tp_seg_init(&t->funcs, sizeof(tp_func));
     t->slots = NULL;
     t->cap = 0;
+    t->ready = 0;
 }
 
 static int64_t
@@ -79,19 +80,30 @@ tp_functable_add(tp_functable *t, const void *key, int64_t *id)
     return f;
 }
 
+/* Make entries up to the latest visible to readers without the lock. */
+static void
+tp_functable_publish(tp_functable *t)
+{
+    tp_st_release(&t->ready, t->funcs.len);
+}
+
 int64_t
 tp_functable_code(tp_functable *t, PyCodeObject *code)
 {
+    tp_mutex_lock(&t->lock);
     int64_t id = tp_functable_find(t, code);
-    if (id >= 0) {
-        return id;
+    if (id < 0) {
+        tp_func *f = tp_functable_add(t, code, &id);
+        if (f == NULL) {
+            id = -1;
+        }
+        else {
+            f->kind = TP_FUNC_PY;
+            f->code = Py_NewRef((PyObject *)code);
+            tp_functable_publish(t);
+        }
     }
-    tp_func *f = tp_functable_add(t, code, &id);
-    if (f == NULL) {
-        return -1;
-    }
-    f->kind = TP_FUNC_PY;
-    f->code = Py_NewRef((PyObject *)code);
+    tp_mutex_unlock(&t->lock);
     return id;
 }
 
@@ -99,19 +111,23 @@ int64_t
 tp_functable_cfunc(tp_functable *t, PyCFunctionObject *fn)
 {
     const void *key = fn->m_ml;
+    tp_mutex_lock(&t->lock);
     int64_t id = tp_functable_find(t, key);
-    if (id >= 0) {
-        return id;
+    if (id < 0) {
+        tp_func *f = tp_functable_add(t, key, &id);
+        if (f == NULL) {
+            id = -1;
+        }
+        else {
+            f->kind = TP_FUNC_C;
+            f->ml = fn->m_ml;
+            f->module = Py_XNewRef(fn->m_module);
+            f->self_type =
+                fn->m_self ? Py_NewRef((PyObject *)Py_TYPE(fn->m_self)) : NULL;
+            tp_functable_publish(t);
+        }
     }
-    tp_func *f = tp_functable_add(t, key, &id);
-    if (f == NULL) {
-        return -1;
-    }
-    f->kind = TP_FUNC_C;
-    f->ml = fn->m_ml;
-    f->module = Py_XNewRef(fn->m_module);
-    f->self_type =
-        fn->m_self ? Py_NewRef((PyObject *)Py_TYPE(fn->m_self)) : NULL;
+    tp_mutex_unlock(&t->lock);
     return id;
 }
 
@@ -129,4 +145,5 @@ tp_functable_free(tp_functable *t)
     tp_mem_free(t->slots);
     t->slots = NULL;
     t->cap = 0;
+    t->ready = 0;
 }

@@ -9,13 +9,16 @@
  * address can never be reused by another function while the key is in use.
  * Ids are dense, stable, and shared by all threads. Lookups happen only when a
  * thread meets a new (caller, callee) pair, never on the plain hot path.
- * The GIL protects the table.
+ * Lookups and additions hold the GIL, or on a free-threaded build the table's
+ * own lock. Entries never change once added, so readers (snapshots) take no
+ * lock: they read the first tp_functable_ready() entries.
  */
 #ifndef THREADPROF_FUNCTABLE_H
 #define THREADPROF_FUNCTABLE_H
 
 #include "arena.h"
 #include "compat.h"
+#include "sync.h"
 
 typedef enum tp_func_kind {
     TP_FUNC_PY = 0,
@@ -36,6 +39,8 @@ typedef struct tp_functable {
     tp_segarray funcs; /* tp_func, indexed by id */
     uint32_t *slots;   /* open addressing: id + 1, 0 = empty */
     uint32_t cap;      /* slots, a power of two */
+    uint32_t ready;    /* entries complete, published for readers */
+    tp_mutex lock;     /* free-threaded builds: lookups and additions */
 } tp_functable;
 
 /* Prepare an empty table. */
@@ -48,6 +53,13 @@ int64_t tp_functable_code(tp_functable *t, PyCodeObject *code);
 /* The id of the C function `fn`, adding it if new.
  * Returns -1 when out of memory. Requires the GIL. */
 int64_t tp_functable_cfunc(tp_functable *t, PyCFunctionObject *fn);
+
+/* The number of complete entries, as a reader without the lock sees it. */
+static inline uint32_t
+tp_functable_ready(tp_functable *t)
+{
+    return tp_ld_acquire(&t->ready);
+}
 
 /* The entry with this id (id < t->funcs.len). */
 static inline tp_func *

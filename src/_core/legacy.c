@@ -26,10 +26,11 @@ tp_set_profile(Py_tracefunc func, PyObject *obj)
 static int
 tp_audit(const char *event, PyObject *Py_UNUSED(args), void *Py_UNUSED(data))
 {
-    tp_profiler *p = tp_active;
-    if (p != NULL && p->enabled && p->engine == TP_ENGINE_LEGACY &&
-        tp_own_call == 0 && strcmp(event, "sys.setprofile") == 0 &&
-        tp_tls.gen == p->gen && tp_tls.ts != NULL)
+    tp_profiler *p = tp_active_get();
+    if (p != NULL && tp_ld_relaxed(&p->enabled) &&
+        p->engine == TP_ENGINE_LEGACY && tp_own_call == 0 &&
+        strcmp(event, "sys.setprofile") == 0 && tp_tls.gen == tp_gen_of(p) &&
+        tp_tls.ts != NULL)
     {
         tp_tls.ts->warnings |= TP_WARN_HOOK_REPLACED;
     }
@@ -133,12 +134,20 @@ tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "expected (frame, event, arg)");
         return NULL;
     }
-    if (!p->enabled) {
+    Py_INCREF(p); /* replacing the hook drops the trampoline's reference */
+    /* Setting a hook stops the world, and a stop may run meanwhile: count in
+     * `busy` so that it waits for us, and look again once the hook is set. */
+    tp_event_may_pause(p);
+    if (tp_ld_seqcst(&p->enabled)) {
+        tp_set_profile(p->callback, self);
+    }
+    if (!tp_ld_seqcst(&p->enabled)) {
         tp_set_profile(NULL, NULL);
+        tp_event_end();
+        Py_DECREF(p);
         Py_RETURN_NONE;
     }
-    Py_INCREF(p); /* replacing the hook drops the trampoline's reference */
-    tp_set_profile(p->callback, self);
+    tp_event_end(); /* the recorder counts itself from here on */
     int what = tp_event_code(args[1]);
     if (what >= 0 && PyFrame_Check(args[0])) {
         PyObject *arg = args[2] == Py_None ? NULL : args[2];
@@ -245,7 +254,7 @@ static tp_thread *
 tp_record_of(tp_profiler *p, unsigned long native_id)
 {
     tp_thread *found = NULL;
-    for (tp_thread *t = p->threads; t != NULL; t = t->next) {
+    for (tp_thread *t = tp_threads_first(p); t; t = tp_threads_next(t)) {
         if (t->native_id == native_id && !t->detached) {
             found = t;
         }
@@ -253,13 +262,37 @@ tp_record_of(tp_profiler *p, unsigned long native_id)
     return found;
 }
 
+/* The thread states whose hooks the checks read: every thread's with the
+ * GIL; without it only the calling thread's, since another thread's state
+ * may be freed while we read it (its replaced hooks are still flagged by the
+ * audit hook, tp_audit). */
+static PyThreadState *
+tp_readable_first(PyThreadState *me)
+{
+#if TP_FREE_THREADED
+    return me;
+#else
+    return PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me));
+#endif
+}
+
+static PyThreadState *
+tp_readable_next(PyThreadState *ts)
+{
+#if TP_FREE_THREADED
+    (void)ts;
+    return NULL;
+#else
+    return PyThreadState_Next(ts);
+#endif
+}
+
 void
 tp_legacy_check_hooks(tp_profiler *p)
 {
     PyThreadState *me = PyThreadState_Get();
-    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
-         ts = PyThreadState_Next(ts))
+    for (PyThreadState *ts = tp_readable_first(me); ts != NULL;
+         ts = tp_readable_next(ts))
     {
         if (tp_is_ours(p, ts)) {
             continue;
@@ -276,9 +309,8 @@ tp_legacy_foreign_hooks(tp_profiler *p)
 {
     int count = 0;
     PyThreadState *me = PyThreadState_Get();
-    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
-         ts = PyThreadState_Next(ts))
+    for (PyThreadState *ts = tp_readable_first(me); ts != NULL;
+         ts = tp_readable_next(ts))
     {
         if (ts->c_profilefunc != NULL && ts->c_profilefunc != tp_tombstone &&
             !tp_is_ours(p, ts))

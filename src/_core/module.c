@@ -5,6 +5,7 @@
 #include "profiler.h"
 
 #include "arena.h"
+#include "threads.h"
 #include "clock.h"
 #include "capi.h"
 #include "moncb.h"
@@ -16,7 +17,8 @@
 static PyObject *
 tp_module_active(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    return Py_NewRef(tp_active ? (PyObject *)tp_active : Py_None);
+    tp_profiler *active = tp_active_get();
+    return Py_NewRef(active ? (PyObject *)active : Py_None);
 }
 
 #ifdef THREADPROF_TEST_HOOKS
@@ -48,8 +50,8 @@ static PyObject *
 tp_module_after_fork_child(PyObject *Py_UNUSED(module),
                            PyObject *Py_UNUSED(ignored))
 {
-    if (tp_active != NULL) {
-        tp_profiler_after_fork(tp_active);
+    if (tp_active_get() != NULL) {
+        tp_profiler_after_fork(tp_active_get());
     }
     Py_RETURN_NONE;
 }
@@ -145,6 +147,9 @@ tp_module_exec(PyObject *m)
     if (PyModule_AddStringConstant(m, "__version__", THREADPROF_VERSION) < 0) {
         return -1;
     }
+    if (tp_threads_init() < 0) {
+        return -1;
+    }
     if (tp_register_at_fork(m) < 0) {
         return -1;
     }
@@ -178,6 +183,13 @@ PyInit__core(void)
     if (m == NULL) {
         return NULL;
     }
+#ifdef Py_GIL_DISABLED
+    /* no state of the core relies on the GIL (sync.h) */
+    if (PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#endif
     if (tp_module_exec(m) < 0) {
         Py_DECREF(m);
         return NULL;

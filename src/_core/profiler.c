@@ -8,6 +8,7 @@
 #include "threads.h"
 
 #include <math.h>
+#include <sched.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -168,7 +169,7 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->cpu_gap = 20000;
     p->timer = mode == TP_MODE_USER ? Py_NewRef(timer) : NULL;
     p->timeunit = timeunit;
-    p->gen = tp_threads_new_gen();
+    tp_st_relaxed(&p->gen, tp_threads_new_gen());
     p->threads_tail = &p->threads;
     tp_functable_init(&p->funcs);
     return (PyObject *)p;
@@ -188,7 +189,11 @@ tp_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
 static void
 tp_profiler_reap(tp_profiler *p)
 {
-    if (p->busy == 0) {
+    /* Without the GIL a running callback may hold an old record on its fast
+     * path, which does not count in `busy`: only a stopped profiler reaps. */
+    if (tp_ld_seqcst(&p->busy) == 0 &&
+        !(TP_FREE_THREADED && tp_ld_relaxed(&p->enabled)))
+    {
         tp_threads_free(p->retired);
         p->retired = NULL;
     }
@@ -264,7 +269,7 @@ tp_threading_active(void)
 /* -- enable / disable -------------------------------------------------------
  */
 
-static int tp_profiler_disable_impl(tp_profiler *p);
+static int tp_profiler_stop(tp_profiler *p);
 
 /* threadprof's package directory with a trailing separator, so that frames
  * of threadprof itself are not entered when seeding stacks. */
@@ -290,13 +295,25 @@ tp_own_prefix(void)
     return prefix;
 }
 
+/* Make p the enabled profiler (taking a reference) unless another one is. */
+static int
+tp_profiler_claim(tp_profiler *p)
+{
+    Py_INCREF(p);
+    if (!tp_cas(&tp_active, NULL, p)) {
+        Py_DECREF(p);
+        return 0;
+    }
+    return 1;
+}
+
 static PyObject *
-tp_profiler_enable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_enable_impl(tp_profiler *p)
 {
     if (p->enabled) {
         Py_RETURN_NONE; /* as cProfile: enabling twice is harmless */
     }
-    if (tp_active != NULL) {
+    if (tp_active_get() != NULL) {
         PyErr_SetString(tp_ProfilerError,
                         "another threadprof profiler is already running in "
                         "this process: stop it first");
@@ -339,15 +356,20 @@ tp_profiler_enable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
             return NULL;
         }
     }
+    if (!tp_profiler_claim(p)) {
+        PyErr_SetString(tp_ProfilerError,
+                        "another threadprof profiler is already running in "
+                        "this process: stop it first");
+        return NULL;
+    }
     p->start_ticks = now;
-    p->enabled = 1;
-    tp_active = (tp_profiler *)Py_NewRef(p);
+    tp_st_seqcst(&p->enabled, 1);
     int rc = p->engine == TP_ENGINE_LEGACY ? tp_legacy_install(p)
                                            : tp_monitoring_install(p);
     if (rc < 0) {
         tp_saved_error saved;
         tp_error_save(&saved);
-        tp_profiler_disable_impl(p);
+        tp_profiler_stop(p);
         tp_error_restore(&saved);
         return NULL;
     }
@@ -366,17 +388,36 @@ tp_profiler_check_engine(tp_profiler *p)
     }
 }
 
+/* Free-threaded builds: wait until no callback of another thread is paused
+ * inside p (profiler.h). Removing the engine stopped the world, so no other
+ * callback can still be running. */
+static void
+tp_profiler_quiesce(tp_profiler *p)
+{
+#if TP_FREE_THREADED
+    int own = tp_tls.paused == p; /* disable() called from a Python timer */
+    while (tp_ld_seqcst(&p->busy) > own) {
+        Py_BEGIN_ALLOW_THREADS
+        sched_yield();
+        Py_END_ALLOW_THREADS
+    }
+#else
+    (void)p;
+#endif
+}
+
 static int
-tp_profiler_disable_impl(tp_profiler *p)
+tp_profiler_stop(tp_profiler *p)
 {
     tp_profiler_check_engine(p);
-    p->enabled = 0;
+    tp_st_seqcst(&p->enabled, 0);
     if (p->engine == TP_ENGINE_LEGACY) {
         tp_legacy_remove(p);
     }
     else {
         tp_monitoring_remove(p);
     }
+    tp_profiler_quiesce(p);
 
     int64_t now = 0;
     int rc = tp_profiler_now(p, &now);
@@ -385,9 +426,9 @@ tp_profiler_disable_impl(tp_profiler *p)
         PyErr_Clear();
         tp_profiler_fail(p, TP_ERR_TIMER);
     }
-    for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
+    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
         int64_t cpu = ts->cpu_now;
-        if (tp_tls.gen == p->gen && tp_tls.ts == ts) {
+        if (tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts) {
             cpu = tp_recorder_cpu_now(p, ts);
         }
         int64_t at = rc < 0 ? ts->last_wall : now;
@@ -401,21 +442,21 @@ tp_profiler_disable_impl(tp_profiler *p)
         p->run_ticks += now - p->start_ticks;
     }
     tp_profiler_reap(p);
-    if (tp_active == p) {
-        tp_active = NULL;
+    if (tp_ld_acquire(&tp_active) == p) {
+        tp_st_release(&tp_active, NULL);
         Py_DECREF(p);
     }
     return 0;
 }
 
 static PyObject *
-tp_profiler_disable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_disable_impl(tp_profiler *p)
 {
     if (!p->enabled) {
         Py_RETURN_NONE; /* as cProfile: disabling twice is harmless */
     }
     Py_INCREF(p);
-    tp_profiler_disable_impl(p);
+    tp_profiler_stop(p);
     unsigned fresh = p->errors & ~p->reported;
     PyObject *res = Py_None;
     if (fresh) {
@@ -438,18 +479,20 @@ tp_profiler_disable(tp_profiler *p, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-tp_profiler_clear(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_clear_impl(tp_profiler *p)
 {
     /* Old records go to `retired`: a thread that released the GIL inside a
      * callback may still hold one. New records attach lazily. */
+    tp_mutex_lock(&p->reg_lock);
     tp_thread **tail = &p->retired;
     while (*tail != NULL) {
         tail = &(*tail)->next;
     }
     *tail = p->threads;
-    p->threads = NULL;
+    tp_st_release(&p->threads, NULL);
     p->threads_tail = &p->threads;
-    p->gen = tp_threads_new_gen();
+    tp_st_relaxed(&p->gen, tp_threads_new_gen());
+    tp_mutex_unlock(&p->reg_lock);
     p->errors = p->reported = 0;
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
@@ -468,7 +511,7 @@ tp_profiler_clear(tp_profiler *p, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-tp_profiler_raw_snapshot(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_raw_snapshot_impl(tp_profiler *p)
 {
     if (p->enabled) {
         tp_profiler_check_engine(p);
@@ -477,7 +520,7 @@ tp_profiler_raw_snapshot(tp_profiler *p, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-tp_profiler_attach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_attach_current_impl(tp_profiler *p)
 {
     if (!p->enabled) {
         PyErr_SetString(tp_ProfilerError, "this profiler is not running");
@@ -486,7 +529,7 @@ tp_profiler_attach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     if (p->engine == TP_ENGINE_LEGACY) {
         tp_legacy_attach_current(p);
     }
-    if (tp_tls.gen == p->gen && tp_tls.ts == NULL) {
+    if (tp_tls.gen == tp_gen_of(p) && tp_tls.ts == NULL) {
         tp_tls.gen = 0; /* detached before: attach again */
     }
     if (tp_recorder_attach_current(p) == NULL) {
@@ -496,7 +539,7 @@ tp_profiler_attach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-tp_profiler_detach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_detach_current_impl(tp_profiler *p)
 {
     if (!p->enabled) {
         PyErr_SetString(tp_ProfilerError, "this profiler is not running");
@@ -505,7 +548,7 @@ tp_profiler_detach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
     if (p->engine == TP_ENGINE_LEGACY) {
         tp_legacy_detach_current(p);
     }
-    tp_thread *ts = tp_tls.gen == p->gen ? tp_tls.ts : NULL;
+    tp_thread *ts = tp_tls.gen == tp_gen_of(p) ? tp_tls.ts : NULL;
     if (ts != NULL) {
         int64_t now;
         if (tp_profiler_now(p, &now) < 0) {
@@ -517,14 +560,14 @@ tp_profiler_detach_current(tp_profiler *p, PyObject *Py_UNUSED(ignored))
         ts->detached = 1;
     }
     /* events of this thread are ignored until it attaches again */
-    tp_tls.gen = p->gen;
+    tp_tls.gen = tp_gen_of(p);
     tp_tls.ts = NULL;
     Py_RETURN_NONE;
 }
 
 /* Bytes of core memory held by the records and the function table. */
 static PyObject *
-tp_profiler_memory(tp_profiler *p, PyObject *Py_UNUSED(ignored))
+tp_profiler_memory_impl(tp_profiler *p)
 {
     size_t total = tp_seg_bytes(&p->funcs.funcs) +
                    (size_t)p->funcs.cap * sizeof(uint32_t);
@@ -604,6 +647,26 @@ tp_profiler_set_cpu_gap(tp_profiler *p, PyObject *value,
     p->cpu_gap = v;
     return 0;
 }
+
+/* The methods, each under the profiler's critical section: on a
+ * free-threaded build two threads may call them at once. */
+#define TP_LOCKED_METHOD(NAME)                                        \
+    static PyObject *tp_profiler_##NAME(tp_profiler *p,               \
+                                        PyObject *Py_UNUSED(ignored)) \
+    {                                                                 \
+        PyObject *res;                                                \
+        TP_BEGIN_CRITICAL(p);                                         \
+        res = tp_profiler_##NAME##_impl(p);                           \
+        TP_END_CRITICAL();                                            \
+        return res;                                                   \
+    }
+TP_LOCKED_METHOD(enable)
+TP_LOCKED_METHOD(disable)
+TP_LOCKED_METHOD(clear)
+TP_LOCKED_METHOD(raw_snapshot)
+TP_LOCKED_METHOD(memory)
+TP_LOCKED_METHOD(attach_current)
+TP_LOCKED_METHOD(detach_current)
 
 static PyMethodDef tp_profiler_methods[] = {
     {"enable", (PyCFunction)tp_profiler_enable, METH_NOARGS,
@@ -688,7 +751,7 @@ tp_profiler_after_fork(tp_profiler *p)
     p->threads_tail = &p->threads;
     p->tl_sink.held = 0;
     p->busy = 0;
-    p->gen = tp_threads_new_gen();
+    tp_st_relaxed(&p->gen, tp_threads_new_gen());
     p->errors = p->reported = 0;
     p->global_warnings = 0;
     Py_CLEAR(p->error_text);

@@ -10,10 +10,17 @@
  * gives the profiler a new generation, so threads attach fresh records lazily.
  *
  * Lifetime rule (gh-148037): a callback may still be running in another
- * thread when the hook is removed, if it released the GIL (only a Python timer
- * or the first attach of a thread can). Such sections raise `busy` and hold a
- * reference to the profiler; records are freed only when `busy` is zero,
- * otherwise they wait on `retired` until the profiler is deallocated.
+ * thread when the hook is removed, if it paused inside (with the GIL: released
+ * it, which only a Python timer or the first attach of a thread can; without
+ * the GIL: any section that may park the thread, tp_event_may_pause). Such a
+ * callback counts itself in `busy` until it ends, and holds a reference to
+ * the profiler; records are freed only when `busy` is zero, otherwise they
+ * wait on `retired`. Removing either engine stops the world on a
+ * free-threaded build, so when it returns every callback has either ended or
+ * counts in `busy`; disable() then waits for `busy` to reach zero there.
+ *
+ * The thread registry (`threads`) is appended to under `reg_lock` and read
+ * without it: records are never unlinked while the profiler can record.
  */
 #ifndef THREADPROF_PROFILER_H
 #define THREADPROF_PROFILER_H
@@ -21,6 +28,7 @@
 #include "compat.h"
 #include "functable.h"
 #include "store.h"
+#include "sync.h"
 #include "timeline.h"
 
 /* How the recorder reads time; chosen once, at enable. */
@@ -90,13 +98,14 @@ typedef struct tp_profiler {
     int seed;     /* enter already-running frames when a thread attaches */
     int enabled;
     unsigned errors;       /* tp_error bits */
-    int busy;              /* callbacks inside GIL-releasing sections */
+    int busy;              /* callbacks paused inside (see above) */
     int timeline;          /* record a timeline too */
     tp_tlsink tl_sink;     /* where full timeline chunks go */
     Py_tracefunc callback; /* the recorder function for `mode` */
     PyObject *timer;       /* TP_MODE_USER */
     double timeunit;
     tp_functable funcs;
+    tp_mutex reg_lock;  /* appends to `threads` */
     tp_thread *threads; /* records of the current generation */
     tp_thread **threads_tail;
     tp_thread *retired;  /* records of old generations, freed when safe */
@@ -121,8 +130,15 @@ typedef struct tp_profiler {
 extern PyTypeObject *tp_ProfilerType;
 extern PyObject *tp_ProfilerError;
 
-/* The enabled profiler, or NULL. */
+/* The enabled profiler, or NULL. It holds a reference to the profiler. */
 extern tp_profiler *tp_active;
+
+/* tp_active, read from any thread (a borrowed reference). */
+static inline tp_profiler *
+tp_active_get(void)
+{
+    return tp_ld_acquire(&tp_active);
+}
 
 /* Create the Profiler type; returns it (new reference) or NULL. */
 PyObject *tp_profiler_type_create(PyObject *module);
@@ -131,7 +147,7 @@ PyObject *tp_profiler_type_create(PyObject *module);
 static inline void
 tp_profiler_fail(tp_profiler *p, tp_error err)
 {
-    p->errors |= (unsigned)err;
+    tp_or_relaxed(&p->errors, (unsigned)err);
 }
 
 /* Reset the enabled profiler in a child process after fork(). */

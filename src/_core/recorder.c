@@ -56,9 +56,8 @@ TP_NOINLINE int
 tp_user_time(tp_profiler *p, int64_t *out)
 {
     int64_t now = 0;
-    p->busy++;
+    tp_event_may_pause(p);
     int rc = tp_profiler_now(p, &now);
-    p->busy--;
     if (rc < 0) {
         if (!(p->errors & TP_ERR_TIMER)) {
             PyObject *exc = tp_error_take();
@@ -116,7 +115,7 @@ TP_NOINLINE void
 tp_timeline_spill_and_add(tp_profiler *p, tp_thread *ts, int64_t t,
                           int32_t code)
 {
-    for (tp_thread *x = p->threads; x != NULL; x = x->next) {
+    for (tp_thread *x = tp_threads_first(p); x; x = tp_threads_next(x)) {
         if (tp_timeline_spill_all(&x->tl, &p->tl_sink, x->serial) < 0) {
             tp_timeline_fail(p);
             break;
@@ -130,6 +129,12 @@ tp_timeline_spill_and_add(tp_profiler *p, tp_thread *ts, int64_t t,
 TP_INLINE void
 tp_timeline_event(tp_profiler *p, tp_thread *ts, int64_t t, int32_t code)
 {
+#if TP_FREE_THREADED
+    const tp_tlchunk *c = ts->tl.tail;
+    if (TP_UNLIKELY(c == NULL || c->len == c->cap)) {
+        tp_event_may_pause(p); /* a new chunk locks the shared sink */
+    }
+#endif
     int rc =
         tp_timeline_add(&ts->tl, &p->tl_sink, ts->serial, t - p->origin, code);
     if (TP_UNLIKELY(rc != 0)) {
@@ -216,6 +221,9 @@ TP_NOINLINE tp_node *
 tp_new_node(tp_profiler *p, tp_thread *ts, tp_node *parent, const void *key,
             PyObject *callee, PyObject *self_arg)
 {
+#if TP_FREE_THREADED
+    tp_event_may_pause(p); /* the function table is locked */
+#endif
     int64_t func;
     if (PyCode_Check(callee)) {
         func = tp_functable_code(&p->funcs, (PyCodeObject *)callee);
@@ -349,6 +357,7 @@ tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
 TP_NOINLINE tp_thread *
 tp_attach(tp_profiler *p, PyFrameObject *frame, int what)
 {
+    tp_event_may_pause(p);
     tp_thread *ts = tp_thread_attach(p, frame);
     if (ts != NULL && p->seed && ts->stack.top == ts->stack.frames) {
         if (frame == NULL) {
@@ -367,17 +376,19 @@ tp_attach(tp_profiler *p, PyFrameObject *frame, int what)
 tp_thread *
 tp_recorder_attach_current(tp_profiler *p)
 {
-    if (tp_tls.gen == p->gen) {
+    if (tp_tls.gen == tp_gen_of(p)) {
         return tp_tls.ts;
     }
-    return tp_attach(p, NULL, PyTrace_C_CALL);
+    tp_thread *ts = tp_attach(p, NULL, PyTrace_C_CALL);
+    tp_event_end();
+    return ts;
 }
 
 /* The calling thread's record, attaching it on its first event. */
 TP_INLINE tp_thread *
 tp_current(tp_profiler *p, PyFrameObject *frame, int what)
 {
-    if (TP_LIKELY(tp_tls.gen == p->gen)) {
+    if (TP_LIKELY(tp_tls.gen == tp_gen_of(p))) {
         return tp_tls.ts;
     }
     return tp_attach(p, frame, what);
@@ -394,7 +405,8 @@ TP_INLINE tp_thread *
 tp_after_timer(tp_profiler *p, int64_t wall)
 {
     tp_thread *ts = tp_tls.ts;
-    if (tp_tls.gen != p->gen || !p->enabled || ts == NULL) {
+    if (tp_tls.gen != tp_gen_of(p) || !tp_ld_relaxed(&p->enabled) ||
+        ts == NULL) {
         return NULL;
     }
     if (ts->first_wall == INT64_MIN) {
@@ -600,6 +612,7 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
     {                                                                         \
         TP_HOLD(MODE, obj);                                                   \
         tp_event(obj, frame, what, arg, MODE, TL);                            \
+        tp_event_end();                                                       \
         TP_RELEASE(MODE, obj);                                                \
         return 0;                                                             \
     }                                                                         \
@@ -613,6 +626,7 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
             tp_on_call(p, NULL, PyTrace_CALL, args[0], args[0], args[0],      \
                        NULL, MODE, TL);                                       \
         }                                                                     \
+        tp_event_end();                                                       \
         TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
@@ -626,6 +640,7 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
         if (TP_LIKELY(PyVectorcall_NARGS(nargsf) >= 1)) {                     \
             tp_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);         \
         }                                                                     \
+        tp_event_end();                                                       \
         TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
@@ -637,6 +652,7 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
         tp_profiler *p = TP_MONCB_PROFILER(cb);                               \
         TP_HOLD(MODE, p);                                                     \
         tp_monitor_c_call(p, args, PyVectorcall_NARGS(nargsf), MODE, TL);     \
+        tp_event_end();                                                       \
         TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \
@@ -648,6 +664,7 @@ tp_monitor_c_return(tp_profiler *p, PyObject *const *args, Py_ssize_t nargs,
         tp_profiler *p = TP_MONCB_PROFILER(cb);                               \
         TP_HOLD(MODE, p);                                                     \
         tp_monitor_c_return(p, args, PyVectorcall_NARGS(nargsf), MODE, TL);   \
+        tp_event_end();                                                       \
         TP_RELEASE(MODE, p);                                                  \
         Py_RETURN_NONE;                                                       \
     }                                                                         \

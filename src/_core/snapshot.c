@@ -80,10 +80,22 @@ error:
 
 /* The sticky errors and the profile-wide warnings. */
 static PyObject *
-tp_snapshot_warnings(tp_profiler *p)
+tp_snapshot_warnings(tp_profiler *p, int running)
 {
     PyObject *out = tp_snapshot_errors(p);
     if (out == NULL) {
+        return NULL;
+    }
+    int others = 0;
+    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
+        others += !(tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts);
+    }
+    if (TP_FREE_THREADED && running && others > 0 && p->timeline &&
+        tp_append_text(out, "free-threaded build: a snapshot taken while "
+                            "profiling runs leaves out the timelines of the "
+                            "other threads until profiling stops") < 0)
+    {
+        Py_DECREF(out);
         return NULL;
     }
     unsigned w = p->global_warnings;
@@ -122,7 +134,7 @@ static PyObject *
 tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
 {
     static const int64_t none[4] = {0, 0, 0, 0};
-    uint32_t count = ts->tree.nodes.len;
+    uint32_t count = tp_tree_ready(&ts->tree);
     PyObject *list = PyList_New(count);
     if (list == NULL) {
         return NULL;
@@ -159,10 +171,16 @@ tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
  * file, chunks in memory copied as (times bytes, codes bytes), and how many
  * of the first events in memory the limit drops. None without a timeline. */
 static PyObject *
-tp_thread_timeline(tp_profiler *p, tp_thread *ts)
+tp_thread_timeline(tp_profiler *p, tp_thread *ts, int live)
 {
     if (!p->timeline) {
         Py_RETURN_NONE;
+    }
+    if (live) {
+        /* another thread appends to it, and may free chunks, right now */
+        return Py_BuildValue("{s[]s[]sKsK}", "spills", "chunks", "skip",
+                             (unsigned long long)0, "dropped",
+                             (unsigned long long)0);
     }
     const tp_timeline *tl = &ts->tl;
     PyObject *spills = PyList_New(tl->nspills);
@@ -206,8 +224,12 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
 {
     int64_t cpu = ts->cpu_now;
     int64_t last = ts->last_wall;
-    int open = running && ts->stack.top > ts->stack.frames;
-    if (running && tp_tls.gen == p->gen && tp_tls.ts == ts) {
+    int own = tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts;
+    /* Without the GIL another thread's stack and timeline change (and move)
+     * while we read: they are left out until profiling stops. */
+    int live = TP_FREE_THREADED && running && !own;
+    int open = running && !live && ts->stack.top > ts->stack.frames;
+    if (running && own) {
         cpu = tp_recorder_cpu_now(p, ts);
     }
     if (open) {
@@ -239,7 +261,7 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
         Py_DECREF(w);
     }
     tp_thread_refresh_name(ts);
-    PyObject *timeline = tp_thread_timeline(p, ts);
+    PyObject *timeline = tp_thread_timeline(p, ts, live);
     if (timeline == NULL) {
         Py_DECREF(nodes);
         Py_DECREF(warnings);
@@ -266,8 +288,8 @@ tp_snapshot_build(tp_profiler *p)
     int64_t duration = p->run_ticks + (running ? now - p->start_ticks : 0);
 
     uint64_t recorded = 0;
-    for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
-        recorded += ts->tree.nodes.len > 1;
+    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
+        recorded += tp_tree_ready(&ts->tree) > 1;
     }
     if (recorded == 0) {
         PyErr_SetString(tp_ProfilerError,
@@ -276,12 +298,12 @@ tp_snapshot_build(tp_profiler *p)
     }
 
     PyObject *threads = PyList_New(0);
-    PyObject *funcs = PyList_New(p->funcs.funcs.len);
-    PyObject *errors = tp_snapshot_warnings(p);
-    if (threads == NULL || funcs == NULL || errors == NULL) {
+    PyObject *funcs = NULL;
+    PyObject *errors = tp_snapshot_warnings(p, running);
+    if (threads == NULL || errors == NULL) {
         goto error;
     }
-    for (tp_thread *ts = p->threads; ts != NULL; ts = ts->next) {
+    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
         if (tp_snapshot_fault()) {
             PyErr_NoMemory();
             goto error;
@@ -293,7 +315,13 @@ tp_snapshot_build(tp_profiler *p)
         }
         Py_DECREF(d);
     }
-    for (uint32_t i = 0; i < p->funcs.funcs.len; i++) {
+    /* after the nodes: every function they name is in the table */
+    uint32_t nfuncs = tp_functable_ready(&p->funcs);
+    funcs = PyList_New(nfuncs);
+    if (funcs == NULL) {
+        goto error;
+    }
+    for (uint32_t i = 0; i < nfuncs; i++) {
         PyObject *info = tp_names_info(tp_functable_get(&p->funcs, i));
         if (info == NULL) {
             goto error;

@@ -17,6 +17,7 @@ tp_tree_init(tp_tree *t)
         return -1;
     }
     root->func = UINT32_MAX;
+    t->ready = 1;
     return 0;
 }
 
@@ -69,6 +70,7 @@ tp_tree_add(tp_tree *t, tp_node *parent, const void *key, uint32_t func)
         i = (i + 1) & mask;
     }
     t->slots[i] = n;
+    tp_st_release(&t->ready, t->nodes.len);
     return n;
 }
 
@@ -79,6 +81,7 @@ tp_tree_free(tp_tree *t)
     tp_mem_free(t->slots);
     t->slots = NULL;
     t->cap = 0;
+    t->ready = 0;
 }
 
 int

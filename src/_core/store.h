@@ -17,13 +17,17 @@
  * (the frame object for Python calls, the PyMethodDef for C calls) and the
  * time spent in its completed children.
  *
- * Only the owning thread writes its store, with the GIL held; snapshots read
- * it with the GIL held.
+ * Only the owning thread writes its store. Snapshots read it with the GIL
+ * held or, on a free-threaded build, while it is written: nodes never move,
+ * a node's parent, key, id and function never change once it is published
+ * (`ready`), and
+ * its counters are aligned 64-bit words, read as a recent value.
  */
 #ifndef THREADPROF_STORE_H
 #define THREADPROF_STORE_H
 
 #include "arena.h"
+#include "sync.h"
 
 typedef struct tp_node {
     struct tp_node *parent;
@@ -44,6 +48,7 @@ typedef struct tp_tree {
     tp_node **slots;   /* hash of (parent, key) -> node */
     uint32_t cap;      /* a power of two */
     tp_segarray nodes; /* tp_node by id; node 0 is the root */
+    uint32_t ready;    /* nodes complete, published for other threads */
 } tp_tree;
 
 typedef struct tp_frame {
@@ -126,6 +131,13 @@ tp_tree_find(const tp_tree *t, tp_node *parent, const void *key)
  * memory. The caller has checked that it does not exist. */
 tp_node *tp_tree_add(tp_tree *t, tp_node *parent, const void *key,
                      uint32_t func);
+
+/* The number of complete nodes, as another thread sees it. */
+static inline uint32_t
+tp_tree_ready(const tp_tree *t)
+{
+    return tp_ld_acquire(&t->ready);
+}
 
 /* The node with id i. */
 static inline tp_node *

@@ -7,38 +7,46 @@
 
 TP_TLS tp_tls_t tp_tls;
 
-/* Both counters are only advanced with the GIL held. */
+/* Process-wide counters, advanced atomically on a free-threaded build. */
 static uint64_t tp_gen_counter;
 static uint64_t tp_serial_counter;
 
 uint64_t
 tp_threads_new_gen(void)
 {
-    return ++tp_gen_counter;
+    return tp_add_seqcst(&tp_gen_counter, 1);
 }
 
 uint64_t
 tp_threads_serial(void)
 {
     if (tp_tls.serial == 0) {
-        tp_tls.serial = ++tp_serial_counter;
+        tp_tls.serial = tp_add_seqcst(&tp_serial_counter, 1);
     }
     return tp_tls.serial;
 }
 
-static PyObject *tp_threading_py; /* "threading.py", interned */
+/* Interned strings, made once by tp_threads_init and never freed. */
+static PyObject *tp_threading_py; /* "threading.py" */
+static PyObject *tp_name_attr;    /* "_name" */
+
+int
+tp_threads_init(void)
+{
+    if (tp_threading_py == NULL) {
+        tp_threading_py = PyUnicode_InternFromString("threading.py");
+    }
+    if (tp_name_attr == NULL) {
+        tp_name_attr = PyUnicode_InternFromString("_name");
+    }
+    return tp_threading_py != NULL && tp_name_attr != NULL ? 0 : -1;
+}
 
 /* threading.Thread._name, read without running Python code. */
 static PyObject *
 tp_thread_name_of(PyObject *thread)
 {
-    static PyObject *attr;
-    if (attr == NULL) {
-        attr = PyUnicode_InternFromString("_name");
-        if (attr == NULL) {
-            return NULL;
-        }
-    }
+    PyObject *attr = tp_name_attr;
     PyObject *name = PyObject_GenericGetAttr(thread, attr);
     if (name != NULL && !PyUnicode_Check(name)) {
         Py_CLEAR(name);
@@ -92,9 +100,6 @@ tp_thread_lookup(tp_profiler *p, unsigned long ident, PyFrameObject *frame,
     if (p->threading_active == NULL) {
         return;
     }
-    if (tp_threading_py == NULL) {
-        tp_threading_py = PyUnicode_InternFromString("threading.py");
-    }
     tp_saved_error saved;
     tp_error_save(&saved);
     PyObject *key = PyLong_FromUnsignedLong(ident);
@@ -136,28 +141,38 @@ tp_threads_free(tp_thread *list)
     }
 }
 
+/* The calling thread's record in p's current generation, or NULL. */
+static tp_thread *
+tp_thread_find(tp_profiler *p, uint64_t serial)
+{
+    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
+        if (ts->serial == serial) {
+            return ts;
+        }
+    }
+    return NULL;
+}
+
 tp_thread *
 tp_thread_attach(tp_profiler *p, PyFrameObject *frame)
 {
     uint64_t serial = tp_threads_serial();
-    tp_thread *ts;
-    for (ts = p->threads; ts != NULL; ts = ts->next) {
-        if (ts->serial == serial) {
-            goto found;
-        }
+    tp_thread *ts = tp_thread_find(p, serial);
+    if (ts != NULL) {
+        goto found;
     }
 
     unsigned long ident = PyThread_get_thread_ident();
     PyObject *name, *ref;
-    /* The lookup may run Python code (a GC pass) and so release the GIL. */
+    /* The lookup may run Python code (a GC pass) and so pause; the caller
+     * counts the event in p->busy (tp_event_may_pause). */
     Py_INCREF(p);
-    p->busy++;
     tp_thread_lookup(p, ident, frame, &name, &ref);
-    p->busy--;
     if (Py_REFCNT(p) == 1) {
         /* the profiler was dropped meanwhile: we hold the last reference */
         Py_XDECREF(name);
         Py_XDECREF(ref);
+        tp_event_end();
         Py_DECREF(p);
         return NULL;
     }
@@ -173,7 +188,6 @@ tp_thread_attach(tp_profiler *p, PyFrameObject *frame)
         tp_mem_free(ts);
         goto nomemory;
     }
-    ts->gen = p->gen;
     ts->serial = serial;
     ts->ident = ident;
     ts->native_id = PyThread_get_thread_native_id();
@@ -186,11 +200,15 @@ tp_thread_attach(tp_profiler *p, PyFrameObject *frame)
             ts->cpu_base = tp_clock_thread_cpu();
         }
     }
-    *p->threads_tail = ts;
+    /* a record is complete before other threads can see it */
+    tp_mutex_lock(&p->reg_lock);
+    ts->gen = tp_gen_of(p);
+    tp_st_release(p->threads_tail, ts);
     p->threads_tail = &ts->next;
+    tp_mutex_unlock(&p->reg_lock);
 found:
     ts->detached = 0;
-    tp_tls.gen = p->gen;
+    tp_tls.gen = tp_gen_of(p);
     tp_tls.ts = ts;
     return ts;
 

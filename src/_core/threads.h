@@ -29,9 +29,57 @@ typedef struct tp_tls_t {
     uint64_t gen;  /* generation of the profiler `ts` belongs to */
     tp_thread *ts; /* valid only while gen matches */
     uint64_t serial;
+    tp_profiler *paused; /* the event in progress counts in its `busy` */
 } tp_tls_t;
 
 extern TP_TLS tp_tls_t tp_tls;
+
+/* The profiler's current generation, as the hot path reads it. */
+static inline uint64_t
+tp_gen_of(tp_profiler *p)
+{
+    return tp_ld_relaxed(&p->gen);
+}
+
+/* The event in progress may pause from here on (release the GIL, park on a
+ * lock, run Python code): count it in p->busy until tp_event_end. */
+static inline void
+tp_event_may_pause(tp_profiler *p)
+{
+    if (tp_tls.paused == NULL) {
+        tp_tls.paused = p;
+        tp_add_seqcst(&p->busy, 1);
+    }
+}
+
+/* The event in progress ends: it touches its profiler no more. */
+static inline void
+tp_event_end(void)
+{
+    tp_profiler *p = tp_tls.paused;
+    if (p != NULL) {
+        tp_tls.paused = NULL;
+        tp_add_seqcst(&p->busy, -1);
+    }
+}
+
+/* The first record of p's current generation, and the one after ts: a walk
+ * that needs no lock (records are appended, never unlinked while p can
+ * record). */
+static inline tp_thread *
+tp_threads_first(tp_profiler *p)
+{
+    return tp_ld_acquire(&p->threads);
+}
+
+static inline tp_thread *
+tp_threads_next(tp_thread *ts)
+{
+    return tp_ld_acquire(&ts->next);
+}
+
+/* Make the strings the lookups use; once per process, at import. */
+int tp_threads_init(void);
 
 /* A new, never used profiler generation. */
 uint64_t tp_threads_new_gen(void);

@@ -81,8 +81,8 @@ tp_chunk_free(tp_tlsink *sink, tp_tlchunk *c)
     tp_mem_free(c);
 }
 
-int
-tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+static int
+tp_timeline_spill_all_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
 {
     int rc = 0;
     for (tp_tlchunk *x = tl->head; x != NULL && rc == 0; x = x->next) {
@@ -105,10 +105,21 @@ tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
 }
 
 int
-tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
 {
-    if (sink->limit == 0 && sink->fd >= 0 && !sink->broken &&
-        sink->held >= sink->budget)
+    tp_mutex_lock(&sink->lock);
+    int rc = tp_timeline_spill_all_locked(tl, sink, serial);
+    tp_mutex_unlock(&sink->lock);
+    return rc;
+}
+
+static int
+tp_timeline_grow_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+{
+    /* Without the GIL one thread cannot spill the chunks of the others while
+     * they append: there the budget is not enforced (timeline.h). */
+    if (!TP_FREE_THREADED && sink->limit == 0 && sink->fd >= 0 &&
+        !sink->broken && sink->held >= sink->budget)
     {
         return 1;
     }
@@ -172,6 +183,15 @@ tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
     }
     tl->tail = n;
     return 0;
+}
+
+int
+tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+{
+    tp_mutex_lock(&sink->lock);
+    int rc = tp_timeline_grow_locked(tl, sink, serial);
+    tp_mutex_unlock(&sink->lock);
+    return rc;
 }
 
 size_t

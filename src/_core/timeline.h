@@ -15,11 +15,16 @@
  *   number of events. The spill file is append-only: what a snapshot points
  *   to there never changes.
  *
- * Only the owning thread appends, with the GIL held; the spill file is shared
- * and written with the GIL held.
+ * Only the owning thread appends. The sink (spill file, memory count) is
+ * shared: the GIL guards it, or on a free-threaded build its own lock, taken
+ * once per new chunk. There no thread spills the chunks of the others, so the
+ * memory budget (TP_TL_BUDGET) is not enforced: each thread's chunks are
+ * bounded by the limit or spilled when its own largest chunk fills.
  */
 #ifndef THREADPROF_TIMELINE_H
 #define THREADPROF_TIMELINE_H
+
+#include "sync.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +63,7 @@ typedef struct tp_tlsink {
     uint64_t held;  /* event capacity of all chunks in memory, all threads */
     int broken;     /* a spill failed: keep everything in memory from now on */
     uint64_t budget; /* spill every thread when `held` reaches it */
+    tp_mutex lock;   /* free-threaded builds: guards the fields above */
 } tp_tlsink;
 
 /* The default budget: events the chunks of all threads may hold in memory

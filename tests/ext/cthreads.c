@@ -120,5 +120,13 @@ static struct PyModuleDef moduledef = {
 PyMODINIT_FUNC
 PyInit_cthreads(void)
 {
-    return PyModule_Create(&moduledef);
+    PyObject *m = PyModule_Create(&moduledef);
+#ifdef Py_GIL_DISABLED
+    /* its threads share nothing but what CPython guards */
+    if (m != NULL && PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#endif
+    return m;
 }

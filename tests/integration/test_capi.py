@@ -59,6 +59,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     ldflags = subprocess.run(
         [python_config(), "--ldflags", "--embed"], capture_output=True, text=True, check=True
     ).stdout.split()
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        # a static libpython exports its symbols to the extension modules
+        ldflags += (sysconfig.get_config_var("LINKFORSHARED") or "").split()
     include = subprocess.run(
         [sys.executable, "-m", "threadprof", "--cflags"],
         capture_output=True,

@@ -9,6 +9,7 @@ import gc
 import os
 import signal
 import sys
+import sysconfig
 import threading
 import time
 
@@ -137,6 +138,9 @@ def test_stop_and_drop_while_a_thread_is_inside_the_callback(engine):
     t.join()
 
 
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def test_clear_and_snapshot_while_running_stay_consistent(engine):
     with Churn(looping=4), threadprof.profile(engine=engine) as p:
         for i in range(200):
@@ -147,9 +151,17 @@ def test_clear_and_snapshot_while_running_stay_consistent(engine):
             except threadprof.ProfilerError:
                 continue  # nothing recorded yet since the clear
             for th in snap.threads:
+                # without the GIL other threads' open calls are left out while
+                # they run (docs/design.md): only the caller's tree is exact
+                exact = not FREE_THREADED or th.ident == threading.get_ident()
                 for node in th.nodes[1:]:
                     kids = sum(th.nodes[c].wall for c in node.children)
-                    assert node.wall_self + kids == node.wall
+                    assert node.wall_self >= 0
+                    if exact:
+                        assert node.wall_self + kids == node.wall
+    for th in p.snapshot().threads:
+        for node in th.nodes[1:]:
+            assert node.wall_self + sum(th.nodes[c].wall for c in node.children) == node.wall
 
 
 def test_replaced_hook_is_reported_and_data_kept_legacy():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sysconfig
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -159,6 +160,9 @@ def test_profile_class_sees_threads_started_after_enable(engine):
     assert prof.stats[key][1] == 3
 
 
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 @pytest.mark.parametrize("clock", ["wall", "cpu"])
 def test_snapshot_while_running_adds_up(clock, engine):
     stop = threading.Event()
@@ -177,16 +181,25 @@ def test_snapshot_while_running_adds_up(clock, engine):
         for _ in range(5):
             snap = p.snapshot()
             for th in snap.threads:
+                # Without the GIL the other threads run on while we read: their
+                # completed calls are in, their open ones not (docs/design.md),
+                # so a parent still running may hold less than its children.
+                exact = not FREE_THREADED or th.ident == threading.get_ident()
                 for node in th.nodes[1:]:
                     kids = sum(th.nodes[c].wall for c in node.children)
-                    assert node.wall_self + kids == node.wall
                     assert node.wall_self >= 0
-                    if clock == "cpu":
+                    if exact:
+                        assert node.wall_self + kids == node.wall
+                    if clock == "cpu" and exact:
                         ckids = sum(th.nodes[c].cpu for c in node.children)
                         assert node.cpu_self + ckids == node.cpu
         stop.set()
         for t in threads:
             t.join()
+    # once stopped, every thread's tree adds up exactly
+    for th in p.snapshot().threads:
+        for node in th.nodes[1:]:
+            assert node.wall_self + sum(th.nodes[c].wall for c in node.children) == node.wall
 
 
 def test_frames_open_at_stop_are_closed_at_stop_time(engine):

@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: MIT
+"""Does recording scale with the threads on a free-threaded CPython?
+
+N CPU-bound threads (N = the machine's cores by default) each run the same
+call-heavy work. A configuration's *speed-up* is N times the time one thread
+takes alone, divided by the time the N threads take together: N when the
+threads run truly in parallel, 1 when something serialises them. A profiler's
+*kept* fraction is its speed-up divided by the unprofiled speed-up: 1.0 means
+profiling costs the threads no parallelism at all. The target of issue 12 is
+threadprof in stats mode keeping at least 0.85.
+
+Each measurement runs in a fresh interpreter (this file with ``--worker``);
+the rounds interleave the configurations, and each configuration's median
+over the rounds is reported (the lowest time per round and thread count is
+taken from ``--inner`` repeats inside the worker).
+
+    python3.13t bench/ft_scaling.py                       # all configs, 5 rounds
+    python3.13t bench/ft_scaling.py --rounds 9 --json out.json
+
+Configurations: ``none``, ``tp-monitoring`` and ``tp-legacy`` (threadprof's
+stats mode with each engine), ``tp-timeline`` (monitoring plus a timeline),
+and ``viztracer`` (VizTracer, which takes one lock per event on a
+free-threaded build) when it is installed. A configuration whose profiler is
+missing is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from typing import Any
+
+CONFIGS = ("none", "tp-monitoring", "tp-legacy", "tp-timeline", "viztracer")
+
+
+# -- the work -----------------------------------------------------------------
+
+
+def leaf(x: int) -> int:
+    return x * 3 + 1
+
+
+def middle(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += leaf(i) & 7
+    return total
+
+
+def work(calls: int) -> int:
+    """About `calls` Python calls (two events each), no allocation to share."""
+    total = 0
+    for _ in range(calls // 50):
+        total += middle(49)
+    return total
+
+
+def timed_threads(n: int, calls: int) -> float:
+    """Wall time for n threads each doing `calls` calls, started together."""
+    barrier = threading.Barrier(n + 1)
+    done = threading.Barrier(n + 1)
+
+    def body() -> None:
+        barrier.wait()
+        work(calls)
+        done.wait()
+
+    threads = [threading.Thread(target=body, name=f"worker-{i}") for i in range(n)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    done.wait()
+    elapsed = time.perf_counter() - t0
+    for t in threads:
+        t.join()
+    return elapsed
+
+
+# -- one configuration in a fresh interpreter ----------------------------------
+
+
+def start_profiler(config: str) -> Any:
+    if config == "none":
+        return None
+    if config.startswith("tp-"):
+        import threadprof
+
+        kwargs: dict[str, Any] = {"cpu": False}
+        if config == "tp-legacy":
+            kwargs["engine"] = "legacy"
+        elif config == "tp-timeline":
+            kwargs["timeline"] = True
+        prof = threadprof.Profile(**kwargs)
+        prof.enable()
+        return prof
+    if config == "viztracer":
+        from viztracer import VizTracer
+
+        tracer = VizTracer(verbose=0, tracer_entries=5_000_000, log_async=False)
+        tracer.start()
+        return tracer
+    raise SystemExit(f"ft_scaling: unknown config {config!r}")
+
+
+def stop_profiler(config: str, prof: Any) -> None:
+    if prof is None:
+        return
+    if config.startswith("tp-"):
+        prof.disable()
+        prof.snapshot()  # the profile must be whole, not just recorded
+    else:
+        prof.stop()
+        prof.clear()
+
+
+def worker(config: str, threads: int, calls: int, inner: int) -> dict[str, Any]:
+    prof = start_profiler(config)
+    one = min(timed_threads(1, calls) for _ in range(inner))
+    many = min(timed_threads(threads, calls) for _ in range(inner))
+    stop_profiler(config, prof)
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    return {"one": one, "many": many, "gil": gil}
+
+
+def available(config: str) -> bool:
+    try:
+        if config.startswith("tp-"):
+            import threadprof  # noqa: F401
+        elif config == "viztracer":
+            import viztracer  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# -- the driver -------------------------------------------------------------------
+
+
+def run_worker(config: str, threads: int, calls: int, inner: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            config,
+            "--threads",
+            str(threads),
+            "--calls",
+            str(calls),
+            "--inner",
+            str(inner),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"ft_scaling: {config} failed:\n{out.stderr.strip()}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--calls", type=int, default=400_000, help="Python calls per thread")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--inner", type=int, default=3, help="repeats inside a worker")
+    ap.add_argument("--config", action="append", choices=CONFIGS)
+    ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--worker", metavar="CONFIG", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.threads, args.calls, args.inner)))
+        return 0
+
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    if not free_threaded:
+        print("ft_scaling: note: this CPython has a GIL; threads cannot run in parallel")
+    configs = [c for c in (args.config or CONFIGS) if available(c)]
+    skipped = [c for c in (args.config or CONFIGS) if c not in configs]
+    samples: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
+    for r in range(args.rounds):
+        for c in configs:
+            samples[c].append(run_worker(c, args.threads, args.calls, args.inner))
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+
+    def speedup(s: dict[str, Any]) -> float:
+        return args.threads * s["one"] / s["many"]
+
+    base = statistics.median(speedup(s) for s in samples["none"]) if "none" in samples else 0
+    rows = []
+    for c in configs:
+        sp = statistics.median(speedup(s) for s in samples[c])
+        one = statistics.median(s["one"] for s in samples[c])
+        rows.append(
+            {
+                "config": c,
+                "one_thread_s": one,
+                "speedup": sp,
+                "kept": sp / base if base else None,
+                "gil_enabled": any(s["gil"] for s in samples[c]),
+            }
+        )
+    header = (
+        f"{platform.python_implementation()} {platform.python_version()}"
+        f"{' free-threaded' if free_threaded else ''}, {args.threads} threads, "
+        f"{args.calls} calls each, {args.rounds} rounds, {time.strftime('%Y-%m-%d')}"
+    )
+    print(header)
+    print(f"{'config':<15} {'1 thread (s)':>12} {'speed-up':>9} {'kept':>6}  GIL")
+    for row in rows:
+        kept = f"{row['kept']:.2f}" if row["kept"] is not None else "-"
+        print(
+            f"{row['config']:<15} {row['one_thread_s']:>12.3f} {row['speedup']:>9.2f} "
+            f"{kept:>6}  {'on' if row['gil_enabled'] else 'off'}"
+        )
+    for c in skipped:
+        print(f"{c:<15} skipped: not installed")
+    if args.json:
+        payload = {
+            "python": sys.version,
+            "free_threaded": free_threaded,
+            "threads": args.threads,
+            "calls": args.calls,
+            "rounds": args.rounds,
+            "machine": platform.machine(),
+            "date": time.strftime("%Y-%m-%d"),
+            "rows": rows,
+            "skipped": skipped,
+            "samples": samples,
+        }
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(payload, f, indent=1)
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
