@@ -8,8 +8,14 @@
 #
 #   tools/check_headers.sh          # 3.14
 #   tools/check_headers.sh 3.15     # another version, if Debian has it
+#   tools/check_headers.sh 3.15 ft  # as for the free-threaded build (3.15t):
+#                                   # Py_GIL_DISABLED defined
 set -euo pipefail
 ver=${1:-3.14}
+ft=()
+if [[ ${2:-} == ft ]]; then
+    ft=(-DPy_GIL_DISABLED=1)
+fi
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,12 +33,12 @@ inc="$work/root/usr/include"
 test -f "$inc/python$ver/Python.h"
 status=0
 for src in src/_core/*.c; do
-    if ! gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fsyntax-only \
+    if ! gcc -std=c11 -D_GNU_SOURCE "${ft[@]}" -Wall -Wextra -Werror -fsyntax-only \
         -I"$inc" -I"$inc/python$ver" -Isrc/_core -Iinclude "$src"; then
         status=1
     fi
 done
 if [[ $status -eq 0 ]]; then
-    echo "check_headers: src/_core compiles against CPython $ver's headers"
+    echo "check_headers: src/_core compiles against CPython $ver's headers${ft:+ (Py_GIL_DISABLED)}"
 fi
 exit $status

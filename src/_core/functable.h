@@ -16,9 +16,10 @@
 #ifndef THREADPROF_FUNCTABLE_H
 #define THREADPROF_FUNCTABLE_H
 
-#include "arena.h"
-#include "compat.h"
+#include "compat.h" /* Python.h first: it sets the feature macros */
 #include "sync.h"
+
+#include "arena.h"
 
 typedef enum tp_func_kind {
     TP_FUNC_PY = 0,

@@ -26,8 +26,9 @@
 #ifndef THREADPROF_STORE_H
 #define THREADPROF_STORE_H
 
+#include "sync.h" /* Python.h first: it sets the feature macros */
+
 #include "arena.h"
-#include "sync.h"
 
 typedef struct tp_node {
     struct tp_node *parent;

@@ -51,10 +51,10 @@ tp_mutex_unlock(tp_mutex *m)
 #define tp_ld_seqcst(ptr) __atomic_load_n((ptr), __ATOMIC_SEQ_CST)
 #define tp_st_seqcst(ptr, v) __atomic_store_n((ptr), (v), __ATOMIC_SEQ_CST)
 /* Set *ptr to v if it holds `expected`; true when it did. */
-#define tp_cas(ptr, expected, v)                                        \
-    __extension__({                                                     \
-        __typeof__(*(ptr)) tp_cas_old_ = (expected);                    \
-        __atomic_compare_exchange_n((ptr), &tp_cas_old_, (v), 0,        \
+#define tp_cas(ptr, expected, v)                                         \
+    __extension__({                                                      \
+        __typeof__(*(ptr)) tp_cas_old_ = (expected);                     \
+        __atomic_compare_exchange_n((ptr), &tp_cas_old_, (v), 0,         \
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
     })
 
@@ -85,8 +85,7 @@ tp_mutex_unlock(tp_mutex *m)
 #define tp_add_seqcst(ptr, v) (*(ptr) += (v))
 #define tp_ld_seqcst(ptr) (*(ptr))
 #define tp_st_seqcst(ptr, v) ((void)(*(ptr) = (v)))
-#define tp_cas(ptr, expected, v) \
-    (*(ptr) == (expected) ? (*(ptr) = (v), 1) : 0)
+#define tp_cas(ptr, expected, v) (*(ptr) == (expected) ? (*(ptr) = (v), 1) : 0)
 #endif
 
 #endif /* THREADPROF_SYNC_H */
