@@ -34,6 +34,12 @@ ENTRY_POINT = "import sys\nfrom threadprof.cli import main\nsys.exit(main())\n"
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and CPython then
+    # installs no KeyboardInterrupt handler: give the programs the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run(cmd: Sequence[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         list(cmd),
@@ -42,6 +48,7 @@ def _run(cmd: Sequence[str], cwd: Path, **kwargs: object) -> subprocess.Complete
         text=True,
         timeout=TIMEOUT,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_default_sigint,
         **kwargs,  # type: ignore[call-overload]
     )
 
