@@ -399,6 +399,8 @@ def _main_module(**attrs: object) -> types.ModuleType:
     namespace["__builtins__"] = builtins
     if sys.version_info < (3, 14):
         namespace["__annotations__"] = {}  # as the interpreter's own __main__ has
+    if sys.version_info >= (3, 15):
+        attrs.pop("__cached__", None)  # 3.15 sets it on no __main__ (runpy)
     namespace.update(attrs)
     return module
 
