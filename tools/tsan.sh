@@ -40,7 +40,7 @@ shopt -s nullglob
 for log in "$logs"/tsan*; do
     # one file per process; reports are separated by "=================="
     while IFS= read -r -d '' report; do
-        if grep -q "_core\|threadprof" <<<"$report"; then
+        if grep -q "_core\.cpython\|src/_core/" <<<"$report"; then
             ours=$((ours + 1))
             printf '%s\n' "$report" >&2
         elif grep -q "WARNING: ThreadSanitizer" <<<"$report"; then

@@ -20,6 +20,12 @@
 
 #include "profiler.h"
 
+/* Add the audit hook that flags replaced profile hooks, once per process.
+ * Called at the legacy engine's first install; on a free-threaded build at
+ * import instead, since CPython 3.13t adds audit hooks without a lock while
+ * other threads may be running them. Returns -1 with an exception set. */
+int tp_legacy_audit_install(void);
+
 /* Install the legacy engine. Returns -1 with an exception set on failure. */
 int tp_legacy_install(tp_profiler *p);
 

@@ -37,8 +37,8 @@ tp_audit(const char *event, PyObject *Py_UNUSED(args), void *Py_UNUSED(data))
     return 0;
 }
 
-static int
-tp_audit_install(void)
+int
+tp_legacy_audit_install(void)
 {
     static int installed;
     if (!installed) {
@@ -170,7 +170,7 @@ static PyMethodDef tp_bootstrap_def = {
 int
 tp_legacy_install(tp_profiler *p)
 {
-    if (tp_audit_install() < 0) {
+    if (tp_legacy_audit_install() < 0) {
         return -1;
     }
     if (p->bootstrap == NULL) {

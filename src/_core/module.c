@@ -5,6 +5,7 @@
 #include "profiler.h"
 
 #include "arena.h"
+#include "engine.h"
 #include "threads.h"
 #include "clock.h"
 #include "capi.h"
@@ -150,6 +151,11 @@ tp_module_exec(PyObject *m)
     if (tp_threads_init() < 0) {
         return -1;
     }
+#ifdef Py_GIL_DISABLED
+    if (tp_legacy_audit_install() < 0) {
+        return -1;
+    }
+#endif
     if (tp_register_at_fork(m) < 0) {
         return -1;
     }

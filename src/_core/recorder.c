@@ -27,12 +27,12 @@ tp_cpu_estimate(tp_profiler *p, tp_thread *ts, int64_t now)
 {
     int64_t gap = now - ts->last_wall;
     if (TP_LIKELY(gap < p->cpu_gap)) {
-        ts->cpu_now += gap;
+        tp_add_relaxed(&ts->cpu_now, gap);
     }
     else {
         int64_t exact = tp_clock_thread_cpu() - ts->cpu_base;
         int64_t fix = exact - ts->cpu_now;
-        ts->cpu_now += fix < 0 ? 0 : (fix > gap ? gap : fix);
+        tp_add_relaxed(&ts->cpu_now, fix < 0 ? 0 : (fix > gap ? gap : fix));
     }
     return ts->cpu_now;
 }
@@ -43,7 +43,7 @@ tp_recorder_cpu_now(tp_profiler *p, tp_thread *ts)
     if (p->mode == TP_MODE_WALL_CPU || p->mode == TP_MODE_CPU) {
         int64_t exact = tp_clock_thread_cpu() - ts->cpu_base;
         if (exact > ts->cpu_now) {
-            ts->cpu_now = exact;
+            tp_st_relaxed(&ts->cpu_now, exact);
         }
     }
     return ts->cpu_now;
@@ -80,17 +80,18 @@ tp_read(tp_profiler *p, tp_thread *ts, const tp_mode mode, tp_times *t)
     case TP_MODE_WALL:
         t->wall = tp_clock_wall();
         t->cpu = 0;
-        ts->last_wall = t->wall;
+        tp_st_relaxed(&ts->last_wall, t->wall);
         return 0;
     case TP_MODE_WALL_CPU:
         t->wall = tp_clock_wall();
         t->cpu = tp_cpu_estimate(p, ts, t->wall);
-        ts->last_wall = t->wall;
+        tp_st_relaxed(&ts->last_wall, t->wall);
         return 0;
     case TP_MODE_CPU:
         t->wall = tp_clock_wall();
-        t->cpu = ts->cpu_now = tp_clock_thread_cpu() - ts->cpu_base;
-        ts->last_wall = t->wall;
+        t->cpu = tp_clock_thread_cpu() - ts->cpu_base;
+        tp_st_relaxed(&ts->cpu_now, t->cpu);
+        tp_st_relaxed(&ts->last_wall, t->wall);
         return 0;
     case TP_MODE_USER:
         t->cpu = 0;
@@ -157,13 +158,13 @@ tp_close_frame(tp_profiler *p, tp_thread *ts, tp_frame *f, tp_times t,
         tp_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
     }
     int64_t wall = t.wall - f->wall0;
-    n->wall += wall;
-    n->wall_self += wall - f->wall_sub;
+    tp_add_relaxed(&n->wall, wall);
+    tp_add_relaxed(&n->wall_self, wall - f->wall_sub);
     f[-1].wall_sub += wall;
     if (mode != TP_MODE_WALL && mode != TP_MODE_USER) {
         int64_t cpu = t.cpu - f->cpu0;
-        n->cpu += cpu;
-        n->cpu_self += cpu - f->cpu_sub;
+        tp_add_relaxed(&n->cpu, cpu);
+        tp_add_relaxed(&n->cpu_self, cpu - f->cpu_sub);
         f[-1].cpu_sub += cpu;
     }
 }
@@ -291,7 +292,7 @@ tp_enter(tp_profiler *p, tp_thread *ts, const void *key, const void *match,
     f->wall_sub = 0;
     f->cpu0 = t.cpu;
     f->cpu_sub = 0;
-    n->calls += calls;
+    tp_add_relaxed(&n->calls, calls);
     if (tl) {
         tp_timeline_event(p, ts, t.wall, (int32_t)n->func);
     }
@@ -333,9 +334,9 @@ tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
     if (p->mode == TP_MODE_USER) {
         tp_user_time(p, &t.wall);
         if (ts->first_wall == INT64_MIN) {
-            ts->first_wall = t.wall;
+            tp_st_relaxed(&ts->first_wall, t.wall);
         }
-        ts->last_wall = t.wall;
+        tp_st_relaxed(&ts->last_wall, t.wall);
     }
     while (n > 0) {
         PyFrameObject *fr = chain[--n];
@@ -410,9 +411,9 @@ tp_after_timer(tp_profiler *p, int64_t wall)
         return NULL;
     }
     if (ts->first_wall == INT64_MIN) {
-        ts->first_wall = wall;
+        tp_st_relaxed(&ts->first_wall, wall);
     }
-    ts->last_wall = wall;
+    tp_st_relaxed(&ts->last_wall, wall);
     return ts;
 }
 

@@ -122,10 +122,12 @@ tp_node_tuple(const tp_node *n, const int64_t extra[4])
 {
     long parent = n->parent ? (long)n->parent->id : -1;
     long func = n->func == UINT32_MAX ? -1 : (long)n->func;
-    return Py_BuildValue(
-        "(llKLLLL)", parent, func, (unsigned long long)n->calls,
-        (long long)(n->wall + extra[0]), (long long)(n->wall_self + extra[1]),
-        (long long)(n->cpu + extra[2]), (long long)(n->cpu_self + extra[3]));
+    return Py_BuildValue("(llKLLLL)", parent, func,
+                         (unsigned long long)tp_ld_relaxed(&n->calls),
+                         (long long)(tp_ld_relaxed(&n->wall) + extra[0]),
+                         (long long)(tp_ld_relaxed(&n->wall_self) + extra[1]),
+                         (long long)(tp_ld_relaxed(&n->cpu) + extra[2]),
+                         (long long)(tp_ld_relaxed(&n->cpu_self) + extra[3]));
 }
 
 /* The nodes of one thread; open frames are closed virtually at `wall`/`cpu`
@@ -222,8 +224,9 @@ static PyObject *
 tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
                int64_t origin)
 {
-    int64_t cpu = ts->cpu_now;
-    int64_t last = ts->last_wall;
+    int64_t cpu = tp_ld_relaxed(&ts->cpu_now);
+    int64_t last = tp_ld_relaxed(&ts->last_wall);
+    int64_t first_wall = tp_ld_relaxed(&ts->first_wall);
     int own = tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts;
     /* Without the GIL another thread's stack and timeline change (and move)
      * while we read: they are left out until profiling stops. */
@@ -235,8 +238,8 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
     if (open) {
         last = now;
     }
-    int64_t first = ts->first_wall == INT64_MIN ? origin : ts->first_wall;
-    if (ts->first_wall == INT64_MIN) {
+    int64_t first = first_wall == INT64_MIN ? origin : first_wall;
+    if (first_wall == INT64_MIN) {
         last = origin;
     }
     PyObject *nodes = tp_thread_nodes(ts, open, now, cpu);

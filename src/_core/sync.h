@@ -12,7 +12,8 @@
  *   tp_event_may_pause in recorder.h).
  * - tp_ld_relaxed and friends are relaxed (plain moves on x86-64 and arm64) or
  *   acquire/release atomics, for fields one thread writes and others read:
- *   the profiler's generation and switches, counts that publish items.
+ *   the profiler's generation and switches, counts that publish items, and a
+ *   thread's own counters, which a snapshot reads while the thread runs.
  * - tp_busy_* count the callbacks that are inside a section that may pause;
  *   stopping waits for the count to fall to zero (tp_profiler_quiesce).
  */
@@ -47,6 +48,9 @@ tp_mutex_unlock(tp_mutex *m)
 #define tp_ld_acquire(ptr) __atomic_load_n((ptr), __ATOMIC_ACQUIRE)
 #define tp_st_release(ptr, v) __atomic_store_n((ptr), (v), __ATOMIC_RELEASE)
 #define tp_or_relaxed(ptr, v) __atomic_fetch_or((ptr), (v), __ATOMIC_RELAXED)
+/* Add to a counter only the calling thread writes (others may read it): a
+ * plain load, add and store, with no locked instruction. */
+#define tp_add_relaxed(ptr, v) tp_st_relaxed((ptr), tp_ld_relaxed(ptr) + (v))
 #define tp_add_seqcst(ptr, v) __atomic_add_fetch((ptr), (v), __ATOMIC_SEQ_CST)
 #define tp_ld_seqcst(ptr) __atomic_load_n((ptr), __ATOMIC_SEQ_CST)
 #define tp_st_seqcst(ptr, v) __atomic_store_n((ptr), (v), __ATOMIC_SEQ_CST)
@@ -82,6 +86,7 @@ tp_mutex_unlock(tp_mutex *m)
 #define tp_ld_acquire(ptr) (*(ptr))
 #define tp_st_release(ptr, v) ((void)(*(ptr) = (v)))
 #define tp_or_relaxed(ptr, v) ((void)(*(ptr) |= (v)))
+#define tp_add_relaxed(ptr, v) ((void)(*(ptr) += (v)))
 #define tp_add_seqcst(ptr, v) (*(ptr) += (v))
 #define tp_ld_seqcst(ptr) (*(ptr))
 #define tp_st_seqcst(ptr, v) ((void)(*(ptr) = (v)))
