@@ -12,6 +12,14 @@ pytest`` against the installed package. Options it does not know are passed to
 pytest (``-k expr``, ``-m memcheck``, ``-x``, test paths, ...); ``--`` ends its
 own options explicitly.
 
+Interpreters come from pyenv and PATH, and from /var/cache/threadprof
+(``THREADPROF_CACHE``), which it fills first unless ``--no-provision`` is
+given: a free-threaded 3.13 (``3.13t``, tools/pythons/build_ft.sh) and
+Debian sid's 3.14 and 3.15 in a chroot (tools/pythons/sid_chroot.sh), whose
+every step (venv, pip, pytest) runs inside the chroot through
+tools/pythons/in_chroot.sh with the repository at the same path. ``--python
+3.13t`` selects the free-threaded build.
+
 Why each step is the way it is:
 
 * The build runs with ``--no-build-isolation`` against meson-python, meson and
