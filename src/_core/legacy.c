@@ -143,10 +143,12 @@ tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if (!tp_ld_seqcst(&p->enabled)) {
         tp_set_profile(NULL, NULL);
+        tp_event_resumed(p);
         tp_event_end();
         Py_DECREF(p);
         Py_RETURN_NONE;
     }
+    tp_event_resumed(p);
     tp_event_end(); /* the recorder counts itself from here on */
     int what = tp_event_code(args[1]);
     if (what >= 0 && PyFrame_Check(args[0])) {

@@ -13,11 +13,12 @@
  * thread when the hook is removed, if it paused inside (with the GIL: released
  * it, which only a Python timer or the first attach of a thread can; without
  * the GIL: any section that may park the thread, tp_event_may_pause). Such a
- * callback counts itself in `busy` until it ends, and holds a reference to
- * the profiler; records are freed only when `busy` is zero, otherwise they
- * wait on `retired`. Removing either engine stops the world on a
- * free-threaded build, so when it returns every callback has either ended or
- * counts in `busy`; disable() then waits for `busy` to reach zero there.
+ * callback counts itself in `busy` (with the GIL until the section ends,
+ * without it until the callback ends) and holds a reference to the profiler;
+ * records are freed only when `busy` is zero, otherwise they wait on
+ * `retired`. Removing either engine stops the world on a free-threaded build,
+ * so when it returns every callback has either ended or counts in `busy`;
+ * disable() then waits for `busy` to reach zero there.
  *
  * The thread registry (`threads`) is appended to under `reg_lock` and read
  * without it: records are never unlinked while the profiler can record.

@@ -58,6 +58,7 @@ tp_user_time(tp_profiler *p, int64_t *out)
     int64_t now = 0;
     tp_event_may_pause(p);
     int rc = tp_profiler_now(p, &now);
+    tp_event_resumed(p);
     if (rc < 0) {
         if (!(p->errors & TP_ERR_TIMER)) {
             PyObject *exc = tp_error_take();
@@ -358,7 +359,6 @@ tp_seed(tp_profiler *p, tp_thread *ts, PyFrameObject *frame, int what)
 TP_NOINLINE tp_thread *
 tp_attach(tp_profiler *p, PyFrameObject *frame, int what)
 {
-    tp_event_may_pause(p);
     tp_thread *ts = tp_thread_attach(p, frame);
     if (ts != NULL && p->seed && ts->stack.top == ts->stack.frames) {
         if (frame == NULL) {

@@ -79,6 +79,18 @@ error:
 }
 
 /* The sticky errors and the profile-wide warnings. */
+/* True when p has a record of a thread other than the caller. */
+static int
+tp_snapshot_others(tp_profiler *p)
+{
+    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
+        if (!(tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 tp_snapshot_warnings(tp_profiler *p, int running)
 {
@@ -86,11 +98,7 @@ tp_snapshot_warnings(tp_profiler *p, int running)
     if (out == NULL) {
         return NULL;
     }
-    int others = 0;
-    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
-        others += !(tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts);
-    }
-    if (TP_FREE_THREADED && running && others > 0 && p->timeline &&
+    if (TP_FREE_THREADED && running && p->timeline && tp_snapshot_others(p) &&
         tp_append_text(out, "free-threaded build: a snapshot taken while "
                             "profiling runs leaves out the timelines of the "
                             "other threads until profiling stops") < 0)

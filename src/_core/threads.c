@@ -164,10 +164,11 @@ tp_thread_attach(tp_profiler *p, PyFrameObject *frame)
 
     unsigned long ident = PyThread_get_thread_ident();
     PyObject *name, *ref;
-    /* The lookup may run Python code (a GC pass) and so pause; the caller
-     * counts the event in p->busy (tp_event_may_pause). */
+    /* The lookup may run Python code (a GC pass) and so pause. */
     Py_INCREF(p);
+    tp_event_may_pause(p);
     tp_thread_lookup(p, ident, frame, &name, &ref);
+    tp_event_resumed(p);
     if (Py_REFCNT(p) == 1) {
         /* the profiler was dropped meanwhile: we hold the last reference */
         Py_XDECREF(name);

@@ -29,7 +29,9 @@ typedef struct tp_tls_t {
     uint64_t gen;  /* generation of the profiler `ts` belongs to */
     tp_thread *ts; /* valid only while gen matches */
     uint64_t serial;
+#if TP_FREE_THREADED
     tp_profiler *paused; /* the event in progress counts in its `busy` */
+#endif
 } tp_tls_t;
 
 extern TP_TLS tp_tls_t tp_tls;
@@ -41,26 +43,47 @@ tp_gen_of(tp_profiler *p)
     return tp_ld_relaxed(&p->gen);
 }
 
-/* The event in progress may pause from here on (release the GIL, park on a
- * lock, run Python code): count it in p->busy until tp_event_end. */
+/* A section of the event in progress that may pause (release the GIL, park
+ * on a lock, run Python code) begins: p->busy counts the event. With the GIL
+ * it counts until the section ends (tp_event_resumed), since the event holds
+ * the GIL again from there on. Without it, until the callback ends
+ * (tp_event_end), since every later step of the event may touch p. */
 static inline void
 tp_event_may_pause(tp_profiler *p)
 {
+#if TP_FREE_THREADED
     if (tp_tls.paused == NULL) {
         tp_tls.paused = p;
         tp_add_seqcst(&p->busy, 1);
     }
+#else
+    p->busy++;
+#endif
 }
 
-/* The event in progress ends: it touches its profiler no more. */
+/* The section that tp_event_may_pause began ends. */
+static inline void
+tp_event_resumed(tp_profiler *p)
+{
+#if TP_FREE_THREADED
+    (void)p;
+#else
+    p->busy--;
+#endif
+}
+
+/* The callback ends: it touches its profiler no more. Nothing to do with the
+ * GIL, so the hot path of a build with the GIL pays nothing for it. */
 static inline void
 tp_event_end(void)
 {
+#if TP_FREE_THREADED
     tp_profiler *p = tp_tls.paused;
     if (p != NULL) {
         tp_tls.paused = NULL;
         tp_add_seqcst(&p->busy, -1);
     }
+#endif
 }
 
 /* The first record of p's current generation, and the one after ts: a walk
