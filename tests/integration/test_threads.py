@@ -122,16 +122,19 @@ def test_thread_pool_executor_workers(engine):
 
 
 def test_threads_already_running_show_their_running_frames_with_zero_calls(engine):
+    entered = threading.Event()
     go = threading.Event()
     done = threading.Event()
 
     def waiting():
+        entered.set()
         go.wait()
         task(4)
         done.set()
 
     t = threading.Thread(target=waiting, name="was-running")
     t.start()
+    entered.wait()  # Thread.start() returns before run() calls the target
     with threadprof.profile(engine=engine) as p:
         go.set()
         done.wait()
