@@ -5,11 +5,11 @@
 #include <string.h>
 
 #ifdef THREADPROF_TEST_HOOKS
-static long tp_fail_countdown = -1;
-static long tp_snapshot_countdown = -1;
+static long tprof_fail_countdown = -1;
+static long tprof_snapshot_countdown = -1;
 
 static int
-tp_countdown(long *countdown)
+tprof_countdown(long *countdown)
 {
     if (*countdown < 0) {
         return 0;
@@ -23,94 +23,94 @@ tp_countdown(long *countdown)
 }
 
 static int
-tp_should_fail(void)
+tprof_should_fail(void)
 {
-    return tp_countdown(&tp_fail_countdown);
+    return tprof_countdown(&tprof_fail_countdown);
 }
 #else
-#define tp_should_fail() 0
+#define tprof_should_fail() 0
 #endif
 
 int
-tp_snapshot_fault(void)
+tprof_snapshot_fault(void)
 {
 #ifdef THREADPROF_TEST_HOOKS
-    return tp_countdown(&tp_snapshot_countdown);
+    return tprof_countdown(&tprof_snapshot_countdown);
 #else
     return 0;
 #endif
 }
 
 void
-tp_snapshot_fail_after(long countdown)
+tprof_snapshot_fail_after(long countdown)
 {
 #ifdef THREADPROF_TEST_HOOKS
-    tp_snapshot_countdown = countdown;
+    tprof_snapshot_countdown = countdown;
 #else
     (void)countdown;
 #endif
 }
 
 int
-tp_mem_fault(void)
+tprof_mem_fault(void)
 {
-    return tp_should_fail();
+    return tprof_should_fail();
 }
 
 void
-tp_mem_fail_after(long countdown)
+tprof_mem_fail_after(long countdown)
 {
 #ifdef THREADPROF_TEST_HOOKS
-    tp_fail_countdown = countdown;
+    tprof_fail_countdown = countdown;
 #else
     (void)countdown;
 #endif
 }
 
 void *
-tp_mem_alloc(size_t n)
+tprof_mem_alloc(size_t n)
 {
-    if (tp_should_fail()) {
+    if (tprof_should_fail()) {
         return NULL;
     }
     return calloc(1, n ? n : 1);
 }
 
 void *
-tp_mem_realloc(void *p, size_t n)
+tprof_mem_realloc(void *p, size_t n)
 {
-    if (tp_should_fail()) {
+    if (tprof_should_fail()) {
         return NULL;
     }
     return realloc(p, n ? n : 1);
 }
 
 void
-tp_mem_free(void *p)
+tprof_mem_free(void *p)
 {
     free(p);
 }
 
 void
-tp_seg_init(tp_segarray *a, uint32_t item)
+tprof_seg_init(tprof_segarray *a, uint32_t item)
 {
     memset(a, 0, sizeof(*a));
     a->item = item;
 }
 
 void *
-tp_seg_push(tp_segarray *a)
+tprof_seg_push(tprof_segarray *a)
 {
     if (a->len == UINT32_MAX) {
         return NULL;
     }
     uint32_t offset;
-    uint32_t k = tp_seg_locate(a->len, &offset);
+    uint32_t k = tprof_seg_locate(a->len, &offset);
     if (k >= a->nsegs) {
-        if (k >= TP_SEG_MAX) {
+        if (k >= TPROF_SEG_MAX) {
             return NULL;
         }
-        a->segs[k] = tp_mem_alloc((size_t)a->item * (TP_SEG_FIRST << k));
+        a->segs[k] = tprof_mem_alloc((size_t)a->item * (TPROF_SEG_FIRST << k));
         if (a->segs[k] == NULL) {
             return NULL;
         }
@@ -121,10 +121,10 @@ tp_seg_push(tp_segarray *a)
 }
 
 void
-tp_seg_free(tp_segarray *a)
+tprof_seg_free(tprof_segarray *a)
 {
     for (uint32_t i = 0; i < a->nsegs; i++) {
-        tp_mem_free(a->segs[i]);
+        tprof_mem_free(a->segs[i]);
         a->segs[i] = NULL;
     }
     a->nsegs = 0;

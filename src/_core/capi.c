@@ -21,69 +21,70 @@
 #define THREADPROF_VERSION "0+unknown"
 #endif
 
-static TP_TLS char tp_capi_error[512];
+static TPROF_TLS char tprof_capi_error[512];
 
 /* The profiler the C API started last; Write uses it after Stop. */
-static PyObject *tp_capi_last;
+static PyObject *tprof_capi_last;
 
 static int
-tp_capi_fail(int status, const char *fmt, ...)
+tprof_capi_fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tp_capi_error, sizeof(tp_capi_error), fmt, ap);
+    vsnprintf(tprof_capi_error, sizeof(tprof_capi_error), fmt, ap);
     va_end(ap);
     return status;
 }
 
 /* Turn the current Python exception into a status and a message. */
 static int
-tp_capi_fail_python(int status)
+tprof_capi_fail_python(int status)
 {
-    PyObject *exc = tp_error_take();
+    PyObject *exc = tprof_error_take();
     PyObject *text = exc ? PyObject_Str(exc) : NULL;
     const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
     if (msg == NULL) {
         PyErr_Clear();
         msg = "unknown error";
     }
-    tp_capi_fail(status, "%s%s%s", exc ? Py_TYPE(exc)->tp_name : "",
-                 exc ? ": " : "", msg);
+    tprof_capi_fail(status, "%s%s%s", exc ? Py_TYPE(exc)->tp_name : "",
+                    exc ? ": " : "", msg);
     Py_XDECREF(text);
     Py_XDECREF(exc);
     return status;
 }
 
 static int
-tp_capi_ok(void)
+tprof_capi_ok(void)
 {
-    tp_capi_error[0] = '\0';
+    tprof_capi_error[0] = '\0';
     return THREADPROF_OK;
 }
 
-#define TP_CAPI_REQUIRE_GIL()                                                \
-    do {                                                                     \
-        if (!Py_IsInitialized() || !PyGILState_Check()) {                    \
-            return tp_capi_fail(THREADPROF_ERR_NO_GIL,                       \
-                                "the calling thread does not hold the GIL"); \
-        }                                                                    \
+#define TPROF_CAPI_REQUIRE_GIL()                             \
+    do {                                                     \
+        if (!Py_IsInitialized() || !PyGILState_Check()) {    \
+            return tprof_capi_fail(                          \
+                THREADPROF_ERR_NO_GIL,                       \
+                "the calling thread does not hold the GIL"); \
+        }                                                    \
     } while (0)
 
 static const char *
-tp_capi_version(void)
+tprof_capi_version(void)
 {
     return THREADPROF_VERSION;
 }
 
 static const char *
-tp_capi_last_error(void)
+tprof_capi_last_error(void)
 {
-    return tp_capi_error;
+    return tprof_capi_error;
 }
 
 /* threadprof.api.<name>(*args, **kwargs), a new reference or NULL. */
 static PyObject *
-tp_capi_call(const char *name, PyObject *args, PyObject *kwargs)
+tprof_capi_call(const char *name, PyObject *args, PyObject *kwargs)
 {
     PyObject *api = PyImport_ImportModule("threadprof.api");
     if (api == NULL) {
@@ -104,11 +105,11 @@ tp_capi_call(const char *name, PyObject *args, PyObject *kwargs)
 }
 
 /* Stored output settings of the running C API session. */
-static char *tp_capi_out_path;
-static char *tp_capi_out_format;
+static char *tprof_capi_out_path;
+static char *tprof_capi_out_format;
 
 static char *
-tp_capi_strdup(const char *s)
+tprof_capi_strdup(const char *s)
 {
     if (s == NULL) {
         return NULL;
@@ -121,138 +122,140 @@ tp_capi_strdup(const char *s)
     return d;
 }
 
-static int tp_capi_write(const char *path, const char *format,
-                         const char *thread);
+static int tprof_capi_write(const char *path, const char *format,
+                            const char *thread);
 
 static int
-tp_capi_start(const Threadprof_Options *opt)
+tprof_capi_start(const Threadprof_Options *opt)
 {
-    TP_CAPI_REQUIRE_GIL();
-    if (tp_active_get() != NULL) {
-        return tp_capi_fail(THREADPROF_ERR_RUNNING,
-                            "a threadprof profiler is already running");
+    TPROF_CAPI_REQUIRE_GIL();
+    if (tprof_active_get() != NULL) {
+        return tprof_capi_fail(THREADPROF_ERR_RUNNING,
+                               "a threadprof profiler is already running");
     }
     Threadprof_Options o = THREADPROF_OPTIONS_INIT;
     if (opt != NULL) {
         if (opt->size < offsetof(Threadprof_Options, output_format) +
                             sizeof(opt->output_format))
         {
-            return tp_capi_fail(THREADPROF_ERR_ARGUMENT,
-                                "Threadprof_Options.size is too small "
-                                "(initialise with THREADPROF_OPTIONS_INIT)");
+            return tprof_capi_fail(
+                THREADPROF_ERR_ARGUMENT,
+                "Threadprof_Options.size is too small "
+                "(initialise with THREADPROF_OPTIONS_INIT)");
         }
         o = *opt;
     }
     if (o.timeline_limit < 0) {
-        return tp_capi_fail(THREADPROF_ERR_ARGUMENT,
-                            "timeline_limit must be >= 0");
+        return tprof_capi_fail(THREADPROF_ERR_ARGUMENT,
+                               "timeline_limit must be >= 0");
     }
     PyObject *kw = Py_BuildValue(
         "{sssssOsL}", "clock", o.clock ? o.clock : "wall", "engine",
         o.engine ? o.engine : "auto", "timeline",
         o.timeline ? Py_True : Py_False, "timeline_limit", o.timeline_limit);
     if (kw == NULL) {
-        return tp_capi_fail_python(THREADPROF_ERR_PYTHON);
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
     }
     PyObject *empty = PyTuple_New(0);
-    PyObject *p = empty ? tp_capi_call("start", empty, kw) : NULL;
+    PyObject *p = empty ? tprof_capi_call("start", empty, kw) : NULL;
     Py_XDECREF(empty);
     Py_DECREF(kw);
     if (p == NULL) {
         int status = PyErr_ExceptionMatches(PyExc_ValueError)
                          ? THREADPROF_ERR_ARGUMENT
                          : THREADPROF_ERR_PYTHON;
-        return tp_capi_fail_python(status);
+        return tprof_capi_fail_python(status);
     }
-    Py_XSETREF(tp_capi_last, p);
-    PyMem_RawFree(tp_capi_out_path);
-    PyMem_RawFree(tp_capi_out_format);
-    tp_capi_out_path = tp_capi_strdup(o.output_path);
-    tp_capi_out_format = tp_capi_strdup(o.output_format);
-    return tp_capi_ok();
+    Py_XSETREF(tprof_capi_last, p);
+    PyMem_RawFree(tprof_capi_out_path);
+    PyMem_RawFree(tprof_capi_out_format);
+    tprof_capi_out_path = tprof_capi_strdup(o.output_path);
+    tprof_capi_out_format = tprof_capi_strdup(o.output_format);
+    return tprof_capi_ok();
 }
 
 static int
-tp_capi_stop(void)
+tprof_capi_stop(void)
 {
-    TP_CAPI_REQUIRE_GIL();
-    if (tp_active_get() == NULL) {
-        return tp_capi_fail(THREADPROF_ERR_NOT_RUNNING,
-                            "threadprof is not running");
+    TPROF_CAPI_REQUIRE_GIL();
+    if (tprof_active_get() == NULL) {
+        return tprof_capi_fail(THREADPROF_ERR_NOT_RUNNING,
+                               "threadprof is not running");
     }
-    PyObject *profiler = Py_NewRef((PyObject *)tp_active_get());
-    PyObject *snap = tp_capi_call("stop", NULL, NULL);
+    PyObject *profiler = Py_NewRef((PyObject *)tprof_active_get());
+    PyObject *snap = tprof_capi_call("stop", NULL, NULL);
     if (snap == NULL) {
         Py_DECREF(profiler);
-        return tp_capi_fail_python(THREADPROF_ERR_PYTHON);
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
     }
     Py_DECREF(snap);
-    Py_XSETREF(tp_capi_last, profiler);
-    if (tp_capi_out_path != NULL) {
-        return tp_capi_write(tp_capi_out_path, tp_capi_out_format, NULL);
+    Py_XSETREF(tprof_capi_last, profiler);
+    if (tprof_capi_out_path != NULL) {
+        return tprof_capi_write(tprof_capi_out_path, tprof_capi_out_format,
+                                NULL);
     }
-    return tp_capi_ok();
+    return tprof_capi_ok();
 }
 
 static int
-tp_capi_attach(void)
+tprof_capi_attach(void)
 {
-    TP_CAPI_REQUIRE_GIL();
-    if (tp_active_get() == NULL) {
-        return tp_capi_fail(THREADPROF_ERR_NOT_RUNNING,
-                            "threadprof is not running");
+    TPROF_CAPI_REQUIRE_GIL();
+    if (tprof_active_get() == NULL) {
+        return tprof_capi_fail(THREADPROF_ERR_NOT_RUNNING,
+                               "threadprof is not running");
     }
-    PyObject *res = PyObject_CallMethod((PyObject *)tp_active_get(),
+    PyObject *res = PyObject_CallMethod((PyObject *)tprof_active_get(),
                                         "attach_current_thread", NULL);
     if (res == NULL) {
-        return tp_capi_fail_python(THREADPROF_ERR_PYTHON);
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
     }
     Py_DECREF(res);
-    return tp_capi_ok();
+    return tprof_capi_ok();
 }
 
 static int
-tp_capi_detach(void)
+tprof_capi_detach(void)
 {
-    TP_CAPI_REQUIRE_GIL();
-    if (tp_active_get() == NULL) {
-        return tp_capi_fail(THREADPROF_ERR_NOT_RUNNING,
-                            "threadprof is not running");
+    TPROF_CAPI_REQUIRE_GIL();
+    if (tprof_active_get() == NULL) {
+        return tprof_capi_fail(THREADPROF_ERR_NOT_RUNNING,
+                               "threadprof is not running");
     }
-    PyObject *res = PyObject_CallMethod((PyObject *)tp_active_get(),
+    PyObject *res = PyObject_CallMethod((PyObject *)tprof_active_get(),
                                         "detach_current_thread", NULL);
     if (res == NULL) {
-        return tp_capi_fail_python(THREADPROF_ERR_PYTHON);
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
     }
     Py_DECREF(res);
-    return tp_capi_ok();
+    return tprof_capi_ok();
 }
 
 static int
-tp_capi_write(const char *path, const char *format, const char *thread)
+tprof_capi_write(const char *path, const char *format, const char *thread)
 {
-    TP_CAPI_REQUIRE_GIL();
+    TPROF_CAPI_REQUIRE_GIL();
     if (path == NULL || path[0] == '\0') {
-        return tp_capi_fail(THREADPROF_ERR_ARGUMENT,
-                            "the output path is NULL or empty");
+        return tprof_capi_fail(THREADPROF_ERR_ARGUMENT,
+                               "the output path is NULL or empty");
     }
-    tp_profiler *active = tp_active_get();
-    PyObject *profiler = active ? (PyObject *)active : tp_capi_last;
+    tprof_profiler *active = tprof_active_get();
+    PyObject *profiler = active ? (PyObject *)active : tprof_capi_last;
     if (profiler == NULL) {
-        return tp_capi_fail(THREADPROF_ERR_NO_DATA,
-                            "nothing has been profiled yet");
+        return tprof_capi_fail(THREADPROF_ERR_NO_DATA,
+                               "nothing has been profiled yet");
     }
     PyObject *res = NULL;
     PyObject *args = Py_BuildValue("(Oszz)", profiler, path, format, thread);
     if (args != NULL) {
-        res = tp_capi_call("_capi_write", args, NULL);
+        res = tprof_capi_call("_capi_write", args, NULL);
         Py_DECREF(args);
     }
     if (res == NULL) {
         /* the Python side raises ValueError for a bad format or thread,
          * OSError-like OutputError for I/O, ProfilerError for no data */
         int status = THREADPROF_ERR_PYTHON;
-        if (PyErr_ExceptionMatches(tp_ProfilerError)) {
+        if (PyErr_ExceptionMatches(tprof_ProfilerError)) {
             status = THREADPROF_ERR_NO_DATA;
         }
         else if (PyErr_ExceptionMatches(PyExc_LookupError)) {
@@ -264,28 +267,28 @@ tp_capi_write(const char *path, const char *format, const char *thread)
         else if (PyErr_ExceptionMatches(PyExc_OSError)) {
             status = THREADPROF_ERR_IO;
         }
-        return tp_capi_fail_python(status);
+        return tprof_capi_fail_python(status);
     }
     Py_DECREF(res);
-    return tp_capi_ok();
+    return tprof_capi_ok();
 }
 
-static const Threadprof_CAPI tp_capi_table = {
+static const Threadprof_CAPI tprof_capi_table = {
     .version = THREADPROF_CAPI_VERSION,
-    .Version = tp_capi_version,
-    .LastError = tp_capi_last_error,
-    .Start = tp_capi_start,
-    .Stop = tp_capi_stop,
-    .AttachCurrentThread = tp_capi_attach,
-    .DetachCurrentThread = tp_capi_detach,
-    .Write = tp_capi_write,
+    .Version = tprof_capi_version,
+    .LastError = tprof_capi_last_error,
+    .Start = tprof_capi_start,
+    .Stop = tprof_capi_stop,
+    .AttachCurrentThread = tprof_capi_attach,
+    .DetachCurrentThread = tprof_capi_detach,
+    .Write = tprof_capi_write,
 };
 
 int
-tp_capi_add(PyObject *module)
+tprof_capi_add(PyObject *module)
 {
-    PyObject *capsule =
-        PyCapsule_New((void *)&tp_capi_table, THREADPROF_CAPSULE_NAME, NULL);
+    PyObject *capsule = PyCapsule_New((void *)&tprof_capi_table,
+                                      THREADPROF_CAPSULE_NAME, NULL);
     if (capsule == NULL) {
         return -1;
     }

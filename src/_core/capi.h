@@ -9,6 +9,6 @@
 
 /* Add the capsule `_C_API` to the module. Returns -1 with an exception set
  * on failure. */
-int tp_capi_add(PyObject *module);
+int tprof_capi_add(PyObject *module);
 
 #endif /* THREADPROF_CAPI_H */

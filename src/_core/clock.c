@@ -5,18 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if TP_HAVE_TSC
+#if TPROF_HAVE_TSC
 #include <cpuid.h>
 #endif
 
-tp_clock_cal tp_clock;
-static int tp_clock_ready;
+tprof_clock_cal tprof_clock;
+static int tprof_clock_ready;
 
-#if TP_HAVE_TSC
+#if TPROF_HAVE_TSC
 /* An invariant TSC (CPUID 0x80000007, EDX bit 8) ticks at a constant rate
  * in every power state. */
 static int
-tp_tsc_invariant(void)
+tprof_tsc_invariant(void)
 {
     unsigned int a, b, c, d;
     if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u) {
@@ -29,7 +29,7 @@ tp_tsc_invariant(void)
 /* The kernel keeps time with the TSC only if it found it synchronised
  * across CPUs. */
 static int
-tp_kernel_uses_tsc(void)
+tprof_kernel_uses_tsc(void)
 {
     FILE *f = fopen(
         "/sys/devices/system/clocksource/clocksource0/current_clocksource",
@@ -45,12 +45,12 @@ tp_kernel_uses_tsc(void)
 
 /* A (TSC, CLOCK_MONOTONIC) pair read as close together as possible. */
 static void
-tp_clock_pair(uint64_t *tsc, int64_t *mono)
+tprof_clock_pair(uint64_t *tsc, int64_t *mono)
 {
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 5; i++) {
         uint64_t t0 = __rdtsc();
-        int64_t m = tp_clock_monotonic();
+        int64_t m = tprof_clock_monotonic();
         uint64_t t1 = __rdtsc();
         if (t1 - t0 < best) {
             best = t1 - t0;
@@ -62,40 +62,40 @@ tp_clock_pair(uint64_t *tsc, int64_t *mono)
 #endif
 
 void
-tp_clock_setup(void)
+tprof_clock_setup(void)
 {
-    if (tp_clock_ready) {
+    if (tprof_clock_ready) {
         return;
     }
-    tp_clock_ready = 1;
-    tp_clock.use_tsc = 0;
-#if TP_HAVE_TSC
+    tprof_clock_ready = 1;
+    tprof_clock.use_tsc = 0;
+#if TPROF_HAVE_TSC
     const char *force = getenv("THREADPROF_CLOCK");
     if ((force != NULL && strcmp(force, "monotonic") == 0) ||
-        !tp_tsc_invariant() || !tp_kernel_uses_tsc())
+        !tprof_tsc_invariant() || !tprof_kernel_uses_tsc())
     {
         return;
     }
     uint64_t tsc1, tsc2;
     int64_t mono1, mono2;
-    tp_clock_pair(&tsc1, &mono1);
+    tprof_clock_pair(&tsc1, &mono1);
     /* 5 ms: the pairs' jitter (tens of ns) becomes a 1e-5 rate error */
     do {
-        tp_clock_pair(&tsc2, &mono2);
+        tprof_clock_pair(&tsc2, &mono2);
     } while (mono2 - mono1 < 5000000);
     if (tsc2 <= tsc1) {
         return;
     }
     unsigned __int128 num = (unsigned __int128)(uint64_t)(mono2 - mono1) << 32;
-    tp_clock.mult = (uint64_t)(num / (tsc2 - tsc1));
-    unsigned __int128 scaled = (unsigned __int128)tsc2 * tp_clock.mult;
-    tp_clock.offset = mono2 - (int64_t)(scaled >> 32);
-    tp_clock.use_tsc = tp_clock.mult > 0;
+    tprof_clock.mult = (uint64_t)(num / (tsc2 - tsc1));
+    unsigned __int128 scaled = (unsigned __int128)tsc2 * tprof_clock.mult;
+    tprof_clock.offset = mono2 - (int64_t)(scaled >> 32);
+    tprof_clock.use_tsc = tprof_clock.mult > 0;
 #endif
 }
 
 const char *
-tp_clock_source(void)
+tprof_clock_source(void)
 {
-    return tp_clock.use_tsc ? "tsc" : "monotonic";
+    return tprof_clock.use_tsc ? "tsc" : "monotonic";
 }

@@ -9,7 +9,7 @@
  * the TSC is invariant and the kernel itself keeps time with it (so it is
  * synchronised across cores): one RDTSC and a 128-bit multiply, about a third
  * of a vDSO clock_gettime(CLOCK_MONOTONIC) here. Otherwise it is
- * CLOCK_MONOTONIC. tp_clock_setup() chooses, once per process, before the
+ * CLOCK_MONOTONIC. tprof_clock_setup() chooses, once per process, before the
  * first read; the values of both are nanoseconds on CLOCK_MONOTONIC's scale.
  *
  * The CPU clock is the calling thread's CLOCK_THREAD_CPUTIME_ID (a real
@@ -24,30 +24,30 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <x86intrin.h>
-#define TP_HAVE_TSC 1
+#define TPROF_HAVE_TSC 1
 #else
-#define TP_HAVE_TSC 0
+#define TPROF_HAVE_TSC 0
 #endif
 
-/* The wall clock's calibration; written once by tp_clock_setup(). */
-typedef struct tp_clock_cal {
+/* The wall clock's calibration; written once by tprof_clock_setup(). */
+typedef struct tprof_clock_cal {
     int use_tsc;    /* 1: the TSC, scaled; 0: CLOCK_MONOTONIC */
     uint64_t mult;  /* nanoseconds per tick, as a 32.32 fixed-point number */
     int64_t offset; /* added to the scaled TSC to land on CLOCK_MONOTONIC */
-} tp_clock_cal;
+} tprof_clock_cal;
 
-extern tp_clock_cal tp_clock;
+extern tprof_clock_cal tprof_clock;
 
 /* Choose and calibrate the wall clock (a few milliseconds, once per process;
  * later calls return at once). THREADPROF_CLOCK=monotonic forces
  * CLOCK_MONOTONIC. */
-void tp_clock_setup(void);
+void tprof_clock_setup(void);
 
 /* The name of the wall clock in use: "tsc" or "monotonic". */
-const char *tp_clock_source(void);
+const char *tprof_clock_source(void);
 
 static inline int64_t
-tp_clock_monotonic(void)
+tprof_clock_monotonic(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -56,20 +56,20 @@ tp_clock_monotonic(void)
 
 /* Nanoseconds of wall time. */
 static inline int64_t
-tp_clock_wall(void)
+tprof_clock_wall(void)
 {
-#if TP_HAVE_TSC
-    if (__builtin_expect(tp_clock.use_tsc, 1)) {
-        unsigned __int128 t = (unsigned __int128)__rdtsc() * tp_clock.mult;
-        return (int64_t)(t >> 32) + tp_clock.offset;
+#if TPROF_HAVE_TSC
+    if (__builtin_expect(tprof_clock.use_tsc, 1)) {
+        unsigned __int128 t = (unsigned __int128)__rdtsc() * tprof_clock.mult;
+        return (int64_t)(t >> 32) + tprof_clock.offset;
     }
 #endif
-    return tp_clock_monotonic();
+    return tprof_clock_monotonic();
 }
 
 /* Nanoseconds of CPU time consumed by the calling thread. */
 static inline int64_t
-tp_clock_thread_cpu(void)
+tprof_clock_thread_cpu(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);

@@ -21,11 +21,11 @@
 /* The critical section of an object (3.13+): a per-object lock on a
  * free-threaded build, nothing with the GIL. */
 #if PY_VERSION_HEX >= 0x030D0000
-#define TP_BEGIN_CRITICAL(op) Py_BEGIN_CRITICAL_SECTION(op)
-#define TP_END_CRITICAL() Py_END_CRITICAL_SECTION()
+#define TPROF_BEGIN_CRITICAL(op) Py_BEGIN_CRITICAL_SECTION(op)
+#define TPROF_END_CRITICAL() Py_END_CRITICAL_SECTION()
 #else
-#define TP_BEGIN_CRITICAL(op) {
-#define TP_END_CRITICAL() }
+#define TPROF_BEGIN_CRITICAL(op) {
+#define TPROF_END_CRITICAL() }
 #endif
 
 /* Member-definition names that 3.12 made public without the structmember.h
@@ -38,15 +38,15 @@
 
 /* True when PyEval_SetProfileAllThreads exists (3.12+). */
 #if PY_VERSION_HEX >= 0x030C0000
-#define TP_HAVE_SET_PROFILE_ALL 1
+#define TPROF_HAVE_SET_PROFILE_ALL 1
 #else
-#define TP_HAVE_SET_PROFILE_ALL 0
+#define TPROF_HAVE_SET_PROFILE_ALL 0
 #endif
 
 /* The code object a frame runs, as a borrowed pointer: the frame keeps it
  * alive for as long as the frame exists. */
 static inline PyCodeObject *
-tp_frame_code(PyFrameObject *frame)
+tprof_frame_code(PyFrameObject *frame)
 {
     PyCodeObject *code = PyFrame_GetCode(frame);
     Py_DECREF(code);
@@ -54,9 +54,9 @@ tp_frame_code(PyFrameObject *frame)
 }
 
 /* The dict of a type, as a new reference (3.12 moved static builtin types'
- * dicts out of tp_dict). */
+ * dicts out of tprof_dict). */
 static inline PyObject *
-tp_type_dict(PyTypeObject *type)
+tprof_type_dict(PyTypeObject *type)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     return PyType_GetDict(type);
@@ -67,16 +67,16 @@ tp_type_dict(PyTypeObject *type)
 
 /* A saved "current exception", so slow paths of the recorder can call the
  * C API without disturbing an exception the interpreter has in flight. */
-typedef struct tp_saved_error {
+typedef struct tprof_saved_error {
 #if PY_VERSION_HEX >= 0x030C0000
     PyObject *exc;
 #else
     PyObject *type, *value, *tb;
 #endif
-} tp_saved_error;
+} tprof_saved_error;
 
 static inline void
-tp_error_save(tp_saved_error *s)
+tprof_error_save(tprof_saved_error *s)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     s->exc = PyErr_GetRaisedException();
@@ -87,7 +87,7 @@ tp_error_save(tp_saved_error *s)
 
 /* Drop any new exception and put the saved one back. */
 static inline void
-tp_error_restore(tp_saved_error *s)
+tprof_error_restore(tprof_saved_error *s)
 {
     PyErr_Clear();
 #if PY_VERSION_HEX >= 0x030C0000
@@ -99,7 +99,7 @@ tp_error_restore(tp_saved_error *s)
 
 /* Take the current exception (normalised) and clear it; NULL if none. */
 static inline PyObject *
-tp_error_take(void)
+tprof_error_take(void)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     return PyErr_GetRaisedException();
@@ -118,7 +118,7 @@ tp_error_take(void)
 
 /* The referent of a weak reference as a new reference, or NULL if dead. */
 static inline PyObject *
-tp_weakref_get(PyObject *ref)
+tprof_weakref_get(PyObject *ref)
 {
 #if PY_VERSION_HEX >= 0x030D0000
     PyObject *obj = NULL;

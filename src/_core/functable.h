@@ -11,7 +11,7 @@
  * thread meets a new (caller, callee) pair, never on the plain hot path.
  * Lookups and additions hold the GIL, or on a free-threaded build the table's
  * own lock. Entries never change once added, so readers (snapshots) take no
- * lock: they read the first tp_functable_ready() entries.
+ * lock: they read the first tprof_functable_ready() entries.
  */
 #ifndef THREADPROF_FUNCTABLE_H
 #define THREADPROF_FUNCTABLE_H
@@ -21,55 +21,55 @@
 
 #include "arena.h"
 
-typedef enum tp_func_kind {
-    TP_FUNC_PY = 0,
-    TP_FUNC_C = 1
-} tp_func_kind;
+typedef enum tprof_func_kind {
+    TPROF_FUNC_PY = 0,
+    TPROF_FUNC_C = 1
+} tprof_func_kind;
 
-typedef struct tp_func {
+typedef struct tprof_func {
     const void *key;
-    tp_func_kind kind;
+    tprof_func_kind kind;
     PyObject *code;        /* Python: the code object (strong) */
     const PyMethodDef *ml; /* C: the method definition */
     PyObject *module;      /* C: m_module, a str or a module (strong) */
     PyObject *self_type;   /* C: type of m_self, NULL if unbound (strong) */
-    PyObject *info;        /* cached name tuple, built by tp_names_info */
-} tp_func;
+    PyObject *info;        /* cached name tuple, built by tprof_names_info */
+} tprof_func;
 
-typedef struct tp_functable {
-    tp_segarray funcs; /* tp_func, indexed by id */
-    uint32_t *slots;   /* open addressing: id + 1, 0 = empty */
-    uint32_t cap;      /* slots, a power of two */
-    uint32_t ready;    /* entries complete, published for readers */
-    tp_mutex lock;     /* free-threaded builds: lookups and additions */
-} tp_functable;
+typedef struct tprof_functable {
+    tprof_segarray funcs; /* tprof_func, indexed by id */
+    uint32_t *slots;      /* open addressing: id + 1, 0 = empty */
+    uint32_t cap;         /* slots, a power of two */
+    uint32_t ready;       /* entries complete, published for readers */
+    tprof_mutex lock;     /* free-threaded builds: lookups and additions */
+} tprof_functable;
 
 /* Prepare an empty table. */
-void tp_functable_init(tp_functable *t);
+void tprof_functable_init(tprof_functable *t);
 
 /* The id of the Python function running `code`, adding it if new.
  * Returns -1 when out of memory. Requires the GIL. */
-int64_t tp_functable_code(tp_functable *t, PyCodeObject *code);
+int64_t tprof_functable_code(tprof_functable *t, PyCodeObject *code);
 
 /* The id of the C function `fn`, adding it if new.
  * Returns -1 when out of memory. Requires the GIL. */
-int64_t tp_functable_cfunc(tp_functable *t, PyCFunctionObject *fn);
+int64_t tprof_functable_cfunc(tprof_functable *t, PyCFunctionObject *fn);
 
 /* The number of complete entries, as a reader without the lock sees it. */
 static inline uint32_t
-tp_functable_ready(tp_functable *t)
+tprof_functable_ready(tprof_functable *t)
 {
-    return tp_ld_acquire(&t->ready);
+    return tprof_ld_acquire(&t->ready);
 }
 
 /* The entry with this id (id < t->funcs.len). */
-static inline tp_func *
-tp_functable_get(tp_functable *t, uint32_t id)
+static inline tprof_func *
+tprof_functable_get(tprof_functable *t, uint32_t id)
 {
-    return (tp_func *)tp_seg_at(&t->funcs, id);
+    return (tprof_func *)tprof_seg_at(&t->funcs, id);
 }
 
 /* Drop every entry and its references. Requires the GIL. */
-void tp_functable_free(tp_functable *t);
+void tprof_functable_free(tprof_functable *t);
 
 #endif /* THREADPROF_FUNCTABLE_H */

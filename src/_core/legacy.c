@@ -7,15 +7,15 @@
 
 /* Non-zero while this thread is setting hooks for threadprof itself, so that
  * the audit hook below does not take threadprof's own calls for a rival's. */
-static TP_TLS int tp_own_call;
+static TPROF_TLS int tprof_own_call;
 
 /* PyEval_SetProfile on the calling thread, on threadprof's behalf. */
 static void
-tp_set_profile(Py_tracefunc func, PyObject *obj)
+tprof_set_profile(Py_tracefunc func, PyObject *obj)
 {
-    tp_own_call++;
+    tprof_own_call++;
     PyEval_SetProfile(func, obj);
-    tp_own_call--;
+    tprof_own_call--;
 }
 
 /* Audit hook: a thread that replaces its profile function (sys.setprofile,
@@ -24,25 +24,26 @@ tp_set_profile(Py_tracefunc func, PyObject *obj)
  * this one is added on the first use of the legacy engine and costs one
  * string compare per audited event. */
 static int
-tp_audit(const char *event, PyObject *Py_UNUSED(args), void *Py_UNUSED(data))
+tprof_audit(const char *event, PyObject *Py_UNUSED(args),
+            void *Py_UNUSED(data))
 {
-    tp_profiler *p = tp_active_get();
-    if (p != NULL && tp_ld_relaxed(&p->enabled) &&
-        p->engine == TP_ENGINE_LEGACY && tp_own_call == 0 &&
-        strcmp(event, "sys.setprofile") == 0 && tp_tls.gen == tp_gen_of(p) &&
-        tp_tls.ts != NULL)
+    tprof_profiler *p = tprof_active_get();
+    if (p != NULL && tprof_ld_relaxed(&p->enabled) &&
+        p->engine == TPROF_ENGINE_LEGACY && tprof_own_call == 0 &&
+        strcmp(event, "sys.setprofile") == 0 &&
+        tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts != NULL)
     {
-        tp_tls.ts->warnings |= TP_WARN_HOOK_REPLACED;
+        tprof_tls.ts->warnings |= TPROF_WARN_HOOK_REPLACED;
     }
     return 0;
 }
 
 int
-tp_legacy_audit_install(void)
+tprof_legacy_audit_install(void)
 {
     static int installed;
     if (!installed) {
-        if (PySys_AddAuditHook(tp_audit, NULL) < 0) {
+        if (PySys_AddAuditHook(tprof_audit, NULL) < 0) {
             return -1;
         }
         installed = 1;
@@ -53,24 +54,24 @@ tp_legacy_audit_install(void)
 /* Replaces the recorder on stop; removes itself from its thread the first
  * time it runs. Being a valid function forever is its whole point. */
 static int
-tp_tombstone(PyObject *Py_UNUSED(obj), PyFrameObject *Py_UNUSED(frame),
-             int Py_UNUSED(what), PyObject *Py_UNUSED(arg))
+tprof_tombstone(PyObject *Py_UNUSED(obj), PyFrameObject *Py_UNUSED(frame),
+                int Py_UNUSED(what), PyObject *Py_UNUSED(arg))
 {
-    tp_set_profile(NULL, NULL);
+    tprof_set_profile(NULL, NULL);
     return 0;
 }
 
 static int
-tp_set_profile_all(Py_tracefunc func, PyObject *obj)
+tprof_set_profile_all(Py_tracefunc func, PyObject *obj)
 {
-#if TP_HAVE_SET_PROFILE_ALL
-    tp_own_call++;
+#if TPROF_HAVE_SET_PROFILE_ALL
+    tprof_own_call++;
     PyEval_SetProfileAllThreads(func, obj);
-    tp_own_call--;
+    tprof_own_call--;
     return 0;
 #else
     int rc = 0;
-    tp_own_call++;
+    tprof_own_call++;
     PyThreadState *me = PyThreadState_Get();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
@@ -81,13 +82,13 @@ tp_set_profile_all(Py_tracefunc func, PyObject *obj)
             break;
         }
     }
-    tp_own_call--;
+    tprof_own_call--;
     return rc;
 #endif
 }
 
 static PyObject *
-tp_threading_call(const char *method, PyObject *arg)
+tprof_threading_call(const char *method, PyObject *arg)
 {
     PyObject *threading = PyImport_ImportModule("threading");
     if (threading == NULL) {
@@ -103,7 +104,7 @@ tp_threading_call(const char *method, PyObject *arg)
  */
 
 static int
-tp_event_code(PyObject *event)
+tprof_event_code(PyObject *event)
 {
     static const char *names[] = {
         [PyTrace_CALL] = "call",
@@ -127,9 +128,9 @@ tp_event_code(PyObject *event)
 /* Called as a Python profile function by the first event of a thread that
  * threading started: replace it with the recorder and hand the event on. */
 static PyObject *
-tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+tprof_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    tp_profiler *p = (tp_profiler *)self;
+    tprof_profiler *p = (tprof_profiler *)self;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "expected (frame, event, arg)");
         return NULL;
@@ -137,20 +138,20 @@ tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_INCREF(p); /* replacing the hook drops the trampoline's reference */
     /* Setting a hook stops the world, and a stop may run meanwhile: count in
      * `busy` so that it waits for us, and look again once the hook is set. */
-    tp_event_may_pause(p);
-    if (tp_ld_seqcst(&p->enabled)) {
-        tp_set_profile(p->callback, self);
+    tprof_event_may_pause(p);
+    if (tprof_ld_seqcst(&p->enabled)) {
+        tprof_set_profile(p->callback, self);
     }
-    if (!tp_ld_seqcst(&p->enabled)) {
-        tp_set_profile(NULL, NULL);
-        tp_event_resumed(p);
-        tp_event_end();
+    if (!tprof_ld_seqcst(&p->enabled)) {
+        tprof_set_profile(NULL, NULL);
+        tprof_event_resumed(p);
+        tprof_event_end();
         Py_DECREF(p);
         Py_RETURN_NONE;
     }
-    tp_event_resumed(p);
-    tp_event_end(); /* the recorder counts itself from here on */
-    int what = tp_event_code(args[1]);
+    tprof_event_resumed(p);
+    tprof_event_end(); /* the recorder counts itself from here on */
+    int what = tprof_event_code(args[1]);
     if (what >= 0 && PyFrame_Check(args[0])) {
         PyObject *arg = args[2] == Py_None ? NULL : args[2];
         p->callback(self, (PyFrameObject *)args[0], what, arg);
@@ -159,9 +160,9 @@ tp_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-static PyMethodDef tp_bootstrap_def = {
+static PyMethodDef tprof_bootstrap_def = {
     "_threadprof_bootstrap",
-    (PyCFunction)(void (*)(void))tp_bootstrap,
+    (PyCFunction)(void (*)(void))tprof_bootstrap,
     METH_FASTCALL,
     "Installs threadprof's recorder in a thread started by threading.",
 };
@@ -170,78 +171,78 @@ static PyMethodDef tp_bootstrap_def = {
  * -------------------------------------------------------- */
 
 int
-tp_legacy_install(tp_profiler *p)
+tprof_legacy_install(tprof_profiler *p)
 {
-    if (tp_legacy_audit_install() < 0) {
+    if (tprof_legacy_audit_install() < 0) {
         return -1;
     }
     if (p->bootstrap == NULL) {
-        p->bootstrap = PyCFunction_New(&tp_bootstrap_def, (PyObject *)p);
+        p->bootstrap = PyCFunction_New(&tprof_bootstrap_def, (PyObject *)p);
         if (p->bootstrap == NULL) {
             return -1;
         }
     }
     /* Threads started from now on get the trampoline ... */
-    PyObject *prev = tp_threading_call("getprofile", NULL);
+    PyObject *prev = tprof_threading_call("getprofile", NULL);
     if (prev == NULL) {
         return -1;
     }
     Py_XSETREF(p->prev_hook, prev);
-    PyObject *res = tp_threading_call("setprofile", p->bootstrap);
+    PyObject *res = tprof_threading_call("setprofile", p->bootstrap);
     if (res == NULL) {
         return -1;
     }
     Py_DECREF(res);
     /* ... and every running thread gets the recorder now. */
-    if (tp_set_profile_all(p->callback, (PyObject *)p) < 0) {
+    if (tprof_set_profile_all(p->callback, (PyObject *)p) < 0) {
         return -1;
     }
     return 0;
 }
 
 void
-tp_legacy_remove(tp_profiler *p)
+tprof_legacy_remove(tprof_profiler *p)
 {
-    tp_saved_error saved;
-    tp_error_save(&saved);
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
     /* first the running threads, so that the calls below are not recorded */
-    if (tp_set_profile_all(tp_tombstone, NULL) < 0) {
+    if (tprof_set_profile_all(tprof_tombstone, NULL) < 0) {
         PyErr_WriteUnraisable((PyObject *)p);
     }
     /* the tombstone of this thread can go at once */
-    tp_set_profile(NULL, NULL);
-    PyObject *current = tp_threading_call("getprofile", NULL);
+    tprof_set_profile(NULL, NULL);
+    PyObject *current = tprof_threading_call("getprofile", NULL);
     if (current != NULL && current == p->bootstrap) {
-        PyObject *res = tp_threading_call(
+        PyObject *res = tprof_threading_call(
             "setprofile", p->prev_hook ? p->prev_hook : Py_None);
         Py_XDECREF(res);
     }
     else if (current != NULL) {
-        p->global_warnings |= TP_GWARN_THREADING_HOOK;
+        p->global_warnings |= TPROF_GWARN_THREADING_HOOK;
     }
     Py_XDECREF(current);
     Py_CLEAR(p->prev_hook);
     Py_CLEAR(p->bootstrap);
-    tp_error_restore(&saved);
+    tprof_error_restore(&saved);
 }
 
 void
-tp_legacy_attach_current(tp_profiler *p)
+tprof_legacy_attach_current(tprof_profiler *p)
 {
-    tp_set_profile(p->callback, (PyObject *)p);
+    tprof_set_profile(p->callback, (PyObject *)p);
 }
 
 void
-tp_legacy_detach_current(tp_profiler *Py_UNUSED(p))
+tprof_legacy_detach_current(tprof_profiler *Py_UNUSED(p))
 {
-    tp_set_profile(NULL, NULL);
+    tprof_set_profile(NULL, NULL);
 }
 
 /* -- checks
  * ----------------------------------------------------------------------- */
 
 static int
-tp_is_ours(tp_profiler *p, PyThreadState *ts)
+tprof_is_ours(tprof_profiler *p, PyThreadState *ts)
 {
     if (ts->c_profilefunc == p->callback && ts->c_profileobj == (PyObject *)p)
     {
@@ -252,11 +253,12 @@ tp_is_ours(tp_profiler *p, PyThreadState *ts)
 }
 
 /* The newest record of the thread with this native id, or NULL. */
-static tp_thread *
-tp_record_of(tp_profiler *p, unsigned long native_id)
+static tprof_thread *
+tprof_record_of(tprof_profiler *p, unsigned long native_id)
 {
-    tp_thread *found = NULL;
-    for (tp_thread *t = tp_threads_first(p); t; t = tp_threads_next(t)) {
+    tprof_thread *found = NULL;
+    for (tprof_thread *t = tprof_threads_first(p); t;
+         t = tprof_threads_next(t)) {
         if (t->native_id == native_id && !t->detached) {
             found = t;
         }
@@ -267,11 +269,11 @@ tp_record_of(tp_profiler *p, unsigned long native_id)
 /* The thread states whose hooks the checks read: every thread's with the
  * GIL; without it only the calling thread's, since another thread's state
  * may be freed while we read it (its replaced hooks are still flagged by the
- * audit hook, tp_audit). */
+ * audit hook, tprof_audit). */
 static PyThreadState *
-tp_readable_first(PyThreadState *me)
+tprof_readable_first(PyThreadState *me)
 {
-#if TP_FREE_THREADED
+#if TPROF_FREE_THREADED
     return me;
 #else
     return PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me));
@@ -279,9 +281,9 @@ tp_readable_first(PyThreadState *me)
 }
 
 static PyThreadState *
-tp_readable_next(PyThreadState *ts)
+tprof_readable_next(PyThreadState *ts)
 {
-#if TP_FREE_THREADED
+#if TPROF_FREE_THREADED
     (void)ts;
     return NULL;
 #else
@@ -290,32 +292,32 @@ tp_readable_next(PyThreadState *ts)
 }
 
 void
-tp_legacy_check_hooks(tp_profiler *p)
+tprof_legacy_check_hooks(tprof_profiler *p)
 {
     PyThreadState *me = PyThreadState_Get();
-    for (PyThreadState *ts = tp_readable_first(me); ts != NULL;
-         ts = tp_readable_next(ts))
+    for (PyThreadState *ts = tprof_readable_first(me); ts != NULL;
+         ts = tprof_readable_next(ts))
     {
-        if (tp_is_ours(p, ts)) {
+        if (tprof_is_ours(p, ts)) {
             continue;
         }
-        tp_thread *t = tp_record_of(p, ts->native_thread_id);
+        tprof_thread *t = tprof_record_of(p, ts->native_thread_id);
         if (t != NULL) {
-            t->warnings |= TP_WARN_HOOK_REPLACED;
+            t->warnings |= TPROF_WARN_HOOK_REPLACED;
         }
     }
 }
 
 int
-tp_legacy_foreign_hooks(tp_profiler *p)
+tprof_legacy_foreign_hooks(tprof_profiler *p)
 {
     int count = 0;
     PyThreadState *me = PyThreadState_Get();
-    for (PyThreadState *ts = tp_readable_first(me); ts != NULL;
-         ts = tp_readable_next(ts))
+    for (PyThreadState *ts = tprof_readable_first(me); ts != NULL;
+         ts = tprof_readable_next(ts))
     {
-        if (ts->c_profilefunc != NULL && ts->c_profilefunc != tp_tombstone &&
-            !tp_is_ours(p, ts))
+        if (ts->c_profilefunc != NULL &&
+            ts->c_profilefunc != tprof_tombstone && !tprof_is_ours(p, ts))
         {
             count++;
         }

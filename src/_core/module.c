@@ -16,59 +16,59 @@
 #endif
 
 static PyObject *
-tp_module_active(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+tprof_module_active(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    tp_profiler *active = tp_active_get();
+    tprof_profiler *active = tprof_active_get();
     return Py_NewRef(active ? (PyObject *)active : Py_None);
 }
 
 #ifdef THREADPROF_TEST_HOOKS
 static PyObject *
-tp_module_fail_alloc_after(PyObject *Py_UNUSED(module), PyObject *arg)
+tprof_module_fail_alloc_after(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     long n = PyLong_AsLong(arg);
     if (n == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    tp_mem_fail_after(n);
+    tprof_mem_fail_after(n);
     Py_RETURN_NONE;
 }
 
 static PyObject *
-tp_module_fail_snapshot_after(PyObject *Py_UNUSED(module), PyObject *arg)
+tprof_module_fail_snapshot_after(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     long n = PyLong_AsLong(arg);
     if (n == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    tp_snapshot_fail_after(n);
+    tprof_snapshot_fail_after(n);
     Py_RETURN_NONE;
 }
 #endif
 
 /* os.register_at_fork(after_in_child=...): reset the running profiler. */
 static PyObject *
-tp_module_after_fork_child(PyObject *Py_UNUSED(module),
-                           PyObject *Py_UNUSED(ignored))
+tprof_module_after_fork_child(PyObject *Py_UNUSED(module),
+                              PyObject *Py_UNUSED(ignored))
 {
-    if (tp_active_get() != NULL) {
-        tp_profiler_after_fork(tp_active_get());
+    if (tprof_active_get() != NULL) {
+        tprof_profiler_after_fork(tprof_active_get());
     }
     Py_RETURN_NONE;
 }
 
-static PyMethodDef tp_after_fork_def = {
-    "_after_fork_child", tp_module_after_fork_child, METH_NOARGS,
+static PyMethodDef tprof_after_fork_def = {
+    "_after_fork_child", tprof_module_after_fork_child, METH_NOARGS,
     "Give the running profiler fresh state in a forked child."};
 
 static int
-tp_register_at_fork(PyObject *m)
+tprof_register_at_fork(PyObject *m)
 {
     PyObject *os = PyImport_ImportModule("os");
     if (os == NULL) {
         return -1;
     }
-    PyObject *hook = PyCFunction_NewEx(&tp_after_fork_def, NULL, m);
+    PyObject *hook = PyCFunction_NewEx(&tprof_after_fork_def, NULL, m);
     PyObject *reg = PyObject_GetAttrString(os, "register_at_fork");
     Py_DECREF(os);
     if (hook == NULL || reg == NULL) {
@@ -92,52 +92,52 @@ tp_register_at_fork(PyObject *m)
 }
 
 static PyObject *
-tp_module_clock_source(PyObject *Py_UNUSED(module),
-                       PyObject *Py_UNUSED(ignored))
+tprof_module_clock_source(PyObject *Py_UNUSED(module),
+                          PyObject *Py_UNUSED(ignored))
 {
-    tp_clock_setup();
-    return PyUnicode_FromString(tp_clock_source());
+    tprof_clock_setup();
+    return PyUnicode_FromString(tprof_clock_source());
 }
 
-static PyMethodDef tp_module_methods[] = {
-    {"active", tp_module_active, METH_NOARGS,
+static PyMethodDef tprof_module_methods[] = {
+    {"active", tprof_module_active, METH_NOARGS,
      "The running threadprof profiler, or None."},
-    {"clock_source", tp_module_clock_source, METH_NOARGS,
+    {"clock_source", tprof_module_clock_source, METH_NOARGS,
      "The wall clock in use: 'tsc' (the scaled time-stamp counter) or "
      "'monotonic' (CLOCK_MONOTONIC)."},
 #ifdef THREADPROF_TEST_HOOKS
-    {"_fail_alloc_after", tp_module_fail_alloc_after, METH_O,
+    {"_fail_alloc_after", tprof_module_fail_alloc_after, METH_O,
      "Test builds: make the allocation after N more fail."},
-    {"_fail_snapshot_after", tp_module_fail_snapshot_after, METH_O,
+    {"_fail_snapshot_after", tprof_module_fail_snapshot_after, METH_O,
      "Test builds: make the snapshot after N more fail with MemoryError."},
 #endif
     {NULL, NULL, 0, NULL},
 };
 
 static int
-tp_module_exec(PyObject *m)
+tprof_module_exec(PyObject *m)
 {
     PyObject *bases = PyTuple_Pack(2, PyExc_RuntimeError, PyExc_ValueError);
     if (bases == NULL) {
         return -1;
     }
-    tp_ProfilerError = PyErr_NewExceptionWithDoc(
+    tprof_ProfilerError = PyErr_NewExceptionWithDoc(
         "threadprof.ProfilerError",
         "A profiler used the wrong way (started twice, stopped when not "
         "running), or data lost while profiling.",
         bases, NULL);
     Py_DECREF(bases);
-    if (tp_ProfilerError == NULL ||
-        PyModule_AddObjectRef(m, "ProfilerError", tp_ProfilerError) < 0)
+    if (tprof_ProfilerError == NULL ||
+        PyModule_AddObjectRef(m, "ProfilerError", tprof_ProfilerError) < 0)
     {
         return -1;
     }
-    PyObject *type = tp_profiler_type_create(m);
+    PyObject *type = tprof_profiler_type_create(m);
     if (type == NULL) {
         return -1;
     }
-    tp_ProfilerType = (PyTypeObject *)type;
-    if (tp_moncb_type_init(m) < 0) {
+    tprof_ProfilerType = (PyTypeObject *)type;
+    if (tprof_moncb_type_init(m) < 0) {
         Py_DECREF(type);
         return -1;
     }
@@ -148,18 +148,18 @@ tp_module_exec(PyObject *m)
     if (PyModule_AddStringConstant(m, "__version__", THREADPROF_VERSION) < 0) {
         return -1;
     }
-    if (tp_threads_init() < 0) {
+    if (tprof_threads_init() < 0) {
         return -1;
     }
 #ifdef Py_GIL_DISABLED
-    if (tp_legacy_audit_install() < 0) {
+    if (tprof_legacy_audit_install() < 0) {
         return -1;
     }
 #endif
-    if (tp_register_at_fork(m) < 0) {
+    if (tprof_register_at_fork(m) < 0) {
         return -1;
     }
-    if (tp_capi_add(m) < 0) {
+    if (tprof_capi_add(m) < 0) {
         return -1;
     }
 #ifdef THREADPROF_TEST_HOOKS
@@ -174,18 +174,18 @@ tp_module_exec(PyObject *m)
     return 0;
 }
 
-static struct PyModuleDef tp_moduledef = {
+static struct PyModuleDef tprof_moduledef = {
     PyModuleDef_HEAD_INIT,
     .m_name = "threadprof._core",
     .m_doc = "The C core of threadprof: the recorder of every thread.",
     .m_size = -1,
-    .m_methods = tp_module_methods,
+    .m_methods = tprof_module_methods,
 };
 
 PyMODINIT_FUNC
 PyInit__core(void)
 {
-    PyObject *m = PyModule_Create(&tp_moduledef);
+    PyObject *m = PyModule_Create(&tprof_moduledef);
     if (m == NULL) {
         return NULL;
     }
@@ -196,7 +196,7 @@ PyInit__core(void)
         return NULL;
     }
 #endif
-    if (tp_module_exec(m) < 0) {
+    if (tprof_module_exec(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

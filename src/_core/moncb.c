@@ -3,13 +3,13 @@
 
 #include <stddef.h>
 
-static PyTypeObject *tp_MonCallbackType;
+static PyTypeObject *tprof_MonCallbackType;
 
-/* No tp_clear: the handlers read the profiler unchecked, so a callback keeps
- * it until dealloc; the profiler's own clear breaks the cycle (it drops its
- * callbacks). */
+/* No tprof_clear: the handlers read the profiler unchecked, so a callback
+ * keeps it until dealloc; the profiler's own clear breaks the cycle (it drops
+ * its callbacks). */
 static int
-tp_moncb_traverse(tp_moncb *cb, visitproc visit, void *arg)
+tprof_moncb_traverse(tprof_moncb *cb, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(cb));
     Py_VISIT((PyObject *)cb->profiler);
@@ -17,7 +17,7 @@ tp_moncb_traverse(tp_moncb *cb, visitproc visit, void *arg)
 }
 
 static void
-tp_moncb_dealloc(tp_moncb *cb)
+tprof_moncb_dealloc(tprof_moncb *cb)
 {
     PyObject_GC_UnTrack(cb);
     Py_CLEAR(cb->profiler);
@@ -27,56 +27,56 @@ tp_moncb_dealloc(tp_moncb *cb)
 }
 
 static PyObject *
-tp_moncb_repr(tp_moncb *cb)
+tprof_moncb_repr(tprof_moncb *cb)
 {
     return PyUnicode_FromFormat("<threadprof sys.monitoring callback at %p>",
                                 (void *)cb);
 }
 
-static PyMemberDef tp_moncb_members[] = {
-    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(tp_moncb, vectorcall),
+static PyMemberDef tprof_moncb_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(tprof_moncb, vectorcall),
      Py_READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyType_Slot tp_moncb_slots[] = {
-    {Py_tp_dealloc, tp_moncb_dealloc},
-    {Py_tp_traverse, tp_moncb_traverse},
-    {Py_tp_repr, tp_moncb_repr},
+static PyType_Slot tprof_moncb_slots[] = {
+    {Py_tp_dealloc, tprof_moncb_dealloc},
+    {Py_tp_traverse, tprof_moncb_traverse},
+    {Py_tp_repr, tprof_moncb_repr},
     {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_members, tp_moncb_members},
+    {Py_tp_members, tprof_moncb_members},
     {Py_tp_doc, "A threadprof recorder callback for sys.monitoring."},
     {0, NULL},
 };
 
-static PyType_Spec tp_moncb_spec = {
+static PyType_Spec tprof_moncb_spec = {
     .name = "threadprof._core.MonitoringCallback",
-    .basicsize = sizeof(tp_moncb),
+    .basicsize = sizeof(tprof_moncb),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
              Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = tp_moncb_slots,
+    .slots = tprof_moncb_slots,
 };
 
 int
-tp_moncb_type_init(PyObject *module)
+tprof_moncb_type_init(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &tp_moncb_spec, NULL);
+    PyObject *type = PyType_FromModuleAndSpec(module, &tprof_moncb_spec, NULL);
     if (type == NULL) {
         return -1;
     }
-    tp_MonCallbackType = (PyTypeObject *)type;
+    tprof_MonCallbackType = (PyTypeObject *)type;
     return 0;
 }
 
 PyObject *
-tp_moncb_new(vectorcallfunc fn, tp_profiler *p)
+tprof_moncb_new(vectorcallfunc fn, tprof_profiler *p)
 {
-    tp_moncb *cb = PyObject_GC_New(tp_moncb, tp_MonCallbackType);
+    tprof_moncb *cb = PyObject_GC_New(tprof_moncb, tprof_MonCallbackType);
     if (cb == NULL) {
         return NULL;
     }
     cb->vectorcall = fn;
-    cb->profiler = (tp_profiler *)Py_NewRef((PyObject *)p);
+    cb->profiler = (tprof_profiler *)Py_NewRef((PyObject *)p);
     PyObject_GC_Track(cb);
     return (PyObject *)cb;
 }

@@ -13,20 +13,20 @@
 
 #include "profiler.h"
 
-typedef struct tp_moncb {
+typedef struct tprof_moncb {
     PyObject_HEAD
     vectorcallfunc vectorcall; /* the recorder's handler */
-    tp_profiler *profiler;     /* strong reference */
-} tp_moncb;
+    tprof_profiler *profiler;  /* strong reference */
+} tprof_moncb;
 
 /* The profiler a callback records into. */
-#define TP_MONCB_PROFILER(obj) (((tp_moncb *)(obj))->profiler)
+#define TPROF_MONCB_PROFILER(obj) (((tprof_moncb *)(obj))->profiler)
 
 /* Create the callback type (module initialisation). 0, or -1 with an
  * exception set. */
-int tp_moncb_type_init(PyObject *module);
+int tprof_moncb_type_init(PyObject *module);
 
 /* A new callback running `fn` for `p`, or NULL with an exception set. */
-PyObject *tp_moncb_new(vectorcallfunc fn, tp_profiler *p);
+PyObject *tprof_moncb_new(vectorcallfunc fn, tprof_profiler *p);
 
 #endif /* THREADPROF_MONCB_H */

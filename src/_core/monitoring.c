@@ -5,14 +5,14 @@
 
 /* The tool ids threadprof may take, in order of preference: 3 and 4 have no
  * conventional owner; 2 (PROFILER_ID) is cProfile's, so it comes last. */
-static const int tp_tool_ids[] = {3, 4, 2};
-static const char tp_tool_name[] = "threadprof";
+static const int tprof_tool_ids[] = {3, 4, 2};
+static const char tprof_tool_name[] = "threadprof";
 
 #if PY_VERSION_HEX >= 0x030C0000
 
 /* sys.monitoring, or NULL with an exception set. */
 static PyObject *
-tp_monitoring_module(void)
+tprof_monitoring_module(void)
 {
     PyObject *sys = PyImport_ImportModule("sys");
     if (sys == NULL) {
@@ -25,7 +25,7 @@ tp_monitoring_module(void)
 
 /* The bit of a named event in sys.monitoring.events, or -1. */
 static long
-tp_event_bit(PyObject *mon, const char *name)
+tprof_event_bit(PyObject *mon, const char *name)
 {
     PyObject *events = PyObject_GetAttrString(mon, "events");
     if (events == NULL) {
@@ -44,20 +44,20 @@ tp_event_bit(PyObject *mon, const char *name)
 /* Which recorder handler each event goes to. */
 static const struct {
     const char *event;
-    tp_monitor_handler handler;
+    tprof_monitor_handler handler;
     int c_event; /* needs builtins=True */
-} tp_routes[] = {
-    {"PY_START", TP_MON_CALL, 0},    {"PY_RESUME", TP_MON_CALL, 0},
-    {"PY_THROW", TP_MON_CALL, 0},    {"PY_RETURN", TP_MON_RETURN, 0},
-    {"PY_YIELD", TP_MON_RETURN, 0},  {"PY_UNWIND", TP_MON_RETURN, 0},
-    {"CALL", TP_MON_C_CALL, 1},      {"C_RETURN", TP_MON_C_RETURN, 1},
-    {"C_RAISE", TP_MON_C_RETURN, 1},
+} tprof_routes[] = {
+    {"PY_START", TPROF_MON_CALL, 0},    {"PY_RESUME", TPROF_MON_CALL, 0},
+    {"PY_THROW", TPROF_MON_CALL, 0},    {"PY_RETURN", TPROF_MON_RETURN, 0},
+    {"PY_YIELD", TPROF_MON_RETURN, 0},  {"PY_UNWIND", TPROF_MON_RETURN, 0},
+    {"CALL", TPROF_MON_C_CALL, 1},      {"C_RETURN", TPROF_MON_C_RETURN, 1},
+    {"C_RAISE", TPROF_MON_C_RETURN, 1},
 };
 
-#define TP_NROUTES (sizeof(tp_routes) / sizeof(tp_routes[0]))
+#define TPROF_NROUTES (sizeof(tprof_routes) / sizeof(tprof_routes[0]))
 
 static int
-tp_register(PyObject *mon, int tool, long bit, PyObject *func)
+tprof_register(PyObject *mon, int tool, long bit, PyObject *func)
 {
     PyObject *res = PyObject_CallMethod(mon, "register_callback", "ilO", tool,
                                         bit, func ? func : Py_None);
@@ -66,16 +66,17 @@ tp_register(PyObject *mon, int tool, long bit, PyObject *func)
 }
 
 int
-tp_monitoring_install(tp_profiler *p)
+tprof_monitoring_install(tprof_profiler *p)
 {
-    PyObject *mon = tp_monitoring_module();
+    PyObject *mon = tprof_monitoring_module();
     if (mon == NULL) {
         return -1;
     }
     int tool = -1;
-    for (size_t i = 0; i < sizeof(tp_tool_ids) / sizeof(tp_tool_ids[0]); i++) {
+    for (size_t i = 0; i < sizeof(tprof_tool_ids) / sizeof(tprof_tool_ids[0]);
+         i++) {
         PyObject *owner =
-            PyObject_CallMethod(mon, "get_tool", "i", tp_tool_ids[i]);
+            PyObject_CallMethod(mon, "get_tool", "i", tprof_tool_ids[i]);
         if (owner == NULL) {
             Py_DECREF(mon);
             return -1;
@@ -83,19 +84,19 @@ tp_monitoring_install(tp_profiler *p)
         int free_id = owner == Py_None;
         Py_DECREF(owner);
         if (free_id) {
-            tool = tp_tool_ids[i];
+            tool = tprof_tool_ids[i];
             break;
         }
     }
     if (tool < 0) {
         Py_DECREF(mon);
-        PyErr_SetString(tp_ProfilerError,
+        PyErr_SetString(tprof_ProfilerError,
                         "sys.monitoring has no free tool id for threadprof "
                         "(ids 2, 3 and 4 are taken); use engine='legacy'");
         return -1;
     }
     PyObject *res =
-        PyObject_CallMethod(mon, "use_tool_id", "is", tool, tp_tool_name);
+        PyObject_CallMethod(mon, "use_tool_id", "is", tool, tprof_tool_name);
     if (res == NULL) {
         Py_DECREF(mon);
         return -1;
@@ -110,24 +111,24 @@ tp_monitoring_install(tp_profiler *p)
         }
     }
     const vectorcallfunc *funcs =
-        tp_recorder_monitor_funcs(p->mode, p->timeline);
+        tprof_recorder_monitor_funcs(p->mode, p->timeline);
     long mask = 0;
-    for (size_t i = 0; i < TP_NROUTES; i++) {
-        if (tp_routes[i].c_event && !p->builtins) {
+    for (size_t i = 0; i < TPROF_NROUTES; i++) {
+        if (tprof_routes[i].c_event && !p->builtins) {
             continue;
         }
-        long bit = tp_event_bit(mon, tp_routes[i].event);
+        long bit = tprof_event_bit(mon, tprof_routes[i].event);
         if (bit < 0) {
             goto error;
         }
-        tp_monitor_handler h = tp_routes[i].handler;
+        tprof_monitor_handler h = tprof_routes[i].handler;
         if (p->mon_funcs[h] == NULL) {
-            p->mon_funcs[h] = tp_moncb_new(funcs[h], p);
+            p->mon_funcs[h] = tprof_moncb_new(funcs[h], p);
             if (p->mon_funcs[h] == NULL) {
                 goto error;
             }
         }
-        if (tp_register(mon, tool, bit, p->mon_funcs[h]) < 0) {
+        if (tprof_register(mon, tool, bit, p->mon_funcs[h]) < 0) {
             goto error;
         }
         mask |= bit;
@@ -149,34 +150,35 @@ tp_monitoring_install(tp_profiler *p)
 
 error:
     Py_DECREF(mon);
-    tp_monitoring_remove(p);
+    tprof_monitoring_remove(p);
     return -1;
 }
 
 void
-tp_monitoring_remove(tp_profiler *p)
+tprof_monitoring_remove(tprof_profiler *p)
 {
     if (p->mon_tool < 0) {
         return;
     }
-    tp_saved_error saved;
-    tp_error_save(&saved);
-    PyObject *mon = tp_monitoring_module();
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
+    PyObject *mon = tprof_monitoring_module();
     if (mon != NULL) {
         /* only undo what is still ours */
         PyObject *owner =
             PyObject_CallMethod(mon, "get_tool", "i", p->mon_tool);
-        int ours = owner != NULL && PyUnicode_Check(owner) &&
-                   PyUnicode_CompareWithASCIIString(owner, tp_tool_name) == 0;
+        int ours =
+            owner != NULL && PyUnicode_Check(owner) &&
+            PyUnicode_CompareWithASCIIString(owner, tprof_tool_name) == 0;
         Py_XDECREF(owner);
         if (ours) {
             PyObject *res =
                 PyObject_CallMethod(mon, "set_events", "ii", p->mon_tool, 0);
             Py_XDECREF(res);
-            for (size_t i = 0; i < TP_NROUTES; i++) {
-                long bit = tp_event_bit(mon, tp_routes[i].event);
+            for (size_t i = 0; i < TPROF_NROUTES; i++) {
+                long bit = tprof_event_bit(mon, tprof_routes[i].event);
                 if (bit > 0) {
-                    tp_register(mon, p->mon_tool, bit, NULL);
+                    tprof_register(mon, p->mon_tool, bit, NULL);
                 }
             }
             res = PyObject_CallMethod(mon, "free_tool_id", "i", p->mon_tool);
@@ -185,55 +187,56 @@ tp_monitoring_remove(tp_profiler *p)
         Py_DECREF(mon);
     }
     p->mon_tool = -1;
-    tp_error_restore(&saved);
+    tprof_error_restore(&saved);
 }
 
 int
-tp_monitoring_intact(tp_profiler *p)
+tprof_monitoring_intact(tprof_profiler *p)
 {
     if (p->mon_tool < 0) {
         return 1;
     }
-    tp_saved_error saved;
-    tp_error_save(&saved);
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
     int intact = 0;
-    PyObject *mon = tp_monitoring_module();
+    PyObject *mon = tprof_monitoring_module();
     if (mon != NULL) {
         PyObject *owner =
             PyObject_CallMethod(mon, "get_tool", "i", p->mon_tool);
         PyObject *events =
             PyObject_CallMethod(mon, "get_events", "i", p->mon_tool);
-        intact = owner != NULL && PyUnicode_Check(owner) &&
-                 PyUnicode_CompareWithASCIIString(owner, tp_tool_name) == 0 &&
-                 events != NULL && PyLong_Check(events) &&
-                 PyLong_AsLong(events) == p->mon_events;
+        intact =
+            owner != NULL && PyUnicode_Check(owner) &&
+            PyUnicode_CompareWithASCIIString(owner, tprof_tool_name) == 0 &&
+            events != NULL && PyLong_Check(events) &&
+            PyLong_AsLong(events) == p->mon_events;
         Py_XDECREF(owner);
         Py_XDECREF(events);
         Py_DECREF(mon);
     }
-    tp_error_restore(&saved);
+    tprof_error_restore(&saved);
     return intact;
 }
 
 #else /* 3.11: no sys.monitoring */
 
 int
-tp_monitoring_install(tp_profiler *Py_UNUSED(p))
+tprof_monitoring_install(tprof_profiler *Py_UNUSED(p))
 {
-    (void)tp_tool_ids;
-    (void)tp_tool_name;
-    PyErr_SetString(tp_ProfilerError,
+    (void)tprof_tool_ids;
+    (void)tprof_tool_name;
+    PyErr_SetString(tprof_ProfilerError,
                     "the monitoring engine needs Python 3.12 or later; use "
                     "engine='legacy'");
     return -1;
 }
 
 void
-tp_monitoring_remove(tp_profiler *Py_UNUSED(p))
+tprof_monitoring_remove(tprof_profiler *Py_UNUSED(p))
 {}
 
 int
-tp_monitoring_intact(tp_profiler *Py_UNUSED(p))
+tprof_monitoring_intact(tprof_profiler *Py_UNUSED(p))
 {
     return 1;
 }

@@ -4,7 +4,7 @@
 /* Look `name` up along the MRO of `type`, as attribute lookup on an instance
  * would find it (without calling anything); a new reference or NULL. */
 static PyObject *
-tp_mro_lookup(PyTypeObject *type, PyObject *name)
+tprof_mro_lookup(PyTypeObject *type, PyObject *name)
 {
     PyObject *mro = type->tp_mro;
     if (mro == NULL || !PyTuple_Check(mro)) {
@@ -15,7 +15,7 @@ tp_mro_lookup(PyTypeObject *type, PyObject *name)
         if (!PyType_Check(base)) {
             continue;
         }
-        PyObject *dict = tp_type_dict((PyTypeObject *)base);
+        PyObject *dict = tprof_type_dict((PyTypeObject *)base);
         if (dict == NULL) {
             continue;
         }
@@ -34,7 +34,7 @@ tp_mro_lookup(PyTypeObject *type, PyObject *name)
 
 /* The name of a module given as a str or a module object; new ref or NULL. */
 static PyObject *
-tp_module_name(PyObject *module)
+tprof_module_name(PyObject *module)
 {
     if (module == NULL) {
         return NULL;
@@ -54,12 +54,12 @@ tp_module_name(PyObject *module)
 
 /* cProfile's label for a C function. */
 static PyObject *
-tp_cfunc_label(tp_func *f)
+tprof_cfunc_label(tprof_func *f)
 {
     const char *ml_name = f->ml->ml_name;
     if (f->self_type == NULL) {
         /* a plain built-in function */
-        PyObject *mod = tp_module_name(f->module);
+        PyObject *mod = tprof_module_name(f->module);
         PyObject *label;
         if (mod != NULL && PyUnicode_CompareWithASCIIString(mod, "builtins")) {
             label = PyUnicode_FromFormat("<%U.%s>", mod, ml_name);
@@ -75,7 +75,7 @@ tp_cfunc_label(tp_func *f)
     if (name == NULL) {
         return NULL;
     }
-    PyObject *attr = tp_mro_lookup((PyTypeObject *)f->self_type, name);
+    PyObject *attr = tprof_mro_lookup((PyTypeObject *)f->self_type, name);
     Py_DECREF(name);
     if (attr != NULL) {
         PyObject *label = PyObject_Repr(attr);
@@ -93,19 +93,19 @@ tp_cfunc_label(tp_func *f)
 }
 
 PyObject *
-tp_names_info(tp_func *f)
+tprof_names_info(tprof_func *f)
 {
     if (f->info != NULL) {
         return f->info;
     }
-    if (f->kind == TP_FUNC_PY) {
+    if (f->kind == TPROF_FUNC_PY) {
         PyCodeObject *co = (PyCodeObject *)f->code;
         f->info =
             Py_BuildValue("(sOOOi)", "python", co->co_name, co->co_qualname,
                           co->co_filename, co->co_firstlineno);
     }
     else {
-        PyObject *label = tp_cfunc_label(f);
+        PyObject *label = tprof_cfunc_label(f);
         if (label == NULL) {
             return NULL;
         }

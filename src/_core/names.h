@@ -14,6 +14,6 @@
 
 /* The tuple (kind, name, qualname, filename, lineno) describing f, cached in
  * f->info. Returns a borrowed reference, or NULL with an exception set. */
-PyObject *tp_names_info(tp_func *f);
+PyObject *tprof_names_info(tprof_func *f);
 
 #endif /* THREADPROF_NAMES_H */

@@ -12,15 +12,15 @@
 #include <unistd.h>
 #include <time.h>
 
-PyTypeObject *tp_ProfilerType;
-PyObject *tp_ProfilerError;
-tp_profiler *tp_active;
+PyTypeObject *tprof_ProfilerType;
+PyObject *tprof_ProfilerError;
+tprof_profiler *tprof_active;
 
 int
-tp_profiler_now(tp_profiler *p, int64_t *now)
+tprof_profiler_now(tprof_profiler *p, int64_t *now)
 {
-    if (p->mode != TP_MODE_USER) {
-        *now = tp_clock_wall();
+    if (p->mode != TPROF_MODE_USER) {
+        *now = tprof_clock_wall();
         return 0;
     }
     PyObject *o = PyObject_CallNoArgs(p->timer);
@@ -56,7 +56,7 @@ tp_profiler_now(tp_profiler *p, int64_t *now)
 
 /* Seconds since the epoch, for the start time of a profile. */
 static double
-tp_realtime(void)
+tprof_realtime(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -67,22 +67,22 @@ tp_realtime(void)
  */
 
 static int
-tp_parse_mode(const char *clock, int cpu, PyObject *timer, tp_mode *mode)
+tprof_parse_mode(const char *clock, int cpu, PyObject *timer, tprof_mode *mode)
 {
     if (timer != NULL && timer != Py_None) {
         if (!PyCallable_Check(timer)) {
             PyErr_SetString(PyExc_TypeError, "timer must be callable");
             return -1;
         }
-        *mode = TP_MODE_USER;
+        *mode = TPROF_MODE_USER;
         return 0;
     }
     if (strcmp(clock, "wall") == 0) {
-        *mode = cpu ? TP_MODE_WALL_CPU : TP_MODE_WALL;
+        *mode = cpu ? TPROF_MODE_WALL_CPU : TPROF_MODE_WALL;
         return 0;
     }
     if (strcmp(clock, "cpu") == 0) {
-        *mode = TP_MODE_CPU;
+        *mode = TPROF_MODE_CPU;
         return 0;
     }
     PyErr_Format(PyExc_ValueError,
@@ -91,15 +91,15 @@ tp_parse_mode(const char *clock, int cpu, PyObject *timer, tp_mode *mode)
 }
 
 static int
-tp_parse_engine(const char *name, tp_engine *engine)
+tprof_parse_engine(const char *name, tprof_engine *engine)
 {
     if (strcmp(name, "auto") == 0) {
-        *engine = PY_VERSION_HEX >= 0x030C0000 ? TP_ENGINE_MONITORING
-                                               : TP_ENGINE_LEGACY;
+        *engine = PY_VERSION_HEX >= 0x030C0000 ? TPROF_ENGINE_MONITORING
+                                               : TPROF_ENGINE_LEGACY;
         return 0;
     }
     if (strcmp(name, "legacy") == 0) {
-        *engine = TP_ENGINE_LEGACY;
+        *engine = TPROF_ENGINE_LEGACY;
         return 0;
     }
     if (strcmp(name, "monitoring") == 0) {
@@ -108,7 +108,7 @@ tp_parse_engine(const char *name, tp_engine *engine)
                             "engine 'monitoring' needs Python 3.12 or later");
             return -1;
         }
-        *engine = TP_ENGINE_MONITORING;
+        *engine = TPROF_ENGINE_MONITORING;
         return 0;
     }
     PyErr_Format(PyExc_ValueError,
@@ -119,7 +119,7 @@ tp_parse_engine(const char *name, tp_engine *engine)
 }
 
 static PyObject *
-tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"timer",          "timeunit", "subcalls",
                              "builtins",       "clock",    "cpu",
@@ -143,16 +143,16 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "timeline_limit must be >= 0");
         return NULL;
     }
-    tp_engine engine;
-    if (tp_parse_engine(engine_name, &engine) < 0) {
+    tprof_engine engine;
+    if (tprof_parse_engine(engine_name, &engine) < 0) {
         return NULL;
     }
-    tp_mode mode;
-    if (tp_parse_mode(clock, cpu, timer, &mode) < 0) {
+    tprof_mode mode;
+    if (tprof_parse_mode(clock, cpu, timer, &mode) < 0) {
         return NULL;
     }
-    tp_clock_setup(); /* once per process: the wall clock is chosen here */
-    tp_profiler *p = (tp_profiler *)type->tp_alloc(type, 0);
+    tprof_clock_setup(); /* once per process: the wall clock is chosen here */
+    tprof_profiler *p = (tprof_profiler *)type->tp_alloc(type, 0);
     if (p == NULL) {
         return NULL;
     }
@@ -162,21 +162,21 @@ tp_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->timeline = timeline;
     p->tl_sink.fd = -1;
     p->tl_sink.limit = (uint64_t)timeline_limit;
-    p->tl_sink.budget = TP_TL_BUDGET;
-    p->callback = tp_recorder_for(mode, timeline);
+    p->tl_sink.budget = TPROF_TL_BUDGET;
+    p->callback = tprof_recorder_for(mode, timeline);
     p->builtins = builtins;
     p->seed = seed;
     p->cpu_gap = 20000;
-    p->timer = mode == TP_MODE_USER ? Py_NewRef(timer) : NULL;
+    p->timer = mode == TPROF_MODE_USER ? Py_NewRef(timer) : NULL;
     p->timeunit = timeunit;
-    tp_st_relaxed(&p->gen, tp_threads_new_gen());
+    tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
     p->threads_tail = &p->threads;
-    tp_functable_init(&p->funcs);
+    tprof_functable_init(&p->funcs);
     return (PyObject *)p;
 }
 
 static int
-tp_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
+tprof_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
     /* everything happened in __new__; subclasses may define __init__ */
     (void)self;
@@ -187,20 +187,20 @@ tp_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
 
 /* Free the records of old generations if no callback can be inside them. */
 static void
-tp_profiler_reap(tp_profiler *p)
+tprof_profiler_reap(tprof_profiler *p)
 {
     /* Without the GIL a running callback may hold an old record on its fast
      * path, which does not count in `busy`: only a stopped profiler reaps. */
-    if (tp_ld_seqcst(&p->busy) == 0 &&
-        !(TP_FREE_THREADED && tp_ld_relaxed(&p->enabled)))
+    if (tprof_ld_seqcst(&p->busy) == 0 &&
+        !(TPROF_FREE_THREADED && tprof_ld_relaxed(&p->enabled)))
     {
-        tp_threads_free(p->retired);
+        tprof_threads_free(p->retired);
         p->retired = NULL;
     }
 }
 
 static int
-tp_profiler_traverse(tp_profiler *p, visitproc visit, void *arg)
+tprof_profiler_traverse(tprof_profiler *p, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(p));
     Py_VISIT(p->timer);
@@ -213,7 +213,7 @@ tp_profiler_traverse(tp_profiler *p, visitproc visit, void *arg)
 }
 
 static int
-tp_profiler_clear_refs(tp_profiler *p)
+tprof_profiler_clear_refs(tprof_profiler *p)
 {
     Py_CLEAR(p->timer);
     Py_CLEAR(p->bootstrap);
@@ -225,18 +225,18 @@ tp_profiler_clear_refs(tp_profiler *p)
 }
 
 static void
-tp_profiler_dealloc(tp_profiler *p)
+tprof_profiler_dealloc(tprof_profiler *p)
 {
-    /* an enabled profiler is referenced by tp_active, so never freed */
+    /* an enabled profiler is referenced by tprof_active, so never freed */
     PyObject_GC_UnTrack(p);
     if (p->weakreflist != NULL) {
         PyObject_ClearWeakRefs((PyObject *)p);
     }
-    tp_threads_free(p->threads);
-    tp_threads_free(p->retired);
+    tprof_threads_free(p->threads);
+    tprof_threads_free(p->retired);
     p->threads = p->retired = NULL;
-    tp_functable_free(&p->funcs);
-    tp_profiler_clear_refs(p);
+    tprof_functable_free(&p->funcs);
+    tprof_profiler_clear_refs(p);
     Py_CLEAR(p->threading_active);
     Py_CLEAR(p->own_prefix);
     Py_CLEAR(p->error_text);
@@ -251,7 +251,7 @@ tp_profiler_dealloc(tp_profiler *p)
 
 /* threading._active, to learn thread names without running Python code. */
 static PyObject *
-tp_threading_active(void)
+tprof_threading_active(void)
 {
     PyObject *threading = PyImport_ImportModule("threading");
     PyObject *active = NULL;
@@ -269,12 +269,12 @@ tp_threading_active(void)
 /* -- enable / disable -------------------------------------------------------
  */
 
-static int tp_profiler_stop(tp_profiler *p);
+static int tprof_profiler_stop(tprof_profiler *p);
 
 /* threadprof's package directory with a trailing separator, so that frames
  * of threadprof itself are not entered when seeding stacks. */
 static PyObject *
-tp_own_prefix(void)
+tprof_own_prefix(void)
 {
     PyObject *mod = PyImport_ImportModule("threadprof");
     if (mod == NULL) {
@@ -297,10 +297,10 @@ tp_own_prefix(void)
 
 /* Make p the enabled profiler (taking a reference) unless another one is. */
 static int
-tp_profiler_claim(tp_profiler *p)
+tprof_profiler_claim(tprof_profiler *p)
 {
     Py_INCREF(p);
-    if (!tp_cas(&tp_active, NULL, p)) {
+    if (!tprof_cas(&tprof_active, NULL, p)) {
         Py_DECREF(p);
         return 0;
     }
@@ -308,33 +308,33 @@ tp_profiler_claim(tp_profiler *p)
 }
 
 static PyObject *
-tp_profiler_enable_impl(tp_profiler *p)
+tprof_profiler_enable_impl(tprof_profiler *p)
 {
     if (p->enabled) {
         Py_RETURN_NONE; /* as cProfile: enabling twice is harmless */
     }
-    if (tp_active_get() != NULL) {
-        PyErr_SetString(tp_ProfilerError,
+    if (tprof_active_get() != NULL) {
+        PyErr_SetString(tprof_ProfilerError,
                         "another threadprof profiler is already running in "
                         "this process: stop it first");
         return NULL;
     }
     int64_t now;
-    if (tp_profiler_now(p, &now) < 0) {
+    if (tprof_profiler_now(p, &now) < 0) {
         return NULL;
     }
     if (!p->started) {
         p->origin = now;
-        p->start_time = tp_realtime();
+        p->start_time = tprof_realtime();
         p->started = 1;
     }
     if (p->own_prefix == NULL) {
-        p->own_prefix = tp_own_prefix();
+        p->own_prefix = tprof_own_prefix();
     }
-    if (p->engine == TP_ENGINE_LEGACY) {
-        int foreign = tp_legacy_foreign_hooks(p);
+    if (p->engine == TPROF_ENGINE_LEGACY) {
+        int foreign = tprof_legacy_foreign_hooks(p);
         if (foreign > 0) {
-            p->global_warnings |= TP_GWARN_FOREIGN_HOOKS;
+            p->global_warnings |= TPROF_GWARN_FOREIGN_HOOKS;
             if (PyErr_WarnFormat(
                     PyExc_RuntimeWarning, 1,
                     "threadprof replaces the profile function that another "
@@ -347,30 +347,30 @@ tp_profiler_enable_impl(tp_profiler *p)
         }
     }
     if (p->threading_active == NULL) {
-        p->threading_active = tp_threading_active();
+        p->threading_active = tprof_threading_active();
     }
     if (p->timeline && p->tl_sink.limit == 0 && p->tl_sink.fd < 0) {
-        p->tl_sink.fd = tp_timeline_open_spill();
+        p->tl_sink.fd = tprof_timeline_open_spill();
         if (p->tl_sink.fd < 0) {
             PyErr_SetFromErrno(PyExc_OSError);
             return NULL;
         }
     }
-    if (!tp_profiler_claim(p)) {
-        PyErr_SetString(tp_ProfilerError,
+    if (!tprof_profiler_claim(p)) {
+        PyErr_SetString(tprof_ProfilerError,
                         "another threadprof profiler is already running in "
                         "this process: stop it first");
         return NULL;
     }
     p->start_ticks = now;
-    tp_st_seqcst(&p->enabled, 1);
-    int rc = p->engine == TP_ENGINE_LEGACY ? tp_legacy_install(p)
-                                           : tp_monitoring_install(p);
+    tprof_st_seqcst(&p->enabled, 1);
+    int rc = p->engine == TPROF_ENGINE_LEGACY ? tprof_legacy_install(p)
+                                              : tprof_monitoring_install(p);
     if (rc < 0) {
-        tp_saved_error saved;
-        tp_error_save(&saved);
-        tp_profiler_stop(p);
-        tp_error_restore(&saved);
+        tprof_saved_error saved;
+        tprof_error_save(&saved);
+        tprof_profiler_stop(p);
+        tprof_error_restore(&saved);
         return NULL;
     }
     Py_RETURN_NONE;
@@ -378,13 +378,13 @@ tp_profiler_enable_impl(tp_profiler *p)
 
 /* Look for hooks that other code replaced (warnings in the snapshot). */
 static void
-tp_profiler_check_engine(tp_profiler *p)
+tprof_profiler_check_engine(tprof_profiler *p)
 {
-    if (p->engine == TP_ENGINE_LEGACY) {
-        tp_legacy_check_hooks(p);
+    if (p->engine == TPROF_ENGINE_LEGACY) {
+        tprof_legacy_check_hooks(p);
     }
-    else if (!tp_monitoring_intact(p)) {
-        p->global_warnings |= TP_GWARN_MONITORING_LOST;
+    else if (!tprof_monitoring_intact(p)) {
+        p->global_warnings |= TPROF_GWARN_MONITORING_LOST;
     }
 }
 
@@ -392,11 +392,11 @@ tp_profiler_check_engine(tp_profiler *p)
  * inside p (profiler.h). Removing the engine stopped the world, so no other
  * callback can still be running. */
 static void
-tp_profiler_quiesce(tp_profiler *p)
+tprof_profiler_quiesce(tprof_profiler *p)
 {
-#if TP_FREE_THREADED
-    int own = tp_tls.paused == p; /* disable() called from a Python timer */
-    while (tp_ld_seqcst(&p->busy) > own) {
+#if TPROF_FREE_THREADED
+    int own = tprof_tls.paused == p; /* disable() called from a Python timer */
+    while (tprof_ld_seqcst(&p->busy) > own) {
         Py_BEGIN_ALLOW_THREADS
         sched_yield();
         Py_END_ALLOW_THREADS
@@ -407,66 +407,68 @@ tp_profiler_quiesce(tp_profiler *p)
 }
 
 static int
-tp_profiler_stop(tp_profiler *p)
+tprof_profiler_stop(tprof_profiler *p)
 {
-    tp_profiler_check_engine(p);
-    tp_st_seqcst(&p->enabled, 0);
-    if (p->engine == TP_ENGINE_LEGACY) {
-        tp_legacy_remove(p);
+    tprof_profiler_check_engine(p);
+    tprof_st_seqcst(&p->enabled, 0);
+    if (p->engine == TPROF_ENGINE_LEGACY) {
+        tprof_legacy_remove(p);
     }
     else {
-        tp_monitoring_remove(p);
+        tprof_monitoring_remove(p);
     }
-    tp_profiler_quiesce(p);
+    tprof_profiler_quiesce(p);
 
     int64_t now = 0;
-    int rc = tp_profiler_now(p, &now);
+    int rc = tprof_profiler_now(p, &now);
     if (rc < 0) {
         /* the timer failed: close at each thread's last time */
         PyErr_Clear();
-        tp_profiler_fail(p, TP_ERR_TIMER);
+        tprof_profiler_fail(p, TPROF_ERR_TIMER);
     }
-    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
+    for (tprof_thread *ts = tprof_threads_first(p); ts;
+         ts = tprof_threads_next(ts))
+    {
         int64_t cpu = ts->cpu_now;
-        if (tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts) {
-            cpu = tp_recorder_cpu_now(p, ts);
+        if (tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts == ts) {
+            cpu = tprof_recorder_cpu_now(p, ts);
         }
         int64_t at = rc < 0 ? ts->last_wall : now;
         if (ts->stack.top > ts->stack.frames) {
             ts->last_wall = at;
         }
-        tp_recorder_unwind(p, ts, at, cpu);
-        tp_thread_refresh_name(ts);
+        tprof_recorder_unwind(p, ts, at, cpu);
+        tprof_thread_refresh_name(ts);
     }
     if (rc == 0) {
         p->run_ticks += now - p->start_ticks;
     }
-    tp_profiler_reap(p);
-    if (tp_ld_acquire(&tp_active) == p) {
-        tp_st_release(&tp_active, NULL);
+    tprof_profiler_reap(p);
+    if (tprof_ld_acquire(&tprof_active) == p) {
+        tprof_st_release(&tprof_active, NULL);
         Py_DECREF(p);
     }
     return 0;
 }
 
 static PyObject *
-tp_profiler_disable_impl(tp_profiler *p)
+tprof_profiler_disable_impl(tprof_profiler *p)
 {
     if (!p->enabled) {
         Py_RETURN_NONE; /* as cProfile: disabling twice is harmless */
     }
     Py_INCREF(p);
-    tp_profiler_stop(p);
+    tprof_profiler_stop(p);
     unsigned fresh = p->errors & ~p->reported;
     PyObject *res = Py_None;
     if (fresh) {
         p->reported |= fresh;
-        PyObject *errors = tp_snapshot_errors(p);
+        PyObject *errors = tprof_snapshot_errors(p);
         if (errors != NULL) {
             PyObject *sep = PyUnicode_FromString("; ");
             PyObject *text = sep ? PyUnicode_Join(sep, errors) : NULL;
             if (text != NULL) {
-                PyErr_SetObject(tp_ProfilerError, text);
+                PyErr_SetObject(tprof_ProfilerError, text);
             }
             Py_XDECREF(text);
             Py_XDECREF(sep);
@@ -479,20 +481,20 @@ tp_profiler_disable_impl(tp_profiler *p)
 }
 
 static PyObject *
-tp_profiler_clear_impl(tp_profiler *p)
+tprof_profiler_clear_impl(tprof_profiler *p)
 {
     /* Old records go to `retired`: a thread that released the GIL inside a
      * callback may still hold one. New records attach lazily. */
-    tp_mutex_lock(&p->reg_lock);
-    tp_thread **tail = &p->retired;
+    tprof_mutex_lock(&p->reg_lock);
+    tprof_thread **tail = &p->retired;
     while (*tail != NULL) {
         tail = &(*tail)->next;
     }
     *tail = p->threads;
-    tp_st_release(&p->threads, NULL);
+    tprof_st_release(&p->threads, NULL);
     p->threads_tail = &p->threads;
-    tp_st_relaxed(&p->gen, tp_threads_new_gen());
-    tp_mutex_unlock(&p->reg_lock);
+    tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
+    tprof_mutex_unlock(&p->reg_lock);
     p->errors = p->reported = 0;
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
@@ -500,110 +502,111 @@ tp_profiler_clear_impl(tp_profiler *p)
     p->tl_sink.held = 0; /* the retired records append no more */
     if (p->enabled) {
         int64_t now;
-        if (tp_profiler_now(p, &now) < 0) {
+        if (tprof_profiler_now(p, &now) < 0) {
             return NULL;
         }
         p->origin = p->start_ticks = now;
         p->started = 1;
     }
-    tp_profiler_reap(p);
+    tprof_profiler_reap(p);
     Py_RETURN_NONE;
 }
 
 static PyObject *
-tp_profiler_raw_snapshot_impl(tp_profiler *p)
+tprof_profiler_raw_snapshot_impl(tprof_profiler *p)
 {
     if (p->enabled) {
-        tp_profiler_check_engine(p);
+        tprof_profiler_check_engine(p);
     }
-    return tp_snapshot_build(p);
+    return tprof_snapshot_build(p);
 }
 
 static PyObject *
-tp_profiler_attach_current_impl(tp_profiler *p)
+tprof_profiler_attach_current_impl(tprof_profiler *p)
 {
     if (!p->enabled) {
-        PyErr_SetString(tp_ProfilerError, "this profiler is not running");
+        PyErr_SetString(tprof_ProfilerError, "this profiler is not running");
         return NULL;
     }
-    if (p->engine == TP_ENGINE_LEGACY) {
-        tp_legacy_attach_current(p);
+    if (p->engine == TPROF_ENGINE_LEGACY) {
+        tprof_legacy_attach_current(p);
     }
-    if (tp_tls.gen == tp_gen_of(p) && tp_tls.ts == NULL) {
-        tp_tls.gen = 0; /* detached before: attach again */
+    if (tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts == NULL) {
+        tprof_tls.gen = 0; /* detached before: attach again */
     }
-    if (tp_recorder_attach_current(p) == NULL) {
+    if (tprof_recorder_attach_current(p) == NULL) {
         return PyErr_NoMemory();
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *
-tp_profiler_detach_current_impl(tp_profiler *p)
+tprof_profiler_detach_current_impl(tprof_profiler *p)
 {
     if (!p->enabled) {
-        PyErr_SetString(tp_ProfilerError, "this profiler is not running");
+        PyErr_SetString(tprof_ProfilerError, "this profiler is not running");
         return NULL;
     }
-    if (p->engine == TP_ENGINE_LEGACY) {
-        tp_legacy_detach_current(p);
+    if (p->engine == TPROF_ENGINE_LEGACY) {
+        tprof_legacy_detach_current(p);
     }
-    tp_thread *ts = tp_tls.gen == tp_gen_of(p) ? tp_tls.ts : NULL;
+    tprof_thread *ts = tprof_tls.gen == tprof_gen_of(p) ? tprof_tls.ts : NULL;
     if (ts != NULL) {
         int64_t now;
-        if (tp_profiler_now(p, &now) < 0) {
+        if (tprof_profiler_now(p, &now) < 0) {
             return NULL;
         }
-        int64_t cpu = tp_recorder_cpu_now(p, ts);
-        tp_recorder_unwind(p, ts, now, cpu);
+        int64_t cpu = tprof_recorder_cpu_now(p, ts);
+        tprof_recorder_unwind(p, ts, now, cpu);
         ts->last_wall = now;
         ts->detached = 1;
     }
     /* events of this thread are ignored until it attaches again */
-    tp_tls.gen = tp_gen_of(p);
-    tp_tls.ts = NULL;
+    tprof_tls.gen = tprof_gen_of(p);
+    tprof_tls.ts = NULL;
     Py_RETURN_NONE;
 }
 
 /* Bytes of core memory held by the records and the function table. */
 static PyObject *
-tp_profiler_memory_impl(tp_profiler *p)
+tprof_profiler_memory_impl(tprof_profiler *p)
 {
-    size_t total = tp_seg_bytes(&p->funcs.funcs) +
+    size_t total = tprof_seg_bytes(&p->funcs.funcs) +
                    (size_t)p->funcs.cap * sizeof(uint32_t);
     for (int pass = 0; pass < 2; pass++) {
-        for (tp_thread *t = pass ? p->retired : p->threads; t; t = t->next) {
-            total += sizeof(*t) + tp_timeline_bytes(&t->tl) +
-                     tp_seg_bytes(&t->tree.nodes) +
-                     (size_t)t->tree.cap * sizeof(tp_node *) +
-                     (size_t)tp_stack_cap(&t->stack) * sizeof(tp_frame);
+        for (tprof_thread *t = pass ? p->retired : p->threads; t; t = t->next)
+        {
+            total += sizeof(*t) + tprof_timeline_bytes(&t->tl) +
+                     tprof_seg_bytes(&t->tree.nodes) +
+                     (size_t)t->tree.cap * sizeof(tprof_node *) +
+                     (size_t)tprof_stack_cap(&t->stack) * sizeof(tprof_frame);
         }
     }
     return PyLong_FromSize_t(total);
 }
 
 static PyObject *
-tp_profiler_get_enabled(tp_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_enabled(tprof_profiler *p, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(p->enabled);
 }
 
 static PyObject *
-tp_profiler_get_clock(tp_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_clock(tprof_profiler *p, void *Py_UNUSED(closure))
 {
     static const char *names[] = {"wall", "wall", "cpu", "user"};
     return PyUnicode_FromString(names[p->mode]);
 }
 
 static PyObject *
-tp_profiler_get_timeline_budget(tp_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_timeline_budget(tprof_profiler *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromUnsignedLongLong(p->tl_sink.budget);
 }
 
 static int
-tp_profiler_set_timeline_budget(tp_profiler *p, PyObject *value,
-                                void *Py_UNUSED(closure))
+tprof_profiler_set_timeline_budget(tprof_profiler *p, PyObject *value,
+                                   void *Py_UNUSED(closure))
 {
     unsigned long long v = value ? PyLong_AsUnsignedLongLong(value) : 0;
     if (v == (unsigned long long)-1 && PyErr_Occurred()) {
@@ -614,27 +617,27 @@ tp_profiler_set_timeline_budget(tp_profiler *p, PyObject *value,
 }
 
 static PyObject *
-tp_profiler_get_timeline_fd(tp_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_timeline_fd(tprof_profiler *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromLong(p->tl_sink.fd);
 }
 
 static PyObject *
-tp_profiler_get_engine(tp_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_engine(tprof_profiler *p, void *Py_UNUSED(closure))
 {
-    return PyUnicode_FromString(p->engine == TP_ENGINE_LEGACY ? "legacy"
-                                                              : "monitoring");
+    return PyUnicode_FromString(
+        p->engine == TPROF_ENGINE_LEGACY ? "legacy" : "monitoring");
 }
 
 static PyObject *
-tp_profiler_get_cpu_gap(tp_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_cpu_gap(tprof_profiler *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromLongLong(p->cpu_gap);
 }
 
 static int
-tp_profiler_set_cpu_gap(tp_profiler *p, PyObject *value,
-                        void *Py_UNUSED(closure))
+tprof_profiler_set_cpu_gap(tprof_profiler *p, PyObject *value,
+                           void *Py_UNUSED(closure))
 {
     long long v = value ? PyLong_AsLongLong(value) : -1;
     if (v == -1 && PyErr_Occurred()) {
@@ -650,108 +653,108 @@ tp_profiler_set_cpu_gap(tp_profiler *p, PyObject *value,
 
 /* The methods, each under the profiler's critical section: on a
  * free-threaded build two threads may call them at once. */
-#define TP_LOCKED_METHOD(NAME)                                        \
-    static PyObject *tp_profiler_##NAME(tp_profiler *p,               \
-                                        PyObject *Py_UNUSED(ignored)) \
-    {                                                                 \
-        PyObject *res;                                                \
-        TP_BEGIN_CRITICAL(p);                                         \
-        res = tp_profiler_##NAME##_impl(p);                           \
-        TP_END_CRITICAL();                                            \
-        return res;                                                   \
+#define TPROF_LOCKED_METHOD(NAME)                                        \
+    static PyObject *tprof_profiler_##NAME(tprof_profiler *p,            \
+                                           PyObject *Py_UNUSED(ignored)) \
+    {                                                                    \
+        PyObject *res;                                                   \
+        TPROF_BEGIN_CRITICAL(p);                                         \
+        res = tprof_profiler_##NAME##_impl(p);                           \
+        TPROF_END_CRITICAL();                                            \
+        return res;                                                      \
     }
-TP_LOCKED_METHOD(enable)
-TP_LOCKED_METHOD(disable)
-TP_LOCKED_METHOD(clear)
-TP_LOCKED_METHOD(raw_snapshot)
-TP_LOCKED_METHOD(memory)
-TP_LOCKED_METHOD(attach_current)
-TP_LOCKED_METHOD(detach_current)
+TPROF_LOCKED_METHOD(enable)
+TPROF_LOCKED_METHOD(disable)
+TPROF_LOCKED_METHOD(clear)
+TPROF_LOCKED_METHOD(raw_snapshot)
+TPROF_LOCKED_METHOD(memory)
+TPROF_LOCKED_METHOD(attach_current)
+TPROF_LOCKED_METHOD(detach_current)
 
-static PyMethodDef tp_profiler_methods[] = {
-    {"enable", (PyCFunction)tp_profiler_enable, METH_NOARGS,
+static PyMethodDef tprof_profiler_methods[] = {
+    {"enable", (PyCFunction)tprof_profiler_enable, METH_NOARGS,
      "Start profiling every thread of the process."},
-    {"disable", (PyCFunction)tp_profiler_disable, METH_NOARGS,
+    {"disable", (PyCFunction)tprof_profiler_disable, METH_NOARGS,
      "Stop profiling; frames still open are closed now. Raises "
      "ProfilerError if data was lost while profiling."},
-    {"clear", (PyCFunction)tp_profiler_clear, METH_NOARGS,
+    {"clear", (PyCFunction)tprof_profiler_clear, METH_NOARGS,
      "Forget everything recorded so far (safe while running)."},
-    {"_raw_snapshot", (PyCFunction)tp_profiler_raw_snapshot, METH_NOARGS,
+    {"_raw_snapshot", (PyCFunction)tprof_profiler_raw_snapshot, METH_NOARGS,
      "The recorded data as plain Python objects (see threadprof.api)."},
-    {"_memory", (PyCFunction)tp_profiler_memory, METH_NOARGS,
+    {"_memory", (PyCFunction)tprof_profiler_memory, METH_NOARGS,
      "Bytes of memory the core holds for this profiler's data."},
-    {"attach_current_thread", (PyCFunction)tp_profiler_attach_current,
+    {"attach_current_thread", (PyCFunction)tprof_profiler_attach_current,
      METH_NOARGS,
      "Profile the calling thread from now on (for threads created in C)."},
-    {"detach_current_thread", (PyCFunction)tp_profiler_detach_current,
+    {"detach_current_thread", (PyCFunction)tprof_profiler_detach_current,
      METH_NOARGS,
      "Stop profiling the calling thread; its open frames are closed now."},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef tp_profiler_getset[] = {
-    {"enabled", (getter)tp_profiler_get_enabled, NULL,
+static PyGetSetDef tprof_profiler_getset[] = {
+    {"enabled", (getter)tprof_profiler_get_enabled, NULL,
      "True while this profiler is recording.", NULL},
-    {"clock", (getter)tp_profiler_get_clock, NULL,
+    {"clock", (getter)tprof_profiler_get_clock, NULL,
      "'wall', 'cpu' or 'user' (a timer callable).", NULL},
-    {"_timeline_budget", (getter)tp_profiler_get_timeline_budget,
-     (setter)tp_profiler_set_timeline_budget,
+    {"_timeline_budget", (getter)tprof_profiler_get_timeline_budget,
+     (setter)tprof_profiler_set_timeline_budget,
      "Timeline events all threads may hold in memory before they spill.",
      NULL},
-    {"_timeline_fd", (getter)tp_profiler_get_timeline_fd, NULL,
+    {"_timeline_fd", (getter)tprof_profiler_get_timeline_fd, NULL,
      "The timeline spill file (a descriptor; -1 if none).", NULL},
-    {"engine", (getter)tp_profiler_get_engine, NULL,
+    {"engine", (getter)tprof_profiler_get_engine, NULL,
      "'legacy' (a profile function per thread) or 'monitoring' "
      "(sys.monitoring).",
      NULL},
-    {"cpu_gap", (getter)tp_profiler_get_cpu_gap,
-     (setter)tp_profiler_set_cpu_gap,
+    {"cpu_gap", (getter)tprof_profiler_get_cpu_gap,
+     (setter)tprof_profiler_set_cpu_gap,
      "Wall gap (ns) from which the thread CPU clock is read "
      "(clock='wall' with cpu=True).",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyMemberDef tp_profiler_members[] = {
-    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(tp_profiler, weakreflist),
-     Py_READONLY, NULL},
+static PyMemberDef tprof_profiler_members[] = {
+    {"__weaklistoffset__", Py_T_PYSSIZET,
+     offsetof(tprof_profiler, weakreflist), Py_READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyType_Slot tp_profiler_slots[] = {
-    {Py_tp_new, tp_profiler_new},
-    {Py_tp_init, tp_profiler_init},
-    {Py_tp_dealloc, tp_profiler_dealloc},
-    {Py_tp_traverse, tp_profiler_traverse},
-    {Py_tp_clear, tp_profiler_clear_refs},
-    {Py_tp_methods, tp_profiler_methods},
-    {Py_tp_getset, tp_profiler_getset},
-    {Py_tp_members, tp_profiler_members},
+static PyType_Slot tprof_profiler_slots[] = {
+    {Py_tp_new, tprof_profiler_new},
+    {Py_tp_init, tprof_profiler_init},
+    {Py_tp_dealloc, tprof_profiler_dealloc},
+    {Py_tp_traverse, tprof_profiler_traverse},
+    {Py_tp_clear, tprof_profiler_clear_refs},
+    {Py_tp_methods, tprof_profiler_methods},
+    {Py_tp_getset, tprof_profiler_getset},
+    {Py_tp_members, tprof_profiler_members},
     {Py_tp_doc, "Profiler(timer=None, timeunit=0.0, subcalls=True, "
                 "builtins=True, *, clock='wall', cpu=True, "
                 "seed_stacks=False)\n\nThe C recorder of every thread."},
     {0, NULL},
 };
 
-static PyType_Spec tp_profiler_spec = {
+static PyType_Spec tprof_profiler_spec = {
     .name = "threadprof._core.Profiler",
-    .basicsize = sizeof(tp_profiler),
+    .basicsize = sizeof(tprof_profiler),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .slots = tp_profiler_slots,
+    .slots = tprof_profiler_slots,
 };
 
 void
-tp_profiler_after_fork(tp_profiler *p)
+tprof_profiler_after_fork(tprof_profiler *p)
 {
     /* Only the forking thread lives on: no other thread can touch a record,
      * so they can all go. The survivor attaches afresh on its next event. */
-    tp_threads_free(p->threads);
-    tp_threads_free(p->retired);
+    tprof_threads_free(p->threads);
+    tprof_threads_free(p->retired);
     p->threads = p->retired = NULL;
     p->threads_tail = &p->threads;
     p->tl_sink.held = 0;
     p->busy = 0;
-    tp_st_relaxed(&p->gen, tp_threads_new_gen());
+    tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
     p->errors = p->reported = 0;
     p->global_warnings = 0;
     Py_CLEAR(p->error_text);
@@ -760,23 +763,23 @@ tp_profiler_after_fork(tp_profiler *p)
     if (p->tl_sink.fd >= 0) {
         /* the parent keeps writing the inherited spill file */
         close(p->tl_sink.fd);
-        p->tl_sink.fd = tp_timeline_open_spill();
+        p->tl_sink.fd = tprof_timeline_open_spill();
         p->tl_sink.offset = 0;
         if (p->tl_sink.fd < 0) {
-            tp_profiler_fail(p, TP_ERR_TIMELINE);
+            tprof_profiler_fail(p, TPROF_ERR_TIMELINE);
         }
     }
     int64_t now;
-    if (p->enabled && tp_profiler_now(p, &now) == 0) {
+    if (p->enabled && tprof_profiler_now(p, &now) == 0) {
         p->origin = p->start_ticks = now;
-        p->start_time = tp_realtime();
+        p->start_time = tprof_realtime();
         p->started = 1;
     }
     PyErr_Clear();
 }
 
 PyObject *
-tp_profiler_type_create(PyObject *module)
+tprof_profiler_type_create(PyObject *module)
 {
-    return PyType_FromModuleAndSpec(module, &tp_profiler_spec, NULL);
+    return PyType_FromModuleAndSpec(module, &tprof_profiler_spec, NULL);
 }

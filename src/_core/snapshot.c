@@ -6,12 +6,12 @@
 #include "threads.h"
 
 static const char *
-tp_clock_name(tp_mode mode)
+tprof_clock_name(tprof_mode mode)
 {
     switch (mode) {
-    case TP_MODE_CPU:
+    case TPROF_MODE_CPU:
         return "cpu";
-    case TP_MODE_USER:
+    case TPROF_MODE_USER:
         return "user";
     default:
         return "wall";
@@ -19,12 +19,12 @@ tp_clock_name(tp_mode mode)
 }
 
 static const char *
-tp_cpu_mode_name(tp_mode mode)
+tprof_cpu_mode_name(tprof_mode mode)
 {
     switch (mode) {
-    case TP_MODE_WALL_CPU:
+    case TPROF_MODE_WALL_CPU:
         return "sampled";
-    case TP_MODE_CPU:
+    case TPROF_MODE_CPU:
         return "exact";
     default:
         return "none";
@@ -32,7 +32,7 @@ tp_cpu_mode_name(tp_mode mode)
 }
 
 static int
-tp_append_text(PyObject *list, const char *text)
+tprof_append_text(PyObject *list, const char *text)
 {
     PyObject *s = PyUnicode_FromString(text);
     if (s == NULL || PyList_Append(list, s) < 0) {
@@ -44,25 +44,26 @@ tp_append_text(PyObject *list, const char *text)
 }
 
 PyObject *
-tp_snapshot_errors(tp_profiler *p)
+tprof_snapshot_errors(tprof_profiler *p)
 {
     PyObject *out = PyList_New(0);
     if (out == NULL) {
         return NULL;
     }
-    if ((p->errors & TP_ERR_NOMEMORY) &&
-        tp_append_text(out, "out of memory while profiling: some calls were "
-                            "not recorded") < 0)
+    if ((p->errors & TPROF_ERR_NOMEMORY) &&
+        tprof_append_text(out,
+                          "out of memory while profiling: some calls were "
+                          "not recorded") < 0)
     {
         goto error;
     }
-    if ((p->errors & TP_ERR_TIMELINE) &&
-        tp_append_text(out, "the timeline could not be kept (out of memory "
-                            "or the spill file failed): it has gaps") < 0)
+    if ((p->errors & TPROF_ERR_TIMELINE) &&
+        tprof_append_text(out, "the timeline could not be kept (out of memory "
+                               "or the spill file failed): it has gaps") < 0)
     {
         goto error;
     }
-    if (p->errors & TP_ERR_TIMER) {
+    if (p->errors & TPROF_ERR_TIMER) {
         PyObject *s = PyUnicode_FromFormat(
             "the timer failed (%S): some events were not recorded",
             p->error_text ? p->error_text : Py_None);
@@ -81,10 +82,12 @@ error:
 /* The sticky errors and the profile-wide warnings. */
 /* True when p has a record of a thread other than the caller. */
 static int
-tp_snapshot_others(tp_profiler *p)
+tprof_snapshot_others(tprof_profiler *p)
 {
-    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
-        if (!(tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts)) {
+    for (tprof_thread *ts = tprof_threads_first(p); ts;
+         ts = tprof_threads_next(ts))
+    {
+        if (!(tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts == ts)) {
             return 1;
         }
     }
@@ -92,32 +95,34 @@ tp_snapshot_others(tp_profiler *p)
 }
 
 static PyObject *
-tp_snapshot_warnings(tp_profiler *p, int running)
+tprof_snapshot_warnings(tprof_profiler *p, int running)
 {
-    PyObject *out = tp_snapshot_errors(p);
+    PyObject *out = tprof_snapshot_errors(p);
     if (out == NULL) {
         return NULL;
     }
-    if (TP_FREE_THREADED && running && p->timeline && tp_snapshot_others(p) &&
-        tp_append_text(out, "free-threaded build: a snapshot taken while "
-                            "profiling runs leaves out the timelines of the "
-                            "other threads until profiling stops") < 0)
+    if (TPROF_FREE_THREADED && running && p->timeline &&
+        tprof_snapshot_others(p) &&
+        tprof_append_text(out,
+                          "free-threaded build: a snapshot taken while "
+                          "profiling runs leaves out the timelines of the "
+                          "other threads until profiling stops") < 0)
     {
         Py_DECREF(out);
         return NULL;
     }
     unsigned w = p->global_warnings;
-    if (((w & TP_GWARN_THREADING_HOOK) &&
-         tp_append_text(out, "threading.setprofile() was replaced while "
-                             "profiling: threads started after that may be "
-                             "missing") < 0) ||
-        ((w & TP_GWARN_MONITORING_LOST) &&
-         tp_append_text(out, "threadprof's sys.monitoring tool was changed "
-                             "by other code while profiling: events after "
-                             "that may be missing") < 0) ||
-        ((w & TP_GWARN_FOREIGN_HOOKS) &&
-         tp_append_text(out, "another tool's profile function was replaced "
-                             "when profiling started") < 0))
+    if (((w & TPROF_GWARN_THREADING_HOOK) &&
+         tprof_append_text(out, "threading.setprofile() was replaced while "
+                                "profiling: threads started after that may be "
+                                "missing") < 0) ||
+        ((w & TPROF_GWARN_MONITORING_LOST) &&
+         tprof_append_text(out, "threadprof's sys.monitoring tool was changed "
+                                "by other code while profiling: events after "
+                                "that may be missing") < 0) ||
+        ((w & TPROF_GWARN_FOREIGN_HOOKS) &&
+         tprof_append_text(out, "another tool's profile function was replaced "
+                                "when profiling started") < 0))
     {
         Py_DECREF(out);
         return NULL;
@@ -126,31 +131,32 @@ tp_snapshot_warnings(tp_profiler *p, int running)
 }
 
 static PyObject *
-tp_node_tuple(const tp_node *n, const int64_t extra[4])
+tprof_node_tuple(const tprof_node *n, const int64_t extra[4])
 {
     long parent = n->parent ? (long)n->parent->id : -1;
     long func = n->func == UINT32_MAX ? -1 : (long)n->func;
-    return Py_BuildValue("(llKLLLL)", parent, func,
-                         (unsigned long long)tp_ld_relaxed(&n->calls),
-                         (long long)(tp_ld_relaxed(&n->wall) + extra[0]),
-                         (long long)(tp_ld_relaxed(&n->wall_self) + extra[1]),
-                         (long long)(tp_ld_relaxed(&n->cpu) + extra[2]),
-                         (long long)(tp_ld_relaxed(&n->cpu_self) + extra[3]));
+    return Py_BuildValue(
+        "(llKLLLL)", parent, func,
+        (unsigned long long)tprof_ld_relaxed(&n->calls),
+        (long long)(tprof_ld_relaxed(&n->wall) + extra[0]),
+        (long long)(tprof_ld_relaxed(&n->wall_self) + extra[1]),
+        (long long)(tprof_ld_relaxed(&n->cpu) + extra[2]),
+        (long long)(tprof_ld_relaxed(&n->cpu_self) + extra[3]));
 }
 
 /* The nodes of one thread; open frames are closed virtually at `wall`/`cpu`
  * when `running`. */
 static PyObject *
-tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
+tprof_thread_nodes(tprof_thread *ts, int running, int64_t wall, int64_t cpu)
 {
     static const int64_t none[4] = {0, 0, 0, 0};
-    uint32_t count = tp_tree_ready(&ts->tree);
+    uint32_t count = tprof_tree_ready(&ts->tree);
     PyObject *list = PyList_New(count);
     if (list == NULL) {
         return NULL;
     }
     for (uint32_t i = 0; i < count; i++) {
-        PyObject *t = tp_node_tuple(tp_tree_node(&ts->tree, i), none);
+        PyObject *t = tprof_node_tuple(tprof_tree_node(&ts->tree, i), none);
         if (t == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -161,13 +167,13 @@ tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
         return list;
     }
     int64_t child_wall = 0, child_cpu = 0;
-    for (const tp_frame *f = ts->stack.top; f > ts->stack.frames; f--) {
+    for (const tprof_frame *f = ts->stack.top; f > ts->stack.frames; f--) {
         int64_t w = wall - f->wall0, c = cpu - f->cpu0;
         int64_t extra[4] = {w, w - f->wall_sub - child_wall, c,
                             c - f->cpu_sub - child_cpu};
         child_wall = w;
         child_cpu = c;
-        PyObject *t = tp_node_tuple(f->node, extra);
+        PyObject *t = tprof_node_tuple(f->node, extra);
         if (t == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -181,7 +187,7 @@ tp_thread_nodes(tp_thread *ts, int running, int64_t wall, int64_t cpu)
  * file, chunks in memory copied as (times bytes, codes bytes), and how many
  * of the first events in memory the limit drops. None without a timeline. */
 static PyObject *
-tp_thread_timeline(tp_profiler *p, tp_thread *ts, int live)
+tprof_thread_timeline(tprof_profiler *p, tprof_thread *ts, int live)
 {
     if (!p->timeline) {
         Py_RETURN_NONE;
@@ -192,7 +198,7 @@ tp_thread_timeline(tp_profiler *p, tp_thread *ts, int live)
                              (unsigned long long)0, "dropped",
                              (unsigned long long)0);
     }
-    const tp_timeline *tl = &ts->tl;
+    const tprof_timeline *tl = &ts->tl;
     PyObject *spills = PyList_New(tl->nspills);
     PyObject *chunks = PyList_New(0);
     if (spills == NULL || chunks == NULL) {
@@ -206,7 +212,7 @@ tp_thread_timeline(tp_profiler *p, tp_thread *ts, int live)
         }
         PyList_SET_ITEM(spills, i, t);
     }
-    for (const tp_tlchunk *c = tl->head; c != NULL; c = c->next) {
+    for (const tprof_tlchunk *c = tl->head; c != NULL; c = c->next) {
         PyObject *t =
             Py_BuildValue("(y#y#)", (const char *)c->t, (Py_ssize_t)c->len * 8,
                           (const char *)c->f, (Py_ssize_t)c->len * 4);
@@ -229,19 +235,19 @@ error:
 }
 
 static PyObject *
-tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
-               int64_t origin)
+tprof_thread_dict(tprof_profiler *p, tprof_thread *ts, int running,
+                  int64_t now, int64_t origin)
 {
-    int64_t cpu = tp_ld_relaxed(&ts->cpu_now);
-    int64_t last = tp_ld_relaxed(&ts->last_wall);
-    int64_t first_wall = tp_ld_relaxed(&ts->first_wall);
-    int own = tp_tls.gen == tp_gen_of(p) && tp_tls.ts == ts;
+    int64_t cpu = tprof_ld_relaxed(&ts->cpu_now);
+    int64_t last = tprof_ld_relaxed(&ts->last_wall);
+    int64_t first_wall = tprof_ld_relaxed(&ts->first_wall);
+    int own = tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts == ts;
     /* Without the GIL another thread's stack and timeline change (and move)
      * while we read: they are left out until profiling stops. */
-    int live = TP_FREE_THREADED && running && !own;
+    int live = TPROF_FREE_THREADED && running && !own;
     int open = running && !live && ts->stack.top > ts->stack.frames;
     if (running && own) {
-        cpu = tp_recorder_cpu_now(p, ts);
+        cpu = tprof_recorder_cpu_now(p, ts);
     }
     if (open) {
         last = now;
@@ -250,7 +256,7 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
     if (first_wall == INT64_MIN) {
         last = origin;
     }
-    PyObject *nodes = tp_thread_nodes(ts, open, now, cpu);
+    PyObject *nodes = tprof_thread_nodes(ts, open, now, cpu);
     if (nodes == NULL) {
         return NULL;
     }
@@ -259,7 +265,7 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
         Py_DECREF(nodes);
         return NULL;
     }
-    if (ts->warnings & TP_WARN_HOOK_REPLACED) {
+    if (ts->warnings & TPROF_WARN_HOOK_REPLACED) {
         PyObject *w = PyUnicode_FromString(
             "its profile hook was replaced (sys.setprofile or another "
             "profiler): data after that point is missing");
@@ -271,8 +277,8 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
         }
         Py_DECREF(w);
     }
-    tp_thread_refresh_name(ts);
-    PyObject *timeline = tp_thread_timeline(p, ts, live);
+    tprof_thread_refresh_name(ts);
+    PyObject *timeline = tprof_thread_timeline(p, ts, live);
     if (timeline == NULL) {
         Py_DECREF(nodes);
         Py_DECREF(warnings);
@@ -288,38 +294,42 @@ tp_thread_dict(tp_profiler *p, tp_thread *ts, int running, int64_t now,
 }
 
 PyObject *
-tp_snapshot_build(tp_profiler *p)
+tprof_snapshot_build(tprof_profiler *p)
 {
     int running = p->enabled;
     int64_t now = 0;
-    if (running && tp_profiler_now(p, &now) < 0) {
+    if (running && tprof_profiler_now(p, &now) < 0) {
         return NULL;
     }
     int64_t origin = p->origin;
     int64_t duration = p->run_ticks + (running ? now - p->start_ticks : 0);
 
     uint64_t recorded = 0;
-    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
-        recorded += tp_tree_ready(&ts->tree) > 1;
+    for (tprof_thread *ts = tprof_threads_first(p); ts;
+         ts = tprof_threads_next(ts))
+    {
+        recorded += tprof_tree_ready(&ts->tree) > 1;
     }
     if (recorded == 0) {
-        PyErr_SetString(tp_ProfilerError,
+        PyErr_SetString(tprof_ProfilerError,
                         "no profile data: nothing has been recorded");
         return NULL;
     }
 
     PyObject *threads = PyList_New(0);
     PyObject *funcs = NULL;
-    PyObject *errors = tp_snapshot_warnings(p, running);
+    PyObject *errors = tprof_snapshot_warnings(p, running);
     if (threads == NULL || errors == NULL) {
         goto error;
     }
-    for (tp_thread *ts = tp_threads_first(p); ts; ts = tp_threads_next(ts)) {
-        if (tp_snapshot_fault()) {
+    for (tprof_thread *ts = tprof_threads_first(p); ts;
+         ts = tprof_threads_next(ts))
+    {
+        if (tprof_snapshot_fault()) {
             PyErr_NoMemory();
             goto error;
         }
-        PyObject *d = tp_thread_dict(p, ts, running, now, origin);
+        PyObject *d = tprof_thread_dict(p, ts, running, now, origin);
         if (d == NULL || PyList_Append(threads, d) < 0) {
             Py_XDECREF(d);
             goto error;
@@ -327,26 +337,27 @@ tp_snapshot_build(tp_profiler *p)
         Py_DECREF(d);
     }
     /* after the nodes: every function they name is in the table */
-    uint32_t nfuncs = tp_functable_ready(&p->funcs);
+    uint32_t nfuncs = tprof_functable_ready(&p->funcs);
     funcs = PyList_New(nfuncs);
     if (funcs == NULL) {
         goto error;
     }
     for (uint32_t i = 0; i < nfuncs; i++) {
-        PyObject *info = tp_names_info(tp_functable_get(&p->funcs, i));
+        PyObject *info = tprof_names_info(tprof_functable_get(&p->funcs, i));
         if (info == NULL) {
             goto error;
         }
         PyList_SET_ITEM(funcs, i, Py_NewRef(info));
     }
     double unit =
-        (p->mode == TP_MODE_USER && p->timeunit > 0.0) ? p->timeunit : 1e-9;
+        (p->mode == TPROF_MODE_USER && p->timeunit > 0.0) ? p->timeunit : 1e-9;
     return Py_BuildValue(
         "{sssssssdsdsLsNsNsN}", "engine",
-        p->engine == TP_ENGINE_LEGACY ? "legacy" : "monitoring", "clock",
-        tp_clock_name(p->mode), "cpu_mode", tp_cpu_mode_name(p->mode), "unit",
-        unit, "start_time", p->start_time, "duration", (long long)duration,
-        "functions", funcs, "threads", threads, "warnings", errors);
+        p->engine == TPROF_ENGINE_LEGACY ? "legacy" : "monitoring", "clock",
+        tprof_clock_name(p->mode), "cpu_mode", tprof_cpu_mode_name(p->mode),
+        "unit", unit, "start_time", p->start_time, "duration",
+        (long long)duration, "functions", funcs, "threads", threads,
+        "warnings", errors);
 
 error:
     Py_XDECREF(threads);

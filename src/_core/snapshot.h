@@ -15,9 +15,9 @@
 
 /* Build the raw snapshot dict. Raises ProfilerError when nothing has been
  * recorded. Returns a new reference or NULL with an exception set. */
-PyObject *tp_snapshot_build(tp_profiler *p);
+PyObject *tprof_snapshot_build(tprof_profiler *p);
 
 /* The text of p's sticky errors, one string per error (new list). */
-PyObject *tp_snapshot_errors(tp_profiler *p);
+PyObject *tprof_snapshot_errors(tprof_profiler *p);
 
 #endif /* THREADPROF_SNAPSHOT_H */

@@ -2,17 +2,17 @@
 #include "store.h"
 
 int
-tp_tree_init(tp_tree *t)
+tprof_tree_init(tprof_tree *t)
 {
-    tp_seg_init(&t->nodes, sizeof(tp_node));
+    tprof_seg_init(&t->nodes, sizeof(tprof_node));
     t->cap = 32;
-    t->slots = tp_mem_alloc(sizeof(tp_node *) * t->cap);
+    t->slots = tprof_mem_alloc(sizeof(tprof_node *) * t->cap);
     if (t->slots == NULL) {
         return -1;
     }
-    tp_node *root = tp_seg_push(&t->nodes);
+    tprof_node *root = tprof_seg_push(&t->nodes);
     if (root == NULL) {
-        tp_mem_free(t->slots);
+        tprof_mem_free(t->slots);
         t->slots = NULL;
         return -1;
     }
@@ -22,37 +22,39 @@ tp_tree_init(tp_tree *t)
 }
 
 static int
-tp_tree_grow(tp_tree *t)
+tprof_tree_grow(tprof_tree *t)
 {
     uint32_t cap = t->cap * 2;
-    tp_node **slots = tp_mem_alloc(sizeof(tp_node *) * cap);
+    tprof_node **slots = tprof_mem_alloc(sizeof(tprof_node *) * cap);
     if (slots == NULL) {
         return -1;
     }
     for (uint32_t id = 1; id < t->nodes.len; id++) {
-        tp_node *n = tp_tree_node(t, id);
-        uint32_t i = tp_tree_hash(n->parent, n->key) & (cap - 1);
+        tprof_node *n = tprof_tree_node(t, id);
+        uint32_t i = tprof_tree_hash(n->parent, n->key) & (cap - 1);
         while (slots[i]) {
             i = (i + 1) & (cap - 1);
         }
         slots[i] = n;
     }
-    tp_mem_free(t->slots);
+    tprof_mem_free(t->slots);
     t->slots = slots;
     t->cap = cap;
     return 0;
 }
 
-tp_node *
-tp_tree_add(tp_tree *t, tp_node *parent, const void *key, uint32_t func)
+tprof_node *
+tprof_tree_add(tprof_tree *t, tprof_node *parent, const void *key,
+               uint32_t func)
 {
-    if (tp_mem_fault()) { /* a node counts as an allocation in test builds */
+    if (tprof_mem_fault())
+    { /* a node counts as an allocation in test builds */
         return NULL;
     }
-    if ((uint64_t)(t->nodes.len + 1) * 2 > t->cap && tp_tree_grow(t) < 0) {
+    if ((uint64_t)(t->nodes.len + 1) * 2 > t->cap && tprof_tree_grow(t) < 0) {
         return NULL;
     }
-    tp_node *n = tp_seg_push(&t->nodes);
+    tprof_node *n = tprof_seg_push(&t->nodes);
     if (n == NULL) {
         return NULL;
     }
@@ -65,30 +67,30 @@ tp_tree_add(tp_tree *t, tp_node *parent, const void *key, uint32_t func)
     n->id = t->nodes.len - 1;
     n->func = func;
     uint32_t mask = t->cap - 1;
-    uint32_t i = tp_tree_hash(parent, key) & mask;
+    uint32_t i = tprof_tree_hash(parent, key) & mask;
     while (t->slots[i]) {
         i = (i + 1) & mask;
     }
     t->slots[i] = n;
-    tp_st_release(&t->ready, t->nodes.len);
+    tprof_st_release(&t->ready, t->nodes.len);
     return n;
 }
 
 void
-tp_tree_free(tp_tree *t)
+tprof_tree_free(tprof_tree *t)
 {
-    tp_seg_free(&t->nodes);
-    tp_mem_free(t->slots);
+    tprof_seg_free(&t->nodes);
+    tprof_mem_free(t->slots);
     t->slots = NULL;
     t->cap = 0;
     t->ready = 0;
 }
 
 int
-tp_stack_init(tp_stack *s, tp_node *root)
+tprof_stack_init(tprof_stack *s, tprof_node *root)
 {
     const uint32_t cap = 16;
-    s->frames = tp_mem_alloc(sizeof(tp_frame) * cap);
+    s->frames = tprof_mem_alloc(sizeof(tprof_frame) * cap);
     if (s->frames == NULL) {
         s->top = s->last = NULL;
         return -1;
@@ -100,11 +102,12 @@ tp_stack_init(tp_stack *s, tp_node *root)
 }
 
 int
-tp_stack_grow(tp_stack *s)
+tprof_stack_grow(tprof_stack *s)
 {
-    uint32_t depth = tp_stack_depth(s);
-    uint32_t cap = tp_stack_cap(s) * 2;
-    tp_frame *frames = tp_mem_realloc(s->frames, sizeof(tp_frame) * cap);
+    uint32_t depth = tprof_stack_depth(s);
+    uint32_t cap = tprof_stack_cap(s) * 2;
+    tprof_frame *frames =
+        tprof_mem_realloc(s->frames, sizeof(tprof_frame) * cap);
     if (frames == NULL) {
         return -1;
     }
@@ -115,8 +118,8 @@ tp_stack_grow(tp_stack *s)
 }
 
 void
-tp_stack_free(tp_stack *s)
+tprof_stack_free(tprof_stack *s)
 {
-    tp_mem_free(s->frames);
+    tprof_mem_free(s->frames);
     s->frames = s->top = s->last = NULL;
 }

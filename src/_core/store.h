@@ -4,7 +4,7 @@
  *
  * A node is (parent node, function key). Node 0 is a virtual root. Nodes are
  * numbered densely in creation order, so a parent always has a smaller id than
- * its children, and they never move (tp_segarray). A node is found from its
+ * its children, and they never move (tprof_segarray). A node is found from its
  * (parent, key) pair through an open-addressing hash table owned by the tree.
  *
  * Because a path from the root is unique, a node is never active twice on the
@@ -30,10 +30,10 @@
 
 #include "arena.h"
 
-typedef struct tp_node {
-    struct tp_node *parent;
-    struct tp_node *last_child; /* the child entered last: checked first */
-    struct tp_node *next;       /* the sibling entered after this one last
+typedef struct tprof_node {
+    struct tprof_node *parent;
+    struct tprof_node *last_child; /* the child entered last: checked first */
+    struct tprof_node *next;       /* the sibling entered after this one last
                                    time: checked second */
     const void *key;
     uint32_t id;
@@ -43,50 +43,50 @@ typedef struct tp_node {
     int64_t wall_self;
     int64_t cpu; /* inclusive */
     int64_t cpu_self;
-} tp_node;
+} tprof_node;
 
-typedef struct tp_tree {
-    tp_node **slots;   /* hash of (parent, key) -> node */
-    uint32_t cap;      /* a power of two */
-    tp_segarray nodes; /* tp_node by id; node 0 is the root */
-    uint32_t ready;    /* nodes complete, published for other threads */
-} tp_tree;
+typedef struct tprof_tree {
+    tprof_node **slots;   /* hash of (parent, key) -> node */
+    uint32_t cap;         /* a power of two */
+    tprof_segarray nodes; /* tprof_node by id; node 0 is the root */
+    uint32_t ready;       /* nodes complete, published for other threads */
+} tprof_tree;
 
-typedef struct tp_frame {
-    tp_node *node;
+typedef struct tprof_frame {
+    tprof_node *node;
     const void *match; /* what the matching return carries */
     int64_t wall0;     /* wall clock at entry */
     int64_t wall_sub;  /* wall time of completed children */
     int64_t cpu0;
     int64_t cpu_sub;
-} tp_frame;
+} tprof_frame;
 
-typedef struct tp_stack {
-    tp_frame *top;    /* the innermost open frame; frames itself (the root)
+typedef struct tprof_stack {
+    tprof_frame *top;    /* the innermost open frame; frames itself (the root)
                          when none is open */
-    tp_frame *last;   /* the last frame allocated: top == last when full */
-    tp_frame *frames; /* frames[0] is the root */
-} tp_stack;
+    tprof_frame *last;   /* the last frame allocated: top == last when full */
+    tprof_frame *frames; /* frames[0] is the root */
+} tprof_stack;
 
 /* Frames on the stack, the root included (>= 1). */
 static inline uint32_t
-tp_stack_depth(const tp_stack *s)
+tprof_stack_depth(const tprof_stack *s)
 {
     return (uint32_t)(s->top - s->frames) + 1;
 }
 
 /* Frames allocated. */
 static inline uint32_t
-tp_stack_cap(const tp_stack *s)
+tprof_stack_cap(const tprof_stack *s)
 {
     return s->frames == NULL ? 0 : (uint32_t)(s->last - s->frames) + 1;
 }
 
 /* Create the root. Returns -1 when out of memory. */
-int tp_tree_init(tp_tree *t);
+int tprof_tree_init(tprof_tree *t);
 
 static inline uint32_t
-tp_tree_hash(const tp_node *parent, const void *key)
+tprof_tree_hash(const tprof_node *parent, const void *key)
 {
     uint64_t h = ((uint64_t)(uintptr_t)parent * 0x9E3779B97F4A7C15ull) ^
                  ((uint64_t)(uintptr_t)key * 0xC2B2AE3D27D4EB4Full);
@@ -98,23 +98,24 @@ tp_tree_hash(const tp_node *parent, const void *key)
  * in the same order (a loop around several calls), so the child entered last
  * and the sibling that followed it last time are checked before the hash
  * table. Both come from nodes the caller just touched. */
-static inline tp_node *
-tp_tree_find(const tp_tree *t, tp_node *parent, const void *key)
+static inline tprof_node *
+tprof_tree_find(const tprof_tree *t, tprof_node *parent, const void *key)
 {
-    tp_node *last = parent->last_child;
+    tprof_node *last = parent->last_child;
     if (last != NULL) {
         if (last->key == key) {
             return last;
         }
-        tp_node *next = last->next;
+        tprof_node *next = last->next;
         if (next != NULL && next->key == key) {
             parent->last_child = next;
             return next;
         }
     }
     uint32_t mask = t->cap - 1;
-    for (uint32_t i = tp_tree_hash(parent, key) & mask;; i = (i + 1) & mask) {
-        tp_node *n = t->slots[i];
+    for (uint32_t i = tprof_tree_hash(parent, key) & mask;; i = (i + 1) & mask)
+    {
+        tprof_node *n = t->slots[i];
         if (n == NULL) {
             return NULL;
         }
@@ -130,33 +131,33 @@ tp_tree_find(const tp_tree *t, tp_node *parent, const void *key)
 
 /* Add the child (parent, key) for function id `func`; NULL when out of
  * memory. The caller has checked that it does not exist. */
-tp_node *tp_tree_add(tp_tree *t, tp_node *parent, const void *key,
-                     uint32_t func);
+tprof_node *tprof_tree_add(tprof_tree *t, tprof_node *parent, const void *key,
+                           uint32_t func);
 
 /* The number of complete nodes, as another thread sees it. */
 static inline uint32_t
-tp_tree_ready(const tp_tree *t)
+tprof_tree_ready(const tprof_tree *t)
 {
-    return tp_ld_acquire(&t->ready);
+    return tprof_ld_acquire(&t->ready);
 }
 
 /* The node with id i. */
-static inline tp_node *
-tp_tree_node(const tp_tree *t, uint32_t i)
+static inline tprof_node *
+tprof_tree_node(const tprof_tree *t, uint32_t i)
 {
-    return (tp_node *)tp_seg_at(&t->nodes, i);
+    return (tprof_node *)tprof_seg_at(&t->nodes, i);
 }
 
 /* Free all nodes. */
-void tp_tree_free(tp_tree *t);
+void tprof_tree_free(tprof_tree *t);
 
 /* Create a stack holding the root frame. Returns -1 when out of memory. */
-int tp_stack_init(tp_stack *s, tp_node *root);
+int tprof_stack_init(tprof_stack *s, tprof_node *root);
 
 /* Make room for one more frame; -1 when out of memory. */
-int tp_stack_grow(tp_stack *s);
+int tprof_stack_grow(tprof_stack *s);
 
 /* Free the stack's memory. */
-void tp_stack_free(tp_stack *s);
+void tprof_stack_free(tprof_stack *s);
 
 #endif /* THREADPROF_STORE_H */

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static tp_tlchunk *
-tp_chunk_new(uint32_t cap)
+static tprof_tlchunk *
+tprof_chunk_new(uint32_t cap)
 {
-    size_t head = (sizeof(tp_tlchunk) + 7) & ~(size_t)7;
-    tp_tlchunk *c = tp_mem_alloc(head + (size_t)cap * 12);
+    size_t head = (sizeof(tprof_tlchunk) + 7) & ~(size_t)7;
+    tprof_tlchunk *c = tprof_mem_alloc(head + (size_t)cap * 12);
     if (c == NULL) {
         return NULL;
     }
@@ -25,7 +25,7 @@ tp_chunk_new(uint32_t cap)
 }
 
 static int
-tp_write_all(int fd, const void *buf, size_t n)
+tprof_write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     while (n > 0) {
@@ -44,12 +44,12 @@ tp_write_all(int fd, const void *buf, size_t n)
 
 /* Write one chunk: a 16-byte header (serial, count), times, codes. */
 static int
-tp_spill_chunk(tp_timeline *tl, tp_tlsink *sink, uint64_t serial,
-               const tp_tlchunk *c)
+tprof_spill_chunk(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial,
+                  const tprof_tlchunk *c)
 {
     if (tl->nspills == tl->spills_cap) {
         uint32_t cap = tl->spills_cap ? tl->spills_cap * 2 : 8;
-        tp_tlspill *s = tp_mem_realloc(tl->spills, sizeof(*s) * cap);
+        tprof_tlspill *s = tprof_mem_realloc(tl->spills, sizeof(*s) * cap);
         if (s == NULL) {
             return -1;
         }
@@ -57,9 +57,9 @@ tp_spill_chunk(tp_timeline *tl, tp_tlsink *sink, uint64_t serial,
         tl->spills_cap = cap;
     }
     uint64_t header[2] = {serial, c->len};
-    if (tp_write_all(sink->fd, header, sizeof(header)) < 0 ||
-        tp_write_all(sink->fd, c->t, (size_t)c->len * 8) < 0 ||
-        tp_write_all(sink->fd, c->f, (size_t)c->len * 4) < 0)
+    if (tprof_write_all(sink->fd, header, sizeof(header)) < 0 ||
+        tprof_write_all(sink->fd, c->t, (size_t)c->len * 8) < 0 ||
+        tprof_write_all(sink->fd, c->f, (size_t)c->len * 4) < 0)
     {
         /* leave the file at a known length so that later chunks line up */
         if (ftruncate(sink->fd, sink->offset) == 0) {
@@ -75,19 +75,20 @@ tp_spill_chunk(tp_timeline *tl, tp_tlsink *sink, uint64_t serial,
 }
 
 static void
-tp_chunk_free(tp_tlsink *sink, tp_tlchunk *c)
+tprof_chunk_free(tprof_tlsink *sink, tprof_tlchunk *c)
 {
     sink->held -= c->cap;
-    tp_mem_free(c);
+    tprof_mem_free(c);
 }
 
 static int
-tp_timeline_spill_all_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+tprof_timeline_spill_all_locked(tprof_timeline *tl, tprof_tlsink *sink,
+                                uint64_t serial)
 {
     int rc = 0;
-    for (tp_tlchunk *x = tl->head; x != NULL && rc == 0; x = x->next) {
+    for (tprof_tlchunk *x = tl->head; x != NULL && rc == 0; x = x->next) {
         if (x->len > 0) {
-            rc = tp_spill_chunk(tl, sink, serial, x);
+            rc = tprof_spill_chunk(tl, sink, serial, x);
         }
     }
     if (rc < 0) {
@@ -95,8 +96,8 @@ tp_timeline_spill_all_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
         return -1; /* keep them: memory is better than a gap */
     }
     while (tl->head != NULL) {
-        tp_tlchunk *next = tl->head->next;
-        tp_chunk_free(sink, tl->head);
+        tprof_tlchunk *next = tl->head->next;
+        tprof_chunk_free(sink, tl->head);
         tl->head = next;
     }
     tl->tail = NULL;
@@ -105,40 +106,42 @@ tp_timeline_spill_all_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
 }
 
 int
-tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+tprof_timeline_spill_all(tprof_timeline *tl, tprof_tlsink *sink,
+                         uint64_t serial)
 {
-    tp_mutex_lock(&sink->lock);
-    int rc = tp_timeline_spill_all_locked(tl, sink, serial);
-    tp_mutex_unlock(&sink->lock);
+    tprof_mutex_lock(&sink->lock);
+    int rc = tprof_timeline_spill_all_locked(tl, sink, serial);
+    tprof_mutex_unlock(&sink->lock);
     return rc;
 }
 
 static int
-tp_timeline_grow_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+tprof_timeline_grow_locked(tprof_timeline *tl, tprof_tlsink *sink,
+                           uint64_t serial)
 {
     /* Without the GIL one thread cannot spill the chunks of the others while
      * they append: there the budget is not enforced (timeline.h). */
-    if (!TP_FREE_THREADED && sink->limit == 0 && sink->fd >= 0 &&
+    if (!TPROF_FREE_THREADED && sink->limit == 0 && sink->fd >= 0 &&
         !sink->broken && sink->held >= sink->budget)
     {
         return 1;
     }
-    tp_tlchunk *c = tl->tail;
-    if (c != NULL && c->cap == TP_TL_MAX) {
+    tprof_tlchunk *c = tl->tail;
+    if (c != NULL && c->cap == TPROF_TL_MAX) {
         if (sink->limit > 0) {
             /* drop the oldest chunks the limit no longer needs; reuse one */
-            tp_tlchunk *reuse = NULL;
+            tprof_tlchunk *reuse = NULL;
             while (tl->head != tl->tail &&
                    tl->mem_events - tl->head->len >= sink->limit) {
-                tp_tlchunk *old = tl->head;
+                tprof_tlchunk *old = tl->head;
                 tl->head = old->next;
                 tl->mem_events -= old->len;
                 tl->dropped += old->len;
-                if (reuse == NULL && old->cap == TP_TL_MAX) {
+                if (reuse == NULL && old->cap == TPROF_TL_MAX) {
                     reuse = old;
                 }
                 else {
-                    tp_chunk_free(sink, old);
+                    tprof_chunk_free(sink, old);
                 }
             }
             if (reuse != NULL) {
@@ -151,26 +154,26 @@ tp_timeline_grow_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
         }
         else if (sink->fd >= 0 && !sink->broken) {
             /* spill everything in memory, in order, and reuse the tail */
-            for (tp_tlchunk *x = tl->head; x != NULL; x = x->next) {
-                if (tp_spill_chunk(tl, sink, serial, x) < 0) {
+            for (tprof_tlchunk *x = tl->head; x != NULL; x = x->next) {
+                if (tprof_spill_chunk(tl, sink, serial, x) < 0) {
                     sink->broken = 1;
                     return -1;
                 }
             }
             while (tl->head != tl->tail) {
-                tp_tlchunk *old = tl->head;
+                tprof_tlchunk *old = tl->head;
                 tl->head = old->next;
-                tp_chunk_free(sink, old);
+                tprof_chunk_free(sink, old);
             }
             tl->tail->len = 0;
             tl->mem_events = 0;
             return 0;
         }
     }
-    uint32_t cap = c == NULL
-                       ? TP_TL_FIRST
-                       : (c->cap * 2 > TP_TL_MAX ? TP_TL_MAX : c->cap * 2);
-    tp_tlchunk *n = tp_chunk_new(cap);
+    uint32_t cap =
+        c == NULL ? TPROF_TL_FIRST
+                  : (c->cap * 2 > TPROF_TL_MAX ? TPROF_TL_MAX : c->cap * 2);
+    tprof_tlchunk *n = tprof_chunk_new(cap);
     if (n == NULL) {
         return -1;
     }
@@ -186,41 +189,41 @@ tp_timeline_grow_locked(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
 }
 
 int
-tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial)
+tprof_timeline_grow(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial)
 {
-    tp_mutex_lock(&sink->lock);
-    int rc = tp_timeline_grow_locked(tl, sink, serial);
-    tp_mutex_unlock(&sink->lock);
+    tprof_mutex_lock(&sink->lock);
+    int rc = tprof_timeline_grow_locked(tl, sink, serial);
+    tprof_mutex_unlock(&sink->lock);
     return rc;
 }
 
 size_t
-tp_timeline_bytes(const tp_timeline *tl)
+tprof_timeline_bytes(const tprof_timeline *tl)
 {
-    size_t total = (size_t)tl->spills_cap * sizeof(tp_tlspill);
-    for (const tp_tlchunk *c = tl->head; c != NULL; c = c->next) {
+    size_t total = (size_t)tl->spills_cap * sizeof(tprof_tlspill);
+    for (const tprof_tlchunk *c = tl->head; c != NULL; c = c->next) {
         total += sizeof(*c) + (size_t)c->cap * 12;
     }
     return total;
 }
 
 void
-tp_timeline_free(tp_timeline *tl)
+tprof_timeline_free(tprof_timeline *tl)
 {
     while (tl->head != NULL) {
-        tp_tlchunk *next = tl->head->next;
-        tp_mem_free(tl->head);
+        tprof_tlchunk *next = tl->head->next;
+        tprof_mem_free(tl->head);
         tl->head = next;
     }
     tl->tail = NULL;
-    tp_mem_free(tl->spills);
+    tprof_mem_free(tl->spills);
     tl->spills = NULL;
     tl->nspills = tl->spills_cap = 0;
     tl->mem_events = 0;
 }
 
 int
-tp_timeline_open_spill(void)
+tprof_timeline_open_spill(void)
 {
     const char *dir = getenv("TMPDIR");
     if (dir == NULL || dir[0] == '\0') {

@@ -5,7 +5,7 @@
  * Events go into chunks of two parallel arrays, times (int64 ticks since the
  * profile's origin) and function codes (int32: f for a call of function f,
  * ~f for its return): 12 bytes an event. Chunks start small (a thread that
- * runs little code costs little) and double up to TP_TL_MAX events. When a
+ * runs little code costs little) and double up to TPROF_TL_MAX events. When a
  * full chunk of the largest size needs a successor:
  *
  * - with a limit (keep the last N events), the oldest chunks that the limit
@@ -18,7 +18,7 @@
  * Only the owning thread appends. The sink (spill file, memory count) is
  * shared: the GIL guards it, or on a free-threaded build its own lock, taken
  * once per new chunk. There no thread spills the chunks of the others, so the
- * memory budget (TP_TL_BUDGET) is not enforced: each thread's chunks are
+ * memory budget (TPROF_TL_BUDGET) is not enforced: each thread's chunks are
  * bounded by the limit or spilled when its own largest chunk fills.
  */
 #ifndef THREADPROF_TIMELINE_H
@@ -29,68 +29,70 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_TL_FIRST 64u
-#define TP_TL_MAX 16384u
+#define TPROF_TL_FIRST 64u
+#define TPROF_TL_MAX 16384u
 
-typedef struct tp_tlchunk {
-    struct tp_tlchunk *next;
+typedef struct tprof_tlchunk {
+    struct tprof_tlchunk *next;
     uint32_t len;
     uint32_t cap;
     int64_t *t; /* cap times, in the same block as the chunk */
     int32_t *f; /* cap function codes */
-} tp_tlchunk;
+} tprof_tlchunk;
 
-typedef struct tp_tlspill {
+typedef struct tprof_tlspill {
     int64_t offset; /* of the chunk's times in the spill file */
     uint32_t count;
-} tp_tlspill;
+} tprof_tlspill;
 
-typedef struct tp_timeline {
-    tp_tlchunk *head; /* oldest chunk in memory */
-    tp_tlchunk *tail; /* the chunk being written */
+typedef struct tprof_timeline {
+    tprof_tlchunk *head; /* oldest chunk in memory */
+    tprof_tlchunk *tail; /* the chunk being written */
     uint64_t mem_events;
     uint64_t dropped; /* discarded by the limit, in whole chunks */
-    tp_tlspill *spills;
+    tprof_tlspill *spills;
     uint32_t nspills;
     uint32_t spills_cap;
-} tp_timeline;
+} tprof_timeline;
 
 /* Where full chunks go: the spill file, or nowhere (keep the last `limit`). */
-typedef struct tp_tlsink {
+typedef struct tprof_tlsink {
     int fd;         /* spill file, or -1 */
     int64_t offset; /* bytes written to it so far */
     uint64_t limit; /* keep the last `limit` events (0: keep all) */
     uint64_t held;  /* event capacity of all chunks in memory, all threads */
     int broken;     /* a spill failed: keep everything in memory from now on */
-    uint64_t budget; /* spill every thread when `held` reaches it */
-    tp_mutex lock;   /* free-threaded builds: guards the fields above */
-} tp_tlsink;
+    uint64_t budget;  /* spill every thread when `held` reaches it */
+    tprof_mutex lock; /* free-threaded builds: guards the fields above */
+} tprof_tlsink;
 
 /* The default budget: events the chunks of all threads may hold in memory
  * before every thread's chunks are spilled (spill mode); threads that ended
  * would otherwise keep their small, never-full chunks forever. 12 bytes an
  * event: 24 MiB. */
-#define TP_TL_BUDGET (2u << 20)
+#define TPROF_TL_BUDGET (2u << 20)
 
 /* Make room for one more event: called when tl->tail is NULL or full.
  * Returns -1 when out of memory or when the spill failed, and 1 (doing
  * nothing) when the chunks of all threads must be spilled first
- * (tp_timeline_spill_all), after which the call is repeated. */
-int tp_timeline_grow(tp_timeline *tl, tp_tlsink *sink, uint64_t serial);
+ * (tprof_timeline_spill_all), after which the call is repeated. */
+int tprof_timeline_grow(tprof_timeline *tl, tprof_tlsink *sink,
+                        uint64_t serial);
 
 /* Spill every chunk of one thread, in order, and free them all; its next
  * event starts a new, small chunk. Returns -1 if the spill failed. */
-int tp_timeline_spill_all(tp_timeline *tl, tp_tlsink *sink, uint64_t serial);
+int tprof_timeline_spill_all(tprof_timeline *tl, tprof_tlsink *sink,
+                             uint64_t serial);
 
 /* Append one event. Returns 0, -1 on failure, or 1 when the caller must
- * spill every thread's chunks (tp_timeline_spill_all) and call it again. */
+ * spill every thread's chunks (tprof_timeline_spill_all) and call it again. */
 static inline int
-tp_timeline_add(tp_timeline *tl, tp_tlsink *sink, uint64_t serial, int64_t t,
-                int32_t f)
+tprof_timeline_add(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial,
+                   int64_t t, int32_t f)
 {
-    tp_tlchunk *c = tl->tail;
+    tprof_tlchunk *c = tl->tail;
     if (__builtin_expect(c == NULL || c->len == c->cap, 0)) {
-        int rc = tp_timeline_grow(tl, sink, serial);
+        int rc = tprof_timeline_grow(tl, sink, serial);
         if (rc != 0) {
             return rc; /* the caller spills every thread, then retries */
         }
@@ -104,12 +106,12 @@ tp_timeline_add(tp_timeline *tl, tp_tlsink *sink, uint64_t serial, int64_t t,
 }
 
 /* Bytes of memory the timeline holds. */
-size_t tp_timeline_bytes(const tp_timeline *tl);
+size_t tprof_timeline_bytes(const tprof_timeline *tl);
 
 /* Free the chunks and the spill index. */
-void tp_timeline_free(tp_timeline *tl);
+void tprof_timeline_free(tprof_timeline *tl);
 
 /* Open an anonymous spill file in $TMPDIR (or /tmp); -1 on failure. */
-int tp_timeline_open_spill(void);
+int tprof_timeline_open_spill(void);
 
 #endif /* THREADPROF_TIMELINE_H */
