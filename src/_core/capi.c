@@ -9,8 +9,8 @@
  */
 #include "capi.h"
 
-#include "profiler.h"
-#include "threads.h"
+#include "modstate.h"
+#include "state.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,9 +22,6 @@
 #endif
 
 static TPROF_TLS char tprof_capi_error[512];
-
-/* The profiler the C API started last; Write uses it after Stop. */
-static PyObject *tprof_capi_last;
 
 static int
 tprof_capi_fail(int status, const char *fmt, ...)
@@ -104,9 +101,20 @@ tprof_capi_call(const char *name, PyObject *args, PyObject *kwargs)
     return res;
 }
 
-/* Stored output settings of the running C API session. */
-static char *tprof_capi_out_path;
-static char *tprof_capi_out_format;
+/* The state of the imported threadprof._core, where the session lives (the
+ * profiler the C API started last, which Write uses after Stop, and the
+ * output settings of Start), or NULL with an exception set. */
+static tprof_module_state *
+tprof_capi_state(void)
+{
+    PyObject *m = PyImport_ImportModule("threadprof._core");
+    if (m == NULL) {
+        return NULL;
+    }
+    tprof_module_state *st = PyModule_GetState(m);
+    Py_DECREF(m); /* sys.modules keeps it */
+    return st;
+}
 
 static char *
 tprof_capi_strdup(const char *s)
@@ -129,6 +137,10 @@ static int
 tprof_capi_start(const Threadprof_Options *opt)
 {
     TPROF_CAPI_REQUIRE_GIL();
+    tprof_module_state *st = tprof_capi_state();
+    if (st == NULL) {
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
+    }
     if (tprof_active_get() != NULL) {
         return tprof_capi_fail(THREADPROF_ERR_RUNNING,
                                "a threadprof profiler is already running");
@@ -166,11 +178,11 @@ tprof_capi_start(const Threadprof_Options *opt)
                          : THREADPROF_ERR_PYTHON;
         return tprof_capi_fail_python(status);
     }
-    Py_XSETREF(tprof_capi_last, p);
-    PyMem_RawFree(tprof_capi_out_path);
-    PyMem_RawFree(tprof_capi_out_format);
-    tprof_capi_out_path = tprof_capi_strdup(o.output_path);
-    tprof_capi_out_format = tprof_capi_strdup(o.output_format);
+    Py_XSETREF(st->capi_last, p);
+    PyMem_RawFree(st->capi_out_path);
+    PyMem_RawFree(st->capi_out_format);
+    st->capi_out_path = tprof_capi_strdup(o.output_path);
+    st->capi_out_format = tprof_capi_strdup(o.output_format);
     return tprof_capi_ok();
 }
 
@@ -178,6 +190,10 @@ static int
 tprof_capi_stop(void)
 {
     TPROF_CAPI_REQUIRE_GIL();
+    tprof_module_state *st = tprof_capi_state();
+    if (st == NULL) {
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
+    }
     if (tprof_active_get() == NULL) {
         return tprof_capi_fail(THREADPROF_ERR_NOT_RUNNING,
                                "threadprof is not running");
@@ -189,10 +205,9 @@ tprof_capi_stop(void)
         return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
     }
     Py_DECREF(snap);
-    Py_XSETREF(tprof_capi_last, profiler);
-    if (tprof_capi_out_path != NULL) {
-        return tprof_capi_write(tprof_capi_out_path, tprof_capi_out_format,
-                                NULL);
+    Py_XSETREF(st->capi_last, profiler);
+    if (st->capi_out_path != NULL) {
+        return tprof_capi_write(st->capi_out_path, st->capi_out_format, NULL);
     }
     return tprof_capi_ok();
 }
@@ -239,8 +254,12 @@ tprof_capi_write(const char *path, const char *format, const char *thread)
         return tprof_capi_fail(THREADPROF_ERR_ARGUMENT,
                                "the output path is NULL or empty");
     }
-    tprof_profiler *active = tprof_active_get();
-    PyObject *profiler = active ? (PyObject *)active : tprof_capi_last;
+    tprof_module_state *st = tprof_capi_state();
+    if (st == NULL) {
+        return tprof_capi_fail_python(THREADPROF_ERR_PYTHON);
+    }
+    tprof_state *active = tprof_active_get();
+    PyObject *profiler = active ? (PyObject *)active : st->capi_last;
     if (profiler == NULL) {
         return tprof_capi_fail(THREADPROF_ERR_NO_DATA,
                                "nothing has been profiled yet");
@@ -255,7 +274,7 @@ tprof_capi_write(const char *path, const char *format, const char *thread)
         /* the Python side raises ValueError for a bad format or thread,
          * OSError-like OutputError for I/O, ProfilerError for no data */
         int status = THREADPROF_ERR_PYTHON;
-        if (PyErr_ExceptionMatches(tprof_ProfilerError)) {
+        if (PyErr_ExceptionMatches(st->error)) {
             status = THREADPROF_ERR_NO_DATA;
         }
         else if (PyErr_ExceptionMatches(PyExc_LookupError)) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "clock.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +100,38 @@ const char *
 tprof_clock_source(void)
 {
     return tprof_clock.use_tsc ? "tsc" : "monotonic";
+}
+
+int
+tprof_clock_user(PyObject *timer, double timeunit, int64_t *now)
+{
+    PyObject *o = PyObject_CallNoArgs(timer);
+    if (o == NULL) {
+        return -1;
+    }
+    int rc = 0;
+    if (timeunit > 0.0) {
+        /* integer ticks of `timeunit` seconds */
+        long long v = PyLong_Check(o) ? PyLong_AsLongLong(o)
+                                      : (long long)PyFloat_AsDouble(o);
+        rc = (v == -1 && PyErr_Occurred()) ? -1 : 0;
+        *now = (int64_t)v;
+    }
+    else if (PyLong_Check(o)) {
+        /* whole seconds */
+        long long v = PyLong_AsLongLong(o);
+        rc = (v == -1 && PyErr_Occurred()) ? -1 : 0;
+        *now = (int64_t)v * 1000000000;
+    }
+    else {
+        /* float seconds, floored to nanoseconds as cProfile does */
+        double d = PyFloat_AsDouble(o);
+        rc = (d == -1.0 && PyErr_Occurred()) ? -1 : 0;
+        *now = (int64_t)floor(d * 1e9);
+    }
+    Py_DECREF(o);
+    if (rc == 0 && PyErr_Occurred()) {
+        rc = -1;
+    }
+    return rc;
 }

@@ -15,9 +15,14 @@
  * The CPU clock is the calling thread's CLOCK_THREAD_CPUTIME_ID (a real
  * system call on many VMs, so the default mode reads it only across long
  * gaps; see recorder.h).
+ *
+ * A Python timer (cProfile's `timer` argument) is the fourth clock: a call of
+ * Python code, so never read on the hot path of the other modes.
  */
 #ifndef THREADPROF_CLOCK_H
 #define THREADPROF_CLOCK_H
+
+#include "compat.h"
 
 #include <stdint.h>
 #include <time.h>
@@ -75,5 +80,11 @@ tprof_clock_thread_cpu(void)
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/* Call a Python timer and convert its value to ticks: an int is whole seconds
+ * (or ticks of `timeunit` seconds when timeunit > 0), a float is seconds,
+ * floored to nanoseconds as cProfile does. Returns -1 with an exception set
+ * when the timer fails or returns something else. */
+int tprof_clock_user(PyObject *timer, double timeunit, int64_t *now);
 
 #endif /* THREADPROF_CLOCK_H */

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "engine.h"
-#include "recorder.h"
 #include "threads.h"
 
 #include <string.h>
+
+/* The legacy engine's own state. */
+typedef struct tprof_legacy {
+    PyObject *bootstrap; /* the threading trampoline */
+    PyObject *prev_hook; /* threading's profile hook before enable */
+} tprof_legacy;
 
 /* Non-zero while this thread is setting hooks for threadprof itself, so that
  * the audit hook below does not take threadprof's own calls for a rival's. */
@@ -27,9 +32,9 @@ static int
 tprof_audit(const char *event, PyObject *Py_UNUSED(args),
             void *Py_UNUSED(data))
 {
-    tprof_profiler *p = tprof_active_get();
+    tprof_state *p = tprof_active_get();
     if (p != NULL && tprof_ld_relaxed(&p->enabled) &&
-        p->engine == TPROF_ENGINE_LEGACY && tprof_own_call == 0 &&
+        p->engine == &tprof_legacy_engine && tprof_own_call == 0 &&
         strcmp(event, "sys.setprofile") == 0 &&
         tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts != NULL)
     {
@@ -130,7 +135,7 @@ tprof_event_code(PyObject *event)
 static PyObject *
 tprof_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    tprof_profiler *p = (tprof_profiler *)self;
+    tprof_state *p = (tprof_state *)self;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "expected (frame, event, arg)");
         return NULL;
@@ -170,15 +175,16 @@ static PyMethodDef tprof_bootstrap_def = {
 /* -- install and remove
  * -------------------------------------------------------- */
 
-int
-tprof_legacy_install(tprof_profiler *p)
+static int
+tprof_legacy_install(tprof_state *p, void *es)
 {
+    tprof_legacy *lg = es;
     if (tprof_legacy_audit_install() < 0) {
         return -1;
     }
-    if (p->bootstrap == NULL) {
-        p->bootstrap = PyCFunction_New(&tprof_bootstrap_def, (PyObject *)p);
-        if (p->bootstrap == NULL) {
+    if (lg->bootstrap == NULL) {
+        lg->bootstrap = PyCFunction_New(&tprof_bootstrap_def, (PyObject *)p);
+        if (lg->bootstrap == NULL) {
             return -1;
         }
     }
@@ -187,8 +193,8 @@ tprof_legacy_install(tprof_profiler *p)
     if (prev == NULL) {
         return -1;
     }
-    Py_XSETREF(p->prev_hook, prev);
-    PyObject *res = tprof_threading_call("setprofile", p->bootstrap);
+    Py_XSETREF(lg->prev_hook, prev);
+    PyObject *res = tprof_threading_call("setprofile", lg->bootstrap);
     if (res == NULL) {
         return -1;
     }
@@ -200,9 +206,10 @@ tprof_legacy_install(tprof_profiler *p)
     return 0;
 }
 
-void
-tprof_legacy_remove(tprof_profiler *p)
+static void
+tprof_legacy_remove(tprof_state *p, void *es)
 {
+    tprof_legacy *lg = es;
     tprof_saved_error saved;
     tprof_error_save(&saved);
     /* first the running threads, so that the calls below are not recorded */
@@ -212,28 +219,28 @@ tprof_legacy_remove(tprof_profiler *p)
     /* the tombstone of this thread can go at once */
     tprof_set_profile(NULL, NULL);
     PyObject *current = tprof_threading_call("getprofile", NULL);
-    if (current != NULL && current == p->bootstrap) {
+    if (current != NULL && current == lg->bootstrap) {
         PyObject *res = tprof_threading_call(
-            "setprofile", p->prev_hook ? p->prev_hook : Py_None);
+            "setprofile", lg->prev_hook ? lg->prev_hook : Py_None);
         Py_XDECREF(res);
     }
     else if (current != NULL) {
         p->global_warnings |= TPROF_GWARN_THREADING_HOOK;
     }
     Py_XDECREF(current);
-    Py_CLEAR(p->prev_hook);
-    Py_CLEAR(p->bootstrap);
+    Py_CLEAR(lg->prev_hook);
+    Py_CLEAR(lg->bootstrap);
     tprof_error_restore(&saved);
 }
 
-void
-tprof_legacy_attach_current(tprof_profiler *p)
+static void
+tprof_legacy_attach_current(tprof_state *p, void *Py_UNUSED(es))
 {
     tprof_set_profile(p->callback, (PyObject *)p);
 }
 
-void
-tprof_legacy_detach_current(tprof_profiler *Py_UNUSED(p))
+static void
+tprof_legacy_detach_current(tprof_state *Py_UNUSED(p), void *Py_UNUSED(es))
 {
     tprof_set_profile(NULL, NULL);
 }
@@ -242,19 +249,19 @@ tprof_legacy_detach_current(tprof_profiler *Py_UNUSED(p))
  * ----------------------------------------------------------------------- */
 
 static int
-tprof_is_ours(tprof_profiler *p, PyThreadState *ts)
+tprof_is_ours(tprof_state *p, tprof_legacy *lg, PyThreadState *ts)
 {
     if (ts->c_profilefunc == p->callback && ts->c_profileobj == (PyObject *)p)
     {
         return 1;
     }
     /* a thread that threading started and that has not run yet */
-    return p->bootstrap != NULL && ts->c_profileobj == p->bootstrap;
+    return lg->bootstrap != NULL && ts->c_profileobj == lg->bootstrap;
 }
 
 /* The newest record of the thread with this native id, or NULL. */
 static tprof_thread *
-tprof_record_of(tprof_profiler *p, unsigned long native_id)
+tprof_record_of(tprof_state *p, unsigned long native_id)
 {
     tprof_thread *found = NULL;
     for (tprof_thread *t = tprof_threads_first(p); t;
@@ -291,14 +298,14 @@ tprof_readable_next(PyThreadState *ts)
 #endif
 }
 
-void
-tprof_legacy_check_hooks(tprof_profiler *p)
+static void
+tprof_legacy_check(tprof_state *p, void *es)
 {
     PyThreadState *me = PyThreadState_Get();
     for (PyThreadState *ts = tprof_readable_first(me); ts != NULL;
          ts = tprof_readable_next(ts))
     {
-        if (tprof_is_ours(p, ts)) {
+        if (tprof_is_ours(p, es, ts)) {
             continue;
         }
         tprof_thread *t = tprof_record_of(p, ts->native_thread_id);
@@ -308,8 +315,9 @@ tprof_legacy_check_hooks(tprof_profiler *p)
     }
 }
 
-int
-tprof_legacy_foreign_hooks(tprof_profiler *p)
+/* The number of threads whose profile hook belongs to another tool. */
+static int
+tprof_legacy_foreign_hooks(tprof_state *p, tprof_legacy *lg)
 {
     int count = 0;
     PyThreadState *me = PyThreadState_Get();
@@ -317,10 +325,59 @@ tprof_legacy_foreign_hooks(tprof_profiler *p)
          ts = tprof_readable_next(ts))
     {
         if (ts->c_profilefunc != NULL &&
-            ts->c_profilefunc != tprof_tombstone && !tprof_is_ours(p, ts))
+            ts->c_profilefunc != tprof_tombstone && !tprof_is_ours(p, lg, ts))
         {
             count++;
         }
     }
     return count;
 }
+
+/* Warn before enabling when other tools' hooks are about to be replaced. */
+static int
+tprof_legacy_prepare(tprof_state *p, void *es)
+{
+    int foreign = tprof_legacy_foreign_hooks(p, es);
+    if (foreign > 0) {
+        p->global_warnings |= TPROF_GWARN_FOREIGN_HOOKS;
+        return PyErr_WarnFormat(
+            PyExc_RuntimeWarning, 1,
+            "threadprof replaces the profile function that another tool "
+            "installed in %d thread(s) (sys.setprofile or another "
+            "profiler); that tool stops receiving events",
+            foreign);
+    }
+    return 0;
+}
+
+static int
+tprof_legacy_traverse(void *es, visitproc visit, void *arg)
+{
+    tprof_legacy *lg = es;
+    Py_VISIT(lg->bootstrap);
+    Py_VISIT(lg->prev_hook);
+    return 0;
+}
+
+static void
+tprof_legacy_clear(void *es)
+{
+    tprof_legacy *lg = es;
+    Py_CLEAR(lg->bootstrap);
+    Py_CLEAR(lg->prev_hook);
+}
+
+const tprof_engine_ops tprof_legacy_engine = {
+    .name = "legacy",
+    .min_version = 0x030B0000,
+    .state_size = sizeof(tprof_legacy),
+    .match_code = 0, /* PyTrace_RETURN carries the frame */
+    .prepare = tprof_legacy_prepare,
+    .install = tprof_legacy_install,
+    .remove = tprof_legacy_remove,
+    .check = tprof_legacy_check,
+    .attach_current = tprof_legacy_attach_current,
+    .detach_current = tprof_legacy_detach_current,
+    .traverse = tprof_legacy_traverse,
+    .clear = tprof_legacy_clear,
+};

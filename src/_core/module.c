@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * module.c -- threadprof._core: the Profiler type, ProfilerError, active().
+ * module.c -- threadprof._core: the module, its state and its functions.
+ *
+ * Multi-phase initialisation; everything the module makes lives in its state
+ * (modstate.h). It loads in the main interpreter only: the engines' hooks,
+ * the thread-local tags and the enabled profiler (tprof_active) are the
+ * process's, so a subinterpreter gets an ImportError that says so instead of
+ * a profiler that would fight the main one. Interpreters that check
+ * (own-GIL subinterpreters, 3.12+) refuse it from the slot below; others
+ * from the exec function.
  */
-#include "profiler.h"
-
 #include "arena.h"
-#include "engine.h"
-#include "threads.h"
-#include "clock.h"
 #include "capi.h"
+#include "clock.h"
+#include "engine.h"
+#include "modstate.h"
 #include "moncb.h"
+#include "profiler.h"
 
 #ifndef THREADPROF_VERSION
 #define THREADPROF_VERSION "0+unknown"
@@ -18,7 +25,7 @@
 static PyObject *
 tprof_module_active(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    tprof_profiler *active = tprof_active_get();
+    tprof_state *active = tprof_active_get();
     return Py_NewRef(active ? (PyObject *)active : Py_None);
 }
 
@@ -114,41 +121,49 @@ static PyMethodDef tprof_module_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* os.register_at_fork handlers are the process's: one is enough, whichever
+ * module instance registered it. */
+static int tprof_fork_registered;
+
 static int
 tprof_module_exec(PyObject *m)
 {
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_ImportError,
+                        "threadprof._core can be imported in the main "
+                        "interpreter only: profile hooks are per process");
+        return -1;
+    }
+    tprof_module_state *st = PyModule_GetState(m);
     PyObject *bases = PyTuple_Pack(2, PyExc_RuntimeError, PyExc_ValueError);
     if (bases == NULL) {
         return -1;
     }
-    tprof_ProfilerError = PyErr_NewExceptionWithDoc(
+    st->error = PyErr_NewExceptionWithDoc(
         "threadprof.ProfilerError",
         "A profiler used the wrong way (started twice, stopped when not "
         "running), or data lost while profiling.",
         bases, NULL);
     Py_DECREF(bases);
-    if (tprof_ProfilerError == NULL ||
-        PyModule_AddObjectRef(m, "ProfilerError", tprof_ProfilerError) < 0)
+    if (st->error == NULL ||
+        PyModule_AddObjectRef(m, "ProfilerError", st->error) < 0)
     {
         return -1;
     }
-    PyObject *type = tprof_profiler_type_create(m);
-    if (type == NULL) {
+    st->profiler_type = (PyTypeObject *)tprof_profiler_type_create(m);
+    st->moncb_type = (PyTypeObject *)tprof_moncb_type_create(m);
+    st->str_threading_py = PyUnicode_InternFromString("threading.py");
+    st->str_name = PyUnicode_InternFromString("_name");
+    if (st->profiler_type == NULL || st->moncb_type == NULL ||
+        st->str_threading_py == NULL || st->str_name == NULL)
+    {
         return -1;
     }
-    tprof_ProfilerType = (PyTypeObject *)type;
-    if (tprof_moncb_type_init(m) < 0) {
-        Py_DECREF(type);
-        return -1;
-    }
-    if (PyModule_AddObject(m, "Profiler", type) < 0) {
-        Py_DECREF(type);
+    if (PyModule_AddObjectRef(m, "Profiler", (PyObject *)st->profiler_type) <
+        0) {
         return -1;
     }
     if (PyModule_AddStringConstant(m, "__version__", THREADPROF_VERSION) < 0) {
-        return -1;
-    }
-    if (tprof_threads_init() < 0) {
         return -1;
     }
 #ifdef Py_GIL_DISABLED
@@ -156,8 +171,11 @@ tprof_module_exec(PyObject *m)
         return -1;
     }
 #endif
-    if (tprof_register_at_fork(m) < 0) {
-        return -1;
+    if (!tprof_fork_registered) {
+        if (tprof_register_at_fork(m) < 0) {
+            return -1;
+        }
+        tprof_fork_registered = 1;
     }
     if (tprof_capi_add(m) < 0) {
         return -1;
@@ -174,31 +192,66 @@ tprof_module_exec(PyObject *m)
     return 0;
 }
 
-static struct PyModuleDef tprof_moduledef = {
+static int
+tprof_module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    tprof_module_state *st = PyModule_GetState(m);
+    Py_VISIT(st->profiler_type);
+    Py_VISIT(st->moncb_type);
+    Py_VISIT(st->error);
+    Py_VISIT(st->capi_last);
+    return 0;
+}
+
+static int
+tprof_module_clear(PyObject *m)
+{
+    tprof_module_state *st = PyModule_GetState(m);
+    Py_CLEAR(st->profiler_type);
+    Py_CLEAR(st->moncb_type);
+    Py_CLEAR(st->error);
+    Py_CLEAR(st->str_threading_py);
+    Py_CLEAR(st->str_name);
+    Py_CLEAR(st->capi_last);
+    return 0;
+}
+
+static void
+tprof_module_free(void *m)
+{
+    tprof_module_state *st = PyModule_GetState((PyObject *)m);
+    tprof_module_clear((PyObject *)m);
+    PyMem_RawFree(st->capi_out_path);
+    PyMem_RawFree(st->capi_out_format);
+    st->capi_out_path = st->capi_out_format = NULL;
+}
+
+static PyModuleDef_Slot tprof_module_slots[] = {
+    {Py_mod_exec, tprof_module_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    /* no state of the core relies on the GIL (sync.h) */
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+    {0, NULL},
+};
+
+PyModuleDef tprof_moduledef = {
     PyModuleDef_HEAD_INIT,
     .m_name = "threadprof._core",
     .m_doc = "The C core of threadprof: the recorder of every thread.",
-    .m_size = -1,
+    .m_size = sizeof(tprof_module_state),
     .m_methods = tprof_module_methods,
+    .m_slots = tprof_module_slots,
+    .m_traverse = tprof_module_traverse,
+    .m_clear = tprof_module_clear,
+    .m_free = tprof_module_free,
 };
 
 PyMODINIT_FUNC
 PyInit__core(void)
 {
-    PyObject *m = PyModule_Create(&tprof_moduledef);
-    if (m == NULL) {
-        return NULL;
-    }
-#ifdef Py_GIL_DISABLED
-    /* no state of the core relies on the GIL (sync.h) */
-    if (PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-#endif
-    if (tprof_module_exec(m) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
+    return PyModuleDef_Init(&tprof_moduledef);
 }

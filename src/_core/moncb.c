@@ -3,9 +3,7 @@
 
 #include <stddef.h>
 
-static PyTypeObject *tprof_MonCallbackType;
-
-/* No tprof_clear: the handlers read the profiler unchecked, so a callback
+/* No tp_clear slot: the handlers read the profiler unchecked, so a callback
  * keeps it until dealloc; the profiler's own clear breaks the cycle (it drops
  * its callbacks). */
 static int
@@ -57,26 +55,21 @@ static PyType_Spec tprof_moncb_spec = {
     .slots = tprof_moncb_slots,
 };
 
-int
-tprof_moncb_type_init(PyObject *module)
+PyObject *
+tprof_moncb_type_create(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &tprof_moncb_spec, NULL);
-    if (type == NULL) {
-        return -1;
-    }
-    tprof_MonCallbackType = (PyTypeObject *)type;
-    return 0;
+    return PyType_FromModuleAndSpec(module, &tprof_moncb_spec, NULL);
 }
 
 PyObject *
-tprof_moncb_new(vectorcallfunc fn, tprof_profiler *p)
+tprof_moncb_new(PyTypeObject *type, vectorcallfunc fn, tprof_state *p)
 {
-    tprof_moncb *cb = PyObject_GC_New(tprof_moncb, tprof_MonCallbackType);
+    tprof_moncb *cb = PyObject_GC_New(tprof_moncb, type);
     if (cb == NULL) {
         return NULL;
     }
     cb->vectorcall = fn;
-    cb->profiler = (tprof_profiler *)Py_NewRef((PyObject *)p);
+    cb->profiler = (tprof_state *)Py_NewRef((PyObject *)p);
     PyObject_GC_Track(cb);
     return (PyObject *)cb;
 }

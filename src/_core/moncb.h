@@ -11,22 +11,24 @@
 #ifndef THREADPROF_MONCB_H
 #define THREADPROF_MONCB_H
 
-#include "profiler.h"
+#include "state.h"
 
 typedef struct tprof_moncb {
     PyObject_HEAD
     vectorcallfunc vectorcall; /* the recorder's handler */
-    tprof_profiler *profiler;  /* strong reference */
+    tprof_state *profiler;     /* strong reference */
 } tprof_moncb;
 
 /* The profiler a callback records into. */
 #define TPROF_MONCB_PROFILER(obj) (((tprof_moncb *)(obj))->profiler)
 
-/* Create the callback type (module initialisation). 0, or -1 with an
+/* Create the callback type of `module` (a new reference), or NULL with an
  * exception set. */
-int tprof_moncb_type_init(PyObject *module);
+PyObject *tprof_moncb_type_create(PyObject *module);
 
-/* A new callback running `fn` for `p`, or NULL with an exception set. */
-PyObject *tprof_moncb_new(vectorcallfunc fn, tprof_profiler *p);
+/* A new callback of `type` running `fn` for `p`, or NULL with an exception
+ * set. */
+PyObject *tprof_moncb_new(PyTypeObject *type, vectorcallfunc fn,
+                          tprof_state *p);
 
 #endif /* THREADPROF_MONCB_H */

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "engine.h"
+#include "modstate.h"
 #include "moncb.h"
 #include "recorder.h"
+
+/* The monitoring engine's own state. */
+typedef struct tprof_monitoring {
+    int tool;           /* the tool id in use; 0 (the debugger's,
+                           never taken) when none */
+    long events;        /* the event set registered */
+    PyObject *funcs[4]; /* the callables, by tprof_monitor_handler */
+} tprof_monitoring;
 
 /* The tool ids threadprof may take, in order of preference: 3 and 4 have no
  * conventional owner; 2 (PROFILER_ID) is cProfile's, so it comes last. */
@@ -65,9 +74,12 @@ tprof_register(PyObject *mon, int tool, long bit, PyObject *func)
     return res == NULL ? -1 : 0;
 }
 
-int
-tprof_monitoring_install(tprof_profiler *p)
+static void tprof_monitoring_remove(tprof_state *p, void *es);
+
+static int
+tprof_monitoring_install(tprof_state *p, void *es)
 {
+    tprof_monitoring *m = es;
     PyObject *mon = tprof_monitoring_module();
     if (mon == NULL) {
         return -1;
@@ -90,7 +102,7 @@ tprof_monitoring_install(tprof_profiler *p)
     }
     if (tool < 0) {
         Py_DECREF(mon);
-        PyErr_SetString(tprof_ProfilerError,
+        PyErr_SetString(p->mod->error,
                         "sys.monitoring has no free tool id for threadprof "
                         "(ids 2, 3 and 4 are taken); use engine='legacy'");
         return -1;
@@ -102,7 +114,7 @@ tprof_monitoring_install(tprof_profiler *p)
         return -1;
     }
     Py_DECREF(res);
-    p->mon_tool = tool;
+    m->tool = tool;
 
     if (p->mon_missing == NULL) {
         p->mon_missing = PyObject_GetAttrString(mon, "MISSING");
@@ -122,13 +134,13 @@ tprof_monitoring_install(tprof_profiler *p)
             goto error;
         }
         tprof_monitor_handler h = tprof_routes[i].handler;
-        if (p->mon_funcs[h] == NULL) {
-            p->mon_funcs[h] = tprof_moncb_new(funcs[h], p);
-            if (p->mon_funcs[h] == NULL) {
+        if (m->funcs[h] == NULL) {
+            m->funcs[h] = tprof_moncb_new(p->mod->moncb_type, funcs[h], p);
+            if (m->funcs[h] == NULL) {
                 goto error;
             }
         }
-        if (tprof_register(mon, tool, bit, p->mon_funcs[h]) < 0) {
+        if (tprof_register(mon, tool, bit, m->funcs[h]) < 0) {
             goto error;
         }
         mask |= bit;
@@ -143,57 +155,71 @@ tprof_monitoring_install(tprof_profiler *p)
     if (res == NULL) {
         goto error;
     }
-    p->mon_events = PyLong_AsLong(res);
+    m->events = PyLong_AsLong(res);
     Py_DECREF(res);
     Py_DECREF(mon);
     return 0;
 
 error:
     Py_DECREF(mon);
-    tprof_monitoring_remove(p);
+    tprof_monitoring_remove(p, m);
     return -1;
 }
 
-void
-tprof_monitoring_remove(tprof_profiler *p)
+/* Unregister what is still ours: 3.14's clear_tool_id does it in one call
+ * (local events included); before it, the events and callbacks one by one. */
+static void
+tprof_unregister(PyObject *mon, int tool)
 {
-    if (p->mon_tool < 0) {
+    PyObject *res = NULL;
+    if (PyObject_HasAttrString(mon, "clear_tool_id")) {
+        res = PyObject_CallMethod(mon, "clear_tool_id", "i", tool);
+    }
+    else {
+        res = PyObject_CallMethod(mon, "set_events", "ii", tool, 0);
+        for (size_t i = 0; i < TPROF_NROUTES; i++) {
+            long bit = tprof_event_bit(mon, tprof_routes[i].event);
+            if (bit > 0) {
+                tprof_register(mon, tool, bit, NULL);
+            }
+        }
+    }
+    Py_XDECREF(res);
+    res = PyObject_CallMethod(mon, "free_tool_id", "i", tool);
+    Py_XDECREF(res);
+}
+
+static void
+tprof_monitoring_remove(tprof_state *Py_UNUSED(p), void *es)
+{
+    tprof_monitoring *m = es;
+    if (m->tool == 0) {
         return;
     }
     tprof_saved_error saved;
     tprof_error_save(&saved);
     PyObject *mon = tprof_monitoring_module();
     if (mon != NULL) {
-        /* only undo what is still ours */
-        PyObject *owner =
-            PyObject_CallMethod(mon, "get_tool", "i", p->mon_tool);
+        PyObject *owner = PyObject_CallMethod(mon, "get_tool", "i", m->tool);
         int ours =
             owner != NULL && PyUnicode_Check(owner) &&
             PyUnicode_CompareWithASCIIString(owner, tprof_tool_name) == 0;
         Py_XDECREF(owner);
         if (ours) {
-            PyObject *res =
-                PyObject_CallMethod(mon, "set_events", "ii", p->mon_tool, 0);
-            Py_XDECREF(res);
-            for (size_t i = 0; i < TPROF_NROUTES; i++) {
-                long bit = tprof_event_bit(mon, tprof_routes[i].event);
-                if (bit > 0) {
-                    tprof_register(mon, p->mon_tool, bit, NULL);
-                }
-            }
-            res = PyObject_CallMethod(mon, "free_tool_id", "i", p->mon_tool);
-            Py_XDECREF(res);
+            tprof_unregister(mon, m->tool);
         }
         Py_DECREF(mon);
     }
-    p->mon_tool = -1;
+    m->tool = 0;
     tprof_error_restore(&saved);
 }
 
-int
-tprof_monitoring_intact(tprof_profiler *p)
+/* True when the tool id is still threadprof's with its events set; false
+ * when another tool took them away. */
+static int
+tprof_monitoring_intact(tprof_monitoring *m)
 {
-    if (p->mon_tool < 0) {
+    if (m->tool == 0) {
         return 1;
     }
     tprof_saved_error saved;
@@ -201,15 +227,14 @@ tprof_monitoring_intact(tprof_profiler *p)
     int intact = 0;
     PyObject *mon = tprof_monitoring_module();
     if (mon != NULL) {
-        PyObject *owner =
-            PyObject_CallMethod(mon, "get_tool", "i", p->mon_tool);
+        PyObject *owner = PyObject_CallMethod(mon, "get_tool", "i", m->tool);
         PyObject *events =
-            PyObject_CallMethod(mon, "get_events", "i", p->mon_tool);
+            PyObject_CallMethod(mon, "get_events", "i", m->tool);
         intact =
             owner != NULL && PyUnicode_Check(owner) &&
             PyUnicode_CompareWithASCIIString(owner, tprof_tool_name) == 0 &&
             events != NULL && PyLong_Check(events) &&
-            PyLong_AsLong(events) == p->mon_events;
+            PyLong_AsLong(events) == m->events;
         Py_XDECREF(owner);
         Py_XDECREF(events);
         Py_DECREF(mon);
@@ -218,27 +243,78 @@ tprof_monitoring_intact(tprof_profiler *p)
     return intact;
 }
 
-#else /* 3.11: no sys.monitoring */
+static void
+tprof_monitoring_check(tprof_state *p, void *es)
+{
+    if (!tprof_monitoring_intact(es)) {
+        p->global_warnings |= TPROF_GWARN_MONITORING_LOST;
+    }
+}
 
-int
-tprof_monitoring_install(tprof_profiler *Py_UNUSED(p))
+#else /* 3.11: no sys.monitoring (the profiler refuses the engine there) */
+
+static int
+tprof_monitoring_install(tprof_state *p, void *Py_UNUSED(es))
 {
     (void)tprof_tool_ids;
     (void)tprof_tool_name;
-    PyErr_SetString(tprof_ProfilerError,
+    PyErr_SetString(p->mod->error,
                     "the monitoring engine needs Python 3.12 or later; use "
                     "engine='legacy'");
     return -1;
 }
 
-void
-tprof_monitoring_remove(tprof_profiler *Py_UNUSED(p))
+static void
+tprof_monitoring_remove(tprof_state *Py_UNUSED(p), void *Py_UNUSED(es))
 {}
 
-int
-tprof_monitoring_intact(tprof_profiler *Py_UNUSED(p))
-{
-    return 1;
-}
+static void
+tprof_monitoring_check(tprof_state *Py_UNUSED(p), void *Py_UNUSED(es))
+{}
 
 #endif
+
+/* Events are the interpreter's: every thread is covered already. */
+static void
+tprof_monitoring_each_thread(tprof_state *Py_UNUSED(p), void *Py_UNUSED(es))
+{}
+
+static int
+tprof_monitoring_prepare(tprof_state *Py_UNUSED(p), void *Py_UNUSED(es))
+{
+    return 0;
+}
+
+static int
+tprof_monitoring_traverse(void *es, visitproc visit, void *arg)
+{
+    tprof_monitoring *m = es;
+    for (int i = 0; i < 4; i++) {
+        Py_VISIT(m->funcs[i]);
+    }
+    return 0;
+}
+
+static void
+tprof_monitoring_clear(void *es)
+{
+    tprof_monitoring *m = es;
+    for (int i = 0; i < 4; i++) {
+        Py_CLEAR(m->funcs[i]);
+    }
+}
+
+const tprof_engine_ops tprof_monitoring_engine = {
+    .name = "monitoring",
+    .min_version = 0x030C0000,
+    .state_size = sizeof(tprof_monitoring),
+    .match_code = 1, /* PY_RETURN and friends carry the code object */
+    .prepare = tprof_monitoring_prepare,
+    .install = tprof_monitoring_install,
+    .remove = tprof_monitoring_remove,
+    .check = tprof_monitoring_check,
+    .attach_current = tprof_monitoring_each_thread,
+    .detach_current = tprof_monitoring_each_thread,
+    .traverse = tprof_monitoring_traverse,
+    .clear = tprof_monitoring_clear,
+};

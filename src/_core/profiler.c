@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "profiler.h"
 
+#include "attach.h"
 #include "clock.h"
 #include "engine.h"
+#include "modstate.h"
 #include "recorder.h"
 #include "snapshot.h"
 #include "threads.h"
@@ -12,47 +14,10 @@
 #include <unistd.h>
 #include <time.h>
 
-PyTypeObject *tprof_ProfilerType;
-PyObject *tprof_ProfilerError;
-tprof_profiler *tprof_active;
+tprof_state *tprof_active;
 
-int
-tprof_profiler_now(tprof_profiler *p, int64_t *now)
-{
-    if (p->mode != TPROF_MODE_USER) {
-        *now = tprof_clock_wall();
-        return 0;
-    }
-    PyObject *o = PyObject_CallNoArgs(p->timer);
-    if (o == NULL) {
-        return -1;
-    }
-    int rc = 0;
-    if (p->timeunit > 0.0) {
-        /* integer ticks of `timeunit` seconds */
-        long long v = PyLong_Check(o) ? PyLong_AsLongLong(o)
-                                      : (long long)PyFloat_AsDouble(o);
-        rc = (v == -1 && PyErr_Occurred()) ? -1 : 0;
-        *now = (int64_t)v;
-    }
-    else if (PyLong_Check(o)) {
-        /* whole seconds */
-        long long v = PyLong_AsLongLong(o);
-        rc = (v == -1 && PyErr_Occurred()) ? -1 : 0;
-        *now = (int64_t)v * 1000000000;
-    }
-    else {
-        /* float seconds, floored to nanoseconds as cProfile does */
-        double d = PyFloat_AsDouble(o);
-        rc = (d == -1.0 && PyErr_Occurred()) ? -1 : 0;
-        *now = (int64_t)floor(d * 1e9);
-    }
-    Py_DECREF(o);
-    if (rc == 0 && PyErr_Occurred()) {
-        rc = -1;
-    }
-    return rc;
-}
+/* The Python-facing part of a profiler, from its state. */
+#define TPROF_PROFILER(p) ((tprof_profiler *)(p))
 
 /* Seconds since the epoch, for the start time of a profile. */
 static double
@@ -90,32 +55,40 @@ tprof_parse_mode(const char *clock, int cpu, PyObject *timer, tprof_mode *mode)
     return -1;
 }
 
-static int
-tprof_parse_engine(const char *name, tprof_engine *engine)
+static const tprof_engine_ops *const tprof_engines[] = {
+    &tprof_legacy_engine,
+    &tprof_monitoring_engine,
+};
+
+static const tprof_engine_ops *
+tprof_parse_engine(const char *name)
 {
     if (strcmp(name, "auto") == 0) {
-        *engine = PY_VERSION_HEX >= 0x030C0000 ? TPROF_ENGINE_MONITORING
-                                               : TPROF_ENGINE_LEGACY;
-        return 0;
+        /* the newest engine this Python has */
+        name = PY_VERSION_HEX >= tprof_monitoring_engine.min_version
+                   ? tprof_monitoring_engine.name
+                   : tprof_legacy_engine.name;
     }
-    if (strcmp(name, "legacy") == 0) {
-        *engine = TPROF_ENGINE_LEGACY;
-        return 0;
-    }
-    if (strcmp(name, "monitoring") == 0) {
-        if (PY_VERSION_HEX < 0x030C0000) {
-            PyErr_SetString(PyExc_ValueError,
-                            "engine 'monitoring' needs Python 3.12 or later");
-            return -1;
+    for (size_t i = 0; i < sizeof(tprof_engines) / sizeof(tprof_engines[0]);
+         i++) {
+        const tprof_engine_ops *ops = tprof_engines[i];
+        if (strcmp(name, ops->name) != 0) {
+            continue;
         }
-        *engine = TPROF_ENGINE_MONITORING;
-        return 0;
+        if (PY_VERSION_HEX < ops->min_version) {
+            PyErr_Format(PyExc_ValueError,
+                         "engine '%s' needs Python %d.%d or later", ops->name,
+                         (int)(ops->min_version >> 24),
+                         (int)((ops->min_version >> 16) & 0xFF));
+            return NULL;
+        }
+        return ops;
     }
     PyErr_Format(PyExc_ValueError,
                  "unknown engine '%s': expected 'auto', 'legacy' or "
                  "'monitoring'",
                  name);
-    return -1;
+    return NULL;
 }
 
 static PyObject *
@@ -143,8 +116,12 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "timeline_limit must be >= 0");
         return NULL;
     }
-    tprof_engine engine;
-    if (tprof_parse_engine(engine_name, &engine) < 0) {
+    const tprof_engine_ops *engine = tprof_parse_engine(engine_name);
+    if (engine == NULL) {
+        return NULL;
+    }
+    tprof_module_state *mod = tprof_module_state_of(type);
+    if (mod == NULL) {
         return NULL;
     }
     tprof_mode mode;
@@ -152,13 +129,14 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     tprof_clock_setup(); /* once per process: the wall clock is chosen here */
-    tprof_profiler *p = (tprof_profiler *)type->tp_alloc(type, 0);
+    tprof_state *p = (tprof_state *)type->tp_alloc(type, 0);
     if (p == NULL) {
         return NULL;
     }
+    p->mod = mod;
     p->mode = mode;
     p->engine = engine;
-    p->mon_tool = -1;
+    p->match_code = engine->match_code;
     p->timeline = timeline;
     p->tl_sink.fd = -1;
     p->tl_sink.limit = (uint64_t)timeline_limit;
@@ -172,6 +150,11 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
     p->threads_tail = &p->threads;
     tprof_functable_init(&p->funcs);
+    p->engine_state = PyMem_Calloc(1, engine->state_size);
+    if (p->engine_state == NULL) {
+        Py_DECREF(p);
+        return PyErr_NoMemory();
+    }
     return (PyObject *)p;
 }
 
@@ -187,7 +170,7 @@ tprof_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
 
 /* Free the records of old generations if no callback can be inside them. */
 static void
-tprof_profiler_reap(tprof_profiler *p)
+tprof_profiler_reap(tprof_state *p)
 {
     /* Without the GIL a running callback may hold an old record on its fast
      * path, which does not count in `busy`: only a stopped profiler reaps. */
@@ -200,36 +183,32 @@ tprof_profiler_reap(tprof_profiler *p)
 }
 
 static int
-tprof_profiler_traverse(tprof_profiler *p, visitproc visit, void *arg)
+tprof_profiler_traverse(tprof_state *p, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(p));
     Py_VISIT(p->timer);
-    Py_VISIT(p->bootstrap);
-    Py_VISIT(p->prev_hook);
-    for (int i = 0; i < 4; i++) {
-        Py_VISIT(p->mon_funcs[i]);
+    if (p->engine_state != NULL) {
+        return p->engine->traverse(p->engine_state, visit, arg);
     }
     return 0;
 }
 
 static int
-tprof_profiler_clear_refs(tprof_profiler *p)
+tprof_profiler_clear_refs(tprof_state *p)
 {
     Py_CLEAR(p->timer);
-    Py_CLEAR(p->bootstrap);
-    Py_CLEAR(p->prev_hook);
-    for (int i = 0; i < 4; i++) {
-        Py_CLEAR(p->mon_funcs[i]);
+    if (p->engine_state != NULL) {
+        p->engine->clear(p->engine_state);
     }
     return 0;
 }
 
 static void
-tprof_profiler_dealloc(tprof_profiler *p)
+tprof_profiler_dealloc(tprof_state *p)
 {
     /* an enabled profiler is referenced by tprof_active, so never freed */
     PyObject_GC_UnTrack(p);
-    if (p->weakreflist != NULL) {
+    if (TPROF_PROFILER(p)->weakreflist != NULL) {
         PyObject_ClearWeakRefs((PyObject *)p);
     }
     tprof_threads_free(p->threads);
@@ -237,6 +216,7 @@ tprof_profiler_dealloc(tprof_profiler *p)
     p->threads = p->retired = NULL;
     tprof_functable_free(&p->funcs);
     tprof_profiler_clear_refs(p);
+    PyMem_Free(p->engine_state);
     Py_CLEAR(p->threading_active);
     Py_CLEAR(p->own_prefix);
     Py_CLEAR(p->error_text);
@@ -269,7 +249,7 @@ tprof_threading_active(void)
 /* -- enable / disable -------------------------------------------------------
  */
 
-static int tprof_profiler_stop(tprof_profiler *p);
+static int tprof_profiler_stop(tprof_state *p);
 
 /* threadprof's package directory with a trailing separator, so that frames
  * of threadprof itself are not entered when seeding stacks. */
@@ -297,7 +277,7 @@ tprof_own_prefix(void)
 
 /* Make p the enabled profiler (taking a reference) unless another one is. */
 static int
-tprof_profiler_claim(tprof_profiler *p)
+tprof_profiler_claim(tprof_state *p)
 {
     Py_INCREF(p);
     if (!tprof_cas(&tprof_active, NULL, p)) {
@@ -308,19 +288,19 @@ tprof_profiler_claim(tprof_profiler *p)
 }
 
 static PyObject *
-tprof_profiler_enable_impl(tprof_profiler *p)
+tprof_profiler_enable_impl(tprof_state *p)
 {
     if (p->enabled) {
         Py_RETURN_NONE; /* as cProfile: enabling twice is harmless */
     }
     if (tprof_active_get() != NULL) {
-        PyErr_SetString(tprof_ProfilerError,
+        PyErr_SetString(p->mod->error,
                         "another threadprof profiler is already running in "
                         "this process: stop it first");
         return NULL;
     }
     int64_t now;
-    if (tprof_profiler_now(p, &now) < 0) {
+    if (tprof_state_now(p, &now) < 0) {
         return NULL;
     }
     if (!p->started) {
@@ -331,20 +311,8 @@ tprof_profiler_enable_impl(tprof_profiler *p)
     if (p->own_prefix == NULL) {
         p->own_prefix = tprof_own_prefix();
     }
-    if (p->engine == TPROF_ENGINE_LEGACY) {
-        int foreign = tprof_legacy_foreign_hooks(p);
-        if (foreign > 0) {
-            p->global_warnings |= TPROF_GWARN_FOREIGN_HOOKS;
-            if (PyErr_WarnFormat(
-                    PyExc_RuntimeWarning, 1,
-                    "threadprof replaces the profile function that another "
-                    "tool installed in %d thread(s) (sys.setprofile or "
-                    "another profiler); that tool stops receiving events",
-                    foreign) < 0)
-            {
-                return NULL;
-            }
-        }
+    if (p->engine->prepare(p, p->engine_state) < 0) {
+        return NULL;
     }
     if (p->threading_active == NULL) {
         p->threading_active = tprof_threading_active();
@@ -357,16 +325,14 @@ tprof_profiler_enable_impl(tprof_profiler *p)
         }
     }
     if (!tprof_profiler_claim(p)) {
-        PyErr_SetString(tprof_ProfilerError,
+        PyErr_SetString(p->mod->error,
                         "another threadprof profiler is already running in "
                         "this process: stop it first");
         return NULL;
     }
     p->start_ticks = now;
     tprof_st_seqcst(&p->enabled, 1);
-    int rc = p->engine == TPROF_ENGINE_LEGACY ? tprof_legacy_install(p)
-                                              : tprof_monitoring_install(p);
-    if (rc < 0) {
+    if (p->engine->install(p, p->engine_state) < 0) {
         tprof_saved_error saved;
         tprof_error_save(&saved);
         tprof_profiler_stop(p);
@@ -376,23 +342,11 @@ tprof_profiler_enable_impl(tprof_profiler *p)
     Py_RETURN_NONE;
 }
 
-/* Look for hooks that other code replaced (warnings in the snapshot). */
-static void
-tprof_profiler_check_engine(tprof_profiler *p)
-{
-    if (p->engine == TPROF_ENGINE_LEGACY) {
-        tprof_legacy_check_hooks(p);
-    }
-    else if (!tprof_monitoring_intact(p)) {
-        p->global_warnings |= TPROF_GWARN_MONITORING_LOST;
-    }
-}
-
 /* Free-threaded builds: wait until no callback of another thread is paused
- * inside p (profiler.h). Removing the engine stopped the world, so no other
+ * inside p (state.h). Removing the engine stopped the world, so no other
  * callback can still be running. */
 static void
-tprof_profiler_quiesce(tprof_profiler *p)
+tprof_profiler_quiesce(tprof_state *p)
 {
 #if TPROF_FREE_THREADED
     int own = tprof_tls.paused == p; /* disable() called from a Python timer */
@@ -407,38 +361,33 @@ tprof_profiler_quiesce(tprof_profiler *p)
 }
 
 static int
-tprof_profiler_stop(tprof_profiler *p)
+tprof_profiler_stop(tprof_state *p)
 {
-    tprof_profiler_check_engine(p);
+    p->engine->check(p, p->engine_state);
     tprof_st_seqcst(&p->enabled, 0);
-    if (p->engine == TPROF_ENGINE_LEGACY) {
-        tprof_legacy_remove(p);
-    }
-    else {
-        tprof_monitoring_remove(p);
-    }
+    p->engine->remove(p, p->engine_state);
     tprof_profiler_quiesce(p);
 
     int64_t now = 0;
-    int rc = tprof_profiler_now(p, &now);
+    int rc = tprof_state_now(p, &now);
     if (rc < 0) {
         /* the timer failed: close at each thread's last time */
         PyErr_Clear();
-        tprof_profiler_fail(p, TPROF_ERR_TIMER);
+        tprof_fail(p, TPROF_ERR_TIMER);
     }
     for (tprof_thread *ts = tprof_threads_first(p); ts;
          ts = tprof_threads_next(ts))
     {
         int64_t cpu = ts->cpu_now;
         if (tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts == ts) {
-            cpu = tprof_recorder_cpu_now(p, ts);
+            cpu = tprof_cpu_now(p, ts);
         }
         int64_t at = rc < 0 ? ts->last_wall : now;
         if (ts->stack.top > ts->stack.frames) {
             ts->last_wall = at;
         }
-        tprof_recorder_unwind(p, ts, at, cpu);
-        tprof_thread_refresh_name(ts);
+        tprof_unwind(p, ts, at, cpu);
+        tprof_thread_refresh_name(p, ts);
     }
     if (rc == 0) {
         p->run_ticks += now - p->start_ticks;
@@ -452,23 +401,23 @@ tprof_profiler_stop(tprof_profiler *p)
 }
 
 static PyObject *
-tprof_profiler_disable_impl(tprof_profiler *p)
+tprof_profiler_disable_impl(tprof_state *p)
 {
     if (!p->enabled) {
         Py_RETURN_NONE; /* as cProfile: disabling twice is harmless */
     }
     Py_INCREF(p);
     tprof_profiler_stop(p);
-    unsigned fresh = p->errors & ~p->reported;
+    unsigned fresh = p->errors & ~TPROF_PROFILER(p)->reported;
     PyObject *res = Py_None;
     if (fresh) {
-        p->reported |= fresh;
+        TPROF_PROFILER(p)->reported |= fresh;
         PyObject *errors = tprof_snapshot_errors(p);
         if (errors != NULL) {
             PyObject *sep = PyUnicode_FromString("; ");
             PyObject *text = sep ? PyUnicode_Join(sep, errors) : NULL;
             if (text != NULL) {
-                PyErr_SetObject(tprof_ProfilerError, text);
+                PyErr_SetObject(p->mod->error, text);
             }
             Py_XDECREF(text);
             Py_XDECREF(sep);
@@ -481,7 +430,7 @@ tprof_profiler_disable_impl(tprof_profiler *p)
 }
 
 static PyObject *
-tprof_profiler_clear_impl(tprof_profiler *p)
+tprof_profiler_clear_impl(tprof_state *p)
 {
     /* Old records go to `retired`: a thread that released the GIL inside a
      * callback may still hold one. New records attach lazily. */
@@ -495,14 +444,14 @@ tprof_profiler_clear_impl(tprof_profiler *p)
     p->threads_tail = &p->threads;
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
     tprof_mutex_unlock(&p->reg_lock);
-    p->errors = p->reported = 0;
+    p->errors = TPROF_PROFILER(p)->reported = 0;
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
     p->started = 0;
     p->tl_sink.held = 0; /* the retired records append no more */
     if (p->enabled) {
         int64_t now;
-        if (tprof_profiler_now(p, &now) < 0) {
+        if (tprof_state_now(p, &now) < 0) {
             return NULL;
         }
         p->origin = p->start_ticks = now;
@@ -513,51 +462,47 @@ tprof_profiler_clear_impl(tprof_profiler *p)
 }
 
 static PyObject *
-tprof_profiler_raw_snapshot_impl(tprof_profiler *p)
+tprof_profiler_raw_snapshot_impl(tprof_state *p)
 {
     if (p->enabled) {
-        tprof_profiler_check_engine(p);
+        p->engine->check(p, p->engine_state);
     }
     return tprof_snapshot_build(p);
 }
 
 static PyObject *
-tprof_profiler_attach_current_impl(tprof_profiler *p)
+tprof_profiler_attach_current_impl(tprof_state *p)
 {
     if (!p->enabled) {
-        PyErr_SetString(tprof_ProfilerError, "this profiler is not running");
+        PyErr_SetString(p->mod->error, "this profiler is not running");
         return NULL;
     }
-    if (p->engine == TPROF_ENGINE_LEGACY) {
-        tprof_legacy_attach_current(p);
-    }
+    p->engine->attach_current(p, p->engine_state);
     if (tprof_tls.gen == tprof_gen_of(p) && tprof_tls.ts == NULL) {
         tprof_tls.gen = 0; /* detached before: attach again */
     }
-    if (tprof_recorder_attach_current(p) == NULL) {
+    if (tprof_attach_current(p) == NULL) {
         return PyErr_NoMemory();
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *
-tprof_profiler_detach_current_impl(tprof_profiler *p)
+tprof_profiler_detach_current_impl(tprof_state *p)
 {
     if (!p->enabled) {
-        PyErr_SetString(tprof_ProfilerError, "this profiler is not running");
+        PyErr_SetString(p->mod->error, "this profiler is not running");
         return NULL;
     }
-    if (p->engine == TPROF_ENGINE_LEGACY) {
-        tprof_legacy_detach_current(p);
-    }
+    p->engine->detach_current(p, p->engine_state);
     tprof_thread *ts = tprof_tls.gen == tprof_gen_of(p) ? tprof_tls.ts : NULL;
     if (ts != NULL) {
         int64_t now;
-        if (tprof_profiler_now(p, &now) < 0) {
+        if (tprof_state_now(p, &now) < 0) {
             return NULL;
         }
-        int64_t cpu = tprof_recorder_cpu_now(p, ts);
-        tprof_recorder_unwind(p, ts, now, cpu);
+        int64_t cpu = tprof_cpu_now(p, ts);
+        tprof_unwind(p, ts, now, cpu);
         ts->last_wall = now;
         ts->detached = 1;
     }
@@ -569,7 +514,7 @@ tprof_profiler_detach_current_impl(tprof_profiler *p)
 
 /* Bytes of core memory held by the records and the function table. */
 static PyObject *
-tprof_profiler_memory_impl(tprof_profiler *p)
+tprof_profiler_memory_impl(tprof_state *p)
 {
     size_t total = tprof_seg_bytes(&p->funcs.funcs) +
                    (size_t)p->funcs.cap * sizeof(uint32_t);
@@ -586,26 +531,26 @@ tprof_profiler_memory_impl(tprof_profiler *p)
 }
 
 static PyObject *
-tprof_profiler_get_enabled(tprof_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_enabled(tprof_state *p, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(p->enabled);
 }
 
 static PyObject *
-tprof_profiler_get_clock(tprof_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_clock(tprof_state *p, void *Py_UNUSED(closure))
 {
     static const char *names[] = {"wall", "wall", "cpu", "user"};
     return PyUnicode_FromString(names[p->mode]);
 }
 
 static PyObject *
-tprof_profiler_get_timeline_budget(tprof_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_timeline_budget(tprof_state *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromUnsignedLongLong(p->tl_sink.budget);
 }
 
 static int
-tprof_profiler_set_timeline_budget(tprof_profiler *p, PyObject *value,
+tprof_profiler_set_timeline_budget(tprof_state *p, PyObject *value,
                                    void *Py_UNUSED(closure))
 {
     unsigned long long v = value ? PyLong_AsUnsignedLongLong(value) : 0;
@@ -617,26 +562,25 @@ tprof_profiler_set_timeline_budget(tprof_profiler *p, PyObject *value,
 }
 
 static PyObject *
-tprof_profiler_get_timeline_fd(tprof_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_timeline_fd(tprof_state *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromLong(p->tl_sink.fd);
 }
 
 static PyObject *
-tprof_profiler_get_engine(tprof_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_engine(tprof_state *p, void *Py_UNUSED(closure))
 {
-    return PyUnicode_FromString(
-        p->engine == TPROF_ENGINE_LEGACY ? "legacy" : "monitoring");
+    return PyUnicode_FromString(p->engine->name);
 }
 
 static PyObject *
-tprof_profiler_get_cpu_gap(tprof_profiler *p, void *Py_UNUSED(closure))
+tprof_profiler_get_cpu_gap(tprof_state *p, void *Py_UNUSED(closure))
 {
     return PyLong_FromLongLong(p->cpu_gap);
 }
 
 static int
-tprof_profiler_set_cpu_gap(tprof_profiler *p, PyObject *value,
+tprof_profiler_set_cpu_gap(tprof_state *p, PyObject *value,
                            void *Py_UNUSED(closure))
 {
     long long v = value ? PyLong_AsLongLong(value) : -1;
@@ -654,7 +598,7 @@ tprof_profiler_set_cpu_gap(tprof_profiler *p, PyObject *value,
 /* The methods, each under the profiler's critical section: on a
  * free-threaded build two threads may call them at once. */
 #define TPROF_LOCKED_METHOD(NAME)                                        \
-    static PyObject *tprof_profiler_##NAME(tprof_profiler *p,            \
+    static PyObject *tprof_profiler_##NAME(tprof_state *p,               \
                                            PyObject *Py_UNUSED(ignored)) \
     {                                                                    \
         PyObject *res;                                                   \
@@ -744,7 +688,7 @@ static PyType_Spec tprof_profiler_spec = {
 };
 
 void
-tprof_profiler_after_fork(tprof_profiler *p)
+tprof_profiler_after_fork(tprof_state *p)
 {
     /* Only the forking thread lives on: no other thread can touch a record,
      * so they can all go. The survivor attaches afresh on its next event. */
@@ -755,7 +699,7 @@ tprof_profiler_after_fork(tprof_profiler *p)
     p->tl_sink.held = 0;
     p->busy = 0;
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
-    p->errors = p->reported = 0;
+    p->errors = TPROF_PROFILER(p)->reported = 0;
     p->global_warnings = 0;
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
@@ -766,11 +710,11 @@ tprof_profiler_after_fork(tprof_profiler *p)
         p->tl_sink.fd = tprof_timeline_open_spill();
         p->tl_sink.offset = 0;
         if (p->tl_sink.fd < 0) {
-            tprof_profiler_fail(p, TPROF_ERR_TIMELINE);
+            tprof_fail(p, TPROF_ERR_TIMELINE);
         }
     }
     int64_t now;
-    if (p->enabled && tprof_profiler_now(p, &now) == 0) {
+    if (p->enabled && tprof_state_now(p, &now) == 0) {
         p->origin = p->start_ticks = now;
         p->start_time = tprof_realtime();
         p->started = 1;

@@ -1,165 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * profiler.h -- the Profiler object and the per-thread record it owns.
+ * profiler.h -- the Profiler type: a profiler's life as Python sees it.
  *
- * One tprof_profiler may be enabled in the process at a time (tprof_active).
- * It owns the function table and a list of tprof_thread records, one per OS
- * thread that produced an event. A thread reaches its record through a
- * thread-local pointer tagged with the profiler's generation (tprof_tls): a
- * record is valid for the thread exactly when the tag equals the profiler's
- * `gen`. clear() gives the profiler a new generation, so threads attach fresh
- * records lazily.
- *
- * Lifetime rule (gh-148037): a callback may still be running in another
- * thread when the hook is removed, if it paused inside (with the GIL: released
- * it, which only a Python timer or the first attach of a thread can; without
- * the GIL: any section that may park the thread, tprof_event_may_pause). Such
- * a callback counts itself in `busy` (with the GIL until the section ends,
- * without it until the callback ends) and holds a reference to the profiler;
- * records are freed only when `busy` is zero, otherwise they wait on
- * `retired`. Removing either engine stops the world on a free-threaded build,
- * so when it returns every callback has either ended or counts in `busy`;
- * disable() then waits for `busy` to reach zero there.
- *
- * The thread registry (`threads`) is appended to under `reg_lock` and read
- * without it: records are never unlinked while the profiler can record.
+ * Owns enable, disable, clear, attach, detach and snapshot, each under the
+ * object's critical section (two threads of a free-threaded build may call
+ * them at once), and which profiler is enabled (tprof_active, state.h). The
+ * recording state it heads is state.h's; the engine it drives is behind the
+ * operations of engine.h.
  */
 #ifndef THREADPROF_PROFILER_H
 #define THREADPROF_PROFILER_H
 
-#include "compat.h"
-#include "functable.h"
-#include "store.h"
-#include "sync.h"
-#include "timeline.h"
-
-/* How the recorder reads time; chosen once, at enable. */
-typedef enum tprof_mode {
-    TPROF_MODE_WALL = 0,     /* wall clock only */
-    TPROF_MODE_WALL_CPU = 1, /* wall clock, thread CPU estimated (default) */
-    TPROF_MODE_CPU = 2,      /* wall clock and exact thread CPU per event */
-    TPROF_MODE_USER = 3,     /* a Python timer callable */
-} tprof_mode;
-
-/* Sticky errors, reported by disable() and in snapshots. */
-typedef enum tprof_error {
-    TPROF_ERR_NOMEMORY = 1 << 0,
-    TPROF_ERR_TIMER = 1 << 1,
-    TPROF_ERR_TIMELINE = 1 << 2, /* a timeline chunk could not be kept */
-} tprof_error;
-
-/* Which engine delivers events (engine.h). */
-typedef enum tprof_engine {
-    TPROF_ENGINE_LEGACY = 0,
-    TPROF_ENGINE_MONITORING = 1,
-} tprof_engine;
-
-/* Profile-wide warnings, reported in snapshots. */
-typedef enum tprof_global_warning {
-    TPROF_GWARN_THREADING_HOOK = 1
-                                 << 0, /* threading.setprofile was replaced */
-    TPROF_GWARN_MONITORING_LOST = 1
-                                  << 1, /* our sys.monitoring tool was taken */
-    TPROF_GWARN_FOREIGN_HOOKS = 1 << 2, /* another tool's hook was replaced */
-} tprof_global_warning;
-
-/* Per-thread warnings, reported in snapshots. */
-typedef enum tprof_thread_warning {
-    TPROF_WARN_HOOK_REPLACED = 1 << 0,
-} tprof_thread_warning;
-
-typedef struct tprof_thread {
-    /* what every event touches, first: one cache line */
-    int64_t last_wall; /* latest timed event */
-    int64_t cpu_now;   /* thread CPU since attach, as recorded */
-    tprof_stack stack;
-    tprof_tree tree;
-    /* the rest */
-    struct tprof_thread *next; /* registry order: first seen first */
-    uint64_t gen;              /* the profiler generation it belongs to */
-    uint64_t serial;           /* unique per OS thread in this process */
-    unsigned long ident;       /* threading.get_ident() */
-    unsigned long native_id;
-    PyObject *name;       /* str or NULL */
-    PyObject *thread_ref; /* weakref to the threading.Thread, or NULL */
-    int64_t first_wall;   /* first event (INT64_MIN: not yet timed) */
-    int64_t cpu_base;     /* thread CPU clock at attach */
-    unsigned warnings;    /* tprof_thread_warning bits */
-    int detached;         /* detach_current_thread() was called */
-    tprof_timeline tl;    /* --timeline: this thread's calls and returns */
-} tprof_thread;
+#include "state.h"
 
 typedef struct tprof_profiler {
-    PyObject_HEAD
-    /* what the events read, first */
-    uint64_t gen;
-    int64_t cpu_gap; /* TPROF_MODE_WALL_CPU: read the CPU clock across gaps
-                        at least this long (ns) */
-    PyObject *mon_missing; /* sys.monitoring.MISSING */
-    tprof_mode mode;
-    tprof_engine engine;
-    int builtins; /* record C calls */
-    int seed;     /* enter already-running frames when a thread attaches */
-    int enabled;
-    unsigned errors;       /* tprof_error bits */
-    int busy;              /* callbacks paused inside (see above) */
-    int timeline;          /* record a timeline too */
-    tprof_tlsink tl_sink;  /* where full timeline chunks go */
-    Py_tracefunc callback; /* the recorder function for `mode` */
-    PyObject *timer;       /* TPROF_MODE_USER */
-    double timeunit;
-    tprof_functable funcs;
-    tprof_mutex reg_lock;  /* appends to `threads` */
-    tprof_thread *threads; /* records of the current generation */
-    tprof_thread **threads_tail;
-    tprof_thread *retired; /* records of old generations, freed when safe */
-    int started;           /* origin and start_time are set */
-    int64_t origin;        /* clock at the first enable (or the last clear) */
-    int64_t start_ticks;   /* clock at the latest enable */
-    int64_t run_ticks;     /* ticks profiled by earlier enable/disable pairs */
-    double start_time;     /* time.time() at origin */
-    unsigned reported;     /* tprof_error bits already raised by disable() */
-    PyObject *bootstrap;   /* the threading trampoline */
-    PyObject *prev_hook;   /* threading's profile hook before enable */
-    PyObject *threading_active; /* threading._active, or NULL */
-    PyObject *own_prefix; /* threadprof's package dir, skipped when seeding */
-    PyObject *error_text; /* str describing the first timer error */
-    unsigned global_warnings; /* tprof_global_warning bits */
-    int mon_tool;             /* sys.monitoring tool id in use, or -1 */
-    long mon_events;          /* the event set registered */
-    PyObject *mon_funcs[4];   /* the callables, by tprof_monitor_handler */
+    tprof_state s;     /* what the engines and the recorder see; first */
+    unsigned reported; /* tprof_error bits already raised by disable() */
     PyObject *weakreflist;
 } tprof_profiler;
 
-extern PyTypeObject *tprof_ProfilerType;
-extern PyObject *tprof_ProfilerError;
-
-/* The enabled profiler, or NULL. It holds a reference to the profiler. */
-extern tprof_profiler *tprof_active;
-
-/* tprof_active, read from any thread (a borrowed reference). */
-static inline tprof_profiler *
-tprof_active_get(void)
-{
-    return tprof_ld_acquire(&tprof_active);
-}
-
-/* Create the Profiler type; returns it (new reference) or NULL. */
+/* Create the Profiler type of `module` (a new reference), or NULL. */
 PyObject *tprof_profiler_type_create(PyObject *module);
 
-/* Set a sticky error; safe on the hot path. */
-static inline void
-tprof_profiler_fail(tprof_profiler *p, tprof_error err)
-{
-    tprof_or_relaxed(&p->errors, (unsigned)err);
-}
-
 /* Reset the enabled profiler in a child process after fork(). */
-void tprof_profiler_after_fork(tprof_profiler *p);
-
-/* Read the profiler's clock outside the hot path (enable, disable, snapshot).
- * In TPROF_MODE_USER this calls the timer and may fail with an exception set.
- */
-int tprof_profiler_now(tprof_profiler *p, int64_t *now);
+void tprof_profiler_after_fork(tprof_state *p);
 
 #endif /* THREADPROF_PROFILER_H */

@@ -1,26 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * recorder.h -- the profile function: the hot path.
+ * recorder.h -- the profile functions: the hot path.
  *
- * Each event of an attached thread costs a thread-local load, one clock read,
- * a hash probe for the callee node (calls) or a pointer compare with the top
- * of the shadow stack (returns), and a few integer adds. No Python calls, no
- * strings, no allocation except when a new call path or a deeper stack first
- * appears; failures there set a sticky error instead of raising.
+ * An event finds the calling thread's record by a thread-local load
+ * (threads.h), then reads the clock and enters or closes a frame (frames.h).
+ * No Python calls, no strings, no locks, no allocation except when a new call
+ * path or a deeper stack first appears (slowpath.h); failures there set a
+ * sticky error instead of raising. A thread's first event attaches it
+ * (attach.h).
  *
  * One recorder exists per (tprof_mode, timeline on or off), each specialised
  * at compile time, so the clock is chosen once, when profiling starts, and no
- * test or mode branch runs per event.
- *
- * In TPROF_MODE_WALL_CPU the thread CPU clock (a system call on many machines)
- * is read only when the wall time since the thread's previous event is at
- * least p->cpu_gap. Shorter gaps are taken as on-CPU; each real read corrects
- * the running estimate so that thread totals stay exact at every read.
+ * test or mode branch runs per event. Each recorder is a Py_tracefunc for the
+ * legacy engine and four sys.monitoring handlers for the other.
  */
 #ifndef THREADPROF_RECORDER_H
 #define THREADPROF_RECORDER_H
 
-#include "profiler.h"
+#include "state.h"
 
 /* The four kinds of sys.monitoring callback the recorder offers. */
 typedef enum tprof_monitor_handler {
@@ -35,20 +32,7 @@ typedef enum tprof_monitor_handler {
 const vectorcallfunc *tprof_recorder_monitor_funcs(tprof_mode mode,
                                                    int timeline);
 
-/* Attach the calling thread now (seeding its running frames if the profiler
- * seeds). Returns its record, or NULL. */
-tprof_thread *tprof_recorder_attach_current(tprof_profiler *p);
-
 /* The recorder function for a mode, with or without a timeline. */
 Py_tracefunc tprof_recorder_for(tprof_mode mode, int timeline);
-
-/* The calling thread's current CPU reading in p's terms (ticks since attach),
- * refreshed from the real clock when the mode tracks CPU. */
-int64_t tprof_recorder_cpu_now(tprof_profiler *p, tprof_thread *ts);
-
-/* Close every open frame of a thread at wall time `wall` and CPU reading
- * `cpu`, leaving only the root on its stack. */
-void tprof_recorder_unwind(tprof_profiler *p, tprof_thread *ts, int64_t wall,
-                           int64_t cpu);
 
 #endif /* THREADPROF_RECORDER_H */

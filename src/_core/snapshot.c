@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "snapshot.h"
 
+#include "attach.h"
+#include "engine.h"
+#include "modstate.h"
 #include "names.h"
-#include "recorder.h"
-#include "threads.h"
 
 static const char *
 tprof_clock_name(tprof_mode mode)
@@ -44,7 +45,7 @@ tprof_append_text(PyObject *list, const char *text)
 }
 
 PyObject *
-tprof_snapshot_errors(tprof_profiler *p)
+tprof_snapshot_errors(tprof_state *p)
 {
     PyObject *out = PyList_New(0);
     if (out == NULL) {
@@ -82,7 +83,7 @@ error:
 /* The sticky errors and the profile-wide warnings. */
 /* True when p has a record of a thread other than the caller. */
 static int
-tprof_snapshot_others(tprof_profiler *p)
+tprof_snapshot_others(tprof_state *p)
 {
     for (tprof_thread *ts = tprof_threads_first(p); ts;
          ts = tprof_threads_next(ts))
@@ -95,7 +96,7 @@ tprof_snapshot_others(tprof_profiler *p)
 }
 
 static PyObject *
-tprof_snapshot_warnings(tprof_profiler *p, int running)
+tprof_snapshot_warnings(tprof_state *p, int running)
 {
     PyObject *out = tprof_snapshot_errors(p);
     if (out == NULL) {
@@ -187,7 +188,7 @@ tprof_thread_nodes(tprof_thread *ts, int running, int64_t wall, int64_t cpu)
  * file, chunks in memory copied as (times bytes, codes bytes), and how many
  * of the first events in memory the limit drops. None without a timeline. */
 static PyObject *
-tprof_thread_timeline(tprof_profiler *p, tprof_thread *ts, int live)
+tprof_thread_timeline(tprof_state *p, tprof_thread *ts, int live)
 {
     if (!p->timeline) {
         Py_RETURN_NONE;
@@ -235,8 +236,8 @@ error:
 }
 
 static PyObject *
-tprof_thread_dict(tprof_profiler *p, tprof_thread *ts, int running,
-                  int64_t now, int64_t origin)
+tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
+                  int64_t origin)
 {
     int64_t cpu = tprof_ld_relaxed(&ts->cpu_now);
     int64_t last = tprof_ld_relaxed(&ts->last_wall);
@@ -247,7 +248,7 @@ tprof_thread_dict(tprof_profiler *p, tprof_thread *ts, int running,
     int live = TPROF_FREE_THREADED && running && !own;
     int open = running && !live && ts->stack.top > ts->stack.frames;
     if (running && own) {
-        cpu = tprof_recorder_cpu_now(p, ts);
+        cpu = tprof_cpu_now(p, ts);
     }
     if (open) {
         last = now;
@@ -277,7 +278,7 @@ tprof_thread_dict(tprof_profiler *p, tprof_thread *ts, int running,
         }
         Py_DECREF(w);
     }
-    tprof_thread_refresh_name(ts);
+    tprof_thread_refresh_name(p, ts);
     PyObject *timeline = tprof_thread_timeline(p, ts, live);
     if (timeline == NULL) {
         Py_DECREF(nodes);
@@ -294,11 +295,11 @@ tprof_thread_dict(tprof_profiler *p, tprof_thread *ts, int running,
 }
 
 PyObject *
-tprof_snapshot_build(tprof_profiler *p)
+tprof_snapshot_build(tprof_state *p)
 {
     int running = p->enabled;
     int64_t now = 0;
-    if (running && tprof_profiler_now(p, &now) < 0) {
+    if (running && tprof_state_now(p, &now) < 0) {
         return NULL;
     }
     int64_t origin = p->origin;
@@ -311,7 +312,7 @@ tprof_snapshot_build(tprof_profiler *p)
         recorded += tprof_tree_ready(&ts->tree) > 1;
     }
     if (recorded == 0) {
-        PyErr_SetString(tprof_ProfilerError,
+        PyErr_SetString(p->mod->error,
                         "no profile data: nothing has been recorded");
         return NULL;
     }
@@ -351,13 +352,12 @@ tprof_snapshot_build(tprof_profiler *p)
     }
     double unit =
         (p->mode == TPROF_MODE_USER && p->timeunit > 0.0) ? p->timeunit : 1e-9;
-    return Py_BuildValue(
-        "{sssssssdsdsLsNsNsN}", "engine",
-        p->engine == TPROF_ENGINE_LEGACY ? "legacy" : "monitoring", "clock",
-        tprof_clock_name(p->mode), "cpu_mode", tprof_cpu_mode_name(p->mode),
-        "unit", unit, "start_time", p->start_time, "duration",
-        (long long)duration, "functions", funcs, "threads", threads,
-        "warnings", errors);
+    return Py_BuildValue("{sssssssdsdsLsNsNsN}", "engine", p->engine->name,
+                         "clock", tprof_clock_name(p->mode), "cpu_mode",
+                         tprof_cpu_mode_name(p->mode), "unit", unit,
+                         "start_time", p->start_time, "duration",
+                         (long long)duration, "functions", funcs, "threads",
+                         threads, "warnings", errors);
 
 error:
     Py_XDECREF(threads);

@@ -11,13 +11,13 @@
 #ifndef THREADPROF_SNAPSHOT_H
 #define THREADPROF_SNAPSHOT_H
 
-#include "profiler.h"
+#include "state.h"
 
 /* Build the raw snapshot dict. Raises ProfilerError when nothing has been
  * recorded. Returns a new reference or NULL with an exception set. */
-PyObject *tprof_snapshot_build(tprof_profiler *p);
+PyObject *tprof_snapshot_build(tprof_state *p);
 
 /* The text of p's sticky errors, one string per error (new list). */
-PyObject *tprof_snapshot_errors(tprof_profiler *p);
+PyObject *tprof_snapshot_errors(tprof_state *p);
 
 #endif /* THREADPROF_SNAPSHOT_H */

@@ -2,6 +2,7 @@
 #include "threads.h"
 
 #include "clock.h"
+#include "modstate.h"
 
 #include <limits.h>
 
@@ -26,28 +27,11 @@ tprof_threads_serial(void)
     return tprof_tls.serial;
 }
 
-/* Interned strings, made once by tprof_threads_init and never freed. */
-static PyObject *tprof_threading_py; /* "threading.py" */
-static PyObject *tprof_name_attr;    /* "_name" */
-
-int
-tprof_threads_init(void)
-{
-    if (tprof_threading_py == NULL) {
-        tprof_threading_py = PyUnicode_InternFromString("threading.py");
-    }
-    if (tprof_name_attr == NULL) {
-        tprof_name_attr = PyUnicode_InternFromString("_name");
-    }
-    return tprof_threading_py != NULL && tprof_name_attr != NULL ? 0 : -1;
-}
-
 /* threading.Thread._name, read without running Python code. */
 static PyObject *
-tprof_thread_name_of(PyObject *thread)
+tprof_thread_name_of(tprof_state *p, PyObject *thread)
 {
-    PyObject *attr = tprof_name_attr;
-    PyObject *name = PyObject_GenericGetAttr(thread, attr);
+    PyObject *name = PyObject_GenericGetAttr(thread, p->mod->str_name);
     if (name != NULL && !PyUnicode_Check(name)) {
         Py_CLEAR(name);
     }
@@ -58,7 +42,7 @@ tprof_thread_name_of(PyObject *thread)
  * callers (a new reference), or NULL. A thread started by threading runs
  * Python code before it enters threading._active. */
 static PyObject *
-tprof_thread_from_frames(PyFrameObject *frame)
+tprof_thread_from_frames(tprof_state *p, PyFrameObject *frame)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     PyFrameObject *f = (PyFrameObject *)Py_XNewRef(frame);
@@ -69,7 +53,7 @@ tprof_thread_from_frames(PyFrameObject *frame)
                  0 ||
              PyUnicode_CompareWithASCIIString(code->co_name,
                                               "_bootstrap_inner") == 0) &&
-            PyUnicode_Tailmatch(code->co_filename, tprof_threading_py, 0,
+            PyUnicode_Tailmatch(code->co_filename, p->mod->str_threading_py, 0,
                                 PY_SSIZE_T_MAX, 1) == 1)
         {
             PyObject *self = PyFrame_GetVarString(f, "self");
@@ -84,6 +68,7 @@ tprof_thread_from_frames(PyFrameObject *frame)
         f = back;
     }
 #else
+    (void)p;
     (void)frame;
 #endif
     return NULL;
@@ -92,8 +77,8 @@ tprof_thread_from_frames(PyFrameObject *frame)
 /* Learn the name of the thread with this ident from threading._active, or
  * from the frames it runs. */
 static void
-tprof_thread_lookup(tprof_profiler *p, unsigned long ident,
-                    PyFrameObject *frame, PyObject **name, PyObject **ref)
+tprof_thread_lookup(tprof_state *p, unsigned long ident, PyFrameObject *frame,
+                    PyObject **name, PyObject **ref)
 {
     *name = NULL;
     *ref = NULL;
@@ -109,11 +94,12 @@ tprof_thread_lookup(tprof_profiler *p, unsigned long ident,
         Py_XINCREF(thread);
         Py_DECREF(key);
     }
-    if (thread == NULL && tprof_threading_py != NULL) {
-        thread = tprof_thread_from_frames(frame ? frame : PyEval_GetFrame());
+    if (thread == NULL) {
+        thread =
+            tprof_thread_from_frames(p, frame ? frame : PyEval_GetFrame());
     }
     if (thread != NULL) {
-        *name = tprof_thread_name_of(thread);
+        *name = tprof_thread_name_of(p, thread);
         *ref = PyWeakref_NewRef(thread, NULL);
         Py_DECREF(thread);
     }
@@ -143,7 +129,7 @@ tprof_threads_free(tprof_thread *list)
 
 /* The calling thread's record in p's current generation, or NULL. */
 static tprof_thread *
-tprof_thread_find(tprof_profiler *p, uint64_t serial)
+tprof_thread_find(tprof_state *p, uint64_t serial)
 {
     for (tprof_thread *ts = tprof_threads_first(p); ts;
          ts = tprof_threads_next(ts))
@@ -156,7 +142,7 @@ tprof_thread_find(tprof_profiler *p, uint64_t serial)
 }
 
 tprof_thread *
-tprof_thread_attach(tprof_profiler *p, PyFrameObject *frame)
+tprof_thread_attach(tprof_state *p, PyFrameObject *frame)
 {
     uint64_t serial = tprof_threads_serial();
     tprof_thread *ts = tprof_thread_find(p, serial);
@@ -218,12 +204,12 @@ found:
 nomemory:
     Py_XDECREF(name);
     Py_XDECREF(ref);
-    tprof_profiler_fail(p, TPROF_ERR_NOMEMORY);
+    tprof_fail(p, TPROF_ERR_NOMEMORY);
     return NULL;
 }
 
 void
-tprof_thread_refresh_name(tprof_thread *ts)
+tprof_thread_refresh_name(tprof_state *p, tprof_thread *ts)
 {
     if (ts->thread_ref == NULL) {
         return;
@@ -232,7 +218,7 @@ tprof_thread_refresh_name(tprof_thread *ts)
     tprof_error_save(&saved);
     PyObject *thread = tprof_weakref_get(ts->thread_ref);
     if (thread != NULL) {
-        PyObject *name = tprof_thread_name_of(thread);
+        PyObject *name = tprof_thread_name_of(p, thread);
         if (name != NULL) {
             Py_XSETREF(ts->name, name);
         }

@@ -9,28 +9,14 @@
 #ifndef THREADPROF_THREADS_H
 #define THREADPROF_THREADS_H
 
-#include "profiler.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define TPROF_LIKELY(x) __builtin_expect(!!(x), 1)
-#define TPROF_UNLIKELY(x) __builtin_expect(!!(x), 0)
-/* initial-exec: the tag is read on every event, and this model makes the read
- * a single %fs-relative load instead of a call to __tls_get_addr. It costs a
- * few bytes of the static TLS surplus that glibc reserves for dlopen()ed
- * libraries. */
-#define TPROF_TLS _Thread_local __attribute__((tls_model("initial-exec")))
-#else
-#define TPROF_LIKELY(x) (x)
-#define TPROF_UNLIKELY(x) (x)
-#define TPROF_TLS _Thread_local
-#endif
+#include "state.h"
 
 typedef struct tprof_tls_t {
     uint64_t gen;     /* generation of the profiler `ts` belongs to */
     tprof_thread *ts; /* valid only while gen matches */
     uint64_t serial;
 #if TPROF_FREE_THREADED
-    tprof_profiler *paused; /* the event in progress counts in its `busy` */
+    tprof_state *paused; /* the event in progress counts in its `busy` */
 #endif
 } tprof_tls_t;
 
@@ -38,7 +24,7 @@ extern TPROF_TLS tprof_tls_t tprof_tls;
 
 /* The profiler's current generation, as the hot path reads it. */
 static inline uint64_t
-tprof_gen_of(tprof_profiler *p)
+tprof_gen_of(tprof_state *p)
 {
     return tprof_ld_relaxed(&p->gen);
 }
@@ -49,7 +35,7 @@ tprof_gen_of(tprof_profiler *p)
  * holds the GIL again from there on. Without it, until the callback ends
  * (tprof_event_end), since every later step of the event may touch p. */
 static inline void
-tprof_event_may_pause(tprof_profiler *p)
+tprof_event_may_pause(tprof_state *p)
 {
 #if TPROF_FREE_THREADED
     if (tprof_tls.paused == NULL) {
@@ -63,7 +49,7 @@ tprof_event_may_pause(tprof_profiler *p)
 
 /* The section that tprof_event_may_pause began ends. */
 static inline void
-tprof_event_resumed(tprof_profiler *p)
+tprof_event_resumed(tprof_state *p)
 {
 #if TPROF_FREE_THREADED
     (void)p;
@@ -78,7 +64,7 @@ static inline void
 tprof_event_end(void)
 {
 #if TPROF_FREE_THREADED
-    tprof_profiler *p = tprof_tls.paused;
+    tprof_state *p = tprof_tls.paused;
     if (p != NULL) {
         tprof_tls.paused = NULL;
         tprof_add_seqcst(&p->busy, -1);
@@ -90,7 +76,7 @@ tprof_event_end(void)
  * that needs no lock (records are appended, never unlinked while p can
  * record). */
 static inline tprof_thread *
-tprof_threads_first(tprof_profiler *p)
+tprof_threads_first(tprof_state *p)
 {
     return tprof_ld_acquire(&p->threads);
 }
@@ -101,9 +87,6 @@ tprof_threads_next(tprof_thread *ts)
     return tprof_ld_acquire(&ts->next);
 }
 
-/* Make the strings the lookups use; once per process, at import. */
-int tprof_threads_init(void);
-
 /* A new, never used profiler generation. */
 uint64_t tprof_threads_new_gen(void);
 
@@ -113,14 +96,14 @@ uint64_t tprof_threads_serial(void);
 /* Find the calling thread's record in p (made by an earlier enable of p), or
  * create and register one. Sets tprof_tls. Touches Python objects to learn the
  * thread's name, from threading or from `frame` (the current frame if NULL)
- * and its callers; callers must tolerate a GIL release (see profiler.h).
+ * and its callers; callers must tolerate a GIL release (see state.h).
  * Returns NULL when out of memory (sticky error set). */
-tprof_thread *tprof_thread_attach(tprof_profiler *p, PyFrameObject *frame);
+tprof_thread *tprof_thread_attach(tprof_state *p, PyFrameObject *frame);
 
 /* Free a list of records linked through `next`. Requires the GIL. */
 void tprof_threads_free(tprof_thread *list);
 
 /* Update a record's name from its threading.Thread if that still exists. */
-void tprof_thread_refresh_name(tprof_thread *ts);
+void tprof_thread_refresh_name(tprof_state *p, tprof_thread *ts);
 
 #endif /* THREADPROF_THREADS_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#include "slowpath.h"
+
+int
+tprof_user_time(tprof_state *p, int64_t *out)
+{
+    int64_t now = 0;
+    tprof_event_may_pause(p);
+    int rc = tprof_state_now(p, &now);
+    tprof_event_resumed(p);
+    if (rc < 0) {
+        if (!(p->errors & TPROF_ERR_TIMER)) {
+            PyObject *exc = tprof_error_take();
+            Py_XSETREF(p->error_text, exc ? PyObject_Repr(exc) : NULL);
+            Py_XDECREF(exc);
+        }
+        PyErr_Clear();
+        tprof_fail(p, TPROF_ERR_TIMER);
+    }
+    *out = now;
+    return rc;
+}
+
+
+void
+tprof_timeline_fail(tprof_state *p)
+{
+    tprof_fail(p, TPROF_ERR_TIMELINE);
+}
+
+
+void
+tprof_timeline_spill_and_add(tprof_state *p, tprof_thread *ts, int64_t t,
+                             int32_t code)
+{
+    for (tprof_thread *x = tprof_threads_first(p); x;
+         x = tprof_threads_next(x)) {
+        if (tprof_timeline_spill_all(&x->tl, &p->tl_sink, x->serial) < 0) {
+            tprof_timeline_fail(p);
+            break;
+        }
+    }
+    if (tprof_timeline_add(&ts->tl, &p->tl_sink, ts->serial, t, code) != 0) {
+        tprof_timeline_fail(p);
+    }
+}
+
+
+tprof_node *
+tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
+               const void *key, PyObject *callee, PyObject *self_arg)
+{
+#if TPROF_FREE_THREADED
+    tprof_event_may_pause(p); /* the function table is locked */
+#endif
+    int64_t func;
+    if (PyCode_Check(callee)) {
+        func = tprof_functable_code(&p->funcs, (PyCodeObject *)callee);
+    }
+    else if (PyCFunction_Check(callee)) {
+        func = tprof_functable_cfunc(&p->funcs, (PyCFunctionObject *)callee);
+    }
+    else if (self_arg == NULL || Py_TYPE(callee)->tp_descr_get == NULL) {
+        /* not an event of CPython's: a callback called by hand */
+        return NULL;
+    }
+    else {
+        /* bind the descriptor as CPython's legacy events do, for the name */
+        tprof_saved_error saved;
+        tprof_error_save(&saved);
+        PyObject *bound = Py_TYPE(callee)->tp_descr_get(
+            callee, self_arg, (PyObject *)Py_TYPE(self_arg));
+        func =
+            bound && PyCFunction_Check(bound)
+                ? tprof_functable_cfunc(&p->funcs, (PyCFunctionObject *)bound)
+                : -1;
+        Py_XDECREF(bound);
+        tprof_error_restore(&saved);
+    }
+    tprof_node *n =
+        func < 0 ? NULL
+                 : tprof_tree_add(&ts->tree, parent, key, (uint32_t)func);
+    if (n == NULL) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+    }
+    return n;
+}
+
+
+int
+tprof_grow(tprof_state *p, tprof_thread *ts)
+{
+    if (tprof_stack_grow(&ts->stack) < 0) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+        return -1;
+    }
+    return 0;
+}
+
