@@ -84,7 +84,6 @@ tprof_attach_current(tprof_state *p)
     return ts;
 }
 
-
 int64_t
 tprof_cpu_now(tprof_state *p, tprof_thread *ts)
 {
@@ -96,7 +95,6 @@ tprof_cpu_now(tprof_state *p, tprof_thread *ts)
     }
     return ts->cpu_now;
 }
-
 
 void
 tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall, int64_t cpu)
@@ -111,4 +109,3 @@ tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall, int64_t cpu)
         }
     }
 }
-

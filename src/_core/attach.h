@@ -26,7 +26,6 @@ int64_t tprof_cpu_now(tprof_state *p, tprof_thread *ts);
 
 /* Close every open frame of a thread at wall time `wall` and CPU reading
  * `cpu`, leaving only the root on its stack. */
-void tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall,
-                  int64_t cpu);
+void tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall, int64_t cpu);
 
 #endif /* THREADPROF_ATTACH_H */

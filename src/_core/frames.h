@@ -23,10 +23,8 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TPROF_INLINE static inline __attribute__((always_inline))
-#define TPROF_NOINLINE static __attribute__((noinline))
 #else
 #define TPROF_INLINE static inline
-#define TPROF_NOINLINE static
 #endif
 
 typedef struct tprof_times {
@@ -34,9 +32,7 @@ typedef struct tprof_times {
     int64_t cpu;
 } tprof_times;
 
-
-/* Advance the thread's CPU estimate to wall time `now` (TPROF_MODE_WALL_CPU).
- */
+/* Advance the thread's CPU estimate to wall time `now` (WALL_CPU mode). */
 TPROF_INLINE int64_t
 tprof_cpu_estimate(tprof_state *p, tprof_thread *ts, int64_t now)
 {
@@ -82,10 +78,8 @@ tprof_read(tprof_state *p, tprof_thread *ts, const tprof_mode mode,
     return -1;
 }
 
-
 TPROF_INLINE void
-tprof_timeline_event(tprof_state *p, tprof_thread *ts, int64_t t,
-                     int32_t code)
+tprof_timeline_event(tprof_state *p, tprof_thread *ts, int64_t t, int32_t code)
 {
 #if TPROF_FREE_THREADED
     const tprof_tlchunk *c = ts->tl.tail;
@@ -130,8 +124,8 @@ tprof_close_frame(tprof_state *p, tprof_thread *ts, tprof_frame *f,
 /* Close the frames from the top down to `to` at time t: usually just the
  * top one. */
 TPROF_INLINE void
-tprof_close(tprof_state *p, tprof_thread *ts, tprof_frame *to,
-            tprof_times t, const tprof_mode mode, const int tl)
+tprof_close(tprof_state *p, tprof_thread *ts, tprof_frame *to, tprof_times t,
+            const tprof_mode mode, const int tl)
 {
     tprof_frame *f = ts->stack.top;
     tprof_close_frame(p, ts, f, t, mode, tl);
@@ -140,7 +134,6 @@ tprof_close(tprof_state *p, tprof_thread *ts, tprof_frame *to,
     }
     ts->stack.top = to - 1;
 }
-
 
 /* The open frame that `match` returns from, or NULL when it is not on the
  * stack (a frame that started before profiling, or an unbalanced event):
@@ -160,7 +153,6 @@ tprof_find(const tprof_thread *ts, const void *match)
     }
     return NULL;
 }
-
 
 /* Enter a call of `callee` (a code object or a PyCFunction) keyed by `key`,
  * whose return will carry `match`. `calls` is 1 for a real call and 0 for a

@@ -16,14 +16,14 @@
 
 typedef struct tprof_module_state {
     PyTypeObject *profiler_type;
-    PyTypeObject *moncb_type; /* the sys.monitoring callback (moncb.h) */
-    PyObject *error;          /* threadprof.ProfilerError */
+    PyTypeObject *moncb_type;   /* the sys.monitoring callback (moncb.h) */
+    PyObject *error;            /* threadprof.ProfilerError */
     PyObject *str_threading_py; /* "threading.py", interned */
     PyObject *str_name;         /* "_name", interned */
     /* the C API's session (capi.c) */
-    PyObject *capi_last;     /* the profiler the C API started last */
-    char *capi_out_path;     /* where Stop writes, or NULL */
-    char *capi_out_format;   /* its format, or NULL (from the path) */
+    PyObject *capi_last;   /* the profiler the C API started last */
+    char *capi_out_path;   /* where Stop writes, or NULL */
+    char *capi_out_format; /* its format, or NULL (from the path) */
 } tprof_module_state;
 
 extern PyModuleDef tprof_moduledef;

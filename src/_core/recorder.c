@@ -15,8 +15,7 @@ tprof_current(tprof_state *p, PyFrameObject *frame, int what)
     return tprof_attach(p, frame, what);
 }
 
-/* -- events
- * ------------------------------------------------------------------------ */
+/* -- events -- */
 
 /* After a Python timer ran Python code (the GIL may have moved meanwhile,
  * and another thread may have stopped, cleared or detached): the calling
@@ -133,7 +132,7 @@ tprof_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
     return 0;
 }
 
-/* -- sys.monitoring callbacks ------------------------------------------- */
+/* -- sys.monitoring callbacks -- */
 
 /* The tree key of the callee of a CALL, C_RETURN or C_RAISE event (code,
  * offset, callable, arg0), or NULL when it is not recorded: only C functions

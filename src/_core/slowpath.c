@@ -21,13 +21,11 @@ tprof_user_time(tprof_state *p, int64_t *out)
     return rc;
 }
 
-
 void
 tprof_timeline_fail(tprof_state *p)
 {
     tprof_fail(p, TPROF_ERR_TIMELINE);
 }
-
 
 void
 tprof_timeline_spill_and_add(tprof_state *p, tprof_thread *ts, int64_t t,
@@ -44,7 +42,6 @@ tprof_timeline_spill_and_add(tprof_state *p, tprof_thread *ts, int64_t t,
         tprof_timeline_fail(p);
     }
 }
-
 
 tprof_node *
 tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
@@ -86,7 +83,6 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     return n;
 }
 
-
 int
 tprof_grow(tprof_state *p, tprof_thread *ts)
 {
@@ -96,4 +92,3 @@ tprof_grow(tprof_state *p, tprof_thread *ts)
     }
     return 0;
 }
-

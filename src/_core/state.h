@@ -118,12 +118,12 @@ typedef struct tprof_state {
     PyObject *threading_active; /* threading._active, or NULL */
     PyObject *own_prefix; /* threadprof's package dir, skipped when seeding */
     /* the session */
-    int started;         /* origin and start_time are set */
-    int64_t origin;      /* clock at the first enable (or the last clear) */
-    int64_t start_ticks; /* clock at the latest enable */
-    int64_t run_ticks;   /* ticks profiled by earlier enable/disable pairs */
-    double start_time;   /* time.time() at origin */
-    PyObject *error_text;     /* str describing the first timer error */
+    int started;          /* origin and start_time are set */
+    int64_t origin;       /* clock at the first enable (or the last clear) */
+    int64_t start_ticks;  /* clock at the latest enable */
+    int64_t run_ticks;    /* ticks profiled by earlier enable/disable pairs */
+    double start_time;    /* time.time() at origin */
+    PyObject *error_text; /* str describing the first timer error */
     unsigned global_warnings; /* tprof_global_warning bits */
     /* the engine that delivers events: its operations and its own state */
     const struct tprof_engine_ops *engine;
