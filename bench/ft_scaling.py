@@ -19,9 +19,12 @@ taken from ``--inner`` repeats inside the worker).
 
 Configurations: ``none``, ``tp-monitoring`` and ``tp-legacy`` (threadprof's
 stats mode with each engine), ``tp-timeline`` (monitoring plus a timeline),
-and ``viztracer`` (VizTracer, which takes one lock per event on a
-free-threaded build) when it is installed. A configuration whose profiler is
-missing is reported as skipped.
+``floor-mon`` and ``floor-legacy`` (the no-op floors of ``bench/floor``: a C
+callable registered with sys.monitoring that returns at once, and a no-op
+``Py_tracefunc`` in every thread; what each engine's events cost before any
+profiler runs), and ``viztracer`` (VizTracer, which takes one lock per event
+on a free-threaded build). A configuration whose profiler is not installed
+is reported as skipped.
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ import threading
 import time
 from typing import Any
 
-CONFIGS = ("none", "tp-monitoring", "tp-legacy", "tp-timeline", "viztracer")
+CONFIGS = (
+    "none",
+    "floor-mon",
+    "floor-legacy",
+    "tp-monitoring",
+    "tp-legacy",
+    "tp-timeline",
+    "viztracer",
+)
 
 
 # -- the work -----------------------------------------------------------------
@@ -102,6 +113,26 @@ def start_profiler(config: str) -> Any:
         prof = threadprof.Profile(**kwargs)
         prof.enable()
         return prof
+    if config == "floor-legacy":
+        import _tpfloor
+
+        _tpfloor.install()
+        return _tpfloor
+    if config == "floor-mon":
+        import _tpfloor
+
+        mon = sys.monitoring
+        tool = next(i for i in (3, 4, 1, 0, 5) if mon.get_tool(i) is None)
+        mon.use_tool_id(tool, "ft-scaling-floor")
+        mask = 0
+        # the events threadprof's monitoring engine takes with builtins=True
+        names = "PY_START PY_RESUME PY_THROW PY_RETURN PY_YIELD PY_UNWIND CALL C_RETURN C_RAISE"
+        for name in names.split():
+            event = getattr(mon.events, name)
+            mon.register_callback(tool, event, _tpfloor.mon_noop_vc)
+            mask |= event
+        mon.set_events(tool, mask)
+        return tool
     if config == "viztracer":
         from viztracer import VizTracer
 
@@ -117,6 +148,11 @@ def stop_profiler(config: str, prof: Any) -> None:
     if config.startswith("tp-"):
         prof.disable()
         prof.snapshot()  # the profile must be whole, not just recorded
+    elif config == "floor-legacy":
+        prof.uninstall()
+    elif config == "floor-mon":
+        sys.monitoring.set_events(prof, 0)
+        sys.monitoring.free_tool_id(prof)
     else:
         prof.stop()
         prof.clear()
@@ -135,6 +171,8 @@ def available(config: str) -> bool:
     try:
         if config.startswith("tp-"):
             import threadprof  # noqa: F401
+        elif config.startswith("floor-"):
+            import _tpfloor  # noqa: F401
         elif config == "viztracer":
             import viztracer  # noqa: F401
     except ImportError:

@@ -322,6 +322,14 @@ PyInit__tpfloor(void)
         Py_XDECREF(m);
         return NULL;
     }
+#ifdef Py_GIL_DISABLED
+    /* the no-op hooks share nothing (the counting hook is not for
+     * free-threaded scaling runs): importing the floor keeps the GIL off */
+    if (PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#endif
     tpfloor_vc *vc = PyObject_New(tpfloor_vc, &tpfloor_vc_type);
     if (vc == NULL) {
         Py_DECREF(m);
