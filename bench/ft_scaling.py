@@ -19,10 +19,12 @@ taken from ``--inner`` repeats inside the worker).
 
 Configurations: ``none``, ``tp-monitoring`` and ``tp-legacy`` (threadprof's
 stats mode with each engine), ``tp-timeline`` (monitoring plus a timeline),
-``floor-mon`` and ``floor-legacy`` (the no-op floors of ``bench/floor``: a C
-callable registered with sys.monitoring that returns at once, and a no-op
-``Py_tracefunc`` in every thread; what each engine's events cost before any
-profiler runs), and ``viztracer`` (VizTracer, which takes one lock per event
+``tp-monitoring-py`` (monitoring with ``builtins=False``: no CALL events),
+``floor-mon``, ``floor-mon-py`` and ``floor-legacy`` (the no-op floors of
+``bench/floor``: a C callable registered with sys.monitoring for the events
+of each monitoring config that returns at once, and a no-op ``Py_tracefunc``
+in every thread; what each engine's events cost before any profiler runs),
+and ``viztracer`` (VizTracer, which takes one lock per event
 on a free-threaded build). A configuration whose profiler is not installed
 is reported as skipped.
 """
@@ -44,12 +46,28 @@ from typing import Any
 CONFIGS = (
     "none",
     "floor-mon",
+    "floor-mon-py",
     "floor-legacy",
     "tp-monitoring",
+    "tp-monitoring-py",
     "tp-legacy",
     "tp-timeline",
     "viztracer",
 )
+
+# the sys.monitoring events of threadprof's engine, with builtins=True and
+# without (no CALL events: C functions go unrecorded)
+MON_EVENTS_PY = ("PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD", "PY_UNWIND")
+MON_EVENTS = (*MON_EVENTS_PY, "CALL", "C_RETURN", "C_RAISE")
+
+# the floor of the events each threadprof config takes: its speed-up over the
+# floor's is what threadprof's own recording keeps
+FLOOR_OF = {
+    "tp-monitoring": "floor-mon",
+    "tp-timeline": "floor-mon",
+    "tp-monitoring-py": "floor-mon-py",
+    "tp-legacy": "floor-legacy",
+}
 
 
 # -- the work -----------------------------------------------------------------
@@ -108,6 +126,8 @@ def start_profiler(config: str) -> Any:
         kwargs: dict[str, Any] = {"cpu": False}
         if config == "tp-legacy":
             kwargs["engine"] = "legacy"
+        elif config == "tp-monitoring-py":
+            kwargs["builtins"] = False
         elif config == "tp-timeline":
             kwargs["timeline"] = True
         prof = threadprof.Profile(**kwargs)
@@ -118,16 +138,14 @@ def start_profiler(config: str) -> Any:
 
         _tpfloor.install()
         return _tpfloor
-    if config == "floor-mon":
+    if config.startswith("floor-mon"):
         import _tpfloor
 
         mon = sys.monitoring
         tool = next(i for i in (3, 4, 1, 0, 5) if mon.get_tool(i) is None)
         mon.use_tool_id(tool, "ft-scaling-floor")
         mask = 0
-        # the events threadprof's monitoring engine takes with builtins=True
-        names = "PY_START PY_RESUME PY_THROW PY_RETURN PY_YIELD PY_UNWIND CALL C_RETURN C_RAISE"
-        for name in names.split():
+        for name in MON_EVENTS_PY if config == "floor-mon-py" else MON_EVENTS:
             event = getattr(mon.events, name)
             mon.register_callback(tool, event, _tpfloor.mon_noop_vc)
             mask |= event
@@ -150,7 +168,7 @@ def stop_profiler(config: str, prof: Any) -> None:
         prof.snapshot()  # the profile must be whole, not just recorded
     elif config == "floor-legacy":
         prof.uninstall()
-    elif config == "floor-mon":
+    elif config.startswith("floor-mon"):
         sys.monitoring.set_events(prof, 0)
         sys.monitoring.free_tool_id(prof)
     else:
@@ -235,17 +253,19 @@ def main(argv: list[str] | None = None) -> int:
     def speedup(s: dict[str, Any]) -> float:
         return args.threads * s["one"] / s["many"]
 
-    base = statistics.median(speedup(s) for s in samples["none"]) if "none" in samples else 0
+    medians = {c: statistics.median(speedup(s) for s in samples[c]) for c in configs}
+    base = medians.get("none", 0)
     rows = []
     for c in configs:
-        sp = statistics.median(speedup(s) for s in samples[c])
-        one = statistics.median(s["one"] for s in samples[c])
+        sp = medians[c]
+        floor = medians.get(FLOOR_OF.get(c, ""))
         rows.append(
             {
                 "config": c,
-                "one_thread_s": one,
+                "one_thread_s": statistics.median(s["one"] for s in samples[c]),
                 "speedup": sp,
                 "kept": sp / base if base else None,
+                "kept_of_floor": sp / floor if floor else None,
                 "gil_enabled": any(s["gil"] for s in samples[c]),
             }
         )
@@ -255,15 +275,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.calls} calls each, {args.rounds} rounds, {time.strftime('%Y-%m-%d')}"
     )
     print(header)
-    print(f"{'config':<15} {'1 thread (s)':>12} {'speed-up':>9} {'kept':>6}  GIL")
+    print(f"{'config':<17} {'1 thread (s)':>12} {'speed-up':>9} {'kept':>6} {'of floor':>8}  GIL")
     for row in rows:
         kept = f"{row['kept']:.2f}" if row["kept"] is not None else "-"
+        of_floor = f"{row['kept_of_floor']:.2f}" if row["kept_of_floor"] is not None else "-"
         print(
-            f"{row['config']:<15} {row['one_thread_s']:>12.3f} {row['speedup']:>9.2f} "
-            f"{kept:>6}  {'on' if row['gil_enabled'] else 'off'}"
+            f"{row['config']:<17} {row['one_thread_s']:>12.3f} {row['speedup']:>9.2f} "
+            f"{kept:>6} {of_floor:>8}  {'on' if row['gil_enabled'] else 'off'}"
         )
     for c in skipped:
-        print(f"{c:<15} skipped: not installed")
+        print(f"{c:<17} skipped: not installed")
     if args.json:
         payload = {
             "python": sys.version,

@@ -179,7 +179,9 @@ CALLGRIND_SCALES: dict[str, float] = {}
 # (threadprof config, the config its instructions are compared with function by
 # function; FLOOR: the floor of its engine)
 CALLGRIND_BREAKDOWN = (("tp-wall", FLOOR), ("tp-legacy", "floor"), ("tp-timeline", "tp-wall"))
-VENV_TOOLS = ["setuptools", "wheel", "meson-python", "meson", "ninja", "yappi"]
+VENV_TOOLS = ["setuptools", "wheel", "meson-python", "meson", "ninja"]
+# peers, each optional: one that does not install is reported as unavailable
+VENV_PEERS = ["yappi"]
 WORKER_TIMEOUT = 600
 # what the report keeps of a worker's output besides its times (the last round's)
 INFO_KEYS = (
@@ -215,7 +217,9 @@ class Interp:
 
     @property
     def short(self) -> str:
-        return ".".join(self.version.split(".")[:2])
+        """X.Y, or X.Yt for a free-threaded build."""
+        free_threaded = "t" if self.version.endswith("t") else ""
+        return ".".join(self.version.split(".")[:2]) + free_threaded
 
     @property
     def python(self) -> str:
@@ -229,7 +233,12 @@ class Interp:
 def _version_of(exe: str) -> str | None:
     try:
         out = subprocess.run(
-            [exe, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            [
+                exe,
+                "-c",
+                "import sys, sysconfig; print('%d.%d.%d' % sys.version_info[:3]"
+                " + ('t' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))",
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -306,6 +315,9 @@ def setup_venv(interp: Interp, args: argparse.Namespace) -> None:
         log(f"[{interp.short}] installing {' '.join(VENV_TOOLS)}")
         if not _pip(interp, "-q", *VENV_TOOLS, logfile=logfile):
             raise SystemExit(f"pip install failed; see {logfile}")
+        for peer in VENV_PEERS:
+            if not _pip(interp, "-q", peer, logfile=logfile):
+                log(f"[{interp.short}] {peer} did not install; see {logfile}")
         tools.write_text("ok\n")
 
     # the floor extension, built from a copy so that bench/floor stays clean
@@ -1206,8 +1218,9 @@ def main(argv: list[str] | None = None) -> int:
     interps: list[Interp] = []
     for request in args.python:
         exe, version = find_interpreter(request)
-        short = ".".join(version.split(".")[:2])
-        interps.append(Interp(request, exe, version, VENVS / short))
+        interp = Interp(request, exe, version, VENVS / "tmp")
+        interp.venv = VENVS / interp.short
+        interps.append(interp)
     for interp in interps:
         setup_venv(interp, args)
         check_configs(interp, configs)
