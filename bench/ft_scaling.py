@@ -9,10 +9,16 @@ threads run truly in parallel, 1 when something serialises them. A profiler's
 profiling costs the threads no parallelism at all. The target of issue 12 is
 threadprof in stats mode keeping at least 0.85.
 
+*cpu together* is the CPU time a thread takes for its work while the others
+run theirs, over the CPU time it takes alone: 1.0 when the threads share no
+written memory, more when a cache line bounces between cores or a lock spins.
+A thread's CPU clock stops while the host runs someone else, so this figure
+is steady where the wall-clock speed-up is not on a shared machine.
+
 Each measurement runs in a fresh interpreter (this file with ``--worker``);
-the rounds interleave the configurations, and each configuration's median
-over the rounds is reported (the lowest time per round and thread count is
-taken from ``--inner`` repeats inside the worker).
+the rounds interleave the configurations, and each figure is the best over
+the rounds and the ``--inner`` repeats inside each worker (interference only
+ever adds time).
 
     python3.13t bench/ft_scaling.py                       # all configs, 5 rounds
     python3.13t bench/ft_scaling.py --rounds 9 --json out.json
@@ -35,7 +41,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import sysconfig
@@ -92,14 +97,18 @@ def work(calls: int) -> int:
     return total
 
 
-def timed_threads(n: int, calls: int) -> float:
-    """Wall time for n threads each doing `calls` calls, started together."""
+def timed_threads(n: int, calls: int) -> tuple[float, float]:
+    """Wall time for n threads each doing `calls` calls, started together, and
+    the CPU time the threads used, on average per thread."""
     barrier = threading.Barrier(n + 1)
     done = threading.Barrier(n + 1)
+    cpu: list[float] = []
 
     def body() -> None:
         barrier.wait()
+        c0 = time.thread_time()
         work(calls)
+        cpu.append(time.thread_time() - c0)
         done.wait()
 
     threads = [threading.Thread(target=body, name=f"worker-{i}") for i in range(n)]
@@ -111,7 +120,7 @@ def timed_threads(n: int, calls: int) -> float:
     elapsed = time.perf_counter() - t0
     for t in threads:
         t.join()
-    return elapsed
+    return elapsed, sum(cpu) / len(cpu)
 
 
 # -- one configuration in a fresh interpreter ----------------------------------
@@ -178,11 +187,17 @@ def stop_profiler(config: str, prof: Any) -> None:
 
 def worker(config: str, threads: int, calls: int, inner: int) -> dict[str, Any]:
     prof = start_profiler(config)
-    one = min(timed_threads(1, calls) for _ in range(inner))
-    many = min(timed_threads(threads, calls) for _ in range(inner))
+    ones = [timed_threads(1, calls) for _ in range(inner)]
+    manys = [timed_threads(threads, calls) for _ in range(inner)]
     stop_profiler(config, prof)
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    return {"one": one, "many": many, "gil": gil}
+    return {
+        "one": min(w for w, _ in ones),
+        "many": min(w for w, _ in manys),
+        "one_cpu": min(c for _, c in ones),
+        "many_cpu": min(c for _, c in manys),
+        "gil": gil,
+    }
 
 
 def available(config: str) -> bool:
@@ -250,22 +265,29 @@ def main(argv: list[str] | None = None) -> int:
             samples[c].append(run_worker(c, args.threads, args.calls, args.inner))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
-    def speedup(s: dict[str, Any]) -> float:
-        return args.threads * s["one"] / s["many"]
+    # best of the rounds, as in bench/run.py: interference from the host only
+    # ever adds time, so the fastest round is the one closest to the truth
+    def best(c: str, key: str) -> float:
+        return min(s[key] for s in samples[c])
 
-    medians = {c: statistics.median(speedup(s) for s in samples[c]) for c in configs}
-    base = medians.get("none", 0)
+    speedups = {c: args.threads * best(c, "one") / best(c, "many") for c in configs}
+    # CPU time per thread together over alone: what sharing memory costs the
+    # threads (a cache line bouncing between cores shows here; time the host
+    # takes away does not, since a thread's CPU clock stops when it waits)
+    cpu_factor = {c: best(c, "many_cpu") / best(c, "one_cpu") for c in configs}
+    base = speedups.get("none", 0)
     rows = []
     for c in configs:
-        sp = medians[c]
-        floor = medians.get(FLOOR_OF.get(c, ""))
+        sp = speedups[c]
+        floor = speedups.get(FLOOR_OF.get(c, ""))
         rows.append(
             {
                 "config": c,
-                "one_thread_s": statistics.median(s["one"] for s in samples[c]),
+                "one_thread_s": best(c, "one"),
                 "speedup": sp,
                 "kept": sp / base if base else None,
                 "kept_of_floor": sp / floor if floor else None,
+                "cpu_together": cpu_factor[c],
                 "gil_enabled": any(s["gil"] for s in samples[c]),
             }
         )
@@ -275,13 +297,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.calls} calls each, {args.rounds} rounds, {time.strftime('%Y-%m-%d')}"
     )
     print(header)
-    print(f"{'config':<17} {'1 thread (s)':>12} {'speed-up':>9} {'kept':>6} {'of floor':>8}  GIL")
+    print(
+        f"{'config':<17} {'1 thread (s)':>12} {'speed-up':>9} {'kept':>6} {'of floor':>8}"
+        f" {'cpu together':>12}  GIL"
+    )
     for row in rows:
         kept = f"{row['kept']:.2f}" if row["kept"] is not None else "-"
         of_floor = f"{row['kept_of_floor']:.2f}" if row["kept_of_floor"] is not None else "-"
         print(
             f"{row['config']:<17} {row['one_thread_s']:>12.3f} {row['speedup']:>9.2f} "
-            f"{kept:>6} {of_floor:>8}  {'on' if row['gil_enabled'] else 'off'}"
+            f"{kept:>6} {of_floor:>8} {row['cpu_together']:>12.2f}"
+            f"  {'on' if row['gil_enabled'] else 'off'}"
         )
     for c in skipped:
         print(f"{c:<17} skipped: not installed")
