@@ -148,7 +148,7 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->timer = mode == TPROF_MODE_USER ? Py_NewRef(timer) : NULL;
     p->timeunit = timeunit;
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
-    p->threads_tail = &p->threads;
+    tprof_threads_init(p);
     tprof_functable_init(&p->funcs);
     p->engine_state = PyMem_Calloc(1, engine->state_size);
     if (p->engine_state == NULL) {
@@ -166,20 +166,6 @@ tprof_profiler_init(PyObject *self, PyObject *args, PyObject *kwds)
     (void)args;
     (void)kwds;
     return 0;
-}
-
-/* Free the records of old generations if no callback can be inside them. */
-static void
-tprof_profiler_reap(tprof_state *p)
-{
-    /* Without the GIL a running callback may hold an old record on its fast
-     * path, which does not count in `busy`: only a stopped profiler reaps. */
-    if (tprof_ld_seqcst(&p->busy) == 0 &&
-        !(TPROF_FREE_THREADED && tprof_ld_relaxed(&p->enabled)))
-    {
-        tprof_threads_free(p->retired);
-        p->retired = NULL;
-    }
 }
 
 static int
@@ -211,9 +197,7 @@ tprof_profiler_dealloc(tprof_state *p)
     if (TPROF_PROFILER(p)->weakreflist != NULL) {
         PyObject_ClearWeakRefs((PyObject *)p);
     }
-    tprof_threads_free(p->threads);
-    tprof_threads_free(p->retired);
-    p->threads = p->retired = NULL;
+    tprof_threads_drop_all(p);
     tprof_functable_free(&p->funcs);
     tprof_profiler_clear_refs(p);
     PyMem_Free(p->engine_state);
@@ -392,7 +376,7 @@ tprof_profiler_stop(tprof_state *p)
     if (rc == 0) {
         p->run_ticks += now - p->start_ticks;
     }
-    tprof_profiler_reap(p);
+    tprof_threads_reap(p);
     if (tprof_ld_acquire(&tprof_active) == p) {
         tprof_st_release(&tprof_active, NULL);
         Py_DECREF(p);
@@ -432,18 +416,7 @@ tprof_profiler_disable_impl(tprof_state *p)
 static PyObject *
 tprof_profiler_clear_impl(tprof_state *p)
 {
-    /* Old records go to `retired`: a thread that released the GIL inside a
-     * callback may still hold one. New records attach lazily. */
-    tprof_mutex_lock(&p->reg_lock);
-    tprof_thread **tail = &p->retired;
-    while (*tail != NULL) {
-        tail = &(*tail)->next;
-    }
-    *tail = p->threads;
-    tprof_st_release(&p->threads, NULL);
-    p->threads_tail = &p->threads;
-    tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
-    tprof_mutex_unlock(&p->reg_lock);
+    tprof_threads_retire_all(p);
     p->errors = TPROF_PROFILER(p)->reported = 0;
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
@@ -457,7 +430,7 @@ tprof_profiler_clear_impl(tprof_state *p)
         p->origin = p->start_ticks = now;
         p->started = 1;
     }
-    tprof_profiler_reap(p);
+    tprof_threads_reap(p);
     Py_RETURN_NONE;
 }
 
@@ -517,16 +490,8 @@ static PyObject *
 tprof_profiler_memory_impl(tprof_state *p)
 {
     size_t total = tprof_seg_bytes(&p->funcs.funcs) +
-                   (size_t)p->funcs.cap * sizeof(uint32_t);
-    for (int pass = 0; pass < 2; pass++) {
-        for (tprof_thread *t = pass ? p->retired : p->threads; t; t = t->next)
-        {
-            total += sizeof(*t) + tprof_timeline_bytes(&t->tl) +
-                     tprof_seg_bytes(&t->tree.nodes) +
-                     (size_t)t->tree.cap * sizeof(tprof_node *) +
-                     (size_t)tprof_stack_cap(&t->stack) * sizeof(tprof_frame);
-        }
-    }
+                   (size_t)p->funcs.cap * sizeof(uint32_t) +
+                   tprof_threads_bytes(p);
     return PyLong_FromSize_t(total);
 }
 
@@ -692,10 +657,7 @@ tprof_profiler_after_fork(tprof_state *p)
 {
     /* Only the forking thread lives on: no other thread can touch a record,
      * so they can all go. The survivor attaches afresh on its next event. */
-    tprof_threads_free(p->threads);
-    tprof_threads_free(p->retired);
-    p->threads = p->retired = NULL;
-    p->threads_tail = &p->threads;
+    tprof_threads_drop_all(p);
     p->tl_sink.held = 0;
     p->busy = 0;
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());

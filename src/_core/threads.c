@@ -117,7 +117,7 @@ tprof_thread_free(tprof_thread *ts)
     tprof_mem_free(ts);
 }
 
-void
+static void
 tprof_threads_free(tprof_thread *list)
 {
     while (list != NULL) {
@@ -125,6 +125,65 @@ tprof_threads_free(tprof_thread *list)
         tprof_thread_free(list);
         list = next;
     }
+}
+
+void
+tprof_threads_init(tprof_state *p)
+{
+    p->threads = p->retired = NULL;
+    p->threads_tail = &p->threads;
+}
+
+void
+tprof_threads_retire_all(tprof_state *p)
+{
+    tprof_mutex_lock(&p->reg_lock);
+    tprof_thread **tail = &p->retired;
+    while (*tail != NULL) {
+        tail = &(*tail)->next;
+    }
+    *tail = p->threads;
+    tprof_st_release(&p->threads, NULL);
+    p->threads_tail = &p->threads;
+    tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
+    tprof_mutex_unlock(&p->reg_lock);
+}
+
+void
+tprof_threads_reap(tprof_state *p)
+{
+    /* Without the GIL a running callback may hold an old record on its fast
+     * path, which does not count in `busy`: only a stopped profiler reaps. */
+    if (tprof_ld_seqcst(&p->busy) == 0 &&
+        !(TPROF_FREE_THREADED && tprof_ld_relaxed(&p->enabled)))
+    {
+        tprof_threads_free(p->retired);
+        p->retired = NULL;
+    }
+}
+
+void
+tprof_threads_drop_all(tprof_state *p)
+{
+    tprof_threads_free(p->threads);
+    tprof_threads_free(p->retired);
+    tprof_threads_init(p);
+}
+
+size_t
+tprof_threads_bytes(tprof_state *p)
+{
+    size_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (tprof_thread *t = pass ? p->retired : p->threads; t; t = t->next)
+        {
+            total += sizeof(*t) + tprof_timeline_bytes(&t->tl) +
+                     tprof_seg_bytes(&t->tree.nodes) +
+                     (size_t)t->tree.cap * sizeof(tprof_node *) +
+                     (size_t)tprof_stack_cap(&t->stack) * sizeof(tprof_frame);
+        }
+    }
+    return total;
 }
 
 /* The calling thread's record in p's current generation, or NULL. */

@@ -100,8 +100,23 @@ uint64_t tprof_threads_serial(void);
  * Returns NULL when out of memory (sticky error set). */
 tprof_thread *tprof_thread_attach(tprof_state *p, PyFrameObject *frame);
 
-/* Free a list of records linked through `next`. Requires the GIL. */
-void tprof_threads_free(tprof_thread *list);
+/* An empty registry for a new profiler. */
+void tprof_threads_init(tprof_state *p);
+
+/* clear(): move every record to `retired` (a callback that paused inside
+ * may still hold one) and start a new generation; threads attach new records
+ * lazily. */
+void tprof_threads_retire_all(tprof_state *p);
+
+/* Free the retired records if no callback can be inside them. */
+void tprof_threads_reap(tprof_state *p);
+
+/* Free every record, current and retired, at once: the profiler is being
+ * freed, or it is a forked child whose other threads are gone. */
+void tprof_threads_drop_all(tprof_state *p);
+
+/* Bytes of memory the records hold. */
+size_t tprof_threads_bytes(tprof_state *p);
 
 /* Update a record's name from its threading.Thread if that still exists. */
 void tprof_thread_refresh_name(tprof_state *p, tprof_thread *ts);
