@@ -122,7 +122,7 @@ class Profile(_core.Profiler):
         pstats.Stats(self).strip_dirs().sort_stats(*sort).print_stats()
 
     def dump_stats(self, file: str) -> None:
-        from ._io import atomic_write_bytes
+        from .atomicfile import atomic_write_bytes
         from .exporters.pstats import stats_to_bytes
 
         self.create_stats()
@@ -305,7 +305,7 @@ def _capi_write(profiler: Profile, path: str, fmt: str | None, thread: str | Non
     matches nothing, ``OSError`` when the file cannot be written and
     :class:`ProfilerError` when nothing was recorded.
     """
-    from ._io import OutputError
+    from .atomicfile import OutputError
     from .exporters import UnknownFormatError, exporter_for_path, get_exporter
 
     exporter = get_exporter(fmt) if fmt else exporter_for_path(path)

@@ -48,11 +48,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from ._io import OutputError, check_writable
+from .atomicfile import OutputError, check_writable
 from .convert import add_parser as add_convert_parser
 from .exporters import (
-    DEFAULT_FORMAT,
     EXPORTERS,
+    FALLBACK_FORMAT,
     FORMATS,
     Exporter,
     NoSuchThreadError,
@@ -178,7 +178,7 @@ def _build_parsers() -> tuple[argparse.ArgumentParser, _RunParser]:
     option(
         "--format",
         choices=FORMATS,
-        help=f"format of the profile (default: from -o FILE's extension, else {DEFAULT_FORMAT}; "
+        help=f"format of the profile (default: from -o FILE's extension, else {FALLBACK_FORMAT}; "
         "without -o the file is threadprof.<its extension>)",
     )
     option(
@@ -367,7 +367,7 @@ def _output(output: str | None, fmt: str | None, timeline: bool) -> tuple[str, E
     if fmt is not None:
         exporter = get_exporter(fmt)
     elif output is not None:
-        exporter = exporter_for_path(output) or get_exporter(DEFAULT_FORMAT)
+        exporter = exporter_for_path(output) or get_exporter(FALLBACK_FORMAT)
     else:
         exporter = get_exporter("tprof")
     if output is None:

@@ -28,7 +28,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ._io import OutputError, atomic_write_bytes, check_writable
+from .atomicfile import OutputError, atomic_write_bytes, check_writable
 from .exporters import (
     EXPORTERS,
     FORMATS,

@@ -19,7 +19,7 @@ built. Every length and count is checked against the bytes left before it is
 used, nesting is limited to what pstats needs, integers to 150 bits, and a
 back-reference may only name an object that is complete (no cycles). The result
 is then validated against the exact shape above, and trailing bytes are
-refused. Any deviation is a :class:`~threadprof.readers.ProfileFormatError`.
+refused. Any deviation is a :class:`~threadprof.fileformat.ProfileFormatError`.
 
 **What a pstats file converts to.** It holds per-function totals and caller ->
 callee edges, with no threads, no call paths and no timeline. It converts
@@ -41,8 +41,8 @@ import os
 import struct
 from typing import Any, NoReturn
 
+from .fileformat import ProfileFormatError
 from .model import Function, Node, Snapshot, ThreadProfile
-from .readers import ProfileFormatError
 
 __all__ = ["MAX_FILE_SIZE", "parse_stats", "read_stats", "stats_to_snapshot"]
 

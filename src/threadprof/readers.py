@@ -19,29 +19,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from .model import Snapshot
+from . import pstatsfile, tprof
+from .fileformat import ProfileFormatError, StrPath, describe_foreign
+from .model import Snapshot
 
 __all__ = ["ProfileFormatError", "PstatsInput", "describe_foreign", "read_profile"]
 
-StrPath = str | os.PathLike[str]
-
 #: How many bytes :func:`read_profile` looks at to tell the formats apart.
 SNIFF_BYTES = 16
-
-
-class ProfileFormatError(Exception):
-    """A profile file cannot be read. ``str()`` is one line naming the file."""
-
-    def __init__(self, path: StrPath, reason: str) -> None:
-        super().__init__(path, reason)
-        self.path = os.fspath(path)
-        self.reason = " ".join(str(reason).split())  # one line, whatever was said
-
-    def __str__(self) -> str:
-        return f"cannot read {self.path!r}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,33 +49,7 @@ class PstatsInput:
     def snapshot(self) -> Snapshot:
         """A snapshot whose per-function self times and caller -> callee edges
         are the file's (see :func:`threadprof.pstatsfile.stats_to_snapshot`)."""
-        from .pstatsfile import stats_to_snapshot
-
-        return stats_to_snapshot(self.stats)
-
-
-def describe_foreign(head: bytes) -> str:
-    """A short guess at what a file that is not a profile holds, from its first bytes."""
-    if not head:
-        return "the file is empty"
-    if head.startswith(b"\x1f\x8b"):
-        return "a gzip file (a pprof profile?)"
-    if head.startswith(b"PK\x03\x04"):
-        return "a zip file"
-    stripped = head.lstrip()
-    if stripped[:1] in (b"{", b"["):
-        return "JSON text (a Chrome trace or speedscope file?)"
-    if head.startswith(b"# callgrind format") or head.startswith(b"events:"):
-        return "a callgrind file"
-    if head.startswith(b"\x80") and len(head) > 1 and head[1] <= 5:
-        return "a pickle (never loaded)"
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"unknown binary data (starts with {head[:8].hex(' ')})"
-    if text.isprintable() or all(c.isprintable() or c in "\t\r\n" for c in text):
-        return "text (collapsed stacks?)"
-    return f"unknown data (starts with {head[:8].hex(' ')})"
+        return pstatsfile.stats_to_snapshot(self.stats)
 
 
 def _looks_like_marshal_dict(head: bytes) -> bool:
@@ -106,8 +67,6 @@ def read_profile(
     """Read a ``.tprof`` or pstats file; raises :class:`ProfileFormatError`.
 
     ``progress(done, total)`` is called as a ``.tprof`` file's threads are read."""
-    from . import pstatsfile, tprof
-
     text = os.fspath(path)
     try:
         with open(text, "rb") as f:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from ._io import OutputError
+from .atomicfile import OutputError
 from .convert import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .model import Snapshot
 from .readers import ProfileFormatError, PstatsInput, read_profile

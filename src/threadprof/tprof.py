@@ -69,7 +69,7 @@ every section's CRC-32 is checked, decompression is bounded by the declared
 size, a thread's timeline sections must follow one another without
 overlapping (so that no section is decoded twice and the work stays in
 proportion to the file), and the metadata is validated field by field, so a truncated, corrupt or
-foreign file gives a :class:`~threadprof.readers.ProfileFormatError` -- never a
+foreign file gives a :class:`~threadprof.fileformat.ProfileFormatError` -- never a
 traceback, a crash or a hang. The lazy timeline reader fails the same way.
 """
 
@@ -87,8 +87,8 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, NoReturn
 
+from .fileformat import ProfileFormatError, describe_foreign
 from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk
-from .readers import ProfileFormatError, describe_foreign
 
 __all__ = [
     "CHUNK_EVENTS",
@@ -503,7 +503,7 @@ def read(path: StrPath, progress: Callable[[int, int], None] | None = None) -> S
     ``progress(done, total)``, if given, is called after each thread's call
     tree is read (``threadprof report``'s progress bar).
 
-    Raises :class:`~threadprof.readers.ProfileFormatError` for a file that is
+    Raises :class:`~threadprof.fileformat.ProfileFormatError` for a file that is
     missing, unreadable, not a ``.tprof`` file, truncated, corrupt or of a
     newer major version -- also later, while a timeline is being read, if the
     file turns out to be corrupt there or has changed since.

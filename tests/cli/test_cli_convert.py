@@ -348,12 +348,12 @@ def test_convert_output_write_failure(tprof_file, capsys):
 
 
 def test_convert_when_the_disk_is_full(tprof_file, tmp_path, capsys, monkeypatch):
-    from threadprof import _io
+    from threadprof import atomicfile
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_io.os, "fsync", full)
+    monkeypatch.setattr(atomicfile.os, "fsync", full)
     status, lines = convert(capsys, str(tprof_file), "-o", str(tmp_path / "o.prof"))
     assert status == EXIT_FAILED
     one_error(lines, "cannot write", "No space left on device")

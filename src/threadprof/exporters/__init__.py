@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from ..model import Snapshot
 
 __all__ = [
-    "DEFAULT_FORMAT",
     "EXPORTERS",
+    "FALLBACK_FORMAT",
     "FORMATS",
     "Exporter",
     "FormatModule",
@@ -119,7 +119,7 @@ class Exporter:
         file is touched).
         """
         from .._gcpause import gc_paused
-        from .._io import atomic_open
+        from ..atomicfile import atomic_open
 
         selected = select_threads(snapshot, thread)
         impl = self.load()
@@ -193,7 +193,7 @@ FORMATS: tuple[str, ...] = tuple(e.name for e in EXPORTERS)
 
 #: The format written when neither ``--format`` nor the file extension decides,
 #: as ``python -m cProfile -o FILE`` always writes pstats.
-DEFAULT_FORMAT = "pstats"
+FALLBACK_FORMAT = "pstats"
 
 
 def get_exporter(name: str) -> Exporter:

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from threadprof import _io
-from threadprof._io import OutputError, atomic_open, atomic_write_bytes, check_writable
+from threadprof import atomicfile
+from threadprof.atomicfile import OutputError, atomic_open, atomic_write_bytes, check_writable
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_planted_symlink_at_temp_name_is_not_followed(tmp_path, monkeypatch):
     victim = tmp_path / "victim"
     victim.write_bytes(b"precious")
     names = iter(["planted", "fresh"])
-    monkeypatch.setattr(_io.secrets, "token_hex", lambda n: next(names))
+    monkeypatch.setattr(atomicfile.secrets, "token_hex", lambda n: next(names))
     (tmp_path / ".out.prof.planted.tmp").symlink_to(victim)
     atomic_write_bytes(tmp_path / "out.prof", b"profile")
     assert victim.read_bytes() == b"precious"
@@ -156,7 +156,7 @@ def test_keyboard_interrupt_as_the_temp_file_is_created_leaves_nothing(tmp_path,
         real_open(*args, **kwargs)  # the file is created, then Ctrl-C lands
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_io.os, "open", open_then_interrupted)
+    monkeypatch.setattr(atomicfile.os, "open", open_then_interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_bytes(tmp_path / "out.prof", b"x")
     monkeypatch.undo()
