@@ -10,6 +10,8 @@
  * (own-GIL subinterpreters, 3.12+) refuse it from the slot below; others
  * from the exec function.
  */
+#include "compat.h" /* Python.h before any system header */
+
 #include "arena.h"
 #include "capi.h"
 #include "clock.h"
