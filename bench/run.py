@@ -279,7 +279,11 @@ def _pip(interp: Interp, *args: str, logfile: Path) -> bool:
     with logfile.open("a") as f:
         f.write(f"\n$ {' '.join(cmd)}\n")
         f.flush()
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+        # the venv's tools (meson, ninja) first on PATH: builds without
+        # isolation look them up there, also where the venv is not activated
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([str(interp.venv / "bin"), env.get("PATH", "")])
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
     return proc.returncode == 0
 
 
