@@ -256,7 +256,11 @@ def serve(ready):
     for i in range(4):
         square(i)
     ready.set()
-    time.sleep(3600)  # until terminated
+    # until terminated; in short naps, because CPython runs a Python signal
+    # handler between bytecodes, and a SIGTERM that trips just before a sleep
+    # begins would wait for the whole sleep (docs/cli.md)
+    while True:
+        time.sleep(0.05)
 
 if __name__ == "__main__":
     ctx = multiprocessing.get_context("fork")
