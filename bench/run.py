@@ -217,9 +217,7 @@ class Interp:
 
     @property
     def short(self) -> str:
-        """X.Y, or X.Yt for a free-threaded build."""
-        free_threaded = "t" if self.version.endswith("t") else ""
-        return ".".join(self.version.split(".")[:2]) + free_threaded
+        return short_version(self.version)
 
     @property
     def python(self) -> str:
@@ -228,6 +226,12 @@ class Interp:
     @property
     def has_monitoring(self) -> bool:
         return tuple(int(x) for x in self.version.split(".")[:2]) >= (3, 12)
+
+
+def short_version(version: str) -> str:
+    """X.Y of an X.Y.Z version, or X.Yt of a free-threaded X.Y.Zt."""
+    free_threaded = "t" if version.endswith("t") else ""
+    return ".".join(version.split(".")[:2]) + free_threaded
 
 
 def _version_of(exe: str) -> str | None:
@@ -1222,9 +1226,7 @@ def main(argv: list[str] | None = None) -> int:
     interps: list[Interp] = []
     for request in args.python:
         exe, version = find_interpreter(request)
-        interp = Interp(request, exe, version, VENVS / "tmp")
-        interp.venv = VENVS / interp.short
-        interps.append(interp)
+        interps.append(Interp(request, exe, version, VENVS / short_version(version)))
     for interp in interps:
         setup_venv(interp, args)
         check_configs(interp, configs)

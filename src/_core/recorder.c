@@ -225,78 +225,53 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
         }                                \
     } while (0)
 
+/* A sys.monitoring handler FN of a recorder: BODY runs with `p` (the
+ * profiler), `args` and `nargs` in scope. */
+#define TPROF_MON_HANDLER(FN, MODE, ...)                                    \
+    static PyObject *FN(PyObject *cb, PyObject *const *args, size_t nargsf, \
+                        PyObject *kwnames)                                  \
+    {                                                                       \
+        (void)kwnames;                                                      \
+        tprof_state *p = TPROF_MONCB_PROFILER(cb);                          \
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);                      \
+        TPROF_HOLD(MODE, p);                                                \
+        __VA_ARGS__;                                                        \
+        tprof_event_end();                                                  \
+        TPROF_RELEASE(MODE, p);                                             \
+        Py_RETURN_NONE;                                                     \
+    }
+
 /* One recorder per (clock mode, timeline): a profile function for the legacy
  * engine and four sys.monitoring handlers (vectorcall functions of a
  * tprof_moncb). */
-#define TPROF_RECORDER(MODE, TL, NAME)                                       \
-    static int tprof_record_##NAME(PyObject *obj, PyFrameObject *frame,      \
-                                   int what, PyObject *arg)                  \
-    {                                                                        \
-        TPROF_HOLD(MODE, obj);                                               \
-        tprof_event(obj, frame, what, arg, MODE, TL);                        \
-        tprof_event_end();                                                   \
-        TPROF_RELEASE(MODE, obj);                                            \
-        return 0;                                                            \
-    }                                                                        \
-    static PyObject *tprof_mon_call_##NAME(PyObject *cb,                     \
-                                           PyObject *const *args,            \
-                                           size_t nargsf, PyObject *kwnames) \
-    {                                                                        \
-        (void)kwnames;                                                       \
-        tprof_state *p = TPROF_MONCB_PROFILER(cb);                           \
-        TPROF_HOLD(MODE, p);                                                 \
-        if (TPROF_LIKELY(PyVectorcall_NARGS(nargsf) >= 1)) {                 \
-            tprof_on_call(p, NULL, PyTrace_CALL, args[0], args[0], args[0],  \
-                          NULL, MODE, TL);                                   \
-        }                                                                    \
-        tprof_event_end();                                                   \
-        TPROF_RELEASE(MODE, p);                                              \
-        Py_RETURN_NONE;                                                      \
-    }                                                                        \
-    static PyObject *tprof_mon_return_##NAME(                                \
-        PyObject *cb, PyObject *const *args, size_t nargsf,                  \
-        PyObject *kwnames)                                                   \
-    {                                                                        \
-        (void)kwnames;                                                       \
-        tprof_state *p = TPROF_MONCB_PROFILER(cb);                           \
-        TPROF_HOLD(MODE, p);                                                 \
-        if (TPROF_LIKELY(PyVectorcall_NARGS(nargsf) >= 1)) {                 \
-            tprof_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);     \
-        }                                                                    \
-        tprof_event_end();                                                   \
-        TPROF_RELEASE(MODE, p);                                              \
-        Py_RETURN_NONE;                                                      \
-    }                                                                        \
-    static PyObject *tprof_mon_c_call_##NAME(                                \
-        PyObject *cb, PyObject *const *args, size_t nargsf,                  \
-        PyObject *kwnames)                                                   \
-    {                                                                        \
-        (void)kwnames;                                                       \
-        tprof_state *p = TPROF_MONCB_PROFILER(cb);                           \
-        TPROF_HOLD(MODE, p);                                                 \
-        tprof_monitor_c_call(p, args, PyVectorcall_NARGS(nargsf), MODE, TL); \
-        tprof_event_end();                                                   \
-        TPROF_RELEASE(MODE, p);                                              \
-        Py_RETURN_NONE;                                                      \
-    }                                                                        \
-    static PyObject *tprof_mon_c_return_##NAME(                              \
-        PyObject *cb, PyObject *const *args, size_t nargsf,                  \
-        PyObject *kwnames)                                                   \
-    {                                                                        \
-        (void)kwnames;                                                       \
-        tprof_state *p = TPROF_MONCB_PROFILER(cb);                           \
-        TPROF_HOLD(MODE, p);                                                 \
-        tprof_monitor_c_return(p, args, PyVectorcall_NARGS(nargsf), MODE,    \
-                               TL);                                          \
-        tprof_event_end();                                                   \
-        TPROF_RELEASE(MODE, p);                                              \
-        Py_RETURN_NONE;                                                      \
-    }                                                                        \
-    static const vectorcallfunc tprof_mon_funcs_##NAME[] = {                 \
-        tprof_mon_call_##NAME,                                               \
-        tprof_mon_return_##NAME,                                             \
-        tprof_mon_c_call_##NAME,                                             \
-        tprof_mon_c_return_##NAME,                                           \
+#define TPROF_RECORDER(MODE, TL, NAME)                                      \
+    static int tprof_record_##NAME(PyObject *obj, PyFrameObject *frame,     \
+                                   int what, PyObject *arg)                 \
+    {                                                                       \
+        TPROF_HOLD(MODE, obj);                                              \
+        tprof_event(obj, frame, what, arg, MODE, TL);                       \
+        tprof_event_end();                                                  \
+        TPROF_RELEASE(MODE, obj);                                           \
+        return 0;                                                           \
+    }                                                                       \
+    TPROF_MON_HANDLER(                                                      \
+        tprof_mon_call_##NAME, MODE, if (TPROF_LIKELY(nargs >= 1)) {        \
+            tprof_on_call(p, NULL, PyTrace_CALL, args[0], args[0], args[0], \
+                          NULL, MODE, TL);                                  \
+        })                                                                  \
+    TPROF_MON_HANDLER(                                                      \
+        tprof_mon_return_##NAME, MODE, if (TPROF_LIKELY(nargs >= 1)) {      \
+            tprof_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);    \
+        })                                                                  \
+    TPROF_MON_HANDLER(tprof_mon_c_call_##NAME, MODE,                        \
+                      tprof_monitor_c_call(p, args, nargs, MODE, TL))       \
+    TPROF_MON_HANDLER(tprof_mon_c_return_##NAME, MODE,                      \
+                      tprof_monitor_c_return(p, args, nargs, MODE, TL))     \
+    static const vectorcallfunc tprof_mon_funcs_##NAME[] = {                \
+        tprof_mon_call_##NAME,                                              \
+        tprof_mon_return_##NAME,                                            \
+        tprof_mon_c_call_##NAME,                                            \
+        tprof_mon_c_return_##NAME,                                          \
     };
 
 TPROF_RECORDER(TPROF_MODE_WALL, 0, wall)
