@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT / "tests" / "html"))
 sys.path.insert(0, str(ROOT / "examples"))
 
 import threadprof  # noqa: E402
-from threadprof.html_report import render, report_data  # noqa: E402
+from threadprof.exporters.html.data import report_data  # noqa: E402
+from threadprof.exporters.html.page import render  # noqa: E402
 from threadprof.model import Snapshot  # noqa: E402
 
 
@@ -115,8 +116,8 @@ def start_browser():  # -> html_cdp.Browser
 
 
 def time_page(browser, data: bytes) -> tuple[float, float, float]:
-    """Seconds from navigation to the load event and to all views drawn, and to redraw
-    them for another measure."""
+    """Seconds from navigation until the page is ready (its data inflated and
+    decoded) and until all views are drawn, and to redraw them for another measure."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,12 +125,12 @@ def time_page(browser, data: bytes) -> tuple[float, float, float]:
         path.write_bytes(data)
         page = browser.new_page(1400, 1000)
         page.goto(path.as_uri())
+        page.wait_for("window.threadprof !== undefined")
         loaded, drawn, switch = page.js(
             """(() => { const tp = window.threadprof;
             tp.buildAll(); const drawn = performance.now();
             const t = performance.now(); tp.setMeasure('cpu'); tp.buildAll();
-            const nav = performance.getEntriesByType('navigation')[0];
-            return [nav.loadEventEnd / 1000, drawn / 1000, (performance.now() - t) / 1000];
+            return [tp.readyAt / 1000, drawn / 1000, (performance.now() - t) / 1000];
             })()"""
         )
         errors = page.js_errors()

@@ -60,10 +60,10 @@ from .exporters import (
     exporter_for_path,
     get_exporter,
 )
-from .model import Node, Snapshot, ThreadProfile, build_tree
+from .model import Snapshot
 from .report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS, format_report
 from .report_cmd import add_parser as add_report_parser
-from .timeline_trim import drop_activations, keep_activation
+from .trim import drop_frames, find_shallowest, reroot
 
 __all__ = ["EXIT_USAGE", "main"]
 
@@ -634,11 +634,11 @@ def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
     own_funcs = _function_ids(snapshot, _own_entry_codes())
     threads = []
     for t in snapshot.threads:
-        top = _find_shallowest(t, module_funcs) if t.ident == ident else None
+        top = find_shallowest(t, module_funcs) if t.ident == ident else None
         if top is not None:
-            t = _reroot(t, top)
+            t = reroot(t, top)
         if own_funcs and any(n.func in own_funcs for n in t.nodes):
-            t = _drop_frames(t, own_funcs)
+            t = drop_frames(t, own_funcs)
         threads.append(t)
     return dataclasses.replace(snapshot, threads=threads)
 
@@ -646,62 +646,6 @@ def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
 def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:
     keys = {(c.co_filename, c.co_firstlineno, c.co_name) for c in codes}
     return {f.id for f in snapshot.functions if f.kind == "python" and f.pstats_key in keys}
-
-
-def _drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
-    """``thread`` without the subtrees of the nodes of ``funcs``; each one's
-    time becomes self time of its parent, so that the times still add up."""
-    old = thread.nodes
-    root = old[0]
-    nodes = [Node(0, -1, -1, 0, 0, root.wall, root.wall_self, root.cpu, root.cpu_self)]
-    stack = [(c, 0) for c in reversed(root.children)]
-    while stack:
-        nid, parent = stack.pop()
-        n = old[nid]
-        if n.func in funcs:
-            nodes[parent].wall_self += n.wall
-            nodes[parent].cpu_self += n.cpu
-            continue
-        new_id = len(nodes)
-        nodes.append(
-            Node(new_id, parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
-        )
-        stack.extend((c, new_id) for c in reversed(n.children))
-    build_tree(nodes)
-    # the timeline loses the same frames
-    return dataclasses.replace(
-        thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs)
-    )
-
-
-def _find_shallowest(thread: ThreadProfile, funcs: set[int]) -> Node | None:
-    level = [thread.nodes[c] for c in thread.root.children]
-    while level:
-        for node in level:
-            if node.func in funcs:
-                return node
-        level = [thread.nodes[c] for n in level for c in n.children]
-    return None
-
-
-def _reroot(thread: ThreadProfile, top: Node) -> ThreadProfile:
-    old = thread.nodes
-    root = Node(0, -1, -1, wall=top.wall, cpu=top.cpu)
-    nodes = [root]
-    stack = [(top.id, 0)]
-    while stack:
-        nid, parent = stack.pop()
-        n = old[nid]
-        nodes.append(
-            Node(len(nodes), parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
-        )
-        new_id = len(nodes) - 1
-        stack.extend((c, new_id) for c in reversed(n.children))
-    build_tree(nodes)
-    # the timeline keeps the same frames: the activation of the <module> frame
-    return dataclasses.replace(
-        thread, nodes=nodes, timeline=keep_activation(thread.timeline, top.func)
-    )
 
 
 class _SigintAtExit:

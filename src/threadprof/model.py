@@ -17,11 +17,13 @@ C core, so they can be tested on snapshots built by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import re
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 FunctionKind = Literal["python", "c"]
 ClockName = Literal["wall", "cpu", "user"]
@@ -275,19 +277,16 @@ class Snapshot:
         self, threads: Iterable[ThreadProfile] | None = None
     ) -> dict[int, FunctionStats]:
         """Per-function totals over the given threads (all by default)."""
-        out: dict[int, FunctionStats] = {}
-        for t in self.threads if threads is None else threads:
-            _accumulate_functions(t, out)
-        return out
+        return combine(thread_function_stats(t) for t in self._each(threads))
 
     def edge_stats(
         self, threads: Iterable[ThreadProfile] | None = None
     ) -> dict[tuple[int, int], EdgeStats]:
         """Caller -> callee totals over the given threads (all by default)."""
-        out: dict[tuple[int, int], EdgeStats] = {}
-        for t in self.threads if threads is None else threads:
-            _accumulate_edges(t, out)
-        return out
+        return combine(thread_edge_stats(t) for t in self._each(threads))
+
+    def _each(self, threads: Iterable[ThreadProfile] | None) -> Iterable[ThreadProfile]:
+        return self.threads if threads is None else threads
 
     def seconds(self, ticks: int) -> float:
         return ticks * self.unit
@@ -301,78 +300,112 @@ class Snapshot:
 # -- derivations ---------------------------------------------------------------
 
 
+def outermost(
+    nodes: list[Node], key: Callable[[Node], Hashable]
+) -> Iterator[tuple[Node, Hashable, bool]]:
+    """Every node below the root, depth first in tree order, with its ``key`` and
+    whether it is *outermost*: no ancestor of it has the same key.
+
+    This is the one walk behind cProfile's rules for recursion: with the
+    function as the key it gives primitive calls and cumulative times, with the
+    ``(caller, callee)`` pair the same for edges.
+    """
+    active: dict[Hashable, int] = {}
+    # iterative DFS with enter/leave markers, so that deep recursion cannot
+    # overflow Python's stack
+    stack: list[tuple[int, bool]] = [(c, True) for c in reversed(nodes[0].children)]
+    while stack:
+        nid, entering = stack.pop()
+        node = nodes[nid]
+        k = key(node)
+        if not entering:
+            active[k] -= 1
+            continue
+        depth = active.get(k, 0)
+        active[k] = depth + 1
+        yield node, k, depth == 0
+        stack.append((nid, False))
+        stack.extend((c, True) for c in reversed(node.children))
+
+
+def _func_key(node: Node) -> int:
+    return node.func
+
+
 def compute_prim_calls(nodes: list[Node]) -> None:
     """Fill ``prim_calls``: a node's calls are primitive unless an ancestor has its function."""
-    active: dict[int, int] = {}
-    # iterative DFS with enter/leave markers
-    stack: list[tuple[int, bool]] = [(c, True) for c in reversed(nodes[0].children)]
-    while stack:
-        nid, entering = stack.pop()
-        node = nodes[nid]
-        if entering:
-            node.prim_calls = node.calls if active.get(node.func, 0) == 0 else 0
-            active[node.func] = active.get(node.func, 0) + 1
-            stack.append((nid, False))
-            stack.extend((c, True) for c in reversed(node.children))
-        else:
-            active[node.func] -= 1
+    for node, _key, first in outermost(nodes, _func_key):
+        node.prim_calls = node.calls if first else 0
 
 
-def _accumulate_functions(thread: ThreadProfile, out: dict[int, FunctionStats]) -> None:
-    nodes = thread.nodes
-    active: dict[int, int] = {}
-    stack: list[tuple[int, bool]] = [(c, True) for c in reversed(nodes[0].children)]
-    while stack:
-        nid, entering = stack.pop()
-        node = nodes[nid]
-        if not entering:
-            active[node.func] -= 1
-            continue
+def _add(totals: FunctionStats | EdgeStats, node: Node, first: bool) -> None:
+    totals.calls += node.calls
+    totals.wall_self += node.wall_self
+    totals.cpu_self += node.cpu_self
+    if first:
+        totals.prim_calls += node.calls
+        totals.wall += node.wall
+        totals.cpu += node.cpu
+
+
+def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
+    """Per-function totals of one thread (recursion judged on its own stack)."""
+    out: dict[int, FunctionStats] = {}
+    for node, _key, first in outermost(thread.nodes, _func_key):
         fs = out.get(node.func)
         if fs is None:
             fs = out[node.func] = FunctionStats(node.func)
-        outermost = active.get(node.func, 0) == 0
-        fs.calls += node.calls
-        fs.wall_self += node.wall_self
-        fs.cpu_self += node.cpu_self
-        if outermost:
-            fs.prim_calls += node.calls
-            fs.wall += node.wall
-            fs.cpu += node.cpu
-        active[node.func] = active.get(node.func, 0) + 1
-        stack.append((nid, False))
-        stack.extend((c, True) for c in reversed(node.children))
+        _add(fs, node, first)
+    return out
 
 
-def _accumulate_edges(thread: ThreadProfile, out: dict[tuple[int, int], EdgeStats]) -> None:
+def thread_edge_stats(thread: ThreadProfile) -> dict[tuple[int, int], EdgeStats]:
+    """Caller -> callee totals of one thread."""
     nodes = thread.nodes
-    active: dict[tuple[int, int], int] = {}
-    # children of the root have no caller, so they add no edge
-    stack: list[tuple[int, bool]] = [(c, True) for c in reversed(nodes[0].children)]
-    while stack:
-        nid, entering = stack.pop()
-        node = nodes[nid]
-        parent = nodes[node.parent] if node.parent > 0 else None
-        key = (parent.func, node.func) if parent is not None else None
-        if not entering:
-            if key is not None:
-                active[key] -= 1
+    out: dict[tuple[int, int], EdgeStats] = {}
+
+    def edge(node: Node) -> tuple[int, int] | None:
+        # children of the root have no caller, so they add no edge
+        return (nodes[node.parent].func, node.func) if node.parent > 0 else None
+
+    for node, key, first in outermost(nodes, edge):
+        if key is None:
             continue
-        if key is not None:
-            es = out.get(key)
-            if es is None:
-                es = out[key] = EdgeStats(key[0], key[1])
-            outermost = active.get(key, 0) == 0
-            es.calls += node.calls
-            es.wall_self += node.wall_self
-            es.cpu_self += node.cpu_self
-            if outermost:
-                es.prim_calls += node.calls
-                es.wall += node.wall
-                es.cpu += node.cpu
-            active[key] = active.get(key, 0) + 1
-        stack.append((nid, False))
-        stack.extend((c, True) for c in reversed(node.children))
+        es = out.get(key)  # type: ignore[arg-type]
+        if es is None:
+            caller, callee = key  # type: ignore[misc]
+            es = out[key] = EdgeStats(caller, callee)  # type: ignore[index]
+        _add(es, node, first)
+    return out
+
+
+_Totals = TypeVar("_Totals", FunctionStats, EdgeStats)
+_K = TypeVar("_K")
+
+
+def combine(tables: Iterable[dict[_K, _Totals]]) -> dict[_K, _Totals]:
+    """The sum of several threads' tables (:func:`thread_function_stats` or
+    :func:`thread_edge_stats`): each thread's recursion is judged on its own
+    stack, then the totals are added, as cProfile's would be."""
+    out: dict[_K, _Totals] = {}
+    for table in tables:
+        for key, s in table.items():
+            total = out.get(key)
+            if total is None:
+                out[key] = dataclasses.replace(s)
+            else:
+                add_totals(total, s)
+    return out
+
+
+def add_totals(total: FunctionStats | EdgeStats | KeyStats, s: FunctionStats | EdgeStats) -> None:
+    """Add the counts and times of ``s`` to ``total``."""
+    total.calls += s.calls
+    total.prim_calls += s.prim_calls
+    total.wall += s.wall
+    total.wall_self += s.wall_self
+    total.cpu += s.cpu
+    total.cpu_self += s.cpu_self
 
 
 def merge_threads(threads: Iterable[ThreadProfile], name: str = "all threads") -> ThreadProfile:
@@ -428,3 +461,135 @@ def build_tree(nodes: list[Node]) -> list[Node]:
         nodes[n.parent].children.append(n.id)
     compute_prim_calls(nodes)
     return nodes
+
+
+# -- thread groups ---------------------------------------------------------------
+
+#: The fewest threads of one name pattern that the views show as one group.
+GROUP_MIN = 4
+
+# a name that ends in a number, possibly followed by the " (target)" that
+# threading's default names carry since 3.10: "worker-12", "Thread-5 (serve)"
+_NUMBERED = re.compile(r"(?P<stem>.*?)\d+(?P<tail>(?: \([^()]*\))?)", re.DOTALL)
+
+
+def thread_group_key(name: str) -> str:
+    """The name pattern that groups a thread: its trailing number made ``*``.
+
+    ``worker-12`` -> ``worker-*``, ``ThreadPoolExecutor-0_12`` ->
+    ``ThreadPoolExecutor-0_*``, ``Thread-5 (serve)`` -> ``Thread-* (serve)``
+    (``threading``'s default names put the target's name after the number).
+    A name that does not end in a number is its own key. A key is also a
+    ``--thread`` glob that selects its group (unless the names hold glob
+    characters of their own).
+    """
+    m = _NUMBERED.fullmatch(name)
+    return name if m is None else f"{m['stem']}*{m['tail']}"
+
+
+@dataclass(slots=True)
+class ThreadGroup:
+    """Threads shown together: those that share a :func:`thread_group_key`, or one
+    thread on its own; with their totals."""
+
+    key: str
+    threads: list[ThreadProfile]
+
+    @property
+    def wall_time(self) -> int:
+        return sum(t.wall_time for t in self.threads)
+
+    @property
+    def cpu_time(self) -> int:
+        return sum(t.cpu_time for t in self.threads)
+
+    @property
+    def calls(self) -> int:
+        return sum(t.calls for t in self.threads)
+
+    @property
+    def first_seen(self) -> int:
+        return min(t.first_seen for t in self.threads)
+
+    @property
+    def last_seen(self) -> int:
+        return max(t.last_seen for t in self.threads)
+
+
+def threads_by_key(threads: Iterable[ThreadProfile]) -> list[ThreadGroup]:
+    """The threads of each :func:`thread_group_key`, keys in order of first use."""
+    members: dict[str, ThreadGroup] = {}
+    for t in threads:
+        key = thread_group_key(t.name)
+        group = members.get(key)
+        if group is None:
+            group = members[key] = ThreadGroup(key, [])
+        group.threads.append(t)
+    return list(members.values())
+
+
+def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> list[ThreadGroup]:
+    """The lines of a threads table: each group of at least ``min_size``
+    threads that share a :func:`thread_group_key`, and every other thread on
+    its own, in the order of each line's first thread."""
+    groups = {id(t): g for g in threads_by_key(threads) for t in g.threads}
+    lines: list[ThreadGroup] = []
+    for t in threads:
+        group = groups[id(t)]
+        if len(group.threads) < min_size:
+            lines.append(ThreadGroup(group.key, [t]))
+        elif group.threads[0] is t:
+            lines.append(group)
+    return lines
+
+
+# -- tables by pstats key ----------------------------------------------------------
+
+#: cProfile's and pstats' key of a function: ``(file, line, name)``.
+PstatsKey = tuple[str, int, str]
+
+
+@dataclass(slots=True)
+class KeyStats:
+    """Totals of the functions that share one pstats key (the first one names it),
+    with cProfile's semantics, or of the calls between two such keys."""
+
+    func: Function
+    calls: int = 0
+    prim_calls: int = 0
+    wall: int = 0
+    wall_self: int = 0
+    cpu: int = 0
+    cpu_self: int = 0
+
+
+def key_stats(
+    snapshot: Snapshot, threads: Iterable[ThreadProfile] | None = None
+) -> dict[PstatsKey, KeyStats]:
+    """Per-function totals summed by pstats key, in order of function id: the
+    rows of a pstats file and of the terminal report's function table."""
+    functions = {f.id: f for f in snapshot.functions}
+    out: dict[PstatsKey, KeyStats] = {}
+    for fid, fs in sorted(snapshot.function_stats(threads).items()):
+        func = functions[fid]
+        row = out.get(func.pstats_key)
+        if row is None:
+            row = out[func.pstats_key] = KeyStats(func)
+        add_totals(row, fs)
+    return out
+
+
+def key_edges(
+    snapshot: Snapshot, threads: Iterable[ThreadProfile] | None = None
+) -> dict[PstatsKey, dict[PstatsKey, KeyStats]]:
+    """Callee key -> caller key -> the totals of those calls (pstats' callers)."""
+    functions = {f.id: f for f in snapshot.functions}
+    out: dict[PstatsKey, dict[PstatsKey, KeyStats]] = {}
+    for (caller, callee), es in sorted(snapshot.edge_stats(threads).items()):
+        callers = out.setdefault(functions[callee].pstats_key, {})
+        cfunc = functions[caller]
+        row = callers.get(cfunc.pstats_key)
+        if row is None:
+            row = callers[cfunc.pstats_key] = KeyStats(cfunc)
+        add_totals(row, es)
+    return out

@@ -9,7 +9,7 @@ text, at most :data:`WIDTH` columns wide:
   Threads whose names differ only by a trailing number (``worker-1``,
   ``worker-2``...) share one line, ``worker-* (1000 threads)``, with their
   totals, when there are at least :data:`GROUP_MIN` of them, so that a pool of
-  1,000 workers stays readable; ``group_threads=False`` lists them one by one;
+  1,000 workers stays readable; ``expand_threads=True`` lists them one by one;
 * with ``details``, each line's lifetime (first..last seen) and a bar of its
   share of all threads' wall time;
 * the top functions over all threads (or the ``thread`` selection), sorted by
@@ -29,18 +29,25 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Function, Node, Snapshot, ThreadProfile
+from .model import (
+    Function,
+    Node,
+    Snapshot,
+    ThreadGroup,
+    ThreadProfile,
+    group_threads,
+    key_stats,
+    thread_group_key,
+)
 
 __all__ = [
     "DEFAULT_LIMIT",
     "DEFAULT_SORT",
-    "GROUP_MIN",
     "REPORT_SORT_KEYS",
     "SORT_KEYS",
     "TREE_THRESHOLD",
@@ -49,16 +56,12 @@ __all__ = [
     "format_report",
     "format_seconds",
     "format_tree",
-    "group_threads",
     "report_data",
-    "thread_group_key",
 ]
 
 WIDTH = 100
 DEFAULT_SORT = "tottime"
 DEFAULT_LIMIT = 20
-#: The fewest threads of one name pattern that share a line of the threads table.
-GROUP_MIN = 4
 
 # pstats' sort keys -> the row fields they compare, with their direction
 # (True: largest first), in order of precedence; see pstats.Stats.sort_arg_dict_default.
@@ -197,45 +200,6 @@ def _has_cpu(snapshot: Snapshot) -> bool:
     return snapshot.cpu_mode != "none"
 
 
-# a name that ends in a number, possibly followed by the " (target)" that
-# threading's default names carry since 3.10: "worker-12", "Thread-5 (serve)"
-_NUMBERED = re.compile(r"(?P<stem>.*?)\d+(?P<tail>(?: \([^()]*\))?)", re.DOTALL)
-
-
-def thread_group_key(name: str) -> str:
-    """The name pattern that groups a thread: its trailing number made ``*``.
-
-    ``worker-12`` -> ``worker-*``, ``ThreadPoolExecutor-0_12`` ->
-    ``ThreadPoolExecutor-0_*``, ``Thread-5 (serve)`` -> ``Thread-* (serve)``
-    (``threading``'s default names put the target's name after the number).
-    A name that does not end in a number is its own key. A key is also a
-    ``--thread`` glob that selects its group (unless the names hold glob
-    characters of their own).
-    """
-    m = _NUMBERED.fullmatch(name)
-    return name if m is None else f"{m['stem']}*{m['tail']}"
-
-
-def group_threads(
-    threads: list[ThreadProfile], min_size: int = GROUP_MIN
-) -> list[list[ThreadProfile]]:
-    """The lines of the threads table: each group of at least ``min_size``
-    threads that share a :func:`thread_group_key`, and every other thread on
-    its own, in the order of each line's first thread."""
-    keys = [thread_group_key(t.name) for t in threads]
-    members: dict[str, list[ThreadProfile]] = {}
-    for key, t in zip(keys, threads, strict=True):
-        members.setdefault(key, []).append(t)
-    lines: list[list[ThreadProfile]] = []
-    for key, t in zip(keys, threads, strict=True):
-        group = members[key]
-        if len(group) < min_size:
-            lines.append([t])
-        elif group[0] is t:
-            lines.append(group)
-    return lines
-
-
 def _printable(text: str) -> str:
     """``text`` with control characters escaped, so that it stays on one line."""
     if text.isprintable():
@@ -253,33 +217,37 @@ class _ThreadLine:
     group: bool = False
 
 
-def _thread_line(
-    snapshot: Snapshot, members: list[ThreadProfile], selected: set[int] | None
-) -> _ThreadLine:
+def _thread_line(snapshot: Snapshot, group: ThreadGroup, selected: set[int] | None) -> _ThreadLine:
     unit = snapshot.unit
-    wall = sum(t.wall_time for t in members)
-    cpu = sum(t.cpu_time for t in members)
+    wall = group.wall_time
+    cpu = group.cpu_time
     has_cpu = _has_cpu(snapshot)
     numbers = (
         format_seconds(wall * unit),
         format_seconds(cpu * unit) if has_cpu else "-",
         _percent(wall - cpu, wall) if has_cpu else "-",
-        str(sum(t.calls for t in members)),
+        str(group.calls),
     )
+    members = group.threads
     chosen = 0 if selected is None else sum(id(t) in selected for t in members)
     mark = "*" if chosen == len(members) else "+" if chosen else " "
     if len(members) == 1:
         t = members[0]
         return _ThreadLine(mark, _printable(t.name), str(t.ident), str(t.native_id), numbers)
-    label = f"{_printable(thread_group_key(members[0].name))} ({len(members)} threads)"
+    label = f"{_printable(group.key)} ({len(members)} threads)"
     return _ThreadLine(mark, label, "", "", numbers, group=True)
+
+
+def _lines_of(snapshot: Snapshot, grouped: bool) -> list[ThreadGroup]:
+    if grouped:
+        return group_threads(snapshot.threads)
+    return [ThreadGroup(t.name, [t]) for t in snapshot.threads]
 
 
 def _thread_table(
     snapshot: Snapshot, selected: set[int] | None, width: int, grouped: bool
 ) -> list[str]:
-    lines_of = group_threads(snapshot.threads) if grouped else [[t] for t in snapshot.threads]
-    rows = [_thread_line(snapshot, members, selected) for members in lines_of]
+    rows = [_thread_line(snapshot, group, selected) for group in _lines_of(snapshot, grouped)]
     ident_w = max([len(_THREAD_HEAD[0]), *(len(r.ident) for r in rows)])
     tid_w = max([len(_THREAD_HEAD[1]), *(len(r.native_id) for r in rows)])
     calls_w = max([len(_THREAD_HEAD[5]), *(len(r.numbers[3]) for r in rows)])
@@ -311,20 +279,18 @@ def _thread_table(
 def _rows(snapshot: Snapshot, threads: list[ThreadProfile]) -> list[_Row]:
     cum_field = snapshot.primary
     self_field = f"{cum_field}_self"
-    functions = {f.id: f for f in snapshot.functions}
-    rows: dict[tuple[str, int, str], _Row] = {}
-    for fid, fs in sorted(snapshot.function_stats(threads).items()):
-        func = functions[fid]
-        row = rows.get(func.pstats_key)
-        if row is None:
-            row = rows[func.pstats_key] = _Row(func)
-        row.cc += fs.prim_calls
-        row.nc += fs.calls
-        row.tt += getattr(fs, self_field)
-        row.ct += getattr(fs, cum_field)
-        row.wall_self += fs.wall_self
-        row.cpu_self += fs.cpu_self
-    return list(rows.values())
+    return [
+        _Row(
+            k.func,
+            cc=k.prim_calls,
+            nc=k.calls,
+            tt=getattr(k, self_field),
+            ct=getattr(k, cum_field),
+            wall_self=k.wall_self,
+            cpu_self=k.cpu_self,
+        )
+        for k in key_stats(snapshot, threads).values()
+    ]
 
 
 def _sort_rows(rows: list[_Row], sort: str) -> list[_Row]:
@@ -519,7 +485,6 @@ def _lifetime_table(
 ) -> list[str]:
     """Each line of the threads table: first and last seen (since the
     profile's start), and a bar of its share of all threads' wall time."""
-    lines_of = group_threads(snapshot.threads) if grouped else [[t] for t in snapshot.threads]
     total = sum(t.wall_time for t in snapshot.threads)
     unit = snapshot.unit
     tail = f"{{:>{_TIME_W}}} {{:>{_TIME_W}}}  {{:<{_BAR_W}}} {{:>4}}"
@@ -527,12 +492,12 @@ def _lifetime_table(
     out = [
         (f"  {'lifetime':<{name_w}} " + tail.format("first", "last", "wall share", "")).rstrip()
     ]
-    for members in lines_of:
-        line = _thread_line(snapshot, members, selected)
-        wall = sum(t.wall_time for t in members)
+    for group in _lines_of(snapshot, grouped):
+        line = _thread_line(snapshot, group, selected)
+        wall = group.wall_time
         share = wall / total if total > 0 else 0.0
-        first = min(t.first_seen for t in members)
-        last = max(t.last_seen for t in members)
+        first = group.first_seen
+        last = group.last_seen
         numbers = tail.format(
             format_seconds(first * unit),
             format_seconds(last * unit),

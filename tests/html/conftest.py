@@ -124,7 +124,7 @@ def artifacts(tmp_path_factory) -> Path:
 def open_report(browser, tmp_path) -> Iterator[Callable[..., Any]]:
     """``open_report(snapshot, name="report", width=1280, height=900)`` -> a page showing
     the snapshot's report (or the report file, given its path)."""
-    from threadprof.html_report import render
+    from threadprof.exporters.html import render
 
     pages = []
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
+import zlib
 from importlib import resources
 
 import pytest
@@ -13,18 +15,22 @@ from html_names import LEN, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
 
 from threadprof import __version__
 from threadprof.exporters import exporter_for_path, get_exporter
-from threadprof.html_report import (
+from threadprof.exporters.html import render
+from threadprof.exporters.html.data import (
     DATA_VERSION,
+    EDGE_FIELDS,
+    FUNCTION_FIELDS,
     NODE_FIELDS,
     embed_json,
-    render,
     report_data,
-    thread_group_key,
 )
+from threadprof.exporters.html.page import SCRIPTS, script
 from threadprof.model import Function
 
 DATA_RE = re.compile(
-    r'<script type="application/json" id="threadprof-data">(.*?)</script>', re.DOTALL
+    r'<script type="application/octet-stream" id="threadprof-data"'
+    r' data-encoding="deflate-raw, base64">(.*?)</script>',
+    re.DOTALL,
 )
 
 
@@ -32,7 +38,7 @@ def embedded(page: str) -> dict:
     """The JSON document that a rendered page carries."""
     found = DATA_RE.findall(page)
     assert len(found) == 1
-    return json.loads(found[0])
+    return json.loads(zlib.decompress(base64.b64decode(found[0], validate=True), wbits=-15))
 
 
 @pytest.fixture
@@ -59,7 +65,20 @@ def small_snap(builder):
 
 
 def test_exact_data_of_a_small_snapshot(small_snap):
-    assert NODE_FIELDS == ("parent_back", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
+    assert NODE_FIELDS == (
+        "parent_back",
+        "func",
+        "calls",
+        "prim_calls",
+        "wall",
+        "wall_self",
+        "cpu",
+        "cpu_self",
+    )
+    assert FUNCTION_FIELDS == NODE_FIELDS[1:]
+    assert EDGE_FIELDS == ("caller", "callee", *NODE_FIELDS[2:])
+    # functions: main 0, work 1, len 2
+    main_edges = [*(0, 1, 2, 2, 6, 5, 4, 3), *(1, 2, 3, 3, 1, 1, 1, 1)]
     assert report_data(small_snap) == {
         "version": DATA_VERSION,
         "generator": f"threadprof {__version__}",
@@ -69,13 +88,25 @@ def test_exact_data_of_a_small_snapshot(small_snap):
         "engine": "",
         "start_time": 0.0,
         "duration": 10,
+        "horizon": 10,
         "python_version": "3.12.0",
         "argv": ["app.py"],
         "warnings": [],
         "timeline_quantum": 0,
+        "nodes": 5,
         "files": ["app.py", "~"],
         "funcs": [0, "main", 0, 10, 0, "work", 0, 20, 1, "{built-in function len}", 1, 0],
-        "groups": ["MainThread", "worker-*"],
+        "groups": [
+            {
+                "pattern": "MainThread",
+                "members": [0],
+                "wall": 10,
+                "cpu": 8,
+                "first": 0,
+                "last": 10,
+            },
+            {"pattern": "worker-*", "members": [1], "wall": 5, "cpu": 5, "first": 5, "last": 10},
+        ],
         "threads": [
             {
                 "name": "MainThread",
@@ -86,15 +117,25 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                 "last": 10,
                 "wall": 10,
                 "cpu": 8,
+                "calls": 6,
                 "group": 0,
                 "warnings": [],
-                "root": [10, 0, 8, 0],
-                # main, work (called by main), len (called by work)
-                "nodes": [
-                    *(1, 0, 1, 10, 4, 8, 4),
-                    *(1, 1, 2, 6, 5, 4, 3),
-                    *(1, 2, 3, 1, 1, 1, 1),
-                ],
+                "view": {
+                    "name": "MainThread",
+                    "root": [10, 0, 8, 0],
+                    # main, work (called by main), len (called by work)
+                    "nodes": [
+                        *(1, 0, 1, 1, 10, 4, 8, 4),
+                        *(1, 1, 2, 2, 6, 5, 4, 3),
+                        *(1, 2, 3, 3, 1, 1, 1, 1),
+                    ],
+                    "functions": [
+                        *(0, 1, 1, 10, 4, 8, 4),
+                        *(1, 2, 2, 6, 5, 4, 3),
+                        *(2, 3, 3, 1, 1, 1, 1),
+                    ],
+                    "edges": main_edges,
+                },
                 "timeline": None,
             },
             {
@@ -106,11 +147,17 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                 "last": 10,
                 "wall": 5,
                 "cpu": 5,
+                "calls": 2,
                 "group": 1,
                 "warnings": [],
-                "root": [5, 0, 5, 0],
-                # two roots: work, then main (two nodes back to the root)
-                "nodes": [*(1, 1, 1, 3, 3, 3, 3), *(2, 0, 1, 2, 2, 2, 2)],
+                "view": {
+                    "name": "worker-1",
+                    "root": [5, 0, 5, 0],
+                    # two roots: work, then main (two nodes back to the root)
+                    "nodes": [*(1, 1, 1, 1, 3, 3, 3, 3), *(2, 0, 1, 1, 2, 2, 2, 2)],
+                    "functions": [*(0, 1, 1, 2, 2, 2, 2), *(1, 1, 1, 3, 3, 3, 3)],
+                    "edges": [],
+                },
                 "timeline": {
                     "events": 6,
                     "dropped": 0,
@@ -121,6 +168,25 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                 },
             },
         ],
+        "merged": {
+            "all": {
+                "name": "all threads",
+                "root": [15, 0, 13, 0],
+                # main (of both threads), its work and len, then the worker's work
+                "nodes": [
+                    *(1, 0, 2, 2, 12, 6, 10, 6),
+                    *(1, 1, 2, 2, 6, 5, 4, 3),
+                    *(1, 2, 3, 3, 1, 1, 1, 1),
+                    *(4, 1, 1, 1, 3, 3, 3, 3),
+                ],
+                "functions": [
+                    *(0, 2, 2, 12, 6, 10, 6),
+                    *(1, 3, 3, 9, 8, 7, 6),
+                    *(2, 3, 3, 1, 1, 1, 1),
+                ],
+                "edges": main_edges,
+            },
+        },
     }
 
 
@@ -129,14 +195,17 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
     t = builder.thread("T", [builder.call("f<x>", 2, 5, cpu=3)])
     builder.timeline(t, [("call", "f<x>", 0), ("ret", "f<x>", 5)])
     text = embed_json(report_data(builder.build()))
+    view = '"root":[5,0,3,0],"nodes":[1,0,2,2,5,5,3,3],"functions":[0,2,2,5,5,3,3],"edges":[]'
     assert text == (
-        '{"version":1,"generator":"threadprof ' + __version__ + '","clock":"wall",'
+        '{"version":2,"generator":"threadprof ' + __version__ + '","clock":"wall",'
         '"unit":0.001,"cpu_mode":"exact","engine":"","start_time":0.0,"duration":5,'
-        '"python_version":"3.12.0","argv":["app.py"],"warnings":[],"timeline_quantum":0,'
-        '"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],"groups":["T"],'
+        '"horizon":5,"python_version":"3.12.0","argv":["app.py"],"warnings":[],'
+        '"timeline_quantum":0,"nodes":1,"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],'
+        '"groups":[{"pattern":"T","members":[0],"wall":5,"cpu":3,"first":0,"last":5}],'
         '"threads":[{"name":"T","serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
-        '"wall":5,"cpu":3,"group":0,"warnings":[],"root":[5,0,3,0],"nodes":[1,0,2,5,5,3,3],'
-        '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}]}'
+        '"wall":5,"cpu":3,"calls":2,"group":0,"warnings":[],"view":{"name":"T",' + view + "},"
+        '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}],'
+        '"merged":{"all":{"name":"all threads",' + view + "}}}"
     )
 
 
@@ -164,9 +233,9 @@ def test_no_network_access(small_snap):
 def test_names_are_escaped(weird_snap):
     page = render(weird_snap)
     raw = DATA_RE.findall(page)[0]
-    assert "<" not in raw  # nothing in the data can end the script element
-    assert raw.isascii()
-    data = json.loads(raw)
+    assert re.fullmatch(r"[A-Za-z0-9+/=]*", raw)  # nothing in it can end the script element
+    assert "<" not in embed_json(report_data(weird_snap))  # nor in the JSON inside
+    data = embedded(page)
     assert data["threads"][0]["name"] == WEIRD_THREAD
     assert data["funcs"][1] == WEIRD_QUALNAME
     assert data["files"][0] == WEIRD_FILE
@@ -223,29 +292,21 @@ def test_unknown_function_id(builder):
     assert data["files"] == ["?"]
 
 
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [
-        ("worker-12", "worker-*"),
-        ("ThreadPoolExecutor-0_12", "ThreadPoolExecutor-0_*"),
-        ("Thread-5 (serve)", "Thread-* (serve)"),
-        ("MainThread", "MainThread"),
-        ("hasher_0", "hasher_*"),
-        ("", ""),
-        ("7", "*"),
-    ],
-)
-def test_thread_group_key(name, key):
-    assert thread_group_key(name) == key
-
-
 def test_groups_in_order_of_first_thread(builder):
     C = builder.call
     for name in ("MainThread", "pool_1", "io", "pool_2", "pool_3"):
         builder.thread(name, [C("f", 1, 1)])
     data = report_data(builder.build())
-    assert data["groups"] == ["MainThread", "pool_*", "io"]
+    assert [(g["pattern"], g["members"]) for g in data["groups"]] == [
+        ("MainThread", [0]),
+        ("pool_*", [1, 3, 4]),
+        ("io", [2]),
+    ]
     assert [t["group"] for t in data["threads"]] == [0, 1, 2, 1, 1]
+    # a group of several threads has a merged view; one of a single thread has not
+    assert list(data["merged"]) == ["all", "g:1"]
+    assert data["merged"]["g:1"]["name"] == "pool_* (3 threads)"
+    assert data["merged"]["g:1"]["functions"] == [0, 3, 3, 3, 3, 3, 3]
 
 
 def test_timeline_repaired(builder):
@@ -348,8 +409,21 @@ def test_registered_as_a_format(small_snap, tmp_path):
 
 def test_assets_are_ours_and_inlined(small_snap):
     page = render(small_snap)
-    for name in ("report.js", "report.css"):
-        text = resources.files("threadprof").joinpath("html", name).read_text("utf-8")
+    assets = resources.files("threadprof.exporters.html").joinpath("assets")
+    for name in ("report.css", *(f"js/{n}" for n in SCRIPTS)):
+        text = assets.joinpath(name).read_text("utf-8")
         assert text.startswith("/* SPDX-License-Identifier: MIT */")
         assert "</" not in text and "<!--" not in text
         assert text in page
+
+
+def test_every_script_is_bundled_once_in_order():
+    """SCRIPTS is the registry of the page's scripts: it lists every file of
+    assets/js, and the bundle holds each once, in that order, in one closure."""
+    folder = resources.files("threadprof.exporters.html").joinpath("assets", "js")
+    on_disk = sorted(p.name for p in folder.iterdir() if p.name.endswith(".js"))
+    assert sorted(SCRIPTS) == on_disk
+    bundle = script()
+    at = [bundle.index(folder.joinpath(n).read_text("utf-8")) for n in SCRIPTS]
+    assert at == sorted(at)
+    assert bundle.startswith("(async function () {") and bundle.endswith("})();\n")

@@ -9,17 +9,15 @@ import re
 
 import pytest
 
+from threadprof.model import thread_group_key
 from threadprof.report import (
-    GROUP_MIN,
     REPORT_SORT_KEYS,
     SORT_KEYS,
     bar,
     format_report,
     format_seconds,
     format_tree,
-    group_threads,
     report_data,
-    thread_group_key,
 )
 
 
@@ -374,46 +372,6 @@ def test_report_ends_with_newline(snap):
 
 
 # -- threads grouped by name pattern -----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [
-        ("ThreadPoolExecutor-0_12", "ThreadPoolExecutor-0_*"),
-        ("Thread-5 (worker)", "Thread-* (worker)"),
-        ("Thread-5 (worker2)", "Thread-* (worker2)"),
-        ("Thread-12 (<lambda>)", "Thread-* (<lambda>)"),
-        ("worker-3", "worker-*"),
-        ("asyncio_0", "asyncio_*"),
-        ("pool-1-thread-3", "pool-1-thread-*"),
-        ("Dummy-7", "Dummy-*"),
-        ("42", "*"),
-        ("MainThread", "MainThread"),
-        ("x12y", "x12y"),
-        ("worker (3)", "worker (3)"),
-    ],
-)
-def test_thread_group_key(name, key):
-    assert thread_group_key(name) == key
-
-
-def test_group_threads_order_and_minimum(builder):
-    def add(name):
-        builder.thread(name, [builder.call("f", 1, 1)])
-
-    for name in ["MainThread", "w-1", "x-1", "w-2", "x-2", "w-3", "x-3", "w-4", "solo"]:
-        add(name)
-    lines = group_threads(builder.build().threads)
-    # four w-* share a line where the first of them was; three x-* stay apart
-    assert [[t.name for t in line] for line in lines] == [
-        ["MainThread"],
-        ["w-1", "w-2", "w-3", "w-4"],
-        ["x-1"],
-        ["x-2"],
-        ["x-3"],
-        ["solo"],
-    ]
-    assert GROUP_MIN == 4
 
 
 HOOK_REPLACED = (

@@ -23,7 +23,7 @@ The file is one JSON object::
 * slice names are ``qualname (file:line)``, or pstats' label for a C function;
 * returns whose calls were dropped by ``--timeline-limit`` are skipped and
   frames still open at the end are closed there, so the slices always nest
-  (see :mod:`threadprof.exporters._timeline`).
+  (see :mod:`threadprof.replay`).
 
 The events are written chunk by chunk as the timeline gives them, so a trace of
 any length is converted in bounded memory. JSON escapes quotes, backslashes and
@@ -38,9 +38,9 @@ import os
 from typing import Any, BinaryIO
 
 from ..model import Snapshot, ThreadProfile
+from ..replay import replay
 from . import NeedsTimelineError
 from ._common import creator, function_table, ns_converter
-from ._timeline import replay
 
 __all__ = ["PID", "dump", "micros"]
 

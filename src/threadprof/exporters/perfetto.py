@@ -26,7 +26,7 @@ encoded by :mod:`threadprof.exporters._protobuf`.
 Slice names are ``qualname (file:line)``, or pstats' label for a C function,
 in UTF-8. Returns whose calls were dropped by ``--timeline-limit`` are skipped
 and frames still open at the end are closed there, so slices always nest (see
-:mod:`threadprof.exporters._timeline`). Packets are written chunk by chunk as
+:mod:`threadprof.replay`). Packets are written chunk by chunk as
 the timeline gives them, so a trace of any length is converted in bounded
 memory. The pid is 0: the snapshot does not record the process id.
 """
@@ -38,10 +38,10 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from ..model import Snapshot, ThreadProfile
+from ..replay import replay
 from . import NeedsTimelineError
 from ._common import function_table, ns_converter
 from ._protobuf import LEN, VARINT, field_message, field_string, field_varint, key, varint
-from ._timeline import replay
 
 __all__ = ["PID", "SEQ_INCREMENTAL_STATE_CLEARED", "SEQ_NEEDS_INCREMENTAL_STATE", "dump"]
 

@@ -27,11 +27,10 @@ import marshal
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
-from ..model import Snapshot, ThreadProfile
+from ..model import KeyStats, PstatsKey, Snapshot, ThreadProfile, key_edges, key_stats
 
 __all__ = ["dump", "snapshot_to_stats", "stats_to_bytes"]
 
-PstatsKey = tuple[str, int, str]
 CallerEntry = tuple[int, int, float, float]
 StatsEntry = tuple[int, int, float, float, dict[PstatsKey, CallerEntry]]
 Stats = dict[PstatsKey, StatsEntry]
@@ -51,41 +50,21 @@ def snapshot_to_stats(
     selected = None if threads is None else list(threads)
     cum_field = snapshot.primary
     self_field = f"{cum_field}_self"
-    functions = {f.id: f for f in snapshot.functions}
-
-    # [cc, nc, tt, ct] in integer ticks, per pstats key, in function-id order
-    totals: dict[PstatsKey, list[int]] = {}
-    for fid, fs in sorted(snapshot.function_stats(selected).items()):
-        row = totals.setdefault(functions[fid].pstats_key, [0, 0, 0, 0])
-        row[0] += fs.prim_calls
-        row[1] += fs.calls
-        row[2] += getattr(fs, self_field)
-        row[3] += getattr(fs, cum_field)
-
-    # callee key -> caller key -> [nc, cc, tt, ct] in ticks
-    edges: dict[PstatsKey, dict[PstatsKey, list[int]]] = {key: {} for key in totals}
-    if subcalls:
-        for (caller, callee), es in sorted(snapshot.edge_stats(selected).items()):
-            callers = edges[functions[callee].pstats_key]
-            row = callers.setdefault(functions[caller].pstats_key, [0, 0, 0, 0])
-            row[0] += es.calls
-            row[1] += es.prim_calls
-            row[2] += getattr(es, self_field)
-            row[3] += getattr(es, cum_field)
-
     unit = snapshot.unit
+    edges = key_edges(snapshot, selected) if subcalls else {}
+
+    def times(s: KeyStats) -> tuple[float, float]:
+        # ticks are summed as integers and converted once, as cProfile does
+        return getattr(s, self_field) * unit, getattr(s, cum_field) * unit
+
     return {
         key: (
-            cc,
-            nc,
-            tt * unit,
-            ct * unit,
-            {
-                ckey: (cnc, ccc, ctt * unit, cct * unit)
-                for ckey, (cnc, ccc, ctt, cct) in edges[key].items()
-            },
+            row.prim_calls,
+            row.calls,
+            *times(row),
+            {ckey: (e.calls, e.prim_calls, *times(e)) for ckey, e in edges.get(key, {}).items()},
         )
-        for key, (cc, nc, tt, ct) in totals.items()
+        for key, row in key_stats(snapshot, selected).items()
     }
 
 

@@ -7,7 +7,7 @@ One profile per thread, named after it, all sharing one frame table:
   for each call and a ``C`` (close) event for each return, at its time.
   Returns whose calls were dropped by ``--timeline-limit`` are skipped and
   frames still open at the end are closed there (see
-  :mod:`threadprof.exporters._timeline`);
+  :mod:`threadprof.replay`);
 * a thread without one gets a ``sampled`` profile built from its call tree:
   one sample per call path with self time, the stack from the outermost frame,
   weighted by that self time.
@@ -27,8 +27,8 @@ import json
 from typing import Any, BinaryIO
 
 from ..model import Function, Snapshot, ThreadProfile
+from ..replay import replay
 from ._common import creator, function_name, ns_converter
-from ._timeline import replay
 
 __all__ = ["SCHEMA_URL", "dump"]
 

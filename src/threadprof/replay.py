@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Timeline
+from .model import Timeline
 
 __all__ = ["Events", "Replay", "replay"]
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Cutting frames out of a timeline, as the CLI cuts them out of a call tree.
+"""Cutting frames out of a profile: out of a call tree, and out of its timeline.
 
 ``threadprof run`` removes its own frames from the profile: in the thread that
 ran the program only the subtree of the program's ``<module>`` frame is kept
@@ -25,11 +25,18 @@ means that everything before it was inside ``f``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
-from .model import Timeline, TimelineChunk
+from .model import Node, ThreadProfile, Timeline, TimelineChunk, build_tree
 
-__all__ = ["drop_activations", "keep_activation"]
+__all__ = [
+    "drop_activations",
+    "drop_frames",
+    "find_shallowest",
+    "keep_activation",
+    "reroot",
+]
 
 Ranges = list[tuple[int, int]]  # [start, stop) global event indices, sorted, disjoint
 
@@ -177,3 +184,64 @@ def drop_activations(timeline: Timeline | None, funcs: set[int]) -> Timeline | N
     if last < total:
         keep.append((last, total))
     return _select(timeline, keep, timeline.dropped)
+
+
+# -- call trees ------------------------------------------------------------------
+
+
+def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
+    """``thread`` without the subtrees of the nodes of ``funcs``; each one's
+    time becomes self time of its parent, so that the times still add up."""
+    old = thread.nodes
+    root = old[0]
+    nodes = [Node(0, -1, -1, 0, 0, root.wall, root.wall_self, root.cpu, root.cpu_self)]
+    stack = [(c, 0) for c in reversed(root.children)]
+    while stack:
+        nid, parent = stack.pop()
+        n = old[nid]
+        if n.func in funcs:
+            nodes[parent].wall_self += n.wall
+            nodes[parent].cpu_self += n.cpu
+            continue
+        new_id = len(nodes)
+        nodes.append(
+            Node(new_id, parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
+        )
+        stack.extend((c, new_id) for c in reversed(n.children))
+    build_tree(nodes)
+    # the timeline loses the same frames
+    return dataclasses.replace(
+        thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs)
+    )
+
+
+def find_shallowest(thread: ThreadProfile, funcs: set[int]) -> Node | None:
+    """The node of ``funcs`` nearest the root (breadth first), or ``None``."""
+    level = [thread.nodes[c] for c in thread.root.children]
+    while level:
+        for node in level:
+            if node.func in funcs:
+                return node
+        level = [thread.nodes[c] for n in level for c in n.children]
+    return None
+
+
+def reroot(thread: ThreadProfile, top: Node) -> ThreadProfile:
+    """``thread`` with only the subtree of ``top``, which becomes the root's one child."""
+    old = thread.nodes
+    root = Node(0, -1, -1, wall=top.wall, cpu=top.cpu)
+    nodes = [root]
+    stack = [(top.id, 0)]
+    while stack:
+        nid, parent = stack.pop()
+        n = old[nid]
+        nodes.append(
+            Node(len(nodes), parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
+        )
+        new_id = len(nodes) - 1
+        stack.extend((c, new_id) for c in reversed(n.children))
+    build_tree(nodes)
+    # the timeline keeps the same frames: the activation of the <module> frame
+    return dataclasses.replace(
+        thread, nodes=nodes, timeline=keep_activation(thread.timeline, top.func)
+    )

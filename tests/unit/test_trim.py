@@ -8,7 +8,7 @@ from array import array
 import pytest
 
 from threadprof.model import Timeline
-from threadprof.timeline_trim import drop_activations, keep_activation
+from threadprof.trim import drop_activations, keep_activation
 
 L, M, F, G, H = 0, 1, 2, 3, 4  # launcher, <module>, f, g, handler
 

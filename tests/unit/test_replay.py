@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from array import array
 
-from threadprof.exporters._timeline import replay
 from threadprof.model import Timeline
+from threadprof.replay import replay
 
 F, G, H = 0, 1, 2
 

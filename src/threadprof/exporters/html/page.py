@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: MIT
+"""The HTML page: the template, the style sheet, the bundled scripts and the data.
+
+The page's scripts are small files in ``assets/js/``, one per concern (the
+embedded data, the shared state, each section); :func:`script` bundles them,
+in the order of :data:`SCRIPTS`, into one (async) closure at export time, so the report
+stays a single file that works offline. They share that closure's scope: a
+script uses what an earlier one declares at its top level, and anything at
+call time.
+
+The page's title is HTML-escaped; the data is embedded by
+:func:`.data.embed` and read back by ``base.js``, so names, files and thread names with quotes,
+backslashes, newlines or any other text reach the page exactly as they are.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from importlib import resources
+from typing import BinaryIO
+
+from ...model import Snapshot
+from .data import TIMELINE_BUDGET, embed, report_data
+
+__all__ = ["SCRIPTS", "asset", "dump", "render", "script"]
+
+#: The page's scripts, in the order they are bundled.
+SCRIPTS = (
+    "base.js",
+    "data.js",
+    "state.js",
+    "flame.js",
+    "threads.js",
+    "functions.js",
+    "page.js",
+)
+
+
+def asset(name: str) -> str:
+    """The text of ``assets/<name>``, checked to be safe to inline."""
+    text = resources.files(__package__).joinpath("assets", name).read_text("utf-8")
+    if name != "template.html" and ("</" in text or "<!--" in text):  # would end the element
+        raise RuntimeError(
+            f"threadprof/exporters/html/assets/{name} must not contain '</' or '<!--'"
+        )
+    return text
+
+
+def script() -> str:
+    """The page's scripts bundled into one."""
+    parts = [asset(f"js/{name}") for name in SCRIPTS]
+    return '(async function () {\n  "use strict";\n\n' + "\n".join(parts) + "})();\n"
+
+
+def _title(snapshot: Snapshot) -> str:
+    what = " ".join(snapshot.argv) if snapshot.argv else "profile"
+    return f"threadprof: {what}"
+
+
+def render(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -> str:
+    """The whole HTML page for ``snapshot``."""
+    parts = {
+        "TITLE": html.escape(_title(snapshot).replace("\n", " ")),
+        "CSS": asset("report.css"),
+        "DATA": embed(report_data(snapshot, timeline_budget=timeline_budget)),
+        "JS": script(),
+    }
+    # one pass, so that nothing substituted is substituted again
+    return re.sub(r"@@(TITLE|CSS|DATA|JS)@@", lambda m: parts[m[1]], asset("template.html"))
+
+
+def dump(snapshot: Snapshot, out: BinaryIO) -> None:
+    """Write the HTML report of ``snapshot`` to the binary file ``out`` (UTF-8)."""
+    out.write(render(snapshot).encode("utf-8"))
