@@ -53,7 +53,6 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
-import glob
 import hashlib
 import json
 import os
@@ -77,6 +76,9 @@ RESULTS = BENCH / "results"
 
 sys.path.insert(0, str(BENCH))
 from workloads import DESCRIPTIONS, WORKLOADS  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tools" / "pythons"))
+from interpreters import discover, select  # noqa: E402
 
 # config -> (label, description); the order is the report's column order
 CONFIGS: dict[str, tuple[str, str]] = {
@@ -234,48 +236,16 @@ def short_version(version: str) -> str:
     return ".".join(version.split(".")[:2]) + free_threaded
 
 
-def _version_of(exe: str) -> str | None:
-    try:
-        out = subprocess.run(
-            [
-                exe,
-                "-c",
-                "import sys, sysconfig; print('%d.%d.%d' % sys.version_info[:3]"
-                " + ('t' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def find_interpreter(request: str) -> tuple[str, str]:
-    """Turn ``3.12`` (or a path) into (executable, X.Y.Z)."""
-    candidates: list[str] = []
-    if os.sep in request:
-        candidates.append(request)
-    else:
-        if shutil.which(f"python{request}"):
-            candidates.append(f"python{request}")
-        pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-        found = sorted(
-            glob.glob(
-                os.path.join(pyenv_root, "versions", f"{request}*", "bin", f"python{request}")
-            ),
-            key=lambda p: [
-                int(x) if x.isdigit() else 0 for x in re.split(r"[.]", p.split("/")[-3])
-            ],
-        )
-        candidates += reversed(found)
-        candidates += [f"/usr/bin/python{request}", f"/usr/local/bin/python{request}"]
-    for exe in candidates:
-        version = _version_of(exe)
-        if version and (os.sep in request or version.startswith(request + ".")):
-            return exe, version
-    raise SystemExit(f"no interpreter found for --python {request}")
+    """Turn ``3.12``, ``3.13t`` (or a path) into (executable, X.Y.Z[t]): the
+    interpreter that tools/run_tests.py would test for that request."""
+    chosen, _ = discover()
+    local = [i for i in chosen if i.chroot is None]  # a chroot's run inside it
+    try:
+        (interp, *_) = select(local, [request])
+    except SystemExit as exc:
+        raise SystemExit(f"no interpreter found for --python {request}: {exc}") from None
+    return interp.executable, interp.vstr
 
 
 def _pip(interp: Interp, *args: str, logfile: Path) -> bool:

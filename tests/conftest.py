@@ -19,24 +19,34 @@ Functions are named by string (created on first use in ``app.py``, one line
 apart) or by the id that :meth:`SnapshotBuilder.func` returns, which is how two
 distinct functions with the same ``(file, line, name)`` are made.
 
+``weird_snap`` is a snapshot whose names (tests/names.py) every format and
+view must carry through unchanged. ``engine`` runs a test once per engine of
+this Python.
+
 ``threadprof`` is imported lazily, so collecting tests that do not use these
 fixtures never needs the package.
 """
 
 from __future__ import annotations
 
-import sysconfig
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from shared import (
+    ENGINES,
+    FREE_THREADED,
+    WEIRD_ARG,
+    WEIRD_C,
+    WEIRD_FILE,
+    WEIRD_QUALNAME,
+    WEIRD_THREAD,
+)
 
 if TYPE_CHECKING:
     from threadprof.model import Snapshot, ThreadProfile, Timeline
-
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -229,3 +239,21 @@ def builder() -> SnapshotBuilder:
 def make_builder() -> type[SnapshotBuilder]:
     """The :class:`SnapshotBuilder` class, for a clock or unit of your own."""
     return SnapshotBuilder
+
+
+@pytest.fixture
+def weird_snap(builder: SnapshotBuilder) -> Snapshot:
+    """One thread, a Python and a C function, a timeline: every name weird."""
+    b = builder
+    fn = b.func("fn", WEIRD_FILE, 7, qualname=WEIRD_QUALNAME)
+    cfn = b.cfunc(WEIRD_C)
+    C = b.call
+    t = b.thread(WEIRD_THREAD, [C(fn, 2, 30, [C(cfn, 1, 10)])], native_id=99)
+    b.timeline(t, [("call", fn, 0), ("call", cfn, 5), ("ret", cfn, 15), ("ret", fn, 30)])
+    return b.build(argv=["app.py", WEIRD_ARG])
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The name of an engine of this Python; a test using it runs once per engine."""
+    return str(request.param)

@@ -173,6 +173,7 @@ tprof_profiler_traverse(tprof_state *p, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(p));
     Py_VISIT(p->timer);
+    Py_VISIT(p->exit_hook);
     if (p->engine_state != NULL) {
         return p->engine->traverse(p->engine_state, visit, arg);
     }
@@ -183,6 +184,8 @@ static int
 tprof_profiler_clear_refs(tprof_state *p)
 {
     Py_CLEAR(p->timer);
+    Py_CLEAR(p->exit_hook);
+    p->exit_key = NULL;
     if (p->engine_state != NULL) {
         p->engine->clear(p->engine_state);
     }
@@ -580,7 +583,46 @@ TPROF_LOCKED_METHOD(memory)
 TPROF_LOCKED_METHOD(attach_current)
 TPROF_LOCKED_METHOD(detach_current)
 
+/* _set_exit_hook(hook): call hook() when the program calls os._exit, at the
+ * event of that call (C calls must be recorded: builtins=True), before
+ * os._exit runs; None removes it. The hook may stop this profiler. */
+static PyObject *
+tprof_profiler_set_exit_hook(tprof_state *p, PyObject *hook)
+{
+    const void *key = NULL;
+    if (hook == Py_None) {
+        hook = NULL;
+    }
+    else if (!PyCallable_Check(hook)) {
+        PyErr_SetString(PyExc_TypeError, "the exit hook must be callable");
+        return NULL;
+    }
+    else {
+        PyObject *os = PyImport_ImportModule("os");
+        PyObject *exit = os ? PyObject_GetAttrString(os, "_exit") : NULL;
+        Py_XDECREF(os);
+        if (exit == NULL) {
+            return NULL;
+        }
+        if (PyCFunction_Check(exit)) {
+            key = ((PyCFunctionObject *)exit)->m_ml;
+        }
+        Py_DECREF(exit);
+        if (key == NULL) {
+            PyErr_SetString(PyExc_TypeError, "os._exit is not a built-in");
+            return NULL;
+        }
+    }
+    TPROF_BEGIN_CRITICAL(p);
+    Py_XSETREF(p->exit_hook, Py_XNewRef(hook));
+    p->exit_key = key;
+    TPROF_END_CRITICAL();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef tprof_profiler_methods[] = {
+    {"_set_exit_hook", (PyCFunction)tprof_profiler_set_exit_hook, METH_O,
+     "Call hook() when the program calls os._exit, before it exits."},
     {"enable", (PyCFunction)tprof_profiler_enable, METH_NOARGS,
      "Start profiling every thread of the process."},
     {"disable", (PyCFunction)tprof_profiler_disable, METH_NOARGS,
@@ -639,9 +681,11 @@ static PyType_Slot tprof_profiler_slots[] = {
     {Py_tp_methods, tprof_profiler_methods},
     {Py_tp_getset, tprof_profiler_getset},
     {Py_tp_members, tprof_profiler_members},
+    /* the signature (threadprof/options.py is the list of the options) */
     {Py_tp_doc, "Profiler(timer=None, timeunit=0.0, subcalls=True, "
                 "builtins=True, *, clock='wall', cpu=True, "
-                "seed_stacks=False)\n\nThe C recorder of every thread."},
+                "seed_stacks=False, engine='auto', timeline=False, "
+                "timeline_limit=0)\n--\n\nThe C recorder of every thread."},
     {0, NULL},
 };
 

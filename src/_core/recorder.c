@@ -98,6 +98,8 @@ tprof_on_return(tprof_state *p, PyFrameObject *frame, int what,
     tprof_return(p, ts, match, mode, tl);
 }
 
+/* One legacy event; 1 when it is the call of os._exit with an exit hook set.
+ */
 TPROF_INLINE int
 tprof_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
             const tprof_mode mode, const int tl)
@@ -117,6 +119,7 @@ tprof_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
         if (p->builtins && PyCFunction_Check(arg)) {
             const void *ml = ((PyCFunctionObject *)arg)->m_ml;
             tprof_on_call(p, frame, what, ml, ml, arg, NULL, mode, tl);
+            return ml == p->exit_key;
         }
         break;
     case PyTrace_C_RETURN:
@@ -165,20 +168,23 @@ tprof_c_key(const tprof_state *p, PyObject *const *args, PyObject **self_arg)
 }
 
 /* CALL: enter a C callee. Its frame is matched by the callable object, which
- * C_RETURN and C_RAISE carry again (it stays on the caller's stack). */
-TPROF_INLINE void
+ * C_RETURN and C_RAISE carry again (it stays on the caller's stack). 1 when
+ * the callee is os._exit with an exit hook set. */
+TPROF_INLINE int
 tprof_monitor_c_call(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
                      const tprof_mode mode, const int tl)
 {
     if (TPROF_UNLIKELY(nargs < 4)) {
-        return;
+        return 0;
     }
     PyObject *self_arg = NULL;
     const void *key = tprof_c_key(p, args, &self_arg);
-    if (key != NULL) {
-        tprof_on_call(p, NULL, PyTrace_C_CALL, key, args[2], args[2], self_arg,
-                      mode, tl);
+    if (key == NULL) {
+        return 0;
     }
+    tprof_on_call(p, NULL, PyTrace_C_CALL, key, args[2], args[2], self_arg,
+                  mode, tl);
+    return key == p->exit_key;
 }
 
 /* C_RETURN, C_RAISE: the return of the top frame's callable needs no type
@@ -225,8 +231,17 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
         }                                \
     } while (0)
 
+/* After the event that calls os._exit (once per process): the exit hook,
+ * outside the event, which may stop the profiler. */
+#define TPROF_EXITING(exiting, p)              \
+    do {                                       \
+        if (TPROF_UNLIKELY(exiting)) {         \
+            tprof_exit_hook((tprof_state *)p); \
+        }                                      \
+    } while (0)
+
 /* A sys.monitoring handler FN of a recorder: BODY runs with `p` (the
- * profiler), `args` and `nargs` in scope. */
+ * profiler), `args` and `nargs` in scope, and may set `exiting`. */
 #define TPROF_MON_HANDLER(FN, MODE, ...)                                    \
     static PyObject *FN(PyObject *cb, PyObject *const *args, size_t nargsf, \
                         PyObject *kwnames)                                  \
@@ -234,9 +249,11 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
         (void)kwnames;                                                      \
         tprof_state *p = TPROF_MONCB_PROFILER(cb);                          \
         Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);                      \
+        int exiting = 0;                                                    \
         TPROF_HOLD(MODE, p);                                                \
         __VA_ARGS__;                                                        \
         tprof_event_end();                                                  \
+        TPROF_EXITING(exiting, p);                                          \
         TPROF_RELEASE(MODE, p);                                             \
         Py_RETURN_NONE;                                                     \
     }
@@ -249,8 +266,9 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
                                    int what, PyObject *arg)                 \
     {                                                                       \
         TPROF_HOLD(MODE, obj);                                              \
-        tprof_event(obj, frame, what, arg, MODE, TL);                       \
+        int exiting = tprof_event(obj, frame, what, arg, MODE, TL);         \
         tprof_event_end();                                                  \
+        TPROF_EXITING(exiting, obj);                                        \
         TPROF_RELEASE(MODE, obj);                                           \
         return 0;                                                           \
     }                                                                       \
@@ -264,7 +282,8 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
             tprof_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);    \
         })                                                                  \
     TPROF_MON_HANDLER(tprof_mon_c_call_##NAME, MODE,                        \
-                      tprof_monitor_c_call(p, args, nargs, MODE, TL))       \
+                      exiting =                                             \
+                          tprof_monitor_c_call(p, args, nargs, MODE, TL))   \
     TPROF_MON_HANDLER(tprof_mon_c_return_##NAME, MODE,                      \
                       tprof_monitor_c_return(p, args, nargs, MODE, TL))     \
     static const vectorcallfunc tprof_mon_funcs_##NAME[] = {                \

@@ -83,6 +83,27 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     return n;
 }
 
+void
+tprof_exit_hook(tprof_state *p)
+{
+    PyObject *hook = p->exit_hook;
+    if (hook == NULL) {
+        return;
+    }
+    Py_INCREF(p);
+    Py_INCREF(hook);
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
+    PyObject *res = PyObject_CallNoArgs(hook);
+    if (res == NULL) {
+        PyErr_WriteUnraisable(hook);
+    }
+    Py_XDECREF(res);
+    tprof_error_restore(&saved);
+    Py_DECREF(hook);
+    Py_DECREF(p);
+}
+
 int
 tprof_grow(tprof_state *p, tprof_thread *ts)
 {

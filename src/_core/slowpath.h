@@ -31,6 +31,11 @@ tprof_node *tprof_new_node(tprof_state *p, tprof_thread *ts,
                            tprof_node *parent, const void *key,
                            PyObject *callee, PyObject *self_arg);
 
+/* The program calls os._exit (the event of that call is over): call the exit
+ * hook. It may stop and drop the profiler, so p is held across the call; an
+ * exception it raises is reported as unraisable, never propagated. */
+void tprof_exit_hook(tprof_state *p);
+
 /* Grow the thread's shadow stack; -1 when out of memory (sticky error). */
 int tprof_grow(tprof_state *p, tprof_thread *ts);
 

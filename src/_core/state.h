@@ -98,7 +98,8 @@ typedef struct tprof_state {
                         at least this long (ns) */
     PyObject *mon_missing; /* sys.monitoring.MISSING (set by that engine) */
     tprof_mode mode;
-    int builtins;   /* record C calls */
+    int builtins;         /* record C calls */
+    const void *exit_key; /* os._exit's method def, when an exit hook is set */
     int seed;       /* enter already-running frames when a thread attaches */
     int match_code; /* returns carry the code object, not the frame */
     int enabled;
@@ -125,6 +126,7 @@ typedef struct tprof_state {
     double start_time;    /* time.time() at origin */
     PyObject *error_text; /* str describing the first timer error */
     unsigned global_warnings; /* tprof_global_warning bits */
+    PyObject *exit_hook; /* called when the program calls os._exit, or NULL */
     /* the engine that delivers events: its operations and its own state */
     const struct tprof_engine_ops *engine;
     void *engine_state;

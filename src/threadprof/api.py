@@ -36,8 +36,6 @@ ProfilerError = _core.ProfilerError
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-CLOCKS = ("wall", "cpu")
-
 
 class Profile(_core.Profiler):
     """A profiler of every thread, shaped like ``cProfile.Profile``.

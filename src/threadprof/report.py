@@ -301,27 +301,55 @@ def _sort_rows(rows: list[_Row], sort: str) -> list[_Row]:
     return ordered
 
 
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """A number column of the function table, right-aligned under its head."""
+
+    head: str
+    cell: Callable[[_Row, float], str]  # (row, seconds per tick) -> text
+    width: int = 0  # 0: as wide as its head or widest cell
+    gap: str = " "  # before it
+    shown: Callable[[Snapshot], bool] = lambda snapshot: True
+
+
+def _off_cpu_shown(snapshot: Snapshot) -> bool:
+    return snapshot.primary == "wall" and _has_cpu(snapshot)
+
+
+#: The function table's columns, in order (pstats' own, then threadprof's);
+#: the function's label follows them, in the room they leave.
+_FUNCTION_COLUMNS = (
+    _Column("ncalls", lambda r, unit: _calls(r.cc, r.nc), gap="  "),
+    _Column("tottime", lambda r, unit: format_seconds(r.tt * unit), _TIME_W),
+    _Column(
+        "percall", lambda r, unit: format_seconds(r.tt * unit / r.nc) if r.nc else "", _TIME_W
+    ),
+    _Column("cumtime", lambda r, unit: format_seconds(r.ct * unit), _TIME_W),
+    _Column(
+        "off-CPU",
+        lambda r, unit: _percent(r.wall_self - r.cpu_self, r.wall_self),
+        _PCT_W,
+        gap="  ",
+        shown=_off_cpu_shown,
+    ),
+)
+
+
 def _function_table(snapshot: Snapshot, rows: list[_Row], width: int) -> list[str]:
-    unit = snapshot.unit
-    off_cpu = snapshot.primary == "wall" and _has_cpu(snapshot)
-    calls_w = max([len("ncalls"), *(len(_calls(r.cc, r.nc)) for r in rows)])
-    label_w = width - (2 + calls_w + 3 * (1 + _TIME_W) + 2) - ((2 + _PCT_W) if off_cpu else 0)
-    head = (
-        f"  {'ncalls':>{calls_w}} {'tottime':>{_TIME_W}} {'percall':>{_TIME_W}} "
-        f"{'cumtime':>{_TIME_W}}"
-    )
-    if off_cpu:
-        head += f"  {'off-CPU':>{_PCT_W}}"
-    lines = [head + "  function"]
-    for r in rows:
-        percall = format_seconds(r.tt * unit / r.nc) if r.nc else ""
-        line = (
-            f"  {_calls(r.cc, r.nc):>{calls_w}} {format_seconds(r.tt * unit):>{_TIME_W}} "
-            f"{percall:>{_TIME_W}} {format_seconds(r.ct * unit):>{_TIME_W}}"
-        )
-        if off_cpu:
-            line += f"  {_percent(r.wall_self - r.cpu_self, r.wall_self):>{_PCT_W}}"
-        lines.append(f"{line}  {_label(r.func, label_w)}")
+    columns = [c for c in _FUNCTION_COLUMNS if c.shown(snapshot)]
+    cells = [[c.cell(r, snapshot.unit) for c in columns] for r in rows]
+    widths = [
+        c.width or max([len(c.head), *(len(row[i]) for row in cells)])
+        for i, c in enumerate(columns)
+    ]
+    label_w = width - sum(len(c.gap) + w for c, w in zip(columns, widths, strict=True)) - 2
+
+    def line(texts: list[str]) -> str:
+        return "".join(f"{c.gap}{t:>{w}}" for c, t, w in zip(columns, texts, widths, strict=True))
+
+    lines = [line([c.head for c in columns]) + "  function"]
+    for r, row in zip(rows, cells, strict=True):
+        lines.append(f"{line(row)}  {_label(r.func, label_w)}")
     return lines
 
 

@@ -17,13 +17,13 @@ import selectors
 import signal
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from shared import FREE_THREADED
 
 TIMEOUT = 120
 
@@ -32,12 +32,8 @@ TIMEOUT = 120
 # threadprof, a five-line program that prints, then waits on an Event, and is
 # sent SIGTERM once it printed hangs in about half of the runs (3.13.15t; never
 # with the GIL). There the tests send a signal that had no effect once more.
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 LOSES_SIGNALS = FREE_THREADED and sys.version_info[:2] == (3, 13)
 RESEND_AFTER = 20.0
-
-#: The engines of this Python, for ``threadprof run --engine``.
-ENGINES = ["legacy", "monitoring"] if sys.version_info >= (3, 12) else ["legacy"]
 
 ENTRY_POINT = "import sys\nfrom threadprof.cli import main\nsys.exit(main())\n"
 
@@ -128,12 +124,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     if os.environ.get("PYTHONPATH", "").strip() == "":
         monkeypatch.delenv("PYTHONPATH", raising=False)
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    """An engine of this Python; a test using it runs once per engine."""
-    return request.param
 
 
 def _default_signals() -> None:

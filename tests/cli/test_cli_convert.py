@@ -15,7 +15,7 @@ import pytest
 from cli_helpers import error_lines, report_part
 
 from threadprof import cli, tprof
-from threadprof.convert import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from threadprof.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from threadprof.exporters import EXPORTERS, get_exporter
 from threadprof.readers import read_profile
 

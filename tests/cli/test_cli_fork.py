@@ -12,7 +12,7 @@ import signal
 import pytest
 from cli_helpers import calls_in, error_lines, report_count, report_part
 
-from threadprof.cli import child_output
+from threadprof.cli.session import child_output
 from threadprof.exporters import get_exporter
 
 

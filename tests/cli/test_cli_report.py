@@ -11,8 +11,8 @@ import marshal
 import pytest
 
 from threadprof import cli, tprof
-from threadprof.convert import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
-from threadprof.report_cmd import Progress, colorize, use_color
+from threadprof.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from threadprof.cli.report import Progress, colorize, use_color
 
 
 @pytest.fixture
@@ -261,7 +261,7 @@ def test_progress_line():
 def test_progress_on_a_terminal_only(profile, monkeypatch):
     import threading
 
-    from threadprof import report_cmd
+    from threadprof.cli import report as report_cmd
     from threadprof.readers import read_profile
 
     monkeypatch.setattr(report_cmd, "PROGRESS_DELAY", 0.0)

@@ -7,22 +7,14 @@
 * ``timeline_snap``: two threads with timelines in several chunks, one of them
   cut by ``--timeline-limit`` (it starts with returns whose calls are gone) and
   ending with frames still open, and a third thread without a timeline.
-* ``weird_snap``: names with quotes, backslashes, newlines, ``;``, ``%`` and
-  non-ASCII text, in functions, files and threads, with a timeline.
+(``weird_snap`` is in tests/conftest.py, shared with the HTML tests.)
 """
 
 from __future__ import annotations
 
 import pytest
-from exporter_data import (
-    LEN,
-    WEIRD_C,
-    WEIRD_FILE,
-    WEIRD_QUALNAME,
-    WEIRD_THREAD,
-    compile_proto,
-    timeline_events,
-)
+from exporter_data import compile_proto, timeline_events
+from shared import LEN
 
 
 @pytest.fixture
@@ -80,17 +72,6 @@ def timeline_snap(builder):
     b.timeline(t2, worker, dropped=7, chunk=3)
     b.thread("idle", [C("sleep", 1, 50)], native_id=4444)  # no timeline
     return b.build()
-
-
-@pytest.fixture
-def weird_snap(builder):
-    b = builder
-    fn = b.func("fn", WEIRD_FILE, 7, qualname=WEIRD_QUALNAME)
-    cfn = b.cfunc(WEIRD_C)
-    C = b.call
-    t = b.thread(WEIRD_THREAD, [C(fn, 2, 30, [C(cfn, 1, 10)])], native_id=99)
-    b.timeline(t, [("call", fn, 0), ("call", cfn, 5), ("ret", cfn, 15), ("ret", fn, 30)])
-    return b.build(argv=["app.py", 'a "b"\\\n'])
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Names, events and helpers shared by the exporter tests (their fixtures are in conftest.py)."""
+"""Events and helpers shared by the exporter tests (their fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,7 @@ import itertools
 import subprocess
 import sys
 
-LEN = "<built-in function len>"
-
-#: Names that every format must carry through unchanged.
-WEIRD_QUALNAME = 'Cls."we\\ird"\n<locals>.fn;x%41 ünï 🐍'
-WEIRD_FILE = 'dir "q"\\sub\r\nfïle;%.py'
-WEIRD_THREAD = 'wörker "1"\\n\n名前;%0A'
-WEIRD_C = '<built-in method "q"\\\n ü>'
+from shared import LEN
 
 
 def timeline_events():

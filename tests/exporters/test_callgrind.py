@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from exporter_data import LEN
+from shared import LEN
 
 import threadprof
 from threadprof.exporters import get_exporter

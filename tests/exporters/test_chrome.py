@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from exporter_data import LEN, assert_bounded_memory, assert_streams
+from exporter_data import assert_bounded_memory, assert_streams
+from shared import LEN
 
 from threadprof.exporters import get_exporter
 from threadprof.exporters.chrome import micros

@@ -7,18 +7,19 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shlex
 import subprocess
 from urllib.parse import unquote
 
 import pytest
-from exporter_data import WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as trace_pb2
+from shared import WEIRD_ARG, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
 
 from threadprof.exporters import EXPORTERS, get_exporter
 
 PY_LABEL = f"{WEIRD_QUALNAME} ({WEIRD_FILE}:7)"  # Function.display of the Python function
 C_LABEL = "{" + WEIRD_C[1:-1] + "}"  # and of the C function
-ARGV = ["app.py", 'a "b"\\\n']
+ARGV = ["app.py", WEIRD_ARG]
 
 
 def test_the_names_are_hard():
@@ -50,7 +51,7 @@ def test_callgrind(weird_snap, tmp_path):
     declared = {unquote(v) for v in re.findall(r"^c?f[ln]=\(\d+\) (.*)$", text, re.MULTILINE)}
     assert declared == {WEIRD_FILE, f"{WEIRD_QUALNAME}:7", "~", C_LABEL}
     (cmd,) = re.findall(r"^cmd: (.*)$", text, re.MULTILINE)
-    assert unquote(cmd) == "app.py 'a \"b\"\\\n'"
+    assert unquote(cmd) == shlex.join(ARGV)
     # and callgrind_annotate reads it, naming the functions as written
     proc = subprocess.run(
         ["callgrind_annotate", "--auto=no", "--threshold=100", str(path)],
@@ -92,7 +93,7 @@ def test_pprof(weird_snap, pprof_pb2):
     for sample in profile.sample:
         labels = {s[label.key]: label for label in sample.label}
         assert s[labels["thread"].str] == WEIRD_THREAD
-    assert "command: app.py 'a \"b\"\\\n'" in [s[c] for c in profile.comment]
+    assert f"command: {shlex.join(ARGV)}" in [s[c] for c in profile.comment]
 
 
 def test_chrome(weird_snap):

@@ -5,8 +5,9 @@ monotonic time, streaming, and a file far smaller than the Chrome JSON."""
 
 from __future__ import annotations
 
-from exporter_data import LEN, assert_bounded_memory, assert_streams, lazy_timeline_snapshot
+from exporter_data import assert_bounded_memory, assert_streams, lazy_timeline_snapshot
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as trace_pb2
+from shared import LEN
 
 from threadprof.exporters import get_exporter
 from threadprof.exporters.perfetto import (

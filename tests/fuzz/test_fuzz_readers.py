@@ -38,7 +38,7 @@ import fuzzlib
 import pytest
 
 from threadprof import cli
-from threadprof.convert import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from threadprof.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
 
 SCALE = int(os.environ.get("THREADPROF_FUZZ_SCALE", "1"))
 SEED = int(os.environ.get("THREADPROF_FUZZ_SEED", "20261125"))

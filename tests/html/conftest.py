@@ -4,8 +4,7 @@
 * ``demo_snap``: three threads whose numbers the tests check by hand -- direct
   recursion, mutual recursion, a frame already running at start (0 calls), a C
   function, CPU times unlike wall times -- and a timeline on the main thread.
-* ``weird_snap``: names with quotes, ``<``, ``&``, backslashes, newlines and
-  non-ASCII text in functions, files, threads and the command line.
+* ``weird_snap`` (tests/conftest.py): names that must reach the page as they are.
 * ``browser``: one Chromium for the whole session (``html_cdp.Browser``). When
   Chromium or ``websocket-client`` is missing the browser tests are skipped,
   except in CI (``CI`` set), where they fail: CI installs both.
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from html_names import LEN, SLEEP, WEIRD_ARG, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
+from shared import LEN, SLEEP
 
 
 @pytest.fixture
@@ -74,17 +73,6 @@ def demo_snap(builder):
     )
     b.thread("worker-2", [C("run", 1, 50, [C(SLEEP, 5, 45, cpu=1)], cpu=10)], first_seen=20)
     return b.build()
-
-
-@pytest.fixture
-def weird_snap(builder):
-    b = builder
-    fn = b.func("fn", WEIRD_FILE, 7, qualname=WEIRD_QUALNAME)
-    cfn = b.cfunc(WEIRD_C)
-    C = b.call
-    t = b.thread(WEIRD_THREAD, [C(fn, 2, 30, [C(cfn, 1, 10)])], native_id=99)
-    b.timeline(t, [("call", fn, 0), ("call", cfn, 5), ("ret", cfn, 15), ("ret", fn, 30)])
-    return b.build(argv=["app.py", WEIRD_ARG])
 
 
 # -- the browser -------------------------------------------------------------------

@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from html_names import LEN, SLEEP, WEIRD_C, WEIRD_QUALNAME, WEIRD_THREAD
+from shared import LEN, SLEEP, WEIRD_C, WEIRD_QUALNAME, WEIRD_THREAD
 
 pytestmark = pytest.mark.browser
 

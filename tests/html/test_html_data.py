@@ -11,7 +11,7 @@ import zlib
 from importlib import resources
 
 import pytest
-from html_names import LEN, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
+from shared import LEN, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
 
 from threadprof import __version__
 from threadprof.exporters import exporter_for_path, get_exporter

@@ -3,19 +3,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 import threadprof
-
-ENGINES = ["legacy", "monitoring"] if sys.version_info >= (3, 12) else ["legacy"]
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    """The name of an engine; tests using it run once per engine."""
-    return request.param
 
 
 @pytest.fixture(autouse=True)

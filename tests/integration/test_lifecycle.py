@@ -9,11 +9,11 @@ import gc
 import os
 import signal
 import sys
-import sysconfig
 import threading
 import time
 
 import pytest
+from shared import FREE_THREADED
 
 import threadprof
 
@@ -28,9 +28,6 @@ def g():
 
 def count_of(snap, th, name):
     return sum(n.calls for n in th.nodes[1:] if snap.functions[n.func].name == name)
-
-
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 class Churn:

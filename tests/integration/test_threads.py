@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import sysconfig
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from shared import FREE_THREADED
 
 import threadprof
 
@@ -161,9 +161,6 @@ def test_profile_class_sees_threads_started_after_enable(engine):
     prof.create_stats()
     key = next(k for k in prof.stats if k[2] == "task")
     assert prof.stats[key][1] == 3
-
-
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 @pytest.mark.parametrize("clock", ["wall", "cpu"])

@@ -12,8 +12,10 @@ A format module implements the :class:`FormatModule` protocol: one function,
 binary file. Everything else (thread selection, atomic files, bytes) is done
 here, once, for every format.
 
-To add a format: write ``exporters/<name>.py`` with ``dump`` and add one
-:class:`Exporter` line to :data:`EXPORTERS`.
+To add a format: write ``exporters/<name>.py`` (or a package, as ``html/``)
+with ``dump``, add one :class:`Exporter` line to :data:`EXPORTERS`, and list
+its files in ``src/meson.build`` (``tests/unit/test_packaging.py`` fails for
+a source file that is not installed).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ class Exporter:
     ) -> None:
         """Write the exported file to ``path`` atomically.
 
-        Raises :class:`~threadprof._io.OutputError` if the file cannot be written
+        Raises :class:`~threadprof.atomicfile.OutputError` if the file cannot be written
         and :class:`NoSuchThreadError` if ``thread`` matches nothing (before any
         file is touched).
         """

@@ -23,14 +23,12 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, TextIO
 
-from .atomicfile import OutputError
-from .convert import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from .model import Snapshot
-from .readers import ProfileFormatError, PstatsInput, read_profile
-from .report import (
+from ..atomicfile import OutputError
+from ..model import Snapshot
+from ..readers import ProfileFormatError, PstatsInput, read_profile
+from ..report import (
     DEFAULT_LIMIT,
     DEFAULT_SORT,
     REPORT_SORT_KEYS,
@@ -38,21 +36,20 @@ from .report import (
     format_report,
     report_data,
 )
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    non_negative,
+)
 
 __all__ = ["Progress", "add_parser", "colorize", "run", "use_color"]
 
 #: The seconds a load runs before its progress is shown.
 PROGRESS_DELAY = 1.0
-
-
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
 
 
 def _threshold(text: str) -> float:
@@ -96,7 +93,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     add(
         "--limit",
-        type=_limit,
+        type=non_negative,
         default=DEFAULT_LIMIT,
         metavar="N",
         help=f"show the top N functions (default {DEFAULT_LIMIT}; 0: none)",
@@ -132,7 +129,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     add("--expand-threads", action="store_true", help="list every thread on its own line")
     add(
         "--width",
-        type=_limit,
+        type=non_negative,
         default=None,
         metavar="COLS",
         help="the report's width (default: the terminal's, at most 100; 80 when not a terminal)",
@@ -279,14 +276,10 @@ def _load(path: str) -> Snapshot:
         return profile
 
 
-def run(
-    ns: argparse.Namespace,
-    error: Callable[[str], None],
-    say: Callable[[str], None],
-    out: TextIO | None = None,
-) -> int:
+def run(ns: argparse.Namespace, console: Console) -> int:
     """Run the parsed ``report`` command; returns its exit status."""
-    stdout = sys.stdout if out is None else out
+    stdout = sys.stdout
+    error = console.error
     if ns.html and not ns.output:
         error("--html needs -o FILE, the file to write")
         return EXIT_USAGE
@@ -303,16 +296,16 @@ def run(
         return EXIT_FAILED
     except KeyboardInterrupt:
         error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     try:
         if ns.html:
-            from .exporters import get_exporter
+            from ..exporters import get_exporter
 
             if ns.thread is not None:
                 snapshot = snapshot.filter_threads(ns.thread)
             with Progress(f"writing {os.path.basename(ns.output)}"):
                 get_exporter("html").write(snapshot, ns.output)
-            say(f"wrote the HTML report to {ns.output}")
+            console.say(f"wrote the HTML report to {ns.output}")
             return EXIT_OK
         options: dict[str, Any] = dict(
             thread=ns.thread,
@@ -343,7 +336,7 @@ def run(
         return EXIT_FAILED
     except KeyboardInterrupt:
         error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # an exporter's bug must still be one line
         error(f"cannot report on {ns.input!r}: {type(exc).__name__}: {exc}")
         return EXIT_FAILED

@@ -25,11 +25,10 @@ threadprof). Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
-from .atomicfile import OutputError, atomic_write_bytes, check_writable
-from .exporters import (
+from ..atomicfile import OutputError, atomic_write_bytes, check_writable
+from ..exporters import (
     EXPORTERS,
     FORMATS,
     Exporter,
@@ -39,26 +38,22 @@ from .exporters import (
     get_exporter,
     select_threads,
 )
-from .readers import ProfileFormatError, PstatsInput, read_profile
+from ..readers import ProfileFormatError, PstatsInput, read_profile
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+)
 
 __all__ = [
-    "EXIT_BAD_INPUT",
-    "EXIT_FAILED",
-    "EXIT_OK",
-    "EXIT_USAGE",
     "ConvertError",
     "add_parser",
     "convert",
     "run",
 ]
-
-EXIT_OK = 0
-#: The output could not be written after the conversion started, or an exporter failed.
-EXIT_FAILED = 1
-#: A usage error: bad options, a format the input cannot give, an unwritable output.
-EXIT_USAGE = 2
-#: The input file cannot be read: missing, not a profile, truncated, corrupt, too new.
-EXIT_BAD_INPUT = 3
 
 
 class ConvertError(Exception):
@@ -135,7 +130,7 @@ def _convert_pstats(
             EXIT_USAGE,
         )
     if exporter.name == "pstats":
-        from .exporters.pstats import stats_to_bytes
+        from ..exporters.pstats import stats_to_bytes
 
         atomic_write_bytes(output, stats_to_bytes(profile.stats))
     else:
@@ -178,21 +173,18 @@ def convert(
     return exporter
 
 
-def run(ns: argparse.Namespace, error: Callable[[str], None], say: Callable[[str], None]) -> int:
-    """Run the parsed ``convert`` command; returns its exit status.
-
-    ``error`` prints a one-line error, ``say`` a line of information.
-    """
+def run(ns: argparse.Namespace, console: Console) -> int:
+    """Run the parsed ``convert`` command; returns its exit status."""
     try:
         exporter = convert(ns.input, ns.output, ns.format, ns.thread)
     except ConvertError as exc:
-        error(str(exc))
+        console.error(str(exc))
         return exc.status
     except KeyboardInterrupt:
-        error("interrupted: nothing written")
-        return 130
+        console.error("interrupted: nothing written")
+        return EXIT_INTERRUPTED
     except Exception as exc:  # an exporter's bug must still be one line
-        error(f"cannot convert {ns.input!r}: {type(exc).__name__}: {exc}")
+        console.error(f"cannot convert {ns.input!r}: {type(exc).__name__}: {exc}")
         return EXIT_FAILED
-    say(f"wrote the {exporter.name} profile to {ns.output}")
+    console.say(f"wrote the {exporter.name} profile to {ns.output}")
     return EXIT_OK

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: MIT
+"""The command line: ``threadprof COMMAND ...``, one module per command.
+
+* ``run`` (:mod:`.run`): profile a script or module; its program is run by
+  :mod:`.program`, and its end, however the process ends, is :mod:`.session`'s;
+* ``convert`` (:mod:`.convert`): a saved profile into another format;
+* ``report`` (:mod:`.report`): the report of a saved profile.
+
+:func:`main` parses and dispatches; every command has ``add_parser(sub)`` and
+``run(ns, console)`` (``run``'s arguments are split before parsing: options
+end at the script) and reports errors as :mod:`.common` says. To add a
+command: a module with those two functions, and one line in :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .. import __version__
+from ..atomicfile import OutputError
+from ..exporters import UnknownFormatError
+from .common import EXIT_USAGE, PROG, Console, Parser, UsageError
+
+__all__ = ["COMMANDS", "EXIT_USAGE", "main"]
+
+#: The commands, in the order ``threadprof --help`` lists them; each is the
+#: module of its name in this package.
+COMMANDS = ("run", "convert", "report")
+
+
+class _CflagsAction(argparse.Action):
+    """``--cflags``: the include flag for ``threadprof.h``, as ``python3-config``."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from .. import get_include
+
+        print(f"-I{get_include()}")
+        parser.exit(0)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's subparser."""
+    top = Parser(
+        prog=PROG,
+        description="A deterministic profiler for CPython that sees every thread.",
+        epilog="Run 'threadprof run --help' for the options of a run.",
+        allow_abbrev=False,
+    )
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    top.add_argument(
+        "--cflags",
+        action=_CflagsAction,
+        help="print the compiler flags for the C API header threadprof.h, then exit",
+    )
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    commands = {name: _command(name).add_parser(sub) for name in COMMANDS}
+    return top, commands
+
+
+def _command(name: str) -> Any:
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def _dispatch(args: list[str], console: Console) -> int:
+    top, parsers = build_parser()
+    try:
+        if args[:1] == ["run"]:
+            from . import run
+
+            options = run.parse(parsers["run"], args[1:])
+            return run.run(options, console)
+        ns = top.parse_args(args)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
+    if ns.command is None:
+        raise UsageError("missing command (try 'threadprof --help')")
+    if ns.command == "run" or args[:1] != [ns.command]:
+        raise UsageError(f"put threadprof's options after the command: {PROG} run [options]")
+    return int(_command(ns.command).run(ns, console))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    ``threadprof run`` changes ``sys.argv``, ``sys.path`` and
+    ``sys.modules["__main__"]`` for the program it runs.
+    """
+    console = Console()
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv), console)
+    except (UsageError, OutputError, UnknownFormatError) as exc:
+        console.error(str(exc))
+        return EXIT_USAGE

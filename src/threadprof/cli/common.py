@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+"""What every command of the command line shares: exit statuses, errors, output.
+
+Every command reports an error as one line on stderr, ``threadprof: error:
+...``, and ends with one of the statuses below (docs/cli.md lists which
+command uses which). A command module provides ``add_parser(sub)``, which adds
+its subparser, and ``run(ns, console)``, which runs it and returns the status;
+:func:`threadprof.cli.main` parses and dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import NoReturn
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "PROG",
+    "Console",
+    "Parser",
+    "UsageError",
+    "non_negative",
+]
+
+PROG = "threadprof"
+
+EXIT_OK = 0
+#: Something could not be written once the work had started, an exporter
+#: failed, or (``run``) the program raised: Python's own status for that.
+EXIT_FAILED = 1
+#: A usage error: bad options, a format the input cannot give, an unwritable
+#: output, a program that cannot be started.
+EXIT_USAGE = 2
+#: The input file cannot be read: missing, not a profile, truncated, corrupt, too new.
+EXIT_BAD_INPUT = 3
+#: Interrupted by Ctrl-C where the signal itself cannot end the process (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A bad command line or an impossible run; ``str()`` is a one-line message."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are exceptions, not ``sys.exit``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def non_negative(text: str) -> int:
+    """An option's value that must be an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
+    return value
+
+
+class Console:
+    """Where a command's messages go: stderr, one line each, never a crash.
+
+    The profiled program may have closed or replaced stderr; no message is
+    worth a traceback.
+    """
+
+    def write(self, text: str) -> None:
+        with contextlib.suppress(Exception):
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    def error(self, message: str) -> None:
+        """``threadprof: error: <message>``, its whitespace folded to one line."""
+        self.write(f"{PROG}: error: {' '.join(message.split())}\n")
+
+    def say(self, line: str) -> None:
+        """``threadprof: <line>``: what a command did (a file written)."""
+        self.write(f"{PROG}: {line}\n")

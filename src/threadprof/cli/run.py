@@ -1,0 +1,327 @@
+# SPDX-License-Identifier: MIT
+"""``threadprof run [options] [--] script.py [args...]``, or ``-m module [args...]``.
+
+Runs the program as ``python`` would (:mod:`.program`) under the profiler,
+every thread of it; at its end writes the profile (``threadprof.tprof`` unless
+``-o`` or ``--format`` say otherwise) and prints the report to stderr, however
+the process ends (:mod:`.session`). Everything that can fail before the
+program runs -- an unknown option, a missing script, an unwritable output --
+is reported (exit status 2) before it has done anything. docs/cli.md
+documents every exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from ..atomicfile import check_writable
+from ..exporters import (
+    EXPORTERS,
+    FALLBACK_FORMAT,
+    FORMATS,
+    Exporter,
+    exporter_for_path,
+    get_exporter,
+)
+from ..model import Snapshot
+from ..options import CLOCKS, ENGINES
+from ..report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    PROG,
+    Console,
+    UsageError,
+    non_negative,
+)
+from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
+from .session import RunOptions, Session, die_by_signal
+
+__all__ = ["DEFAULT_OUTPUT", "add_parser", "parse", "run"]
+
+
+#: The file ``threadprof run`` writes without -o: threadprof's own format, which
+#: ``threadprof convert`` turns into any other.
+DEFAULT_OUTPUT = "threadprof.tprof"
+
+
+def _output(output: str | None, fmt: str | None, timeline: bool) -> tuple[str, Exporter]:
+    """The file to write and its format: ``--format``, else the extension of
+    ``-o FILE`` (pstats if no format claims it), else ``threadprof.tprof``.
+    Without -o the file is ``threadprof`` plus the format's extension. A format
+    that shows calls in time needs ``--timeline``: refused before the run."""
+    if fmt is not None:
+        exporter = get_exporter(fmt)
+    elif output is not None:
+        exporter = exporter_for_path(output) or get_exporter(FALLBACK_FORMAT)
+    else:
+        exporter = get_exporter("tprof")
+    if output is None:
+        output = "threadprof" + exporter.extensions[0]
+    if exporter.needs_timeline and not timeline:
+        raise UsageError(
+            f"the {exporter.name} format shows calls in time: add --timeline to record them"
+        )
+    return output, exporter
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add the ``run`` command to the CLI's subparsers; its options that take a
+    value are in :data:`VALUE_OPTIONS` (how :func:`parse` finds the target)."""
+    formats = "\n".join(
+        f"  {e.name:<10} {', '.join(e.extensions):<16} {e.description}" for e in EXPORTERS
+    )
+    run: argparse.ArgumentParser = sub.add_parser(
+        "run",
+        help="run a Python script or module under the profiler",
+        usage=(
+            f"{PROG} run [options] [--] script.py [args ...]\n"
+            f"       {PROG} run [options] -m module [args ...]"
+        ),
+        description=(
+            "Run a Python program under the profiler, every thread of it. At exit, print a\n"
+            f"report to stderr and write the profile ({DEFAULT_OUTPUT} unless -o or --format\n"
+            "say otherwise), also after SIGTERM or SIGHUP. A forked child writes its own\n"
+            "file, with .<pid> before the extension, and prints no report. The program's\n"
+            "exit status is kept. Options come before the script or -m; what follows\n"
+            "belongs to the program."
+        ),
+        epilog=(
+            "output formats (--format, or -o FILE's extension; pstats for another\n"
+            f"extension; {DEFAULT_OUTPUT} without either):\n{formats}"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+
+    def option(*flags: str, **kwargs: Any) -> None:
+        run.add_argument(*flags, **kwargs)
+
+    option(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=f"write the profile to FILE (default: {DEFAULT_OUTPUT})",
+    )
+    option(
+        "--format",
+        choices=FORMATS,
+        help=f"format of the profile (default: from -o FILE's extension, else {FALLBACK_FORMAT}; "
+        "without -o the file is threadprof.<its extension>)",
+    )
+    option(
+        "--clock",
+        choices=CLOCKS,
+        default="wall",
+        help="time to attribute: wall (default; CPU time is kept alongside) or cpu",
+    )
+    option(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="how events reach the profiler: monitoring (sys.monitoring, 3.12+), legacy (a "
+        "profile function in every thread) or auto (default: monitoring where available)",
+    )
+    option(
+        "-s",
+        "--sort",
+        choices=SORT_KEYS,
+        default=DEFAULT_SORT,
+        metavar="KEY",
+        help=f"sort the report's functions by KEY, as cProfile -s (default: {DEFAULT_SORT}); "
+        f"one of: {', '.join(SORT_KEYS)}",
+    )
+    option(
+        "--limit",
+        type=non_negative,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"show the top N functions in the report (default: {DEFAULT_LIMIT}; 0: none)",
+    )
+    option(
+        "--thread",
+        metavar="NAME|IDENT",
+        help="restrict the -o file and the report's functions to the threads with this "
+        "ident or native id, or whose name matches (glob patterns allowed)",
+    )
+    option(
+        "--expand-threads",
+        action="store_true",
+        help="list every thread in the report; by default threads whose names differ only "
+        "by a trailing number share a line (worker-* (1000 threads))",
+    )
+    option(
+        "--timeline",
+        action="store_true",
+        help="also record every call and return of every thread in time order (for the "
+        "chrome and perfetto formats, and speedscope's evented view)",
+    )
+    option(
+        "--timeline-limit",
+        type=non_negative,
+        metavar="N",
+        help="record the timeline keeping only the last N events of each thread "
+        "(implies --timeline; 0: keep all)",
+    )
+    option("-q", "--quiet", action="store_true", help="print no report")
+    option(
+        "-m",
+        dest="module",
+        metavar="module",
+        help="run a library module as a script, as python -m (ends the options)",
+    )
+    return run
+
+
+def _split_run_args(
+    args: Sequence[str], value_options: frozenset[str]
+) -> tuple[list[str], Target | None]:
+    """Split ``run``'s arguments into threadprof's options and the target.
+
+    Everything from the script (or from ``-m module``) on belongs to the program,
+    even if it looks like one of threadprof's options.
+    """
+    opts: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            if i + 1 == len(args):
+                raise UsageError("missing script after '--'")
+            return opts, Target("script", args[i + 1], tuple(args[i + 2 :]))
+        if arg.startswith("--"):
+            opts.append(arg)
+            if "=" not in arg and arg in value_options and i + 1 < len(args):
+                opts.append(args[i + 1])
+                i += 1
+        elif arg.startswith("-") and arg != "-":
+            # short options, possibly bundled: -q, -ofile, -qo file, -mmodule
+            for j in range(1, len(arg)):
+                flag = "-" + arg[j]
+                if flag == "-m":
+                    if j > 1:
+                        opts.append(arg[:j])
+                    if j + 1 < len(arg):
+                        return opts, Target("module", arg[j + 1 :], tuple(args[i + 1 :]))
+                    if i + 1 == len(args):
+                        raise UsageError("argument -m: expected a module name")
+                    return opts, Target("module", args[i + 1], tuple(args[i + 2 :]))
+                if flag in value_options:
+                    opts.append(arg)
+                    if j + 1 == len(arg) and i + 1 < len(args):
+                        opts.append(args[i + 1])
+                        i += 1
+                    break
+            else:
+                opts.append(arg)
+        else:
+            return opts, Target("script", arg, tuple(args[i + 1 :]))
+        i += 1
+    return opts, None
+
+
+def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
+    """The options of ``threadprof run ARGS``: everything from the script (or
+    from ``-m module``) on belongs to the program, even if it looks like one
+    of threadprof's options."""
+    opts, target = _split_run_args(args, _value_options(parser))
+    ns = parser.parse_args(opts)
+    if target is None:
+        raise UsageError("run: missing script or -m module (try 'threadprof run --help')")
+    timeline = ns.timeline or ns.timeline_limit is not None
+    output, exporter = _output(ns.output, ns.format, timeline)
+    return RunOptions(
+        target=target,
+        output=output,
+        exporter=exporter,
+        clock=ns.clock,
+        engine=ns.engine,
+        sort=ns.sort,
+        limit=ns.limit,
+        thread=ns.thread,
+        expand_threads=ns.expand_threads,
+        quiet=ns.quiet,
+        timeline=timeline,
+        timeline_limit=ns.timeline_limit or 0,
+    )
+
+
+def _value_options(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The flags of ``parser`` that take a value: ``-o FILE``, ``--clock wall``..."""
+    return frozenset(
+        flag for action in parser._actions if action.nargs != 0 for flag in action.option_strings
+    )
+
+
+def run(options: RunOptions, console: Console) -> int:
+    """Run the program under the profiler; returns the exit status to end with."""
+    from .. import api
+
+    # everything that can fail before the program runs is checked before it runs
+    if options.output is not None:
+        check_writable(options.output)
+    if options.exporter is not None:
+        # imported now rather than in a signal handler that may have interrupted
+        # an import, or once per forked child; a failure shows when writing
+        with contextlib.suppress(Exception):
+            options.exporter.load()
+    try:
+        program = prepare(options.target)
+    except SyntaxError as exc:  # the program does not compile: as Python reports it
+        traceback.print_exception(type(exc), exc, None)
+        return EXIT_FAILED
+    sigint = SigintAtExit()
+    atexit.register(sigint)  # before the program registers its own: runs after them
+    install(program)
+
+    session = Session(options, program, console)
+    try:
+        profiler = api.start(
+            clock=options.clock,
+            engine=options.engine,
+            timeline=options.timeline,
+            timeline_limit=options.timeline_limit,
+        )
+    except Exception as exc:
+        raise UsageError(f"cannot start the profiler: {exc}") from exc
+    # a forked child inherits the profiler, and with it this hook
+    profiler._set_exit_hook(session.on_exit)
+    session.catch_fatal_signals()
+    snapshot: Snapshot | None = None
+    outcome = Outcome()
+    wait_interrupted = False
+    try:
+        outcome = execute(program)
+        try:
+            join_threads()
+        except KeyboardInterrupt:
+            outcome.interrupted = wait_interrupted = True
+            console.error("interrupted while waiting for the program's threads")
+    finally:
+        # if the claim fails, a child's os._exit in another thread is ending it
+        if session.claim():
+            snapshot = session.stop()
+
+    if snapshot is not None:
+        try:
+            session.finish(snapshot)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            console.error("interrupted while writing the profile")
+    session.release_fatal_signals()
+    if session.pending_signal is not None:
+        die_by_signal(session.pending_signal)
+    if outcome.interrupted:
+        sigint.armed = True
+        if wait_interrupted:
+            # The interpreter would wait for the same threads again before its
+            # atexit handlers (threading._shutdown was cut short): run them now,
+            # the last of them, sigint, ends the process.
+            atexit._run_exitfuncs()
+        return EXIT_INTERRUPTED
+    return outcome.status

@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: MIT
+"""One profiled run of ``threadprof run``: ending it, however the process ends.
+
+The profile is written and the report printed when the program's main code
+ends (it returned, raised or called ``sys.exit``) and its non-daemon threads
+were joined; when a SIGTERM or SIGHUP that it does not handle kills it (it
+then dies by that signal); and in a forked child at ``os._exit``. See the
+comment below for how exactly-once is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+import signal
+import sys
+import threading
+import types
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ..atomicfile import OutputError
+from ..exporters import Exporter, NoSuchThreadError
+from ..model import Snapshot
+from ..report import format_report
+from ..trim import drop_frames, find_shallowest, reroot
+from .common import PROG, Console
+from .program import Program, Target
+
+__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output", "die_by_signal"]
+
+
+# -- however the process ends ----------------------------------------------------
+#
+# The profile is written exactly once per process, by whichever comes first:
+#
+# * the normal end: the program's main code returned, raised or called
+#   sys.exit, and its non-daemon threads were joined (_run);
+# * a fatal signal (SIGTERM, SIGHUP) whose disposition the program left at the
+#   default: threadprof's handler writes the profile, then the process dies by
+#   that signal as it would have (_Session.on_fatal_signal);
+# * os._exit() in a forked child, the way multiprocessing's children end
+#   (Session.on_exit, which the C core calls at the event of that call).
+#
+# A process forked from the profiled one -- by os.fork(), multiprocessing's
+# fork start method or a Pool -- keeps profiling with fresh state (the C core
+# resets it in the child), writes its own file, FILE with ".<pid>" before the
+# extension, and prints no report. It is told apart by its pid, not by a flag
+# that a fork hook sets, so no ordering of at-fork hooks and signals can make a
+# child write the parent's file.
+
+#: Signals that kill a Python process by default, and after which threadprof
+#: still writes the profile when the program leaves them at the default.
+FATAL_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """A parsed ``threadprof run``: what to run, and how to profile and report it."""
+
+    target: Target
+    output: str | None
+    exporter: Exporter | None
+    clock: str
+    engine: str
+    sort: str
+    limit: int
+    thread: str | None
+    expand_threads: bool
+    quiet: bool
+    timeline: bool = False
+    timeline_limit: int = 0
+
+
+def child_output(path: str, pid: int, exporter: Exporter | None = None) -> str:
+    """The file that the child ``pid`` writes instead of ``path``.
+
+    ``.<pid>`` goes before the extension: the longest of ``exporter``'s
+    extensions that ends the name (``out.speedscope.json`` ->
+    ``out.<pid>.speedscope.json``), else the name's last suffix (``out.prof`` ->
+    ``out.<pid>.prof``), else at the end (``out`` -> ``out.<pid>``).
+    """
+    head, name = os.path.split(path)
+    lower = name.lower()
+    extensions = sorted(exporter.extensions if exporter else (), key=len, reverse=True)
+    cut = next((len(name) - len(e) for e in extensions if lower.endswith(e) and lower != e), None)
+    if cut is None:
+        stem, ext = os.path.splitext(name)
+        cut = len(stem) if ext else len(name)
+    return os.path.join(head, f"{name[:cut]}.{pid}{name[cut:]}")
+
+
+class Session:
+    """One profiled run: what to write and where, whichever way it ends."""
+
+    def __init__(self, options: RunOptions, program: Program, console: Console) -> None:
+        self.options = options
+        self.program = program
+        self.console = console
+        self.ident = threading.get_ident()  # the thread that runs the program's main code
+        self.pid = os.getpid()  # of the process that runs `threadprof run`
+        self._claim = threading.Lock()  # held by whoever ends profiling
+        self.caught: list[int] = []  # the fatal signals handled here
+        self.pending_signal: int | None = None  # to die by once the profile is written
+
+    @property
+    def in_child(self) -> bool:
+        return os.getpid() != self.pid
+
+    def claim(self) -> bool:
+        """Become the one that ends profiling in this process (at most one caller can).
+
+        A lock, not a flag: acquiring it is one step that no signal handler can
+        interrupt halfway.
+        """
+        return self._claim.acquire(blocking=False)
+
+    def stop(self) -> Snapshot | None:
+        """Stop profiling; ``None`` (and an error printed) if the profiler failed."""
+        from .. import api
+
+        try:
+            snapshot = api.stop()
+        except Exception as exc:
+            self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
+            return None
+        return _trim(snapshot, self.ident, self.program.code)
+
+    def end(self) -> None:
+        """Stop profiling and write the profile, after :meth:`claim`."""
+        snapshot = self.stop()
+        if snapshot is not None:
+            self.finish(snapshot)
+
+    def finish(self, snapshot: Snapshot) -> None:
+        """Write the output file and print the report; a failure only prints an error.
+
+        A child writes its own file, says nothing about it, and prints no report:
+        its output would mix with the parent's, once per child.
+        """
+        options = self.options
+        child = self.in_child
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        written = problem = None
+        output = options.output
+        if output is not None and options.exporter is not None:
+            if child:
+                output = child_output(output, os.getpid(), options.exporter)
+            try:
+                options.exporter.write(snapshot, output, thread=options.thread)
+                written = f"{PROG}: wrote the {options.exporter.name} profile to {output}\n"
+            except NoSuchThreadError as exc:
+                # a child of the program need not run the selected threads
+                problem = None if child else str(exc)
+            except OutputError as exc:
+                problem = str(exc)
+            except Exception as exc:  # an exporter's failure must not cost the report or status
+                problem = f"cannot write {output!r}: {type(exc).__name__}: {exc}"
+        if not options.quiet and not child:
+            report = functools.partial(
+                format_report,
+                snapshot,
+                options.sort,
+                options.limit,
+                expand_threads=options.expand_threads,
+                details=True,
+            )
+            try:
+                text = report(thread=options.thread)
+            except LookupError:
+                text = report()
+                problem = problem or f"no thread matches {options.thread!r}"
+            self.console.write(text + (written or ""))
+        if problem:
+            self.error(problem)
+
+    def error(self, message: str) -> None:
+        message = f"process {os.getpid()}: {message}" if self.in_child else message
+        self.console.error(message)
+
+    # -- fatal signals --------------------------------------------------------
+
+    def catch_fatal_signals(self) -> None:
+        """Handle the :data:`FATAL_SIGNALS` that are at their default disposition.
+
+        A signal that the program ignores or handles already (inherited
+        SIG_IGN, as under nohup) is left alone, and so is any handler the
+        program installs later: it simply replaces this one.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return  # pragma: no cover - main() runs in the main thread
+        for name in FATAL_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue  # pragma: no cover - not on this platform
+            with contextlib.suppress(OSError, ValueError):
+                if signal.getsignal(signum) == signal.SIG_DFL:
+                    signal.signal(signum, self.on_fatal_signal)
+                    self.caught.append(signum)
+
+    def release_fatal_signals(self) -> None:
+        """Give back the default disposition where this handler still is."""
+        for signum in self.caught:
+            with contextlib.suppress(OSError, ValueError):
+                if signal.getsignal(signum) == self.on_fatal_signal:
+                    signal.signal(signum, signal.SIG_DFL)
+        self.caught.clear()
+
+    def on_fatal_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        """Write the profile, then die by ``signum`` as the program would have.
+
+        Runs in the main thread, between two bytecodes of whatever it was
+        running. If the profile is being written already (the code this handler
+        interrupted, or another thread, is ending profiling), the process dies
+        by the signal once it is written.
+        """
+        if not self.claim():
+            self.pending_signal = signum
+            return
+        try:
+            self.end()
+        finally:
+            die_by_signal(signum)
+
+    # -- os._exit ----------------------------------------------------------------
+
+    def on_exit(self) -> None:
+        """The program calls ``os._exit``: a forked child writes its profile first.
+
+        The C core calls this at the event of that call, before ``os._exit``
+        runs (the profiler's exit hook, set by :func:`threadprof.cli.run.run`
+        and inherited by every forked child). multiprocessing's children end
+        this way (``Popen._launch`` calls ``os._exit`` after the target, its
+        finalizers and its threads are done), and so do most hand-written
+        ``os.fork()`` children. Nothing here may keep the process from exiting.
+        """
+        if self.in_child and self.claim():
+            self.end()
+            if self.pending_signal is not None:
+                die_by_signal(self.pending_signal)
+
+
+def die_by_signal(signum: int) -> NoReturn:
+    """End the process by ``signum``, its default action, as if never handled."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        signal.signal(signum, signal.SIG_DFL)  # fails outside the main thread
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        signal.raise_signal(signum)  # delivered to this thread before it returns
+    os._exit(128 + signum)  # if the signal could not end the process: the shell's status
+
+
+def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
+    """Drop threadprof's own frames from the profile.
+
+    The thread that ran the program (``ident``) has a tree that starts with the
+    frames that were running when profiling started (the launcher, ``main``,
+    this module) and ends with the waits for the other threads; the program is
+    the subtree of its ``<module>`` frame. In any thread, the calls of the
+    handlers that threadprof runs inside the program (a fatal signal's) are
+    removed, their time left to the frame they interrupted. (The exit hook
+    runs inside the profiler's own event, where nothing is recorded.)
+    """
+    module_funcs = _function_ids(snapshot, [code])
+    own_funcs = _function_ids(snapshot, [Session.on_fatal_signal.__code__])
+    threads = []
+    for t in snapshot.threads:
+        top = find_shallowest(t, module_funcs) if t.ident == ident else None
+        if top is not None:
+            t = reroot(t, top)
+        if own_funcs and any(n.func in own_funcs for n in t.nodes):
+            t = drop_frames(t, own_funcs)
+        threads.append(t)
+    return dataclasses.replace(snapshot, threads=threads)
+
+
+def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:
+    keys = {(c.co_filename, c.co_firstlineno, c.co_name) for c in codes}
+    return {f.id for f in snapshot.functions if f.kind == "python" and f.pstats_key in keys}

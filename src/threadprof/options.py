@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+"""The profiling options, defined once.
+
+:data:`OPTIONS` lists every option of the C ``Profiler`` with its default and
+where it is offered; the C keyword list, the ``_core.pyi`` stub,
+:class:`~threadprof.Profile`, :func:`~threadprof.start`,
+:class:`~threadprof.profile` and ``threadprof run``'s choices are checked
+against it by ``tests/unit/test_options.py``. To add an option: add it here
+and in the C keyword list (``src/_core/profiler.c``, whose docstring is its
+signature), then wherever the test says it is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CLOCKS", "ENGINES", "OPTIONS", "Option", "session_options"]
+
+#: The values of ``clock``: the time that calls are charged.
+CLOCKS = ("wall", "cpu")
+#: The values of ``engine``: how events reach the recorder.
+ENGINES = ("auto", "legacy", "monitoring")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option of the profiler."""
+
+    name: str
+    default: Any
+    positional: bool  # cProfile's positional arguments; the others are keyword-only
+    session: bool  # offered by start() and profile(), which profile every thread
+    doc: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("timer", None, True, True, "a function returning the time (cProfile's)"),
+    Option("timeunit", 0.0, True, True, "seconds per unit of the timer (cProfile's)"),
+    Option("subcalls", True, True, False, "record caller -> callee edges (cProfile's)"),
+    Option("builtins", True, True, False, "record calls of C functions (cProfile's)"),
+    Option("clock", "wall", False, True, "the time charged: one of CLOCKS"),
+    Option("cpu", True, False, True, "record each thread's CPU time too"),
+    Option("seed_stacks", False, False, False, "enter the frames already running"),
+    Option("engine", "auto", False, True, "how events arrive: one of ENGINES"),
+    Option("timeline", False, False, True, "record every call and return in time"),
+    Option("timeline_limit", 0, False, True, "keep the last N timeline events per thread"),
+)
+
+
+def session_options() -> tuple[Option, ...]:
+    """The options of :func:`threadprof.start` and :class:`threadprof.profile`
+    (which always seed stacks, and record subcalls and builtins)."""
+    return tuple(o for o in OPTIONS if o.session)
