@@ -17,7 +17,6 @@ C core, so they can be tested on snapshots built by hand.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import re
 from array import array
@@ -94,6 +93,10 @@ class FunctionStats:
     cpu: int = 0
     cpu_self: int = 0
 
+    def empty(self) -> FunctionStats:
+        """Totals of the same function, all zero."""
+        return FunctionStats(self.func)
+
 
 @dataclass(slots=True)
 class EdgeStats:
@@ -107,6 +110,10 @@ class EdgeStats:
     wall_self: int = 0
     cpu: int = 0
     cpu_self: int = 0
+
+    def empty(self) -> EdgeStats:
+        """Totals of the same edge, all zero."""
+        return EdgeStats(self.caller, self.callee)
 
 
 #: One chunk of a timeline: ``(funcs, times)``, two arrays of equal length.
@@ -191,12 +198,16 @@ class ThreadProfile:
 
     def walk(self) -> Iterator[tuple[Node, int]]:
         """Yield ``(node, depth)`` depth-first from the root's children, in tree order."""
-        stack = [(c, 1) for c in reversed(self.nodes[0].children)]
-        while stack:
-            nid, depth = stack.pop()
-            node = self.nodes[nid]
+        nodes = self.nodes
+        todo = [(c, 1) for c in reversed(nodes[0].children)]
+        pop = todo.pop
+        while todo:
+            nid, depth = pop()
+            node = nodes[nid]
             yield node, depth
-            stack.extend((c, depth + 1) for c in reversed(node.children))
+            if node.children:
+                below = depth + 1
+                todo.extend([(c, below) for c in reversed(node.children)])
 
     def path(self, node_id: int) -> list[int]:
         """Function ids from the outermost frame down to ``node_id``."""
@@ -311,21 +322,25 @@ def outermost(
     ``(caller, callee)`` pair the same for edges.
     """
     active: dict[Hashable, int] = {}
-    # iterative DFS with enter/leave markers, so that deep recursion cannot
-    # overflow Python's stack
-    stack: list[tuple[int, bool]] = [(c, True) for c in reversed(nodes[0].children)]
-    while stack:
-        nid, entering = stack.pop()
-        node = nodes[nid]
+    # iterative, so that deep recursion cannot overflow Python's stack: the
+    # nodes still to visit, and the path from the root to the last one visited
+    todo = nodes[0].children[::-1]
+    pop = todo.pop
+    path: list[int] = [0]
+    path_keys: list[Hashable] = [None]
+    while todo:
+        node = nodes[pop()]
+        while path[-1] != node.parent:  # leave the nodes that are not its ancestors
+            path.pop()
+            active[path_keys.pop()] -= 1
         k = key(node)
-        if not entering:
-            active[k] -= 1
-            continue
         depth = active.get(k, 0)
         active[k] = depth + 1
+        path.append(node.id)
+        path_keys.append(k)
         yield node, k, depth == 0
-        stack.append((nid, False))
-        stack.extend((c, True) for c in reversed(node.children))
+        if node.children:
+            todo.extend(node.children[::-1])
 
 
 def _func_key(node: Node) -> int:
@@ -392,9 +407,8 @@ def combine(tables: Iterable[dict[_K, _Totals]]) -> dict[_K, _Totals]:
         for key, s in table.items():
             total = out.get(key)
             if total is None:
-                out[key] = dataclasses.replace(s)
-            else:
-                add_totals(total, s)
+                total = out[key] = s.empty()
+            add_totals(total, s)
     return out
 
 

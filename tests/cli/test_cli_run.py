@@ -8,6 +8,7 @@ the program saw and how the process ended.
 from __future__ import annotations
 
 import json
+import pstats
 import signal
 import sys
 
@@ -141,6 +142,23 @@ def test_exit_status_passes_through(launcher, python, write, workdir, body, stat
     assert (workdir / "out.prof").is_file()
     assert "Traceback" not in ours.stderr
     assert report_part(ours.stderr)  # the report is printed whatever the status
+
+
+def test_os_exit_writes_the_profile_first(launcher, python, write, workdir):
+    """os._exit skips every exit handler; the profile is still written, through
+    the profiler's exit hook, and the status is os._exit's."""
+    write(
+        "prog.py",
+        "import os\ndef work():\n    return 1\nwork()\nprint('out', flush=True)\nos._exit(3)\n",
+    )
+    ours = launcher("run", "-o", "out.pstats", "prog.py")
+    plain = python("prog.py")
+    assert plain.returncode == ours.returncode == 3, ours.stderr
+    assert ours.stdout == plain.stdout == "out\n"
+    assert report_part(ours.stderr)
+    stats = pstats.Stats(str(workdir / "out.pstats")).stats
+    assert [v[1] for k, v in stats.items() if k[2] == "work"] == [1]
+    assert [v[1] for k, v in stats.items() if k[2] == "<built-in method posix._exit>"] == [1]
 
 
 def test_string_exit_code_printed_status_1(launcher, python, write, workdir):

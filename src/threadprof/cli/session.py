@@ -228,16 +228,17 @@ class Session:
     # -- os._exit ----------------------------------------------------------------
 
     def on_exit(self) -> None:
-        """The program calls ``os._exit``: a forked child writes its profile first.
+        """The program calls ``os._exit``: write the profile first.
 
         The C core calls this at the event of that call, before ``os._exit``
         runs (the profiler's exit hook, set by :func:`threadprof.cli.run.run`
         and inherited by every forked child). multiprocessing's children end
         this way (``Popen._launch`` calls ``os._exit`` after the target, its
         finalizers and its threads are done), and so do most hand-written
-        ``os.fork()`` children. Nothing here may keep the process from exiting.
+        ``os.fork()`` children; so may the program itself. Nothing here may
+        keep the process from exiting.
         """
-        if self.in_child and self.claim():
+        if self.claim():
             self.end()
             if self.pending_signal is not None:
                 die_by_signal(self.pending_signal)
