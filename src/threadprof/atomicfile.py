@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -69,10 +68,15 @@ def _split(path: StrPath) -> tuple[str, str]:
     return directory or os.curdir, base
 
 
+def _temp_token() -> str:
+    """12 random hex digits for a temporary file's name."""
+    return os.urandom(6).hex()
+
+
 def _create_temp(directory: str, base: str) -> tuple[str, int]:
     """Create a new, empty temporary file next to the destination; return (name, fd)."""
     for _ in range(_TEMP_ATTEMPTS):
-        name = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        name = os.path.join(directory, f".{base}.{_temp_token()}.tmp")
         try:
             fd = os.open(name, _OPEN_FLAGS, 0o666)
         except FileExistsError:

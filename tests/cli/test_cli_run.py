@@ -111,6 +111,20 @@ def test_directory_with_main(threadprof, python, write):
     assert seen(ours) == seen(plain)
 
 
+@pytest.mark.parametrize("name", ["app.zip", "app.pyz", "app"])
+def test_zip_file_with_main(threadprof, python, write, workdir, name):
+    """A zip file runs as python runs it, whatever its name says."""
+    import zipfile
+
+    with zipfile.ZipFile(workdir / name, "w") as z:
+        z.writestr("__main__.py", PROBE)
+    ours = threadprof("run", name, "z")
+    plain = python(name, "z")
+    assert plain.returncode == ours.returncode == 0, ours.stderr
+    assert seen(ours) == seen(plain)
+    assert seen(ours)["loader"] == "zipimporter"
+
+
 def test_future_imports_do_not_leak_into_the_program(threadprof, write):
     # cli.py uses "from __future__ import annotations"; the program must not
     write("ann.py", "def f(x: int): pass\nprint(type(f.__annotations__['x']).__name__)\n")

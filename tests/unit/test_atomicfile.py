@@ -83,7 +83,7 @@ def test_planted_symlink_at_temp_name_is_not_followed(tmp_path, monkeypatch):
     victim = tmp_path / "victim"
     victim.write_bytes(b"precious")
     names = iter(["planted", "fresh"])
-    monkeypatch.setattr(atomicfile.secrets, "token_hex", lambda n: next(names))
+    monkeypatch.setattr(atomicfile, "_temp_token", lambda: next(names))
     (tmp_path / ".out.prof.planted.tmp").symlink_to(victim)
     atomic_write_bytes(tmp_path / "out.prof", b"profile")
     assert victim.read_bytes() == b"precious"

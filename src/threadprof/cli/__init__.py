@@ -45,8 +45,12 @@ class _CflagsAction(argparse.Action):
         parser.exit(0)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    """The top-level parser, and each command's subparser."""
+def build_parser(
+    commands: Sequence[str] = COMMANDS,
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser with the subparsers of ``commands`` (all by
+    default), and each of those subparsers. Only the commands asked for are
+    imported: ``threadprof run`` loads nothing the run does not need."""
     top = Parser(
         prog=PROG,
         description="A deterministic profiler for CPython that sees every thread.",
@@ -60,8 +64,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         help="print the compiler flags for the C API header threadprof.h, then exit",
     )
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
-    commands = {name: _command(name).add_parser(sub) for name in COMMANDS}
-    return top, commands
+    return top, {name: _command(name).add_parser(sub) for name in commands}
 
 
 def _command(name: str) -> Any:
@@ -69,13 +72,14 @@ def _command(name: str) -> Any:
 
 
 def _dispatch(args: list[str], console: Console) -> int:
-    top, parsers = build_parser()
     try:
         if args[:1] == ["run"]:
             from . import run
 
+            _top, parsers = build_parser(["run"])
             options = run.parse(parsers["run"], args[1:])
             return run.run(options, console)
+        top, _parsers = build_parser()
         ns = top.parse_args(args)
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0

@@ -124,12 +124,15 @@ def _resolve_script(target: Target) -> Program:
 
 
 def _is_zipfile(path: str) -> bool:
-    import zipfile
+    """Whether ``python path`` would run ``path`` as a zip file (through
+    ``zipimport``, as the interpreter does; ``zipfile`` costs an import)."""
+    import zipimport
 
     try:
-        return zipfile.is_zipfile(path)
-    except OSError:
+        zipimport.zipimporter(path)
+    except (zipimport.ZipImportError, OSError):
         return False
+    return True
 
 
 def _resolve_path_entry(path: str, argv: list[str]) -> Program:
