@@ -303,7 +303,7 @@ def run(options: RunOptions, console: Console) -> int:
             outcome.interrupted = wait_interrupted = True
             console.error("interrupted while waiting for the program's threads")
     finally:
-        # if the claim fails, a child's os._exit in another thread is ending it
+        # if the claim fails, os._exit in another thread is ending profiling
         if session.claim():
             snapshot = session.stop()
 

@@ -4,8 +4,8 @@
 The profile is written and the report printed when the program's main code
 ends (it returned, raised or called ``sys.exit``) and its non-daemon threads
 were joined; when a SIGTERM or SIGHUP that it does not handle kills it (it
-then dies by that signal); and in a forked child at ``os._exit``. See the
-comment below for how exactly-once is kept.
+then dies by that signal); and at ``os._exit``, in the program or in a child
+forked from it. See the comment below for how exactly-once is kept.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ __all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output", "die_by_sig
 # The profile is written exactly once per process, by whichever comes first:
 #
 # * the normal end: the program's main code returned, raised or called
-#   sys.exit, and its non-daemon threads were joined (_run);
+#   sys.exit, and its non-daemon threads were joined (run.run);
 # * a fatal signal (SIGTERM, SIGHUP) whose disposition the program left at the
 #   default: threadprof's handler writes the profile, then the process dies by
-#   that signal as it would have (_Session.on_fatal_signal);
-# * os._exit() in a forked child, the way multiprocessing's children end
-#   (Session.on_exit, which the C core calls at the event of that call).
+#   that signal as it would have (Session.on_fatal_signal);
+# * os._exit(), the way multiprocessing's children end (Session.on_exit, which
+#   the C core calls at the event of that call).
 #
 # A process forked from the profiled one -- by os.fork(), multiprocessing's
 # fork start method or a Pool -- keeps profiling with fresh state (the C core
