@@ -429,16 +429,18 @@ def merge_threads(threads: Iterable[ThreadProfile], name: str = "all threads") -
     nodes = [root]
     index: dict[tuple[int, int], int] = {}
     for t in threads:
-        remap = {0: 0}
+        remap = [0] * len(t.nodes)  # the thread's node id -> the merged one
         for node, _depth in t.walk():
             parent = remap[node.parent]
             key = (parent, node.func)
             nid = index.get(key)
             if nid is None:
                 nid = index[key] = len(nodes)
-                nodes.append(Node(nid, parent, node.func))
+                m = Node(nid, parent, node.func)
+                nodes.append(m)
                 nodes[parent].children.append(nid)
-            m = nodes[nid]
+            else:
+                m = nodes[nid]
             m.calls += node.calls
             m.wall += node.wall
             m.wall_self += node.wall_self

@@ -142,18 +142,25 @@ def _view(
     """The flame graph's tree and the function and edge tables of ``threads``,
     whose call tree (merged if more than one) is ``tree``."""
     nodes: list[int] = []
-    order = {0: 0}  # node id -> pre-order index (root 0)
+    add = nodes.extend
+    index = funcs.index
+    order = [0] * len(tree.nodes)  # node id -> pre-order index (the root 0)
+    here = 0
     for node, _depth in tree.walk():
-        here = order[node.id] = len(order)
-        nodes += (
-            here - order[node.parent],
-            funcs(node.func),
-            node.calls,
-            node.prim_calls,
-            node.wall,
-            node.wall_self,
-            node.cpu,
-            node.cpu_self,
+        here += 1
+        order[node.id] = here
+        fid = node.func
+        add(
+            (
+                here - order[node.parent],
+                index[fid] if fid in index else funcs(fid),
+                node.calls,
+                node.prim_calls,
+                node.wall,
+                node.wall_self,
+                node.cpu,
+                node.cpu_self,
+            )
         )
     function_stats, edge_stats = tables.of(threads)
     functions: list[int] = []
