@@ -151,4 +151,26 @@ tprof_weakref_get(PyObject *ref)
 #define TPROF_TLS _Thread_local
 #endif
 
+/* The module `name` as sys.modules holds it, imported only if it is not
+ * there: stopping must work after the program broke imports (replaced
+ * __import__, emptied sys.meta_path). New reference, or NULL with an
+ * exception set. */
+static inline PyObject *
+tprof_loaded_module(const char *name)
+{
+    PyObject *str = PyUnicode_FromString(name);
+    if (str == NULL) {
+        return NULL;
+    }
+    PyObject *mod = PyImport_GetModule(str);
+    if (mod == Py_None) {
+        Py_CLEAR(mod);
+    }
+    if (mod == NULL && !PyErr_Occurred()) {
+        mod = PyImport_Import(str);
+    }
+    Py_DECREF(str);
+    return mod;
+}
+
 #endif /* THREADPROF_COMPAT_H */

@@ -95,7 +95,7 @@ tprof_set_profile_all(Py_tracefunc func, PyObject *obj)
 static PyObject *
 tprof_threading_call(const char *method, PyObject *arg)
 {
-    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *threading = tprof_loaded_module("threading");
     if (threading == NULL) {
         return NULL;
     }

@@ -23,7 +23,7 @@ static const char tprof_tool_name[] = "threadprof";
 static PyObject *
 tprof_monitoring_module(void)
 {
-    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *sys = tprof_loaded_module("sys");
     if (sys == NULL) {
         return NULL;
     }

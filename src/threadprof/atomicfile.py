@@ -120,7 +120,7 @@ def _open_special(text: str) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise OutputError(text, _reason(exc)) from exc
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(fd, "wb") as f:  # not os.fdopen, which imports io
             yield f
             f.flush()
     except OSError as exc:
@@ -163,7 +163,7 @@ def atomic_open(path: StrPath) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise OutputError(text, _reason(exc)) from exc
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(fd, "wb") as f:  # not os.fdopen, which imports io
             yield f
             f.flush()
             os.fsync(f.fileno())

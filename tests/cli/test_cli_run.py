@@ -175,6 +175,26 @@ def test_os_exit_writes_the_profile_first(launcher, python, write, workdir):
     assert [v[1] for k, v in stats.items() if k[2] == "<built-in method posix._exit>"] == [1]
 
 
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        'sys.modules["threadprof"] = None',
+        "import builtins\ndef no(*a, **k):\n    raise ImportError('imports are off')\n"
+        "builtins.__import__ = no",
+    ],
+    ids=["threadprof-module-none", "import-replaced"],
+)
+def test_program_that_breaks_imports_still_gets_its_profile(launcher, write, workdir, breakage):
+    """What ending a run needs is imported before the program runs."""
+    write("prog.py", f"import sys\n{breakage}\nprint('out')\n")
+    ours = launcher("run", "-o", "out.pstats", "prog.py")
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == "out\n"
+    assert "Traceback" not in ours.stderr and "warning" not in ours.stderr
+    assert report_part(ours.stderr)
+    assert pstats.Stats(str(workdir / "out.pstats")).total_calls > 0
+
+
 def test_string_exit_code_printed_status_1(launcher, python, write, workdir):
     write("prog.py", "import sys\nsys.exit('giving up: no input')\n")
     ours = launcher("run", "-o", "out.prof", "prog.py")

@@ -21,6 +21,10 @@ import types
 from collections.abc import Sequence
 from typing import NoReturn
 
+# everything that ending a run needs is imported before the program runs: the
+# program may break imports (sys.modules["threadprof"] = None, __import__
+# replaced) and the profile must still be written
+from .. import api
 from ..atomicfile import OutputError
 from ..exporters import Exporter, NoSuchThreadError
 from ..model import Snapshot
@@ -119,8 +123,6 @@ class Session:
 
     def stop(self) -> Snapshot | None:
         """Stop profiling; ``None`` (and an error printed) if the profiler failed."""
-        from .. import api
-
         try:
             snapshot = api.stop()
         except Exception as exc:

@@ -26,6 +26,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from .._gcpause import gc_paused
+from ..atomicfile import atomic_open
+
 if TYPE_CHECKING:
     from ..model import Snapshot
 
@@ -120,9 +123,6 @@ class Exporter:
         and :class:`NoSuchThreadError` if ``thread`` matches nothing (before any
         file is touched).
         """
-        from .._gcpause import gc_paused
-        from ..atomicfile import atomic_open
-
         selected = select_threads(snapshot, thread)
         impl = self.load()
         with atomic_open(path) as f, gc_paused():
