@@ -195,6 +195,18 @@ def test_program_that_breaks_imports_still_gets_its_profile(launcher, write, wor
     assert pstats.Stats(str(workdir / "out.pstats")).total_calls > 0
 
 
+def test_relative_output_is_where_the_run_started(launcher, write, workdir):
+    """A program that changes directory does not move a relative -o."""
+    (workdir / "elsewhere").mkdir()
+    write("prog.py", "import os\nos.chdir('elsewhere')\nprint(os.getcwd())\n")
+    ours = launcher("run", "-o", "out.pstats", "prog.py")
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout.strip().endswith("elsewhere")
+    assert (workdir / "out.pstats").is_file()
+    assert not (workdir / "elsewhere" / "out.pstats").exists()
+    assert f"wrote the pstats profile to {workdir / 'out.pstats'}" in ours.stderr
+
+
 def test_string_exit_code_printed_status_1(launcher, python, write, workdir):
     write("prog.py", "import sys\nsys.exit('giving up: no input')\n")
     ours = launcher("run", "-o", "out.prof", "prog.py")

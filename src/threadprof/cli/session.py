@@ -108,6 +108,20 @@ class Session:
         self._claim = threading.Lock()  # held by whoever ends profiling
         self.caught: list[int] = []  # the fatal signals handled here
         self.pending_signal: int | None = None  # to die by once the profile is written
+        self.cwd = os.getcwd()  # where a relative -o points, whatever the program does
+
+    def output_path(self) -> str | None:
+        """The file to write: ``-o`` as given, resolved against the directory
+        the run started in if the program has changed directory since (so
+        that messages show the path as typed whenever they can)."""
+        output = self.options.output
+        if output is None or os.path.isabs(output):
+            return output
+        try:
+            moved = os.getcwd() != self.cwd
+        except OSError:  # the current directory was removed
+            moved = True
+        return os.path.join(self.cwd, output) if moved else output
 
     @property
     def in_child(self) -> bool:
@@ -147,7 +161,7 @@ class Session:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
         written = problem = None
-        output = options.output
+        output = self.output_path()
         if output is not None and options.exporter is not None:
             if child:
                 output = child_output(output, os.getpid(), options.exporter)
