@@ -246,8 +246,12 @@ class profile:
     """``with threadprof.profile() as p:`` or ``@threadprof.profile()``.
 
     As a context manager it yields the running :class:`Profile`; call
-    ``p.snapshot()`` inside or after the block. As a decorator it profiles each
-    call of the function; the last snapshot is kept as ``wrapper.snapshot``.
+    ``p.snapshot()`` inside or after the block (it raises
+    :class:`ProfilerError` if a profiler runs already). As a decorator it
+    profiles each call of the function; the last snapshot is kept as
+    ``wrapper.snapshot``. A call made while a profiler runs already (a
+    recursive or concurrent call, or under ``threadprof run``) runs unchanged,
+    profiled by that profiler, and leaves ``wrapper.snapshot`` as it was.
     """
 
     def __init__(
@@ -286,12 +290,21 @@ class profile:
     def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kw: Any) -> Any:
-            with self as p:
-                try:
-                    return func(*args, **kw)
-                finally:
-                    p._disable_if_enabled()
-                    wrapper.snapshot = p.snapshot()  # type: ignore[attr-defined]
+            if _core.active() is not None:
+                # a profiler runs already (another call of this function, in
+                # this thread or another, or threadprof run): it profiles the call
+                return func(*args, **kw)
+            try:
+                p = start(**self._kw)
+            except ProfilerError:
+                if _core.active() is None:
+                    raise  # it could not start
+                return func(*args, **kw)  # another thread's call started one first
+            try:
+                return func(*args, **kw)
+            finally:
+                p._disable_if_enabled()
+                wrapper.snapshot = p.snapshot()  # type: ignore[attr-defined]
 
         return wrapper  # type: ignore[return-value]
 

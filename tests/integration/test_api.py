@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import pstats
 import threading
+import time
 from contextlib import redirect_stdout
 
 import pytest
@@ -99,6 +101,46 @@ def test_context_manager_and_decorator():
     snap = decorated.snapshot
     assert snap.thread("inner")
     assert threadprof.active() is None
+
+
+def test_decorated_function_never_fails_for_a_running_profiler():
+    """Recursive, concurrent and already-profiled calls of a decorated function
+    run and return; the running profiler profiles them."""
+
+    @threadprof.profile()
+    def fact(n):
+        return 1 if n <= 1 else n * fact(n - 1)
+
+    assert fact(5) == 120
+    assert (
+        sum(
+            n.calls
+            for t in fact.snapshot.threads
+            for n in t.nodes
+            if n.func >= 0 and fact.snapshot.functions[n.func].name == "fact"
+        )
+        == 5
+    )
+
+    @threadprof.profile()
+    def slow(i):
+        time.sleep(0.01)
+        return i
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(slow, range(40))) == list(range(40))
+    assert threadprof.active() is None
+
+    with threadprof.profile() as outer:
+        assert slow(7) == 7
+    snap = outer.snapshot()
+    calls = [
+        n.calls
+        for t in snap.threads
+        for n in t.nodes
+        if n.func >= 0 and snap.functions[n.func].name == "slow"
+    ]
+    assert calls == [1]
 
 
 def test_clear_while_running_forgets_earlier_calls():
