@@ -133,6 +133,9 @@ _MAX_RATIO = 1032
 _U32 = 0xFFFFFFFF
 
 NODE_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
+#: The longest time a profile may hold, in nanoseconds: what the formats with
+#: 64-bit nanosecond fields (pprof, Perfetto) can carry.
+_MAX_NS = 2**63 - 1
 _EVENTS_HEAD = 8  # u8 time encoding + 7 reserved bytes
 TIMES_PLAIN = 0
 TIMES_DELTA = 1
@@ -521,6 +524,7 @@ class _Reader:
         self.file = file
         self.identity = identity
         self.progress: Callable[[int, int], None] | None = None
+        self.max_ticks = 0  # the largest time (in ticks) of the nodes read
 
     def fail(self, reason: str) -> NoReturn:
         self.file.fail(reason)
@@ -590,7 +594,7 @@ class _Reader:
             threads.append(self._thread(i, t, len(functions)))
             if self.progress is not None:
                 self.progress(i + 1, len(raw_threads))
-        return Snapshot(
+        snapshot = Snapshot(
             clock=get(meta, "clock", "str"),
             unit=float(unit),
             functions=functions,
@@ -604,6 +608,13 @@ class _Reader:
             argv=get(meta, "argv", "strs"),
             warnings=get(meta, "warnings", "strs"),
         )
+        for t in threads:
+            for ticks in (t.first_seen, t.last_seen, t.wall_time, t.cpu_time):
+                self.max_ticks = max(self.max_ticks, abs(ticks))
+        # an exact comparison of the int with the float: no rounding
+        if max(self.max_ticks, abs(snapshot.duration)) > _MAX_NS / (unit * 1e9):
+            self.fail("corrupt metadata: 'unit' makes times longer than 292 years")
+        return snapshot
 
     def _functions(self, raw: list[Any]) -> list[Function]:
         out = []
@@ -659,6 +670,8 @@ class _Reader:
         columns = _unpack("q", payload)
         cols = [columns[i * count : (i + 1) * count] for i in range(len(NODE_FIELDS))]
         parents, funcs = cols[0], cols[1]
+        for col in cols[4:]:  # the times
+            self.max_ticks = max(self.max_ticks, max(col), -min(col))
         if parents[0] != -1 or funcs[0] != -1:
             self.fail(f"corrupt: thread {index}'s node 0 is not a root")
         for i in range(1, count):

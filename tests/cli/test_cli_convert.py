@@ -264,6 +264,22 @@ def test_convert_timeline_format_without_timeline(builder, tmp_path, capsys):
     )
 
 
+@pytest.mark.parametrize("fmt", ["pprof", "perfetto", "speedscope", "pstats"])
+def test_a_unit_that_overflows_the_formats_is_bad_input(make_builder, tmp_path, capsys, fmt):
+    """1e30 s a tick is a float the metadata can hold, but no format can write
+    its times: refused when read (exit 3), not by an exporter's overflow."""
+    b = make_builder(unit=1e30)
+    t = b.thread("t", [b.call("f", 1, 5)])
+    b.timeline(t, [("call", "f", 0), ("ret", "f", 5)])
+    path = tmp_path / "in.tprof"
+    get_exporter("tprof").write(b.build(), path)
+    out = tmp_path / f"o{get_exporter(fmt).extensions[0]}"
+    status, lines = convert(capsys, str(path), "-o", str(out))
+    assert status == EXIT_BAD_INPUT
+    one_error(lines, "corrupt metadata: 'unit' makes times longer than 292 years")
+    assert not out.exists()
+
+
 def test_convert_timeline_format_for_a_thread_without_one(tprof_file, tmp_path, capsys):
     out = str(tmp_path / "o.pftrace")
     status, lines = convert(capsys, str(tprof_file), "-o", out, "--thread", "worker-1")
