@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 import json
 import marshal
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -285,3 +288,35 @@ def test_progress_on_a_terminal_only(profile, monkeypatch):
     with Progress("reading app.tprof", plain) as bar:
         read_profile(profile, bar.update)
     assert plain.getvalue() == ""
+
+
+def test_a_full_or_closed_stdout_is_one_error_line(profile, tmp_path):
+    """stdout that fails (a full disk) or is closed: one error line, status 1."""
+    for closed in (False, True):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(
+                [sys.executable, "-m", "threadprof", "report", profile],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=(lambda: os.close(1)) if closed else None,
+                cwd=tmp_path,
+            )
+        assert proc.returncode == 1
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("threadprof: error: cannot print"), lines
+
+
+def test_names_a_stdout_cannot_encode_are_escaped(builder, tmp_path):
+    builder.thread("wörker", [builder.call("ünï", 1, 5)])
+    path = tmp_path / "x.tprof"
+    with open(path, "wb") as f:
+        tprof.write(builder.build(), f)
+    proc = subprocess.run(
+        [sys.executable, "-m", "threadprof", "report", str(path)],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert b"\\xfcn\\xef" in proc.stdout and b"w\\xf6rker" in proc.stdout

@@ -254,7 +254,8 @@ def test_surrogates_and_control_characters(builder):
     b = builder
     b.func("bad\udcff\x00\x1b name", "f\udc80.py", 3)
     b.thread("t\x07", [b.call("bad\udcff\x00\x1b name", 1, 5)])
-    page = render(b.build())
+    page = render(b.build(argv=["d\udcff/app.py"]))
+    assert "<title>threadprof: d\\udcff/app.py</title>" in page
     data = embedded(page)
     assert data["funcs"][1] == "bad\udcff\x00\x1b name"
     assert data["files"] == ["f\udc80.py"]

@@ -6,7 +6,8 @@ request per-thread function tables (``--per-thread``), call trees
 (``--tree``), JSON (``--json``) or the HTML report (``--html -o FILE``).
 See docs/cli.md.
 
-Exit status: 0 printed (or written); 1 the HTML report could not be written;
+Exit status: 0 printed (or written); 1 the HTML report, or the report to a
+closed or full stdout, could not be written;
 2 a usage error (options, a ``--thread`` that matches nothing); 3 the input
 cannot be read (missing, not a profile, truncated, corrupt, too new), as for
 ``threadprof convert``. Errors are one line on stderr.
@@ -15,6 +16,7 @@ cannot be read (missing, not a profile, truncated, corrupt, too new), as for
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -263,7 +265,7 @@ class Progress:
 def _width(ns: argparse.Namespace) -> int:
     if ns.width is not None:
         return max(ns.width, 40)
-    if sys.stdout.isatty():
+    if sys.stdout is not None and sys.stdout.isatty():
         return min(shutil.get_terminal_size().columns, 100)
     return 80
 
@@ -278,7 +280,6 @@ def _load(path: str) -> Snapshot:
 
 def run(ns: argparse.Namespace, console: Console) -> int:
     """Run the parsed ``report`` command; returns its exit status."""
-    stdout = sys.stdout
     error = console.error
     if ns.html and not ns.output:
         error("--html needs -o FILE, the file to write")
@@ -317,8 +318,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
         )
         if ns.json:
             data = report_data(snapshot, ns.sort, ns.limit, **options)
-            stdout.write(json.dumps(data, indent=2) + "\n")
-            return EXIT_OK
+            return _emit(json.dumps(data, indent=2) + "\n", console)
         text = format_report(
             snapshot,
             ns.sort,
@@ -340,5 +340,35 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     except Exception as exc:  # an exporter's bug must still be one line
         error(f"cannot report on {ns.input!r}: {type(exc).__name__}: {exc}")
         return EXIT_FAILED
-    stdout.write(colorize(text) if use_color(ns.color, stdout) else text)
+    return _emit(colorize(text) if use_color(ns.color, sys.stdout) else text, console)
+
+
+def _emit(text: str, console: Console) -> int:
+    """Print ``text`` to stdout; a closed, full or broken stdout is one error line.
+
+    Characters stdout cannot encode are written as backslash escapes.
+    """
+    stdout = sys.stdout
+    if stdout is None:
+        console.error("cannot print the report: there is no standard output")
+        return EXIT_FAILED
+    try:
+        with contextlib.suppress(AttributeError, ValueError):
+            stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        stdout.write(text)
+        stdout.flush()
+    except OSError as exc:
+        console.error(f"cannot print the report: {exc.strerror or exc}")
+        _silence_stdout()
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit
+    does not fail again on what could not be written (as Python's docs advise
+    for a broken pipe)."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

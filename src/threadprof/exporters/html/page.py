@@ -54,14 +54,17 @@ def script() -> str:
 
 
 def _title(snapshot: Snapshot) -> str:
+    """The page's title: the command line, on one line, its undecodable bytes
+    (lone surrogates, from a file name in another encoding) as escapes."""
     what = " ".join(snapshot.argv) if snapshot.argv else "profile"
-    return f"threadprof: {what}"
+    title = f"threadprof: {what}".replace("\n", " ")
+    return title.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def render(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -> str:
     """The whole HTML page for ``snapshot``."""
     parts = {
-        "TITLE": html.escape(_title(snapshot).replace("\n", " ")),
+        "TITLE": html.escape(_title(snapshot)),
         "CSS": asset("report.css"),
         "DATA": embed(report_data(snapshot, timeline_budget=timeline_budget)),
         "JS": script(),
