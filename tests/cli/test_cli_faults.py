@@ -293,3 +293,46 @@ def test_sigint_during_the_write_abandons_it_cleanly(write, workdir):
         assert len(error_lines(stderr)) == 1, stderr
         out = workdir / "out.tprof"
         assert out.read_bytes() == b"previous" or _complete(out)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("command", ["convert", "report"])
+def test_a_fatal_signal_during_convert_or_report_leaves_no_debris(
+    write, workdir, signame, command
+):
+    """SIGTERM or SIGHUP while convert or report --html writes: the temporary
+    file is removed, an older file under the name kept, and the process dies
+    by the signal."""
+    signum = getattr(signal, signame)
+    prog(write)
+    made = subprocess.run(
+        [*RUN, "-o", "in.tprof", "prog.py", CALLS], cwd=workdir, capture_output=True
+    )
+    assert made.returncode == STATUS, made.stderr
+    out = workdir / ("out.pftrace" if command == "convert" else "out.html")
+    out.write_bytes(b"previous")
+    args = ["convert", "in.tprof", "-o", out.name]
+    if command == "report":
+        args = ["report", "in.tprof", "--html", "-o", out.name]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "threadprof", *args],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_default_signals,
+    )
+    mid_write = False
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if temp_files(workdir):
+            proc.send_signal(signum)
+            mid_write = True
+            break
+        time.sleep(0.001)
+    _, stderr = proc.communicate(timeout=120)
+    assert temp_files(workdir) == []
+    assert b"Traceback" not in stderr
+    if mid_write:
+        assert proc.returncode == -signum, stderr
+        assert out.read_bytes() == b"previous"

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 __all__ = [
@@ -21,10 +24,13 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "FATAL_SIGNALS",
     "PROG",
     "Console",
     "Parser",
     "UsageError",
+    "die_by_signal",
+    "dying_cleanly",
     "non_negative",
 ]
 
@@ -41,6 +47,11 @@ EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 #: Interrupted by Ctrl-C where the signal itself cannot end the process (128 + SIGINT).
 EXIT_INTERRUPTED = 130
+
+
+#: Signals that kill a Python process by default, and after which threadprof
+#: still ends what it writes cleanly when they are left at the default.
+FATAL_SIGNALS = ("SIGTERM", "SIGHUP")
 
 
 class UsageError(Exception):
@@ -84,3 +95,49 @@ class Console:
     def say(self, line: str) -> None:
         """``threadprof: <line>``: what a command did (a file written)."""
         self.write(f"{PROG}: {line}\n")
+
+
+def die_by_signal(signum: int) -> NoReturn:
+    """End the process by ``signum``, its default action, as if never handled."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        signal.signal(signum, signal.SIG_DFL)  # fails outside the main thread
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        signal.raise_signal(signum)  # delivered to this thread before it returns
+    os._exit(128 + signum)  # if the signal could not end the process: the shell's status
+
+
+class _Terminated(BaseException):
+    """A fatal signal arrived: unwinds what was being written."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def dying_cleanly() -> Iterator[None]:
+    """While a command writes a file: a SIGTERM or SIGHUP left at the default
+    unwinds the write (its temporary file removed, an older file under the
+    name left as it was), then ends the process by that signal, as it would
+    have without threadprof."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    previous = {}
+    for name in FATAL_SIGNALS:
+        signum = getattr(signal, name, None)
+        with contextlib.suppress(OSError, ValueError, TypeError):  # not the main thread
+            if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    except _Terminated as exc:
+        die_by_signal(exc.signum)
+    finally:
+        for signum, old in previous.items():
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                signal.signal(signum, old)

@@ -46,6 +46,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     Console,
+    dying_cleanly,
 )
 
 __all__ = [
@@ -176,7 +177,8 @@ def convert(
 def run(ns: argparse.Namespace, console: Console) -> int:
     """Run the parsed ``convert`` command; returns its exit status."""
     try:
-        exporter = convert(ns.input, ns.output, ns.format, ns.thread)
+        with dying_cleanly():
+            exporter = convert(ns.input, ns.output, ns.format, ns.thread)
     except ConvertError as exc:
         console.error(str(exc))
         return exc.status

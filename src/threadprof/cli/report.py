@@ -45,6 +45,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     Console,
+    dying_cleanly,
     non_negative,
 )
 
@@ -304,7 +305,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
 
             if ns.thread is not None:
                 snapshot = snapshot.filter_threads(ns.thread)
-            with Progress(f"writing {os.path.basename(ns.output)}"):
+            with Progress(f"writing {os.path.basename(ns.output)}"), dying_cleanly():
                 get_exporter("html").write(snapshot, ns.output)
             console.say(f"wrote the HTML report to {ns.output}")
             return EXIT_OK

@@ -37,10 +37,11 @@ from .common import (
     PROG,
     Console,
     UsageError,
+    die_by_signal,
     non_negative,
 )
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
-from .session import RunOptions, Session, die_by_signal
+from .session import RunOptions, Session
 
 __all__ = ["DEFAULT_OUTPUT", "add_parser", "parse", "run"]
 

@@ -19,7 +19,6 @@ import sys
 import threading
 import types
 from collections.abc import Sequence
-from typing import NoReturn
 
 # everything that ending a run needs is imported before the program runs: the
 # program may break imports (sys.modules["threadprof"] = None, __import__
@@ -30,10 +29,10 @@ from ..exporters import Exporter, NoSuchThreadError
 from ..model import Snapshot
 from ..report import format_report
 from ..trim import drop_frames, find_shallowest, reroot
-from .common import PROG, Console
+from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
 from .program import Program, Target
 
-__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output", "die_by_signal"]
+__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output"]
 
 
 # -- however the process ends ----------------------------------------------------
@@ -54,10 +53,6 @@ __all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output", "die_by_sig
 # extension, and prints no report. It is told apart by its pid, not by a flag
 # that a fork hook sets, so no ordering of at-fork hooks and signals can make a
 # child write the parent's file.
-
-#: Signals that kill a Python process by default, and after which threadprof
-#: still writes the profile when the program leaves them at the default.
-FATAL_SIGNALS = ("SIGTERM", "SIGHUP")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,18 +253,6 @@ class Session:
             self.end()
             if self.pending_signal is not None:
                 die_by_signal(self.pending_signal)
-
-
-def die_by_signal(signum: int) -> NoReturn:
-    """End the process by ``signum``, its default action, as if never handled."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    with contextlib.suppress(Exception):
-        signal.signal(signum, signal.SIG_DFL)  # fails outside the main thread
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
-        signal.raise_signal(signum)  # delivered to this thread before it returns
-    os._exit(128 + signum)  # if the signal could not end the process: the shell's status
 
 
 def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
