@@ -13,20 +13,35 @@ data can never be redirected to another file. Its mode is ``0o666`` less the
 umask, as for ``open(path, "w")``, but never world-writable.
 
 A destination that already exists and is not a regular file or a directory (a
-character device such as ``/dev/null`` or ``/dev/full``, a FIFO, a socket) is
-written in place, as ``open(path, "wb")`` would: renaming a temporary file onto
-it would replace the device itself (which a root user can do in ``/dev``).
+character device such as ``/dev/null`` or ``/dev/full``, a FIFO, a socket), or
+that names an open descriptor (``/dev/stdout``, ``/proc/self/fd/1``,
+``/dev/fd/1``, or a symlink to one of them, whatever the descriptor is open
+on), is written in place, as ``open(path, "wb")`` would: renaming a temporary
+file onto it would replace the device or the link itself (which a root user
+can do in ``/dev``). It is opened without blocking, so a FIFO that nobody
+reads is an error, not a hang. A FIFO, socket or symlink that another user
+put in a shared sticky directory (``/tmp``) is refused, as Linux's
+``protected_fifos`` and ``protected_symlinks`` do: the profile is not handed to
+whoever planted it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
-__all__ = ["OutputError", "atomic_open", "atomic_write_bytes", "check_writable"]
+__all__ = [
+    "OutputError",
+    "atomic_open",
+    "atomic_write_bytes",
+    "check_writable",
+    "is_written_in_place",
+]
 
 StrPath = str | os.PathLike[str]
 
@@ -104,8 +119,34 @@ def _unlink_quietly(name: str) -> None:
         os.unlink(name)
 
 
+_LINK_HOPS = 40  # as the kernel's limit on nested symlinks
+
+
+def _is_descriptor(path: str) -> bool:
+    """Whether ``path`` is one of the names of an open descriptor."""
+    directory = os.path.dirname(os.path.abspath(path))
+    return directory in ("/dev/fd", "/proc/self/fd", f"/proc/{os.getpid()}/fd")
+
+
+def _names_descriptor(path: str) -> bool:
+    """Whether ``path``, or a symlink on the way from it, names a descriptor
+    (``/dev/stdout`` -> ``/proc/self/fd/1``)."""
+    for _ in range(_LINK_HOPS):
+        if _is_descriptor(path):
+            return True
+        try:
+            target = os.readlink(path)
+        except (OSError, ValueError):
+            return False
+        path = os.path.join(os.path.dirname(path), target)
+    return False
+
+
 def _special(path: str) -> bool:
-    """Whether ``path`` exists (symlinks followed) and is a device, FIFO or socket."""
+    """Whether ``path`` is written in place: it names an open descriptor, or
+    exists (symlinks followed) and is a device, FIFO or socket."""
+    if _names_descriptor(path):
+        return True
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
@@ -113,12 +154,73 @@ def _special(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def _planted(path: str) -> bool:
+    """Whether ``path`` is a FIFO, socket or symlink that another user put in a
+    sticky, world-writable directory: its owner is neither us nor the
+    directory's (the rule of Linux's ``protected_fifos``/``protected_symlinks``)."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISCHR(st.st_mode):
+            return False
+        parent = os.stat(os.path.dirname(os.path.abspath(path)))
+    except (OSError, ValueError):
+        return False
+    shared = parent.st_mode & stat.S_ISVTX and parent.st_mode & stat.S_IWOTH
+    return bool(shared) and st.st_uid not in (os.geteuid(), parent.st_uid)
+
+
+def is_written_in_place(path: StrPath) -> bool:
+    """Whether :func:`atomic_open` writes ``path`` in place: a device, FIFO,
+    socket or open descriptor, which no file may be created beside."""
+    return _special(os.fspath(path))
+
+
+#: Seconds to wait for a reader of a FIFO given as the output, at most.
+FIFO_WAIT = 10.0
+_PLANTED = "refusing to write through a FIFO, socket or link of another user in a shared directory"
+
+
+def _open_in_place(text: str) -> int:
+    """Open a device, FIFO or descriptor for writing without blocking: a FIFO
+    gets :data:`FIFO_WAIT` seconds to find a reader, never a hang. A regular
+    file behind a descriptor is truncated as ``open(path, "wb")`` does; the
+    writes then block as usual."""
+    if _planted(text):
+        raise OutputError(text, _PLANTED)
+    flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    deadline = time.monotonic() + FIFO_WAIT
+    while True:
+        try:
+            fd = os.open(text, flags)
+            break
+        except OSError as exc:
+            if exc.errno != getattr(errno, "ENXIO", None) or not stat.S_ISFIFO(_mode(text)):
+                raise OutputError(text, _reason(exc)) from exc
+            if time.monotonic() >= deadline:  # a FIFO nobody reads
+                raise OutputError(
+                    text, f"no process opened the FIFO for reading within {FIFO_WAIT:g} s"
+                ) from exc
+            time.sleep(0.01)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.ftruncate(fd, 0)
+        os.set_blocking(fd, True)
+    except OSError as exc:
+        os.close(fd)
+        raise OutputError(text, _reason(exc)) from exc
+    return fd
+
+
+def _mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode
+    except (OSError, ValueError):
+        return 0
+
+
 @contextlib.contextmanager
 def _open_special(text: str) -> Iterator[BinaryIO]:
-    try:
-        fd = os.open(text, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise OutputError(text, _reason(exc)) from exc
+    fd = _open_in_place(text)
     try:
         with open(fd, "wb") as f:  # not os.fdopen, which imports io
             yield f
@@ -196,6 +298,8 @@ def check_writable(path: StrPath) -> None:
     if os.path.isdir(text):
         raise OutputError(text, "is a directory")
     if _special(text):
+        if _planted(text):
+            raise OutputError(text, _PLANTED)
         if not os.access(text, os.W_OK):
             raise OutputError(text, "permission denied")
         return

@@ -130,6 +130,22 @@ def test_dev_null_stays_a_device(threadprof, write, workdir):
     assert temp_files(Path(null).parent) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_no_file_beside_a_device_for_a_forked_child(threadprof, write, workdir):
+    """-o /dev/null: a forked child writes nothing beside the device (no
+    /dev/null.<pid>), and the device stays one."""
+    write(
+        "forks.py",
+        "import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n",
+    )
+    null = device(workdir, "null", 3)
+    proc = threadprof("run", "-q", "-o", null, "forks.py")
+    assert proc.returncode == 0, proc.stderr
+    assert not error_lines(proc.stderr), proc.stderr
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    assert [p.name for p in Path(null).parent.iterdir() if p.name.startswith("null.")] == []
+
+
 @needs_root
 def test_full_file_system(threadprof, write, workdir):
     # a 64 KiB tmpfs: the pre-flight check passes (an empty file fits), the

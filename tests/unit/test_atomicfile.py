@@ -149,6 +149,52 @@ def test_a_fifo_is_written_in_place_not_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_nobody_reads_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    monkeypatch.setattr(atomicfile, "FIFO_WAIT", 0.2)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="no process opened the FIFO for reading"):
+        atomic_write_bytes(fifo, b"profile")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd")
+def test_a_link_to_a_descriptor_is_written_through_never_replaced(tmp_path):
+    """/dev/stdout is a symlink to /proc/self/fd/1: replacing it with a file
+    (which root can do) would break the system. Whatever the descriptor is
+    open on -- here a regular file -- it is written in place."""
+    target = tmp_path / "redirected"
+    with open(target, "wb") as f:
+        f.write(b"old and longer than the profile")
+        f.flush()
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{f.fileno()}")
+        check_writable(link)
+        atomic_write_bytes(link, b"profile")
+    assert link.is_symlink()
+    assert target.read_bytes() == b"profile"  # truncated, as open(path, "wb") does
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["redirected", "stdout"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to plant as another user")
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_what_another_user_planted_in_a_shared_directory_is_refused(tmp_path, kind):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # as /tmp
+    planted = shared / "profile.tprof"
+    if kind == "fifo":
+        os.mkfifo(planted)
+    else:
+        os.mkfifo(tmp_path / "theirs")
+        planted.symlink_to(tmp_path / "theirs")
+    os.lchown(planted, 65534, 65534)  # nobody's
+    for attempt in (check_writable, lambda p: atomic_write_bytes(p, b"profile")):
+        with pytest.raises(OutputError, match="refusing to write through"):
+            attempt(planted)
+
+
 def test_keyboard_interrupt_as_the_temp_file_is_created_leaves_nothing(tmp_path, monkeypatch):
     real_open = os.open
 

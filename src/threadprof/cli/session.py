@@ -24,7 +24,7 @@ from collections.abc import Sequence
 # program may break imports (sys.modules["threadprof"] = None, __import__
 # replaced) and the profile must still be written
 from .. import api
-from ..atomicfile import OutputError
+from ..atomicfile import OutputError, is_written_in_place
 from ..exporters import Exporter, NoSuchThreadError
 from ..model import Snapshot
 from ..report import format_report
@@ -157,6 +157,8 @@ class Session:
             sys.stdout.flush()
         written = problem = None
         output = self.output_path()
+        if child and output is not None and is_written_in_place(output):
+            output = None  # a device, FIFO or descriptor: no file beside it, no mixed streams
         if output is not None and options.exporter is not None:
             if child:
                 output = child_output(output, os.getpid(), options.exporter)
