@@ -214,13 +214,13 @@ def _is_key(k: Any) -> bool:
     )
 
 
-def _check_shape(stats: Any, fail: Any) -> None:
+def _check_shape(stats: Any, fail: Any, size: int) -> None:
     if type(stats) is not dict:
         fail("not a pstats stats dict")
+    edges = 0
     for key, entry in stats.items():
         if not _is_key(key):
             fail("a function key that is not (file, line, name)")
-        name = f"{key[2]} ({key[0]}:{key[1]})"
         if not (
             type(entry) is tuple
             and len(entry) == 5
@@ -230,7 +230,16 @@ def _check_shape(stats: Any, fail: Any) -> None:
             and _is_time(entry[3])
             and type(entry[4]) is dict
         ):
+            name = f"{key[2]} ({key[0]}:{key[1]})"
             fail(f"the entry of {name} is not (calls, calls, time, time, callers)")
+        edges += len(entry[4])
+    # marshal can share one callers dict between many entries, which pstats
+    # never writes: a small file would then stand for a quadratic number of
+    # edges. Each caller entry of a real file takes more than a byte.
+    if edges > size:
+        fail(f"{edges} caller entries in {size} bytes: callers shared between functions")
+    for key, entry in stats.items():
+        name = f"{key[2]} ({key[0]}:{key[1]})"
         for ckey, centry in entry[4].items():
             if not _is_key(ckey):
                 fail(f"a caller key of {name} that is not (file, line, name)")
@@ -257,7 +266,7 @@ def parse_stats(data: bytes, path: str = "<bytes>") -> dict[Any, Any]:
     def fail(reason: str) -> NoReturn:
         raise ProfileFormatError(path, f"not a valid pstats file: {reason}")
 
-    _check_shape(stats, fail)
+    _check_shape(stats, fail, len(data))
     return stats  # type: ignore[no-any-return]
 
 
