@@ -130,6 +130,13 @@ CHUNK_EVENTS = 1 << 14
 MAX_CHUNK_EVENTS = 1 << 20
 #: The most that deflate can expand: a section claiming more is corrupt.
 _MAX_RATIO = 1032
+#: The most a call tree's section (nodes, children) may grow when it is
+#: decompressed, as a multiple of its stored size, beyond EAGER_SLACK bytes.
+#: Real trees shrink about tenfold; zero-filled nodes a thousandfold, which
+#: would let a file of a few hundred KB fill gigabytes with nodes.
+EAGER_RATIO = 100
+EAGER_SLACK = 1 << 20
+_EAGER_TAGS = frozenset((b"NODE", b"KIDS"))
 _U32 = 0xFFFFFFFF
 
 NODE_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
@@ -465,6 +472,11 @@ class _File:
             self.fail(f"corrupt: {where} has the wrong length")
         if encoding == ENC_ZLIB and raw > stored * _MAX_RATIO + 64:
             self.fail(f"corrupt: {where} claims an impossible size")
+        if tag in _EAGER_TAGS and raw > stored * EAGER_RATIO + EAGER_SLACK:
+            self.fail(
+                f"corrupt: {where} would grow {raw // max(stored, 1)} times when "
+                "decompressed, which no real profile does"
+            )
         if encoding not in (ENC_STORED, ENC_ZLIB):
             self.fail(f"corrupt: {where} has an unknown encoding ({encoding})")
         data = self.read_at(offset + SECTION.size, stored, f"{name} section")

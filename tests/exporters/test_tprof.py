@@ -430,3 +430,25 @@ def test_a_timeline_section_is_never_read_twice(timeline_snap, tmp_path):
     back = tprof.read(path)
     with pytest.raises(ProfileFormatError, match="thread 0's timeline sections overlap"):
         list(back.threads[0].timeline)
+
+
+def test_a_tree_that_decompresses_too_far_is_refused(builder, tmp_path, monkeypatch):
+    """Zero-filled nodes compress a thousandfold: a small file must not make
+    the reader build millions of them. (The limits are lowered here so that the
+    test builds thousands.)"""
+    from threadprof import tprof as fmt
+    from threadprof.fileformat import ProfileFormatError
+    from threadprof.model import Node, build_tree
+
+    builder.thread("t", [builder.call("f", 1, 1)])
+    snap = builder.build()
+    nodes = [Node(0, -1, -1)] + [Node(i, 0, 0) for i in range(1, 10_000)]
+    snap.threads[0].nodes = build_tree(nodes)
+    path = tmp_path / "zeros.tprof"
+    with open(path, "wb") as f:
+        fmt.write(snap, f)
+    assert len(fmt.read(path).threads[0].nodes) == 10_000  # within the real limits
+    monkeypatch.setattr(fmt, "EAGER_SLACK", 0)
+    monkeypatch.setattr(fmt, "EAGER_RATIO", 20)
+    with pytest.raises(ProfileFormatError, match="which no real profile does"):
+        fmt.read(path)
