@@ -345,6 +345,38 @@ def _decode(lanes):
     return out
 
 
+def test_a_pass_over_the_budget_stops_at_once(builder, monkeypatch):
+    """Laying out a timeline never holds more slices than the budget: a pass
+    that would stops, and the next merges more (a 14-million-call timeline
+    once took 820 MB)."""
+    from threadprof.exporters.html import lanes
+
+    C = builder.call
+    t = builder.thread("MainThread", [C("loop", 1, 10_000)])
+    events = [("call", "loop", 0)]
+    for i in range(100):  # 100 calls of 10 ticks, 10 ticks apart
+        events += [("call", "work", 20 * i), ("ret", "work", 20 * i + 10)]
+    events.append(("ret", "loop", 2000))
+    builder.timeline(t, events)
+    snap = builder.build()
+    tl = snap.threads[0].timeline
+    assert lanes._lanes(tl, 1, lambda f: f, room=50) is None  # 101 slices: over
+    assert lanes._lanes(tl, 1, lambda f: f, room=101).calls == 101
+    biggest: list[int] = []
+    real = lanes._lanes
+
+    def watched(timeline, q, funcs, room):
+        laid = real(timeline, q, funcs, room)
+        if laid is not None:
+            biggest.append(sum(len(lane) // 3 for lane in laid.lanes))
+        return laid
+
+    monkeypatch.setattr(lanes, "_lanes", watched)
+    data = report_data(snap, timeline_budget=30)
+    assert data["threads"][0]["timeline"]["shown"] <= 30
+    assert max(biggest) <= 30  # no pass kept more than the budget
+
+
 def test_timeline_downsampled(builder):
     C = builder.call
     t = builder.thread("MainThread", [C("loop", 1, 10_000)])

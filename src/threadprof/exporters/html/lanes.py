@@ -14,6 +14,7 @@ page says so, and does not zoom in further than ``q`` per pixel.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ...model import ThreadProfile, Timeline
@@ -29,55 +30,63 @@ TIMELINE_BUDGET = 200_000
 Renumber = Callable[[int], int]
 
 
-def _slices(timeline: Timeline) -> tuple[list[int], list[int], list[int], list[int]]:
-    """``(starts, ends, depths, funcs)`` of the repaired timeline's calls, in call order."""
-    starts: list[int] = []
-    ends: list[int] = []
-    depths: list[int] = []
-    codes: list[int] = []
-    stack: list[int] = []
-    for events in replay(timeline):
-        for code, t in events:
-            if code >= 0:
-                stack.append(len(starts))
-                starts.append(t)
-                ends.append(t)
-                depths.append(len(stack) - 1)
-                codes.append(code)
-            else:
-                ends[stack.pop()] = t
-    return starts, ends, depths, codes
-
-
-def _duration_histogram(threads: list[ThreadProfile]) -> list[int]:
-    """How many timeline calls last ``[2**(k-1), 2**k)`` ticks, by ``k`` (0 for 0 ticks)."""
+def _duration_histogram(threads: list[ThreadProfile]) -> tuple[list[int], int]:
+    """How many timeline calls last ``[2**(k-1), 2**k)`` ticks, by ``k`` (0 for
+    0 ticks), and the longest span of a timeline (last end - first start)."""
     hist = [0] * 66
+    span = 0
     for t in threads:
         if t.timeline is None:
             continue
         stack: list[int] = []
+        first: int | None = None
+        last = 0
         for events in replay(t.timeline):
             for code, time in events:
                 if code >= 0:
+                    if first is None:
+                        first = time
                     stack.append(time)
                 else:
                     hist[(time - stack.pop()).bit_length()] += 1
-    return hist
+                    last = max(last, time)
+        if first is not None:
+            span = max(span, last - first)
+    return hist, span
 
 
-def _lanes(
-    slices: tuple[list[int], list[int], list[int], list[int]], q: int, funcs: Renumber
-) -> list[list[int]]:
-    """One ``gap, duration, function`` array per depth, calls shorter than ``q`` merged."""
-    starts, ends, depths, codes = slices
-    lanes: list[list[int]] = []
+@dataclass(slots=True)
+class _Lanes:
+    """A thread's timeline as lanes, and what the page says of it."""
+
+    lanes: list[list[int]]
+    calls: int = 0
+    last: int = 0  # the latest end
+
+
+def _lanes(timeline: Timeline, q: int, funcs: Renumber, room: int) -> _Lanes | None:
+    """One ``gap, duration, function`` array per depth, calls shorter than ``q``
+    merged, in one pass over the repaired timeline; ``None`` as soon as there
+    would be more than ``room`` slices (the caller then merges more).
+
+    A call is laid out when it returns, when its end is known: within one
+    depth calls never overlap, so they return in the order they started, and
+    memory holds the lanes and the open frames, never the whole timeline."""
+    out = _Lanes([])
+    lanes = out.lanes
     last_end: list[int] = []
     # per depth: the run of short calls being merged: [start, end, count, code]
     runs: list[list[int] | None] = []
+    # the open calls: (start, code)
+    stack: list[tuple[int, int]] = []
+
+    shown = 0
 
     def emit(depth: int, start: int, end: int, func: int) -> None:
+        nonlocal shown
         lanes[depth] += (start - last_end[depth], end - start, func)
         last_end[depth] = end
+        shown += 1
 
     def flush(depth: int) -> None:
         run = runs[depth]
@@ -86,37 +95,52 @@ def _lanes(
             emit(depth, start, end, funcs(code) if count == 1 else -count)
             runs[depth] = None
 
-    for start, end, depth, code in zip(starts, ends, depths, codes, strict=True):
-        while len(lanes) <= depth:
-            lanes.append([])
-            last_end.append(0)
-            runs.append(None)
-        if end - start >= q:
-            flush(depth)
-            emit(depth, start, end, funcs(code))
-            continue
-        run = runs[depth]
-        if run is not None and start - run[1] < q:
-            run[1] = end
-            run[2] += 1
-        else:
-            flush(depth)
-            runs[depth] = [start, end, 1, code]
+    for events in replay(timeline):
+        for code, t in events:
+            if code >= 0:
+                stack.append((t, code))
+                continue
+            start, code = stack.pop()
+            end = t
+            depth = len(stack)
+            out.calls += 1
+            out.last = max(out.last, end)
+            while len(lanes) <= depth:
+                lanes.append([])
+                last_end.append(0)
+                runs.append(None)
+            if end - start >= q:
+                flush(depth)
+                emit(depth, start, end, funcs(code))
+                continue
+            run = runs[depth]
+            if run is not None and start - run[1] < q:
+                run[1] = end
+                run[2] += 1
+            else:
+                flush(depth)
+                runs[depth] = [start, end, 1, code]
+            if shown > room:
+                return None
     for depth in range(len(runs)):
         flush(depth)
-    return lanes
+    return None if shown > room else out
 
 
 def timelines(
     threads: list[ThreadProfile], funcs: Renumber, budget: int
 ) -> tuple[list[dict[str, Any] | None], int, int]:
     """Each thread's embedded timeline (or ``None``), the merge quantum ``q`` and
-    the end of the longest timeline (the horizon of the page's time axis)."""
+    the end of the longest timeline (the horizon of the page's time axis).
+
+    Memory stays within the budget: a pass that would lay out more slices
+    stops at once and the next one merges more."""
     with_timeline = [t for t in threads if t.timeline is not None]
     q = 0
+    span: int | None = None  # the longest timeline's span, when it may not fit
     # a timeline has at most as many calls as events: count them only if needed
     if sum(t.timeline.events for t in with_timeline if t.timeline is not None) > budget:
-        hist = _duration_histogram(with_timeline)
+        hist, span = _duration_histogram(with_timeline)
         calls = sum(hist)
         if calls > budget:
             # the smallest power of two that leaves at most half the budget
@@ -130,29 +154,31 @@ def timelines(
     while True:
         out: list[dict[str, Any] | None] = []
         total = 0
-        horizon = 0
         ends = 0
+        # past the longest span a larger quantum merges nothing more: that
+        # pass is kept, over the budget or not
+        last_pass = span is None or q > span
         for t in threads:
             timeline = t.timeline
             if timeline is None:
                 out.append(None)
                 continue
-            slices = _slices(timeline)
-            horizon = max(horizon, max(slices[1], default=0) - min(slices[0], default=0))
-            ends = max(ends, max(slices[1], default=0))
-            lanes = _lanes(slices, q, funcs)
-            shown = sum(len(lane) // 3 for lane in lanes)
+            laid = _lanes(timeline, q, funcs, 1 << 62 if last_pass else budget - total)
+            if laid is None:
+                break  # over the budget: merge more
+            ends = max(ends, laid.last)
+            shown = sum(len(lane) // 3 for lane in laid.lanes)
             total += shown
             out.append(
                 {
                     "events": timeline.events,
                     "dropped": timeline.dropped,
-                    "calls": len(slices[0]),
+                    "calls": laid.calls,
                     "shown": shown,
-                    "lanes": lanes,
+                    "lanes": laid.lanes,
                 }
             )
-        # past the longest timeline, a larger quantum merges nothing more
-        if total <= budget or q > horizon:
-            return out, q, ends
+        else:
+            if total <= budget or last_pass:
+                return out, q, ends
         q = max(1, q * 2)
