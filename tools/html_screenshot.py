@@ -40,6 +40,7 @@ def main() -> None:
         try:
             page = browser.new_page(args.width, args.height)
             page.goto(args.report.resolve().as_uri())
+            page.wait_for("window.threadprof !== undefined")  # the data inflates first
             page.js("window.threadprof.buildAll()")
             for expr in args.js:
                 page.js(expr)
