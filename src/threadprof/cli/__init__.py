@@ -72,14 +72,17 @@ def _command(name: str) -> Any:
 
 
 def _dispatch(args: list[str], console: Console) -> int:
-    try:
-        if args[:1] == ["run"]:
-            from . import run
+    if args[:1] == ["run"]:
+        from . import run
 
-            _top, parsers = build_parser(["run"])
+        _top, parsers = build_parser(["run"])
+        try:
             options = run.parse(parsers["run"], args[1:])
-            return run.run(options, console)
-        top, _parsers = build_parser()
+        except SystemExit as exc:  # --help
+            return exc.code if isinstance(exc.code, int) else 0
+        return run.run(options, console)  # outside: the program's own exits are its own
+    top, _parsers = build_parser()
+    try:
         ns = top.parse_args(args)
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
