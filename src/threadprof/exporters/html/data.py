@@ -21,8 +21,11 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   :data:`FUNCTION_FIELDS` per function (:meth:`Snapshot.function_stats`), and
   ``edges``, :data:`EDGE_FIELDS` per caller -> callee pair
   (:meth:`Snapshot.edge_stats`).
-* ``threads`` holds each thread's facts, its ``view`` and its ``timeline``
-  (:mod:`.lanes`), or ``None``.
+* ``threads`` holds each thread's facts (``calls`` among them), its ``view``
+  and its ``timeline`` (:mod:`.lanes`), or ``None``; ``horizon`` is the end
+  of the page's time axis (the latest end of a thread or a timeline call),
+  ``nodes`` the number of call-tree nodes, ``timeline_quantum`` the lanes'
+  merge quantum.
 * ``groups`` holds the thread groups of :func:`threadprof.model.threads_by_key`
   (``worker-12`` -> ``worker-*``) with their members (thread indices) and
   totals; a thread's ``group`` indexes it. ``merged`` holds the views of all
