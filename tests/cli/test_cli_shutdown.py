@@ -154,6 +154,32 @@ def test_thread_that_never_ends_then_ctrl_c(signalled, python, write, workdir):
     assert callers_of(workdir / "out.prof", prog, "work") == {"forever": 5, "<module>": 2}
 
 
+SLEEPING = """\
+import threading
+
+def work(n):
+    return sum(range(n))
+
+threading.Thread(target=threading.Event().wait, args=(60,), name="sleeper").start()
+work(10)
+# the last thing before the wait for the threads, which is in C from 3.13
+threading._register_atexit(lambda: print("ready", flush=True))
+"""
+
+
+def test_ctrl_c_while_waiting_for_a_sleeping_thread(signalled, write, workdir):
+    # every version alike: the wait stops, the profile is written, the process
+    # ends by SIGINT (3.13 reports the interrupt of its C wait as unraisable)
+    prog = write("prog.py", SLEEPING)
+    ours = signalled(signal.SIGINT, "run", "-o", "out.prof", "prog.py")
+    assert ours.returncode == -signal.SIGINT, ours.stderr
+    assert error_lines(ours.stderr) == [
+        "threadprof: error: interrupted while waiting for the program's threads"
+    ]
+    assert "Traceback" not in ours.stderr
+    assert callers_of(workdir / "out.prof", prog, "work") == {"<module>": 1}
+
+
 def test_no_thread_left_behind_by_threadprof(threadprof, write):
     # threadprof starts no thread of its own that could keep a process alive
     write(

@@ -28,6 +28,7 @@ import threading
 import traceback
 import types
 from collections.abc import Callable
+from typing import Any
 
 from .common import EXIT_FAILED, UsageError
 
@@ -273,10 +274,30 @@ def join_threads() -> None:
     the callbacks of ``threading._register_atexit`` first (so that, for example,
     an executor left open stops its workers) and makes the interpreter's own
     later call a no-op.
+
+    A Ctrl-C raises ``KeyboardInterrupt`` here on every version: from 3.13 the
+    wait in C reports it as unraisable and goes on, so it is caught there and
+    raised once the wait is over.
     """
     shutdown: Callable[[], None] | None = getattr(threading, "_shutdown", None)
     if shutdown is not None:
-        shutdown()
+        interrupts: list[BaseException] = []
+        previous = sys.unraisablehook
+
+        def hook(args: Any) -> None:
+            if args.exc_type is KeyboardInterrupt and args.exc_value is not None:
+                interrupts.append(args.exc_value)
+            else:
+                previous(args)
+
+        sys.unraisablehook = hook
+        try:
+            shutdown()
+        finally:
+            if sys.unraisablehook is hook:
+                sys.unraisablehook = previous
+        if interrupts:
+            raise interrupts[0]
         return
     current = threading.current_thread()
     while True:  # pragma: no cover - every supported Python has _shutdown
