@@ -229,6 +229,20 @@ def _default_signals() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
+def _signal_once_writing(
+    proc: subprocess.Popen[bytes], workdir: Path, signum: int, timeout: float
+) -> bool:
+    """Send ``signum`` as soon as a temporary file appears in ``workdir``;
+    whether it was sent (the process may end first)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if temp_files(workdir):
+            proc.send_signal(signum)
+            return True
+        time.sleep(0.001)
+    return False
+
+
 def _kill_during_the_write(workdir: Path, signum: int) -> tuple[subprocess.Popen[bytes], bool]:
     """Run the program, wait until it has ended and the profile's temporary
     file exists, then send ``signum``. Returns the process (ended) and whether
@@ -246,14 +260,7 @@ def _kill_during_the_write(workdir: Path, signum: int) -> tuple[subprocess.Popen
         # the pre-flight check also makes a temporary file: wait for the end of
         # the program, after which only the write makes one
         assert proc.stdout.readline().decode() == OUTPUT
-        mid_write = False
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            if temp_files(workdir):
-                proc.send_signal(signum)
-                mid_write = True
-                break
-            time.sleep(0.001)
+        mid_write = _signal_once_writing(proc, workdir, signum, 60)
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
@@ -338,14 +345,7 @@ def test_a_fatal_signal_during_convert_or_report_leaves_no_debris(
         stdin=subprocess.DEVNULL,
         preexec_fn=_default_signals,
     )
-    mid_write = False
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        if temp_files(workdir):
-            proc.send_signal(signum)
-            mid_write = True
-            break
-        time.sleep(0.001)
+    mid_write = _signal_once_writing(proc, workdir, signum, 120)
     _, stderr = proc.communicate(timeout=120)
     assert temp_files(workdir) == []
     assert b"Traceback" not in stderr
