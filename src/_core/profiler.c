@@ -311,7 +311,13 @@ tprof_profiler_enable_impl(tprof_state *p)
             return NULL;
         }
     }
+    /* Claimed but not published (tprof_active_get) until the hooks are in:
+     * installing may run Python code and let another thread in, and a stop
+     * that ran then would leave hooks installed after it. */
+    p->installer = PyThread_get_thread_ident();
+    tprof_st_release(&p->installing, 1);
     if (!tprof_profiler_claim(p)) {
+        tprof_st_release(&p->installing, 0);
         PyErr_SetString(p->mod->error,
                         "another threadprof profiler is already running in "
                         "this process: stop it first");
@@ -319,7 +325,9 @@ tprof_profiler_enable_impl(tprof_state *p)
     }
     p->start_ticks = now;
     tprof_st_seqcst(&p->enabled, 1);
-    if (p->engine->install(p, p->engine_state) < 0) {
+    int rc = p->engine->install(p, p->engine_state);
+    tprof_st_release(&p->installing, 0);
+    if (rc < 0) {
         tprof_saved_error saved;
         tprof_error_save(&saved);
         tprof_profiler_stop(p);
@@ -327,6 +335,29 @@ tprof_profiler_enable_impl(tprof_state *p)
         return NULL;
     }
     Py_RETURN_NONE;
+}
+
+/* disable() while another thread is in enable(): wait until it is done. From
+ * the installing thread itself (Python code run by an install step), refuse.
+ */
+static int
+tprof_profiler_wait_installed(tprof_state *p)
+{
+    if (!tprof_ld_acquire(&p->installing)) {
+        return 0;
+    }
+    if (p->installer == PyThread_get_thread_ident()) {
+        PyErr_SetString(p->mod->error,
+                        "this profiler is being enabled by this thread: "
+                        "disable it once enable() has returned");
+        return -1;
+    }
+    while (tprof_ld_acquire(&p->installing)) {
+        Py_BEGIN_ALLOW_THREADS
+        sched_yield();
+        Py_END_ALLOW_THREADS
+    }
+    return 0;
 }
 
 /* Free-threaded builds: wait until no callback of another thread is paused
@@ -390,6 +421,9 @@ tprof_profiler_stop(tprof_state *p)
 static PyObject *
 tprof_profiler_disable_impl(tprof_state *p)
 {
+    if (tprof_profiler_wait_installed(p) < 0) {
+        return NULL;
+    }
     if (!p->enabled) {
         Py_RETURN_NONE; /* as cProfile: disabling twice is harmless */
     }

@@ -119,7 +119,9 @@ typedef struct tprof_state {
     PyObject *threading_active; /* threading._active, or NULL */
     PyObject *own_prefix; /* threadprof's package dir, skipped when seeding */
     /* the session */
-    int started;          /* origin and start_time are set */
+    int installing; /* enable() is installing the engine's hooks (atomic) */
+    unsigned long installer; /* the thread that is, while `installing` */
+    int started;             /* origin and start_time are set */
     int64_t origin;       /* clock at the first enable (or the last clear) */
     int64_t start_ticks;  /* clock at the latest enable */
     int64_t run_ticks;    /* ticks profiled by earlier enable/disable pairs */
@@ -138,11 +140,17 @@ typedef struct tprof_state {
  * tags are the process's (the module loads in the main interpreter only). */
 extern tprof_state *tprof_active;
 
-/* tprof_active, read from any thread (a borrowed reference). */
+/* tprof_active, read from any thread (a borrowed reference). A profiler is
+ * claimed before its hooks are installed and published once they are: until
+ * then this says NULL, so that nobody stops what is not yet started. */
 static inline tprof_state *
 tprof_active_get(void)
 {
-    return tprof_ld_acquire(&tprof_active);
+    tprof_state *p = tprof_ld_acquire(&tprof_active);
+    if (p != NULL && tprof_ld_acquire(&p->installing)) {
+        return NULL;
+    }
+    return p;
 }
 
 /* Set a sticky error; safe on the hot path. */

@@ -94,6 +94,120 @@ def test_stop_from_another_thread(engine):
     assert count_of(snap, snap.thread("MainThread"), "f") >= 3
 
 
+def _hooks_left():
+    return sys.getprofile(), threading.getprofile()
+
+
+def _during_install(monkeypatch, action):
+    """Run action() inside the legacy engine's install step (it reads
+    threading.getprofile before setting its own hook), once."""
+    real = threading.getprofile
+    calls = []
+
+    def getprofile():
+        if not calls:
+            calls.append(action())
+        return real()
+
+    monkeypatch.setattr(threading, "getprofile", getprofile)
+    return calls
+
+
+def _in_thread(fn, wait):
+    out = []
+    t = threading.Thread(target=lambda: out.append(_outcome(fn)))
+    t.start()
+    t.join(wait)
+    return t, out
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except threadprof.ProfilerError as e:
+        return e
+
+
+def test_stop_racing_start_sees_nothing_running_until_hooks_are_in(monkeypatch):
+    # stop() in another thread while start() is installing: before the fix it
+    # stopped the half-started profiler, and start() then failed with a
+    # TypeError or left hooks recording with nothing able to stop them
+    seen = _during_install(monkeypatch, lambda: _in_thread(threadprof.stop, wait=10))
+    p = threadprof.start(engine="legacy")
+    (t, out) = seen[0]
+    assert not t.is_alive()
+    assert isinstance(out[0], threadprof.ProfilerError)
+    assert "not running" in str(out[0])
+    assert threadprof.active() is p and p.enabled
+    f()
+    snap = threadprof.stop()
+    assert count_of(snap, snap.thread("MainThread"), "f") == 1
+    assert _hooks_left() == (None, None)
+
+
+def test_disable_racing_enable_waits_for_the_hooks_then_removes_them(monkeypatch):
+    p = threadprof.Profile(engine="legacy")
+    seen = _during_install(monkeypatch, lambda: _in_thread(p.disable, wait=0.2))
+    p.enable()
+    (t, out) = seen[0]
+    t.join(10)
+    assert not t.is_alive() and out == [None]
+    assert not p.enabled and threadprof.active() is None
+    assert _hooks_left() == (None, None)
+
+
+def test_disable_from_inside_enable_is_refused_not_half_done(monkeypatch):
+    p = threadprof.Profile(engine="legacy")
+    seen = _during_install(monkeypatch, lambda: _outcome(p.disable))
+    p.enable()
+    assert isinstance(seen[0], threadprof.ProfilerError)
+    assert "being enabled" in str(seen[0])
+    assert threadprof.active() is p and p.enabled
+    p.disable()
+    assert _hooks_left() == (None, None)
+
+
+def test_start_and_stop_from_two_threads_never_leave_a_recorder(engine):
+    # the natural race, both engines: whatever interleaving, no exception but
+    # ProfilerError, and nothing left enabled or hooked afterwards
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    errors = []
+    try:
+        for _ in range(200):
+            done = threading.Event()
+
+            def stopper(done=done):
+                while not done.is_set():
+                    try:
+                        threadprof.stop()
+                    except threadprof.ProfilerError:
+                        pass
+                    except Exception as e:  # the defect under test
+                        errors.append(e)
+
+            t = threading.Thread(target=stopper)
+            t.start()
+            try:
+                p = threadprof.start(engine=engine)
+            except threadprof.ProfilerError:
+                p = None
+            except Exception as e:
+                errors.append(e)
+                p = None
+            done.set()
+            t.join()
+            running = threadprof.active()
+            assert running is None or running is p
+            if p is not None:
+                p.disable()
+            assert threadprof.active() is None
+            assert _hooks_left() == (None, None)
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+
+
 def test_stop_from_a_signal_handler(engine):
     holder = []
 
