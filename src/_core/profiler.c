@@ -208,9 +208,7 @@ tprof_profiler_dealloc(tprof_state *p)
     Py_CLEAR(p->own_prefix);
     Py_CLEAR(p->error_text);
     Py_CLEAR(p->mon_missing);
-    if (p->tl_sink.fd >= 0) {
-        close(p->tl_sink.fd);
-    }
+    tprof_timeline_close(&p->tl_sink);
     PyTypeObject *type = Py_TYPE(p);
     type->tp_free((PyObject *)p);
     Py_DECREF(type);
@@ -304,12 +302,12 @@ tprof_profiler_enable_impl(tprof_state *p)
     if (p->threading_active == NULL) {
         p->threading_active = tprof_threading_active();
     }
-    if (p->timeline && p->tl_sink.limit == 0 && p->tl_sink.fd < 0) {
-        p->tl_sink.fd = tprof_timeline_open_spill();
-        if (p->tl_sink.fd < 0) {
-            PyErr_SetFromErrno(PyExc_OSError);
-            return NULL;
-        }
+    if (p->timeline && p->tl_sink.limit == 0 &&
+        (p->tl_sink.fd < 0 ? tprof_timeline_open_spill(&p->tl_sink)
+                           : tprof_timeline_own_spill(&p->tl_sink)) < 0)
+    {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return NULL;
     }
     /* Claimed but not published (tprof_active_get) until the hooks are in:
      * installing may run Python code and let another thread in, and a stop
@@ -745,11 +743,9 @@ tprof_profiler_after_fork(tprof_state *p)
     p->run_ticks = 0;
     p->started = 0;
     if (p->tl_sink.fd >= 0) {
-        /* the parent keeps writing the inherited spill file */
-        close(p->tl_sink.fd);
-        p->tl_sink.fd = tprof_timeline_open_spill();
-        p->tl_sink.offset = 0;
-        if (p->tl_sink.fd < 0) {
+        /* the parent keeps writing the inherited spill file: a new one for
+         * this process (the records that pointed there were dropped above) */
+        if (tprof_timeline_fork_spill(&p->tl_sink) < 0) {
             tprof_fail(p, TPROF_ERR_TIMELINE);
         }
     }

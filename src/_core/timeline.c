@@ -222,8 +222,8 @@ tprof_timeline_free(tprof_timeline *tl)
     tl->mem_events = 0;
 }
 
-int
-tprof_timeline_open_spill(void)
+static int
+tprof_spill_file(void)
 {
     const char *dir = getenv("TMPDIR");
     if (dir == NULL || dir[0] == '\0') {
@@ -239,11 +239,99 @@ tprof_timeline_open_spill(void)
     if (snprintf(path, sizeof(path), "%s/threadprof-spill-XXXXXX", dir) >=
         (int)sizeof(path))
     {
+        errno = ENAMETOOLONG;
         return -1;
     }
     int fd2 = mkstemp(path);
     if (fd2 >= 0) {
         unlink(path);
+        (void)fcntl(fd2, F_SETFD, FD_CLOEXEC);
     }
     return fd2;
+}
+
+int
+tprof_timeline_open_spill(tprof_tlsink *sink)
+{
+    int fd = tprof_spill_file();
+    if (fd < 0) {
+        return -1;
+    }
+    sink->fd = fd;
+    sink->offset = 0;
+    sink->pid = (long)getpid();
+    return 0;
+}
+
+int
+tprof_timeline_own_spill(tprof_tlsink *sink)
+{
+    if (sink->fd < 0 || sink->pid == (long)getpid()) {
+        return 0;
+    }
+    int fd = tprof_spill_file();
+    if (fd < 0) {
+        return -1;
+    }
+    char buf[65536];
+    int64_t done = 0;
+    while (done < sink->offset) {
+        size_t want = sink->offset - done < (int64_t)sizeof(buf)
+                          ? (size_t)(sink->offset - done)
+                          : sizeof(buf);
+        ssize_t n = pread(sink->fd, buf, want, (off_t)done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0 || tprof_write_all(fd, buf, (size_t)n) < 0) {
+            int err = n == 0 ? EIO : errno;
+            close(fd);
+            errno = err;
+            return -1;
+        }
+        done += n;
+    }
+    int rc =
+        dup2(fd, sink->fd) < 0 ? -1 : fcntl(sink->fd, F_SETFD, FD_CLOEXEC);
+    int err = errno;
+    close(fd);
+    if (rc < 0) {
+        errno = err;
+        return -1;
+    }
+    sink->pid = (long)getpid();
+    return 0;
+}
+
+int
+tprof_timeline_fork_spill(tprof_tlsink *sink)
+{
+    if (sink->fd >= 0) {
+        int *kept = tprof_mem_realloc(sink->kept,
+                                      sizeof(int) * (size_t)(sink->nkept + 1));
+        if (kept == NULL) {
+            close(sink->fd); /* no room to keep it: old snapshots fail */
+        }
+        else {
+            sink->kept = kept;
+            sink->kept[sink->nkept++] = sink->fd;
+        }
+        sink->fd = -1;
+    }
+    return tprof_timeline_open_spill(sink);
+}
+
+void
+tprof_timeline_close(tprof_tlsink *sink)
+{
+    if (sink->fd >= 0) {
+        close(sink->fd);
+        sink->fd = -1;
+    }
+    for (int i = 0; i < sink->nkept; i++) {
+        close(sink->kept[i]);
+    }
+    tprof_mem_free(sink->kept);
+    sink->kept = NULL;
+    sink->nkept = 0;
 }

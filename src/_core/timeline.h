@@ -57,7 +57,11 @@ typedef struct tprof_timeline {
 
 /* Where full chunks go: the spill file, or nowhere (keep the last `limit`). */
 typedef struct tprof_tlsink {
-    int fd;         /* spill file, or -1 */
+    int fd;    /* spill file, or -1 */
+    long pid;  /* the process that opened it (a fork inherits the fd) */
+    int *kept; /* a forked child: inherited spill files that snapshots
+                  taken before the fork still read */
+    int nkept;
     int64_t offset; /* bytes written to it so far */
     uint64_t limit; /* keep the last `limit` events (0: keep all) */
     uint64_t held;  /* event capacity of all chunks in memory, all threads */
@@ -111,7 +115,23 @@ size_t tprof_timeline_bytes(const tprof_timeline *tl);
 /* Free the chunks and the spill index. */
 void tprof_timeline_free(tprof_timeline *tl);
 
-/* Open an anonymous spill file in $TMPDIR (or /tmp); -1 on failure. */
-int tprof_timeline_open_spill(void);
+/* Give the sink (which has none) an anonymous spill file in $TMPDIR (or
+ * /tmp) of this process's own; -1 on failure (errno set). */
+int tprof_timeline_open_spill(tprof_tlsink *sink);
+
+/* A forked child whose records were all dropped: a new, empty spill file;
+ * the inherited one stays open (for snapshots taken before the fork) until
+ * tprof_timeline_close. -1 on failure, and the sink has no spill file. */
+int tprof_timeline_fork_spill(tprof_tlsink *sink);
+
+/* Close the spill file and the kept ones. */
+void tprof_timeline_close(tprof_tlsink *sink);
+
+/* In a forked child, a sink whose spill file the parent also writes: copy
+ * what this process's timelines point to into a new file of its own, put at
+ * the same descriptor number (snapshots hold the number), so that neither
+ * process appends where the other reads. 0 if nothing was needed or on
+ * success, -1 on failure (errno set; the sink keeps the shared file). */
+int tprof_timeline_own_spill(tprof_tlsink *sink);
 
 #endif /* THREADPROF_TIMELINE_H */

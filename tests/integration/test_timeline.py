@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sysconfig
 import threading
 
@@ -113,6 +114,69 @@ def test_spilled_timeline_keeps_memory_bounded(engine):
     fib_id = next(f.id for f in snap.functions if f.name == "fib")
     assert sum(n for path, n in counts.items() if path[-1] == fib_id) == 21891 + 92735
     assert end - mid < 64 * 1024  # the events went to the spill file
+
+
+def fib_calls(n):
+    return 1 if n < 2 else 1 + fib_calls(n - 1) + fib_calls(n - 2)
+
+
+def fib_count(snap, closed=True):
+    th = snap.thread("MainThread")
+    counts, open_frames = replay(snap, th)
+    assert open_frames == [] or not closed
+    fib_id = next(f.id for f in snap.functions if f.name == "fib")
+    return sum(n for path, n in counts.items() if path[-1] == fib_id)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_profile_reused_across_fork_gets_its_own_spill_file(engine):
+    # spilled before the fork, enabled again on both sides: each process
+    # must append to a spill file of its own, or each reads the other's
+    # events where its own should be
+    p = threadprof.Profile(engine=engine, timeline=True)
+    p.runcall(fib, 20)
+    assert p._timeline_fd >= 0
+    before = fib_calls(20)
+    early = p.snapshot()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            p.runcall(fib, 21)
+            status = 0 if fib_count(p.snapshot()) == before + fib_calls(21) else 2
+            if fib_count(early) != before:  # read from the copy, same descriptor
+                status = 3
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    p.runcall(fib, 19)
+    assert fib_count(p.snapshot()) == before + fib_calls(19)
+    assert fib_count(early) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_while_recording_spills_to_its_own_file(engine):
+    p = threadprof.Profile(engine=engine, timeline=True)
+    p.enable()
+    fib(20)
+    early = p.snapshot()  # the snapshot() call itself is still open in it
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            fib(21)
+            p.disable()
+            status = 0 if fib_count(p.snapshot()) == fib_calls(21) else 2
+            if fib_count(early, closed=False) != fib_calls(20):  # the kept file
+                status = 3
+        finally:
+            os._exit(status)
+    fib(19)
+    p.disable()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert fib_count(p.snapshot()) == fib_calls(20) + fib_calls(19)
 
 
 def test_timeline_limit_keeps_the_last_events(engine):
