@@ -34,8 +34,7 @@ tprof_timeline_spill_and_add(tprof_state *p, tprof_thread *ts, int64_t t,
     for (tprof_thread *x = tprof_threads_first(p); x;
          x = tprof_threads_next(x)) {
         if (tprof_timeline_spill_all(&x->tl, &p->tl_sink, x->serial) < 0) {
-            tprof_timeline_fail(p);
-            break;
+            break; /* the sink keeps a ring from now on, and says why */
         }
     }
     if (tprof_timeline_add(&ts->tl, &p->tl_sink, ts->serial, t, code) != 0) {

@@ -6,6 +6,8 @@
 #include "modstate.h"
 #include "names.h"
 
+#include <string.h>
+
 static const char *
 tprof_clock_name(tprof_mode mode)
 {
@@ -59,8 +61,8 @@ tprof_snapshot_errors(tprof_state *p)
         goto error;
     }
     if ((p->errors & TPROF_ERR_TIMELINE) &&
-        tprof_append_text(out, "the timeline could not be kept (out of memory "
-                               "or the spill file failed): it has gaps") < 0)
+        tprof_append_text(out, "out of memory while recording the timeline: "
+                               "it has gaps") < 0)
     {
         goto error;
     }
@@ -111,6 +113,18 @@ tprof_snapshot_warnings(tprof_state *p, int running)
     {
         Py_DECREF(out);
         return NULL;
+    }
+    if (tprof_ld_relaxed(&p->tl_sink.broken)) {
+        PyObject *s = PyUnicode_FromFormat(
+            "the timeline spill file could not be written (%s): from then on "
+            "each thread's timeline keeps only its last %u events",
+            strerror(p->tl_sink.spill_errno), (unsigned)TPROF_TL_RING);
+        if (s == NULL || PyList_Append(out, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(s);
     }
     unsigned w = p->global_warnings;
     if (((w & TPROF_GWARN_THREADING_HOOK) &&
@@ -223,12 +237,24 @@ tprof_thread_timeline(tprof_state *p, tprof_thread *ts, int live)
         }
         Py_DECREF(t);
     }
-    uint64_t limit = p->tl_sink.limit;
+    uint64_t limit = tprof_ld_relaxed(&p->tl_sink.limit);
     uint64_t skip =
         limit > 0 && tl->mem_events > limit ? tl->mem_events - limit : 0;
+    uint64_t dropped = tl->dropped + skip;
+    if (skip > 0 && tl->nspills > 0) {
+        /* a ring after a failed spill: what was spilled is not followed by
+         * what is kept, so it is dropped too (timeline.h) */
+        for (uint32_t i = 0; i < tl->nspills; i++) {
+            dropped += tl->spills[i].count;
+        }
+        Py_SETREF(spills, PyList_New(0));
+        if (spills == NULL) {
+            goto error;
+        }
+    }
     return Py_BuildValue("{sNsNsKsK}", "spills", spills, "chunks", chunks,
                          "skip", (unsigned long long)skip, "dropped",
-                         (unsigned long long)(tl->dropped + skip));
+                         (unsigned long long)dropped);
 error:
     Py_XDECREF(spills);
     Py_XDECREF(chunks);

@@ -61,10 +61,6 @@ tprof_spill_chunk(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial,
         tprof_write_all(sink->fd, c->t, (size_t)c->len * 8) < 0 ||
         tprof_write_all(sink->fd, c->f, (size_t)c->len * 4) < 0)
     {
-        /* leave the file at a known length so that later chunks line up */
-        if (ftruncate(sink->fd, sink->offset) == 0) {
-            lseek(sink->fd, sink->offset, SEEK_SET);
-        }
         return -1;
     }
     tl->spills[tl->nspills].offset = sink->offset + (int64_t)sizeof(header);
@@ -81,19 +77,62 @@ tprof_chunk_free(tprof_tlsink *sink, tprof_tlchunk *c)
     tprof_mem_free(c);
 }
 
+/* The spill file failed (errno says why): from now on every thread keeps
+ * only its last TPROF_TL_RING events in memory, as under a limit. */
+static void
+tprof_sink_break(tprof_tlsink *sink)
+{
+    if (!sink->broken) {
+        sink->spill_errno = errno ? errno : EIO;
+        tprof_st_relaxed(&sink->broken, 1);
+    }
+    if (sink->limit == 0) {
+        tprof_st_relaxed(&sink->limit, (uint64_t)TPROF_TL_RING);
+    }
+}
+
+/* Spill the chunks in memory, in order. On failure the chunks written by
+ * this call are unindexed again (they stay in memory: read once, never
+ * twice) and the sink is broken. */
+static int
+tprof_spill_chunks(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial)
+{
+    uint32_t indexed = tl->nspills;
+    int64_t offset = sink->offset;
+    for (tprof_tlchunk *x = tl->head; x != NULL; x = x->next) {
+        if (x->len > 0 && tprof_spill_chunk(tl, sink, serial, x) < 0) {
+            tl->nspills = indexed;
+            sink->offset = offset;
+            if (ftruncate(sink->fd, offset) == 0) {
+                lseek(sink->fd, offset, SEEK_SET);
+            }
+            tprof_sink_break(sink);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Before a ring drops a thread's oldest chunk: its spilled events would be
+ * followed by a gap, so they count as dropped too. */
+static void
+tprof_forget_spills(tprof_timeline *tl)
+{
+    for (uint32_t i = 0; i < tl->nspills; i++) {
+        tl->dropped += tl->spills[i].count;
+    }
+    tl->nspills = 0;
+}
+
 static int
 tprof_timeline_spill_all_locked(tprof_timeline *tl, tprof_tlsink *sink,
                                 uint64_t serial)
 {
-    int rc = 0;
-    for (tprof_tlchunk *x = tl->head; x != NULL && rc == 0; x = x->next) {
-        if (x->len > 0) {
-            rc = tprof_spill_chunk(tl, sink, serial, x);
-        }
+    if (sink->fd < 0 || sink->broken) {
+        return -1;
     }
-    if (rc < 0) {
-        sink->broken = 1;
-        return -1; /* keep them: memory is better than a gap */
+    if (tprof_spill_chunks(tl, sink, serial) < 0) {
+        return -1;
     }
     while (tl->head != NULL) {
         tprof_tlchunk *next = tl->head->next;
@@ -119,47 +158,20 @@ static int
 tprof_timeline_grow_locked(tprof_timeline *tl, tprof_tlsink *sink,
                            uint64_t serial)
 {
+    if (sink->limit == 0 && sink->fd < 0) {
+        errno = EBADF; /* spilling without a spill file: keep a ring */
+        tprof_sink_break(sink);
+    }
     /* Without the GIL one thread cannot spill the chunks of the others while
      * they append: there the budget is not enforced (timeline.h). */
-    if (!TPROF_FREE_THREADED && sink->limit == 0 && sink->fd >= 0 &&
-        !sink->broken && sink->held >= sink->budget)
+    if (!TPROF_FREE_THREADED && sink->limit == 0 && sink->held >= sink->budget)
     {
         return 1;
     }
     tprof_tlchunk *c = tl->tail;
     if (c != NULL && c->cap == TPROF_TL_MAX) {
-        if (sink->limit > 0) {
-            /* drop the oldest chunks the limit no longer needs; reuse one */
-            tprof_tlchunk *reuse = NULL;
-            while (tl->head != tl->tail &&
-                   tl->mem_events - tl->head->len >= sink->limit) {
-                tprof_tlchunk *old = tl->head;
-                tl->head = old->next;
-                tl->mem_events -= old->len;
-                tl->dropped += old->len;
-                if (reuse == NULL && old->cap == TPROF_TL_MAX) {
-                    reuse = old;
-                }
-                else {
-                    tprof_chunk_free(sink, old);
-                }
-            }
-            if (reuse != NULL) {
-                reuse->len = 0;
-                reuse->next = NULL;
-                tl->tail->next = reuse;
-                tl->tail = reuse;
-                return 0;
-            }
-        }
-        else if (sink->fd >= 0 && !sink->broken) {
-            /* spill everything in memory, in order, and reuse the tail */
-            for (tprof_tlchunk *x = tl->head; x != NULL; x = x->next) {
-                if (tprof_spill_chunk(tl, sink, serial, x) < 0) {
-                    sink->broken = 1;
-                    return -1;
-                }
-            }
+        if (sink->limit == 0 && tprof_spill_chunks(tl, sink, serial) == 0) {
+            /* everything in memory is in the file now: reuse the tail */
             while (tl->head != tl->tail) {
                 tprof_tlchunk *old = tl->head;
                 tl->head = old->next;
@@ -167,6 +179,30 @@ tprof_timeline_grow_locked(tprof_timeline *tl, tprof_tlsink *sink,
             }
             tl->tail->len = 0;
             tl->mem_events = 0;
+            return 0;
+        }
+        /* keep the last `limit` events (a spill that just failed set one):
+         * drop the oldest chunks the limit no longer needs; reuse one */
+        tprof_tlchunk *reuse = NULL;
+        while (tl->head != tl->tail &&
+               tl->mem_events - tl->head->len >= sink->limit) {
+            tprof_tlchunk *old = tl->head;
+            tprof_forget_spills(tl);
+            tl->head = old->next;
+            tl->mem_events -= old->len;
+            tl->dropped += old->len;
+            if (reuse == NULL && old->cap == TPROF_TL_MAX) {
+                reuse = old;
+            }
+            else {
+                tprof_chunk_free(sink, old);
+            }
+        }
+        if (reuse != NULL) {
+            reuse->len = 0;
+            reuse->next = NULL;
+            tl->tail->next = reuse;
+            tl->tail = reuse;
             return 0;
         }
     }
@@ -318,7 +354,11 @@ tprof_timeline_fork_spill(tprof_tlsink *sink)
         }
         sink->fd = -1;
     }
-    return tprof_timeline_open_spill(sink);
+    if (tprof_timeline_open_spill(sink) < 0) {
+        tprof_sink_break(sink);
+        return -1;
+    }
+    return 0;
 }
 
 void

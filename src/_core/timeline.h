@@ -13,7 +13,8 @@
  * - otherwise every chunk in memory is written to the profiler's spill file
  *   and the largest one is reused, so memory stays bounded whatever the
  *   number of events. The spill file is append-only: what a snapshot points
- *   to there never changes.
+ *   to there never changes. If a write fails, the sink falls back to a limit
+ *   of TPROF_TL_RING events (tprof_tlsink.broken).
  *
  * Only the owning thread appends. The sink (spill file, memory count) is
  * shared: the GIL guards it, or on a free-threaded build its own lock, taken
@@ -62,10 +63,11 @@ typedef struct tprof_tlsink {
     int *kept; /* a forked child: inherited spill files that snapshots
                   taken before the fork still read */
     int nkept;
-    int64_t offset; /* bytes written to it so far */
-    uint64_t limit; /* keep the last `limit` events (0: keep all) */
-    uint64_t held;  /* event capacity of all chunks in memory, all threads */
-    int broken;     /* a spill failed: keep everything in memory from now on */
+    int64_t offset;   /* bytes written to it so far */
+    uint64_t limit;   /* keep the last `limit` events (0: keep all) */
+    uint64_t held;    /* event capacity of all chunks in memory, all threads */
+    int broken;       /* a spill failed: keep a ring (`limit`) from now on */
+    int spill_errno;  /* why, once broken */
     uint64_t budget;  /* spill every thread when `held` reaches it */
     tprof_mutex lock; /* free-threaded builds: guards the fields above */
 } tprof_tlsink;
@@ -75,6 +77,11 @@ typedef struct tprof_tlsink {
  * would otherwise keep their small, never-full chunks forever. 12 bytes an
  * event: 24 MiB. */
 #define TPROF_TL_BUDGET (2u << 20)
+
+/* When the spill file fails (a full $TMPDIR, a fork that could not open its
+ * own), each thread keeps its last this many events instead: 3 MiB. Earlier
+ * events are counted as dropped, never kept twice or with a gap. */
+#define TPROF_TL_RING (1u << 18)
 
 /* Make room for one more event: called when tl->tail is NULL or full.
  * Returns -1 when out of memory or when the spill failed, and 1 (doing

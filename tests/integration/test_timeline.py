@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 import threading
 
@@ -177,6 +178,82 @@ def test_a_child_forked_while_recording_spills_to_its_own_file(engine):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert fib_count(p.snapshot()) == fib_calls(20) + fib_calls(19)
+
+
+SPILL_FAILS = """
+import json, resource, signal, sys, threading
+import threadprof
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit: EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, resource.RLIM_INFINITY))
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+p = threadprof.Profile(engine=sys.argv[1], timeline=True)
+if sys.argv[2] == "budget":  # the spill of every thread at once fails
+    p._timeline_budget = 5000
+p.enable()
+fib(22)
+mid = p._memory()
+threads = [threading.Thread(target=fib, args=(25,)) for _ in range(2)]
+for t in threads:
+    t.start()
+fib(27)
+for t in threads:
+    t.join()
+end = p._memory()
+p.disable()  # a degraded timeline is a warning, not a failure
+snap = p.snapshot()
+out = {"grew": end - mid, "warnings": snap.warnings, "threads": []}
+for th in snap.threads:
+    out["threads"].append({
+        "events": th.timeline.events,
+        "dropped": th.timeline.dropped,
+        "calls": sum(n.calls for n in th.nodes[1:]),
+        "timeline": [[code, t] for code, t in th.timeline],
+    })
+print(json.dumps(out))
+"""
+
+
+def check_suffix(timeline):
+    """The last events of a well-nested run: times in order, and every return
+    matches its call unless that call came before the first kept event."""
+    stack, last = [], None
+    for code, t in timeline:
+        assert last is None or t >= last
+        last = t
+        if code >= 0:
+            stack.append(code)
+        elif stack:
+            assert stack.pop() == ~code
+    return stack
+
+
+@pytest.mark.parametrize("spill", ["own", "budget"])
+def test_a_failing_spill_file_falls_back_to_a_ring_without_duplicates(engine, spill, tmp_path):
+    # RLIMIT_FSIZE makes the spill file's writes fail past 1 MiB, as a full
+    # TMPDIR would: before the fix memory grew with every event and the chunks
+    # written before the failure were read twice
+    import json
+    import subprocess
+
+    script = tmp_path / "spill_fails.py"
+    script.write_text(SPILL_FAILS)
+    proc = subprocess.run(
+        [sys.executable, str(script), engine, spill], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    [warning] = [w for w in out["warnings"] if "spill file" in w]
+    assert "File too large" in warning and "last 262144 events" in warning
+    assert out["grew"] < 3 * 4 * 1024 * 1024  # three rings of 3 MiB, not 20 MB of events
+    for th in out["threads"]:
+        assert th["events"] == len(th["timeline"])
+        assert th["events"] + th["dropped"] == 2 * th["calls"]  # each event once
+        assert th["events"] <= 262144 or th["dropped"] == 0
+        check_suffix(th["timeline"])
 
 
 def test_timeline_limit_keeps_the_last_events(engine):
