@@ -7,7 +7,8 @@
  *
  * - legacy (legacy.c): a Py_tracefunc installed in every thread with
  *   PyEval_SetProfileAllThreads (3.12+) or a walk over the thread states
- *   (3.11), plus a threading.setprofile trampoline for threads started later.
+ *   (3.11), plus wrappers around _thread's and threading's thread starters
+ *   whose trampoline installs it in each thread started later.
  *   Threads whose thread state is created in C need attach_current. On stop
  *   the hook is replaced by a tombstone that removes itself, never by NULL:
  *   CPython 3.12 and early 3.13 may call a thread's hook after another thread

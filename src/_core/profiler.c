@@ -739,6 +739,8 @@ tprof_profiler_after_fork(tprof_state *p)
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());
     p->errors = TPROF_PROFILER(p)->reported = 0;
     p->global_warnings = 0;
+    p->missed_threads = 0;
+    p->unseen_threads = 0;
     Py_CLEAR(p->error_text);
     p->run_ticks = 0;
     p->started = 0;

@@ -34,6 +34,18 @@ tprof_cpu_mode_name(tprof_mode mode)
     }
 }
 
+/* Append s (a new reference, or NULL on error) to list; steals s. */
+static int
+tprof_append_new(PyObject *list, PyObject *s)
+{
+    if (s == NULL || PyList_Append(list, s) < 0) {
+        Py_XDECREF(s);
+        return -1;
+    }
+    Py_DECREF(s);
+    return 0;
+}
+
 static int
 tprof_append_text(PyObject *list, const char *text)
 {
@@ -66,15 +78,13 @@ tprof_snapshot_errors(tprof_state *p)
     {
         goto error;
     }
-    if (p->errors & TPROF_ERR_TIMER) {
-        PyObject *s = PyUnicode_FromFormat(
-            "the timer failed (%S): some events were not recorded",
-            p->error_text ? p->error_text : Py_None);
-        if (s == NULL || PyList_Append(out, s) < 0) {
-            Py_XDECREF(s);
-            goto error;
-        }
-        Py_DECREF(s);
+    if ((p->errors & TPROF_ERR_TIMER) &&
+        tprof_append_new(
+            out, PyUnicode_FromFormat(
+                     "the timer failed (%S): some events were not recorded",
+                     p->error_text ? p->error_text : Py_None)) < 0)
+    {
+        goto error;
     }
     return out;
 error:
@@ -114,22 +124,44 @@ tprof_snapshot_warnings(tprof_state *p, int running)
         Py_DECREF(out);
         return NULL;
     }
-    if (tprof_ld_relaxed(&p->tl_sink.broken)) {
-        PyObject *s = PyUnicode_FromFormat(
-            "the timeline spill file could not be written (%s): from then on "
-            "each thread's timeline keeps only its last %u events",
-            strerror(p->tl_sink.spill_errno), (unsigned)TPROF_TL_RING);
-        if (s == NULL || PyList_Append(out, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(s);
+    int missed = tprof_ld_relaxed(&p->missed_threads);
+    if ((missed > 0 &&
+         tprof_append_new(
+             out, PyUnicode_FromFormat(
+                      "%d thread(s) were started through a reference to "
+                      "_thread.start_new_thread (or start_joinable_thread) "
+                      "taken before profiling began: the legacy engine does "
+                      "not see their calls (use the monitoring engine on "
+                      "3.12+, or call threadprof.attach_current_thread() in "
+                      "them)",
+                      missed)) < 0) ||
+        (tprof_ld_relaxed(&p->unseen_threads) > 0 &&
+         tprof_append_new(
+             out, PyUnicode_FromFormat(
+                      "%d running thread(s) had no threadprof hook and were "
+                      "never seen by the legacy engine (threads created in "
+                      "C need threadprof.attach_current_thread(); on 3.11 "
+                      "also threads started through a reference to "
+                      "_thread.start_new_thread taken before profiling "
+                      "began)",
+                      tprof_ld_relaxed(&p->unseen_threads))) < 0) ||
+        (tprof_ld_relaxed(&p->tl_sink.broken) &&
+         tprof_append_new(
+             out, PyUnicode_FromFormat(
+                      "the timeline spill file could not be written (%s): "
+                      "from then on each thread's timeline keeps only its "
+                      "last %u events",
+                      strerror(p->tl_sink.spill_errno),
+                      (unsigned)TPROF_TL_RING)) < 0))
+    {
+        Py_DECREF(out);
+        return NULL;
     }
     unsigned w = p->global_warnings;
     if (((w & TPROF_GWARN_THREADING_HOOK) &&
-         tprof_append_text(out, "threading.setprofile() was replaced while "
-                                "profiling: threads started after that may be "
+         tprof_append_text(out, "threading's or _thread's thread-start "
+                                "function was replaced while profiling: "
+                                "threads started after that may be "
                                 "missing") < 0) ||
         ((w & TPROF_GWARN_MONITORING_LOST) &&
          tprof_append_text(out, "threadprof's sys.monitoring tool was changed "

@@ -57,8 +57,7 @@ typedef enum tprof_error {
 
 /* Profile-wide warnings, reported in snapshots. */
 typedef enum tprof_global_warning {
-    TPROF_GWARN_THREADING_HOOK = 1
-                                 << 0, /* threading.setprofile was replaced */
+    TPROF_GWARN_THREADING_HOOK = 1 << 0, /* a thread starter was replaced */
     TPROF_GWARN_MONITORING_LOST = 1
                                   << 1, /* our sys.monitoring tool was taken */
     TPROF_GWARN_FOREIGN_HOOKS = 1 << 2, /* another tool's hook was replaced */
@@ -128,6 +127,9 @@ typedef struct tprof_state {
     double start_time;    /* time.time() at origin */
     PyObject *error_text; /* str describing the first timer error */
     unsigned global_warnings; /* tprof_global_warning bits */
+    int missed_threads; /* legacy: threads started out of the engine's reach */
+    int unseen_threads; /* legacy: threads running unhooked at the last check
+                         */
     PyObject *exit_hook; /* called when the program calls os._exit, or NULL */
     /* the engine that delivers events: its operations and its own state */
     const struct tprof_engine_ops *engine;

@@ -38,13 +38,29 @@ tprof_thread_name_of(tprof_state *p, PyObject *thread)
     return name;
 }
 
+/* The local `self` of a frame (a new reference), or NULL. */
+static PyObject *
+tprof_frame_self(PyFrameObject *f)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyFrame_GetVarString(f, "self");
+#else
+    PyObject *locals = PyFrame_GetLocals(f);
+    if (locals == NULL) {
+        return NULL;
+    }
+    PyObject *self = PyMapping_GetItemString(locals, "self");
+    Py_DECREF(locals);
+    return self;
+#endif
+}
+
 /* The threading.Thread whose _bootstrap frame is among `frame` and its
  * callers (a new reference), or NULL. A thread started by threading runs
  * Python code before it enters threading._active. */
 static PyObject *
 tprof_thread_from_frames(tprof_state *p, PyFrameObject *frame)
 {
-#if PY_VERSION_HEX >= 0x030C0000
     PyFrameObject *f = (PyFrameObject *)Py_XNewRef(frame);
     while (f != NULL) {
         PyCodeObject *code = tprof_frame_code(f);
@@ -56,7 +72,7 @@ tprof_thread_from_frames(tprof_state *p, PyFrameObject *frame)
             PyUnicode_Tailmatch(code->co_filename, p->mod->str_threading_py, 0,
                                 PY_SSIZE_T_MAX, 1) == 1)
         {
-            PyObject *self = PyFrame_GetVarString(f, "self");
+            PyObject *self = tprof_frame_self(f);
             Py_DECREF(f);
             if (self == NULL) {
                 PyErr_Clear();
@@ -67,10 +83,6 @@ tprof_thread_from_frames(tprof_state *p, PyFrameObject *frame)
         Py_DECREF(f);
         f = back;
     }
-#else
-    (void)p;
-    (void)frame;
-#endif
     return NULL;
 }
 

@@ -5,6 +5,7 @@ names."""
 
 from __future__ import annotations
 
+import _thread
 import gc
 import os
 import signal
@@ -94,23 +95,38 @@ def test_stop_from_another_thread(engine):
     assert count_of(snap, snap.thread("MainThread"), "f") >= 3
 
 
+_STARTERS = {(m, n): getattr(m, n) for m in (_thread, threading) for n in dir(m) if "start_" in n}
+
+
 def _hooks_left():
-    return sys.getprofile(), threading.getprofile()
+    """What a profiler left installed: [] once it is stopped."""
+    left = [h for h in (sys.getprofile(), threading.getprofile()) if h is not None]
+    return left + [n for (m, n), f in _STARTERS.items() if getattr(m, n) is not f]
 
 
-def _during_install(monkeypatch, action):
-    """Run action() inside the legacy engine's install step (it reads
-    threading.getprofile before setting its own hook), once."""
-    real = threading.getprofile
-    calls = []
+_ARMED: list = []  # at most one pending (action, results) for the audit hook
 
-    def getprofile():
-        if not calls:
-            calls.append(action())
-        return real()
 
-    monkeypatch.setattr(threading, "getprofile", getprofile)
-    return calls
+def _audit(event, args):
+    if event == "sys.setprofile" and _ARMED:
+        action, results = _ARMED.pop()
+        results.append(action())
+
+
+def _during_install(action):
+    """Run action() once inside the legacy engine's install step: setting the
+    profile function of each thread raises the audit event sys.setprofile
+    before the hook is set (an audit hook, once added, stays for the process:
+    this one does nothing unless armed)."""
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED.append(True)
+    results: list = []
+    _ARMED.append((action, results))
+    return results
+
+
+_HOOKED: list = []
 
 
 def _in_thread(fn, wait):
@@ -128,11 +144,11 @@ def _outcome(fn):
         return e
 
 
-def test_stop_racing_start_sees_nothing_running_until_hooks_are_in(monkeypatch):
+def test_stop_racing_start_sees_nothing_running_until_hooks_are_in():
     # stop() in another thread while start() is installing: before the fix it
     # stopped the half-started profiler, and start() then failed with a
     # TypeError or left hooks recording with nothing able to stop them
-    seen = _during_install(monkeypatch, lambda: _in_thread(threadprof.stop, wait=10))
+    seen = _during_install(lambda: _in_thread(threadprof.stop, wait=10))
     p = threadprof.start(engine="legacy")
     (t, out) = seen[0]
     assert not t.is_alive()
@@ -142,29 +158,29 @@ def test_stop_racing_start_sees_nothing_running_until_hooks_are_in(monkeypatch):
     f()
     snap = threadprof.stop()
     assert count_of(snap, snap.thread("MainThread"), "f") == 1
-    assert _hooks_left() == (None, None)
+    assert _hooks_left() == []
 
 
-def test_disable_racing_enable_waits_for_the_hooks_then_removes_them(monkeypatch):
+def test_disable_racing_enable_waits_for_the_hooks_then_removes_them():
     p = threadprof.Profile(engine="legacy")
-    seen = _during_install(monkeypatch, lambda: _in_thread(p.disable, wait=0.2))
+    seen = _during_install(lambda: _in_thread(p.disable, wait=0.2))
     p.enable()
     (t, out) = seen[0]
     t.join(10)
     assert not t.is_alive() and out == [None]
     assert not p.enabled and threadprof.active() is None
-    assert _hooks_left() == (None, None)
+    assert _hooks_left() == []
 
 
-def test_disable_from_inside_enable_is_refused_not_half_done(monkeypatch):
+def test_disable_from_inside_enable_is_refused_not_half_done():
     p = threadprof.Profile(engine="legacy")
-    seen = _during_install(monkeypatch, lambda: _outcome(p.disable))
+    seen = _during_install(lambda: _outcome(p.disable))
     p.enable()
     assert isinstance(seen[0], threadprof.ProfilerError)
     assert "being enabled" in str(seen[0])
     assert threadprof.active() is p and p.enabled
     p.disable()
-    assert _hooks_left() == (None, None)
+    assert _hooks_left() == []
 
 
 def test_start_and_stop_from_two_threads_never_leave_a_recorder(engine):
@@ -202,7 +218,7 @@ def test_start_and_stop_from_two_threads_never_leave_a_recorder(engine):
             if p is not None:
                 p.disable()
             assert threadprof.active() is None
-            assert _hooks_left() == (None, None)
+            assert _hooks_left() == []
     finally:
         sys.setswitchinterval(old)
     assert errors == []

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import _thread
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -215,3 +218,124 @@ def test_frames_open_at_stop_are_closed_at_stop_time(engine):
     assert node.calls == 1
     assert node.wall > 0
     assert main.last_seen >= main.first_seen
+
+
+# -- threads started after profiling began, from their first Python call ----
+
+
+def _by_function(snap, thread):
+    """{function name: calls} of one thread."""
+    out: dict[str, int] = {}
+    for n in thread.nodes[1:]:
+        name = snap.functions[n.func].name
+        out[name] = out.get(name, 0) + n.calls
+    return out
+
+
+def _bare(done):
+    task(10)
+    done.release()
+
+
+def _start_both_kinds():
+    """A threading thread and a bare _thread thread, both run to their end."""
+    t = threading.Thread(target=task, args=(10,), name="by-threading")
+    t.start()
+    t.join()
+    done = _thread.allocate_lock()
+    done.acquire()
+    _thread.start_new_thread(_bare, (done,))
+    assert done.acquire(timeout=10)
+    deadline = time.monotonic() + 10
+    while _thread._count() and time.monotonic() < deadline:
+        time.sleep(0.001)  # released: now let the thread end
+    assert _thread._count() == 0
+
+
+def _profile_both_kinds(engine):
+    p = threadprof.Profile(engine=engine)
+    p.enable()
+    _start_both_kinds()
+    p.disable()
+    snap = p.snapshot()
+    [bare] = [t for t in snap.threads if t.name not in ("MainThread", "by-threading")]
+    return snap, snap.thread("by-threading"), bare
+
+
+def test_threads_started_later_are_seen_from_their_first_python_call(engine):
+    # the legacy engine used to miss bare _thread threads entirely and see
+    # threading threads only once _bootstrap_inner had set their profile hook
+    snap, by_threading, bare = _profile_both_kinds(engine)
+    root = by_threading.nodes[by_threading.nodes[0].children[0]]
+    assert snap.functions[root.func].name == "_bootstrap" and root.calls == 1
+    assert _by_function(snap, by_threading)["_bootstrap_inner"] == 1
+    assert _by_function(snap, bare) == {
+        "_bare": 1,
+        "task": 1,
+        "<built-in method builtins.sum>": 1,
+        "<method 'release' of '_thread.lock' objects>": 1,
+    }
+    assert snap.warnings == []
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the monitoring engine needs 3.12")
+def test_legacy_engine_sees_new_threads_exactly_as_the_monitoring_engine():
+    legacy = _profile_both_kinds("legacy")
+    monitoring = _profile_both_kinds("monitoring")
+    for a, b in zip(legacy[1:], monitoring[1:], strict=True):
+        assert _by_function(legacy[0], a) == _by_function(monitoring[0], b)
+
+
+@pytest.mark.parametrize("alive_at_stop", [False, True])
+def test_a_thread_out_of_the_legacy_engines_reach_is_warned_about(alive_at_stop):
+    early_start = _thread.start_new_thread  # taken before profiling begins
+    ran, leave = threading.Event(), threading.Event()
+
+    def unseen():
+        task(10)
+        ran.set()
+        leave.wait(10)
+
+    p = threadprof.Profile(engine="legacy")
+    p.enable()
+    early_start(unseen, ())
+    assert ran.wait(10)
+    if not alive_at_stop:
+        leave.set()
+        while _thread._count():
+            time.sleep(0.001)
+    p.disable()
+    leave.set()
+    snap = p.snapshot()
+    assert not any(_by_function(snap, t).get("unseen") for t in snap.threads)
+    # _thread raises an audit event for each thread it starts on 3.12+; on
+    # 3.11 only a thread still running Python code at stop can be known
+    expected = []
+    if sys.version_info >= (3, 12):
+        expected.append("1 thread(s) were started through a reference to _thread.")
+    if alive_at_stop:
+        expected.append("1 running thread(s) had no threadprof hook")
+    assert len(snap.warnings) == len(expected)
+    for warning, start in zip(snap.warnings, expected, strict=True):
+        assert warning.startswith(start)
+
+
+def test_thread_starters_are_put_back_and_keep_their_errors(engine):
+    originals = {(m, n): getattr(m, n) for m in (_thread, threading) for n in dir(m)}
+    originals = {k: f for k, f in originals.items() if "start_" in k[1]}
+    with threadprof.profile(engine=engine):
+        with pytest.raises(TypeError, match="first arg must be callable"):
+            _thread.start_new_thread(1, ())
+        with pytest.raises(TypeError, match="2nd arg must be a tuple"):
+            _thread.start_new_thread(task, 1)
+    assert {k: getattr(*k) for k in originals} == originals
+
+
+def test_a_starter_replaced_while_profiling_is_left_alone_and_warned_about(monkeypatch):
+    p = threadprof.Profile(engine="legacy")
+    p.enable()
+    theirs = lambda *a, **kw: None  # noqa: E731 - another tool's replacement
+    monkeypatch.setattr(_thread, "start_new_thread", theirs)
+    p.disable()
+    assert _thread.start_new_thread is theirs
+    assert any("thread-start function was replaced" in w for w in p.snapshot().warnings)
