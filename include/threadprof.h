@@ -20,9 +20,17 @@
  *
  * Threading rules
  * - Every function requires the calling thread to hold the GIL (an attached
- *   thread state), except Threadprof_LastError, Threadprof_Version and the
- *   checks made before import. Where the missing GIL can be detected, the
- *   call returns THREADPROF_ERR_NO_GIL instead of touching Python.
+ *   thread state) of the main interpreter, except Threadprof_LastError,
+ *   Threadprof_Version and the checks made before import. Without one the
+ *   call returns THREADPROF_ERR_NO_GIL instead of touching Python; from a
+ *   subinterpreter, THREADPROF_ERR_INTERPRETER.
+ *
+ * Interpreter lifetime
+ * - Py_FinalizeEx while profiling stops the profiler (at Python's atexit
+ *   stage, after the program's own atexit functions registered after the
+ *   import), and if Threadprof_Start was given an output path, writes it
+ *   there as Threadprof_Stop would. After a new Py_Initialize, call
+ *   Threadprof_Import again; nothing of the old session remains.
  * - Threads the host creates that enter Python with PyGILState_Ensure are
  *   covered automatically by the default engine on Python 3.12+; on 3.11 (or
  *   with engine "legacy") call Threadprof_AttachCurrentThread after each
@@ -70,6 +78,7 @@ typedef enum Threadprof_Status {
     THREADPROF_ERR_NO_GIL = -8,       /* the calling thread lacks the GIL */
     THREADPROF_ERR_NO_DATA = -9,      /* nothing has been profiled yet */
     THREADPROF_ERR_PYTHON = -10,      /* any other failure */
+    THREADPROF_ERR_INTERPRETER = -11, /* called from a subinterpreter */
 } Threadprof_Status;
 
 /* Options for Threadprof_Start. Initialise with THREADPROF_OPTIONS_INIT and
@@ -147,7 +156,13 @@ static const Threadprof_CAPI *Threadprof_API THREADPROF_UNUSED_ = NULL;
 static inline int
 Threadprof_Import(void)
 {
-    if (!Py_IsInitialized() || !PyGILState_Check()) {
+    /* an attached thread state: PyGILState_Check answers 1 without looking
+     * once a subinterpreter has existed */
+#if PY_VERSION_HEX >= 0x030D0000
+    if (!Py_IsInitialized() || PyThreadState_GetUnchecked() == NULL) {
+#else
+    if (!Py_IsInitialized() || _PyThreadState_UncheckedGet() == NULL) {
+#endif
         return THREADPROF_ERR_NO_GIL;
     }
     const Threadprof_CAPI *api =

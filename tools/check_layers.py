@@ -25,7 +25,7 @@ LAYERS = [
     ["engine", "legacy", "monitoring"],  # how events reach the recorder
     ["snapshot"],  # recorded data as Python objects
     ["profiler"],  # the Profiler type
-    ["capi", "module"],  # the module and the C API
+    ["capi", "lifetime", "module"],  # the module, its lifetime and the C API
 ]
 
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -58,13 +58,38 @@ tprof_capi_ok(void)
     return THREADPROF_OK;
 }
 
-#define TPROF_CAPI_REQUIRE_GIL()                             \
-    do {                                                     \
-        if (!Py_IsInitialized() || !PyGILState_Check()) {    \
-            return tprof_capi_fail(                          \
-                THREADPROF_ERR_NO_GIL,                       \
-                "the calling thread does not hold the GIL"); \
-        }                                                    \
+/* The calling thread's attached thread state, or NULL. Not
+ * PyGILState_Check: it answers 1 without looking once a subinterpreter has
+ * existed. */
+static PyThreadState *
+tprof_capi_tstate(void)
+{
+    if (!Py_IsInitialized()) {
+        return NULL;
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
+/* The GIL (an attached thread state), in the main interpreter: where the
+ * module and the profiler live (module.c). */
+#define TPROF_CAPI_REQUIRE_GIL()                                              \
+    do {                                                                      \
+        PyThreadState *tstate_ = tprof_capi_tstate();                         \
+        if (tstate_ == NULL) {                                                \
+            return tprof_capi_fail(                                           \
+                THREADPROF_ERR_NO_GIL,                                        \
+                "the calling thread does not hold the GIL");                  \
+        }                                                                     \
+        if (PyThreadState_GetInterpreter(tstate_) !=                          \
+            PyInterpreterState_Main()) {                                      \
+            return tprof_capi_fail(THREADPROF_ERR_INTERPRETER,                \
+                                   "threadprof's C API works in the main "    \
+                                   "interpreter only, not a subinterpreter"); \
+        }                                                                     \
     } while (0)
 
 static const char *
@@ -290,6 +315,18 @@ tprof_capi_write(const char *path, const char *format, const char *thread)
     }
     Py_DECREF(res);
     return tprof_capi_ok();
+}
+
+int
+tprof_capi_at_exit(struct tprof_module_state *st, tprof_state *active)
+{
+    if (st->capi_last != (PyObject *)active || st->capi_out_path == NULL) {
+        return 0;
+    }
+    if (tprof_capi_stop() != THREADPROF_OK) {
+        PySys_WriteStderr("threadprof: error: %s\n", tprof_capi_error);
+    }
+    return 1;
 }
 
 static const Threadprof_CAPI tprof_capi_table = {

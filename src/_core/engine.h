@@ -59,4 +59,8 @@ extern const tprof_engine_ops tprof_monitoring_engine;
  * may be running them. Returns -1 with an exception set. */
 int tprof_legacy_audit_install(void);
 
+/* After Py_FinalizeEx, which removes every audit hook: add it again at the
+ * next install. */
+void tprof_legacy_audit_forget(void);
+
 #endif /* THREADPROF_ENGINE_H */

@@ -72,17 +72,24 @@ tprof_audit(const char *event, PyObject *args, void *Py_UNUSED(data))
     return 0;
 }
 
+static int tprof_audit_installed;
+
 int
 tprof_legacy_audit_install(void)
 {
-    static int installed;
-    if (!installed) {
+    if (!tprof_audit_installed) {
         if (PySys_AddAuditHook(tprof_audit, NULL) < 0) {
             return -1;
         }
-        installed = 1;
+        tprof_audit_installed = 1;
     }
     return 0;
+}
+
+void
+tprof_legacy_audit_forget(void)
+{
+    tprof_audit_installed = 0;
 }
 
 /* Replaces the recorder on stop; removes itself from its thread the first

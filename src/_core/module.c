@@ -16,6 +16,7 @@
 #include "capi.h"
 #include "clock.h"
 #include "engine.h"
+#include "lifetime.h"
 #include "modstate.h"
 #include "moncb.h"
 #include "profiler.h"
@@ -55,51 +56,6 @@ tprof_module_fail_snapshot_after(PyObject *Py_UNUSED(module), PyObject *arg)
 }
 #endif
 
-/* os.register_at_fork(after_in_child=...): reset the running profiler. */
-static PyObject *
-tprof_module_after_fork_child(PyObject *Py_UNUSED(module),
-                              PyObject *Py_UNUSED(ignored))
-{
-    if (tprof_active_get() != NULL) {
-        tprof_profiler_after_fork(tprof_active_get());
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef tprof_after_fork_def = {
-    "_after_fork_child", tprof_module_after_fork_child, METH_NOARGS,
-    "Give the running profiler fresh state in a forked child."};
-
-static int
-tprof_register_at_fork(PyObject *m)
-{
-    PyObject *os = PyImport_ImportModule("os");
-    if (os == NULL) {
-        return -1;
-    }
-    PyObject *hook = PyCFunction_NewEx(&tprof_after_fork_def, NULL, m);
-    PyObject *reg = PyObject_GetAttrString(os, "register_at_fork");
-    Py_DECREF(os);
-    if (hook == NULL || reg == NULL) {
-        Py_XDECREF(hook);
-        Py_XDECREF(reg);
-        PyErr_Clear(); /* no fork on this platform */
-        return 0;
-    }
-    PyObject *kw = Py_BuildValue("{sO}", "after_in_child", hook);
-    PyObject *empty = PyTuple_New(0);
-    PyObject *res = kw && empty ? PyObject_Call(reg, empty, kw) : NULL;
-    Py_XDECREF(kw);
-    Py_XDECREF(empty);
-    Py_DECREF(reg);
-    Py_DECREF(hook);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
 static PyObject *
 tprof_module_clock_source(PyObject *Py_UNUSED(module),
                           PyObject *Py_UNUSED(ignored))
@@ -122,10 +78,6 @@ static PyMethodDef tprof_module_methods[] = {
 #endif
     {NULL, NULL, 0, NULL},
 };
-
-/* os.register_at_fork handlers are the process's: one is enough, whichever
- * module instance registered it. */
-static int tprof_fork_registered;
 
 static int
 tprof_module_exec(PyObject *m)
@@ -173,11 +125,8 @@ tprof_module_exec(PyObject *m)
         return -1;
     }
 #endif
-    if (!tprof_fork_registered) {
-        if (tprof_register_at_fork(m) < 0) {
-            return -1;
-        }
-        tprof_fork_registered = 1;
+    if (tprof_lifetime_register(m) < 0) {
+        return -1;
     }
     if (tprof_capi_add(m) < 0) {
         return -1;

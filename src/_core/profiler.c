@@ -758,6 +758,12 @@ tprof_profiler_after_fork(tprof_state *p)
     PyErr_Clear();
 }
 
+void
+tprof_profiler_forget_active(void)
+{
+    tprof_st_release(&tprof_active, NULL);
+}
+
 PyObject *
 tprof_profiler_type_create(PyObject *module)
 {

@@ -25,4 +25,8 @@ PyObject *tprof_profiler_type_create(PyObject *module);
 /* Reset the enabled profiler in a child process after fork(). */
 void tprof_profiler_after_fork(tprof_state *p);
 
+/* After Py_FinalizeEx: no profiler is enabled any more. Its object went with
+ * the interpreter, so it is forgotten, not released. */
+void tprof_profiler_forget_active(void);
+
 #endif /* THREADPROF_PROFILER_H */

@@ -5,32 +5,7 @@
  * check ("ok NAME" or "FAIL NAME: ...") and exits 0 only if all pass.
  *   capi_misuse OUTDIR
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "threadprof.h"
-
-static int failures;
-
-static void
-expect(const char *name, int got, int want)
-{
-    const char *msg = Threadprof_LastError();
-    if (got != want) {
-        printf("FAIL %s: got %d, want %d (%s)\n", name, got, want, msg);
-        failures++;
-    }
-    else if (want != THREADPROF_OK && (msg == NULL || msg[0] == '\0')) {
-        printf("FAIL %s: no error message\n", name);
-        failures++;
-    }
-    else {
-        printf("ok %s: %d %s\n", name, got, want ? msg : "");
-    }
-}
+#include "capi_test.h"
 
 int
 main(int argc, char **argv)
@@ -54,14 +29,7 @@ main(int argc, char **argv)
     expect("import before Py_Initialize", Threadprof_Import(),
            THREADPROF_ERR_NO_GIL);
 
-    PyConfig config;
-    PyConfig_InitPythonConfig(&config);
-    const char *exe = getenv("THREADPROF_EMBED_PYTHON");
-    if (exe) {
-        PyConfig_SetBytesString(&config, &config.executable, exe);
-    }
-    Py_InitializeFromConfig(&config);
-    PyConfig_Clear(&config);
+    initialize();
 
     expect("import", Threadprof_Import(), THREADPROF_OK);
     expect("stop without start", Threadprof_Stop(),

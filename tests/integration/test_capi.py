@@ -69,23 +69,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
         check=True,
     ).stdout.split()
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
-    subprocess.run(
-        [
-            cc,
-            "-O1",
-            "-g",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            *cflags,
-            *include,
-            str(ROOT / "tests" / "c" / "capi_misuse.c"),
-            "-o",
-            str(work / "capi_misuse"),
-            *ldflags,
-        ],
-        check=True,
-    )
+    for program in ("capi_misuse", "capi_lifetime"):
+        subprocess.run(
+            [
+                cc,
+                "-O1",
+                "-g",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                *cflags,
+                *include,
+                str(ROOT / "tests" / "c" / f"{program}.c"),
+                "-o",
+                str(work / program),
+                *ldflags,
+            ],
+            check=True,
+        )
     (work / "out").mkdir()
     return work
 
@@ -133,14 +134,21 @@ MISUSES = [
 ]
 
 
-def test_every_misuse_is_an_error_code_with_a_message(built: pathlib.Path) -> None:
-    proc = subprocess.run(
-        [str(built / "capi_misuse"), str(built / "out")],
+def run_program(
+    built: pathlib.Path, program: str, out: pathlib.Path
+) -> subprocess.CompletedProcess[str]:
+    """One of the C test programs (tests/c), writing into `out`."""
+    return subprocess.run(
+        [str(built / program), str(out)],
         capture_output=True,
         text=True,
         env=embed_env(),
         timeout=120,
     )
+
+
+def test_every_misuse_is_an_error_code_with_a_message(built: pathlib.Path) -> None:
+    proc = run_program(built, "capi_misuse", built / "out")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     for name in MISUSES:
@@ -151,6 +159,36 @@ def test_every_misuse_is_an_error_code_with_a_message(built: pathlib.Path) -> No
     assert "0 failures" in lines
     stats = pstats.Stats(str(built / "out" / "good.prof"))
     assert stats.total_calls > 0
+
+
+LIFETIME = [
+    "stop in a subinterpreter",
+    "start in a subinterpreter",
+    "stop without the GIL after a subinterpreter",
+    "write without the GIL after a subinterpreter",
+]
+
+
+def test_the_c_api_across_finalize_and_subinterpreters(built: pathlib.Path) -> None:
+    # before the fix: the second round's Threadprof_Start aborted in free(),
+    # a profiler running at Py_FinalizeEx stayed "running" forever, and Stop
+    # without the GIL crashed once a subinterpreter had existed
+    out = built / "lifetime"
+    out.mkdir()
+    proc = run_program(built, "capi_lifetime", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "0 failures" in lines
+    for name in LIFETIME:
+        line = next(x for x in lines if x.startswith(f"ok {name}:"))
+        assert line.split(": ", 1)[1].split(" ", 1)[1].strip(), line  # a message
+    # the profile of round 1, written at Py_FinalizeEx as Threadprof_Stop would
+    names = {fn for _, _, fn in pstats.Stats(str(out / "at-finalize.prof")).stats}
+    assert "round_one" in names
+    second = {fn for _, _, fn in pstats.Stats(str(out / "second-round.prof")).stats}
+    assert "round_two" in second and "round_one" not in second
+    third = {fn for _, _, fn in pstats.Stats(str(out / "third-round.prof")).stats}
+    assert "round_three" in third and "round_two" not in third
 
 
 def run_embed(built: pathlib.Path, *prefix: str) -> subprocess.CompletedProcess[str]:
@@ -207,11 +245,12 @@ def test_embed_example_profiles_all_seven_threads(built: pathlib.Path) -> None:
 
 @pytest.mark.memcheck
 @not_on_311_under_memcheck
-def test_capi_under_valgrind(built: pathlib.Path) -> None:
+@pytest.mark.parametrize("program", ["capi_misuse", "capi_lifetime"])
+def test_capi_under_valgrind(built: pathlib.Path, program: str, tmp_path: pathlib.Path) -> None:
     env = embed_env()
     env["PYTHONMALLOC"] = "malloc"
     proc = subprocess.run(
-        [*valgrind(), str(built / "capi_misuse"), str(built / "out")],
+        [*valgrind(), str(built / program), str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import time
+import types
 
 import pytest
 from shared import FREE_THREADED
@@ -104,29 +105,31 @@ def _hooks_left():
     return left + [n for (m, n), f in _STARTERS.items() if getattr(m, n) is not f]
 
 
-_ARMED: list = []  # at most one pending (action, results) for the audit hook
+class _SetattrHooked(types.ModuleType):
+    """threading's class while a test acts inside the legacy engine's install
+    step: installing replaces threading's thread starter (a setattr on the
+    module), and this runs the test's action first, once."""
 
-
-def _audit(event, args):
-    if event == "sys.setprofile" and _ARMED:
-        action, results = _ARMED.pop()
-        results.append(action())
-
-
-def _during_install(action):
-    """Run action() once inside the legacy engine's install step: setting the
-    profile function of each thread raises the audit event sys.setprofile
-    before the hook is set (an audit hook, once added, stays for the process:
-    this one does nothing unless armed)."""
-    if not _HOOKED:
-        sys.addaudithook(_audit)
-        _HOOKED.append(True)
+    action = None
     results: list = []
-    _ARMED.append((action, results))
-    return results
+
+    def __setattr__(self, name, value):
+        action, type(self).action = type(self).action, None
+        if action is not None and "start" in name:
+            type(self).results.append(action())
+        super().__setattr__(name, value)
 
 
-_HOOKED: list = []
+@pytest.fixture
+def during_install():
+    def arm(action):
+        _SetattrHooked.action, _SetattrHooked.results = action, []
+        threading.__class__ = _SetattrHooked
+        return _SetattrHooked.results
+
+    yield arm
+    threading.__class__ = types.ModuleType
+    _SetattrHooked.action = None
 
 
 def _in_thread(fn, wait):
@@ -144,11 +147,11 @@ def _outcome(fn):
         return e
 
 
-def test_stop_racing_start_sees_nothing_running_until_hooks_are_in():
+def test_stop_racing_start_sees_nothing_running_until_hooks_are_in(during_install):
     # stop() in another thread while start() is installing: before the fix it
     # stopped the half-started profiler, and start() then failed with a
     # TypeError or left hooks recording with nothing able to stop them
-    seen = _during_install(lambda: _in_thread(threadprof.stop, wait=10))
+    seen = during_install(lambda: _in_thread(threadprof.stop, wait=10))
     p = threadprof.start(engine="legacy")
     (t, out) = seen[0]
     assert not t.is_alive()
@@ -161,9 +164,9 @@ def test_stop_racing_start_sees_nothing_running_until_hooks_are_in():
     assert _hooks_left() == []
 
 
-def test_disable_racing_enable_waits_for_the_hooks_then_removes_them():
+def test_disable_racing_enable_waits_for_the_hooks_then_removes_them(during_install):
     p = threadprof.Profile(engine="legacy")
-    seen = _during_install(lambda: _in_thread(p.disable, wait=0.2))
+    seen = during_install(lambda: _in_thread(p.disable, wait=0.2))
     p.enable()
     (t, out) = seen[0]
     t.join(10)
@@ -172,9 +175,9 @@ def test_disable_racing_enable_waits_for_the_hooks_then_removes_them():
     assert _hooks_left() == []
 
 
-def test_disable_from_inside_enable_is_refused_not_half_done():
+def test_disable_from_inside_enable_is_refused_not_half_done(during_install):
     p = threadprof.Profile(engine="legacy")
-    seen = _during_install(lambda: _outcome(p.disable))
+    seen = during_install(lambda: _outcome(p.disable))
     p.enable()
     assert isinstance(seen[0], threadprof.ProfilerError)
     assert "being enabled" in str(seen[0])
