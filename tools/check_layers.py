@@ -23,7 +23,7 @@ LAYERS = [
     ["slowpath", "frames", "attach", "moncb"],  # an event's paths
     ["recorder"],  # the profile functions
     ["engine", "legacy", "monitoring"],  # how events reach the recorder
-    ["snapshot"],  # recorded data as Python objects
+    ["snapshot", "codewatch"],  # recorded data as Python objects; dying code
     ["profiler"],  # the Profiler type
     ["capi", "lifetime", "module"],  # the module, its lifetime and the C API
 ]

@@ -33,7 +33,18 @@
 #if PY_VERSION_HEX < 0x030C0000
 #include <structmember.h>
 #define Py_T_PYSSIZET T_PYSSIZET
+#define Py_T_INT T_INT
 #define Py_READONLY READONLY
+#endif
+
+/* Code objects are watched (PyCode_AddWatcher, 3.12+) rather than kept
+ * alive by the function table: codewatch.h. Not on a free-threaded build,
+ * where a code object may die in one thread while another reads the tree
+ * that keys by it. */
+#if PY_VERSION_HEX >= 0x030C0000 && !defined(Py_GIL_DISABLED)
+#define TPROF_WATCH_CODE 1
+#else
+#define TPROF_WATCH_CODE 0
 #endif
 
 /* True when PyEval_SetProfileAllThreads exists (3.12+). */

@@ -44,7 +44,11 @@ tprof_functable_grow(tprof_functable *t)
         return -1;
     }
     for (uint32_t id = 0; id < t->funcs.len; id++) {
-        const void *key = tprof_functable_get(t, id)->key;
+        tprof_func *f = tprof_functable_get(t, id);
+        if (tprof_func_forgotten(f)) {
+            continue; /* found by id only */
+        }
+        const void *key = f->key;
         uint32_t i = tprof_ptr_hash(key) & (cap - 1);
         while (slots[i]) {
             i = (i + 1) & (cap - 1);
@@ -99,7 +103,8 @@ tprof_functable_code(tprof_functable *t, PyCodeObject *code)
         }
         else {
             f->kind = TPROF_FUNC_PY;
-            f->code = Py_NewRef((PyObject *)code);
+            f->code = TPROF_WATCH_CODE ? (PyObject *)code
+                                       : Py_NewRef((PyObject *)code);
             tprof_functable_publish(t);
         }
     }
@@ -131,12 +136,64 @@ tprof_functable_cfunc(tprof_functable *t, PyCFunctionObject *fn)
     return id;
 }
 
+/* Remove slot i from the open-addressing table, moving back the entries
+ * after it that would no longer be found (deletion under linear probing). */
+static void
+tprof_functable_unslot(tprof_functable *t, uint32_t i)
+{
+    uint32_t mask = t->cap - 1;
+    for (uint32_t j = (i + 1) & mask; t->slots[j] != 0; j = (j + 1) & mask) {
+        uint32_t home =
+            tprof_ptr_hash(tprof_functable_get(t, t->slots[j] - 1)->key) &
+            mask;
+        /* the entry at j stays if its home lies cyclically in (i, j] */
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            t->slots[i] = t->slots[j];
+            i = j;
+        }
+    }
+    t->slots[i] = 0;
+}
+
+tprof_func *
+tprof_functable_lookup_code(tprof_functable *t, PyCodeObject *code)
+{
+    tprof_mutex_lock(&t->lock);
+    int64_t id = tprof_functable_find(t, code);
+    tprof_mutex_unlock(&t->lock);
+    return id < 0 ? NULL : tprof_functable_get(t, (uint32_t)id);
+}
+
+void
+tprof_functable_forget(tprof_functable *t, tprof_func *f)
+{
+    tprof_mutex_lock(&t->lock);
+    uint32_t mask = t->cap - 1;
+    for (uint32_t i = tprof_ptr_hash(f->key) & mask; t->slots[i] != 0;
+         i = (i + 1) & mask)
+    {
+        if (tprof_functable_get(t, t->slots[i] - 1) == f) {
+            tprof_functable_unslot(t, i);
+            break;
+        }
+    }
+    f->key = (const void *)((uintptr_t)f | 1);
+    if (!TPROF_WATCH_CODE) {
+        Py_XDECREF(f->code);
+    }
+    f->code = NULL;
+    tprof_mutex_unlock(&t->lock);
+}
+
 void
 tprof_functable_free(tprof_functable *t)
 {
     for (uint32_t id = 0; id < t->funcs.len; id++) {
         tprof_func *f = tprof_functable_get(t, id);
-        Py_CLEAR(f->code);
+        if (!TPROF_WATCH_CODE) {
+            Py_CLEAR(f->code);
+        }
         Py_CLEAR(f->module);
         Py_CLEAR(f->self_type);
         Py_CLEAR(f->info);

@@ -5,8 +5,12 @@
  * A function is keyed by a pointer: the code object for Python functions, the
  * PyMethodDef for C functions (as cProfile does, so the bound-method objects
  * that CPython makes per call of a method descriptor all map to one entry).
- * The table holds a strong reference to every code object it keys by, so an
- * address can never be reused by another function while the key is in use.
+ * An address must never stand for two functions. Where code objects are
+ * watched (TPROF_WATCH_CODE) the table only borrows them: when one dies its
+ * entry is forgotten (tprof_functable_forget, called by codewatch.c once the
+ * names are resolved), so a new code object at the same address is a new
+ * function. Elsewhere the table holds a strong reference to every code object
+ * it keys by, so the address cannot be reused while the key is in use.
  * Ids are dense, stable, and shared by all threads. Lookups happen only when a
  * thread meets a new (caller, callee) pair, never on the plain hot path.
  * Lookups and additions hold the GIL, or on a free-threaded build the table's
@@ -26,14 +30,18 @@ typedef enum tprof_func_kind {
     TPROF_FUNC_C = 1
 } tprof_func_kind;
 
+struct tprof_node;
+
 typedef struct tprof_func {
-    const void *key;
+    const void *key; /* the pointer, or an odd value once forgotten */
     tprof_func_kind kind;
-    PyObject *code;        /* Python: the code object (strong) */
-    const PyMethodDef *ml; /* C: the method definition */
-    PyObject *module;      /* C: m_module, a str or a module (strong) */
-    PyObject *self_type;   /* C: type of m_self, NULL if unbound (strong) */
-    PyObject *info;        /* cached name tuple, built by tprof_names_info */
+    PyObject *code; /* Python: the code object (borrowed when watched, else
+                       strong; NULL once forgotten) */
+    struct tprof_node *nodes; /* watched: the nodes keyed by it (store.h) */
+    const PyMethodDef *ml;    /* C: the method definition */
+    PyObject *module;         /* C: m_module, a str or a module (strong) */
+    PyObject *self_type;      /* C: type of m_self, NULL if unbound (strong) */
+    PyObject *info; /* cached name tuple, built by tprof_names_info */
 } tprof_func;
 
 typedef struct tprof_functable {
@@ -68,6 +76,22 @@ tprof_functable_get(tprof_functable *t, uint32_t id)
 {
     return (tprof_func *)tprof_seg_at(&t->funcs, id);
 }
+
+/* A forgotten entry's key: odd, so no object's address; unique. */
+static inline int
+tprof_func_forgotten(const tprof_func *f)
+{
+    return ((uintptr_t)f->key & 1) != 0;
+}
+
+/* The entry of the Python function running `code`, or NULL. */
+tprof_func *tprof_functable_lookup_code(tprof_functable *t,
+                                        PyCodeObject *code);
+
+/* Forget f, whose code object is being destroyed: the entry stays (with the
+ * names the caller resolved) but no longer answers to the address, and gets
+ * a key of its own that no object has. Requires the GIL. */
+void tprof_functable_forget(tprof_functable *t, tprof_func *f);
 
 /* Drop every entry and its references. Requires the GIL. */
 void tprof_functable_free(tprof_functable *t);

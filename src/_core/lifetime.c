@@ -2,6 +2,7 @@
 #include "lifetime.h"
 
 #include "capi.h"
+#include "codewatch.h"
 #include "engine.h"
 #include "modstate.h"
 #include "profiler.h"
@@ -57,6 +58,7 @@ tprof_lifetime_reset(void)
 {
     tprof_profiler_forget_active();
     tprof_legacy_audit_forget();
+    tprof_codewatch_forget_watcher();
     tprof_fork_registered = 0;
     tprof_reset_registered = 0;
 }
@@ -109,6 +111,9 @@ tprof_lifetime_register(PyObject *m)
             return -1;
         }
         tprof_fork_registered = 1;
+    }
+    if (tprof_codewatch_start() < 0) {
+        return -1;
     }
     if (tprof_register_with(m, "atexit", "register", NULL,
                             &tprof_at_exit_def) < 0) {

@@ -98,7 +98,12 @@ tprof_names_info(tprof_func *f)
     if (f->info != NULL) {
         return f->info;
     }
-    if (f->kind == TPROF_FUNC_PY) {
+    if (f->kind == TPROF_FUNC_PY && f->code == NULL) {
+        /* forgotten before its names could be resolved (out of memory) */
+        f->info = Py_BuildValue("(ssssi)", "python", "<unknown>", "<unknown>",
+                                "<unknown>", 0);
+    }
+    else if (f->kind == TPROF_FUNC_PY) {
         PyCodeObject *co = (PyCodeObject *)f->code;
         f->info =
             Py_BuildValue("(sOOOi)", "python", co->co_name, co->co_qualname,

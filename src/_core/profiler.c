@@ -3,6 +3,7 @@
 
 #include "attach.h"
 #include "clock.h"
+#include "codewatch.h"
 #include "engine.h"
 #include "modstate.h"
 #include "recorder.h"
@@ -155,6 +156,10 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(p);
         return PyErr_NoMemory();
     }
+    if (tprof_codewatch_join(p) < 0) {
+        Py_DECREF(p);
+        return NULL;
+    }
     return (PyObject *)p;
 }
 
@@ -200,6 +205,7 @@ tprof_profiler_dealloc(tprof_state *p)
     if (TPROF_PROFILER(p)->weakreflist != NULL) {
         PyObject_ClearWeakRefs((PyObject *)p);
     }
+    tprof_codewatch_leave(p);
     tprof_threads_drop_all(p);
     tprof_functable_free(&p->funcs);
     tprof_profiler_clear_refs(p);
@@ -409,6 +415,7 @@ tprof_profiler_stop(tprof_state *p)
         p->run_ticks += now - p->start_ticks;
     }
     tprof_threads_reap(p);
+    tprof_codewatch_rechain(p);
     if (tprof_ld_acquire(&tprof_active) == p) {
         tprof_st_release(&tprof_active, NULL);
         Py_DECREF(p);
@@ -466,6 +473,7 @@ tprof_profiler_clear_impl(tprof_state *p)
         p->started = 1;
     }
     tprof_threads_reap(p);
+    tprof_codewatch_rechain(p);
     Py_RETURN_NONE;
 }
 
@@ -534,6 +542,12 @@ static PyObject *
 tprof_profiler_get_enabled(tprof_state *p, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(p->enabled);
+}
+
+static PyObject *
+tprof_profiler_get_timeline(tprof_state *p, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(p->timeline);
 }
 
 static PyObject *
@@ -680,6 +694,9 @@ static PyGetSetDef tprof_profiler_getset[] = {
      "True while this profiler is recording.", NULL},
     {"clock", (getter)tprof_profiler_get_clock, NULL,
      "'wall', 'cpu' or 'user' (a timer callable).", NULL},
+    {"timeline", (getter)tprof_profiler_get_timeline, NULL,
+     "True if this profiler records a timeline of every call and return.",
+     NULL},
     {"_timeline_budget", (getter)tprof_profiler_get_timeline_budget,
      (setter)tprof_profiler_set_timeline_budget,
      "Timeline events all threads may hold in memory before they spill.",
@@ -701,6 +718,8 @@ static PyGetSetDef tprof_profiler_getset[] = {
 static PyMemberDef tprof_profiler_members[] = {
     {"__weaklistoffset__", Py_T_PYSSIZET,
      offsetof(tprof_profiler, weakreflist), Py_READONLY, NULL},
+    {"_lean_snapshots", Py_T_INT, offsetof(tprof_state, lean_snapshots), 0,
+     "Non-zero: snapshots leave the timelines out (after a MemoryError)."},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -734,6 +753,7 @@ tprof_profiler_after_fork(tprof_state *p)
     /* Only the forking thread lives on: no other thread can touch a record,
      * so they can all go. The survivor attaches afresh on its next event. */
     tprof_threads_drop_all(p);
+    tprof_codewatch_rechain(p);
     p->tl_sink.held = 0;
     p->busy = 0;
     tprof_st_relaxed(&p->gen, tprof_threads_new_gen());

@@ -79,6 +79,14 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     if (n == NULL) {
         tprof_fail(p, TPROF_ERR_NOMEMORY);
     }
+#if TPROF_WATCH_CODE
+    else if (PyCode_Check(callee)) {
+        /* found at once when its code object dies (codewatch.h) */
+        tprof_func *f = tprof_functable_get(&p->funcs, n->func);
+        n->same_func = f->nodes;
+        f->nodes = n;
+    }
+#endif
     return n;
 }
 

@@ -236,7 +236,7 @@ tprof_thread_nodes(tprof_thread *ts, int running, int64_t wall, int64_t cpu)
 static PyObject *
 tprof_thread_timeline(tprof_state *p, tprof_thread *ts, int live)
 {
-    if (!p->timeline) {
+    if (!p->timeline || p->lean_snapshots) {
         Py_RETURN_NONE;
     }
     if (live) {

@@ -105,6 +105,7 @@ typedef struct tprof_state {
     unsigned errors;       /* tprof_error bits */
     int busy;              /* callbacks paused inside (see above) */
     int timeline;          /* record a timeline too */
+    int lean_snapshots;    /* snapshots leave the timelines out */
     tprof_tlsink tl_sink;  /* where full timeline chunks go */
     Py_tracefunc callback; /* the recorder function for `mode` */
     PyObject *timer;       /* TPROF_MODE_USER */

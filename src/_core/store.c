@@ -17,6 +17,7 @@ tprof_tree_init(tprof_tree *t)
         return -1;
     }
     root->func = UINT32_MAX;
+    root->key = t;
     t->ready = 1;
     return 0;
 }
@@ -31,6 +32,9 @@ tprof_tree_grow(tprof_tree *t)
     }
     for (uint32_t id = 1; id < t->nodes.len; id++) {
         tprof_node *n = tprof_tree_node(t, id);
+        if ((uintptr_t)n->key & 1) {
+            continue; /* a retired key: found by id only */
+        }
         uint32_t i = tprof_tree_hash(n->parent, n->key) & (cap - 1);
         while (slots[i]) {
             i = (i + 1) & (cap - 1);
@@ -74,6 +78,38 @@ tprof_tree_add(tprof_tree *t, tprof_node *parent, const void *key,
     t->slots[i] = n;
     tprof_st_release(&t->ready, t->nodes.len);
     return n;
+}
+
+void
+tprof_tree_retire_key(tprof_node *n, const void *key)
+{
+    tprof_node *root = n;
+    while (root->parent != NULL) {
+        root = root->parent;
+    }
+    tprof_tree *t = (tprof_tree *)root->key;
+    uint32_t mask = t->cap - 1;
+    uint32_t i = tprof_tree_hash(n->parent, n->key) & mask;
+    while (t->slots[i] != n) {
+        if (t->slots[i] == NULL) { /* not in the hash: nothing to move */
+            n->key = key;
+            return;
+        }
+        i = (i + 1) & mask;
+    }
+    /* deletion under linear probing: move back what would not be found */
+    for (uint32_t j = (i + 1) & mask; t->slots[j] != NULL; j = (j + 1) & mask)
+    {
+        tprof_node *m = t->slots[j];
+        uint32_t home = tprof_tree_hash(m->parent, m->key) & mask;
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            t->slots[i] = m;
+            i = j;
+        }
+    }
+    t->slots[i] = NULL;
+    n->key = key;
 }
 
 void

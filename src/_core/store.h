@@ -2,7 +2,8 @@
 /*
  * store.h -- one thread's aggregate: its call tree and its shadow stack.
  *
- * A node is (parent node, function key). Node 0 is a virtual root. Nodes are
+ * A node is (parent node, function key). Node 0 is a virtual root, whose key
+ * points back to its tree. Nodes are
  * numbered densely in creation order, so a parent always has a smaller id than
  * its children, and they never move (tprof_segarray). A node is found from its
  * (parent, key) pair through an open-addressing hash table owned by the tree.
@@ -35,7 +36,9 @@ typedef struct tprof_node {
     struct tprof_node *last_child; /* the child entered last: checked first */
     struct tprof_node *next;       /* the sibling entered after this one last
                                    time: checked second */
-    const void *key;
+    const void *key;               /* the root's: its tree (tprof_tree_of) */
+    struct tprof_node *same_func;  /* watched code: the next node, in any
+                                      tree, of the same function */
     uint32_t id;
     uint32_t func; /* id in the function table */
     uint64_t calls;
@@ -133,6 +136,11 @@ tprof_tree_find(const tprof_tree *t, tprof_node *parent, const void *key)
  * memory. The caller has checked that it does not exist. */
 tprof_node *tprof_tree_add(tprof_tree *t, tprof_node *parent, const void *key,
                            uint32_t func);
+
+/* Take n out of the hash (it is found by id only from now on) and give it
+ * `key`, which no lookup asks for: its function's code object died, and a
+ * new one may take the address (codewatch.h). Requires the GIL. */
+void tprof_tree_retire_key(tprof_node *n, const void *key);
 
 /* The number of complete nodes, as another thread sees it. */
 static inline uint32_t

@@ -10,6 +10,7 @@ cProfile-shaped conveniences around it.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from array import array
@@ -94,7 +95,23 @@ class Profile(_core.Profiler):
         Timelines are read lazily from this profiler's spill file, which lives
         as long as the profiler: the snapshot keeps a reference to it.
         """
-        return snapshot_from_raw(self._raw_snapshot(), self)
+        try:
+            return snapshot_from_raw(self._raw_snapshot(), self)
+        except MemoryError:
+            if not self.timeline:
+                raise
+        # Out of memory: shed the biggest part, the timelines, rather than
+        # lose the whole profile. What was built is garbage by now.
+        gc.collect()
+        self._lean_snapshots = 1
+        try:
+            snap = snapshot_from_raw(self._raw_snapshot(), self)
+        finally:
+            self._lean_snapshots = 0
+        snap.warnings.append(
+            "out of memory while taking the snapshot: the timelines are left out of it"
+        )
+        return snap
 
     # -- cProfile compatibility --------------------------------------------
     def create_stats(self) -> None:

@@ -73,6 +73,29 @@ def test_memory_error_during_a_snapshot_is_clean_and_recoverable(engine):
     assert sum(n.calls for n in main.nodes[1:] if snap.functions[n.func].name == "f") == 2
 
 
+@needs_hooks
+def test_out_of_memory_in_a_snapshot_sheds_the_timelines_not_the_profile(engine):
+    with threadprof.profile(engine=engine, timeline=True) as p:
+        f()
+        f()
+    _core._fail_snapshot_after(0)  # the first snapshot attempt fails
+    snap = p.snapshot()
+    main = snap.thread("MainThread")
+    assert sum(n.calls for n in main.nodes[1:] if snap.functions[n.func].name == "f") == 2
+    assert main.timeline is None
+    assert "the timelines are left out" in snap.warnings[-1]
+    assert p.snapshot().thread("MainThread").timeline is not None  # only that once
+
+
+@needs_hooks
+def test_out_of_memory_in_a_snapshot_without_timelines_is_raised(engine):
+    with threadprof.profile(engine=engine) as p:
+        f()
+    _core._fail_snapshot_after(0)
+    with pytest.raises(MemoryError):
+        p.snapshot()
+
+
 def test_a_timer_that_stops_the_profiler(engine):
     state = {"n": 0, "prof": None}
 
