@@ -134,8 +134,7 @@ tprof_codewatch_start(void)
 
 void
 tprof_codewatch_forget_watcher(void)
-{
-}
+{}
 
 int
 tprof_codewatch_join(tprof_state *Py_UNUSED(p))
@@ -145,12 +144,10 @@ tprof_codewatch_join(tprof_state *Py_UNUSED(p))
 
 void
 tprof_codewatch_leave(tprof_state *Py_UNUSED(p))
-{
-}
+{}
 
 void
 tprof_codewatch_rechain(tprof_state *Py_UNUSED(p))
-{
-}
+{}
 
 #endif

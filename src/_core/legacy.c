@@ -137,7 +137,9 @@ tprof_set_profile_all(Py_tracefunc func, PyObject *obj)
 static PyObject *
 tprof_trampoline(PyObject *func, PyObject *args, PyObject *kwargs)
 {
-    tprof_state *p = tprof_active_get();
+    /* claimed, even if enable() is still installing (not yet published):
+     * its walk over the threads may have passed this one already */
+    tprof_state *p = tprof_ld_acquire(&tprof_active);
     if (p != NULL && p->engine == &tprof_legacy_engine) {
         Py_INCREF(p);
         /* Setting a hook stops the world (free-threaded), and a stop may run
