@@ -73,6 +73,10 @@ def test_a_new_function_at_a_dead_ones_address_is_a_new_function(engine):
             del fn
     calls = calls_by_name(p.snapshot())
     assert all(calls[f"g{i:03d}", "<same>"] == 2 for i in range(200))
+    if WATCHED and reused == 0:
+        # an allocator that never hands out a freed address at once (a
+        # sanitizer's quarantine) cannot produce the case under test
+        pytest.skip("no code object address was reused by this allocator")
     if WATCHED:
         assert reused > 100  # the case under test did happen
 
