@@ -50,11 +50,14 @@ fi
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null ||
     { mkdir -p "$root/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"; }
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# A registry that mirrors sid may serve a Release file past its Valid-Until
+# date (the host's apt is told to accept it): so is the chroot's.
+CHROOT_APT_OPTS="-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false"
 echo "sid_chroot: installing $PACKAGES (log: $CACHE/sid-packages.log)"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC2086
 sh "$here/in_chroot.sh" "$root" "" sh -c \
-    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $PACKAGES" \
+    "apt-get $CHROOT_APT_OPTS update -qq && DEBIAN_FRONTEND=noninteractive apt-get $CHROOT_APT_OPTS install -y -qq --no-install-recommends $PACKAGES" \
     >"$CACHE/sid-packages.log" 2>&1 </dev/null || {
     tail -20 "$CACHE/sid-packages.log" >&2
     exit 1
