@@ -32,6 +32,12 @@ tprof_module_active(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
     return Py_NewRef(active ? (PyObject *)active : Py_None);
 }
 
+static PyObject *
+tprof_module_claimed(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(tprof_ld_acquire(&tprof_active) != NULL);
+}
+
 #ifdef THREADPROF_TEST_HOOKS
 static PyObject *
 tprof_module_fail_alloc_after(PyObject *Py_UNUSED(module), PyObject *arg)
@@ -67,6 +73,9 @@ tprof_module_clock_source(PyObject *Py_UNUSED(module),
 static PyMethodDef tprof_module_methods[] = {
     {"active", tprof_module_active, METH_NOARGS,
      "The running threadprof profiler, or None."},
+    {"_claimed", tprof_module_claimed, METH_NOARGS,
+     "True if a profiler runs or is being enabled (active() says None "
+     "until its hooks are installed)."},
     {"clock_source", tprof_module_clock_source, METH_NOARGS,
      "The wall clock in use: 'tsc' (the scaled time-stamp counter) or "
      "'monotonic' (CLOCK_MONOTONIC)."},

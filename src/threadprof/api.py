@@ -307,14 +307,15 @@ class profile:
     def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kw: Any) -> Any:
-            if _core.active() is not None:
-                # a profiler runs already (another call of this function, in
-                # this thread or another, or threadprof run): it profiles the call
+            if _core._claimed():
+                # a profiler runs already, or is being enabled (another call
+                # of this function, in this thread or another, or threadprof
+                # run): it profiles the call
                 return func(*args, **kw)
             try:
                 p = start(**self._kw)
             except ProfilerError:
-                if _core.active() is None:
+                if not _core._claimed():
                     raise  # it could not start
                 return func(*args, **kw)  # another thread's call started one first
             try:
