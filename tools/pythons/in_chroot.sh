@@ -25,5 +25,9 @@ if [ -n "$dir" ]; then
     mount --bind "$dir" "$root$dir"
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# the host's CA bundle (a registry's own CA may be in it): installing Debian's
+# ca-certificates inside regenerates the chroot's without it
+mkdir -p "$root/etc/ssl/certs"
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
 cd "$root${dir:-/}"
 exec chroot "$root" sh -c 'cd "$1" && shift && exec "$@"' sh "${dir:-/}" "$@"
