@@ -28,10 +28,14 @@ def python_config() -> str:
     return str(path)
 
 
-def embed_env() -> dict[str, str]:
+def embed_env(program: str = "") -> dict[str, str]:
     env = dict(os.environ)
     env["THREADPROF_EMBED_PYTHON"] = sys.executable  # find this venv's threadprof
     env.pop("PYTHONPATH", None)
+    if program == "capi_lifetime":
+        # 3.14+ derive the venv from the executable at the first
+        # Py_Initialize only: name threadprof's directory for the later ones
+        env["PYTHONPATH"] = str(pathlib.Path(tprof.__file__).resolve().parents[1])
     return env
 
 
@@ -142,7 +146,7 @@ def run_program(
         [str(built / program), str(out)],
         capture_output=True,
         text=True,
-        env=embed_env(),
+        env=embed_env(program),
         timeout=120,
     )
 
@@ -247,7 +251,7 @@ def test_embed_example_profiles_all_seven_threads(built: pathlib.Path) -> None:
 @not_on_311_under_memcheck
 @pytest.mark.parametrize("program", ["capi_misuse", "capi_lifetime"])
 def test_capi_under_valgrind(built: pathlib.Path, program: str, tmp_path: pathlib.Path) -> None:
-    env = embed_env()
+    env = embed_env(program)
     env["PYTHONMALLOC"] = "malloc"
     proc = subprocess.run(
         [*valgrind(), str(built / program), str(tmp_path)],
