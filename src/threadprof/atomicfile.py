@@ -23,16 +23,21 @@ reads is an error, not a hang. A FIFO, socket or symlink that another user
 put in a shared sticky directory (``/tmp``) is refused, as Linux's
 ``protected_fifos`` and ``protected_symlinks`` do: the profile is not handed to
 whoever planted it.
+
+A caller can veto the rename at the last moment with :func:`commit_guard`: the
+CLI uses it so that a fatal signal whose exception Python swallowed (it arrived
+inside a weakref callback or a ``__del__``) still leaves the older file as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 __all__ = [
@@ -40,6 +45,7 @@ __all__ = [
     "atomic_open",
     "atomic_write_bytes",
     "check_writable",
+    "commit_guard",
     "is_written_in_place",
 ]
 
@@ -244,6 +250,23 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
+_GUARDS: contextvars.ContextVar[tuple[Callable[[], None], ...]] = contextvars.ContextVar(
+    "threadprof_commit_guards", default=()
+)
+
+
+@contextlib.contextmanager
+def commit_guard(check: Callable[[], None]) -> Iterator[None]:
+    """Within the block, :func:`atomic_open` calls ``check()`` just before it
+    renames a complete file onto its name; an exception from ``check`` removes
+    the temporary file and propagates, leaving the name untouched."""
+    token = _GUARDS.set((*_GUARDS.get(), check))
+    try:
+        yield
+    finally:
+        _GUARDS.reset(token)
+
+
 @contextlib.contextmanager
 def atomic_open(path: StrPath) -> Iterator[BinaryIO]:
     """Open ``path`` for writing, atomically.
@@ -269,6 +292,8 @@ def atomic_open(path: StrPath) -> Iterator[BinaryIO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        for check in _GUARDS.get():
+            check()
         os.replace(temp, text)
     except OSError as exc:
         _unlink_quietly(temp)

@@ -352,3 +352,50 @@ def test_a_fatal_signal_during_convert_or_report_leaves_no_debris(
     if mid_write:
         assert proc.returncode == -signum, stderr
         assert out.read_bytes() == b"previous"
+
+
+SWALLOWED = """\
+import signal, sys, weakref
+from threadprof.atomicfile import atomic_open
+from threadprof.cli.common import dying_cleanly
+
+class Owner:
+    pass
+
+def callback(ref):
+    signal.raise_signal(signal.SIG{name})
+    for _ in range(1000):  # the handler runs here, and Python ignores its exception
+        pass
+
+with dying_cleanly():
+    with atomic_open("out.bin") as f:
+        f.write(b"new")
+        owner = Owner()
+        ref = weakref.ref(owner, callback)
+        del owner
+        f.write(b" and more")
+print("after the block", flush=True)
+"""
+
+
+@pytest.mark.parametrize("signame", ["TERM", "HUP"])
+def test_a_fatal_signal_whose_exception_python_swallows_still_ends_the_write(
+    write, workdir, signame
+):
+    """A SIGTERM handled inside a weakref callback, where Python prints and
+    drops the handler's exception: the finished file is still not renamed onto
+    the older one, nothing is printed, and the process dies by the signal."""
+    write("swallow.py", SWALLOWED.format(name=signame))
+    (workdir / "out.bin").write_bytes(b"previous")
+    proc = subprocess.run(
+        [sys.executable, "swallow.py"],
+        cwd=workdir,
+        capture_output=True,
+        preexec_fn=_default_signals,
+        timeout=60,
+    )
+    assert proc.returncode == -getattr(signal, "SIG" + signame), proc.stderr
+    assert proc.stdout == b""
+    assert proc.stderr == b""
+    assert (workdir / "out.bin").read_bytes() == b"previous"
+    assert temp_files(workdir) == []

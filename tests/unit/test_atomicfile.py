@@ -207,3 +207,25 @@ def test_keyboard_interrupt_as_the_temp_file_is_created_leaves_nothing(tmp_path,
         atomic_write_bytes(tmp_path / "out.prof", b"x")
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_commit_guard_that_raises_keeps_the_older_file(tmp_path):
+    """A guard's exception at the commit point removes the finished temporary
+    file and leaves the name as it was; outside the block no guard runs."""
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"previous")
+    calls = []
+
+    def veto() -> None:
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    with atomicfile.commit_guard(veto):
+        with pytest.raises(KeyboardInterrupt):
+            atomicfile.atomic_write_bytes(target, b"new")
+    assert calls == [1]
+    assert target.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+    atomicfile.atomic_write_bytes(target, b"new")
+    assert calls == [1]
+    assert target.read_bytes() == b"new"

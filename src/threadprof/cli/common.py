@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterator
 from typing import NoReturn
 
+from ..atomicfile import commit_guard
+
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
@@ -122,11 +124,28 @@ def dying_cleanly() -> Iterator[None]:
     """While a command writes a file: a SIGTERM or SIGHUP left at the default
     unwinds the write (its temporary file removed, an older file under the
     name left as it was), then ends the process by that signal, as it would
-    have without threadprof."""
+    have without threadprof.
+
+    The handler raises, but Python ignores an exception raised where it cannot
+    propagate (a weakref callback, ``__del__``), so the signal is also kept:
+    the rename of a finished file checks it, and so does the end of the block.
+    Such an ignored exception is not printed as a traceback."""
+    arrived: list[int] = []
 
     def handler(signum: int, frame: object) -> None:
+        arrived.append(signum)
         raise _Terminated(signum)
 
+    def check() -> None:
+        if arrived:
+            raise _Terminated(arrived[0])
+
+    def unraisable(info: sys.UnraisableHookArgs) -> None:
+        if not isinstance(info.exc_value, _Terminated):
+            hook(info)
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
     previous = {}
     for name in FATAL_SIGNALS:
         signum = getattr(signal, name, None)
@@ -134,10 +153,13 @@ def dying_cleanly() -> Iterator[None]:
             if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
                 previous[signum] = signal.signal(signum, handler)
     try:
-        yield
+        with commit_guard(check):
+            yield
+        check()
     except _Terminated as exc:
         die_by_signal(exc.signum)
     finally:
         for signum, old in previous.items():
             with contextlib.suppress(OSError, ValueError, TypeError):
                 signal.signal(signum, old)
+        sys.unraisablehook = hook
