@@ -8,9 +8,12 @@ the format is used, so a format that needs an optional dependency costs nothing
 to the others and the CLI can list every format without importing any.
 
 A format module implements the :class:`FormatModule` protocol: one function,
-``dump(snapshot, out)``, that writes a :class:`~threadprof.model.Snapshot` to a
-binary file. Everything else (thread selection, atomic files, bytes) is done
-here, once, for every format.
+``dump(snapshot, out, **options)``, that writes a
+:class:`~threadprof.model.Snapshot` to a binary file; the keyword options a
+format takes are listed in its :attr:`Exporter.options` (pprof's
+``max_samples``, callgrind's ``separate_threads``...), and any other is refused
+with :class:`UnknownOptionError` before anything is written. Everything else
+(thread selection, atomic files, bytes) is done here, once, for every format.
 
 To add a format: write ``exporters/<name>.py`` (or a package, as ``html/``)
 with ``dump``, add one :class:`Exporter` line to :data:`EXPORTERS`, and list
@@ -23,8 +26,9 @@ from __future__ import annotations
 import importlib
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from .._gcpause import gc_paused
 from ..atomicfile import atomic_open
@@ -41,6 +45,7 @@ __all__ = [
     "NeedsTimelineError",
     "NoSuchThreadError",
     "UnknownFormatError",
+    "UnknownOptionError",
     "exporter_for_path",
     "get_exporter",
     "select_threads",
@@ -51,6 +56,10 @@ ThreadKey = str | int
 
 class UnknownFormatError(ValueError):
     """No exporter has this name."""
+
+
+class UnknownOptionError(ValueError):
+    """An option that the format does not take."""
 
 
 class NeedsTimelineError(ValueError):
@@ -71,7 +80,7 @@ class NoSuchThreadError(LookupError):
 class FormatModule(Protocol):
     """What a format module provides."""
 
-    def dump(self, snapshot: Snapshot, out: BinaryIO) -> None:
+    def dump(self, snapshot: Snapshot, out: BinaryIO, **options: Any) -> None:
         """Write ``snapshot`` (every thread it holds) to the binary file ``out``."""
         ...
 
@@ -99,34 +108,66 @@ class Exporter:
     module: str  # the implementing module, relative to this package
     prefixes: tuple[str, ...] = ()  # file-name prefixes it claims: ("callgrind.out",)
     needs_timeline: bool = False  # shows calls in time: needs a profile taken with --timeline
+    options: tuple[str, ...] = ()  # the keyword options its dump takes
 
     def load(self) -> FormatModule:
         """Import and return the module that implements the format."""
         return importlib.import_module(f"{__name__}.{self.module}")  # type: ignore[return-value]
 
-    def dump(self, snapshot: Snapshot, out: BinaryIO, thread: ThreadKey | None = None) -> None:
-        """Write ``snapshot`` to the binary file ``out``, optionally restricted to ``thread``."""
-        self.load().dump(select_threads(snapshot, thread), out)
+    def check_options(self, options: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``options`` as a dict; raises :class:`UnknownOptionError` for one the
+        format does not take."""
+        given = dict(options or {})
+        for name in given:
+            if name not in self.options:
+                takes = f"it takes {', '.join(self.options)}" if self.options else "it takes none"
+                raise UnknownOptionError(
+                    f"the {self.name} format has no option {name!r} ({takes})"
+                )
+        return given
 
-    def to_bytes(self, snapshot: Snapshot, thread: ThreadKey | None = None) -> bytes:
+    def dump(
+        self,
+        snapshot: Snapshot,
+        out: BinaryIO,
+        thread: ThreadKey | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write ``snapshot`` to the binary file ``out``, optionally restricted to
+        ``thread``, with the format's ``options``."""
+        given = self.check_options(options)
+        self.load().dump(select_threads(snapshot, thread), out, **given)
+
+    def to_bytes(
+        self,
+        snapshot: Snapshot,
+        thread: ThreadKey | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> bytes:
         """The exported file's content, as bytes."""
         buf = io.BytesIO()
-        self.dump(snapshot, buf, thread)
+        self.dump(snapshot, buf, thread, options)
         return buf.getvalue()
 
     def write(
-        self, snapshot: Snapshot, path: str | os.PathLike[str], thread: ThreadKey | None = None
+        self,
+        snapshot: Snapshot,
+        path: str | os.PathLike[str],
+        thread: ThreadKey | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         """Write the exported file to ``path`` atomically.
 
-        Raises :class:`~threadprof.atomicfile.OutputError` if the file cannot be written
-        and :class:`NoSuchThreadError` if ``thread`` matches nothing (before any
-        file is touched).
+        Raises :class:`~threadprof.atomicfile.OutputError` if the file cannot be
+        written, and :class:`NoSuchThreadError` if ``thread`` matches nothing or
+        :class:`UnknownOptionError` for an option the format does not take
+        (both before any file is touched).
         """
+        given = self.check_options(options)
         selected = select_threads(snapshot, thread)
         impl = self.load()
         with atomic_open(path) as f, gc_paused():
-            impl.dump(selected, f)
+            impl.dump(selected, f, **given)
 
 
 #: Every known format, in the order the CLI lists them.
@@ -167,6 +208,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         extensions=(".pb.gz", ".pprof"),
         description="go tool pprof, Pyroscope, Parca (a thread label per sample)",
         module="pprof",
+        options=("sample_types", "max_samples"),
     ),
     Exporter(
         name="chrome",

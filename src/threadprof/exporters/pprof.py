@@ -2,20 +2,51 @@
 """pprof's profile format (profile.proto, gzip-compressed), read by ``go tool pprof``,
 Pyroscope, Parca, Grafana and speedscope.
 
-Three sample types, in this order: ``wall/nanoseconds``, ``cpu/nanoseconds``
-(self times) and ``calls/count``; ``default_sample_type`` is the primary clock
-(``--clock``). Every call-tree node of every thread is one sample: its stack
-(leaf first, as pprof wants), its self wall and CPU time and its call count,
-and two labels, ``thread`` (the thread's name) and ``thread_id`` (its native
-id). pprof adds samples up, so the totals per function, per thread and per
-stack are those of the snapshot; ``go tool pprof -tagfocus thread=worker``
-selects a thread.
+Sample types (``sample_types``):
+
+* ``"all"`` (the default): ``wall/nanoseconds``, ``cpu/nanoseconds`` (self
+  times) and ``calls/count``, in that order; ``default_sample_type`` and the
+  period type are the primary clock (``--clock``). ``go tool pprof
+  -sample_index=cpu`` shows the other clock.
+* ``"cpu"``: ``cpu/nanoseconds`` and ``calls/count``, period type
+  ``cpu/nanoseconds``, as a Go CPU profile has: Pyroscope and Parca file it
+  as a CPU profile. (Pyroscope files any profile with a ``wall`` sample type
+  as a wall-clock profile, so a profile of both clocks never reaches its CPU
+  views.)
+* ``"wall"``: ``wall/nanoseconds`` and ``calls/count``, period type
+  ``wall/nanoseconds``: the off-CPU view, for a second upload.
+
+Every call-tree node of every thread is one sample: its stack (leaf first, as
+pprof wants), its self times and call count, and the labels ``thread`` (the
+thread's name), ``thread_id`` (its native id) and ``pid`` (the process id,
+when the snapshot has it). pprof adds samples up, so the totals per function,
+per thread and per stack are those of the snapshot; ``go tool pprof -tagfocus
+thread=worker`` selects a thread.
+
+``max_samples`` keeps a large profile under a sample budget (Pyroscope ingests
+16,000 samples per profile by default; a million samples take ``go tool
+pprof`` half a minute and gigabytes to open). The samples are aggregated, each
+step only if the previous one is not enough, and every total stays exact:
+
+1. threads that differ only by a trailing number (``worker-1``,
+   ``worker-2``...) become one thread group: the label ``thread`` is the
+   pattern (``worker-*``), ``threads`` their number, and same stacks merge;
+2. all threads merge;
+3. the stacks of least time (of the primary clock) are folded into their
+   caller, under one ``[N functions folded]`` frame per caller.
+
+A comment in the profile says which steps were taken.
 
 There is one Location per function, with one Line at the function's first line
-(the profiler records functions, not lines). A Python function has its
-``qualname`` as name, its ``co_name`` as system name, its file and first line;
-a C function has pstats' label (``{built-in method builtins.len}``) and no file.
-Functions that share all of these share a Function and a Location.
+(the profiler records functions, not lines), all in one Mapping named after the
+program (so that pprof neither tries to symbolize nor warns that the main
+binary is unknown). A Python function has its ``qualname`` as name and
+``file:qualname`` as system name; a C function has pstats' label
+(``{built-in method builtins.len}``) as name, ``~:`` and that label as system
+name, and no file. The system name differs from the name so that pprof's
+demangler, which simplifies names that equal their system name, leaves
+``<module>``, ``<lambda>`` and ``<genexpr>`` as they are. Functions that share
+all of these share a Function and a Location.
 
 The message is encoded by :mod:`threadprof.exporters._protobuf` and streamed
 into gzip as it is built; strings are UTF-8, so names survive as they are.
@@ -25,22 +56,33 @@ from __future__ import annotations
 
 import gzip
 import shlex
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from ..model import Snapshot, ThreadProfile
+from ..model import Snapshot, ThreadProfile, thread_group_key
 from ._common import creator, function_name, ns_converter
 from ._protobuf import field_message, field_packed, field_string, field_varint
 
-__all__ = ["SAMPLE_TYPES", "dump"]
+__all__ = ["SAMPLE_TYPES", "SAMPLE_TYPE_CHOICES", "dump"]
 
-#: ``(type, unit)`` of each sample value, in order.
-SAMPLE_TYPES = (("wall", "nanoseconds"), ("cpu", "nanoseconds"), ("calls", "count"))
+#: ``(type, unit)`` of each sample value, in order, for each ``sample_types``.
+SAMPLE_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
+    "all": (("wall", "nanoseconds"), ("cpu", "nanoseconds"), ("calls", "count")),
+    "cpu": (("cpu", "nanoseconds"), ("calls", "count")),
+    "wall": (("wall", "nanoseconds"), ("calls", "count")),
+}
+#: The values of ``sample_types``.
+SAMPLE_TYPE_CHOICES = tuple(SAMPLE_TYPES)
 
 # field numbers of profile.proto
-_SAMPLE_TYPE, _SAMPLE, _LOCATION, _FUNCTION, _STRING_TABLE = 1, 2, 4, 5, 6
+_SAMPLE_TYPE, _SAMPLE, _MAPPING, _LOCATION, _FUNCTION, _STRING_TABLE = 1, 2, 3, 4, 5, 6
 _TIME_NANOS, _DURATION_NANOS, _PERIOD_TYPE, _PERIOD = 9, 10, 11, 12
 _COMMENT, _DEFAULT_SAMPLE_TYPE = 13, 14
 _LABEL = 3  # in Sample
+_MAPPING_ID = 1  # the one Mapping
+
+Stack = tuple[int, ...]  # location ids, leaf first
+Values = list[int]  # one per sample type
 
 
 class _Strings:
@@ -63,81 +105,251 @@ def _value_type(strings: _Strings, kind: str, unit: str) -> list[bytes]:
     return [field_varint(1, strings(kind)), field_varint(2, strings(unit))]
 
 
-def _thread_labels(strings: _Strings, thread: ThreadProfile) -> bytes:
-    """The sample labels ``thread`` (name) and ``thread_id`` (native id), encoded."""
-    name = [field_varint(1, strings("thread")), field_varint(2, strings(thread.name))]
-    tid = [field_varint(1, strings("thread_id")), field_varint(3, thread.native_id)]
-    return field_message(_LABEL, name) + field_message(_LABEL, tid)
+def _label(strings: _Strings, key: str, text: str | None = None, num: int = 0) -> bytes:
+    if text is not None:
+        return field_message(
+            _LABEL, [field_varint(1, strings(key)), field_varint(2, strings(text))]
+        )
+    return field_message(_LABEL, [field_varint(1, strings(key)), field_varint(3, num)])
 
 
-def dump(snapshot: Snapshot, out: BinaryIO) -> None:
-    """Write every thread of ``snapshot`` as a gzip-compressed pprof profile."""
+class _Functions:
+    """The Function and Location of each function id, one per distinct name,
+    system name, file and line."""
+
+    def __init__(self, snapshot: Snapshot, strings: _Strings) -> None:
+        self.location: dict[int, int] = {}
+        keyed: dict[tuple[str, str, str, int], int] = {}
+        self.functions: list[bytes] = []
+        self.locations: list[bytes] = []
+        for func in snapshot.functions:
+            filename = "" if func.kind == "c" else func.filename
+            name = function_name(func)
+            key = (name, f"{filename or '~'}:{name}", filename, func.lineno)
+            lid = keyed.get(key)
+            if lid is None:
+                lid = keyed[key] = len(keyed) + 1
+                self.add(strings, lid, key)
+            self.location[func.id] = lid
+        self.count = len(keyed)
+
+    def add(self, strings: _Strings, lid: int, key: tuple[str, str, str, int]) -> None:
+        name, system, filename, lineno = key
+        fields = [
+            field_varint(1, lid),
+            field_varint(2, strings(name)),
+            field_varint(3, strings(system)),
+        ]
+        if filename:
+            fields.append(field_varint(4, strings(filename)))
+        if lineno:
+            fields.append(field_varint(5, lineno))
+        self.functions.append(field_message(_FUNCTION, fields))
+        line = [field_varint(1, lid)]
+        if lineno:
+            line.append(field_varint(2, lineno))
+        self.locations.append(
+            field_message(
+                _LOCATION,
+                [field_varint(1, lid), field_varint(2, _MAPPING_ID), field_message(4, line)],
+            )
+        )
+
+
+def _node_samples(
+    snapshot: Snapshot, thread: ThreadProfile, location: dict[int, int], types: str
+) -> Iterator[tuple[Stack, Values]]:
+    """Each node of ``thread``: its stack and values."""
+    to_ns = ns_converter(snapshot.unit)
+    stacks: dict[int, Stack] = {0: ()}
+    for node, _depth in thread.walk():
+        stack = stacks[node.id] = (location[node.func], *stacks[node.parent])
+        if types == "all":
+            values = [to_ns(node.wall_self), to_ns(node.cpu_self), node.calls]
+        else:
+            values = [to_ns(node.wall_self if types == "wall" else node.cpu_self), node.calls]
+        yield stack, values
+
+
+def _merge(into: dict[Stack, Values], samples: Iterable[tuple[Stack, Values]]) -> None:
+    for stack, values in samples:
+        row = into.get(stack)
+        if row is None:
+            into[stack] = list(values)
+        else:
+            for i, v in enumerate(values):
+                row[i] += v
+
+
+def _fold(merged: dict[Stack, Values], budget: int, folded_frame: int) -> dict[Stack, Values]:
+    """``merged`` in at most ``budget`` samples: the stacks of least inclusive
+    time go into a ``folded_frame`` leaf under their nearest kept caller."""
+    inclusive: dict[Stack, int] = {}
+    for stack, values in merged.items():
+        for depth in range(len(stack)):
+            suffix = stack[depth:]
+            inclusive[suffix] = inclusive.get(suffix, 0) + values[0]
+    # callers before callees at equal time, so every prefix of the order is a tree
+    order = sorted(inclusive, key=lambda st: (-inclusive[st], len(st)))
+
+    def folded(kept: int) -> dict[Stack, Values]:
+        keep = set(order[:kept])
+        out: dict[Stack, Values] = {}
+        for stack, values in merged.items():
+            target = stack
+            while target and target not in keep:
+                target = target[1:]
+            if target != stack:
+                target = (folded_frame, *target)
+            row = out.get(target)
+            if row is None:
+                out[target] = list(values)
+            else:
+                for i, v in enumerate(values):
+                    row[i] += v
+        return out
+
+    low, high = 0, min(budget, len(order))  # the most stacks kept that fit
+    best = folded(0)
+    while low < high:
+        mid = (low + high + 1) // 2
+        attempt = folded(mid)
+        if len(attempt) <= budget:
+            low, best = mid, attempt
+        else:
+            high = mid - 1
+    return best
+
+
+def dump(
+    snapshot: Snapshot,
+    out: BinaryIO,
+    *,
+    sample_types: str = "all",
+    max_samples: int | None = None,
+) -> None:
+    """Write every thread of ``snapshot`` as a gzip-compressed pprof profile:
+    the ``sample_types`` of :data:`SAMPLE_TYPES`, in at most ``max_samples``
+    samples (see the module's docstring)."""
+    if sample_types not in SAMPLE_TYPES:
+        raise ValueError(
+            f"unknown sample types {sample_types!r} (choose from {', '.join(SAMPLE_TYPES)})"
+        )
+    if max_samples is not None and max_samples < 1:
+        raise ValueError("max_samples must be at least 1")
     strings = _Strings()
     to_ns = ns_converter(snapshot.unit)
-
-    # pprof Function / Location id (the same number) of each function id
-    location: dict[int, int] = {}
-    keyed: dict[tuple[str, str, str, int], int] = {}
-    functions: list[bytes] = []
-    locations: list[bytes] = []
-    for func in snapshot.functions:
-        filename = "" if func.kind == "c" else func.filename
-        key = (function_name(func), func.name, filename, func.lineno)
-        lid = keyed.get(key)
-        if lid is None:
-            lid = keyed[key] = len(keyed) + 1
-            fields = [
-                field_varint(1, lid),
-                field_varint(2, strings(key[0])),
-                field_varint(3, strings(key[1])),
-            ]
-            if filename:
-                fields.append(field_varint(4, strings(filename)))
-            if func.lineno:
-                fields.append(field_varint(5, func.lineno))
-            functions.append(field_message(_FUNCTION, fields))
-            line = [field_varint(1, lid)]
-            if func.lineno:
-                line.append(field_varint(2, func.lineno))
-            locations.append(
-                field_message(_LOCATION, [field_varint(1, lid), field_message(4, line)])
-            )
-        location[func.id] = lid
+    funcs = _Functions(snapshot, strings)
+    location = funcs.location
+    pid = [_label(strings, "pid", num=snapshot.pid)] if snapshot.pid else []
+    notes: list[str] = []
 
     with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
-        for kind, unit in SAMPLE_TYPES:
+        for kind, unit in SAMPLE_TYPES[sample_types]:
             gz.write(field_message(_SAMPLE_TYPE, _value_type(strings, kind, unit)))
-        for thread in snapshot.threads:
-            labels = _thread_labels(strings, thread)
-            stacks: dict[int, list[int]] = {0: []}
-            chunk: list[bytes] = []
-            for node, _depth in thread.walk():
-                stack = stacks[node.id] = [location[node.func], *stacks[node.parent]]
-                values = (to_ns(node.wall_self), to_ns(node.cpu_self), node.calls)
-                chunk.append(
-                    field_message(
-                        _SAMPLE, [field_packed(1, stack), field_packed(2, values), labels]
-                    )
-                )
-                if len(chunk) >= 4096:
-                    gz.write(b"".join(chunk))
-                    chunk.clear()
+
+        def write(samples: Iterable[tuple[Stack, Values]], labels: list[bytes]) -> None:
+            chunk = [
+                field_message(_SAMPLE, [field_packed(1, stack), field_packed(2, values), *labels])
+                for stack, values in samples
+            ]
             gz.write(b"".join(chunk))
 
-        gz.write(b"".join(locations))
-        gz.write(b"".join(functions))
+        nodes = sum(len(t.nodes) - 1 for t in snapshot.threads)
+        if max_samples is None or nodes <= max_samples:
+            for thread in snapshot.threads:
+                labels = [
+                    _label(strings, "thread", thread.name),
+                    _label(strings, "thread_id", num=thread.native_id),
+                    *pid,
+                ]
+                write(_node_samples(snapshot, thread, location, sample_types), labels)
+        else:
+            _write_aggregated(
+                snapshot, funcs, strings, sample_types, max_samples, pid, write, notes
+            )
+
+        gz.write(field_message(_MAPPING, _mapping(snapshot, strings)))
+        gz.write(b"".join(funcs.locations))
+        gz.write(b"".join(funcs.functions))
         if snapshot.start_time:
             gz.write(field_varint(_TIME_NANOS, round(snapshot.start_time * 1e9)))
         if snapshot.duration:
             gz.write(field_varint(_DURATION_NANOS, to_ns(snapshot.duration)))
-        gz.write(
-            field_message(_PERIOD_TYPE, _value_type(strings, snapshot.primary, "nanoseconds"))
-        )
+        period = snapshot.primary if sample_types == "all" else sample_types
+        gz.write(field_message(_PERIOD_TYPE, _value_type(strings, period, "nanoseconds")))
         gz.write(field_varint(_PERIOD, 1))
         comments = [creator(), f"clock: {snapshot.clock}, CPU time: {snapshot.cpu_mode}"]
         if snapshot.argv:
             comments.append(f"command: {shlex.join(snapshot.argv)}")
+        comments += notes
         for text in comments:
             gz.write(field_varint(_COMMENT, strings(text)))
-        gz.write(field_varint(_DEFAULT_SAMPLE_TYPE, strings(snapshot.primary)))
+        gz.write(field_varint(_DEFAULT_SAMPLE_TYPE, strings(period)))
         gz.write(strings.encode())
+
+
+def _mapping(snapshot: Snapshot, strings: _Strings) -> list[bytes]:
+    """The one Mapping: the program, with functions, files and lines resolved."""
+    program = snapshot.argv[0] if snapshot.argv else "python"
+    return [
+        field_varint(1, _MAPPING_ID),
+        field_varint(5, strings(program)),
+        field_varint(7, 1),  # has_functions
+        field_varint(8, 1),  # has_filenames
+        field_varint(9, 1),  # has_line_numbers
+    ]
+
+
+def _write_aggregated(
+    snapshot: Snapshot,
+    funcs: _Functions,
+    strings: _Strings,
+    types: str,
+    budget: int,
+    pid: list[bytes],
+    write: Callable[[Iterable[tuple[Stack, Values]], list[bytes]], None],
+    notes: list[str],
+) -> None:
+    """The samples of ``snapshot`` aggregated into at most ``budget``."""
+    location = funcs.location
+    groups: dict[str, list[ThreadProfile]] = {}
+    for thread in snapshot.threads:
+        groups.setdefault(thread_group_key(thread.name), []).append(thread)
+    by_group: dict[str, dict[Stack, Values]] = {}
+    for key, members in groups.items():
+        merged = by_group[key] = {}
+        for thread in members:
+            _merge(merged, _node_samples(snapshot, thread, location, types))
+    if sum(len(m) for m in by_group.values()) <= budget:
+        notes.append(
+            f"aggregated to at most {budget} samples: threads grouped by name "
+            "(label thread is the group's pattern)"
+        )
+        for key, merged in by_group.items():
+            members = groups[key]
+            labels = [_label(strings, "thread", key), _label(strings, "threads", num=len(members))]
+            if len(members) == 1:
+                labels.append(_label(strings, "thread_id", num=members[0].native_id))
+            write(merged.items(), labels + pid)
+        return
+    merged = {}
+    for group in by_group.values():
+        _merge(merged, group.items())
+    labels = [
+        _label(strings, "thread", "all threads"),
+        _label(strings, "threads", num=len(snapshot.threads)),
+        *pid,
+    ]
+    if len(merged) <= budget:
+        notes.append(f"aggregated to at most {budget} samples: all threads merged")
+        write(merged.items(), labels)
+        return
+    frame = funcs.count + 1
+    folded = _fold(merged, budget, frame)
+    notes.append(
+        f"aggregated to at most {budget} samples: all threads merged, the stacks of least "
+        f"time folded into their callers ({len(merged)} stacks became {len(folded)} samples)"
+    )
+    funcs.add(strings, frame, ("[functions folded]", "~:[functions folded]", "", 0))
+    write(folded.items(), labels)
