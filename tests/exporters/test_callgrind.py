@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from shared import LEN
@@ -20,13 +21,13 @@ CALLGRIND_ANNOTATE = shutil.which("callgrind_annotate") or "/usr/bin/callgrind_a
 
 # per function: (self wall ticks, self cpu ticks), worked out by hand from tree_snap
 SELF = {
-    "app.py:main:10": (18, 25),
-    "app.py:fact:20": (10 + 12 + 7 + 20 + 10, 4 + 2 + 2 + 20 + 10),
+    "app.py:main (app.py:10)": (18, 25),
+    "app.py:fact (app.py:20)": (10 + 12 + 7 + 20 + 10, 4 + 2 + 2 + 20 + 10),
     "~:{built-in function len}": (1, 1),
-    "app.py:ping:30": (15 + 6, 8 + 0),
-    "app.py:pong:40": (15 + 4, 8 + 4),
-    "app.py:helper:50": (12 + 20 + 5, 6 + 20 + 5),  # two functions, one key: merged
-    "app.py:run:60": (5, 5),
+    "app.py:ping (app.py:30)": (15 + 6, 8 + 0),
+    "app.py:pong (app.py:40)": (15 + 4, 8 + 4),
+    "app.py:helper (app.py:50)": (12 + 20 + 5, 6 + 20 + 5),  # two functions, one key: merged
+    "app.py:run (app.py:60)": (5, 5),
 }
 
 
@@ -82,10 +83,10 @@ def test_exact_text(builder):
         "summary: 13000000 10000000\n"
         "\n"
         "fl=(1) app.py\n"
-        "fn=(1) main:10\n"
+        "fn=(1) main (app.py:10)\n"
         "10 4000000 3000000\n"
         "cfl=(1)\n"
-        "cfn=(2) f:20\n"
+        "cfn=(2) f (app.py:20)\n"
         "calls=2 20\n"
         "10 6000000 5000000\n"
         "fl=(1)\n"
@@ -110,7 +111,7 @@ def test_cpu_clock_puts_cpu_first(make_builder):
     text = render(b.build())
     assert "events: CPU_ns Wall_ns\n" in text
     assert "summary: 4000000 10000000\n" in text
-    assert "fn=(1) main:10\n10 4000000 10000000\n" in text
+    assert "fn=(1) main (app.py:10)\n10 4000000 10000000\n" in text
 
 
 def test_unit_conversion_is_exact(make_builder):
@@ -138,9 +139,9 @@ def test_callgrind_annotate_inclusive_costs(tree_snap, tmp_path):
     get_exporter("callgrind").write(tree_snap, path)
     _, rows, _ = annotate(path, "--inclusive=yes")
     # functions outside any recursion: self + what their calls cost
-    assert rows["app.py:main:10"] == (100 * MS, 60 * MS)
-    assert rows["app.py:run:60"] == (60 * MS, 60 * MS)
-    assert rows["app.py:helper:50"] == (37 * MS, 31 * MS)
+    assert rows["app.py:main (app.py:10)"] == (100 * MS, 60 * MS)
+    assert rows["app.py:run (app.py:60)"] == (60 * MS, 60 * MS)
+    assert rows["app.py:helper (app.py:50)"] == (37 * MS, 31 * MS)
     assert rows["~:{built-in function len}"] == (MS, MS)
 
 
@@ -152,7 +153,7 @@ def test_call_lines_follow_pstats_callers(tree_snap):
     assert fact_block.startswith("20 59000000 38000000\ncfl=(1)\ncfn=(2)\n")
     assert "cfn=(2)\ncalls=4 20\n20 30000000 15000000\n" in fact_block
     # run was already running at start: its calls are zero, its costs are not
-    assert "fn=(7) run:60\n60 5000000 5000000\n" in text
+    assert "fn=(7) run (app.py:60)\n60 5000000 5000000\n" in text
 
 
 def test_annotate_available():
@@ -168,3 +169,96 @@ def test_cmd_line(builder, argv):
         assert "\ncmd:" not in text
     else:
         assert "cmd: 'a b.py' '--x=1%0A2'\n" in text
+
+
+@pytest.fixture
+def modules_snap(builder):
+    """Two files' ``<module>`` and ``main``: one calls the other's."""
+    b = builder
+    b.func("<module>", "/app/main.py", 1)
+    lib_module = b.func("<module>", "/app/lib.py", 1)
+    b.func("main", "/app/main.py", 3)
+    lib_main = b.func("main", "/app/lib.py", 8)
+    C = b.call
+    b.thread(
+        "MainThread",
+        [C("<module>", 1, 100, [C(lib_module, 1, 30, [C(lib_main, 1, 20)]), C("main", 1, 60)])],
+    )
+    b.thread("worker-1", [C(lib_main, 2, 40)])
+    return b.build(pid=4321)
+
+
+def test_same_names_in_different_files_stay_apart(modules_snap, tmp_path):
+    """callgrind_annotate sees four functions, not two that call themselves."""
+    path = tmp_path / "callgrind.out.4321"
+    get_exporter("callgrind").write(modules_snap, path)
+    totals, rows, _ = annotate(path)
+    assert totals == (140 * MS, 140 * MS)
+    assert rows == {
+        "/app/main.py:<module> (/app/main.py:1)": (10 * MS, 10 * MS),
+        "/app/lib.py:<module> (/app/lib.py:1)": (10 * MS, 10 * MS),
+        "/app/main.py:main (/app/main.py:3)": (60 * MS, 60 * MS),
+        "/app/lib.py:main (/app/lib.py:8)": (60 * MS, 60 * MS),
+    }
+    assert "pid: 4321\n" in path.read_text()
+
+
+def test_gprof2dot_keeps_every_module_and_main(modules_snap, tmp_path):
+    """gprof2dot, which knows functions by name alone, draws four nodes and no
+    function calling itself."""
+    import gprof2dot
+    path = tmp_path / "callgrind.out.1"
+    get_exporter("callgrind").write(modules_snap, path)
+    proc = subprocess.run(
+        [sys.executable, gprof2dot.__file__, "-f", "callgrind", "-n0", "-e0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = sorted(re.findall(r'^\s*"([^"]*)" \[', proc.stdout, re.M))
+    assert names == [
+        "<module> (/app/lib.py:1)",
+        "<module> (/app/main.py:1)",
+        "main (/app/lib.py:8)",
+        "main (/app/main.py:3)",
+    ]
+    edges = re.findall(r'^\s*"([^"]*)" -> "([^"]*)"', proc.stdout, re.M)
+    assert len(edges) == 3
+    assert all(a != b for a, b in edges)
+
+
+def split_parts(text: str) -> list[str]:
+    """The parts of a callgrind file, each as a file of its own: the file's
+    header lines, then the part (from its ``thread:`` line)."""
+    head, *parts = re.split(r"^(?=thread: )", text, flags=re.M)
+    return [head + part for part in parts]
+
+
+def test_a_part_per_thread(modules_snap, tmp_path):
+    """separate_threads: a part per thread, as valgrind --separate-threads=yes;
+    each part read by callgrind_annotate holds that thread's costs."""
+    text = get_exporter("callgrind").to_bytes(modules_snap, options={"separate_threads": True})
+    parts = split_parts(text.decode())
+    assert len(parts) == 2
+    expected = [
+        ("MainThread", (100 * MS, 100 * MS), 4),
+        ("worker-1", (40 * MS, 40 * MS), 1),
+    ]
+    for i, (part, (name, total, functions)) in enumerate(zip(parts, expected, strict=True), 1):
+        assert f"thread: {i}\npid: 4321\n" in part
+        assert f"desc: Thread: {name}\n" in part
+        assert part.count("events: ") == 1
+        path = tmp_path / f"callgrind.out.4321-{i:02d}"
+        path.write_text(part)
+        totals, rows, _ = annotate(path)
+        assert totals == total
+        assert len(rows) == functions
+    # the parts add up to the merged file
+    _, merged_rows, _ = annotate_text(tmp_path, render(modules_snap))
+    assert merged_rows["/app/lib.py:main (/app/lib.py:8)"] == (60 * MS, 60 * MS)
+
+
+def annotate_text(tmp_path, text: str):
+    path = tmp_path / "callgrind.out.merged"
+    path.write_text(text)
+    return annotate(path)

@@ -49,7 +49,7 @@ def test_callgrind(weird_snap, tmp_path):
     text = path.read_text("utf-8")
     assert len(text.splitlines()) == len(text.split("\n")) - 1
     declared = {unquote(v) for v in re.findall(r"^c?f[ln]=\(\d+\) (.*)$", text, re.MULTILINE)}
-    assert declared == {WEIRD_FILE, f"{WEIRD_QUALNAME}:7", "~", C_LABEL}
+    assert declared == {WEIRD_FILE, PY_LABEL, "~", C_LABEL}
     (cmd,) = re.findall(r"^cmd: (.*)$", text, re.MULTILINE)
     assert unquote(cmd) == shlex.join(ARGV)
     # and callgrind_annotate reads it, naming the functions as written
@@ -65,7 +65,7 @@ def test_callgrind(weird_snap, tmp_path):
     )
     assert {unquote(r) for r in rows} == {
         "PROGRAM TOTALS",
-        f"{WEIRD_FILE}:{WEIRD_QUALNAME}:7",
+        f"{WEIRD_FILE}:{PY_LABEL}",
         f"~:{C_LABEL}",
     }
 
@@ -89,7 +89,10 @@ def test_pprof(weird_snap, pprof_pb2):
     profile.ParseFromString(gzip.decompress(get_exporter("pprof").to_bytes(weird_snap)))
     s = list(profile.string_table)
     functions = [(s[f.name], s[f.system_name], s[f.filename]) for f in profile.function]
-    assert functions == [(WEIRD_QUALNAME, "fn", WEIRD_FILE), (C_LABEL, WEIRD_C, "")]
+    assert functions == [
+        (WEIRD_QUALNAME, f"{WEIRD_FILE}:{WEIRD_QUALNAME}", WEIRD_FILE),
+        (C_LABEL, f"~:{C_LABEL}", ""),
+    ]
     for sample in profile.sample:
         labels = {s[label.key]: label for label in sample.label}
         assert s[labels["thread"].str] == WEIRD_THREAD

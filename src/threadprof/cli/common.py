@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..atomicfile import commit_guard
 
@@ -27,13 +27,17 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "FATAL_SIGNALS",
+    "FORMAT_FLAGS",
     "PROG",
     "Console",
     "Parser",
     "UsageError",
+    "add_format_flags",
     "die_by_signal",
     "dying_cleanly",
+    "format_options",
     "non_negative",
+    "positive",
 ]
 
 PROG = "threadprof"
@@ -65,6 +69,74 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+def positive(text: str) -> int:
+    """An option's value that must be an integer >= 1."""
+    value = non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
+#: The options of one output format: (flag, format, the option's keyword for
+#: the format's ``dump``, argparse's keywords). Given for another format, a
+#: usage error.
+FORMAT_FLAGS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    (
+        "--sample-types",
+        "pprof",
+        "sample_types",
+        {
+            "choices": ("all", "cpu", "wall"),
+            "help": "pprof: the sample types, all (wall, cpu, calls; the default), or cpu or "
+            "wall alone, which Pyroscope and Parca file as a CPU or a wall-clock profile",
+        },
+    ),
+    (
+        "--max-samples",
+        "pprof",
+        "max_samples",
+        {
+            "type": positive,
+            "metavar": "N",
+            "help": "pprof: at most N samples (Pyroscope's default limit is 16000): threads "
+            "grouped by name, then merged, then the stacks of least time folded; totals exact",
+        },
+    ),
+    (
+        "--separate-threads",
+        "callgrind",
+        "separate_threads",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "callgrind: a part per thread, as valgrind --separate-threads=yes writes, "
+            "for KCachegrind's thread selector (default: threads merged)",
+        },
+    ),
+)
+
+
+def add_format_flags(parser: argparse.ArgumentParser) -> None:
+    """Add :data:`FORMAT_FLAGS` to ``parser``, in a group of their own."""
+    group = parser.add_argument_group("options of one output format")
+    for flag, _fmt, key, kwargs in FORMAT_FLAGS:
+        group.add_argument(flag, dest=f"format_{key}", **kwargs)
+
+
+def format_options(ns: argparse.Namespace, fmt: str) -> dict[str, Any]:
+    """The format options given in ``ns`` for the format ``fmt``; raises
+    :class:`UsageError` for one that belongs to another format."""
+    options: dict[str, Any] = {}
+    for flag, owner, key, _kwargs in FORMAT_FLAGS:
+        value = getattr(ns, f"format_{key}", None)
+        if value is None:
+            continue
+        if owner != fmt:
+            raise UsageError(f"{flag} applies to the {owner} format, not to {fmt}")
+        options[key] = value
+    return options
 
 
 def non_negative(text: str) -> int:

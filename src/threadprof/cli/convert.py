@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""``threadprof convert IN -o OUT [--format F] [--thread T]``.
+"""``threadprof convert IN -o OUT [--format F] [--thread T] [format options]``.
 
 Converts a saved profile into any registered format:
 
@@ -25,6 +25,7 @@ threadprof). Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from ..atomicfile import OutputError, atomic_write_bytes, check_writable
@@ -34,6 +35,7 @@ from ..exporters import (
     Exporter,
     NeedsTimelineError,
     NoSuchThreadError,
+    UnknownOptionError,
     exporter_for_path,
     get_exporter,
     select_threads,
@@ -46,7 +48,10 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     Console,
+    UsageError,
+    add_format_flags,
     dying_cleanly,
+    format_options,
 )
 
 __all__ = [
@@ -98,6 +103,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="only the threads with this ident or native id, or whose name matches "
         "(glob patterns allowed)",
     )
+    add_format_flags(parser)
     return parser
 
 
@@ -115,7 +121,11 @@ def _output_exporter(output: str, fmt: str | None) -> Exporter:
 
 
 def _convert_pstats(
-    profile: PstatsInput, output: str, exporter: Exporter, thread: str | None
+    profile: PstatsInput,
+    output: str,
+    exporter: Exporter,
+    thread: str | None,
+    options: Mapping[str, Any] | None,
 ) -> None:
     if exporter.name not in PstatsInput.FORMATS:
         raise ConvertError(
@@ -135,17 +145,26 @@ def _convert_pstats(
 
         atomic_write_bytes(output, stats_to_bytes(profile.stats))
     else:
-        exporter.write(profile.snapshot(), output)
+        exporter.write(profile.snapshot(), output, options=options)
 
 
 def convert(
-    input: str, output: str, fmt: str | None = None, thread: str | None = None
+    input: str,
+    output: str,
+    fmt: str | None = None,
+    thread: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Exporter:
-    """Convert the profile ``input`` into ``output``; returns the exporter used.
+    """Convert the profile ``input`` into ``output``, with the output format's
+    ``options``; returns the exporter used.
 
     Raises :class:`ConvertError` with the exit status of ``threadprof convert``.
     """
     exporter = _output_exporter(output, fmt)
+    try:
+        exporter.check_options(options)
+    except UnknownOptionError as exc:
+        raise ConvertError(str(exc), EXIT_USAGE) from exc
     try:
         check_writable(output)
     except OutputError as exc:
@@ -153,7 +172,7 @@ def convert(
     try:
         profile = read_profile(input)
         if isinstance(profile, PstatsInput):
-            _convert_pstats(profile, output, exporter, thread)
+            _convert_pstats(profile, output, exporter, thread, options)
             return exporter
         snapshot = select_threads(profile, thread)
         if exporter.needs_timeline and all(t.timeline is None for t in snapshot.threads):
@@ -162,7 +181,7 @@ def convert(
                 "(record it with 'threadprof run --timeline')",
                 EXIT_USAGE,
             )
-        exporter.write(snapshot, output)
+        exporter.write(snapshot, output, options=options)
     except ProfileFormatError as exc:
         raise ConvertError(str(exc), EXIT_BAD_INPUT) from exc
     except (NoSuchThreadError, NeedsTimelineError) as exc:
@@ -177,8 +196,12 @@ def convert(
 def run(ns: argparse.Namespace, console: Console) -> int:
     """Run the parsed ``convert`` command; returns its exit status."""
     try:
+        options = format_options(ns, _output_exporter(ns.output, ns.format).name)
         with dying_cleanly():
-            exporter = convert(ns.input, ns.output, ns.format, ns.thread)
+            exporter = convert(ns.input, ns.output, ns.format, ns.thread, options)
+    except UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
     except ConvertError as exc:
         console.error(str(exc))
         return exc.status

@@ -37,7 +37,9 @@ from .common import (
     PROG,
     Console,
     UsageError,
+    add_format_flags,
     die_by_signal,
+    format_options,
     non_negative,
 )
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
@@ -170,6 +172,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "(implies --timeline; 0: keep all)",
     )
     option("-q", "--quiet", action="store_true", help="print no report")
+    add_format_flags(run)
     option(
         "-m",
         dest="module",
@@ -237,6 +240,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
     timeline = ns.timeline or ns.timeline_limit is not None
     output, exporter = _output(ns.output, ns.format, timeline)
     return RunOptions(
+        format_options=format_options(ns, exporter.name),
         target=target,
         output=output,
         exporter=exporter,

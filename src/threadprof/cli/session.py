@@ -19,6 +19,7 @@ import sys
 import threading
 import types
 from collections.abc import Sequence
+from typing import Any
 
 # everything that ending a run needs is imported before the program runs: the
 # program may break imports (sys.modules["threadprof"] = None, __import__
@@ -71,6 +72,7 @@ class RunOptions:
     quiet: bool
     timeline: bool = False
     timeline_limit: int = 0
+    format_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def child_output(path: str, pid: int, exporter: Exporter | None = None) -> str:
@@ -163,7 +165,9 @@ class Session:
             if child:
                 output = child_output(output, os.getpid(), options.exporter)
             try:
-                options.exporter.write(snapshot, output, thread=options.thread)
+                options.exporter.write(
+                    snapshot, output, thread=options.thread, options=options.format_options
+                )
                 written = f"{PROG}: wrote the {options.exporter.name} profile to {output}\n"
             except NoSuchThreadError as exc:
                 # a child of the program need not run the selected threads

@@ -190,6 +190,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         description="KCachegrind, gprof2dot; also callgrind.out.* (threads merged)",
         module="callgrind",
         prefixes=("callgrind.out",),
+        options=("separate_threads",),
     ),
     Exporter(
         name="collapsed",

@@ -1,28 +1,35 @@
 # SPDX-License-Identifier: MIT
 """The callgrind format, read by KCachegrind/QCachegrind, callgrind_annotate and gprof2dot.
 
-One part holds every thread, merged (``callgrind_annotate`` reads only the first
-part of a file, so one part per thread would hide all threads but one). Two
-events, in integer nanoseconds, the primary clock first so that it is what the
-viewers show by default: ``Wall_ns CPU_ns`` (``--clock wall``) or
-``CPU_ns Wall_ns`` (``--clock cpu``).
+By default one part holds every thread, merged (``callgrind_annotate`` reads
+only the first part of a file). With ``separate_threads=True`` each thread is
+a part of its own, with a ``thread:`` header line, as in the files of
+``valgrind --tool=callgrind --separate-threads=yes``: KCachegrind loads every
+part of the file and offers its thread selector. Two events, in integer
+nanoseconds, the primary clock first so that it is what the viewers show by
+default: ``Wall_ns CPU_ns`` (``--clock wall``) or ``CPU_ns Wall_ns`` (``--clock
+cpu``). ``pid:`` is the profiled process's id, when the snapshot has it.
 
-For each function, once::
+For each function, once per part::
 
-    fl=(1) app.py            file (compressed: "(id) name" once, "(id)" after)
-    fn=(2) fact:20           name: qualname:first line, or the pstats label of a C function
-    20 59000000 41000000     self cost, at the function's first line
+    fl=(1) /app/app.py                 file ("(id) name" once, "(id)" after)
+    fn=(2) fact (/app/app.py:20)       name: qualname (file:first line)
+    20 59000000 41000000               self cost, at the function's first line
     cfl=(1)
     cfn=(2)
-    calls=4 20               calls of fact from fact, and fact's first line
-    20 30000000 30000000     inclusive cost of those calls
+    calls=4 20                         calls of fact from fact, and fact's first line
+    20 30000000 30000000               inclusive cost of those calls
 
-Functions that share a file and a name are merged, as pstats merges a key. The
-inclusive cost of a call line follows pstats' ``callers`` entries: it counts
-only the outermost activations of that caller -> callee pair, so a viewer that
-adds up a recursive function's call lines may show more than 100%, as it does for
-callgrind's own profiles of recursive code. C functions have the file ``~`` and
-line 0, as in pstats.
+A name holds the function's file and first line because KCachegrind and
+gprof2dot tell functions apart by name alone: two modules' ``<module>`` (or
+two files' ``main``) would otherwise be one function, calling itself. A C
+function is pstats' label (``{built-in method builtins.len}``), file ``~``
+and line 0, as in pstats. Functions that share a file, line and qualname are
+merged, as pstats merges a key. The inclusive cost of a call line follows
+pstats' ``callers`` entries: it counts only the outermost activations of that
+caller -> callee pair, so a viewer that adds up a recursive function's call
+lines may show more than 100%, as it does for callgrind's own profiles of
+recursive code.
 
 Names are single lines: ``%`` and line breaks are percent-encoded (``%25``,
 ``%0A``), the rest is written as is, in UTF-8.
@@ -33,7 +40,7 @@ from __future__ import annotations
 import shlex
 from typing import BinaryIO
 
-from ..model import Function, Snapshot
+from ..model import Function, Snapshot, ThreadProfile
 from ._common import creator, escape_text, function_table, ns_converter
 
 __all__ = ["dump", "render"]
@@ -42,9 +49,7 @@ FuncKey = tuple[str, str]  # (file, name) as written
 
 
 def _key(func: Function) -> FuncKey:
-    if func.kind == "c":
-        return (func.filename, func.display)
-    return (func.filename, f"{func.qualname}:{func.lineno}")
+    return (func.filename, func.display)
 
 
 class _Names:
@@ -61,17 +66,16 @@ class _Names:
         return f"({nid}) {escape_text(name)}"
 
 
-def render(snapshot: Snapshot) -> str:
-    """The callgrind file for every thread of ``snapshot``, merged, as text."""
+def _part(snapshot: Snapshot, threads: list[ThreadProfile]) -> tuple[list[str], list[int]]:
+    """The body of a part holding ``threads`` merged, and its totals per event."""
     functions = function_table(snapshot)
-    primary = snapshot.primary
-    fields = ("wall", "cpu") if primary == "wall" else ("cpu", "wall")
+    fields = _fields(snapshot)
     to_ns = ns_converter(snapshot.unit)
 
     # first line of each merged function, and its self cost in ticks per event
     keys: dict[FuncKey, int] = {}
     selfs: dict[FuncKey, list[int]] = {}
-    for fid, fs in sorted(snapshot.function_stats().items()):
+    for fid, fs in sorted(snapshot.function_stats(threads).items()):
         func = functions[fid]
         k = _key(func)
         keys.setdefault(k, func.lineno)
@@ -81,7 +85,7 @@ def render(snapshot: Snapshot) -> str:
 
     # caller -> callee -> [calls, inclusive ticks per event]
     edges: dict[FuncKey, dict[FuncKey, list[int]]] = {}
-    for (caller, callee), es in sorted(snapshot.edge_stats().items()):
+    for (caller, callee), es in sorted(snapshot.edge_stats(threads).items()):
         row = edges.setdefault(_key(functions[caller]), {}).setdefault(
             _key(functions[callee]), [0, 0, 0]
         )
@@ -107,28 +111,53 @@ def render(snapshot: Snapshot) -> str:
             body.append(f"cfn={names(callee[1])}")
             body.append(f"calls={calls} {keys[callee]}")
             body.append(f"{line} {to_ns(incl0)} {to_ns(incl1)}")
+    return body, total
 
+
+def _fields(snapshot: Snapshot) -> tuple[str, str]:
+    return ("wall", "cpu") if snapshot.primary == "wall" else ("cpu", "wall")
+
+
+def render(snapshot: Snapshot, separate_threads: bool = False) -> str:
+    """The callgrind file of ``snapshot``: every thread merged into one part,
+    or with ``separate_threads`` a part per thread; as text."""
     event = {"wall": "Wall_ns", "cpu": "CPU_ns"}
-    threads = len(snapshot.threads)
-    head = [
-        "# callgrind format",
-        "version: 1",
-        f"creator: {escape_text(creator())}",
-    ]
+    fields = _fields(snapshot)
+    head = ["# callgrind format", "version: 1", f"creator: {escape_text(creator())}"]
     if snapshot.argv:
         head.append(f"cmd: {escape_text(shlex.join(snapshot.argv))}")
-    head += [
-        f"desc: Clock: {snapshot.clock} (CPU time: {snapshot.cpu_mode})",
-        f"desc: Threads: {threads} merged",
-        "positions: line",
-        f"events: {event[fields[0]]} {event[fields[1]]}",
-        f"summary: {total[0]} {total[1]}",
-        "",
-    ]
-    tail = ["", f"totals: {total[0]} {total[1]}", ""]
-    return "\n".join(head + body + tail)
+    clock = f"desc: Clock: {snapshot.clock} (CPU time: {snapshot.cpu_mode})"
+    pid = [f"pid: {snapshot.pid}"] if snapshot.pid else []
+    events = ["positions: line", f"events: {event[fields[0]]} {event[fields[1]]}"]
+
+    if separate_threads:
+        parts = [
+            (
+                [f"thread: {i}", *pid, clock, f"desc: Thread: {escape_text(t.name)}"],
+                [t],
+            )
+            for i, t in enumerate(snapshot.threads, 1)
+        ] or [([*pid, clock, "desc: Threads: 0"], [])]
+    else:
+        merged = f"desc: Threads: {len(snapshot.threads)} merged"
+        parts = [([*pid, clock, merged], snapshot.threads)]
+    out = head
+    for part_head, threads in parts:
+        body, total = _part(snapshot, threads)
+        out += [
+            *part_head,
+            *events,
+            f"summary: {total[0]} {total[1]}",
+            "",
+            *body,
+            "",
+            f"totals: {total[0]} {total[1]}",
+            "",
+        ]
+    return "\n".join(out)
 
 
-def dump(snapshot: Snapshot, out: BinaryIO) -> None:
-    """Write every thread of ``snapshot``, merged, as a callgrind file."""
-    out.write(render(snapshot).encode("utf-8", "backslashreplace"))
+def dump(snapshot: Snapshot, out: BinaryIO, *, separate_threads: bool = False) -> None:
+    """Write ``snapshot`` as a callgrind file: threads merged, or a part per
+    thread with ``separate_threads``."""
+    out.write(render(snapshot, separate_threads).encode("utf-8", "backslashreplace"))
