@@ -207,6 +207,7 @@ def test_gprof2dot_keeps_every_module_and_main(modules_snap, tmp_path):
     """gprof2dot, which knows functions by name alone, draws four nodes and no
     function calling itself."""
     import gprof2dot
+
     path = tmp_path / "callgrind.out.1"
     get_exporter("callgrind").write(modules_snap, path)
     proc = subprocess.run(
