@@ -206,6 +206,39 @@ def test_convert_with_format_and_thread(tprof_file, tmp_path, capsys):
     assert out.read_text().splitlines() == ["worker-1;g (app.py:30) 9000000"]
 
 
+def test_convert_with_format_options(tprof_file, tmp_path, capsys):
+    """The format options reach the format: a CPU-only pprof profile in at
+    most 2 samples, and a callgrind part per thread."""
+    import gzip
+
+    out = tmp_path / "cpu.pb.gz"
+    status, _ = convert(
+        capsys, str(tprof_file), "-o", str(out), "--sample-types", "cpu", "--max-samples", "2"
+    )
+    assert status == EXIT_OK
+    data = gzip.decompress(out.read_bytes())
+    # "wall" only in the comment that names the clock: no wall sample type
+    assert data.count(b"wall") == data.count(b"clock: wall") == 1
+    assert b"aggregated to at most 2 samples" in data
+    out = tmp_path / "callgrind.out.7"
+    status, _ = convert(capsys, str(tprof_file), "-o", str(out), "--separate-threads")
+    assert status == EXIT_OK
+    text = out.read_text()
+    assert "thread: 1\n" in text and "thread: 2\n" in text and "desc: Thread: worker-1" in text
+
+
+def test_run_with_format_options(threadprof, write, workdir):
+    write("prog.py", THREADED)
+    proc = threadprof("run", "-q", "--separate-threads", "-o", "out.callgrind", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert (workdir / "out.callgrind").read_text().count("\nthread: ") == 3
+    proc = threadprof("run", "-q", "--max-samples", "3", "-o", "out.callgrind", "prog.py")
+    assert proc.returncode == EXIT_USAGE
+    assert error_lines(proc.stderr) == [
+        "threadprof: error: --max-samples applies to the pprof format, not to callgrind"
+    ]
+
+
 def test_convert_tprof_to_tprof_is_lossless(tprof_file, tmp_path, capsys):
     out = tmp_path / "copy.tprof"
     assert convert(capsys, str(tprof_file), "-o", str(out))[0] == EXIT_OK
@@ -296,6 +329,16 @@ def test_convert_timeline_format_for_a_thread_without_one(tprof_file, tmp_path, 
         (["{in}", "-o", "{tmp}/o.prof", "--format", "nope"], ["invalid choice: 'nope'"]),
         (["{in}", "-o", "{tmp}/no/dir/o.prof"], ["cannot write", "does not exist"]),
         (["{in}", "-o", "{tmp}/o.prof", "--thread", "nobody"], ["no thread matches 'nobody'"]),
+        (
+            ["{in}", "-o", "{tmp}/o.pb.gz", "--separate-threads"],
+            ["--separate-threads applies to the callgrind format, not to pprof"],
+        ),
+        (
+            ["{in}", "-o", "{tmp}/o.callgrind", "--max-samples", "5"],
+            ["--max-samples applies to the pprof format, not to callgrind"],
+        ),
+        (["{in}", "-o", "{tmp}/o.pb.gz", "--max-samples", "0"], ["must be >= 1, not 0"]),
+        (["{in}", "-o", "{tmp}/o.pb.gz", "--sample-types", "x"], ["invalid choice: 'x'"]),
     ],
 )
 def test_convert_usage_errors(args, fragments, tprof_file, tmp_path, capsys):

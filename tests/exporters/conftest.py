@@ -71,7 +71,7 @@ def timeline_snap(builder):
     t2 = b.thread("worker-1", [C("helper", 2, 8)], native_id=4343)
     b.timeline(t2, worker, dropped=7, chunk=3)
     b.thread("idle", [C("sleep", 1, 50)], native_id=4444)  # no timeline
-    return b.build()
+    return b.build(pid=4242)  # the main thread's native id, as on Linux
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ def export(snapshot) -> dict:
     return json.loads(get_exporter("chrome").to_bytes(snapshot).decode("utf-8"))
 
 
-def slices_by_thread(doc: dict) -> dict[int, list[tuple[str, float, float, int]]]:
+def slices_by_thread(doc: dict, pid: int = 4242) -> dict[int, list[tuple[str, float, float, int]]]:
     """Check nesting and time order per thread; return (name, begin, end, depth) slices."""
     out: dict[int, list[tuple[str, float, float, int]]] = {}
     stacks: dict[int, list[tuple[str, float]]] = {}
@@ -26,7 +26,7 @@ def slices_by_thread(doc: dict) -> dict[int, list[tuple[str, float, float, int]]
         if event["ph"] == "M":
             continue
         tid = event["tid"]
-        assert event["pid"] == 0
+        assert event["pid"] == pid
         ts = event["ts"]
         assert ts >= last.get(tid, 0.0), "time went backwards"
         last[tid] = ts
@@ -48,12 +48,13 @@ def test_document_shape(timeline_snap):
     assert doc["otherData"]["clock"] == "wall"
     assert doc["otherData"]["argv"] == ["app.py"]
     meta = [e for e in doc["traceEvents"] if e["ph"] == "M"]
+    P = 4242  # the snapshot's pid
     assert meta == [
-        {"ph": "M", "pid": 0, "tid": 0, "name": "process_name", "args": {"name": "app.py"}},
-        {"ph": "M", "pid": 0, "tid": 4242, "name": "thread_name", "args": {"name": "MainThread"}},
-        {"ph": "M", "pid": 0, "tid": 4242, "name": "thread_sort_index", "args": {"sort_index": 0}},
-        {"ph": "M", "pid": 0, "tid": 4343, "name": "thread_name", "args": {"name": "worker-1"}},
-        {"ph": "M", "pid": 0, "tid": 4343, "name": "thread_sort_index", "args": {"sort_index": 1}},
+        {"ph": "M", "pid": P, "tid": 0, "name": "process_name", "args": {"name": "app.py"}},
+        {"ph": "M", "pid": P, "tid": 4242, "name": "thread_name", "args": {"name": "MainThread"}},
+        {"ph": "M", "pid": P, "tid": 4242, "name": "thread_sort_index", "args": {"sort_index": 0}},
+        {"ph": "M", "pid": P, "tid": 4343, "name": "thread_name", "args": {"name": "worker-1"}},
+        {"ph": "M", "pid": P, "tid": 4343, "name": "thread_sort_index", "args": {"sort_index": 1}},
     ]
     # the thread without a timeline is left out
     assert {e["tid"] for e in doc["traceEvents"] if e["ph"] != "M"} == {4242, 4343}

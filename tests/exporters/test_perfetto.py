@@ -129,13 +129,13 @@ def test_descriptors(timeline_snap):
     process = [d for d in tracks.values() if d.HasField("process")]
     threads = [d for d in tracks.values() if d.HasField("thread")]
     assert len(process) == 1
-    assert process[0].process.pid == 0
+    assert process[0].process.pid == 4242
     assert list(process[0].process.cmdline) == ["app.py"]
     assert process[0].process.process_name == "app.py"
     # the thread without a timeline has no track
     assert [(d.thread.pid, d.thread.tid, d.thread.thread_name) for d in threads] == [
-        (0, 4242, "MainThread"),
-        (0, 4343, "worker-1"),
+        (4242, 4242, "MainThread"),
+        (4242, 4343, "worker-1"),
     ]
     assert all(d.parent_uuid == process[0].uuid for d in threads)
 

@@ -7,17 +7,19 @@ has one raises :class:`~threadprof.exporters.NeedsTimelineError`.
 The file is one JSON object::
 
     {"displayTimeUnit":"ns","otherData":{...},"traceEvents":[
-    {"ph":"M","pid":0,"tid":0,"name":"process_name","args":{"name":"app.py"}},
-    {"ph":"M","pid":0,"tid":4242,"name":"thread_name","args":{"name":"MainThread"}},
-    {"ph":"B","pid":0,"tid":4242,"name":"main (app.py:10)","ts":12.5},
-    {"ph":"E","pid":0,"tid":4242,"ts":13.25},
+    {"ph":"M","pid":4242,"tid":0,"name":"process_name","args":{"name":"app.py"}},
+    {"ph":"M","pid":4242,"tid":4242,"name":"thread_name","args":{"name":"MainThread"}},
+    {"ph":"B","pid":4242,"tid":4242,"name":"main (app.py:10)","ts":12.5},
+    {"ph":"E","pid":4242,"tid":4242,"ts":13.25},
     ...]}
 
 * one ``B`` (begin) event per call and one ``E`` (end) event per return, in
   time order per thread, the threads one after the other; ``ts`` is in
   microseconds since the start of profiling, written exactly to the nanosecond;
-* ``tid`` is the thread's native id, ``pid`` is 0 (the snapshot does not record
-  the process id); ``process_name``, ``thread_name`` and ``thread_sort_index``
+* ``tid`` is the thread's native id and ``pid`` the process id (0 for a
+  snapshot that does not record it), so that the Perfetto UI names the
+  process ``app.py <pid>`` and marks the main thread, whose id on Linux is the
+  process's; ``process_name``, ``thread_name`` and ``thread_sort_index``
   metadata events (``"ph":"M"``) name the process after the command line and
   each thread after its name, and keep the threads in the order they started;
 * slice names are ``qualname (file:line)``, or pstats' label for a C function;
@@ -42,10 +44,7 @@ from ..replay import replay
 from . import NeedsTimelineError
 from ._common import creator, function_table, ns_converter
 
-__all__ = ["PID", "dump", "micros"]
-
-#: The ``pid`` of every event: the snapshot does not record the process id.
-PID = 0
+__all__ = ["dump", "micros"]
 
 
 def _json(value: Any) -> str:
@@ -60,8 +59,8 @@ def micros(ns: int) -> str:
     return f"{q}.{r:03d}".rstrip("0") if r else str(q)
 
 
-def _metadata(kind: str, tid: int, args: dict[str, Any]) -> str:
-    return _json({"ph": "M", "pid": PID, "tid": tid, "name": kind, "args": args})
+def _metadata(pid: int, kind: str, tid: int, args: dict[str, Any]) -> str:
+    return _json({"ph": "M", "pid": pid, "tid": tid, "name": kind, "args": args})
 
 
 def _process_name(snapshot: Snapshot) -> str:
@@ -73,6 +72,7 @@ def _process_name(snapshot: Snapshot) -> str:
 class _Writer:
     def __init__(self, snapshot: Snapshot, out: BinaryIO) -> None:
         self.out = out
+        self.pid = snapshot.pid
         self.to_ns = ns_converter(snapshot.unit)
         self.names = {fid: _json(f.display) for fid, f in function_table(snapshot).items()}
         self.first = True
@@ -89,9 +89,9 @@ class _Writer:
         """Write a thread's slices, chunk by chunk as its timeline gives them."""
         assert thread.timeline is not None
         tid = thread.native_id
-        names, to_ns = self.names, self.to_ns
+        names, to_ns, pid = self.names, self.to_ns, self.pid
         begin: dict[int, str] = {}
-        end = f'{{"ph":"E","pid":{PID},"tid":{tid},"ts":'
+        end = f'{{"ph":"E","pid":{pid},"tid":{tid},"ts":'
         for events in replay(thread.timeline):
             parts: list[str] = []
             for code, t in events:
@@ -99,7 +99,7 @@ class _Writer:
                     head = begin.get(code)
                     if head is None:
                         head = begin[code] = (
-                            f'{{"ph":"B","pid":{PID},"tid":{tid},"name":{names[code]},"ts":'
+                            f'{{"ph":"B","pid":{pid},"tid":{tid},"name":{names[code]},"ts":'
                         )
                     parts.append(f"{head}{micros(to_ns(t))}}}")
                 else:
@@ -128,10 +128,11 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
         )
     )
     writer = _Writer(snapshot, out)
-    meta = [_metadata("process_name", 0, {"name": _process_name(snapshot)})]
+    pid = snapshot.pid
+    meta = [_metadata(pid, "process_name", 0, {"name": _process_name(snapshot)})]
     for i, thread in enumerate(threads):
-        meta.append(_metadata("thread_name", thread.native_id, {"name": thread.name}))
-        meta.append(_metadata("thread_sort_index", thread.native_id, {"sort_index": i}))
+        meta.append(_metadata(pid, "thread_name", thread.native_id, {"name": thread.name}))
+        meta.append(_metadata(pid, "thread_sort_index", thread.native_id, {"sort_index": i}))
     writer.write(meta)
     for thread in threads:
         writer.thread(thread)

@@ -28,7 +28,9 @@ in UTF-8. Returns whose calls were dropped by ``--timeline-limit`` are skipped
 and frames still open at the end are closed there, so slices always nest (see
 :mod:`threadprof.replay`). Packets are written chunk by chunk as
 the timeline gives them, so a trace of any length is converted in bounded
-memory. The pid is 0: the snapshot does not record the process id.
+memory. The pid is the profiled process's (0 for a snapshot that does not
+record it), so that the Perfetto UI marks the main thread, whose id on Linux is
+the process's.
 """
 
 from __future__ import annotations
@@ -43,10 +45,8 @@ from . import NeedsTimelineError
 from ._common import function_table, ns_converter
 from ._protobuf import LEN, VARINT, field_message, field_string, field_varint, key, varint
 
-__all__ = ["PID", "SEQ_INCREMENTAL_STATE_CLEARED", "SEQ_NEEDS_INCREMENTAL_STATE", "dump"]
+__all__ = ["SEQ_INCREMENTAL_STATE_CLEARED", "SEQ_NEEDS_INCREMENTAL_STATE", "dump"]
 
-#: The pid of the process and thread descriptors: the snapshot has no process id.
-PID = 0
 
 # TracePacket.sequence_flags
 SEQ_INCREMENTAL_STATE_CLEARED = 1
@@ -100,7 +100,7 @@ def _packet(body: bytes) -> bytes:
 
 def _process_packet(snapshot: Snapshot) -> bytes:
     name = os.path.basename(snapshot.argv[0]) if snapshot.argv else "python"
-    process = [field_varint(_PD_PID, PID)]
+    process = [field_varint(_PD_PID, snapshot.pid)]
     process += [field_string(_PD_CMDLINE, arg) for arg in snapshot.argv]
     process.append(field_string(_PD_PROCESS_NAME, name))
     descriptor = [field_varint(_TD_UUID, _UUID_BASE), field_message(_TD_PROCESS, process)]
@@ -114,8 +114,9 @@ def _process_packet(snapshot: Snapshot) -> bytes:
 class _Sequence:
     """The packets of one thread: its descriptor, then its slices."""
 
-    def __init__(self, thread: ThreadProfile, index: int, names: dict[int, str]) -> None:
+    def __init__(self, thread: ThreadProfile, pid: int, index: int, names: dict[int, str]) -> None:
         self.thread = thread
+        self.pid = pid
         self.names = names
         self.uuid = _UUID_BASE + 1 + index
         self.seq = field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE + 1 + index)
@@ -129,7 +130,7 @@ class _Sequence:
     def descriptor(self) -> bytes:
         thread = self.thread
         desc = [
-            field_varint(_THD_PID, PID),
+            field_varint(_THD_PID, self.pid),
             field_varint(_THD_TID, thread.native_id),
             field_string(_THD_THREAD_NAME, thread.name),
         ]
@@ -190,6 +191,6 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
     to_ns = ns_converter(snapshot.unit)
     out.write(_process_packet(snapshot))
     for index, thread in enumerate(threads):
-        sequence = _Sequence(thread, index, names)
+        sequence = _Sequence(thread, snapshot.pid, index, names)
         out.write(sequence.descriptor())
         sequence.slices(out, to_ns)
