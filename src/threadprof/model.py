@@ -481,8 +481,11 @@ def build_tree(nodes: list[Node]) -> list[Node]:
 
 # -- thread groups ---------------------------------------------------------------
 
-#: The fewest threads of one name pattern that the views show as one group.
-GROUP_MIN = 4
+#: The fewest threads of one name pattern that the views show as one group:
+#: up to 16 threads are listed one by one, so that their imbalance shows.
+GROUP_MIN = 17
+#: The most lines a threads table takes before smaller groups are made too.
+SCREEN_ROWS = 40
 
 # a name that ends in a number, possibly followed by the " (target)" that
 # threading's default names carry since 3.10: "worker-12", "Thread-5 (serve)"
@@ -542,6 +545,16 @@ def threads_by_key(threads: Iterable[ThreadProfile]) -> list[ThreadGroup]:
             group = members[key] = ThreadGroup(key, [])
         group.threads.append(t)
     return list(members.values())
+
+
+def screen_groups(threads: list[ThreadProfile]) -> list[ThreadGroup]:
+    """The lines of a threads table that fits a screen: the groups of more
+    than 16 threads (:data:`GROUP_MIN`), and if that leaves more than
+    :data:`SCREEN_ROWS` lines, every group of two or more."""
+    lines = group_threads(threads)
+    if len(lines) > SCREEN_ROWS:
+        lines = group_threads(threads, 2)
+    return lines
 
 
 def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> list[ThreadGroup]:

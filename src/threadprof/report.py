@@ -7,15 +7,26 @@ text, at most :data:`WIDTH` columns wide:
 * one line per thread: name, ident, native id, wall time, CPU time, the share of
   the wall time spent off CPU (waiting on I/O, a lock, the GIL), and calls.
   Threads whose names differ only by a trailing number (``worker-1``,
-  ``worker-2``...) share one line, ``worker-* (1000 threads)``, with their
-  totals, when there are at least :data:`GROUP_MIN` of them, so that a pool of
-  1,000 workers stays readable; ``expand_threads=True`` lists them one by one;
+  ``worker-2``...) are listed one by one up to 16 of them, so that their
+  imbalance shows; more share one line, ``worker-* (1000 threads)``, with
+  their sums (marked ``sum``), followed by the minimum, median and maximum
+  per thread of each column, so that a pool of 1,000 workers stays readable
+  (:func:`~threadprof.model.screen_groups`: smaller groups too when the table
+  would not fit a screen); ``expand_threads=True`` lists them one by one;
 * with ``details``, each line's lifetime (first..last seen) and a bar of its
   share of all threads' wall time;
 * the top functions over all threads (or the ``thread`` selection), sorted by
   any key that ``python -m cProfile -s`` and ``pstats`` accept, with the same
   numbers as the pstats export: functions that share a ``(file, line, name)``
   key are one row, recursion is counted the cProfile way;
+* when the table is sorted by wall time (``tottime``, ``cumtime``) and CPU
+  time was measured, the top functions by their own CPU time too, so that the code that ran is not
+  hidden behind the lock, sleep and queue waits that lead a wall-time table;
+* files as short paths (:func:`~threadprof.paths.short_path`:
+  ``concurrent/futures/thread.py``), or whole with ``full_paths``; with
+  ``hide_library``, no functions of the standard library or of installed
+  packages (C functions stay) in the tables, and none in the call trees,
+  where their callees take their place;
 * on request (``threadprof report``): per-thread function tables and each
   thread's call tree (:func:`format_tree`), pyinstrument-style;
 * the profiler's warnings, those of a thread naming it, wrapped, never cut.
@@ -27,8 +38,10 @@ It is a pure function of its arguments, so it is tested on hand-built snapshots.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
+import statistics
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,12 +53,14 @@ from .model import (
     Snapshot,
     ThreadGroup,
     ThreadProfile,
-    group_threads,
     key_stats,
+    screen_groups,
     thread_group_key,
 )
+from .paths import file_kind, short_path
 
 __all__ = [
+    "CPU_LIMIT",
     "DEFAULT_LIMIT",
     "DEFAULT_SORT",
     "REPORT_SORT_KEYS",
@@ -93,6 +108,8 @@ SORT_KEYS: tuple[str, ...] = tuple(sorted(k for k in _SORTS if k not in ("cpu", 
 REPORT_SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
 #: ``--tree``'s default threshold, in percent of the thread's time.
 TREE_THRESHOLD = 1.0
+#: The most rows of the table of functions by own CPU time.
+CPU_LIMIT = 10
 
 _TIME_W = 9  # format_seconds never needs more
 _PCT_W = 7
@@ -178,18 +195,38 @@ def _fit_left(text: str, width: int) -> str:
     return "..." + text[len(text) - max(width - 3, 0) :]
 
 
-def _label(func: Function, width: int) -> str:
+@dataclass(frozen=True, slots=True)
+class _View:
+    """How functions are shown: whole paths or short ones, library frames or not."""
+
+    full_paths: bool = False
+    hide_library: bool = False
+
+    def path(self, filename: str) -> str:
+        return filename if self.full_paths else short_path(filename)
+
+    def hidden(self, func: Function) -> bool:
+        return self.hide_library and file_kind(func.filename) in ("stdlib", "library")
+
+
+def _label(func: Function, width: int, view: _View = _View()) -> str:
     """``qualname (file:line)`` or the C label, made to fit ``width``: a C label
     keeps its start; a Python one first loses the outer parts of its qualname
     (``Client.fetch`` -> ``fetch``), which its file and line still identify,
-    then its start."""
+    then the start of its path, then its start."""
     if func.kind == "c":
         return _fit(func.display, width)
-    where = f" ({os.path.basename(func.filename)}:{func.lineno})"
+    path, line = view.path(func.filename), f":{func.lineno})"
+    where = f" ({path}{line}"
     parts = func.qualname.split(".")
     while len(parts) > 1 and len(".".join(parts)) + len(where) > width:
         del parts[0]
-    return _fit_left(".".join(parts) + where, width)
+    name = ".".join(parts)
+    room = width - len(name) - len(" (") - len(line)
+    if len(where) > width - len(name) and room >= 8:
+        # the name stays whole: the path loses its start
+        where = f" ({_fit_left(path, room)}{line}"
+    return _fit_left(name + where, width)
 
 
 def _calls(cc: int, nc: int) -> str:
@@ -215,33 +252,64 @@ class _ThreadLine:
     native_id: str
     numbers: tuple[str, str, str, str]  # wall, CPU, off-CPU, calls
     group: bool = False
+    stats: list[tuple[str, tuple[str, str, str, str]]] = dataclasses.field(default_factory=list)
+
+
+def _numbers(
+    snapshot: Snapshot, wall: float, cpu: float, calls: float
+) -> tuple[str, str, str, str]:
+    unit = snapshot.unit
+    has_cpu = _has_cpu(snapshot)
+    if isinstance(calls, float):  # a median of two
+        text = str(int(calls)) if calls.is_integer() else f"{calls:.1f}"
+    else:
+        text = str(calls)
+    return (
+        format_seconds(wall * unit),
+        format_seconds(cpu * unit) if has_cpu else "-",
+        _percent(round(wall - cpu), round(wall)) if has_cpu else "-",
+        text,
+    )
+
+
+#: The per-thread statistics under a group's line: label, function.
+_GROUP_STATS: tuple[tuple[str, Callable[[list[float]], float]], ...] = (
+    ("min per thread", min),
+    ("median", statistics.median),
+    ("max", max),
+)
 
 
 def _thread_line(snapshot: Snapshot, group: ThreadGroup, selected: set[int] | None) -> _ThreadLine:
-    unit = snapshot.unit
-    wall = group.wall_time
-    cpu = group.cpu_time
-    has_cpu = _has_cpu(snapshot)
-    numbers = (
-        format_seconds(wall * unit),
-        format_seconds(cpu * unit) if has_cpu else "-",
-        _percent(wall - cpu, wall) if has_cpu else "-",
-        str(group.calls),
-    )
     members = group.threads
+    numbers = _numbers(snapshot, group.wall_time, group.cpu_time, group.calls)
     chosen = 0 if selected is None else sum(id(t) in selected for t in members)
     mark = "*" if chosen == len(members) else "+" if chosen else " "
     if len(members) == 1:
         t = members[0]
         return _ThreadLine(mark, _printable(t.name), str(t.ident), str(t.native_id), numbers)
     label = f"{_printable(group.key)} ({len(members)} threads)"
-    return _ThreadLine(mark, label, "", "", numbers, group=True)
+    walls = [t.wall_time for t in members]
+    cpus = [t.cpu_time for t in members]
+    offs = [max(t.wall_time - t.cpu_time, 0) / t.wall_time if t.wall_time else 0 for t in members]
+    calls = [t.calls for t in members]
+    stats = []
+    for name, stat in _GROUP_STATS:
+        off = stat(offs)
+        wall, cpu, share, count = _numbers(snapshot, stat(walls), stat(cpus), stat(calls))
+        if _has_cpu(snapshot):
+            share = f"{min(max(off, 0.0), 1.0) * 100:.0f}%"
+        stats.append((name, (wall, cpu, share, count)))
+    return _ThreadLine(mark, label, "", "", numbers, group=True, stats=stats)
 
 
 def _lines_of(snapshot: Snapshot, grouped: bool) -> list[ThreadGroup]:
     if grouped:
-        return group_threads(snapshot.threads)
+        return screen_groups(snapshot.threads)
     return [ThreadGroup(t.name, [t]) for t in snapshot.threads]
+
+
+_SUM = "sum"
 
 
 def _thread_table(
@@ -250,7 +318,10 @@ def _thread_table(
     rows = [_thread_line(snapshot, group, selected) for group in _lines_of(snapshot, grouped)]
     ident_w = max([len(_THREAD_HEAD[0]), *(len(r.ident) for r in rows)])
     tid_w = max([len(_THREAD_HEAD[1]), *(len(r.native_id) for r in rows)])
-    calls_w = max([len(_THREAD_HEAD[5]), *(len(r.numbers[3]) for r in rows)])
+    calls_w = max(
+        [len(_THREAD_HEAD[5]), *(len(r.numbers[3]) for r in rows)]
+        + [len(cells[3]) for r in rows for _name, cells in r.stats]
+    )
     ids = f"{{:>{ident_w}}} {{:>{tid_w}}}"
     numbers = f"{{:>{_TIME_W}}} {{:>{_TIME_W}}} {{:>{_PCT_W}}} {{:>{calls_w}}}"
     # "M name ident native-id numbers": the name gets what the columns leave
@@ -259,15 +330,20 @@ def _thread_table(
         f"  {'thread':<{name_w}} {ids.format(*_THREAD_HEAD[:2])} "
         + numbers.format(*_THREAD_HEAD[2:])
     ]
+    room = name_w + 1 + ident_w + 1 + tid_w  # a group's label uses the ident columns
     for r in rows:
         tail = numbers.format(*r.numbers)
         if r.group:
-            # a group: its label may use the room of the ident columns it leaves blank
-            room = name_w + 1 + ident_w + 1 + tid_w
-            if len(r.label) <= room:
-                lines.append(f"{r.mark} {r.label:<{room}} {tail}")
-                continue
-        elif len(r.label) <= name_w:
+            # its sums, marked as such, then each column's per-thread statistics
+            if len(r.label) + 1 + len(_SUM) <= room:
+                lines.append(f"{r.mark} {r.label:<{room - len(_SUM) - 1}} {_SUM} {tail}")
+            else:
+                lines.append(f"{r.mark} {_fit(r.label, width - 2)}")
+                lines.append(f"  {_SUM:>{room}} {tail}")
+            for name, cells in r.stats:
+                lines.append(f"  {name:>{room}} {numbers.format(*cells)}")
+            continue
+        if len(r.label) <= name_w:
             lines.append(f"{r.mark} {r.label:<{name_w}} {ids.format(r.ident, r.native_id)} {tail}")
             continue
         # a long name gets a line of its own rather than being cut
@@ -316,6 +392,10 @@ def _off_cpu_shown(snapshot: Snapshot) -> bool:
     return snapshot.primary == "wall" and _has_cpu(snapshot)
 
 
+# the sorts by time, which a table by own CPU time follows (when the time is wall time)
+_TIME_SORTS = ("tottime", "time", "cumtime", "cumulative")
+
+
 #: The function table's columns, in order (pstats' own, then threadprof's);
 #: the function's label follows them, in the room they leave.
 _FUNCTION_COLUMNS = (
@@ -335,8 +415,25 @@ _FUNCTION_COLUMNS = (
 )
 
 
-def _function_table(snapshot: Snapshot, rows: list[_Row], width: int) -> list[str]:
-    columns = [c for c in _FUNCTION_COLUMNS if c.shown(snapshot)]
+#: The columns of the table of functions by own CPU time.
+_CPU_COLUMNS = (
+    _Column("ncalls", lambda r, unit: _calls(r.cc, r.nc), gap="  "),
+    _Column("own CPU", lambda r, unit: format_seconds(r.cpu_self * unit), _TIME_W),
+    _Column("tottime", lambda r, unit: format_seconds(r.wall_self * unit), _TIME_W),
+    _Column(
+        "off-CPU", lambda r, unit: _percent(r.wall_self - r.cpu_self, r.wall_self), _PCT_W, "  "
+    ),
+)
+
+
+def _function_table(
+    snapshot: Snapshot,
+    rows: list[_Row],
+    width: int,
+    view: _View = _View(),
+    columns_: Sequence[_Column] = _FUNCTION_COLUMNS,
+) -> list[str]:
+    columns = [c for c in columns_ if c.shown(snapshot)]
     cells = [[c.cell(r, snapshot.unit) for c in columns] for r in rows]
     widths = [
         c.width or max([len(c.head), *(len(row[i]) for row in cells)])
@@ -349,7 +446,7 @@ def _function_table(snapshot: Snapshot, rows: list[_Row], width: int) -> list[st
 
     lines = [line([c.head for c in columns]) + "  function"]
     for r, row in zip(rows, cells, strict=True):
-        lines.append(f"{line(row)}  {_label(r.func, label_w)}")
+        lines.append(f"{line(row)}  {_label(r.func, label_w, view)}")
     return lines
 
 
@@ -367,6 +464,8 @@ def format_report(
     per_thread: bool = False,
     tree: bool = False,
     threshold: float = TREE_THRESHOLD,
+    full_paths: bool = False,
+    hide_library: bool = False,
 ) -> str:
     """The report as text (lines joined by ``\\n``, ending with one).
 
@@ -384,7 +483,12 @@ def format_report(
     seen, a bar of each line's share of all threads' wall time);
     ``per_thread`` adds one function table per selected thread; ``tree`` adds
     each selected thread's call tree (:func:`format_tree`, ``threshold``).
+
+    ``full_paths`` shows files whole rather than short
+    (:func:`~threadprof.paths.short_path`); ``hide_library`` leaves out the
+    functions of the standard library and of installed packages.
     """
+    view = _View(full_paths, hide_library)
     if sort not in _SORTS:
         raise ValueError(f"unknown sort key {sort!r} (choose from {', '.join(SORT_KEYS)})")
     if limit is not None and limit < 0:
@@ -417,7 +521,8 @@ def format_report(
         lines += ["", *_lifetime_table(snapshot, selected, width, grouped=not expand_threads)]
 
     if limit != 0:
-        rows = _sort_rows(_filter_rows(_rows(snapshot, threads), include, exclude), sort)
+        every = _filter_rows(_rows(snapshot, threads), include, exclude, view)
+        rows = _sort_rows(every, sort)
         shown = rows if limit is None else rows[:limit]
         scope = (
             "all threads"
@@ -432,12 +537,21 @@ def format_report(
         lines += [
             "",
             _fit(f"{what} in {scope}, sorted by {sort} ({snapshot.primary} time):", width),
-            *_function_table(snapshot, shown, width),
+            *_function_table(snapshot, shown, width, view),
         ]
+        if _off_cpu_shown(snapshot) and sort in _TIME_SORTS:
+            # what ran, which the waits at the head of a wall-time table hide
+            ran = [r for r in _sort_rows(every, "cpu") if r.cpu_self > 0]
+            ran = ran[: CPU_LIMIT if limit is None else min(limit, CPU_LIMIT)]
+            lines += [
+                "",
+                _fit(f"Top {len(ran)} functions in {scope} by own CPU time:", width),
+                *_function_table(snapshot, ran, width, view, _CPU_COLUMNS),
+            ]
 
     if limit != 0 and per_thread:
         for t in threads:
-            rows = _sort_rows(_filter_rows(_rows(snapshot, [t]), include, exclude), sort)
+            rows = _sort_rows(_filter_rows(_rows(snapshot, [t]), include, exclude, view), sort)
             shown = rows if limit is None else rows[:limit]
             lines += [
                 "",
@@ -446,12 +560,22 @@ def format_report(
                     f"{_printable(t.name)!r} (ident {t.ident}), by {sort}:",
                     width,
                 ),
-                *_function_table(snapshot, shown, width),
+                *_function_table(snapshot, shown, width, view),
             ]
 
     if tree:
         for t in threads:
-            lines += ["", *format_tree(snapshot, t, width=width, threshold=threshold)]
+            lines += [
+                "",
+                *format_tree(
+                    snapshot,
+                    t,
+                    width=width,
+                    threshold=threshold,
+                    full_paths=full_paths,
+                    hide_library=hide_library,
+                ),
+            ]
 
     warnings = _warning_lines(snapshot, width, grouped=not expand_threads)
     if warnings:
@@ -541,11 +665,15 @@ def _matches(func: Function, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 
-def _filter_rows(rows: list[_Row], include: Sequence[str], exclude: Sequence[str]) -> list[_Row]:
+def _filter_rows(
+    rows: list[_Row], include: Sequence[str], exclude: Sequence[str], view: _View = _View()
+) -> list[_Row]:
     return [
         r
         for r in rows
-        if (not include or _matches(r.func, include)) and not _matches(r.func, exclude)
+        if (not include or _matches(r.func, include))
+        and not _matches(r.func, exclude)
+        and not view.hidden(r.func)
     ]
 
 
@@ -568,18 +696,33 @@ def _tree_total(snapshot: Snapshot, thread: ThreadProfile) -> int:
 
 
 def tree_lines(
-    snapshot: Snapshot, thread: ThreadProfile, threshold: float = TREE_THRESHOLD
+    snapshot: Snapshot,
+    thread: ThreadProfile,
+    threshold: float = TREE_THRESHOLD,
+    hidden: Callable[[Node], bool] | None = None,
 ) -> list[TreeLine]:
     """The hot paths of ``thread``, depth first, children largest first; the
-    children below ``threshold`` percent of the thread's time are one line."""
+    children below ``threshold`` percent of the thread's time are one line.
+    A node that is ``hidden`` is not a line: its children take its place."""
     field = snapshot.primary
     total = _tree_total(snapshot, thread)
     out: list[TreeLine] = []
 
+    def shown(children: list[int]) -> list[Node]:
+        if hidden is None:
+            return [thread.nodes[c] for c in children]
+        found: list[Node] = []
+        todo = list(children)
+        while todo:
+            node = thread.nodes[todo.pop()]
+            if hidden(node):
+                todo.extend(node.children)
+            else:
+                found.append(node)
+        return found
+
     def level(children: list[int], depth: int) -> tuple[list[Node], list[Node], int]:
-        ordered = sorted(
-            (thread.nodes[c] for c in children), key=lambda n: (-getattr(n, field), n.id)
-        )
+        ordered = sorted(shown(children), key=lambda n: (-getattr(n, field), n.id))
         big = [n for n in ordered if total > 0 and getattr(n, field) / total * 100 >= threshold]
         small = ordered[len(big) :]
         big.reverse()  # popped from the end, largest first
@@ -610,14 +753,18 @@ def format_tree(
     *,
     width: int = WIDTH,
     threshold: float = TREE_THRESHOLD,
+    full_paths: bool = False,
+    hide_library: bool = False,
 ) -> list[str]:
     """``thread``'s call tree, as pyinstrument prints it: each line a share of
     the thread's time (of ``snapshot.primary``), the time and the function,
     indented with box-drawing characters; the paths below ``threshold`` percent
-    are "… N more" lines. Every line fits ``width`` columns."""
+    are "… N more" lines. Every line fits ``width`` columns. ``full_paths`` and
+    ``hide_library`` are :func:`format_report`'s."""
     total = _tree_total(snapshot, thread)
     functions = {f.id: f for f in snapshot.functions}
-    entries = tree_lines(snapshot, thread, threshold)
+    view = _View(full_paths, hide_library)
+    entries = tree_lines(snapshot, thread, threshold, _hider(functions, view))
     head = _fit(
         f"Call tree of {_printable(thread.name)!r} "
         f"({format_seconds(total * snapshot.unit)} {snapshot.primary}, "
@@ -649,11 +796,18 @@ def format_tree(
         if e.node is None:
             label = f"… {e.more} more"
         else:
-            label = _label(functions[e.node.func], room)
+            label = _label(functions[e.node.func], room, view)
         lines.append(_fit(f"  {numbers}{prefix}{label}", width))
     if not entries:
         lines.append("  (no calls)")
     return lines
+
+
+def _hider(functions: dict[int, Function], view: _View) -> Callable[[Node], bool] | None:
+    """The test of a node that ``view`` hides, or ``None`` when it hides none."""
+    if not view.hide_library:
+        return None
+    return lambda node: view.hidden(functions[node.func])
 
 
 def _seconds(snapshot: Snapshot, ticks: int) -> float:
@@ -676,11 +830,13 @@ def _function_json(snapshot: Snapshot, r: _Row) -> dict[str, Any]:
     }
 
 
-def _tree_json(snapshot: Snapshot, thread: ThreadProfile, threshold: float) -> list[Any]:
+def _tree_json(
+    snapshot: Snapshot, thread: ThreadProfile, threshold: float, view: _View
+) -> list[Any]:
     functions = {f.id: f for f in snapshot.functions}
     roots: list[dict[str, Any]] = []
     stack: list[list[dict[str, Any]]] = [roots]
-    for e in tree_lines(snapshot, thread, threshold):
+    for e in tree_lines(snapshot, thread, threshold, _hider(functions, view)):
         del stack[e.depth + 1 :]
         entry: dict[str, Any] = {
             "time": _seconds(snapshot, e.value),
@@ -714,10 +870,13 @@ def report_data(
     per_thread: bool = False,
     tree: bool = False,
     threshold: float = TREE_THRESHOLD,
+    hide_library: bool = False,
 ) -> dict[str, Any]:
     """The report's data for ``--json``: times in seconds; see docs/reports.md.
+    Files are whole paths; ``hide_library`` is :func:`format_report`'s.
 
     Raises as :func:`format_report` does."""
+    view = _View(True, hide_library)
     if sort not in _SORTS:
         raise ValueError(f"unknown sort key {sort!r} (choose from {', '.join(REPORT_SORT_KEYS)})")
     if limit is not None and limit < 0:
@@ -730,7 +889,7 @@ def report_data(
     has_cpu = _has_cpu(snapshot)
 
     def functions(ts: list[ThreadProfile]) -> list[dict[str, Any]]:
-        rows = _sort_rows(_filter_rows(_rows(snapshot, ts), include, exclude), sort)
+        rows = _sort_rows(_filter_rows(_rows(snapshot, ts), include, exclude, view), sort)
         return [_function_json(snapshot, r) for r in (rows if limit is None else rows[:limit])]
 
     chosen = {id(t) for t in threads}
@@ -767,7 +926,7 @@ def report_data(
         data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]
     if tree:
         data["trees"] = [
-            {"ident": t.ident, "name": t.name, "tree": _tree_json(snapshot, t, threshold)}
+            {"ident": t.ident, "name": t.name, "tree": _tree_json(snapshot, t, threshold, view)}
             for t in threads
         ]
     return data

@@ -81,6 +81,14 @@ def test_report_prints_the_report_to_stdout(profile, capsys):
         "       1   300.0ms   300.0ms    1.000s       3%  main (main.py:10)",
         "     3/1   300.0ms   100.0ms   300.0ms       0%  fact (mathx.py:5)",
         "       0   50.00ms             500.0ms       0%  Thread.run (threading.py:999)",
+        "",
+        # the functions that ran, not the waits that lead the table above
+        "Top 4 functions in all threads by own CPU time:",
+        "  ncalls   own CPU   tottime  off-CPU  function",
+        "     3/1   300.0ms   300.0ms       0%  fact (mathx.py:5)",
+        "       1   290.0ms   300.0ms       3%  main (main.py:10)",
+        "       8   60.00ms   850.0ms      93%  Client.io_wait (net.py:42)",
+        "       0   50.00ms   50.00ms       0%  Thread.run (threading.py:999)",
     ]
 
 

@@ -489,7 +489,7 @@ def worker():
     for _ in range(3):
         work()
 
-threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(6)]
+threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(20)]
 for t in threads:
     t.start()
 for t in threads:
@@ -513,9 +513,13 @@ def test_threads_grouped_unless_expanded(threadprof, write):
     write("prog.py", POOL)
     grouped = threadprof("run", "--limit", "0", "prog.py")
     assert grouped.returncode == 0, grouped.stderr
-    names = [line[2:].split("  ")[0] for line in thread_lines(report_part(grouped.stderr))]
-    assert names == ["MainThread", "worker-* (6 threads)"]
-    main_row, group_row = thread_lines(report_part(grouped.stderr))
+    lines = thread_lines(report_part(grouped.stderr))
+    names = [line[2:].split("  ")[0] for line in lines[:2]]
+    assert names == ["MainThread", "worker-* (20 threads)"]
+    # the group's sums, then each column's minimum, median and maximum per thread
+    assert [line.split()[0] for line in lines[2:]] == ["min", "median", "max"]
+    main_row, group_row = lines[:2]
+    assert group_row.split()[-5] == "sum"
     # the group's calls are its threads' (threading's own calls included)
     total = int(report_part(grouped.stderr).split()[3])  # threadprof: 7 threads, N calls
     assert int(group_row.split()[-1]) == total - int(main_row.split()[-1])
@@ -524,5 +528,5 @@ def test_threads_grouped_unless_expanded(threadprof, write):
     lines = thread_lines(report_part(expanded.stderr))
     assert [line[2:].split()[0] for line in lines] == [
         "MainThread",
-        *(f"worker-{i}" for i in range(6)),
+        *(f"worker-{i}" for i in range(20)),
     ]

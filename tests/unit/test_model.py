@@ -273,7 +273,7 @@ def test_group_threads_order_and_minimum(builder):
 
     for name in ["MainThread", "w-1", "x-1", "w-2", "x-2", "w-3", "x-3", "w-4", "solo"]:
         add(name)
-    lines = group_threads(builder.build().threads)
+    lines = group_threads(builder.build().threads, 4)
     # four w-* share a line where the first of them was; three x-* stay apart
     assert [[t.name for t in line.threads] for line in lines] == [
         ["MainThread"],
@@ -283,4 +283,6 @@ def test_group_threads_order_and_minimum(builder):
         ["x-3"],
         ["solo"],
     ]
-    assert GROUP_MIN == 4
+    # by default, only groups of more than 16
+    assert GROUP_MIN == 17
+    assert len(group_threads(builder.build().threads)) == 9

@@ -209,10 +209,10 @@ def test_callgrind_from_pstats_holds_the_files_numbers():
     body = text[text.index("fl=") :]
     assert body.split("\n") == [
         "fl=(1) app.py",
-        "fn=(1) main:1",
+        "fn=(1) main (app.py:1)",
         "1 250000000 0",
         "cfl=(1)",
-        "cfn=(2) f:10",
+        "cfn=(2) f (app.py:10)",
         "calls=3 10",
         "1 700000000 0",
         "fl=(1)",

@@ -48,15 +48,24 @@ THREAD_COLUMNS = ("ident", "native id", "wall", "CPU", "off-CPU", "calls")
 
 def thread_rows(report: str) -> list[dict[str, str]]:
     """The rows of the threads table: a mark, a (left-aligned) name, then one
-    token per column; a group has no ident or native id. A name too long for
+    token per column; a group has no ident or native id, "sum" before its
+    numbers, and its per-thread statistics on the lines after it (in the row's
+    "min", "median" and "max", each a dict of the columns). A name too long for
     its column is alone on its line, the numbers on the next."""
     lines = report.splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["thread"])
     assert lines[start].split()[1:] == " ".join(THREAD_COLUMNS).split()
     entries: list[tuple[str, str, list[str]]] = []  # mark, name, the tokens after it
+    stats: dict[int, dict[str, dict[str, str]]] = {}  # entry index -> its statistics
     for line in lines[start + 1 :]:
         if not line.strip():
             break
+        stat = re.match(r"^\s+(min per thread|median|max)\s+(\S.*)$", line)
+        if stat:
+            key = stat[1].split()[0]
+            numbers = dict(zip(THREAD_COLUMNS[2:], stat[2].split(), strict=True))
+            stats.setdefault(len(entries) - 1, {})[key] = numbers
+            continue
         if line[2] == " ":  # the numbers of the name alone on the line before
             mark, name, _ = entries.pop()
             entries.append((mark, name, line.split()))
@@ -66,14 +75,19 @@ def thread_rows(report: str) -> list[dict[str, str]]:
         if len(ids) == 3 and ids[1].isdigit() and ids[2].isdigit():
             entries.append((line[0], ids[0], [ids[1], ids[2], *numbers]))
         else:
-            entries.append((line[0], head[2:].strip(), [t for t in numbers if t]))
+            name = head[2:].strip().removesuffix(" sum").rstrip()
+            entries.append((line[0], name, [t for t in numbers if t]))
     rows = []
-    for mark, name, tokens in entries:
+    for i, (mark, name, tokens) in enumerate(entries):
         if len(tokens) == 4:  # a group
             tokens = ["", "", *tokens]
-        rows.append(
-            {"mark": mark, "thread": name, **dict(zip(THREAD_COLUMNS, tokens, strict=True))}
-        )
+        row: dict = {
+            "mark": mark,
+            "thread": name,
+            **dict(zip(THREAD_COLUMNS, tokens, strict=True)),
+        }
+        row.update(stats.get(i, {}))
+        rows.append(row)
     return rows
 
 
@@ -427,7 +441,10 @@ def test_report_at_80_columns(pool_snap):
         "",
         "  thread                       ident native id      wall       CPU off-CPU calls",
         "  MainThread         140000000000001      4001    3.000s   500.0ms     83%     1",
-        "  ThreadPoolExecutor-0_* (1000 threads)           20.00s    5.000s     75%  3000",
+        "  ThreadPoolExecutor-0_* (1000 threads)    sum    20.00s    5.000s     75%  3000",
+        "                                min per thread   20.00ms   5.000ms     75%     3",
+        "                                        median   20.00ms   5.000ms     75%     3",
+        "                                           max   20.00ms   5.000ms     75%     3",
         "  Thread-1 (serve)   140000000200000      7000   100.0ms   1.000ms     99%     4",
         "  Thread-2 (serve)   140000000200001      7001   100.0ms   1.000ms     99%     4",
         "  Thread-3 (serve)   140000000200002      7002   100.0ms   1.000ms     99%     4",
@@ -441,6 +458,13 @@ def test_report_at_80_columns(pool_snap):
         "       1    3.000s    3.000s    3.000s      83%  main (main.py:10)",
         "      12   300.0ms   25.00ms   300.0ms      99%  {method 'acquire' of '_threa...",
         "",
+        "Top 4 functions in all threads by own CPU time:",
+        "  ncalls   own CPU   tottime  off-CPU  function",
+        "    2000    4.000s    10.00s      60%  Handler.handle (server.py:120)",
+        "    1001    1.005s    10.01s      90%  Client.fetch_with_retries (net.py:42)",
+        "       1   500.0ms    3.000s      83%  main (main.py:10)",
+        "      12   3.000ms   300.0ms      99%  {method 'acquire' of '_thread.lock' ob...",
+        "",
         "warning: threadprof's sys.monitoring tool was changed by other code while",
         "         profiling: events after that may be missing",
         "warning: threads 'ThreadPoolExecutor-0_0' (ident 140000000100000),",
@@ -453,10 +477,13 @@ def test_report_at_80_columns(pool_snap):
 
 def test_report_at_100_columns(pool_snap):
     lines = format_report(pool_snap, limit=0).splitlines()
-    assert lines[2:10] == [
+    assert lines[2:13] == [
         "  thread                                           ident native id      wall       CPU off-CPU calls",  # noqa: E501
         "  MainThread                             140000000000001      4001    3.000s   500.0ms     83%     1",  # noqa: E501
-        "  ThreadPoolExecutor-0_* (1000 threads)                               20.00s    5.000s     75%  3000",  # noqa: E501
+        "  ThreadPoolExecutor-0_* (1000 threads)                        sum    20.00s    5.000s     75%  3000",  # noqa: E501
+        "                                                    min per thread   20.00ms   5.000ms     75%     3",  # noqa: E501
+        "                                                            median   20.00ms   5.000ms     75%     3",  # noqa: E501
+        "                                                               max   20.00ms   5.000ms     75%     3",  # noqa: E501
         "  Thread-1 (serve)                       140000000200000      7000   100.0ms   1.000ms     99%     4",  # noqa: E501
         "  Thread-2 (serve)                       140000000200001      7001   100.0ms   1.000ms     99%     4",  # noqa: E501
         "  Thread-3 (serve)                       140000000200002      7002   100.0ms   1.000ms     99%     4",  # noqa: E501
@@ -525,11 +552,47 @@ def test_control_characters_in_names_stay_on_one_line(builder):
 
 
 def test_identical_names_are_grouped_too(builder):
-    for _ in range(4):
+    for _ in range(17):
         builder.thread("worker", [builder.call("f", 1, 1)])
     (row,) = thread_rows(format_report(builder.build(), limit=0))
-    assert row["thread"] == "worker (4 threads)"
-    assert (row["ident"], row["native id"], row["calls"]) == ("", "", "4")
+    assert row["thread"] == "worker (17 threads)"
+    assert (row["ident"], row["native id"], row["calls"]) == ("", "", "17")
+
+
+def test_up_to_16_threads_of_a_pattern_are_listed_one_by_one(builder):
+    """A pool of 16 stays 16 lines, so that the imbalance between them shows."""
+    for i in range(16):
+        builder.thread(f"worker-{i}", [builder.call("f", 1, 10 + i)])
+    rows = thread_rows(format_report(builder.build(), limit=0))
+    assert [r["thread"] for r in rows] == [f"worker-{i}" for i in range(16)]
+
+
+def test_a_group_shows_min_median_and_max_per_thread(builder):
+    """Beside its sums, each column's minimum, median and maximum over the
+    group's threads: the imbalance that the sums hide."""
+    C = builder.call
+    for i in range(20):  # wall 10..29 ms, CPU i ms, i + 1 calls
+        builder.thread(f"worker-{i}", [C("f", i + 1, 10 + i, cpu=i)], wall_time=10 + i, cpu_time=i)
+    builder.thread("MainThread", [C("main", 1, 5)])
+    rows = thread_rows(format_report(builder.build(), limit=0))
+    (group,) = [r for r in rows if r["thread"] == "worker-* (20 threads)"]
+    assert (group["wall"], group["CPU"], group["calls"]) == ("390.0ms", "190.0ms", "210")
+    # each column its own: the least off-CPU share is worker-19's 10 of 29 ms
+    assert group["min"] == {"wall": "10.00ms", "CPU": "0", "off-CPU": "34%", "calls": "1"}
+    assert group["max"] == {"wall": "29.00ms", "CPU": "19.00ms", "off-CPU": "100%", "calls": "20"}
+    # medians of an even count: the mean of the middle two
+    assert group["median"]["wall"] == "19.50ms"
+    assert group["median"]["calls"] == "10.5"
+
+
+def test_many_small_groups_are_made_when_the_table_would_not_fit(builder):
+    """Past 40 lines, patterns shared by two or more threads are grouped too."""
+    for name in ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"):
+        for i in range(4):
+            builder.thread(f"{name}-{i}", [builder.call("f", 1, 1)])
+    rows = thread_rows(format_report(builder.build(), limit=0))
+    assert [r["thread"] for r in rows][:2] == ["a-* (4 threads)", "b-* (4 threads)"]
+    assert len(rows) == 11
 
 
 # -- threadprof report's additions ----------------------------------------------------
@@ -711,3 +774,43 @@ def test_report_data(snap2):
     assert [k.get("function", "more") for k in kids] == ["io_wait", "fact", "more"]
     assert kids[2]["more"] == 1
     assert kids[1]["percent"] == 25.0
+
+
+# -- paths and library frames --------------------------------------------------------
+
+
+def test_short_paths_by_default_and_full_paths_on_request(builder):
+    C = builder.call
+    builder.func("submit", "/usr/lib/python3.12/concurrent/futures/thread.py", 160,
+                 qualname="ThreadPoolExecutor.submit")  # fmt: skip
+    builder.func("get", "/srv/venv/lib/python3.12/site-packages/requests/api.py", 62)
+    builder.func("main", "/srv/app/main.py", 10)
+    builder.thread("MainThread", [C("main", 1, 100, [C("submit", 1, 30), C("get", 1, 50)])])
+    snap = builder.build()
+    functions = [r["function"] for r in table(format_report(snap, width=100))]
+    assert functions == [
+        "get (requests/api.py:62)",
+        # too long for the column: the qualname's outer part goes first
+        "submit (concurrent/futures/thread.py:160)",
+        "main (main.py:10)",
+    ]
+    functions = [r["function"] for r in table(format_report(snap, width=100, full_paths=True))]
+    assert functions[2] == "main (/srv/app/main.py:10)"
+    # too long: the path loses its start, the name stays
+    assert functions[0] == "get (...ython3.12/site-packages/requests/api.py:62)"
+
+
+def test_hide_library_drops_stdlib_and_packages_from_tables_and_trees(snap):
+    shown = format_report(snap, width=100, hide_library=True, tree=True)
+    names = [r["function"] for r in table(shown)]
+    assert "Thread.run (threading.py:999)" not in names
+    assert "{built-in method builtins.len}" in names  # C functions stay
+    assert len(names) == 4
+    # in worker-1's tree, io_wait takes the place of the hidden Thread.run
+    lines = shown.splitlines()
+    start = lines.index("Call tree of 'worker-1' (500.0ms wall, paths below 1% collapsed):")
+    assert lines[start + 1] == "   90.0%   450.0ms  └─ Client.io_wait (net.py:42)"
+    data = report_data(snap, hide_library=True, tree=True)
+    assert all(f["function"] != "run" for f in data["functions"])
+    (worker,) = [t for t in data["trees"] if t["name"] == "worker-1"]
+    assert [node["qualname"] for node in worker["tree"]] == ["Client.io_wait"]

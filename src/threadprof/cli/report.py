@@ -131,6 +131,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     add("--expand-threads", action="store_true", help="list every thread on its own line")
     add(
+        "--full-paths",
+        action="store_true",
+        help="show files whole (default: short, as concurrent/futures/thread.py)",
+    )
+    add(
+        "--hide-library",
+        action="store_true",
+        help="leave out the functions of the standard library and of installed packages",
+    )
+    add(
         "--width",
         type=non_negative,
         default=None,
@@ -316,6 +326,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
             per_thread=ns.per_thread,
             tree=ns.tree,
             threshold=ns.threshold,
+            hide_library=ns.hide_library,
         )
         if ns.json:
             data = report_data(snapshot, ns.sort, ns.limit, **options)
@@ -327,6 +338,7 @@ def run(ns: argparse.Namespace, console: Console) -> int:
             width=_width(ns),
             expand_threads=ns.expand_threads,
             details=True,
+            full_paths=ns.full_paths,
             **options,
         )
     except (LookupError, ValueError) as exc:

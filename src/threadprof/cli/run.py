@@ -159,6 +159,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "by a trailing number share a line (worker-* (1000 threads))",
     )
     option(
+        "--full-paths",
+        action="store_true",
+        help="show files whole in the report (default: short, as concurrent/futures/thread.py)",
+    )
+    option(
+        "--hide-library",
+        action="store_true",
+        help="leave the functions of the standard library and of installed packages out of "
+        "the report",
+    )
+    option(
         "--timeline",
         action="store_true",
         help="also record every call and return of every thread in time order (for the "
@@ -250,6 +261,8 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         limit=ns.limit,
         thread=ns.thread,
         expand_threads=ns.expand_threads,
+        full_paths=ns.full_paths,
+        hide_library=ns.hide_library,
         quiet=ns.quiet,
         timeline=timeline,
         timeline_limit=ns.timeline_limit or 0,

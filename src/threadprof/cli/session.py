@@ -70,6 +70,8 @@ class RunOptions:
     thread: str | None
     expand_threads: bool
     quiet: bool
+    full_paths: bool = False
+    hide_library: bool = False
     timeline: bool = False
     timeline_limit: int = 0
     format_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -184,6 +186,8 @@ class Session:
                 options.limit,
                 expand_threads=options.expand_threads,
                 details=True,
+                full_paths=options.full_paths,
+                hide_library=options.hide_library,
             )
             try:
                 text = report(thread=options.thread)
