@@ -328,3 +328,15 @@ def test_names_a_stdout_cannot_encode_are_escaped(builder, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert b"\\xfcn\\xef" in proc.stdout and b"w\\xf6rker" in proc.stdout
+
+
+def test_report_full_paths_and_hide_library(profile, capsys):
+    _, out, _ = report(capsys, profile, "--width", "100")
+    assert "Thread.run (threading.py:999)" in out
+    _, out, _ = report(capsys, profile, "--width", "100", "--full-paths")
+    assert "main (/srv/app/main.py:10)" in out
+    _, out, _ = report(capsys, profile, "--hide-library", "--tree")
+    assert "Thread.run" not in out
+    assert "main (main.py:10)" in out
+    _, out, _ = report(capsys, profile, "--hide-library", "--json")
+    assert all(f["function"] != "run" for f in json.loads(out)["functions"])

@@ -530,3 +530,14 @@ def test_threads_grouped_unless_expanded(threadprof, write):
         "MainThread",
         *(f"worker-{i}" for i in range(20)),
     ]
+
+
+def test_run_hide_library_and_full_paths(threadprof, write, workdir):
+    write("prog.py", POOL)
+    shown = report_part(threadprof("run", "--limit", "100", "prog.py").stderr)
+    assert "Thread.run (threading.py:" in shown
+    hidden = report_part(threadprof("run", "--limit", "100", "--hide-library", "prog.py").stderr)
+    assert "threading.py" not in hidden
+    assert "worker (prog.py:6)" in hidden
+    full = report_part(threadprof("run", "--full-paths", "prog.py").stderr)
+    assert f"({workdir / 'prog.py'}:" in full
