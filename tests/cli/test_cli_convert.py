@@ -279,6 +279,12 @@ def test_convert_pstats_has_no_threads(pstats_file, tmp_path, capsys):
     )
     assert status == EXIT_USAGE
     one_error(lines, "is a pstats file, which has no threads")
+    status, lines = convert(
+        capsys, str(pstats_file), "-o", str(tmp_path / "o.prof"), "--thread-roots"
+    )
+    assert status == EXIT_USAGE
+    one_error(lines, "has no threads: --thread-roots needs a .tprof profile")
+    assert not (tmp_path / "o.prof").exists()
 
 
 # -- threadprof convert: errors ----------------------------------------------------------

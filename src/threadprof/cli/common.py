@@ -105,6 +105,17 @@ FORMAT_FLAGS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "--thread-roots",
+        "pstats",
+        "thread_roots",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "pstats: each thread's calls under a function <thread 'NAME'> of its own, "
+            "so that snakeviz opens on the main thread rather than on all threads summed",
+        },
+    ),
+    (
         "--separate-threads",
         "callgrind",
         "separate_threads",

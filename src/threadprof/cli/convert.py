@@ -134,9 +134,10 @@ def _convert_pstats(
             "(record a .tprof profile with 'threadprof run' for that)",
             EXIT_USAGE,
         )
-    if thread is not None:
+    if thread is not None or (options or {}).get("thread_roots"):
+        flag = "--thread" if thread is not None else "--thread-roots"
         raise ConvertError(
-            f"{profile.path!r} is a pstats file, which has no threads: --thread needs a "
+            f"{profile.path!r} is a pstats file, which has no threads: {flag} needs a "
             ".tprof profile",
             EXIT_USAGE,
         )

@@ -183,6 +183,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         extensions=(".prof", ".pstats"),
         description="cProfile's stats file for pstats, snakeviz, gprof2dot (threads merged)",
         module="pstats",
+        options=("thread_roots",),
     ),
     Exporter(
         name="callgrind",

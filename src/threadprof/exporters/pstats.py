@@ -19,17 +19,37 @@ totals are added. Frames that were already running when profiling started appear
 with ``nc == 0``, which pstats prints without a per-call time.
 
 ``pstats.Stats(path)`` reads the file; so do snakeviz, gprof2dot and tuna.
+
+Threads merged, a viewer that roots the call graph at one function (snakeviz
+takes the uncalled function of most cumulative time) often shows
+``Thread._bootstrap`` with every worker's time summed, rather than the main
+thread. With ``thread_roots=True`` every thread's top-level calls are made
+from a function of its own, ``<thread 'NAME'>`` (file ``~``, line 0, no time
+of its own, its cumulative time the thread's), so each thread is a root of
+its own size and the longest-lived one, the main thread as a rule, is the one
+snakeviz opens on; ``--thread NAME`` writes one thread alone. Threads of the
+same name share one such function.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
-from ..model import KeyStats, PstatsKey, Snapshot, ThreadProfile, key_edges, key_stats
+from ..model import (
+    Function,
+    KeyStats,
+    Node,
+    PstatsKey,
+    Snapshot,
+    ThreadProfile,
+    key_edges,
+    key_stats,
+)
 
-__all__ = ["dump", "snapshot_to_stats", "stats_to_bytes"]
+__all__ = ["dump", "snapshot_to_stats", "stats_to_bytes", "with_thread_roots"]
 
 CallerEntry = tuple[int, int, float, float]
 StatsEntry = tuple[int, int, float, float, dict[PstatsKey, CallerEntry]]
@@ -73,6 +93,51 @@ def stats_to_bytes(stats: dict[Any, Any]) -> bytes:
     return marshal.dumps(stats)
 
 
-def dump(snapshot: Snapshot, out: BinaryIO) -> None:
-    """Write every thread of ``snapshot``, merged, as a pstats file."""
+def with_thread_roots(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with a ``<thread 'NAME'>`` function atop each thread's tree
+    (see the module's docstring)."""
+    functions = list(snapshot.functions)
+    by_name: dict[str, int] = {}
+    threads = []
+    for thread in snapshot.threads:
+        fid = by_name.get(thread.name)
+        if fid is None:
+            fid = by_name[thread.name] = len(functions)
+            name = f"<thread {thread.name!r}>"
+            functions.append(Function(fid, "c", name, name, "~", 0))
+        top_ids = thread.root.children
+        tops = [thread.nodes[c] for c in top_ids]
+        shift = 1  # every node moves up one id: the new node is 1
+        nodes = [dataclasses.replace(thread.root, children=[1])]
+        nodes.append(
+            Node(
+                1,
+                0,
+                fid,
+                calls=1,
+                prim_calls=1,
+                wall=sum(n.wall for n in tops),
+                cpu=sum(n.cpu for n in tops),
+                children=[c + shift for c in top_ids],
+            )
+        )
+        for node in thread.nodes[1:]:
+            parent = 1 if node.parent == 0 else node.parent + shift
+            nodes.append(
+                dataclasses.replace(
+                    node,
+                    id=node.id + shift,
+                    parent=parent,
+                    children=[c + shift for c in node.children],
+                )
+            )
+        threads.append(dataclasses.replace(thread, nodes=nodes, timeline=None))
+    return dataclasses.replace(snapshot, functions=functions, threads=threads)
+
+
+def dump(snapshot: Snapshot, out: BinaryIO, *, thread_roots: bool = False) -> None:
+    """Write every thread of ``snapshot``, merged, as a pstats file; with
+    ``thread_roots``, each under a function of its own."""
+    if thread_roots:
+        snapshot = with_thread_roots(snapshot)
     out.write(stats_to_bytes(snapshot_to_stats(snapshot)))
