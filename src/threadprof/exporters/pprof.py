@@ -59,9 +59,16 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from ..model import Snapshot, ThreadProfile, thread_group_key
+from ..model import Node, Snapshot, ThreadProfile, thread_group_key
 from ._common import creator, function_name, ns_converter
-from ._protobuf import field_message, field_packed, field_string, field_varint
+from ._protobuf import (
+    field_bytes,
+    field_message,
+    field_packed,
+    field_string,
+    field_varint,
+    varint,
+)
 
 __all__ = ["SAMPLE_TYPES", "SAMPLE_TYPE_CHOICES", "dump"]
 
@@ -156,19 +163,38 @@ class _Functions:
         )
 
 
+def _values(types: str, to_ns: Callable[[int], int]) -> Callable[[Node], Values]:
+    """A node's sample values for the sample types ``types``."""
+    if types == "all":
+        return lambda node: [to_ns(node.wall_self), to_ns(node.cpu_self), node.calls]
+    if types == "wall":
+        return lambda node: [to_ns(node.wall_self), node.calls]
+    return lambda node: [to_ns(node.cpu_self), node.calls]
+
+
 def _node_samples(
     snapshot: Snapshot, thread: ThreadProfile, location: dict[int, int], types: str
 ) -> Iterator[tuple[Stack, Values]]:
-    """Each node of ``thread``: its stack and values."""
-    to_ns = ns_converter(snapshot.unit)
+    """Each node of ``thread``: its stack (location ids) and values."""
+    values = _values(types, ns_converter(snapshot.unit))
     stacks: dict[int, Stack] = {0: ()}
     for node, _depth in thread.walk():
         stack = stacks[node.id] = (location[node.func], *stacks[node.parent])
-        if types == "all":
-            values = [to_ns(node.wall_self), to_ns(node.cpu_self), node.calls]
-        else:
-            values = [to_ns(node.wall_self if types == "wall" else node.cpu_self), node.calls]
-        yield stack, values
+        yield stack, values(node)
+
+
+def _packed_samples(
+    snapshot: Snapshot, thread: ThreadProfile, encoded: dict[int, bytes], types: str
+) -> Iterator[tuple[bytes, Values]]:
+    """Each node of ``thread``: its stack already packed (the varints of its
+    location ids, ``encoded`` per function id) and values. A node's stack is
+    its function's varint before its caller's: one concatenation, not one
+    varint per frame."""
+    values = _values(types, ns_converter(snapshot.unit))
+    stacks: dict[int, bytes] = {0: b""}
+    for node, _depth in thread.walk():
+        stack = stacks[node.id] = encoded[node.func] + stacks[node.parent]
+        yield stack, values(node)
 
 
 def _merge(into: dict[Stack, Values], samples: Iterable[tuple[Stack, Values]]) -> None:
@@ -183,42 +209,69 @@ def _merge(into: dict[Stack, Values], samples: Iterable[tuple[Stack, Values]]) -
 
 def _fold(merged: dict[Stack, Values], budget: int, folded_frame: int) -> dict[Stack, Values]:
     """``merged`` in at most ``budget`` samples: the stacks of least inclusive
-    time go into a ``folded_frame`` leaf under their nearest kept caller."""
-    inclusive: dict[Stack, int] = {}
-    for stack, values in merged.items():
-        for depth in range(len(stack)):
-            suffix = stack[depth:]
-            inclusive[suffix] = inclusive.get(suffix, 0) + values[0]
-    # callers before callees at equal time, so every prefix of the order is a tree
-    order = sorted(inclusive, key=lambda st: (-inclusive[st], len(st)))
+    time go into a ``folded_frame`` leaf under their nearest kept caller.
 
-    def folded(kept: int) -> dict[Stack, Values]:
-        keep = set(order[:kept])
-        out: dict[Stack, Values] = {}
-        for stack, values in merged.items():
-            target = stack
-            while target and target not in keep:
-                target = target[1:]
-            if target != stack:
-                target = (folded_frame, *target)
-            row = out.get(target)
-            if row is None:
-                out[target] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    row[i] += v
-        return out
+    The stacks are ranked by inclusive time, callers before callees at equal
+    time, so that every prefix of the ranking is a tree; keeping the ``k``
+    first costs ``k`` samples, one folded leaf per kept stack that loses a
+    callee and one at the top if a top-level stack goes. That count is worked
+    out for every ``k`` at once, and the largest ``k`` that fits is kept: a
+    linear pass, however deep the stacks."""
+    todo = list(merged)
+    while todo:  # every caller of a stack is a stack (a node is a sample), but make sure
+        caller = todo.pop()[1:]
+        if caller and caller not in merged:
+            merged[caller] = [0] * len(next(iter(merged.values())))
+            todo.append(caller)
+    stacks = list(merged)
+    index = {st: i for i, st in enumerate(stacks)}
+    n = len(stacks)
+    parent = [index[st[1:]] if len(st) > 1 else -1 for st in stacks]
+    by_depth = sorted(range(n), key=lambda i: len(stacks[i]))
+    inclusive = [merged[st][0] for st in stacks]
+    for i in reversed(by_depth):
+        if parent[i] >= 0:
+            inclusive[parent[i]] += inclusive[i]
+    rank = [0] * n
+    for r, i in enumerate(sorted(range(n), key=lambda i: (-inclusive[i], len(stacks[i])))):
+        rank[i] = r
 
-    low, high = 0, min(budget, len(order))  # the most stacks kept that fit
-    best = folded(0)
-    while low < high:
-        mid = (low + high + 1) // 2
-        attempt = folded(mid)
-        if len(attempt) <= budget:
-            low, best = mid, attempt
+    # samples(k) = k + #(kept stacks with a callee not kept) + (a top-level stack not kept)
+    last_callee = [-1] * n
+    last_top = -1
+    for i in range(n):
+        if parent[i] < 0:
+            last_top = max(last_top, rank[i])
         else:
-            high = mid - 1
-    return best
+            last_callee[parent[i]] = max(last_callee[parent[i]], rank[i])
+    losing = [0] * (n + 2)  # a kept stack loses a callee for rank < k <= its last callee's rank
+    for i in range(n):
+        if last_callee[i] >= 0:
+            losing[rank[i] + 1] += 1
+            losing[last_callee[i] + 1] -= 1
+    kept = running = 0
+    for k in range(n + 1):
+        running += losing[k]
+        if k + running + (k <= last_top) <= budget:
+            kept = k
+
+    nearest = [-1] * n  # each stack's nearest kept stack (itself if kept), -1: none
+    out: dict[Stack, Values] = {}
+    for i in by_depth:
+        if rank[i] < kept:
+            nearest[i] = i
+            target = stacks[i]
+        else:
+            nearest[i] = nearest[parent[i]] if parent[i] >= 0 else -1
+            target = (folded_frame, *(stacks[nearest[i]] if nearest[i] >= 0 else ()))
+        row = out.get(target)
+        values = merged[stacks[i]]
+        if row is None:
+            out[target] = list(values)
+        else:
+            for v, x in enumerate(values):
+                row[v] += x
+    return out
 
 
 def dump(
@@ -240,7 +293,7 @@ def dump(
     strings = _Strings()
     to_ns = ns_converter(snapshot.unit)
     funcs = _Functions(snapshot, strings)
-    location = funcs.location
+    encoded = {fid: varint(lid) for fid, lid in funcs.location.items()}
     pid = [_label(strings, "pid", num=snapshot.pid)] if snapshot.pid else []
     notes: list[str] = []
 
@@ -248,11 +301,15 @@ def dump(
         for kind, unit in SAMPLE_TYPES[sample_types]:
             gz.write(field_message(_SAMPLE_TYPE, _value_type(strings, kind, unit)))
 
-        def write(samples: Iterable[tuple[Stack, Values]], labels: list[bytes]) -> None:
-            chunk = [
-                field_message(_SAMPLE, [field_packed(1, stack), field_packed(2, values), *labels])
-                for stack, values in samples
-            ]
+        def write(samples: Iterable[tuple[bytes, Values]], labels: list[bytes]) -> None:
+            tail = b"".join(labels)
+            chunk: list[bytes] = []
+            for stack, values in samples:
+                body = field_bytes(1, stack) + field_packed(2, values) + tail
+                chunk.append(field_bytes(_SAMPLE, body))
+                if len(chunk) >= 4096:
+                    gz.write(b"".join(chunk))
+                    chunk.clear()
             gz.write(b"".join(chunk))
 
         nodes = sum(len(t.nodes) - 1 for t in snapshot.threads)
@@ -263,7 +320,7 @@ def dump(
                     _label(strings, "thread_id", num=thread.native_id),
                     *pid,
                 ]
-                write(_node_samples(snapshot, thread, location, sample_types), labels)
+                write(_packed_samples(snapshot, thread, encoded, sample_types), labels)
         else:
             _write_aggregated(
                 snapshot, funcs, strings, sample_types, max_samples, pid, write, notes
@@ -308,11 +365,17 @@ def _write_aggregated(
     types: str,
     budget: int,
     pid: list[bytes],
-    write: Callable[[Iterable[tuple[Stack, Values]], list[bytes]], None],
+    write: Callable[[Iterable[tuple[bytes, Values]], list[bytes]], None],
     notes: list[str],
 ) -> None:
     """The samples of ``snapshot`` aggregated into at most ``budget``."""
     location = funcs.location
+    codes = {lid: varint(lid) for lid in range(1, funcs.count + 2)}
+
+    def packed(samples: Iterable[tuple[Stack, Values]]) -> Iterator[tuple[bytes, Values]]:
+        for stack, values in samples:
+            yield b"".join(codes[lid] for lid in stack), values
+
     groups: dict[str, list[ThreadProfile]] = {}
     for thread in snapshot.threads:
         groups.setdefault(thread_group_key(thread.name), []).append(thread)
@@ -331,7 +394,7 @@ def _write_aggregated(
             labels = [_label(strings, "thread", key), _label(strings, "threads", num=len(members))]
             if len(members) == 1:
                 labels.append(_label(strings, "thread_id", num=members[0].native_id))
-            write(merged.items(), labels + pid)
+            write(packed(merged.items()), labels + pid)
         return
     merged = {}
     for group in by_group.values():
@@ -343,7 +406,7 @@ def _write_aggregated(
     ]
     if len(merged) <= budget:
         notes.append(f"aggregated to at most {budget} samples: all threads merged")
-        write(merged.items(), labels)
+        write(packed(merged.items()), labels)
         return
     frame = funcs.count + 1
     folded = _fold(merged, budget, frame)
@@ -352,4 +415,4 @@ def _write_aggregated(
         f"time folded into their callers ({len(merged)} stacks became {len(folded)} samples)"
     )
     funcs.add(strings, frame, ("[functions folded]", "~:[functions folded]", "", 0))
-    write(folded.items(), labels)
+    write(packed(folded.items()), labels)
