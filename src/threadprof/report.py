@@ -20,8 +20,9 @@ text, at most :data:`WIDTH` columns wide:
   numbers as the pstats export: functions that share a ``(file, line, name)``
   key are one row, recursion is counted the cProfile way;
 * when the table is sorted by wall time (``tottime``, ``cumtime``) and CPU
-  time was measured, the top functions by their own CPU time too, so that the code that ran is not
-  hidden behind the lock, sleep and queue waits that lead a wall-time table;
+  time was measured, the top functions by their own CPU time too, so that
+  the code that ran is not hidden behind the lock, sleep and queue waits
+  that lead a wall-time table;
 * files as short paths (:func:`~threadprof.paths.short_path`:
   ``concurrent/futures/thread.py``), or whole with ``full_paths``; with
   ``hide_library``, no functions of the standard library or of installed
@@ -539,10 +540,12 @@ def format_report(
             _fit(f"{what} in {scope}, sorted by {sort} ({snapshot.primary} time):", width),
             *_function_table(snapshot, shown, width, view),
         ]
+        ran: list[_Row] = []
         if _off_cpu_shown(snapshot) and sort in _TIME_SORTS:
             # what ran, which the waits at the head of a wall-time table hide
             ran = [r for r in _sort_rows(every, "cpu") if r.cpu_self > 0]
             ran = ran[: CPU_LIMIT if limit is None else min(limit, CPU_LIMIT)]
+        if ran:
             lines += [
                 "",
                 _fit(f"Top {len(ran)} functions in {scope} by own CPU time:", width),

@@ -302,3 +302,12 @@ def test_a_sample_budget_groups_threads_then_merges_then_folds(pprof_pb2, builde
     (one,) = samples_any(decode(pprof_pb2, exporter.to_bytes(snap, options={"max_samples": 1})))
     assert one[2] == ("[functions folded]",)
     assert list(one[3]) == grand
+
+
+def test_the_cli_offers_every_sample_type():
+    from threadprof.cli.common import FORMAT_FLAGS
+    from threadprof.exporters.pprof import SAMPLE_TYPES
+
+    (flag,) = [f for f in FORMAT_FLAGS if f[0] == "--sample-types"]
+    assert flag[1:3] == ("pprof", "sample_types")
+    assert flag[3]["choices"] == tuple(SAMPLE_TYPES)

@@ -814,3 +814,15 @@ def test_hide_library_drops_stdlib_and_packages_from_tables_and_trees(snap):
     assert all(f["function"] != "run" for f in data["functions"])
     (worker,) = [t for t in data["trees"] if t["name"] == "worker-1"]
     assert [node["qualname"] for node in worker["tree"]] == ["Client.io_wait"]
+
+
+def test_the_cpu_table_follows_wall_time_sorts_only(snap, make_builder):
+    title = "functions in all threads by own CPU time:"
+    assert title in format_report(snap)
+    assert title in format_report(snap, sort="cumtime")
+    for sort in ("calls", "name", "cpu", "offcpu"):
+        assert title not in format_report(snap, sort=sort), sort
+    # nothing ran: no table of nothing
+    idle = make_builder()
+    idle.thread("T", [idle.call("wait", 1, 100, cpu=0)])
+    assert "by own CPU time" not in format_report(idle.build())

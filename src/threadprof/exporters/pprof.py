@@ -25,7 +25,7 @@ thread=worker`` selects a thread.
 
 ``max_samples`` keeps a large profile under a sample budget (Pyroscope ingests
 16,000 samples per profile by default; a million samples take ``go tool
-pprof`` half a minute and gigabytes to open). The samples are aggregated, each
+pprof`` most of a minute and gigabytes to open). The samples are aggregated, each
 step only if the previous one is not enough, and every total stays exact:
 
 1. threads that differ only by a trailing number (``worker-1``,
@@ -33,7 +33,7 @@ step only if the previous one is not enough, and every total stays exact:
    pattern (``worker-*``), ``threads`` their number, and same stacks merge;
 2. all threads merge;
 3. the stacks of least time (of the primary clock) are folded into their
-   caller, under one ``[N functions folded]`` frame per caller.
+   caller, under one ``[functions folded]`` frame per caller.
 
 A comment in the profile says which steps were taken.
 
@@ -70,7 +70,7 @@ from ._protobuf import (
     varint,
 )
 
-__all__ = ["SAMPLE_TYPES", "SAMPLE_TYPE_CHOICES", "dump"]
+__all__ = ["SAMPLE_TYPES", "dump"]
 
 #: ``(type, unit)`` of each sample value, in order, for each ``sample_types``.
 SAMPLE_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -78,8 +78,6 @@ SAMPLE_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "cpu": (("cpu", "nanoseconds"), ("calls", "count")),
     "wall": (("wall", "nanoseconds"), ("calls", "count")),
 }
-#: The values of ``sample_types``.
-SAMPLE_TYPE_CHOICES = tuple(SAMPLE_TYPES)
 
 # field numbers of profile.proto
 _SAMPLE_TYPE, _SAMPLE, _MAPPING, _LOCATION, _FUNCTION, _STRING_TABLE = 1, 2, 3, 4, 5, 6
