@@ -101,11 +101,11 @@ _SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "offcpu": (("off_self", True),),
 }
 
-#: The accepted ``sort`` values of ``threadprof run``: the same names as
-#: ``python -m cProfile -s``.
+#: The sort keys of ``python -m cProfile -s`` and ``pstats``.
 SORT_KEYS: tuple[str, ...] = tuple(sorted(k for k in _SORTS if k not in ("cpu", "offcpu")))
-#: The sort keys of ``threadprof report``: :data:`SORT_KEYS` plus ``cpu`` (own
-#: CPU time) and ``offcpu`` (own wall time minus own CPU time), largest first.
+#: The sort keys of ``threadprof run`` and ``threadprof report``: :data:`SORT_KEYS`
+#: plus ``cpu`` (own CPU time) and ``offcpu`` (own wall time minus own CPU
+#: time), largest first.
 REPORT_SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
 #: ``--tree``'s default threshold, in percent of the thread's time.
 TREE_THRESHOLD = 1.0

@@ -542,3 +542,55 @@ def test_run_hide_library_and_full_paths(threadprof, write, workdir):
     assert "worker (prog.py:6)" in hidden
     full = report_part(threadprof("run", "--full-paths", "prog.py").stderr)
     assert f"{os.sep}{workdir.name}{os.sep}prog.py:" in full  # the path's end, whatever is cut
+
+
+# -- command-line habits: threadprof app.py, -c, every sort key ----------------------
+
+
+def test_a_script_without_run_is_a_run(threadprof, write, workdir):
+    """``threadprof app.py`` and ``threadprof -o F app.py`` are ``threadprof run``'s."""
+    write("prog.py", "import sys\nprint(sys.argv[1:])\n")
+    proc = threadprof("prog.py", "a", "-o", "x")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['a', '-o', 'x']\n"
+    assert "wrote the tprof profile to threadprof.tprof" in proc.stderr
+    proc = threadprof("-q", "-o", "out.prof", "prog.py")
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert pstats.Stats(str(workdir / "out.prof")).stats
+    proc = threadprof("nosuch.py")
+    assert proc.returncode == 2
+    assert error_lines(proc.stderr) == [
+        "threadprof: error: can't open file 'nosuch.py': [Errno 2] No such file or directory"
+    ]
+
+
+def test_dash_c_runs_a_string_as_python_does(threadprof, python, workdir):
+    code = "import sys, threading\nt = threading.Thread(target=print, args=(sys.argv,))\n"
+    code += "t.start(); t.join()\nprint(repr(sys.path[0]), __name__, '__file__' in dir())\n"
+    expected = python("-c", code, "x", "-q")
+    assert expected.returncode == 0, expected.stderr
+    proc = threadprof("-q", "-o", "out.prof", "-c", code, "x", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == expected.stdout == "['-c', 'x', '-q']\n'' __main__ False\n"
+    keys = pstats.Stats(str(workdir / "out.prof")).stats
+    assert ("<string>", 1, "<module>") in keys
+    # bundled, as python -qc: the code follows
+    assert threadprof("run", "-qc", "print(1)").stdout == "1\n"
+    assert error_lines(threadprof("run", "-c").stderr) == [
+        "threadprof: error: argument -c: expected a program (a string)"
+    ]
+
+
+def test_a_syntax_error_in_dash_c_is_pythons(threadprof, python):
+    proc = threadprof("-c", "1 +")
+    expected = python("-c", "1 +")
+    assert (proc.returncode, expected.returncode) == (1, 1)
+    assert "SyntaxError" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("key", ["cpu", "offcpu"])
+def test_run_sorts_by_every_key_that_report_takes(threadprof, write, key):
+    write("prog.py", "def a(): pass\nfor _ in range(3): a()\n")
+    proc = threadprof("run", "-s", key, "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert f"sorted by {key}" in report_part(proc.stderr)

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The command line: ``threadprof COMMAND ...``, one module per command.
+``threadprof app.py`` (anything but a command or ``--help``/``--version``
+first) is ``threadprof run app.py``, as ``python -m cProfile app.py`` runs.
 
 * ``run`` (:mod:`.run`): profile a script or module; its program is run by
   :mod:`.program`, and its end, however the process ends, is :mod:`.session`'s;
@@ -54,7 +56,8 @@ def build_parser(
     top = Parser(
         prog=PROG,
         description="A deterministic profiler for CPython that sees every thread.",
-        epilog="Run 'threadprof run --help' for the options of a run.",
+        epilog="'threadprof app.py [args]' is 'threadprof run app.py [args]'. "
+        "Run 'threadprof run --help' for the options of a run.",
         allow_abbrev=False,
     )
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -71,7 +74,14 @@ def _command(name: str) -> Any:
     return importlib.import_module(f"{__name__}.{name}")
 
 
+#: The options of ``threadprof`` itself, before any command.
+_TOP_OPTIONS = ("-h", "--help", "--version", "--cflags")
+
+
 def _dispatch(args: list[str], console: Console) -> int:
+    if args and args[0] not in COMMANDS and args[0] not in _TOP_OPTIONS:
+        # threadprof app.py, threadprof -o out.prof app.py: a run, as cProfile's shape
+        args = ["run", *args]
     if args[:1] == ["run"]:
         from . import run
 

@@ -48,7 +48,7 @@ __all__ = [
 class Target:
     """What to run, as typed: a script path or ``-m module``, and its arguments."""
 
-    kind: str  # "script" or "module"
+    kind: str  # "script", "module" or "code" (-c)
     name: str
     args: tuple[str, ...]
 
@@ -333,11 +333,30 @@ class SigintAtExit:
             os.kill(os.getpid(), signal.SIGINT)
 
 
+def _resolve_code(target: Target) -> Program:
+    """``-c code``, as ``python -c``: ``sys.argv[0]`` is ``-c``, the file
+    ``<string>``, ``__main__`` has no ``__file__``."""
+    code = compile(target.name, "<string>", "exec", dont_inherit=True)
+    return Program(
+        code=code,
+        argv=["-c", *target.args],
+        path0="",
+        module=_main_module(
+            __loader__=importlib.machinery.BuiltinImporter,
+            __package__=None,
+            __spec__=None,
+        ),
+    )
+
+
 def prepare(target: Target) -> Program:
     """Resolve and compile the target; raises UsageError or the program's SyntaxError."""
     if target.kind == "module":
         _set_path0(os.getcwd())  # where python -m looks first
         return _resolve_module(target)
+    if target.kind == "code":
+        _set_path0("")  # the current directory, as python -c puts it
+        return _resolve_code(target)
     program = _resolve_script(target)
     _set_path0(program.path0)
     return program

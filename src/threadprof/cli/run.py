@@ -30,7 +30,7 @@ from ..exporters import (
 )
 from ..model import Snapshot
 from ..options import CLOCKS, ENGINES
-from ..report import DEFAULT_LIMIT, DEFAULT_SORT, SORT_KEYS
+from ..report import DEFAULT_LIMIT, DEFAULT_SORT, REPORT_SORT_KEYS
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -83,8 +83,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "run",
         help="run a Python script or module under the profiler",
         usage=(
-            f"{PROG} run [options] [--] script.py [args ...]\n"
-            f"       {PROG} run [options] -m module [args ...]"
+            f"{PROG} [run] [options] [--] script.py [args ...]\n"
+            f"       {PROG} [run] [options] -m module [args ...]\n"
+            f"       {PROG} [run] [options] -c cmd [args ...]"
         ),
         description=(
             "Run a Python program under the profiler, every thread of it. At exit, print a\n"
@@ -133,11 +134,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     option(
         "-s",
         "--sort",
-        choices=SORT_KEYS,
+        choices=REPORT_SORT_KEYS,
         default=DEFAULT_SORT,
         metavar="KEY",
         help=f"sort the report's functions by KEY, as cProfile -s (default: {DEFAULT_SORT}); "
-        f"one of: {', '.join(SORT_KEYS)}",
+        f"one of: {', '.join(REPORT_SORT_KEYS)}",
     )
     option(
         "--limit",
@@ -190,7 +191,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="module",
         help="run a library module as a script, as python -m (ends the options)",
     )
+    option(
+        "-c",
+        dest="code",
+        metavar="cmd",
+        help="run the program passed as a string, as python -c (ends the options)",
+    )
     return run
+
+
+# the flags that end threadprof's options and name what to run, as python's do
+_TARGET_FLAGS = {"-m": "module", "-c": "code"}
+_TARGET_WHAT = {"module": "a module name", "code": "a program (a string)"}
 
 
 def _split_run_args(
@@ -215,17 +227,18 @@ def _split_run_args(
                 opts.append(args[i + 1])
                 i += 1
         elif arg.startswith("-") and arg != "-":
-            # short options, possibly bundled: -q, -ofile, -qo file, -mmodule
+            # short options, possibly bundled: -q, -ofile, -qo file, -mmodule, -c code
             for j in range(1, len(arg)):
                 flag = "-" + arg[j]
-                if flag == "-m":
+                if flag in _TARGET_FLAGS:
+                    kind = _TARGET_FLAGS[flag]
                     if j > 1:
                         opts.append(arg[:j])
                     if j + 1 < len(arg):
-                        return opts, Target("module", arg[j + 1 :], tuple(args[i + 1 :]))
+                        return opts, Target(kind, arg[j + 1 :], tuple(args[i + 1 :]))
                     if i + 1 == len(args):
-                        raise UsageError("argument -m: expected a module name")
-                    return opts, Target("module", args[i + 1], tuple(args[i + 2 :]))
+                        raise UsageError(f"argument {flag}: expected {_TARGET_WHAT[kind]}")
+                    return opts, Target(kind, args[i + 1], tuple(args[i + 2 :]))
                 if flag in value_options:
                     opts.append(arg)
                     if j + 1 == len(arg) and i + 1 < len(args):
@@ -247,7 +260,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
     opts, target = _split_run_args(args, _value_options(parser))
     ns = parser.parse_args(opts)
     if target is None:
-        raise UsageError("run: missing script or -m module (try 'threadprof run --help')")
+        raise UsageError("run: missing script, -m module or -c cmd (try 'threadprof run --help')")
     timeline = ns.timeline or ns.timeline_limit is not None
     output, exporter = _output(ns.output, ns.format, timeline)
     return RunOptions(
