@@ -14,8 +14,9 @@ import sys
 import pytest
 
 from threadprof import cli, tprof
+from threadprof.cli.color import colorize, use_color
 from threadprof.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
-from threadprof.cli.report import Progress, colorize, use_color
+from threadprof.cli.report import Progress
 
 
 @pytest.fixture

@@ -594,3 +594,45 @@ def test_run_sorts_by_every_key_that_report_takes(threadprof, write, key):
     proc = threadprof("run", "-s", key, "prog.py")
     assert proc.returncode == 0, proc.stderr
     assert f"sorted by {key}" in report_part(proc.stderr)
+
+
+def _stderr_on_a_terminal(workdir, *args: str, **env: str) -> bytes:
+    """``threadprof ARGS`` with its stderr on a pseudo-terminal: what it wrote there."""
+    import subprocess
+
+    master, slave = os.openpty()
+    environ = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "threadprof", *args],
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env=environ,
+    )
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    return out
+
+
+def test_the_report_is_coloured_on_a_terminal_unless_no_color(write, workdir, threadprof):
+    write("prog.py", "def a(): pass\na()\n")
+    coloured = _stderr_on_a_terminal(workdir, "run", "prog.py")
+    assert b"\x1b[1mthreadprof: 1 thread" in coloured
+    assert b"\x1b[36m  ncalls" in coloured
+    plain = _stderr_on_a_terminal(workdir, "run", "prog.py", NO_COLOR="1")
+    assert b"\x1b[" not in plain and b"threadprof: 1 thread" in plain
+    assert b"\x1b[" not in _stderr_on_a_terminal(workdir, "run", "--color", "never", "prog.py")
+    # not a terminal: plain, unless asked
+    assert "\x1b[" not in threadprof("run", "prog.py").stderr
+    assert "\x1b[1m" in threadprof("run", "--color", "always", "prog.py").stderr

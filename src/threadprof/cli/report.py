@@ -20,7 +20,6 @@ import contextlib
 import itertools
 import json
 import os
-import re
 import shutil
 import sys
 import threading
@@ -38,6 +37,7 @@ from ..report import (
     format_report,
     report_data,
 )
+from .color import colorize, use_color
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -49,7 +49,7 @@ from .common import (
     non_negative,
 )
 
-__all__ = ["Progress", "add_parser", "colorize", "run", "use_color"]
+__all__ = ["Progress", "add_parser", "run"]
 
 #: The seconds a load runs before its progress is shown.
 PROGRESS_DELAY = 1.0
@@ -157,59 +157,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     add("--html", action="store_true", help="write the HTML report to -o FILE")
     add("-o", "--output", metavar="OUT", help="the file of --html")
     return parser
-
-
-def use_color(choice: str, stream: TextIO, environ: dict[str, str] | None = None) -> bool:
-    """Whether to colour: ``always``, ``never``, or ``auto``: ``stream`` is a
-    terminal and ``NO_COLOR`` is not set (to anything, as no-color.org says)."""
-    env = os.environ if environ is None else environ
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    if env.get("NO_COLOR", "") != "":
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-_BOLD, _DIM, _RED, _YELLOW, _CYAN, _RESET = (
-    "\x1b[1m",
-    "\x1b[2m",
-    "\x1b[31m",
-    "\x1b[33m",
-    "\x1b[36m",
-    "\x1b[0m",
-)
-_TREE_PCT = re.compile(r"^(  )(\s*\d+\.\d%)")
-
-
-def colorize(text: str) -> str:
-    """The plain report with ANSI colours: titles bold, column headers cyan,
-    warnings yellow, "… N more" lines dim, tree shares of 20% or more red."""
-    out = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not line:
-            out.append(line)
-        elif line.startswith("warning: ") or (
-            line.startswith("         ") and out and "\x1b[33m" in out[-1]
-        ):
-            out.append(f"{_YELLOW}{line}{_RESET}")
-        elif not line.startswith(" "):
-            out.append(f"{_BOLD}{line}{_RESET}")
-        elif stripped.split()[:1] in (["thread"], ["ncalls"]):
-            out.append(f"{_CYAN}{line}{_RESET}")
-        elif "… " in line and line.rstrip().endswith("more"):
-            out.append(f"{_DIM}{line}{_RESET}")
-        else:
-            m = _TREE_PCT.match(line)
-            if m and float(m.group(2).strip().rstrip("%")) >= 20:
-                line = f"{m.group(1)}{_RED}{m.group(2)}{_RESET}{line[m.end() :]}"
-            out.append(line)
-    return "\n".join(out) + "\n"
 
 
 class Progress:

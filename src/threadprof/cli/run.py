@@ -184,6 +184,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "(implies --timeline; 0: keep all)",
     )
     option("-q", "--quiet", action="store_true", help="print no report")
+    option(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colours in the report: auto (when stderr is a terminal and NO_COLOR is not "
+        "set), always, never",
+    )
     add_format_flags(run)
     option(
         "-m",
@@ -276,6 +283,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         expand_threads=ns.expand_threads,
         full_paths=ns.full_paths,
         hide_library=ns.hide_library,
+        color=ns.color,
         quiet=ns.quiet,
         timeline=timeline,
         timeline_limit=ns.timeline_limit or 0,

@@ -30,6 +30,7 @@ from ..exporters import Exporter, NoSuchThreadError
 from ..model import Snapshot
 from ..report import format_report
 from ..trim import drop_frames, find_shallowest, reroot
+from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
 from .program import Program, Target
 
@@ -72,6 +73,7 @@ class RunOptions:
     quiet: bool
     full_paths: bool = False
     hide_library: bool = False
+    color: str = "auto"
     timeline: bool = False
     timeline_limit: int = 0
     format_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -194,6 +196,8 @@ class Session:
             except LookupError:
                 text = report()
                 problem = problem or f"no thread matches {options.thread!r}"
+            if use_color(options.color, sys.stderr):
+                text = colorize(text)
             self.console.write(text + (written or ""))
         if problem:
             self.error(problem)
