@@ -55,6 +55,7 @@ def test_package_without_main(threadprof, write):
         ["run", "--limit", "many", "prog.py"],
         ["run", "--format", "chrome", "prog.py"],  # a timeline format without --timeline
         ["run", "-o", "x.pftrace", "prog.py"],  # the same, by extension
+        ["run", "-o", "x.data", "prog.py"],  # a name that no format claims
         ["run", "--timeline-limit", "-1", "prog.py"],
         ["run", "-o"],
         ["run", "-q"],  # no script

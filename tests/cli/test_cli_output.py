@@ -83,12 +83,26 @@ def test_thread_without_match_keeps_status(threadprof, write, workdir):
     assert report_part(proc.stderr)  # the report still shows every thread
 
 
-@pytest.mark.parametrize("name", ["out.pstats", "out.data", "noext"])
-def test_other_names_get_pstats(threadprof, prog, workdir, name):
-    proc = threadprof("run", "-o", name, "prog.py")
+def test_dot_pstats_is_pstats(threadprof, prog, workdir):
+    proc = threadprof("run", "-o", "out.pstats", "prog.py")
     assert proc.returncode == 0, proc.stderr
-    ((_cc, nc, *_),) = work_entries(workdir / name, prog)
+    ((_cc, nc, *_),) = work_entries(workdir / "out.pstats", prog)
     assert nc == 12
+
+
+@pytest.mark.parametrize("name", ["out.data", "noext", "out.json"])
+def test_a_name_no_format_claims_is_a_usage_error(threadprof, prog, workdir, name):
+    """Not a pstats file written in silence: the error names the known names
+    (test_cli_errors.py checks that the program does not run)."""
+    proc = threadprof("run", "-o", name, "prog.py")
+    assert proc.returncode == 2
+    (line,) = error_lines(proc.stderr)
+    assert line.startswith(
+        f"threadprof: error: cannot tell the format of {name!r} from its name: give --format, "
+        "or a name ending in .tprof, .prof, .pstats, .callgrind,"
+    )
+    assert line.endswith(" or callgrind.out.*")
+    assert not (workdir / name).exists()
 
 
 def test_explicit_format(threadprof, prog, workdir):

@@ -38,6 +38,7 @@ from ..exporters import (
     UnknownOptionError,
     exporter_for_path,
     get_exporter,
+    known_names,
     select_threads,
 )
 from ..readers import ProfileFormatError, PstatsInput, read_profile
@@ -113,8 +114,8 @@ def _output_exporter(output: str, fmt: str | None) -> Exporter:
     exporter = exporter_for_path(output)
     if exporter is None:
         raise ConvertError(
-            f"cannot tell the format of {output!r} from its extension: "
-            f"give --format ({', '.join(FORMATS)})",
+            f"cannot tell the format of {output!r} from its name: give --format "
+            f"({', '.join(FORMATS)}), or a name ending in {known_names()}",
             EXIT_USAGE,
         )
     return exporter

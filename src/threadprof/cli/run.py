@@ -15,18 +15,19 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import os
 import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from ..atomicfile import check_writable
+from ..atomicfile import check_writable, is_written_in_place
 from ..exporters import (
     EXPORTERS,
-    FALLBACK_FORMAT,
     FORMATS,
     Exporter,
     exporter_for_path,
     get_exporter,
+    known_names,
 )
 from ..model import Snapshot
 from ..options import CLOCKS, ENGINES
@@ -48,6 +49,10 @@ from .session import RunOptions, Session
 __all__ = ["DEFAULT_OUTPUT", "add_parser", "parse", "run"]
 
 
+#: The format of an output written in place (a device, a FIFO, /dev/stdout)
+#: whose name no format claims: pstats, as ``python -m cProfile -o`` writes.
+IN_PLACE_FORMAT = "pstats"
+
 #: The file ``threadprof run`` writes without -o: threadprof's own format, which
 #: ``threadprof convert`` turns into any other.
 DEFAULT_OUTPUT = "threadprof.tprof"
@@ -55,13 +60,24 @@ DEFAULT_OUTPUT = "threadprof.tprof"
 
 def _output(output: str | None, fmt: str | None, timeline: bool) -> tuple[str, Exporter]:
     """The file to write and its format: ``--format``, else the extension of
-    ``-o FILE`` (pstats if no format claims it), else ``threadprof.tprof``.
+    ``-o FILE`` (a usage error if no format claims it, but for a device, FIFO
+    or descriptor, which gets pstats), else ``threadprof.tprof``.
     Without -o the file is ``threadprof`` plus the format's extension. A format
     that shows calls in time needs ``--timeline``: refused before the run."""
     if fmt is not None:
         exporter = get_exporter(fmt)
     elif output is not None:
-        exporter = exporter_for_path(output) or get_exporter(FALLBACK_FORMAT)
+        found = exporter_for_path(output)
+        if found is None:
+            if not (is_written_in_place(output) or os.path.isdir(output)):
+                raise UsageError(
+                    f"cannot tell the format of {output!r} from its name: give --format, "
+                    f"or a name ending in {known_names()}"
+                )
+            # /dev/null, /dev/stdout, a FIFO: cProfile's format, as python -m cProfile -o;
+            # a directory: refused by check_writable, with its own reason
+            found = get_exporter(IN_PLACE_FORMAT)
+        exporter = found
     else:
         exporter = get_exporter("tprof")
     if output is None:
@@ -92,12 +108,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             f"report to stderr and write the profile ({DEFAULT_OUTPUT} unless -o or --format\n"
             "say otherwise), also after SIGTERM or SIGHUP. A forked child writes its own\n"
             "file, with .<pid> before the extension, and prints no report. The program's\n"
-            "exit status is kept. Options come before the script or -m; what follows\n"
+            "exit status is kept. Options come before the script, -m or -c; what follows\n"
             "belongs to the program."
         ),
         epilog=(
-            "output formats (--format, or -o FILE's extension; pstats for another\n"
-            f"extension; {DEFAULT_OUTPUT} without either):\n{formats}"
+            "output formats (--format, or -o FILE's extension; "
+            f"{DEFAULT_OUTPUT} without either):\n{formats}"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
@@ -115,7 +131,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     option(
         "--format",
         choices=FORMATS,
-        help=f"format of the profile (default: from -o FILE's extension, else {FALLBACK_FORMAT}; "
+        help="format of the profile (default: from -o FILE's extension, which must be known; "
         "without -o the file is threadprof.<its extension>)",
     )
     option(

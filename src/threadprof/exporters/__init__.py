@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPORTERS",
-    "FALLBACK_FORMAT",
     "FORMATS",
     "Exporter",
     "FormatModule",
@@ -48,6 +47,7 @@ __all__ = [
     "UnknownOptionError",
     "exporter_for_path",
     "get_exporter",
+    "known_names",
     "select_threads",
 ]
 
@@ -237,10 +237,6 @@ EXPORTERS: tuple[Exporter, ...] = (
 #: The names of :data:`EXPORTERS`: the choices of the CLI's ``--format``.
 FORMATS: tuple[str, ...] = tuple(e.name for e in EXPORTERS)
 
-#: The format written when neither ``--format`` nor the file extension decides,
-#: as ``python -m cProfile -o FILE`` always writes pstats.
-FALLBACK_FORMAT = "pstats"
-
 
 def get_exporter(name: str) -> Exporter:
     """The exporter called ``name``; raises :class:`UnknownFormatError`."""
@@ -248,6 +244,14 @@ def get_exporter(name: str) -> Exporter:
         if exporter.name == name:
             return exporter
     raise UnknownFormatError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
+
+
+def known_names() -> str:
+    """The file names that tell a format, for an error message: ``.tprof,
+    .prof, ... or callgrind.out.*``."""
+    names = [ext for e in EXPORTERS for ext in e.extensions]
+    names += [f"{prefix}.*" for e in EXPORTERS for prefix in e.prefixes]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def exporter_for_path(path: str | os.PathLike[str]) -> Exporter | None:
