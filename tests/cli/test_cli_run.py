@@ -636,3 +636,67 @@ def test_the_report_is_coloured_on_a_terminal_unless_no_color(write, workdir, th
     # not a terminal: plain, unless asked
     assert "\x1b[" not in threadprof("run", "prog.py").stderr
     assert "\x1b[1m" in threadprof("run", "--color", "always", "prog.py").stderr
+
+
+# -- what a run ends with: how to view the file, --open ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "hint"),
+    [
+        ("threadprof.tprof", "threadprof report threadprof.tprof --tree (or --html -o threadprof.html)"),  # noqa: E501
+        ("out.prof", "python -m pstats out.prof, or snakeviz out.prof"),
+        ("callgrind.out.1", "kcachegrind callgrind.out.1, or callgrind_annotate callgrind.out.1"),
+        ("my out.pb.gz", "go tool pprof -http=: 'my out.pb.gz'"),
+    ],
+)  # fmt: skip
+def test_a_run_ends_with_how_to_view_what_it_wrote(threadprof, write, output, hint):
+    write("prog.py", "def a(): pass\na()\n")
+    proc = threadprof("run", "-o", output, "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    wrote, view = proc.stderr.splitlines()[-2:]
+    assert wrote.startswith("threadprof: wrote the ") and wrote.endswith(f" profile to {output}")
+    assert view == f"threadprof: to view it: {hint}"
+
+
+def test_no_hint_for_a_device(threadprof, write):
+    write("prog.py", "def a(): pass\na()\n")
+    proc = threadprof("run", "-o", "/dev/null", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "to view it" not in proc.stderr
+
+
+def _browser(write, workdir) -> str:
+    """A $BROWSER that records the URL it is given."""
+    script = write("browser.sh", f'#!/bin/sh\necho "$1" >> {workdir}/opened\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_open_writes_the_html_report_beside_the_profile_and_opens_it(
+    threadprof, write, workdir, monkeypatch
+):
+    write("prog.py", "def a(): pass\na()\n")
+    monkeypatch.setenv("BROWSER", _browser(write, workdir))
+    proc = threadprof("run", "--open", "-o", "out.prof", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "threadprof: wrote the HTML report to out.html" in proc.stderr
+    assert (workdir / "out.html").read_text().startswith("<!DOCTYPE html>")
+    assert (workdir / "opened").read_text() == (workdir / "out.html").as_uri() + "\n"
+    # -o an HTML file: that one is opened, no other written
+    (workdir / "opened").unlink()
+    proc = threadprof("run", "--open", "-o", "report.html", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote the HTML report" not in proc.stderr
+    assert (workdir / "opened").read_text() == (workdir / "report.html").as_uri() + "\n"
+
+
+def test_open_without_a_browser_says_where_the_report_is(threadprof, write, workdir, monkeypatch):
+    write("prog.py", "def a(): pass\na()\n")
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    proc = threadprof("run", "--open", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        f"threadprof: no browser to start: open {(workdir / 'threadprof.html').as_uri()}"
+    )

@@ -207,6 +207,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="colours in the report: auto (when stderr is a terminal and NO_COLOR is not "
         "set), always, never",
     )
+    option(
+        "--open",
+        dest="open_report",
+        action="store_true",
+        help="after the run, open the HTML report in a browser (written beside the profile "
+        "unless -o is HTML), or say where it is",
+    )
     add_format_flags(run)
     option(
         "-m",
@@ -300,6 +307,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         full_paths=ns.full_paths,
         hide_library=ns.hide_library,
         color=ns.color,
+        open_report=ns.open_report,
         quiet=ns.quiet,
         timeline=timeline,
         timeline_limit=ns.timeline_limit or 0,
@@ -325,6 +333,11 @@ def run(options: RunOptions, console: Console) -> int:
         # an import, or once per forked child; a failure shows when writing
         with contextlib.suppress(Exception):
             options.exporter.load()
+    if options.open_report:
+        with contextlib.suppress(Exception):
+            import webbrowser  # noqa: F401  (for Session.open_report)
+
+            get_exporter("html").load()
     try:
         program = prepare(options.target)
     except SyntaxError as exc:  # the program does not compile: as Python reports it

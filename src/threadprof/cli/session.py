@@ -26,7 +26,7 @@ from typing import Any
 # replaced) and the profile must still be written
 from .. import api
 from ..atomicfile import OutputError, is_written_in_place
-from ..exporters import Exporter, NoSuchThreadError
+from ..exporters import Exporter, NoSuchThreadError, get_exporter
 from ..model import Snapshot
 from ..report import format_report
 from ..trim import drop_frames, find_shallowest, reroot
@@ -74,9 +74,23 @@ class RunOptions:
     full_paths: bool = False
     hide_library: bool = False
     color: str = "auto"
+    open_report: bool = False
     timeline: bool = False
     timeline_limit: int = 0
     format_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+#: The HTML report of ``--open`` when no file was written to put it beside.
+DEFAULT_REPORT = "threadprof"
+
+
+def _beside(path: str, exporter: Exporter | None) -> str:
+    """``path`` without its format's extension: where a file beside it starts."""
+    lower = path.lower()
+    for ext in sorted(exporter.extensions if exporter else (), key=len, reverse=True):
+        if lower.endswith(ext):
+            return path[: -len(ext)]
+    return path
 
 
 def child_output(path: str, pid: int, exporter: Exporter | None = None) -> str:
@@ -173,6 +187,8 @@ class Session:
                     snapshot, output, thread=options.thread, options=options.format_options
                 )
                 written = f"{PROG}: wrote the {options.exporter.name} profile to {output}\n"
+                if not is_written_in_place(output):
+                    written += f"{PROG}: to view it: {options.exporter.view_hint(output)}\n"
             except NoSuchThreadError as exc:
                 # a child of the program need not run the selected threads
                 problem = None if child else str(exc)
@@ -201,6 +217,35 @@ class Session:
             self.console.write(text + (written or ""))
         if problem:
             self.error(problem)
+        if options.open_report and not child:
+            self.open_report(snapshot, output if written else None)
+
+    def open_report(self, snapshot: Snapshot, written: str | None) -> None:
+        """``--open``: the HTML report in a browser, or where it is. It is the
+        output file when that is HTML, else a file beside it (or
+        ``threadprof.html``); with no browser to start (no display and no
+        ``$BROWSER``), say where it is."""
+        html = get_exporter("html")
+        if written is not None and self.options.exporter is html:
+            path = written
+        else:
+            base = written if written is not None else DEFAULT_REPORT
+            path = _beside(base, self.options.exporter) + ".html"
+            try:
+                html.write(snapshot, path, thread=self.options.thread)
+            except Exception as exc:  # as for the profile: never the status
+                self.error(f"cannot write the HTML report {path!r}: {exc}")
+                return
+            self.console.write(f"{PROG}: wrote the HTML report to {path}\n")
+        uri = html.view_hint(path).split()[1]  # "open URI in a browser"
+        opened = False
+        if any(os.environ.get(v) for v in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY")):
+            with contextlib.suppress(Exception):
+                import webbrowser  # imported before the program ran (run.run)
+
+                opened = webbrowser.open(uri)
+        if not opened:
+            self.console.write(f"{PROG}: no browser to start: open {uri}\n")
 
     def error(self, message: str) -> None:
         message = f"process {os.getpid()}: {message}" if self.in_child else message

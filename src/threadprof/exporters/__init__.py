@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -109,6 +110,21 @@ class Exporter:
     prefixes: tuple[str, ...] = ()  # file-name prefixes it claims: ("callgrind.out",)
     needs_timeline: bool = False  # shows calls in time: needs a profile taken with --timeline
     options: tuple[str, ...] = ()  # the keyword options its dump takes
+    hint: str = ""  # how to view a file: {path} (shell-quoted), {stem}, {uri}
+
+    def view_hint(self, path: str | os.PathLike[str]) -> str:
+        """How to view the file at ``path``: a command or two to paste."""
+        text = os.fspath(path)
+        stem = text
+        for ext in sorted(self.extensions, key=len, reverse=True):
+            if text.lower().endswith(ext):
+                stem = text[: -len(ext)]
+                break
+        return self.hint.format(
+            path=shlex.quote(text),
+            stem=shlex.quote(stem),
+            uri=_file_uri(os.path.abspath(text)),
+        )
 
     def load(self) -> FormatModule:
         """Import and return the module that implements the format."""
@@ -177,6 +193,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         extensions=(".tprof",),
         description="threadprof's own lossless file, for threadprof convert (the default)",
         module="tprof",
+        hint="threadprof report {path} --tree (or --html -o {stem}.html)",
     ),
     Exporter(
         name="pstats",
@@ -184,6 +201,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         description="cProfile's stats file for pstats, snakeviz, gprof2dot (threads merged)",
         module="pstats",
         options=("thread_roots",),
+        hint="python -m pstats {path}, or snakeviz {path}",
     ),
     Exporter(
         name="callgrind",
@@ -192,18 +210,21 @@ EXPORTERS: tuple[Exporter, ...] = (
         module="callgrind",
         prefixes=("callgrind.out",),
         options=("separate_threads",),
+        hint="kcachegrind {path}, or callgrind_annotate {path}",
     ),
     Exporter(
         name="collapsed",
         extensions=(".folded", ".collapsed"),
         description="folded stacks: flamegraph.pl, inferno (thread as root frame)",
         module="collapsed",
+        hint="flamegraph.pl --countname=ns {path} > {stem}.svg",
     ),
     Exporter(
         name="speedscope",
         extensions=(".speedscope.json",),
         description="speedscope JSON, a profile per thread (evented with a timeline)",
         module="speedscope",
+        hint="speedscope {path}, or drop it on https://www.speedscope.app",
     ),
     Exporter(
         name="pprof",
@@ -211,6 +232,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         description="go tool pprof, Pyroscope, Parca (a thread label per sample)",
         module="pprof",
         options=("sample_types", "max_samples"),
+        hint="go tool pprof -http=: {path}",
     ),
     Exporter(
         name="chrome",
@@ -218,6 +240,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         description="Chrome trace JSON: Perfetto UI, chrome://tracing (--timeline)",
         module="chrome",
         needs_timeline=True,
+        hint="load {path} in https://ui.perfetto.dev or chrome://tracing",
     ),
     Exporter(
         name="perfetto",
@@ -225,12 +248,14 @@ EXPORTERS: tuple[Exporter, ...] = (
         description="Perfetto trace: Perfetto UI, trace_processor (--timeline)",
         module="perfetto",
         needs_timeline=True,
+        hint="load {path} in https://ui.perfetto.dev",
     ),
     Exporter(
         name="html",
         extensions=(".html", ".htm"),
         description="a self-contained HTML report: flame graphs, threads, functions",
         module="html",
+        hint="open {uri} in a browser",
     ),
 )
 
@@ -244,6 +269,13 @@ def get_exporter(name: str) -> Exporter:
         if exporter.name == name:
             return exporter
     raise UnknownFormatError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
+
+
+def _file_uri(path: str) -> str:
+    """``file://`` and ``path`` percent-encoded, as ``Path.as_uri`` writes it
+    (without importing pathlib at the end of a run)."""
+    safe = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-._~"
+    return "file://" + "".join(chr(b) if b in safe else f"%{b:02X}" for b in os.fsencode(path))
 
 
 def known_names() -> str:
