@@ -445,3 +445,42 @@ def test_convert_in_a_real_process(threadprof, write, workdir):
     assert proc.returncode == 3
     assert error_lines(proc.stderr) == proc.stderr.splitlines()
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_convert_shows_its_progress_on_a_terminal(tprof_file, tmp_path, monkeypatch, capsys):
+    """A progress line on stderr when it is a terminal, erased at the end."""
+    import io
+    import sys
+    import threading
+
+    from threadprof.cli import convert as convert_cmd
+    from threadprof.cli import progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    drawn = threading.Event()
+    real_write = tty.write
+
+    def write(text: str) -> int:
+        if text.startswith("\rthreadprof: converting"):
+            drawn.set()
+        return real_write(text)
+
+    tty.write = write  # type: ignore[method-assign]
+    real_read = convert_cmd.read_profile
+
+    def read_when_drawn(path, progress_cb=None):
+        assert drawn.wait(10), "no progress line"
+        return real_read(path, progress_cb)
+
+    monkeypatch.setattr(progress, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(convert_cmd, "read_profile", read_when_drawn)
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert cli.main(["convert", str(tprof_file), "-o", str(tmp_path / "o.folded")]) == EXIT_OK
+    text = tty.getvalue()
+    assert text.startswith("\rthreadprof: converting in.tprof ")
+    assert "\r\x1b[K" in text  # erased before the last line
+    assert text.endswith(f"threadprof: wrote the collapsed profile to {tmp_path / 'o.folded'}\n")

@@ -16,7 +16,7 @@ import pytest
 from threadprof import cli, tprof
 from threadprof.cli.color import colorize, use_color
 from threadprof.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
-from threadprof.cli.report import Progress
+from threadprof.cli.progress import Progress
 
 
 @pytest.fixture
@@ -273,10 +273,10 @@ def test_progress_line():
 def test_progress_on_a_terminal_only(profile, monkeypatch):
     import threading
 
-    from threadprof.cli import report as report_cmd
+    from threadprof.cli import progress
     from threadprof.readers import read_profile
 
-    monkeypatch.setattr(report_cmd, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_DELAY", 0.0)
     tty = _Tty()
     drawn = threading.Event()
     real_write = tty.write

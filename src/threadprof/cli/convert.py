@@ -25,7 +25,8 @@ threadprof). Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..atomicfile import OutputError, atomic_write_bytes, check_writable
@@ -54,6 +55,7 @@ from .common import (
     dying_cleanly,
     format_options,
 )
+from .progress import Progress
 
 __all__ = [
     "ConvertError",
@@ -156,9 +158,11 @@ def convert(
     fmt: str | None = None,
     thread: str | None = None,
     options: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Exporter:
     """Convert the profile ``input`` into ``output``, with the output format's
-    ``options``; returns the exporter used.
+    ``options``; returns the exporter used. ``progress(done, total)`` is told
+    how far the input has been read.
 
     Raises :class:`ConvertError` with the exit status of ``threadprof convert``.
     """
@@ -172,7 +176,7 @@ def convert(
     except OutputError as exc:
         raise ConvertError(str(exc), EXIT_USAGE) from exc
     try:
-        profile = read_profile(input)
+        profile = read_profile(input, progress)
         if isinstance(profile, PstatsInput):
             _convert_pstats(profile, output, exporter, thread, options)
             return exporter
@@ -199,8 +203,8 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     """Run the parsed ``convert`` command; returns its exit status."""
     try:
         options = format_options(ns, _output_exporter(ns.output, ns.format).name)
-        with dying_cleanly():
-            exporter = convert(ns.input, ns.output, ns.format, ns.thread, options)
+        with Progress(f"converting {os.path.basename(ns.input)}") as bar, dying_cleanly():
+            exporter = convert(ns.input, ns.output, ns.format, ns.thread, options, bar.update)
     except UsageError as exc:
         console.error(str(exc))
         return EXIT_USAGE
