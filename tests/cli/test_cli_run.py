@@ -597,13 +597,19 @@ def test_run_sorts_by_every_key_that_report_takes(threadprof, write, key):
 
 
 def _stderr_on_a_terminal(workdir, *args: str, **env: str) -> bytes:
-    """``threadprof ARGS`` with its stderr on a pseudo-terminal: what it wrote there."""
+    """``threadprof ARGS`` (or ``python -c ...`` when ARGS start with -c) with
+    its stderr on a pseudo-terminal: what it wrote there."""
     import subprocess
 
     master, slave = os.openpty()
     environ = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env
+    command = (
+        [sys.executable, *args]
+        if args[:1] == ("-c",)
+        else [sys.executable, "-m", "threadprof", *args]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "threadprof", *args],
+        command,
         cwd=workdir,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -700,3 +706,21 @@ def test_open_without_a_browser_says_where_the_report_is(threadprof, write, work
     assert proc.stderr.splitlines()[-1] == (
         f"threadprof: no browser to start: open {(workdir / 'threadprof.html').as_uri()}"
     )
+
+
+def test_writing_the_profile_shows_progress_on_a_terminal(write, workdir):
+    """The write of the profile: a progress line on the terminal (shown at once
+    here: the delay is set to 0 in the process), erased, then the report;
+    never with -q."""
+    write("prog.py", "def f(): pass\nfor _ in range(50_000): f()\n")
+    launcher = (
+        "import sys; from threadprof.cli import main, progress; "
+        "progress.PROGRESS_DELAY = 0.0; sys.exit(main(sys.argv[1:]))"
+    )
+    args = ("--timeline", "-o", "big.trace.json", "prog.py")
+    text = _stderr_on_a_terminal(workdir, "-c", launcher, "run", *args).decode()
+    assert text.startswith("\rthreadprof: writing big.trace.json ")
+    assert "\r\x1b[K" in text
+    assert "wrote the chrome profile to big.trace.json" in text
+    quiet = _stderr_on_a_terminal(workdir, "-c", launcher, "run", "-q", *args)
+    assert quiet == b""

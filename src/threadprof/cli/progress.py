@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 """A progress line on the terminal for the steps that can take long: reading
-a large profile, writing a report, converting (``threadprof report`` and
-``threadprof convert``)."""
+a large profile, writing a report, converting, writing a run's profile
+(``threadprof report``, ``threadprof convert``, ``threadprof run``)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sys
 import threading
@@ -21,10 +22,11 @@ class Progress:
     """A progress line on ``stream`` (a terminal only), drawn from a thread of
     its own every 0.1 s once the work has run :data:`PROGRESS_DELAY` seconds:
     a bar when :meth:`update` has said how far the work is, else a spinner;
-    erased at the end. Use it as a context manager."""
+    erased at the end; never with ``quiet``. Use it as a context manager."""
 
-    def __init__(self, what: str, stream: TextIO | None = None) -> None:
+    def __init__(self, what: str, stream: TextIO | None = None, quiet: bool = False) -> None:
         self.what = what
+        self.quiet = quiet
         self.stream = sys.stderr if stream is None else stream
         self.done = 0
         self.total = 0
@@ -51,22 +53,27 @@ class Progress:
         if self._stop.wait(PROGRESS_DELAY):
             return
         for frame in itertools.cycle("|/-\\"):
-            self.stream.write("\r" + self.line(frame, time.monotonic() - start) + "\x1b[K")
-            self.stream.flush()
+            try:
+                self.stream.write("\r" + self.line(frame, time.monotonic() - start) + "\x1b[K")
+                self.stream.flush()
+            except Exception:  # a stream closed under us: no progress, no traceback
+                return
             self._shown = True
             if self._stop.wait(0.1):
                 return
 
     def __enter__(self) -> Progress:
         try:
-            tty = self.stream.isatty()
+            tty = not self.quiet and self.stream.isatty()
         except (AttributeError, ValueError):
             tty = False
         if tty:
-            self._thread = threading.Thread(
-                target=self._draw, name="threadprof-progress", daemon=True
-            )
-            self._thread.start()
+            thread = threading.Thread(target=self._draw, name="threadprof-progress", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # no new thread now (the interpreter is ending): no progress
+                return self
+            self._thread = thread
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -74,5 +81,6 @@ class Progress:
         if self._thread is not None:
             self._thread.join()
         if self._shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+            with contextlib.suppress(Exception):
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()

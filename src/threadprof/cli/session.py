@@ -33,6 +33,7 @@ from ..trim import drop_frames, find_shallowest, reroot
 from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
 from .program import Program, Target
+from .progress import Progress
 
 __all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output"]
 
@@ -183,9 +184,12 @@ class Session:
             if child:
                 output = child_output(output, os.getpid(), options.exporter)
             try:
-                options.exporter.write(
-                    snapshot, output, thread=options.thread, options=options.format_options
-                )
+                # a child's progress would mix with its parent's output
+                quiet = child or options.quiet
+                with Progress(f"writing {os.path.basename(output)}", quiet=quiet):
+                    options.exporter.write(
+                        snapshot, output, thread=options.thread, options=options.format_options
+                    )
                 written = f"{PROG}: wrote the {options.exporter.name} profile to {output}\n"
                 if not is_written_in_place(output):
                     written += f"{PROG}: to view it: {options.exporter.view_hint(output)}\n"
