@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -622,3 +622,95 @@ def key_edges(
             row = callers[cfunc.pstats_key] = KeyStats(cfunc)
         add_totals(row, es)
     return out
+
+
+# -- several processes' snapshots as one ----------------------------------------------
+
+
+def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ()) -> Snapshot:
+    """One snapshot holding the threads of ``snapshots`` (of several processes:
+    pytest-xdist's workers, a pool's children), each kept apart.
+
+    Functions are one table, matched by kind, names, file and line; each
+    thread's nodes point into it. A thread's name gets ``prefixes[i]`` of its
+    snapshot (``gw0:MainThread``). The snapshots must share a clock and a
+    unit. Timelines are not merged (their events name their own process's
+    functions): the threads come without them, and a warning says so. The pid
+    is the first snapshot's when all agree, else 0; the start is the
+    earliest; the duration the longest.
+    """
+    if not snapshots:
+        raise ValueError("no snapshot to merge")
+    first = snapshots[0]
+    for s in snapshots[1:]:
+        if (s.clock, s.unit) != (first.clock, first.unit):
+            raise ValueError(
+                f"cannot merge a {s.clock} clock of unit {s.unit:g} s with a {first.clock} "
+                f"clock of unit {first.unit:g} s"
+            )
+    functions: list[Function] = []
+    keyed: dict[tuple[str, str, str, str, int], int] = {}
+    threads: list[ThreadProfile] = []
+    warnings: list[str] = []
+    had_timeline = False
+    for i, snap in enumerate(snapshots):
+        prefix = prefixes[i] if i < len(prefixes) else ""
+        remap: dict[int, int] = {}
+        for f in snap.functions:
+            key = (f.kind, f.name, f.qualname, f.filename, f.lineno)
+            fid = keyed.get(key)
+            if fid is None:
+                fid = keyed[key] = len(functions)
+                functions.append(Function(fid, f.kind, f.name, f.qualname, f.filename, f.lineno))
+            remap[f.id] = fid
+        for t in snap.threads:
+            had_timeline = had_timeline or t.timeline is not None
+            nodes = [
+                Node(
+                    n.id,
+                    n.parent,
+                    remap.get(n.func, n.func) if n.func >= 0 else n.func,
+                    n.calls,
+                    n.prim_calls,
+                    n.wall,
+                    n.wall_self,
+                    n.cpu,
+                    n.cpu_self,
+                    list(n.children),
+                )
+                for n in t.nodes
+            ]
+            threads.append(
+                ThreadProfile(
+                    len(threads),
+                    t.ident,
+                    t.native_id,
+                    prefix + t.name,
+                    t.first_seen,
+                    t.last_seen,
+                    t.wall_time,
+                    t.cpu_time,
+                    nodes,
+                    warnings=list(t.warnings),
+                )
+            )
+        warnings += [prefix + w for w in snap.warnings]
+    if had_timeline:
+        warnings.append(
+            "the timelines of merged profiles are left out: each names its own functions"
+        )
+    pids = {s.pid for s in snapshots}
+    return Snapshot(
+        clock=first.clock,
+        unit=first.unit,
+        functions=functions,
+        threads=threads,
+        cpu_mode=first.cpu_mode,
+        engine=first.engine,
+        pid=first.pid if len(pids) == 1 else 0,
+        start_time=min(s.start_time for s in snapshots),
+        duration=max(s.duration for s in snapshots),
+        python_version=first.python_version,
+        argv=list(first.argv),
+        warnings=warnings,
+    )

@@ -286,3 +286,36 @@ def test_group_threads_order_and_minimum(builder):
     # by default, only groups of more than 16
     assert GROUP_MIN == 17
     assert len(group_threads(builder.build().threads)) == 9
+
+
+def test_merge_snapshots_matches_functions_and_keeps_threads_apart(make_builder):
+    """Two processes' snapshots: one function table (matched by name, file and
+    line, whatever the ids), every thread kept, named after its process."""
+    from threadprof.model import merge_snapshots
+
+    a = make_builder()
+    a.func("main", "app.py", 1)
+    a.func("work", "app.py", 5)
+    a.thread("MainThread", [a.call("main", 1, 10, [a.call("work", 3, 6)])])
+    b = make_builder()
+    b.func("work", "app.py", 5)  # the other way round: ids differ
+    b.func("main", "app.py", 1)
+    b.func("other", "lib.py", 9)
+    b.thread("MainThread", [b.call("main", 1, 20, [b.call("work", 2, 4), b.call("other", 1, 1)])])
+    merged = merge_snapshots([a.build(pid=1), b.build(pid=2)], ["gw0:", "gw1:"])
+    assert [(f.name, f.filename) for f in merged.functions] == [
+        ("main", "app.py"),
+        ("work", "app.py"),
+        ("other", "lib.py"),
+    ]
+    assert [t.name for t in merged.threads] == ["gw0:MainThread", "gw1:MainThread"]
+    assert [t.serial for t in merged.threads] == [0, 1]
+    stats = merged.function_stats()
+    assert {merged.functions[f].name: s.calls for f, s in stats.items()} == {
+        "main": 2,
+        "work": 5,
+        "other": 1,
+    }
+    assert merged.pid == 0  # two processes
+    with pytest.raises(ValueError, match="cannot merge"):
+        merge_snapshots([a.build(), make_builder(clock="cpu").build()])
