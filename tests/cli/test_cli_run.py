@@ -724,3 +724,15 @@ def test_writing_the_profile_shows_progress_on_a_terminal(write, workdir):
     assert "wrote the chrome profile to big.trace.json" in text
     quiet = _stderr_on_a_terminal(workdir, "-c", launcher, "run", "-q", *args)
     assert quiet == b""
+
+
+def test_open_with_the_profile_on_a_device_puts_the_report_in_threadprof_html(
+    threadprof, write, workdir, monkeypatch
+):
+    write("prog.py", "def a(): pass\na()\n")
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    proc = threadprof("run", "--open", "-o", "/dev/null", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote the HTML report to threadprof.html" in proc.stderr
+    assert (workdir / "threadprof.html").exists()

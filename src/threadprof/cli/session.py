@@ -26,7 +26,7 @@ from typing import Any
 # replaced) and the profile must still be written
 from .. import api
 from ..atomicfile import OutputError, is_written_in_place
-from ..exporters import Exporter, NoSuchThreadError, get_exporter
+from ..exporters import Exporter, NoSuchThreadError, file_uri, get_exporter
 from ..model import Snapshot
 from ..report import format_report
 from ..trim import drop_frames, find_shallowest, reroot
@@ -227,9 +227,12 @@ class Session:
     def open_report(self, snapshot: Snapshot, written: str | None) -> None:
         """``--open``: the HTML report in a browser, or where it is. It is the
         output file when that is HTML, else a file beside it (or
-        ``threadprof.html``); with no browser to start (no display and no
-        ``$BROWSER``), say where it is."""
+        ``threadprof.html`` when the profile went to a device or was not
+        written); with no browser to start (no display and no ``$BROWSER``),
+        say where it is."""
         html = get_exporter("html")
+        if written is not None and is_written_in_place(written):
+            written = None  # /dev/null, a FIFO: nothing to put a report beside
         if written is not None and self.options.exporter is html:
             path = written
         else:
@@ -241,7 +244,7 @@ class Session:
                 self.error(f"cannot write the HTML report {path!r}: {exc}")
                 return
             self.console.write(f"{PROG}: wrote the HTML report to {path}\n")
-        uri = html.view_hint(path).split()[1]  # "open URI in a browser"
+        uri = file_uri(os.path.abspath(path))
         opened = False
         if any(os.environ.get(v) for v in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY")):
             with contextlib.suppress(Exception):

@@ -123,7 +123,7 @@ class Exporter:
         return self.hint.format(
             path=shlex.quote(text),
             stem=shlex.quote(stem),
-            uri=_file_uri(os.path.abspath(text)),
+            uri=file_uri(os.path.abspath(text)),
         )
 
     def load(self) -> FormatModule:
@@ -271,9 +271,9 @@ def get_exporter(name: str) -> Exporter:
     raise UnknownFormatError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
 
 
-def _file_uri(path: str) -> str:
-    """``file://`` and ``path`` percent-encoded, as ``Path.as_uri`` writes it
-    (without importing pathlib at the end of a run)."""
+def file_uri(path: str) -> str:
+    """``file://`` and the absolute ``path`` percent-encoded, as
+    ``Path.as_uri`` writes it (without importing pathlib at the end of a run)."""
     safe = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-._~"
     return "file://" + "".join(chr(b) if b in safe else f"%{b:02X}" for b in os.fsencode(path))
 
