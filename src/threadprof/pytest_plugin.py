@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """The pytest plugin: ``pytest --threadprof`` profiles a test run.
 
-Installed with threadprof (the ``pytest11`` entry point ``threadprof``), it
-does nothing unless ``--threadprof`` is given:
+Installed with threadprof: the ``pytest11`` entry point ``threadprof`` is the
+top-level module ``_threadprof_pytest``, which declares the options and,
+only when ``--threadprof`` is given, registers :class:`Profiling` from here
+(so that a pytest run without it loads nothing of threadprof):
 
 * ``--threadprof-scope session`` (the default): one profile of the whole run,
   ``DIR/session.tprof``;
@@ -41,44 +43,10 @@ if TYPE_CHECKING:
     from .api import Profile
     from .model import Snapshot
 
-__all__ = ["pytest_addoption", "pytest_configure"]
+__all__ = ["SCOPES", "Profiling"]
 
 SCOPES = ("session", "module", "test")
 _WORKER_KEY = "threadprof"  # in xdist's workeroutput
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("threadprof", "profiling every thread with threadprof")
-    group.addoption(
-        "--threadprof",
-        action="store_true",
-        default=False,
-        help="profile the run with threadprof (.tprof files, a summary at the end)",
-    )
-    group.addoption(
-        "--threadprof-scope",
-        choices=SCOPES,
-        default="session",
-        help="a profile of the whole run (session, the default), of each module, or of each test",
-    )
-    group.addoption(
-        "--threadprof-dir",
-        default=".threadprof",
-        metavar="DIR",
-        help="where the .tprof files go (default: .threadprof under the root directory)",
-    )
-    group.addoption(
-        "--threadprof-top",
-        type=int,
-        default=10,
-        metavar="N",
-        help="how many functions, tests or modules the summary shows (default 10)",
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("threadprof"):
-        config.pluginmanager.register(Profiling(config), "threadprof-profiling")
 
 
 @dataclass

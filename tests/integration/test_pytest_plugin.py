@@ -112,8 +112,14 @@ def test_a_profile_per_module(project):
 
 
 def test_without_the_option_nothing_happens(project):
+    """Not even an import of threadprof (and of its C core) in the run."""
+    (project / "test_modules.py").write_text(
+        "import sys\n\ndef test_threadprof_not_loaded():\n"
+        "    assert 'threadprof' not in sys.modules\n"
+    )
     proc = pytest_run(project)
     assert proc.returncode == 1
+    assert "1 failed, 4 passed" in proc.stdout
     assert not (project / ".threadprof").exists()
     assert "threadprof" not in proc.stdout
 
