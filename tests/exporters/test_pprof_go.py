@@ -5,6 +5,7 @@ labels, and no warning about a main binary."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,7 +29,8 @@ def pprof(path, *args: str) -> tuple[str, str]:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"HOME": str(path.parent), "PATH": "/usr/bin:/bin", "GOTOOLCHAIN": "local"},
+        # the user's GOCACHE: newer Go builds `go tool pprof` on first use and keeps it there
+        env={**os.environ, "GOTOOLCHAIN": "local"},
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout, proc.stderr

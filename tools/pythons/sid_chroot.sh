@@ -11,7 +11,7 @@
 set -euo pipefail
 CACHE=${THREADPROF_CACHE:-/var/cache/threadprof}
 MIRROR=http://deb.debian.org/debian
-PACKAGES="gcc libc6-dev make valgrind gdb chromium ca-certificates python3.14 python3.14-dev python3.14-venv libpython3.14-testsuite python3.15 python3.15-dev python3.15-venv libpython3.15-testsuite"
+PACKAGES="gcc libc6-dev make valgrind gdb chromium golang-go ca-certificates python3.14 python3.14-dev python3.14-venv libpython3.14-testsuite python3.15 python3.15-dev python3.15-venv libpython3.15-testsuite"
 root=$CACHE/sid
 mkdir -p "$CACHE"
 exec 9>"$CACHE/sid.lock"
