@@ -88,6 +88,7 @@ class Profiling:
         self.profiler: Profile | None = None
         self.current: tuple[str, str] | None = None  # (name, file) being profiled
         self.error: str | None = None
+        self.used: set[str] = set()  # the file names given so far
 
     # -- profiling ---------------------------------------------------------------
 
@@ -97,6 +98,11 @@ class Profiling:
         if api.active() is not None:
             self.error = "another threadprof profiler is running: --threadprof profiles nothing"
             return
+        stem, n = filename.removesuffix(".tprof"), 1
+        while filename in self.used:  # two ids that read the same as file names
+            n += 1
+            filename = f"{stem}-{n}.tprof"
+        self.used.add(filename)
         self.profiler = api.start()
         self.current = (name, filename)
 

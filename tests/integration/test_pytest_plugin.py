@@ -141,3 +141,19 @@ def test_xdist_per_test_summary_reaches_the_controller(project):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "the 4 slowest of 4 tests (wall time):" in proc.stdout
     assert len(list((project / ".threadprof").glob("*.tprof"))) == 4
+
+
+def test_test_ids_that_read_the_same_as_file_names_get_files_of_their_own(project):
+    (project / "test_params.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('x', ['a/b', 'a_b', 'a b'])\n"
+        "def test_p(x):\n    pass\n"
+    )
+    proc = pytest_run(project, "test_params.py", "--threadprof", "--threadprof-scope=test")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    files = sorted(p.name for p in (project / ".threadprof").iterdir())
+    assert files == [
+        "test_params.py_test_p_a_b-2.tprof",
+        "test_params.py_test_p_a_b-3.tprof",
+        "test_params.py_test_p_a_b.tprof",
+    ]
