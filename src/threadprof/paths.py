@@ -13,6 +13,11 @@ Both are read from the path alone, as the profiled interpreter recorded it
 * the program: anything else (C functions, ``~``, have no file and are
   neither).
 
+A function matches a glob pattern (``--include``, ``threadprof diff``'s
+conditions) by its file (whole, short or base name), its name, its qualified
+name or its dotted name (``json.decoder.JSONDecoder.decode``: the short path
+as a module, then the qualified name).
+
 A short path is the path below those directories (``concurrent/futures/thread.py``,
 ``requests/sessions.py``), the path relative to the current directory for a
 file below it, and the file's name otherwise. Names in angle brackets stay as
@@ -21,11 +26,14 @@ they are.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from typing import Literal
 
-__all__ = ["FileKind", "file_kind", "short_path"]
+from .model import Function
+
+__all__ = ["FileKind", "file_kind", "function_matches", "module_name", "short_path"]
 
 FileKind = Literal["program", "stdlib", "library", "none"]
 
@@ -66,3 +74,30 @@ def _cwd() -> str:
         return os.getcwd()
     except OSError:  # removed under us
         return ""
+
+
+def module_name(filename: str) -> str:
+    """The dotted module name of a short path: ``json/decoder.py`` ->
+    ``json.decoder``, ``pkg/__init__.py`` -> ``pkg``; ``""`` for no file."""
+    if filename.startswith("<") or filename == "~":
+        return ""
+    path = short_path(filename).replace("\\", "/")
+    stem = path[:-3] if path.endswith(".py") else path.rsplit(".", 1)[0] if "." in path else path
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def function_matches(func: Function, patterns: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``func`` matches one of the glob ``patterns`` (see the module's docstring)."""
+    module = module_name(func.filename)
+    names = {
+        func.filename,
+        os.path.basename(func.filename),
+        short_path(func.filename),
+        func.name,
+        func.qualname,
+        f"{module}.{func.qualname}" if module else func.qualname,
+    }
+    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)

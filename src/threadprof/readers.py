@@ -62,11 +62,16 @@ def _looks_like_marshal_dict(head: bytes) -> bool:
 
 
 def read_profile(
-    path: StrPath, progress: Callable[[int, int], None] | None = None
+    path: StrPath,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    columns: bool = False,
 ) -> Snapshot | PstatsInput:
     """Read a ``.tprof`` or pstats file; raises :class:`ProfileFormatError`.
 
-    ``progress(done, total)`` is called as a ``.tprof`` file's threads are read."""
+    ``progress(done, total)`` is called as a ``.tprof`` file's threads are
+    read; ``columns`` reads its call trees as columns only (see
+    :func:`threadprof.tprof.read`)."""
     text = os.fspath(path)
     try:
         with open(text, "rb") as f:
@@ -76,7 +81,7 @@ def read_profile(
     if not head:
         raise ProfileFormatError(text, "the file is empty")
     if head.startswith(tprof.MAGIC[:6]) or tprof.MAGIC.startswith(head):
-        return tprof.read(text, progress)
+        return tprof.read(text, progress, columns=columns)
     if _looks_like_marshal_dict(head):
         return PstatsInput(text, pstatsfile.read_stats(text))
     raise ProfileFormatError(

@@ -40,8 +40,6 @@ It is a pure function of its arguments, so it is tested on hand-built snapshots.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
-import os
 import statistics
 import textwrap
 from collections.abc import Callable, Sequence
@@ -58,7 +56,7 @@ from .model import (
     screen_groups,
     thread_group_key,
 )
-from .paths import file_kind, short_path
+from .paths import file_kind, function_matches, short_path
 
 __all__ = [
     "CPU_LIMIT",
@@ -72,6 +70,8 @@ __all__ = [
     "format_report",
     "format_seconds",
     "format_tree",
+    "function_label",
+    "printable",
     "report_data",
 ]
 
@@ -236,6 +236,17 @@ def _calls(cc: int, nc: int) -> str:
 
 def _has_cpu(snapshot: Snapshot) -> bool:
     return snapshot.cpu_mode != "none"
+
+
+def function_label(func: Function, width: int, *, full_paths: bool = False) -> str:
+    """The report's label of ``func`` in ``width`` columns (paths short unless
+    ``full_paths``), as the function tables show it."""
+    return _printable(_label(func, width, _View(full_paths)))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, so that it stays on one line."""
+    return _printable(text)
 
 
 def _printable(text: str) -> str:
@@ -664,8 +675,7 @@ def _lifetime_table(
 
 
 def _matches(func: Function, patterns: Sequence[str]) -> bool:
-    names = {func.filename, os.path.basename(func.filename), func.name, func.qualname}
-    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
+    return function_matches(func, tuple(patterns))
 
 
 def _filter_rows(

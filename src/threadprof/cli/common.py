@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Iterator
@@ -35,9 +36,11 @@ __all__ = [
     "add_format_flags",
     "die_by_signal",
     "dying_cleanly",
+    "emit",
     "format_options",
     "non_negative",
     "positive",
+    "report_width",
 ]
 
 PROG = "threadprof"
@@ -246,3 +249,44 @@ def dying_cleanly() -> Iterator[None]:
             with contextlib.suppress(OSError, ValueError, TypeError):
                 signal.signal(signum, old)
         sys.unraisablehook = hook
+
+
+def report_width(width: int | None) -> int:
+    """A report's width: ``width`` (at least 40) if given, else the
+    terminal's (at most 100), or 80 when stdout is not a terminal."""
+    if width is not None:
+        return max(width, 40)
+    if sys.stdout is not None and sys.stdout.isatty():
+        return min(shutil.get_terminal_size().columns, 100)
+    return 80
+
+
+def emit(text: str, console: Console) -> int:
+    """Print ``text`` to stdout; a closed, full or broken stdout is one error line.
+
+    Characters stdout cannot encode are written as backslash escapes.
+    """
+    stdout = sys.stdout
+    if stdout is None:
+        console.error("cannot print the report: there is no standard output")
+        return EXIT_FAILED
+    try:
+        with contextlib.suppress(AttributeError, ValueError):
+            stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        stdout.write(text)
+        stdout.flush()
+    except OSError as exc:
+        console.error(f"cannot print the report: {exc.strerror or exc}")
+        _silence_stdout()
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit
+    does not fail again on what could not be written (as Python's docs advise
+    for a broken pipe)."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

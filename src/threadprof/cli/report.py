@@ -16,10 +16,8 @@ cannot be read (missing, not a profile, truncated, corrupt, too new), as for
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shutil
 import sys
 from typing import Any
 
@@ -43,7 +41,9 @@ from .common import (
     EXIT_USAGE,
     Console,
     dying_cleanly,
+    emit,
     non_negative,
+    report_width,
 )
 from .progress import Progress
 
@@ -154,14 +154,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _width(ns: argparse.Namespace) -> int:
-    if ns.width is not None:
-        return max(ns.width, 40)
-    if sys.stdout is not None and sys.stdout.isatty():
-        return min(shutil.get_terminal_size().columns, 100)
-    return 80
-
-
 def _load(path: str) -> Snapshot:
     with Progress(f"reading {os.path.basename(path)}") as bar:
         profile = read_profile(path, bar.update)
@@ -211,12 +203,12 @@ def run(ns: argparse.Namespace, console: Console) -> int:
         )
         if ns.json:
             data = report_data(snapshot, ns.sort, ns.limit, **options)
-            return _emit(json.dumps(data, indent=2) + "\n", console)
+            return emit(json.dumps(data, indent=2) + "\n", console)
         text = format_report(
             snapshot,
             ns.sort,
             ns.limit,
-            width=_width(ns),
+            width=report_width(ns.width),
             expand_threads=ns.expand_threads,
             details=True,
             full_paths=ns.full_paths,
@@ -234,35 +226,4 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     except Exception as exc:  # an exporter's bug must still be one line
         error(f"cannot report on {ns.input!r}: {type(exc).__name__}: {exc}")
         return EXIT_FAILED
-    return _emit(colorize(text) if use_color(ns.color, sys.stdout) else text, console)
-
-
-def _emit(text: str, console: Console) -> int:
-    """Print ``text`` to stdout; a closed, full or broken stdout is one error line.
-
-    Characters stdout cannot encode are written as backslash escapes.
-    """
-    stdout = sys.stdout
-    if stdout is None:
-        console.error("cannot print the report: there is no standard output")
-        return EXIT_FAILED
-    try:
-        with contextlib.suppress(AttributeError, ValueError):
-            stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-        stdout.write(text)
-        stdout.flush()
-    except OSError as exc:
-        console.error(f"cannot print the report: {exc.strerror or exc}")
-        _silence_stdout()
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's own flush at exit
-    does not fail again on what could not be written (as Python's docs advise
-    for a broken pipe)."""
-    with contextlib.suppress(Exception):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+    return emit(colorize(text) if use_color(ns.color, sys.stdout) else text, console)

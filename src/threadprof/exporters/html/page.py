@@ -18,18 +18,19 @@ from __future__ import annotations
 import html
 import re
 from importlib import resources
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ...model import Snapshot
 from .data import TIMELINE_BUDGET, embed, report_data
 
-__all__ = ["SCRIPTS", "asset", "dump", "render", "script"]
+__all__ = ["SCRIPTS", "asset", "dump", "page", "render", "script"]
 
 #: The page's scripts, in the order they are bundled.
 SCRIPTS = (
     "base.js",
     "data.js",
     "state.js",
+    "diff.js",
     "flame.js",
     "threads.js",
     "functions.js",
@@ -57,16 +58,21 @@ def _title(snapshot: Snapshot) -> str:
     """The page's title: the command line, on one line, its undecodable bytes
     (lone surrogates, from a file name in another encoding) as escapes."""
     what = " ".join(snapshot.argv) if snapshot.argv else "profile"
-    title = f"threadprof: {what}".replace("\n", " ")
-    return title.encode("utf-8", "backslashreplace").decode("utf-8")
+    return f"threadprof: {what}"
 
 
 def render(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -> str:
     """The whole HTML page for ``snapshot``."""
+    return page(_title(snapshot), report_data(snapshot, timeline_budget=timeline_budget))
+
+
+def page(title: str, data: dict[str, Any]) -> str:
+    """The page titled ``title`` (one line) with the report data ``data``."""
+    title = title.replace("\n", " ").encode("utf-8", "backslashreplace").decode("utf-8")
     parts = {
-        "TITLE": html.escape(_title(snapshot)),
+        "TITLE": html.escape(title),
         "CSS": asset("report.css"),
-        "DATA": embed(report_data(snapshot, timeline_budget=timeline_budget)),
+        "DATA": embed(data),
         "JS": script(),
     }
     # one pass, so that nothing substituted is substituted again

@@ -87,6 +87,7 @@
         this.cpu[i] = nodes[o + 6];
         this.cpuSelf[i] = nodes[o + 7];
       }
+      this.before = view.baseline ? new Baseline(view.baseline, view.baseline_root, n) : null;
       this._kids = null;
       this.layouts = new Map();
     }
@@ -104,6 +105,11 @@
       return this._kids;
     }
     value(measure, i) {
+      if (this.before && state.widths === "before") return this.before.value(measure, i);
+      return this.after(measure, i);
+    }
+    // the profile's own value, whatever the widths of a diff
+    after(measure, i) {
       if (measure === "cpu") return this.cpu[i];
       if (measure === "off") return Math.max(0, this.wall[i] - this.cpu[i]);
       return this.wall[i];
@@ -112,6 +118,32 @@
       if (measure === "cpu") return this.cpuSelf[i];
       if (measure === "off") return this.wallSelf[i] - this.cpuSelf[i];
       return this.wallSelf[i];
+    }
+  }
+
+  // A diff's "before" numbers of a view's nodes (exporters/html/diffpage.py):
+  // calls, wall, wall_self, cpu, cpu_self per node, in the view's order.
+  const BASE_STRIDE = 5;
+  class Baseline {
+    constructor(flat, root, n) {
+      this.calls = new Float64Array(n);
+      this.wall = new Float64Array(n);
+      this.wallSelf = new Float64Array(n);
+      this.cpu = new Float64Array(n);
+      this.cpuSelf = new Float64Array(n);
+      [this.wall[0], this.wallSelf[0], this.cpu[0], this.cpuSelf[0]] = root;
+      for (let i = 1, o = 0; i < n; i++, o += BASE_STRIDE) {
+        this.calls[i] = flat[o];
+        this.wall[i] = flat[o + 1];
+        this.wallSelf[i] = flat[o + 2];
+        this.cpu[i] = flat[o + 3];
+        this.cpuSelf[i] = flat[o + 4];
+      }
+    }
+    value(measure, i) {
+      if (measure === "cpu") return this.cpu[i];
+      if (measure === "off") return Math.max(0, this.wall[i] - this.cpu[i]);
+      return this.wall[i];
     }
   }
 

@@ -10,7 +10,8 @@
   // x offsets and widths of every node for one measure: children sorted by
   // value, widest first; a child never overflows its parent
   function layout(tree, measure) {
-    let lay = tree.layouts.get(measure);
+    const key = tree.before ? measure + ":" + state.widths : measure;
+    let lay = tree.layouts.get(key);
     if (lay) return lay;
     const n = tree.n;
     const val = new Float64Array(n);
@@ -47,7 +48,7 @@
       }
     }
     lay = { x, w, order, total };
-    tree.layouts.set(measure, lay);
+    tree.layouts.set(key, lay);
     return lay;
   }
 
@@ -175,7 +176,7 @@
         else if (i < 0) fill = "#c6cad1";
         else if (i === 0) fill = "#b9bec7";
         else if (matcher) fill = fr.match ? HL : dimColor(f);
-        else fill = funcColor(f);
+        else fill = tree.before ? diffColor(tree, i, measure) : funcColor(f);
         ctx.globalAlpha = fr.ancestor ? 0.55 : 1;
         ctx.fillStyle = fill;
         const w = Math.max(fr.w - (fr.w > 3 ? 1 : 0), 0.5);
@@ -279,6 +280,9 @@
     if (HAS_CPU) {
       rows.push(["CPU", fmtTicks(tree.cpu[i]), fmtTicks(tree.cpuSelf[i])]);
       rows.push(["off-CPU", fmtTicks(tree.wall[i] - tree.cpu[i]), fmtTicks(tree.wallSelf[i] - tree.cpuSelf[i])]);
+    }
+    if (tree.before) {
+      return [el("div", { class: "t", text: FLABEL[f] }), el("div", { class: "f", text: where(f) }), diffTable(tree, i)];
     }
     return [
       el("div", { class: "t", text: FLABEL[f] }),

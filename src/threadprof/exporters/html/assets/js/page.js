@@ -135,6 +135,7 @@
     timelineNote();
     threadSelect();
     controls();
+    diffControls();
     threadsView.init();
     observe();
   }
@@ -204,6 +205,18 @@
     },
     select,
     setMeasure,
+    setWidths,
+    // a diff's frames as the last draw showed them, with both profiles' values
+    diffFrames() {
+      const tree = selectionTree(state.selection);
+      if (!tree.before) return null;
+      return flameView.visibleFrames().filter((fr) => fr.node > 0).map((fr) => ({
+        name: fr.name, depth: fr.depth, width: fr.width,
+        color: diffColor(tree, fr.node, state.measure),
+        calls: tree.calls[fr.node], callsBefore: tree.before.calls[fr.node],
+        wall: tree.wall[fr.node], wallBefore: tree.before.wall[fr.node],
+      }));
+    },
     search: setSearch,
     zoomTo: (node) => flameView.zoomTo(node),
     selectFunction,

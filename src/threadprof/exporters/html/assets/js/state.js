@@ -10,6 +10,7 @@
     matcher: null, // function index -> bool, or null
     matchCache: null,
     selectedFunc: -1,
+    widths: "after", // a diff's flame graph: the widths of the "after" or the "before" profile
   };
 
   function setSearch(text) {
