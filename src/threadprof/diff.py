@@ -147,6 +147,9 @@ class PathTable:
         self.func = array("q", [-1])
         self.present = bytearray(b"\x03")
         self.outer = bytearray(b"\x00")  # the function is not already on the path
+        #: per profile (bit), path -> (wall, cpu) to add to its function's
+        #: total times: nodes of one path that ``outer`` is wrong for
+        self.fix: dict[int, dict[int, tuple[int, int]]] = {1: {}, 2: {}}
         self.before = [array("q", [0]) for _ in _PATH_FIELDS]
         self.after = [array("q", [0]) for _ in _PATH_FIELDS]
         self.index = _PathIndex()
@@ -310,16 +313,18 @@ def _add_tree(table: PathTable, cols: NodeColumns, fkey: list[int], bit: int) ->
         prim = compress(cols.prim_calls, is_new)
         table.outer.extend(map(operator.eq, calls, prim))
         if calls.count(0):
-            for p, c in zip(range(first, end), calls, strict=True):
+            creators = compress(range(len(pids)), is_new)
+            for p, c, node in zip(range(first, end), calls, creators, strict=True):
                 if not c:
-                    table.outer[p] = _outermost(table, p)
+                    table.outer[p] = _running_outermost(cols, node)
         seen = is_new.translate(_FLIP)
     else:
         seen = b"\x01" * len(pids)
-    present = table.present
+    present, outer = table.present, table.outer
+    fix = table.fix[bit]
     a_calls, a_prim, a_wall, a_wself, a_cpu, a_cself = acc
-    rows = compress(zip(pids, *fields, strict=True), seen)
-    for p, calls_, prim_, wall, wself, cpu, cself in rows:
+    rows = compress(zip(range(len(pids)), pids, *fields, strict=True), seen)
+    for node, p, calls_, prim_, wall, wself, cpu, cself in rows:
         present[p] |= bit
         a_calls[p] += calls_
         a_prim[p] += prim_
@@ -327,6 +332,12 @@ def _add_tree(table: PathTable, cols: NodeColumns, fkey: list[int], bit: int) ->
         a_wself[p] += wself
         a_cpu[p] += cpu
         a_cself[p] += cself
+        # a path of two functions of one key (two lambdas of a line), only
+        # one of them recursive: the function's total time is set right
+        if p and (prim_ == calls_ if calls_ else _running_outermost(cols, node)) != outer[p]:
+            sign = 1 if outer[p] == 0 else -1
+            old = fix.get(p, (0, 0))
+            fix[p] = (old[0] + sign * wall, old[1] + sign * cpu)
     return sum(cols.calls)
 
 
@@ -346,15 +357,16 @@ def _creators(pids: list[int], first: int) -> bytes:
 _FLIP = bytes([1, 0]) + bytes(254)
 
 
-def _outermost(table: PathTable, p: int) -> int:
-    """1 if path ``p``'s function is not on the path above it, else 0."""
-    parent, func = table.parent, table.func
-    k, up = func[p], parent[p]
+def _running_outermost(cols: NodeColumns, node: int) -> bool:
+    """Whether the function of ``node``, a frame without calls (running when
+    profiling began), is not on the stack above it."""
+    parent, func = cols.parent, cols.func
+    f, up = func[node], parent[node]
     while up > 0:
-        if func[up] == k:
-            return 0
+        if func[up] == f:
+            return False
         up = parent[up]
-    return 1
+    return True
 
 
 def _function_sides(table: PathTable, bit: int, nkeys: int) -> dict[int, Side]:
@@ -374,6 +386,9 @@ def _function_sides(table: PathTable, bit: int, nkeys: int) -> dict[int, Side]:
     for k, w, c in compress(zip(func[1:], p_wall[1:], p_cpu[1:], strict=True), outer):
         wall[k] += w
         cpu[k] += c
+    for p, (w, c) in table.fix[bit].items():
+        wall[func[p]] += w
+        cpu[func[p]] += c
     mine = table.present.translate(_HAS[bit])
     return {
         k: Side(calls[k], prim[k], wall[k], wself[k], cpu[k], cself[k])
@@ -426,6 +441,9 @@ def _read_snapshot(
         for col in (table.before if bit == 1 else table.after)[2:]:  # the times
             for p in range(len(col)):
                 col[p] *= scale
+        fix = table.fix[bit]
+        for p, (w, c) in fix.items():
+            fix[p] = (w * scale, c * scale)
     return _Read(
         _function_sides(table, bit, len(keys.funcs)),
         rows,
