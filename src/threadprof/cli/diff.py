@@ -199,6 +199,12 @@ def run(ns: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         error("interrupted")
         return EXIT_INTERRUPTED
+    if diff.paths is None and any(fmt == "html" for _path, fmt in outputs):
+        error(
+            "a pstats file has no call paths: the HTML diff needs two .tprof profiles "
+            "(use .md, .json or .txt)"
+        )
+        return EXIT_USAGE
     violations = check(diff, conditions)
     status = EXIT_CONDITION if violations else EXIT_OK
     try:
