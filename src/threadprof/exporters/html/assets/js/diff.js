@@ -72,4 +72,5 @@
       el("b", { text: DIFF.before }), " \u2192 ", el("b", { text: DIFF.after }),
       " \u00b7 red: grew, blue: shrank, white: the same");
     document.getElementById("summary").prepend(legend);
+    document.title = "threadprof diff: " + oneLine(DIFF.before) + " -> " + oneLine(DIFF.after);
   }
