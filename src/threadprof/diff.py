@@ -152,7 +152,7 @@ class PathTable:
         self.fix: dict[int, dict[int, tuple[int, int]]] = {1: {}, 2: {}}
         self.before = [array("q", [0]) for _ in _PATH_FIELDS]
         self.after = [array("q", [0]) for _ in _PATH_FIELDS]
-        self.index = _PathIndex()
+        self.index: dict[int, int] = {}  # parent * _STRIDE + function -> path
 
     def __len__(self) -> int:
         return len(self.parent)
@@ -167,7 +167,7 @@ class PathTable:
     def find(self, parent: int, func: int) -> int:
         """The path of function ``func`` (an index of ``funcs``) under path
         ``parent``; a ``KeyError`` if neither profile has it."""
-        return dict.__getitem__(self.index, parent * _STRIDE + func)
+        return self.index[parent * _STRIDE + func]
 
     def functions(self, p: int) -> list[Function]:
         """The functions of path ``p`` from the outermost."""
@@ -261,22 +261,6 @@ class _Keys:
 _STRIDE = 1 << 32
 
 
-class _PathIndex(dict[int, int]):
-    """``parent * _STRIDE + function`` -> path; a key it has not seen is a new
-    path, numbered on from ``next`` and recorded in ``new``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.next = 1
-        self.new: list[int] = []  # the keys of the new paths, in order
-
-    def __missing__(self, key: int) -> int:
-        p = self[key] = self.next
-        self.next += 1
-        self.new.append(key)
-        return p
-
-
 def _add_tree(table: PathTable, cols: NodeColumns, fkey: list[int], bit: int) -> int:
     """Sum one call tree into the paths of one profile (in its ticks); returns
     its calls.
@@ -285,18 +269,24 @@ def _add_tree(table: PathTable, cols: NodeColumns, fkey: list[int], bit: int) ->
     the order of the nodes that made them, so those nodes' totals are copied
     in C (:func:`itertools.compress`); only the other nodes are summed one by
     one."""
-    index = table.index
+    setdefault = table.index.setdefault
+    stride = _STRIDE
     pids = [0]
     append = pids.append
-    first = index.next
+    first = nxt = len(table)
+    new: list[int] = []  # the keys of the new paths, in order
     keyed = map(fkey.__getitem__, cols.func[1:])
     for parent, k in zip(cols.parent[1:], keyed, strict=True):
-        append(index[pids[parent] * _STRIDE + k])
-    end = index.next
+        key = pids[parent] * stride + k
+        p = setdefault(key, nxt)
+        if p == nxt:
+            new.append(key)
+            nxt += 1
+        append(p)
+    end = nxt
     acc = table.before if bit == 1 else table.after
     fields = [getattr(cols, name) for name in _PATH_FIELDS]
     if end > first:
-        new, index.new = index.new, []
         table.parent.extend([key // _STRIDE for key in new])
         table.func.extend([key % _STRIDE for key in new])
         grow = bytes(8 * (end - first))
