@@ -31,6 +31,14 @@ from .model import (
 )
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext threadprof`` in IPython or Jupyter: the ``%threadprof`` and
+    ``%%threadprof`` magics (docs/jupyter.md)."""
+    from .magic import load
+
+    load(ipython)
+
+
 def get_include() -> str:
     """The directory holding ``threadprof.h``, the C API header for embedders."""
     here = _os.path.dirname(_os.path.abspath(__file__))
@@ -55,6 +63,7 @@ __all__ = [
     "attach_current_thread",
     "detach_current_thread",
     "get_include",
+    "load_ipython_extension",
     "merge_threads",
     "profile",
     "snapshot_from_raw",

@@ -581,3 +581,24 @@ def test_every_control_without_errors(open_report, demo_snap, weird_snap):
         page.resize(1400, 900)
         page.settle()
         no_errors(page)
+
+
+def test_inline_frame_of_a_notebook(browser, demo_snap, tmp_path):
+    """What %%threadprof shows in a notebook: the report in an <iframe srcdoc>,
+    which draws as the file does."""
+    from threadprof.exporters.html.page import inline_frame
+
+    path = tmp_path / "notebook-output.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{inline_frame(demo_snap)}</body></html>")
+    page = browser.new_page(1280, 900)
+    try:
+        page.goto(path.as_uri())
+        inner = "document.querySelector('iframe.threadprof-report').contentWindow"
+        page.wait_for(f"{inner}.threadprof !== undefined")
+        assert page.js(f"{inner}.threadprof.errors") == []
+        assert page.js(f"{inner}.document.getElementById('thread-select').options.length") == 5
+        summary = page.js(f"{inner}.document.getElementById('summary').textContent")
+        assert "threads 3" in summary
+        assert page.js_errors() == []
+    finally:
+        page.close()

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from ...model import Snapshot
 from .data import TIMELINE_BUDGET, embed, report_data
 
-__all__ = ["SCRIPTS", "asset", "dump", "page", "render", "script"]
+__all__ = ["SCRIPTS", "asset", "dump", "inline_frame", "page", "render", "script"]
 
 #: The page's scripts, in the order they are bundled.
 SCRIPTS = (
@@ -64,6 +64,17 @@ def _title(snapshot: Snapshot) -> str:
 def render(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -> str:
     """The whole HTML page for ``snapshot``."""
     return page(_title(snapshot), report_data(snapshot, timeline_budget=timeline_budget))
+
+
+def inline_frame(snapshot: Snapshot, height: int = 640) -> str:
+    """The report of ``snapshot`` in an ``<iframe srcdoc>``, for a notebook's
+    output: the page keeps a document of its own (its script and styles
+    apart from the notebook's), and needs no file."""
+    doc = html.escape(render(snapshot), quote=True)
+    return (
+        f'<iframe class="threadprof-report" srcdoc="{doc}" '
+        f'style="width: 100%; height: {height}px; border: 1px solid #ccc"></iframe>'
+    )
 
 
 def page(title: str, data: dict[str, Any]) -> str:
