@@ -31,7 +31,7 @@ __all__ = ["COMMANDS", "EXIT_USAGE", "main"]
 
 #: The commands, in the order ``threadprof --help`` lists them; each is the
 #: module of its name in this package.
-COMMANDS = ("run", "convert", "report", "diff")
+COMMANDS = ("run", "convert", "report", "diff", "attach")
 
 
 class _CflagsAction(argparse.Action):
