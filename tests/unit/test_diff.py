@@ -107,17 +107,22 @@ def test_thread_filter(make):
         compare(before, after, thread="nothing")
 
 
-def _random_snapshot(seed: int, unit: float = 1e-3) -> Snapshot:
+def _random_snapshot(
+    seed: int, unit: float = 1e-3, size: int = 60, nfuncs: int = 9, nkeys: int = 7
+) -> Snapshot:
     """Threads of random trees: recursion (direct and through others), frames
     running at the start (no calls) over recursive chains, two functions of
     one pstats key."""
     rnd = random.Random(seed)
-    funcs = [Function(i, "python", f"f{i % 7}", f"f{i % 7}", "m.py", i % 7) for i in range(9)]
+    funcs = [
+        Function(i, "python", f"f{i % nkeys}", f"f{i % nkeys}", "m.py", i % nkeys)
+        for i in range(nfuncs)
+    ]
     threads = []
     for t in range(3):
         nodes = [Node(0, -1, -1)]
-        for i in range(1, 60):
-            parent = rnd.randrange(0, i)
+        for i in range(1, size):
+            parent = rnd.randrange(max(0, i - 8), i)
             func = rnd.randrange(len(funcs))
             on_path = set()
             p = parent
@@ -287,3 +292,27 @@ def test_conditions_check(make):
     assert failing("wall != 0") == []  # the thread's time: 100 ms in both
     assert failing("wall_self(main) < 0") == ["main"]  # 40 ms, then 39
     assert failing("wall_self(main) < -2ms") == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_profile_against_itself(seed):
+    """The second profile's trees map onto runs of the first one's paths
+    (summed a run at a time): every total is the model's, every change zero."""
+    snap = _random_snapshot(seed, size=400, nfuncs=300, nkeys=150)
+    first = snap._with_threads(snap.threads[::-1])  # the paths made in another order
+    d = compare(first, snap)
+    want = {
+        k: (s.calls, s.prim_calls, s.wall, s.wall_self, s.cpu, s.cpu_self)
+        for k, s in key_stats(snap).items()
+    }
+    for which in ("before", "after"):
+        got = {
+            c.func.pstats_key: tuple(
+                getattr(getattr(c, which), f) // (MS if f.startswith(("wall", "cpu")) else 1)
+                for f in ("calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
+            )
+            for c in d.functions
+        }
+        assert got == want
+    assert all(c.delta(m) == 0 for c in d.functions for m in METRICS)
+    assert d.paths.top("calls", 5) == [] and d.paths.top("wall", 5) == []
