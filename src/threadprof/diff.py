@@ -541,6 +541,11 @@ def compare(
     for bit, source in ((1, before), (2, after)):
         profile = _load(source)
         if isinstance(profile, PstatsInput):
+            if thread is not None:
+                raise ValueError(
+                    f"{profile.path!r} is a pstats file, which has no threads: "
+                    "--thread needs .tprof profiles"
+                )
             trees = False
             reads.append(_read_pstats(profile, keys))
         else:

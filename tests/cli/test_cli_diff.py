@@ -169,6 +169,12 @@ def test_html_output_and_pstats(threadprof, profiles, workdir):
     assert proc.returncode == EXIT_CONDITION, proc.stderr
     assert "parse (work.py:4): +1 calls" in proc.stdout
     assert "Call paths" not in proc.stdout and "Threads" not in proc.stdout
+    proc = threadprof("diff", "a.prof", b, "--thread", "worker-*")
+    assert proc.returncode == EXIT_USAGE
+    assert proc.stderr == (
+        "threadprof: error: 'a.prof' is a pstats file, which has no threads: "
+        "--thread needs .tprof profiles\n"
+    )
     proc = threadprof("diff", "a.prof", b, "-o", "d2.html")
     assert proc.returncode == EXIT_USAGE
     assert proc.stderr.startswith("threadprof: error: a pstats file has no call paths")
