@@ -43,6 +43,10 @@ def test_differential_flame_graph(open_report, builder, tmp_path):
     assert page.js("document.title") == "threadprof diff: old.tprof -> new.tprof"
     summary = page.js("document.getElementById('summary').textContent")
     assert summary.startswith("compared old.tprof \u2192 new.tprof")
+    # one tree, all threads merged: the thread lanes and selector are hidden
+    for selector in ("#threads", "label:has(#thread-select)", "#bar nav a[href='#threads']"):
+        shown = f"getComputedStyle(document.querySelector({selector!r})).display"
+        assert page.js(shown) == "none", selector
     shown = frames(page)
     assert set(shown) == {"main", "work", "same", "new"}  # widths of the after profile
     work, same, new = shown["work"], shown["same"], shown["new"]

@@ -72,5 +72,11 @@
       el("b", { text: DIFF.before }), " \u2192 ", el("b", { text: DIFF.after }),
       " \u00b7 red: grew, blue: shrank, white: the same");
     document.getElementById("summary").prepend(legend);
+    // one tree, all threads merged: no thread to choose, no lifetimes to draw
+    for (const node of [
+      document.getElementById("thread-select").closest("label"),
+      document.getElementById("threads"),
+      document.querySelector('#bar nav a[href="#threads"]'),
+    ]) node.style.display = "none";
     document.title = "threadprof diff: " + oneLine(DIFF.before) + " -> " + oneLine(DIFF.after);
   }
