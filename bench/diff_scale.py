@@ -81,8 +81,8 @@ def make(nodes: int, threads: int, extra: bool, shuffle: bool = False) -> Snapsh
                 node.prim_calls += 1
             tree.append(node)
             tree[parent].children.append(i)
-        if shuffle:
-            tree = _breadth_first(tree, rnd)
+        if shuffle:  # with a generator of its own: the trees stay the same
+            tree = _breadth_first(tree, random.Random(t))
         out.append(ThreadProfile(t, t, t, f"worker-{t}", 0, 10**9, 10**9, 5 * 10**8, tree))
     return Snapshot("wall", 1e-9, funcs, out, pid=1)
 

@@ -369,8 +369,12 @@ def _add_runs(
         s, e = m.start(), m.end() + 1  # nodes s .. e - 1
         p0 = pids[s]
         p1 = p0 + (e - s)
-        for total, col in zip(acc, fields, strict=True):
-            total[p0:p1] = array("q", map(operator.add, total[p0:p1], col[s:e]))
+        if 1 in present[p0:p1].translate(_HAS[bit]):
+            for total, col in zip(acc, fields, strict=True):
+                total[p0:p1] = array("q", map(operator.add, total[p0:p1], col[s:e]))
+        else:  # the paths' first nodes in this profile: copied
+            for total, col in zip(acc, fields, strict=True):
+                total[p0:p1] = col[s:e]
         present[p0:p1] = present[p0:p1].translate(_OR[bit])
         flags = bytearray(map(operator.eq, calls[s:e], prim[s:e]))
         if calls[s:e].count(0):

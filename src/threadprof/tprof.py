@@ -554,6 +554,7 @@ class _Reader:
         self.identity = identity
         self.progress: Callable[[int, int], None] | None = None
         self.max_ticks = 0  # the largest time (in ticks) of the nodes read
+        self.bound_ticks = True  # whether the unit makes that worth knowing
         self.columns = False  # read the call trees as columns only
 
     def fail(self, reason: str) -> NoReturn:
@@ -617,6 +618,8 @@ class _Reader:
         start_time = get(meta, "start_time", "number")
         if not math.isfinite(start_time):
             self.fail("corrupt metadata: 'start_time' is not a finite number")
+        # a 64-bit tick of this unit can exceed 292 years: the nodes' times are checked
+        self.bound_ticks = unit * 1e9 > 1
         functions = self._functions(get(meta, "functions", "list"))
         raw_threads = get(meta, "threads", "list")
         threads = []
@@ -710,8 +713,9 @@ class _Reader:
         columns = _unpack("q", payload)
         cols = [columns[i * count : (i + 1) * count] for i in range(len(NODE_FIELDS))]
         parents, funcs = cols[0], cols[1]
-        for col in cols[4:]:  # the times
-            self.max_ticks = max(self.max_ticks, max(col), -min(col))
+        if self.bound_ticks:
+            for col in cols[4:]:  # the times
+                self.max_ticks = max(self.max_ticks, max(col), -min(col))
         if parents[0] != -1 or funcs[0] != -1:
             self.fail(f"corrupt: thread {index}'s node 0 is not a root")
         if (
