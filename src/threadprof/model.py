@@ -173,9 +173,9 @@ COLUMN_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "
 class NodeColumns:
     """A call tree as eight arrays of 64-bit integers: node ``i``'s fields at
     index ``i`` (:class:`Node`'s, without the children), the root at 0 and
-    every parent before its children. Eight integers a node where a
-    :class:`Node` costs about fifty: what ``threadprof diff`` reads a million
-    nodes into."""
+    every parent before its children. 64 bytes a node, where a :class:`Node`
+    with its integers and children list takes about 400: what ``threadprof
+    diff`` reads a million nodes into."""
 
     parent: array
     func: array
