@@ -81,6 +81,15 @@ class Side:
     cpu: int = 0
     cpu_self: int = 0
 
+    def add(self, other: Side) -> None:
+        """Add ``other``'s totals to these."""
+        self.calls += other.calls
+        self.prim_calls += other.prim_calls
+        self.wall += other.wall
+        self.wall_self += other.wall_self
+        self.cpu += other.cpu
+        self.cpu_self += other.cpu_self
+
     def get(self, metric: str) -> int:
         """The value of ``metric`` (see :data:`METRICS`)."""
         if metric == "offcpu":
@@ -477,11 +486,10 @@ def _read_snapshot(
     total = Side()
     for t in threads:
         calls = _add_tree(table, t.tree_columns(), fkey, bit)
-        side = Side(calls, 0, t.wall_time * scale, t.wall_time * scale)
-        side.cpu = side.cpu_self = t.cpu_time * scale
+        wall, cpu = t.wall_time * scale, t.cpu_time * scale
+        side = Side(calls, 0, wall, wall, cpu, cpu)  # a thread's time is its own
         rows.append((t.name, side))
-        for name in ("calls", "wall", "wall_self", "cpu", "cpu_self"):
-            setattr(total, name, getattr(total, name) + getattr(side, name))
+        total.add(side)
         if drop:
             t.columns = None  # summed: the arrays can go
     if scale != 1:

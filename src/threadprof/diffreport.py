@@ -28,16 +28,16 @@ PATH_LIMIT = 10
 VIOLATIONS_SHOWN = 10
 
 
-def _short(metric: str) -> str:
-    return {
-        "calls": "calls",
-        "wall": "wall",
-        "wall_self": "own wall",
-        "cpu": "CPU",
-        "cpu_self": "own CPU",
-        "offcpu": "off-CPU",
-        "offcpu_self": "own off-CPU",
-    }[metric]
+#: Each metric's name in a column's head.
+_SHORT = {
+    "calls": "calls",
+    "wall": "wall",
+    "wall_self": "own wall",
+    "cpu": "CPU",
+    "cpu_self": "own CPU",
+    "offcpu": "off-CPU",
+    "offcpu_self": "own off-CPU",
+}
 
 
 def _amount(metric: str, value: float) -> str:
@@ -110,7 +110,7 @@ def _violation_text(v: Violation) -> str:
     before, after = row.value(m, "before"), row.value(m, "after")
     pct = _percent(row, m)
     return (
-        f"{what}: {signed(m, row.delta(m))} {_short(m)}"
+        f"{what}: {signed(m, row.delta(m))} {_SHORT[m]}"
         f"{f' ({pct})' if pct else ''}, {_amount(m, before)} -> {_amount(m, after)}"
     )
 
@@ -145,7 +145,7 @@ def format_diff(
         f"Functions by change in {METRICS[sort]} ({min(limit, len(rows))} of {len(rows)} "
         f"changed; {same_calls} of {len(diff.functions)} called as often)",
     ]
-    head = f"{'calls':>10} {'Δ calls':>9} {_short(shown):>10} {'Δ':>10} {'Δ%':>8}  function"
+    head = f"{'calls':>10} {'Δ calls':>9} {_SHORT[shown]:>10} {'Δ':>10} {'Δ%':>8}  function"
     out.append(head)
     name_w = max(width - len(head) + len("function"), 30)
     for row in rows[:limit]:
@@ -161,7 +161,7 @@ def format_diff(
         paths = diff.paths.top(path_metric, min(limit, PATH_LIMIT))
         if paths:
             out += ["", f"Call paths by change in {METRICS[path_metric]}, all threads merged"]
-            out.append(f"{'Δ calls':>9} {'Δ ' + _short(path_metric):>12}  path")
+            out.append(f"{'Δ calls':>9} {'Δ ' + _SHORT[path_metric]:>12}  path")
             for row in paths:
                 out.append(
                     f"{signed('calls', row.delta('calls')):>9} "
@@ -172,7 +172,7 @@ def format_diff(
         out += ["", "Threads"]
         cols = ["calls", "wall"] + (["cpu", "offcpu"] if diff.has_cpu else [])
         out.append(
-            " ".join(f"{'Δ ' + _short(m):>11}" for m in cols) + f" {'wall after':>11}  thread"
+            " ".join(f"{'Δ ' + _SHORT[m]:>11}" for m in cols) + f" {'wall after':>11}  thread"
         )
         for row in diff.threads:
             out.append(
@@ -246,7 +246,7 @@ def format_markdown(
             "<details><summary>Functions by change in "
             f"{METRICS[metric]} ({len(rows)} shown)</summary>",
             "",
-            f"| function | calls | Δ calls | {_short(shown)} | Δ | Δ% |",
+            f"| function | calls | Δ calls | {_SHORT[shown]} | Δ | Δ% |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for row in rows:

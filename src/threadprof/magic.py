@@ -29,9 +29,6 @@ from .report import DEFAULT_LIMIT, DEFAULT_SORT, REPORT_SORT_KEYS, format_report
 
 __all__ = ["ThreadprofMagics", "load"]
 
-#: The height of the inline HTML report, in pixels.
-FRAME_HEIGHT = 640
-
 _USAGE = f"""\
 %threadprof [options] STATEMENT        %%threadprof [options]  (the cell)
 
@@ -206,7 +203,7 @@ class ThreadprofMagics(Magics):
         if not options.text_only:
             from .exporters.html.page import inline_frame
 
-            bundle["text/html"] = inline_frame(snapshot, FRAME_HEIGHT)
+            bundle["text/html"] = inline_frame(snapshot)
             if "text/plain" not in bundle:
                 bundle["text/plain"] = "<threadprof HTML report: shown in a notebook>"
         from IPython.display import display

@@ -99,7 +99,7 @@ def _baseline(tree: ThreadProfile, table: PathTable) -> tuple[list[int], list[in
     return out, root
 
 
-def diff_data(diff: Diff) -> dict[str, Any]:
+def page_data(diff: Diff) -> dict[str, Any]:
     """The page's data: the report's, with the baseline of every view."""
     snap = diff_snapshot(diff)
     data = report_data(snap)
@@ -121,4 +121,4 @@ def diff_data(diff: Diff) -> dict[str, Any]:
 
 def render_diff(diff: Diff) -> str:
     """The whole HTML page of ``diff``."""
-    return page(f"threadprof diff: {diff.before_name} -> {diff.after_name}", diff_data(diff))
+    return page(f"threadprof diff: {diff.before_name} -> {diff.after_name}", page_data(diff))
