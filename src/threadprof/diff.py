@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Literal
 
-from .model import Function, NodeColumns, PstatsKey, Snapshot
+from .model import Function, NodeColumns, PstatsKey, Snapshot, add_totals
 from .readers import PstatsInput
 
 __all__ = [
@@ -80,15 +80,6 @@ class Side:
     wall_self: int = 0
     cpu: int = 0
     cpu_self: int = 0
-
-    def add(self, other: Side) -> None:
-        """Add ``other``'s totals to these."""
-        self.calls += other.calls
-        self.prim_calls += other.prim_calls
-        self.wall += other.wall
-        self.wall_self += other.wall_self
-        self.cpu += other.cpu
-        self.cpu_self += other.cpu_self
 
     def get(self, metric: str) -> int:
         """The value of ``metric`` (see :data:`METRICS`)."""
@@ -489,7 +480,7 @@ def _read_snapshot(
         wall, cpu = t.wall_time * scale, t.cpu_time * scale
         side = Side(calls, 0, wall, wall, cpu, cpu)  # a thread's time is its own
         rows.append((t.name, side))
-        total.add(side)
+        add_totals(total, side)
         if drop:
             t.columns = None  # summed: the arrays can go
     if scale != 1:

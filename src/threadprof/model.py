@@ -22,7 +22,7 @@ import re
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 FunctionKind = Literal["python", "c"]
 ClockName = Literal["wall", "cpu", "user"]
@@ -451,7 +451,19 @@ def combine(tables: Iterable[dict[_K, _Totals]]) -> dict[_K, _Totals]:
     return out
 
 
-def add_totals(total: FunctionStats | EdgeStats | KeyStats, s: FunctionStats | EdgeStats) -> None:
+class Totals(Protocol):
+    """Anything with the six totals: :class:`FunctionStats`, :class:`EdgeStats`,
+    :class:`KeyStats`, ``threadprof.diff.Side``."""
+
+    calls: int
+    prim_calls: int
+    wall: int
+    wall_self: int
+    cpu: int
+    cpu_self: int
+
+
+def add_totals(total: Totals, s: Totals) -> None:
     """Add the counts and times of ``s`` to ``total``."""
     total.calls += s.calls
     total.prim_calls += s.prim_calls
