@@ -7,6 +7,7 @@ the program saw and how the process ended.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pstats
@@ -15,6 +16,8 @@ import sys
 
 import pytest
 from cli_helpers import before_report, error_lines, report_part
+
+from threadprof.readers import read_profile
 
 PROBE = """\
 import atexit, json, sys, __main__
@@ -206,6 +209,25 @@ def test_relative_output_is_where_the_run_started(launcher, write, workdir):
     assert (workdir / "out.pstats").is_file()
     assert not (workdir / "elsewhere" / "out.pstats").exists()
     assert f"wrote the pstats profile to {workdir / 'out.pstats'}" in ours.stderr
+
+
+def test_no_argv_leaves_the_arguments_out_of_every_output(threadprof, write, workdir):
+    """--no-argv keeps the program's name and nothing after it, in the .tprof
+    and in the formats that carry a command line."""
+    write("prog.py", "import sys\nprint(sys.argv[1:])\n")
+    secret = "--password=hunter2"
+    for out in ("out.tprof", "out.pb.gz", "out.trace.json", "out.html"):
+        for flags, present in (((), True), (("--no-argv",), False)):
+            ours = threadprof("run", "-q", "--timeline", *flags, "-o", out, "prog.py", secret)
+            assert ours.returncode == 0, ours.stderr
+            assert ours.stdout == f"['{secret}']\n"  # the program still gets them
+            if out.endswith(".tprof"):
+                argv = read_profile(workdir / out).argv
+                assert argv == (["prog.py", secret] if present else ["prog.py"])
+            else:
+                data = (workdir / out).read_bytes()
+                data = gzip.decompress(data) if out.endswith(".gz") else data
+                assert (b"hunter2" in data) is present, (out, flags)
 
 
 def test_string_exit_code_printed_status_1(launcher, python, write, workdir):

@@ -199,6 +199,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="record the timeline keeping only the last N events of each thread "
         "(implies --timeline; 0: keep all)",
     )
+    option(
+        "--no-argv",
+        dest="keep_argv",
+        action="store_false",
+        help="leave the program's arguments out of the profile (they may hold secrets); "
+        "its name is kept",
+    )
     option("-q", "--quiet", action="store_true", help="print no report")
     option(
         "--color",
@@ -311,6 +318,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         quiet=ns.quiet,
         timeline=timeline,
         timeline_limit=ns.timeline_limit or 0,
+        keep_argv=ns.keep_argv,
     )
 
 

@@ -78,6 +78,7 @@ class RunOptions:
     open_report: bool = False
     timeline: bool = False
     timeline_limit: int = 0
+    keep_argv: bool = True  # False: only the program's name goes in the profile
     format_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -158,6 +159,8 @@ class Session:
         except Exception as exc:
             self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return None
+        if not self.options.keep_argv:
+            snapshot = dataclasses.replace(snapshot, argv=snapshot.argv[:1])
         return _trim(snapshot, self.ident, self.program.code)
 
     def end(self) -> None:
