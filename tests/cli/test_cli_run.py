@@ -199,6 +199,33 @@ def test_program_that_breaks_imports_still_gets_its_profile(launcher, write, wor
     assert pstats.Stats(str(workdir / "out.pstats")).total_calls > 0
 
 
+#: Modules a run has no use for that cost startup time: statistics (fractions,
+#: decimal, random), shutil (bz2, lzma), pkgutil, traceback.
+STARTUP_FREE = (
+    "statistics",
+    "fractions",
+    "decimal",
+    "shutil",
+    "bz2",
+    "lzma",
+    "pkgutil",
+    "traceback",
+)
+
+
+@pytest.mark.parametrize("flags", [(), ("-q",), ("--timeline", "-o", "out.tprof")])
+def test_a_run_imports_only_what_it_needs(threadprof, python, write, flags):
+    """Before the program starts, threadprof has imported none of the modules
+    a run does not need (and stopping imports nothing)."""
+    write("prog.py", "import sys\nprint(' '.join(sorted(sys.modules)))\n")
+    alone = set(python("prog.py").stdout.split())
+    ours = threadprof("run", *flags, "prog.py")
+    assert ours.returncode == 0, ours.stderr
+    added = set(ours.stdout.split()) - alone
+    assert "threadprof.model" in added  # what stopping needs is there already
+    assert not added & set(STARTUP_FREE)
+
+
 def test_relative_output_is_where_the_run_started(launcher, write, workdir):
     """A program that changes directory does not move a relative -o."""
     (workdir / "elsewhere").mkdir()

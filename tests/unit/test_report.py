@@ -367,6 +367,20 @@ def test_warnings_are_listed(builder):
     ]
 
 
+def test_a_long_warning_wraps_at_spaces_and_cuts_a_word_longer_than_a_line(builder):
+    builder.thread("MainThread", [builder.call("f", 1, 1)], ident=77)
+    path = "/very/long/" + "x" * 150 + ".tprof"
+    report = format_report(builder.build(warnings=[f"cannot spill to {path} now"]), width=80)
+    lines = report.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("warning: "))
+    wrapped = lines[first:]
+    assert wrapped[0] == "warning: cannot spill to " + path[:55]
+    assert all(len(line) <= 80 for line in wrapped)
+    assert all(line.startswith(" " * 9) and line[9] != " " for line in wrapped[1:])
+    assert wrapped[-1] == " " * 9 + path[55 + 71 :] + " now"
+    assert "".join(line[9:] for line in wrapped) == f"cannot spill to {path} now"
+
+
 def test_empty_snapshot(builder):
     assert format_report(builder.build()) == "threadprof: no thread was profiled\n"
 

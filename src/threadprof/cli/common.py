@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import signal
 import sys
 from collections.abc import Iterator
@@ -68,7 +67,14 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are exceptions, not ``sys.exit``."""
+    """An ``ArgumentParser`` whose errors are exceptions, not ``sys.exit``, and
+    whose help is as wide as argparse makes it but measured without importing
+    shutil (argparse imports it as it builds a parser)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        formatter = kwargs.get("formatter_class", argparse.HelpFormatter)
+        kwargs["formatter_class"] = _measured(formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
@@ -251,13 +257,38 @@ def dying_cleanly() -> Iterator[None]:
         sys.unraisablehook = hook
 
 
+def _terminal_columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it (``$COLUMNS``
+    first), without importing shutil, which imports every compressor."""
+    with contextlib.suppress(ValueError):
+        columns = int(os.environ.get("COLUMNS", "0"))
+        if columns > 0:
+            return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def _measured(formatter: Any) -> Any:
+    """``formatter`` (an argparse help formatter class) given the terminal's
+    width when none is asked for, as argparse computes it."""
+
+    def make(prog: str, *args: Any, **kwargs: Any) -> Any:
+        if not args and kwargs.get("width") is None:
+            kwargs["width"] = _terminal_columns() - 2
+        return formatter(prog, *args, **kwargs)
+
+    return make
+
+
 def report_width(width: int | None) -> int:
     """A report's width: ``width`` (at least 40) if given, else the
     terminal's (at most 100), or 80 when stdout is not a terminal."""
     if width is not None:
         return max(width, 40)
     if sys.stdout is not None and sys.stdout.isatty():
-        return min(shutil.get_terminal_size().columns, 100)
+        return min(_terminal_columns(), 100)
     return 80
 
 

@@ -21,11 +21,9 @@ import importlib.machinery
 import importlib.util
 import io
 import os
-import pkgutil
 import signal
 import sys
 import threading
-import traceback
 import types
 from collections.abc import Callable
 from typing import Any
@@ -80,6 +78,8 @@ def _read_code(path: str, display: str) -> types.CodeType:
     try:
         with io.open_code(path) as f:
             if path.endswith((".pyc", ".pyo")):
+                import pkgutil  # only here: it costs a twentieth of a run's startup
+
                 code = pkgutil.read_code(f)
                 if code is None:
                     raise UsageError(f"can't run {display!r}: not a compiled file of this Python")
@@ -138,6 +138,8 @@ def _is_zipfile(path: str) -> bool:
 
 def _resolve_path_entry(path: str, argv: list[str]) -> Program:
     """A directory or zip file with a ``__main__`` module, as ``python dir``."""
+    import pkgutil  # only here: it costs a twentieth of a run's startup
+
     abspath = os.path.abspath(path)
     importer = pkgutil.get_importer(abspath)
     spec = importer.find_spec("__main__") if importer is not None else None  # type: ignore[union-attr]
@@ -239,7 +241,7 @@ def _print_exception(exc: BaseException) -> None:
     try:
         sys.excepthook(type(exc), exc, exc.__traceback__)
     except BaseException:  # a broken excepthook must not hide the error
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        sys.__excepthook__(type(exc), exc, exc.__traceback__)
 
 
 def _exit_status(code: object) -> int:

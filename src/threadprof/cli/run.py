@@ -16,7 +16,7 @@ import argparse
 import atexit
 import contextlib
 import os
-import traceback
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -349,7 +349,7 @@ def run(options: RunOptions, console: Console) -> int:
     try:
         program = prepare(options.target)
     except SyntaxError as exc:  # the program does not compile: as Python reports it
-        traceback.print_exception(type(exc), exc, None)
+        sys.__excepthook__(type(exc), exc.with_traceback(None), None)
         return EXIT_FAILED
     sigint = SigintAtExit()
     atexit.register(sigint)  # before the program registers its own: runs after them
