@@ -11,7 +11,7 @@
 #include <cpuid.h>
 #endif
 
-tprof_clock_cal tprof_clock;
+tprof_clock_cal tprof_clock = {.calibrate_at = INT64_MAX};
 static int tprof_clock_ready;
 
 #if TPROF_HAVE_TSC
@@ -45,8 +45,9 @@ tprof_kernel_uses_tsc(void)
     return ok;
 }
 
-/* A (TSC, CLOCK_MONOTONIC) pair read as close together as possible. */
-static void
+/* A (TSC, CLOCK_MONOTONIC) pair read as close together as possible; returns
+ * the window (in TSC ticks) that the pair's CLOCK_MONOTONIC read fell in. */
+static uint64_t
 tprof_clock_pair(uint64_t *tsc, int64_t *mono)
 {
     uint64_t best = UINT64_MAX;
@@ -60,6 +61,7 @@ tprof_clock_pair(uint64_t *tsc, int64_t *mono)
             *mono = m;
         }
     }
+    return best;
 }
 #endif
 
@@ -71,6 +73,7 @@ tprof_clock_setup(void)
     }
     tprof_clock_ready = 1;
     tprof_clock.use_tsc = 0;
+    tprof_clock.calibrate_at = INT64_MAX;
 #if TPROF_HAVE_TSC
     const char *force = getenv("THREADPROF_CLOCK");
     if ((force != NULL && strcmp(force, "monotonic") == 0) ||
@@ -78,28 +81,61 @@ tprof_clock_setup(void)
     {
         return;
     }
-    uint64_t tsc1, tsc2;
-    int64_t mono1, mono2;
-    tprof_clock_pair(&tsc1, &mono1);
-    /* 5 ms: the pairs' jitter (tens of ns) becomes a 1e-5 rate error */
-    do {
-        tprof_clock_pair(&tsc2, &mono2);
-    } while (mono2 - mono1 < 5000000);
-    if (tsc2 <= tsc1) {
-        return;
+    tprof_clock_pair(&tprof_clock.tsc0, &tprof_clock.mono0);
+    tprof_clock.tsc_chosen = 1;
+    __atomic_store_n(&tprof_clock.calibrate_at,
+                     tprof_clock.mono0 + TPROF_CLOCK_SPAN, __ATOMIC_RELAXED);
+#endif
+}
+
+/* The most (in ns) that the switch to the TSC may move the clock forward. */
+#define TPROF_CLOCK_MAX_SLACK 1000
+
+void
+tprof_clock_calibrate(void)
+{
+#if TPROF_HAVE_TSC
+    static int claimed;
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&claimed, &expected, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    {
+        return; /* another thread is switching (or has switched) */
     }
-    unsigned __int128 num = (unsigned __int128)(uint64_t)(mono2 - mono1) << 32;
-    tprof_clock.mult = (uint64_t)(num / (tsc2 - tsc1));
-    unsigned __int128 scaled = (unsigned __int128)tsc2 * tprof_clock.mult;
-    tprof_clock.offset = mono2 - (int64_t)(scaled >> 32);
-    tprof_clock.use_tsc = tprof_clock.mult > 0;
+    uint64_t tsc;
+    int64_t mono;
+    uint64_t window = tprof_clock_pair(&tsc, &mono);
+    if (tsc > tprof_clock.tsc0 && mono > tprof_clock.mono0) {
+        unsigned __int128 num =
+            (unsigned __int128)(uint64_t)(mono - tprof_clock.mono0) << 32;
+        uint64_t mult = (uint64_t)(num / (tsc - tprof_clock.tsc0));
+        unsigned __int128 slack = (unsigned __int128)window * mult;
+        if (mult > 0 && (slack >> 32) > TPROF_CLOCK_MAX_SLACK) {
+            /* every try was interrupted: try again a little later */
+            __atomic_store_n(&tprof_clock.calibrate_at,
+                             mono + TPROF_CLOCK_SPAN / 5, __ATOMIC_RELAXED);
+            __atomic_store_n(&claimed, 0, __ATOMIC_RELEASE);
+            return;
+        }
+        if (mult > 0) {
+            unsigned __int128 scaled = (unsigned __int128)tsc * mult;
+            /* the pair's CLOCK_MONOTONIC read lies within `window` ticks of
+             * its TSC value: a whole window later, the TSC clock is never
+             * behind what CLOCK_MONOTONIC gave a thread before the switch */
+            tprof_clock.mult = mult;
+            tprof_clock.offset =
+                mono - (int64_t)(scaled >> 32) + (int64_t)(slack >> 32) + 1;
+            __atomic_store_n(&tprof_clock.use_tsc, 1, __ATOMIC_RELEASE);
+        }
+    }
+    __atomic_store_n(&tprof_clock.calibrate_at, INT64_MAX, __ATOMIC_RELAXED);
 #endif
 }
 
 const char *
 tprof_clock_source(void)
 {
-    return tprof_clock.use_tsc ? "tsc" : "monotonic";
+    return tprof_clock.tsc_chosen ? "tsc" : "monotonic";
 }
 
 int

@@ -12,6 +12,13 @@
  * CLOCK_MONOTONIC. tprof_clock_setup() chooses, once per process, before the
  * first read; the values of both are nanoseconds on CLOCK_MONOTONIC's scale.
  *
+ * The TSC's rate is measured against CLOCK_MONOTONIC without waiting: setup
+ * takes one (TSC, CLOCK_MONOTONIC) pair, the wall clock reads CLOCK_MONOTONIC
+ * until TPROF_CLOCK_SPAN has passed, and the first read after that takes the
+ * second pair and switches to the TSC for good (tprof_clock_calibrate). The
+ * switch keeps the values on CLOCK_MONOTONIC's scale and never makes a
+ * thread's clock go back. A run shorter than the span never pays for it.
+ *
  * The CPU clock is the calling thread's CLOCK_THREAD_CPUTIME_ID (a real
  * system call on many VMs, so the default mode reads it only across long
  * gaps; see recorder.h).
@@ -34,21 +41,39 @@
 #define TPROF_HAVE_TSC 0
 #endif
 
-/* The wall clock's calibration; written once by tprof_clock_setup(). */
+/* The span between the two pairs that measure the TSC's rate: their jitter
+ * (tens of ns) becomes a 1e-5 error in the rate. */
+#define TPROF_CLOCK_SPAN 5000000
+
+/* The wall clock's calibration, written by tprof_clock_setup() and once by
+ * tprof_clock_calibrate(), which publishes mult and offset by setting
+ * use_tsc (release; the wall clock reads it with acquire, a plain load on
+ * x86-64). */
 typedef struct tprof_clock_cal {
     int use_tsc;    /* 1: the TSC, scaled; 0: CLOCK_MONOTONIC */
     uint64_t mult;  /* nanoseconds per tick, as a 32.32 fixed-point number */
     int64_t offset; /* added to the scaled TSC to land on CLOCK_MONOTONIC */
+    /* CLOCK_MONOTONIC's value from which a read calibrates the TSC (relaxed
+     * atomic); INT64_MAX when the TSC is not used or is calibrated */
+    int64_t calibrate_at;
+    int tsc_chosen; /* the TSC is (or will be, after the span) the clock */
+    uint64_t tsc0;  /* the first pair */
+    int64_t mono0;
 } tprof_clock_cal;
 
 extern tprof_clock_cal tprof_clock;
 
-/* Choose and calibrate the wall clock (a few milliseconds, once per process;
+/* Choose the wall clock and take the TSC's first pair (once per process;
  * later calls return at once). THREADPROF_CLOCK=monotonic forces
  * CLOCK_MONOTONIC. */
 void tprof_clock_setup(void);
 
-/* The name of the wall clock in use: "tsc" or "monotonic". */
+/* Take the second pair and switch the wall clock to the TSC; the first
+ * caller does it, the others return at once. */
+void tprof_clock_calibrate(void);
+
+/* The name of the wall clock: "tsc" (also while its rate is being measured)
+ * or "monotonic". */
 const char *tprof_clock_source(void);
 
 static inline int64_t
@@ -64,12 +89,23 @@ static inline int64_t
 tprof_clock_wall(void)
 {
 #if TPROF_HAVE_TSC
-    if (__builtin_expect(tprof_clock.use_tsc, 1)) {
+    if (__builtin_expect(
+            __atomic_load_n(&tprof_clock.use_tsc, __ATOMIC_ACQUIRE), 1))
+    {
         unsigned __int128 t = (unsigned __int128)__rdtsc() * tprof_clock.mult;
         return (int64_t)(t >> 32) + tprof_clock.offset;
     }
-#endif
+    int64_t now = tprof_clock_monotonic();
+    if (__builtin_expect(now >= __atomic_load_n(&tprof_clock.calibrate_at,
+                                                __ATOMIC_RELAXED),
+                         0))
+    {
+        tprof_clock_calibrate();
+    }
+    return now;
+#else
     return tprof_clock_monotonic();
+#endif
 }
 
 /* Nanoseconds of CPU time consumed by the calling thread. */

@@ -70,6 +70,14 @@ tprof_module_clock_source(PyObject *Py_UNUSED(module),
     return PyUnicode_FromString(tprof_clock_source());
 }
 
+static PyObject *
+tprof_module_clock_calibrated(PyObject *Py_UNUSED(module),
+                              PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(
+        __atomic_load_n(&tprof_clock.use_tsc, __ATOMIC_ACQUIRE));
+}
+
 static PyMethodDef tprof_module_methods[] = {
     {"active", tprof_module_active, METH_NOARGS,
      "The running threadprof profiler, or None."},
@@ -78,7 +86,11 @@ static PyMethodDef tprof_module_methods[] = {
      "until its hooks are installed)."},
     {"clock_source", tprof_module_clock_source, METH_NOARGS,
      "The wall clock in use: 'tsc' (the scaled time-stamp counter) or "
-     "'monotonic' (CLOCK_MONOTONIC)."},
+     "'monotonic' (CLOCK_MONOTONIC). The TSC is read only once its rate is "
+     "measured, 5 ms after the first profiler starts; CLOCK_MONOTONIC until "
+     "then."},
+    {"_clock_calibrated", tprof_module_clock_calibrated, METH_NOARGS,
+     "True once the wall clock reads the TSC (its rate measured)."},
 #ifdef THREADPROF_TEST_HOOKS
     {"_fail_alloc_after", tprof_module_fail_alloc_after, METH_O,
      "Test builds: make the allocation after N more fail."},

@@ -16,11 +16,16 @@ import sys
 from array import array
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
 
 from . import _core
 from ._gcpause import gc_paused
 from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk, build_tree
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
     "Profile",
@@ -34,8 +39,6 @@ __all__ = [
 ]
 
 ProfilerError = _core.ProfilerError
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class Profile(_core.Profiler):

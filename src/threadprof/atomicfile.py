@@ -38,7 +38,10 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = [
     "OutputError",

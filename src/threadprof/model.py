@@ -22,10 +22,17 @@ import re
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeVar
 
-FunctionKind = Literal["python", "c"]
-ClockName = Literal["wall", "cpu", "user"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Literal, Protocol, TypeVar
+
+    FunctionKind = Literal["python", "c"]
+    ClockName = Literal["wall", "cpu", "user"]
+    _Totals = TypeVar("_Totals", "FunctionStats", "EdgeStats")
+    _K = TypeVar("_K")
+else:
+    Protocol = object  # a plain base class at run time
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,10 +438,6 @@ def thread_edge_stats(thread: ThreadProfile) -> dict[tuple[int, int], EdgeStats]
             es = out[key] = EdgeStats(caller, callee)  # type: ignore[index]
         _add(es, node, first)
     return out
-
-
-_Totals = TypeVar("_Totals", FunctionStats, EdgeStats)
-_K = TypeVar("_K")
 
 
 def combine(tables: Iterable[dict[_K, _Totals]]) -> dict[_K, _Totals]:

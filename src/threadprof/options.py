@@ -13,7 +13,10 @@ signature), then wherever the test says it is missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CLOCKS", "ENGINES", "OPTIONS", "Option", "session_options"]
 

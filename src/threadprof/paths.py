@@ -29,13 +29,18 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from typing import Literal
 
 from .model import Function
 
-__all__ = ["FileKind", "file_kind", "function_matches", "module_name", "short_path"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Literal
 
-FileKind = Literal["program", "stdlib", "library", "none"]
+    FileKind = Literal["program", "stdlib", "library", "none"]
+else:
+    FileKind = str  # the Literal above, for type checkers
+
+__all__ = ["FileKind", "file_kind", "function_matches", "module_name", "short_path"]
 
 _PACKAGES = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 _STDLIB = re.compile(r"[/\\]lib[/\\]python3\.\d+t?[/\\](?:lib-dynload[/\\])?")

@@ -42,7 +42,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .model import (
     Function,
@@ -55,6 +54,10 @@ from .model import (
     thread_group_key,
 )
 from .paths import file_kind, function_matches, short_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CPU_LIMIT",

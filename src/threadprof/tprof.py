@@ -85,7 +85,6 @@ import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO, NoReturn
 
 from .fileformat import ProfileFormatError, describe_foreign
 from .model import (
@@ -97,6 +96,10 @@ from .model import (
     Timeline,
     TimelineChunk,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, NoReturn
 
 __all__ = [
     "CHUNK_EVENTS",

@@ -200,7 +200,7 @@ def test_program_that_breaks_imports_still_gets_its_profile(launcher, write, wor
 
 
 #: Modules a run has no use for that cost startup time: statistics (fractions,
-#: decimal, random), shutil (bz2, lzma), pkgutil, traceback.
+#: decimal, random), shutil (bz2, lzma), pkgutil, traceback, typing.
 STARTUP_FREE = (
     "statistics",
     "fractions",
@@ -210,6 +210,7 @@ STARTUP_FREE = (
     "lzma",
     "pkgutil",
     "traceback",
+    "typing",
 )
 
 

@@ -20,12 +20,15 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from .. import __version__
 from ..atomicfile import OutputError
 from ..exporters import UnknownFormatError
 from .common import EXIT_USAGE, PROG, Console, Parser, UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["COMMANDS", "EXIT_USAGE", "main"]
 

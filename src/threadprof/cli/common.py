@@ -16,9 +16,12 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Any, NoReturn
 
 from ..atomicfile import commit_guard
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = [
     "EXIT_BAD_INPUT",

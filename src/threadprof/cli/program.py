@@ -26,9 +26,12 @@ import sys
 import threading
 import types
 from collections.abc import Callable
-from typing import Any
 
 from .common import EXIT_FAILED, UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Outcome",

@@ -10,7 +10,10 @@ import itertools
 import sys
 import threading
 import time
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["PROGRESS_DELAY", "Progress"]
 

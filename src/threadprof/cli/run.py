@@ -18,7 +18,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from ..atomicfile import check_writable, is_written_in_place
 from ..exporters import (
@@ -45,6 +44,10 @@ from .common import (
 )
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
 from .session import RunOptions, Session
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["DEFAULT_OUTPUT", "add_parser", "parse", "run"]
 

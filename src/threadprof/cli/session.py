@@ -19,7 +19,6 @@ import sys
 import threading
 import types
 from collections.abc import Sequence
-from typing import Any
 
 # everything that ending a run needs is imported before the program runs: the
 # program may break imports (sys.modules["threadprof"] = None, __import__
@@ -34,6 +33,10 @@ from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
 from .program import Program, Target
 from .progress import Progress
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output"]
 

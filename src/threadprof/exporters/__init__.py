@@ -29,13 +29,17 @@ import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from .._gcpause import gc_paused
 from ..atomicfile import atomic_open
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Protocol
+
     from ..model import Snapshot
+else:
+    Protocol = object  # a plain base class at run time
 
 __all__ = [
     "EXPORTERS",

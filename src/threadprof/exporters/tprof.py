@@ -8,10 +8,12 @@ The format itself -- layout, versioning, the reader -- is :mod:`threadprof.tprof
 
 from __future__ import annotations
 
-from typing import BinaryIO
-
 from ..model import Snapshot
 from ..tprof import write
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = ["dump"]
 
