@@ -29,20 +29,9 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import workloads
+from wholerun_floor import register_floor
 
 Hooks = tuple[Callable[[], Any], Callable[[], Any], Callable[[], dict[str, Any]]]
-
-MONITORING_EVENTS = (
-    "PY_START",
-    "PY_RESUME",
-    "PY_RETURN",
-    "PY_YIELD",
-    "PY_THROW",
-    "PY_UNWIND",
-    "CALL",
-    "C_RETURN",
-    "C_RAISE",
-)
 
 
 def _nothing() -> None:
@@ -80,16 +69,8 @@ def config_floor_clock() -> Hooks:
 
 
 def config_floor_monitoring(callback: str = "mon_noop") -> Hooks:
-    import _tpfloor
-
     mon = sys.monitoring
-    tool = next(i for i in (3, 4, 1, 0, 5) if mon.get_tool(i) is None)
-    mon.use_tool_id(tool, "threadprof-bench-floor")
-    mask = 0
-    for name in MONITORING_EVENTS:
-        event = getattr(mon.events, name)
-        mon.register_callback(tool, event, getattr(_tpfloor, callback))
-        mask |= event
+    tool, mask = register_floor(callback)
 
     def stop() -> None:
         mon.set_events(tool, 0)
