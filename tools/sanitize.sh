@@ -4,6 +4,7 @@
 # Build threadprof with AddressSanitizer and UndefinedBehaviorSanitizer (and
 # the test-only fault-injection hooks) into a venv of its own, and run the
 # integration tests -- the thread tests and the embedding example included --
+# and the .tprof reader and writer with their fuzzing (the C event codec),
 # with the sanitizer runtimes preloaded into the (uninstrumented) interpreter
 # and PYTHONMALLOC=malloc, so that every allocation is checked. Any report
 # aborts the process and fails the run.
@@ -35,4 +36,5 @@ LD_PRELOAD="$asan $ubsan" \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     PYTHONMALLOC=malloc \
     "$venv/bin/python" -P -m pytest -q -p no:cacheprovider -m "not memcheck" \
-    tests/integration tests/cli/test_cli_faults.py "$@"
+    tests/integration tests/cli/test_cli_faults.py tests/exporters/test_tprof.py \
+    tests/fuzz "$@"

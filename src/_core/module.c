@@ -16,6 +16,7 @@
 #include "capi.h"
 #include "clock.h"
 #include "engine.h"
+#include "eventcodec.h"
 #include "lifetime.h"
 #include "modstate.h"
 #include "moncb.h"
@@ -89,6 +90,15 @@ static PyMethodDef tprof_module_methods[] = {
      "'monotonic' (CLOCK_MONOTONIC). The TSC is read only once its rate is "
      "measured, 5 ms after the first profiler starts; CLOCK_MONOTONIC until "
      "then."},
+    {"_encode_events", (PyCFunction)(void (*)(void))tprof_encode_events,
+     METH_FASTCALL,
+     "A .tprof timeline section's payload from a chunk's function codes "
+     "(int32) and times (int64); ValueError if one names no function."},
+    {"_decode_events", (PyCFunction)(void (*)(void))tprof_decode_events,
+     METH_FASTCALL,
+     "A .tprof timeline section's payload of `count` events as (function "
+     "codes, times): native int32 and int64 bytes; ValueError('encoding', "
+     "'size', 'times' or 'functions') if corrupt."},
     {"_clock_calibrated", tprof_module_clock_calibrated, METH_NOARGS,
      "True once the wall clock reads the TSC (its rate measured)."},
 #ifdef THREADPROF_TEST_HOOKS

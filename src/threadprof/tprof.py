@@ -43,7 +43,9 @@ Sections:
 
 The numeric arrays are byte-shuffled (all first bytes, then all second bytes...)
 before zlib compression, which packs slowly changing integers well: a timeline
-takes about 1 to 2 bytes an event on disk (12 in memory).
+takes about 1 to 2 bytes an event on disk (12 in memory). The per-event loops of
+``EVTS`` sections (differences, shuffling, checks) run in the C core
+(``src/_core/eventcodec.c``); this module says what they produce.
 
 Writing is streamed: each section is written as soon as it is built, and a
 timeline is read chunk by chunk from :meth:`Timeline.chunks
@@ -75,7 +77,6 @@ traceback, a crash or a hang. The lazy timeline reader fails the same way.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import operator
@@ -86,6 +87,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 
+from . import _core
 from .fileformat import ProfileFormatError, describe_foreign
 from .model import (
     Function,
@@ -157,6 +159,17 @@ _MAX_NS = 2**63 - 1
 _EVENTS_HEAD = 8  # u8 time encoding + 7 reserved bytes
 TIMES_PLAIN = 0
 TIMES_DELTA = 1
+#: zlib's level for timeline sections: on pyperformance's richards (3.3 M events)
+#: 1.09 bytes an event at 35 ns, against 1.03 at 67 ns at level 6 and 1.29 at
+#: 41 ns at level 1 (bench/results/2026-12-04-wholerun.md)
+EVENTS_LEVEL = 3
+#: what the C core's _decode_events says is wrong with a timeline section, worded
+_CORRUPT_EVENTS = {
+    "encoding": "has an unknown encoding",
+    "size": "has the wrong size",
+    "times": "has impossible times",
+    "functions": "names unknown functions",
+}
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -205,9 +218,10 @@ def _unpack(typecode: str, data: bytes | memoryview) -> array:
 class _Writer:
     """Appends sections to a binary file, keeping track of the offset."""
 
-    def __init__(self, out: BinaryIO, level: int) -> None:
+    def __init__(self, out: BinaryIO, level: int, events_level: int) -> None:
         self.out = out
-        self.level = level
+        self.levels = {TAG_EVENTS: events_level}  # by tag; else `default`
+        self.default = level
         self.offset = 0
 
     def raw(self, data: bytes) -> None:
@@ -219,7 +233,7 @@ class _Writer:
         offset = self.offset
         stored, encoding = payload, ENC_STORED
         if payload:
-            packed = zlib.compress(payload, self.level)
+            packed = zlib.compress(payload, self.levels.get(tag, self.default))
             if len(packed) < len(payload):
                 stored, encoding = packed, ENC_ZLIB
         head = SECTION.pack(
@@ -306,16 +320,6 @@ def _rechunk(chunks: Iterable[TimelineChunk], size: int) -> Iterator[tuple[array
         yield funcs, times
 
 
-def _encode_events(funcs: array, times: array) -> bytes:
-    try:
-        deltas = array("q", times[:1])
-        deltas.extend(map(operator.sub, itertools.islice(times, 1, None), times))
-        mode, values = TIMES_DELTA, deltas
-    except OverflowError:  # differences beyond 64 bits: keep the times as they are
-        mode, values = TIMES_PLAIN, times
-    return bytes([mode]) + bytes(_EVENTS_HEAD - 1) + _pack(values) + _pack(funcs)
-
-
 _SNAPSHOT_FIELDS = {
     "clock": "str",
     "cpu_mode": "str",
@@ -364,13 +368,16 @@ def _thread_meta(thread: ThreadProfile) -> dict[str, Any]:
     }
 
 
-def write(snapshot: Snapshot, out: BinaryIO, *, level: int = 6) -> None:
+def write(
+    snapshot: Snapshot, out: BinaryIO, *, level: int = 6, events_level: int = EVENTS_LEVEL
+) -> None:
     """Write ``snapshot`` to the binary file ``out`` as ``.tprof``.
 
     Timelines are read once, chunk by chunk. ``level`` is zlib's compression
-    level. Raises ``ValueError`` for a snapshot that breaks the model's
-    invariants (a function whose id is not its index, a node whose parent does
-    not come before it...), which no profile recorded by threadprof does.
+    level, ``events_level`` that of the timelines' sections. Raises
+    ``ValueError`` for a snapshot that breaks the model's invariants (a
+    function whose id is not its index, a node whose parent does not come
+    before it...), which no profile recorded by threadprof does.
     """
     if not (isinstance(snapshot.unit, int | float) and math.isfinite(snapshot.unit)):
         _invalid(f"the unit {snapshot.unit!r} is not a finite number")
@@ -381,7 +388,7 @@ def write(snapshot: Snapshot, out: BinaryIO, *, level: int = 6) -> None:
         _invalid(f"the start time {snapshot.start_time!r} is not a finite number")
     functions = snapshot.functions
     _check_functions(functions)
-    w = _Writer(out, level)
+    w = _Writer(out, level, events_level)
     w.raw(HEADER.pack(MAGIC, VERSION[0], VERSION[1], 0))
     threads_meta = []
     for index, thread in enumerate(snapshot.threads):
@@ -398,11 +405,12 @@ def write(snapshot: Snapshot, out: BinaryIO, *, level: int = 6) -> None:
             chunks = []
             events = 0
             for funcs, times in _rechunk(timeline.chunks(), CHUNK_EVENTS):
-                lo, hi = min(funcs), max(funcs)
-                if lo < -len(functions) or hi >= len(functions):
-                    _invalid(f"thread {thread.name!r}: a timeline event names no function")
                 n = len(funcs)
-                chunks.append([w.section(TAG_EVENTS, index, n, _encode_events(funcs, times)), n])
+                try:
+                    payload = _core._encode_events(funcs, times, len(functions))
+                except ValueError as exc:
+                    _invalid(f"thread {thread.name!r}: {exc}")
+                chunks.append([w.section(TAG_EVENTS, index, n, payload), n])
                 events += n
             meta["timeline"] = {"events": events, "dropped": timeline.dropped, "chunks": chunks}
         threads_meta.append(meta)
@@ -812,20 +820,13 @@ def _checked(reader: _Reader, value: Any, kind: str, what: str) -> Any:
 def _decode_events(
     file: _File, offset: int, count: int, payload: bytes, nfuncs: int
 ) -> TimelineChunk:
-    mode = payload[0]
-    if mode not in (TIMES_PLAIN, TIMES_DELTA) or any(payload[1:_EVENTS_HEAD]):
-        file.fail(f"corrupt: the timeline section at offset {offset} has an unknown encoding")
-    view = memoryview(payload)
-    end_times = _EVENTS_HEAD + 8 * count
-    times = _unpack("q", view[_EVENTS_HEAD:end_times])
-    funcs = _unpack("i", view[end_times:])
-    if mode == TIMES_DELTA:
-        try:
-            times = array("q", itertools.accumulate(times))
-        except OverflowError:
-            file.fail(f"corrupt: the timeline section at offset {offset} has impossible times")
-    if min(funcs) < -nfuncs or max(funcs) >= nfuncs:
-        file.fail(f"corrupt: the timeline section at offset {offset} names unknown functions")
+    try:
+        funcs_bytes, times_bytes = _core._decode_events(payload, count, nfuncs)
+    except ValueError as exc:
+        file.fail(f"corrupt: the timeline section at offset {offset} {_CORRUPT_EVENTS[str(exc)]}")
+    funcs, times = array("i"), array("q")
+    funcs.frombytes(funcs_bytes)
+    times.frombytes(times_bytes)
     return funcs, times
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import struct
@@ -137,6 +138,88 @@ def test_times_beyond_64_bit_differences(builder, tmp_path):
     builder.timeline(t, [("call", f, lo), ("ret", f, hi), ("call", f, lo), ("ret", f, 0)])
     snap = builder.build()
     assert_same(snap, round_trip(snap, tmp_path))
+
+
+def _reference_payload(funcs: list[int], times: list[int]) -> bytes:
+    """An EVTS payload built in Python from the layout tprof.py documents."""
+    deltas = times[:1] + [b - a for a, b in itertools.pairwise(times)]
+    if all(-(2**63) <= d < 2**63 for d in deltas):
+        return _raw_payload(1, deltas, funcs)
+    return _raw_payload(0, times, funcs)
+
+
+def _raw_payload(mode: int, values: list[int], funcs: list[int]) -> bytes:
+    def shuffled(items: list[int], width: int) -> bytes:
+        raw = [(v % 2 ** (8 * width)).to_bytes(width, "little") for v in items]
+        return bytes(item[i] for i in range(width) for item in raw)
+
+    return bytes([mode]) + bytes(7) + shuffled(values, 8) + shuffled(funcs, 4)
+
+
+def _events_payloads(path) -> list[bytes]:
+    """The uncompressed payloads of a file's EVTS sections, in order."""
+    data = path.read_bytes()
+    out = []
+    for offset, _count in _meta(data)["threads"][0]["timeline"]["chunks"]:
+        head = tprof.SECTION.unpack_from(data, offset)
+        stored = data[offset + tprof.SECTION.size : offset + tprof.SECTION.size + head[5]]
+        out.append(zlib.decompress(stored) if head[1] == tprof.ENC_ZLIB else stored)
+    return out
+
+
+@pytest.mark.parametrize("span", ["small", "beyond 64 bits"])
+def test_timeline_sections_are_the_documented_layout(builder, tmp_path, span):
+    """The C core's encoder writes exactly the layout tprof.py describes (so
+    files of earlier versions and of this one read alike)."""
+    f, g = builder.func("f"), builder.func("g")
+    t = builder.thread("t", [builder.call("f", 1, 10)])
+    n = tprof.CHUNK_EVENTS + 300
+    times = [5_000 + 13 * i + (i % 7) * 1000 for i in range(n)]
+    if span != "small":
+        times[tprof.CHUNK_EVENTS + 5] = -(2**63)  # a difference beyond 64 bits
+    codes = [(f, ~f, g, ~g)[i % 4] for i in range(n)]
+    builder.timeline(
+        t,
+        [
+            ("call" if c >= 0 else "ret", c if c >= 0 else ~c, tm)
+            for c, tm in zip(codes, times, strict=True)
+        ],
+    )
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(builder.build(), path)
+    size = tprof.CHUNK_EVENTS
+    assert _events_payloads(path) == [
+        _reference_payload(codes[:size], times[:size]),
+        _reference_payload(codes[size:], times[size:]),
+    ]
+    assert list(tprof.read(path).threads[0].timeline) == list(zip(codes, times, strict=True))
+
+
+class _Failing:
+    def fail(self, reason: str):
+        raise ProfileFormatError("x.tprof", reason)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: bytes([7]) + p[1:], "has an unknown encoding"),
+        (lambda p: p[:1] + b"\x01" + p[2:], "has an unknown encoding"),
+        (lambda p: p[:-1], "has the wrong size"),
+        (lambda p: p + bytes(12), "has the wrong size"),
+        (lambda p: _raw_payload(1, [2**62, 2**62], [0, 0]), "has impossible times"),
+        (lambda p: _reference_payload([0, 2], [1, 2]), "names unknown functions"),
+        (lambda p: _reference_payload([0, -3], [1, 2]), "names unknown functions"),
+    ],
+)
+def test_a_corrupt_timeline_payload_is_refused_with_its_reason(change, message):
+    good = _reference_payload([0, ~1], [10, 12])
+    assert tprof._decode_events(_Failing(), 99, 2, good, 2) == (
+        array("i", [0, ~1]),
+        array("q", [10, 12]),
+    )
+    with pytest.raises(ProfileFormatError, match=f"the timeline section at offset 99 {message}"):
+        tprof._decode_events(_Failing(), 99, 2, change(good), 2)
 
 
 def test_chunk_arrays_of_other_types_are_accepted(builder, tmp_path):

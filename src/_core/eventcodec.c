@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+#include "eventcodec.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define HEAD 8 /* u8 time encoding + 7 reserved bytes */
+#define TIMES_PLAIN 0
+#define TIMES_DELTA 1
+
+/* A buffer of `n` items of `width` bytes each. */
+static int
+get_items(PyObject *obj, Py_buffer *view, Py_ssize_t width, const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0) {
+        return -1;
+    }
+    if (view->len % width != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: not a whole number of %zd-byte items", what, width);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+get_count(PyObject *obj, Py_ssize_t *out)
+{
+    Py_ssize_t v = PyLong_AsSsize_t(obj);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (v < 0) {
+        PyErr_SetString(PyExc_ValueError, "a count below zero");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Byte i of item k goes to out[i * n + k], least significant byte first. */
+static void
+shuffle64(unsigned char *out, const int64_t *items, Py_ssize_t n)
+{
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t v = (uint64_t)items[k];
+        for (int i = 0; i < 8; i++) {
+            out[i * n + k] = (unsigned char)(v >> (8 * i));
+        }
+    }
+}
+
+static void
+shuffle32(unsigned char *out, const int32_t *items, Py_ssize_t n)
+{
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint32_t v = (uint32_t)items[k];
+        for (int i = 0; i < 4; i++) {
+            out[i * n + k] = (unsigned char)(v >> (8 * i));
+        }
+    }
+}
+
+PyObject *
+tprof_encode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "_encode_events(funcs, times, nfuncs) takes 3 arguments");
+        return NULL;
+    }
+    Py_ssize_t nfuncs;
+    if (get_count(args[2], &nfuncs) < 0) {
+        return NULL;
+    }
+    Py_buffer fv, tv;
+    if (get_items(args[0], &fv, 4, "funcs") < 0) {
+        return NULL;
+    }
+    if (get_items(args[1], &tv, 8, "times") < 0) {
+        PyBuffer_Release(&fv);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t n = fv.len / 4;
+    if (tv.len / 8 != n) {
+        PyErr_SetString(
+            PyExc_ValueError,
+            "a timeline chunk has more times than functions, or fewer");
+        goto done;
+    }
+    const int32_t *funcs = (const int32_t *)fv.buf;
+    const int64_t *times = (const int64_t *)tv.buf;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (funcs[k] < -nfuncs || funcs[k] >= nfuncs) {
+            PyErr_SetString(PyExc_ValueError,
+                            "a timeline event names no function");
+            goto done;
+        }
+    }
+    int64_t *deltas = PyMem_Malloc(n > 0 ? (size_t)n * sizeof(int64_t) : 1);
+    if (deltas == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* differences of consecutive times (the first kept): small and alike,
+     * which zlib packs well; plain times where a difference overflows */
+    int mode = TIMES_DELTA;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (k == 0) {
+            deltas[0] = times[0];
+        }
+        else if (__builtin_sub_overflow(times[k], times[k - 1], &deltas[k])) {
+            mode = TIMES_PLAIN;
+            break;
+        }
+    }
+    result = PyBytes_FromStringAndSize(NULL, HEAD + 12 * n);
+    if (result != NULL) {
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
+        memset(out, 0, HEAD);
+        out[0] = (unsigned char)mode;
+        shuffle64(out + HEAD, mode == TIMES_DELTA ? deltas : times, n);
+        shuffle32(out + HEAD + 8 * n, funcs, n);
+    }
+    PyMem_Free(deltas);
+done:
+    PyBuffer_Release(&fv);
+    PyBuffer_Release(&tv);
+    return result;
+}
+
+/* A ValueError whose message is one of the reasons tprof.py words for the
+ * user: "encoding", "size", "times", "functions". */
+static PyObject *
+corrupt(const char *reason)
+{
+    PyErr_SetString(PyExc_ValueError, reason);
+    return NULL;
+}
+
+PyObject *
+tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(
+            PyExc_TypeError,
+            "_decode_events(payload, count, nfuncs) takes 3 arguments");
+        return NULL;
+    }
+    Py_ssize_t n, nfuncs;
+    if (get_count(args[1], &n) < 0 || get_count(args[2], &nfuncs) < 0) {
+        return NULL;
+    }
+    Py_buffer pv;
+    if (PyObject_GetBuffer(args[0], &pv, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *in = (const unsigned char *)pv.buf;
+    PyObject *funcs_out = NULL, *times_out = NULL, *result = NULL;
+    if (pv.len < HEAD || (in[0] != TIMES_PLAIN && in[0] != TIMES_DELTA)) {
+        corrupt("encoding");
+        goto done;
+    }
+    for (int i = 1; i < HEAD; i++) {
+        if (in[i] != 0) {
+            corrupt("encoding");
+            goto done;
+        }
+    }
+    if (n > (PY_SSIZE_T_MAX - HEAD) / 12 || pv.len != HEAD + 12 * n) {
+        corrupt("size");
+        goto done;
+    }
+    times_out = PyBytes_FromStringAndSize(NULL, 8 * n);
+    funcs_out = PyBytes_FromStringAndSize(NULL, 4 * n);
+    if (times_out == NULL || funcs_out == NULL) {
+        goto done;
+    }
+    int64_t *times = (int64_t *)PyBytes_AS_STRING(times_out);
+    int32_t *funcs = (int32_t *)PyBytes_AS_STRING(funcs_out);
+    const unsigned char *t = in + HEAD, *f = in + HEAD + 8 * n;
+    int delta = in[0] == TIMES_DELTA;
+    int64_t sum = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++) {
+            v |= (uint64_t)t[i * n + k] << (8 * i);
+        }
+        if (!delta) {
+            sum = (int64_t)v;
+        }
+        else if (k == 0) {
+            sum = (int64_t)v;
+        }
+        else if (__builtin_add_overflow(sum, (int64_t)v, &sum)) {
+            corrupt("times");
+            goto done;
+        }
+        times[k] = sum;
+        uint32_t u = 0;
+        for (int i = 0; i < 4; i++) {
+            u |= (uint32_t)f[i * n + k] << (8 * i);
+        }
+        funcs[k] = (int32_t)u;
+        if (funcs[k] < -nfuncs || funcs[k] >= nfuncs) {
+            corrupt("functions");
+            goto done;
+        }
+    }
+    result = PyTuple_Pack(2, funcs_out, times_out);
+done:
+    Py_XDECREF(funcs_out);
+    Py_XDECREF(times_out);
+    PyBuffer_Release(&pv);
+    return result;
+}

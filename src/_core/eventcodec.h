@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eventcodec.h -- the loops of a .tprof timeline section's payload, in C.
+ *
+ * threadprof/tprof.py describes the layout (an 8-byte head whose first byte
+ * says whether the times are plain or differences, then the times as
+ * little-endian int64 and the function codes as little-endian int32, each
+ * byte-shuffled: byte 0 of every item, then byte 1, ...). These two module
+ * functions run its per-event loops, which in Python cost a few hundred
+ * nanoseconds an event:
+ *
+ *   _core._encode_events(funcs, times, nfuncs) -> bytes
+ *   _core._decode_events(payload, count, nfuncs) -> (funcs bytes, times bytes)
+ *
+ * They own nothing and keep no state.
+ */
+#ifndef THREADPROF_EVENTCODEC_H
+#define THREADPROF_EVENTCODEC_H
+
+#include "compat.h"
+
+PyObject *tprof_encode_events(PyObject *module, PyObject *const *args,
+                              Py_ssize_t nargs);
+PyObject *tprof_decode_events(PyObject *module, PyObject *const *args,
+                              Py_ssize_t nargs);
+
+#endif /* THREADPROF_EVENTCODEC_H */
