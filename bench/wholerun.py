@@ -76,7 +76,12 @@ PROGRAMS: dict[str, tuple[str, list[str], int, str]] = {
     "xml_etree": ("xml_etree", [], 1, "library: ElementTree parse, build, iterate"),
     "async_tree": ("async_tree", ["io"], 1, "asyncio: a tree of tasks awaiting sleeps"),
     "async_generators": ("async_generators", [], 1, "asyncio: async generators"),
-    "concurrent_imap": ("concurrent_imap", [], 2, "threads: a ThreadPool mapping a function"),
+    "concurrent_imap": (
+        "concurrent_imap",
+        [],
+        2,
+        "threads and processes: a multiprocessing Pool, then a ThreadPool, mapping a function",
+    ),
 }
 
 #: config -> (label, command prefix; {py} the venv's python, {out} a scratch file)
@@ -236,18 +241,20 @@ def render(data: dict[str, Any]) -> str:
         lines += [
             f"### Python {data['pythons'][short]}",
             "",
-            "| configuration | median over programs | worst (program) | empty script |",
-            "|---|---|---|---|",
+            "| configuration | median over programs | worst (program) | empty script | failed |",
+            "|---|---|---|---|---|",
         ]
         empty = per_program.get("empty", {})
         base_empty = best(empty.get("python", []))
-        lines.append(
-            f"| python | 1.00 | 1.00 | {base_empty * 1000:.0f} ms |"
-            if base_empty
-            else "| python | 1.00 | 1.00 | - |"
-        )
+        empty_ms = f"{base_empty * 1000:.0f} ms" if base_empty else "-"
+        lines.append(f"| python | 1.00 | 1.00 | {empty_ms} | |")
         for config in configs:
             ratios = []
+            failed = [
+                p
+                for p, cells in per_program.items()
+                if cells.get(config) and best(cells[config]) is None
+            ]
             for program, cells in per_program.items():
                 if program == "empty":
                     continue
@@ -256,14 +263,15 @@ def render(data: dict[str, Any]) -> str:
                     ratios.append((mine / base, program))
             e = best(empty.get(config, []))
             empty_cell = f"{e * 1000:.0f} ms" if e else "-"
+            label = data["configs"][config]
             if not ratios:
-                lines.append(f"| {data['configs'][config]} | - | - | {empty_cell} |")
+                lines.append(f"| {label} | - | - | {empty_cell} | {', '.join(failed)} |")
                 continue
             median = statistics.median(r for r, _ in ratios)
             worst, program = max(ratios)
             lines.append(
-                f"| {data['configs'][config]} | {median:.2f} | {worst:.2f} ({program}) "
-                f"| {empty_cell} |"
+                f"| {label} | {median:.2f} | {worst:.2f} ({program}) | {empty_cell} "
+                f"| {', '.join(failed)} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -284,6 +292,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", help="results path without extension")
+    p.add_argument("--render", metavar="JSON", help="only print the report of an earlier run")
     args = p.parse_args(argv)
     args.python = args.python or ["3.12"]
     if args.quick:
@@ -296,6 +305,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.render:
+        print(render(json.loads(Path(args.render).read_text())))
+        return
     data = measure(args)
     text = render(data)
     out = Path(args.out) if args.out else harness.RESULTS / f"{data['date']}-wholerun"

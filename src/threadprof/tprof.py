@@ -159,9 +159,9 @@ _MAX_NS = 2**63 - 1
 _EVENTS_HEAD = 8  # u8 time encoding + 7 reserved bytes
 TIMES_PLAIN = 0
 TIMES_DELTA = 1
-#: zlib's level for timeline sections: on pyperformance's richards (3.3 M events)
-#: 1.09 bytes an event at 35 ns, against 1.03 at 67 ns at level 6 and 1.29 at
-#: 41 ns at level 1 (bench/results/2026-12-04-wholerun.md)
+#: zlib's level for timeline sections, from bench/timeline_codec.py: on its mixed
+#: workload (3.1 M events) 1.02 bytes an event at 34 ns, against 1.01 at 65 ns
+#: at level 6; on pyperformance's richards 1.09 at 35 ns against 1.03 at 67 ns
 EVENTS_LEVEL = 3
 #: what the C core's _decode_events says is wrong with a timeline section, worded
 _CORRUPT_EVENTS = {
