@@ -273,8 +273,34 @@ def render(data: dict[str, Any]) -> str:
                 f"| {label} | {median:.2f} | {worst:.2f} ({program}) | {empty_cell} "
                 f"| {', '.join(failed)} |"
             )
-        lines.append("")
+        lines += ["", *_pairs(per_program), ""]
     return "\n".join(lines)
+
+
+#: (config, reference, what the issue asks of their ratio)
+PAIRS = (
+    ("tp-timeline", "tp", "threadprof run --timeline over threadprof run"),
+    ("tp", "cprofile", "threadprof run over python -m cProfile -o"),
+)
+
+
+def _pairs(per_program: dict[str, dict[str, list[float | None]]]) -> list[str]:
+    """A line per :data:`PAIRS`: the median and worst ratio of two configs' times."""
+    out = []
+    for config, reference, what in PAIRS:
+        ratios = []
+        for program, cells in per_program.items():
+            mine, ref = best(cells.get(config, [])), best(cells.get(reference, []))
+            if mine and ref:
+                ratios.append((mine / ref, program))
+        if ratios:
+            median = statistics.median(r for r, _ in ratios)
+            worst, program = max(ratios)
+            out.append(
+                f"- {what}: median {median:.2f}, worst {worst:.2f} ({program}), "
+                f"over {len(ratios)} programs"
+            )
+    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
