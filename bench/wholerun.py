@@ -31,15 +31,18 @@ numbers beside it in ``.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import random
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -147,11 +150,31 @@ def command(config: str, interp: harness.Interp, argv: list[str], out: Path) -> 
     return [part.format(**fill) for part in prefix] + argv
 
 
-def cpu_time(cmd: list[str], cwd: Path) -> float | None:
-    """The process's CPU time in seconds (its children's too), or None if it failed."""
+def cpu_time(cmd: list[str], cwd: Path, timeout: float) -> float | None:
+    """The process's CPU time in seconds (its children's too), or None if it
+    failed or ran longer than ``timeout`` seconds (then its whole process
+    group is killed: a profiler that deadlocks a pool is a failure)."""
     with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=null, stderr=null, stdin=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            stdout=null,
+            stderr=null,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    kill()  # what the program left behind
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         return None
@@ -205,7 +228,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             for interp, program, config in cells:
                 argv = program_argv(program, benchmarks, scratch)
                 cmd = command(config, interp, argv, scratch / f"out-{config}")
-                t = cpu_time(cmd, scratch)
+                t = cpu_time(cmd, scratch, args.timeout)
                 if t is None:
                     log(f"  [{interp.short}] {program} under {config} failed: {' '.join(cmd)}")
                 times[interp.short][program][config].append(t)
@@ -317,6 +340,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="build threadprof from the work tree instead of the committed HEAD",
     )
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--timeout", type=float, default=120, help="seconds before a run counts as failed"
+    )
     p.add_argument("--out", help="results path without extension")
     p.add_argument("--render", metavar="JSON", help="only print the report of an earlier run")
     args = p.parse_args(argv)
