@@ -102,8 +102,8 @@ tprof_clock_calibrate(void)
     {
         return; /* another thread is switching (or has switched) */
     }
-    uint64_t tsc;
-    int64_t mono;
+    uint64_t tsc = 0;
+    int64_t mono = 0;
     uint64_t window = tprof_clock_pair(&tsc, &mono);
     if (tsc > tprof_clock.tsc0 && mono > tprof_clock.mono0) {
         unsigned __int128 num =
