@@ -157,8 +157,9 @@ NODE_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cp
 #: 64-bit nanosecond fields (pprof, Perfetto) can carry.
 _MAX_NS = 2**63 - 1
 _EVENTS_HEAD = 8  # u8 time encoding + 7 reserved bytes
-TIMES_PLAIN = 0
-TIMES_DELTA = 1
+# an EVTS section's first byte, as src/_core/eventcodec.c writes and reads it
+TIMES_PLAIN = 0  # the times as they are
+TIMES_DELTA = 1  # the first time, then the differences
 #: zlib's level for timeline sections, from bench/timeline_codec.py: on its mixed
 #: workload (3.1 M events) 1.02 bytes an event at 34 ns, against 1.01 at 65 ns
 #: at level 6; on pyperformance's richards 1.09 at 35 ns against 1.03 at 67 ns
