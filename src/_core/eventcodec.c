@@ -109,11 +109,11 @@ tprof_encode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
     /* differences of consecutive times (the first kept): small and alike,
      * which zlib packs well; plain times where a difference overflows */
     int mode = TIMES_DELTA;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (k == 0) {
-            deltas[0] = times[0];
-        }
-        else if (__builtin_sub_overflow(times[k], times[k - 1], &deltas[k])) {
+    if (n > 0) {
+        deltas[0] = times[0];
+    }
+    for (Py_ssize_t k = 1; k < n; k++) {
+        if (__builtin_sub_overflow(times[k], times[k - 1], &deltas[k])) {
             mode = TIMES_PLAIN;
             break;
         }
@@ -191,10 +191,7 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
         for (int i = 0; i < 8; i++) {
             v |= (uint64_t)t[i * n + k] << (8 * i);
         }
-        if (!delta) {
-            sum = (int64_t)v;
-        }
-        else if (k == 0) {
+        if (!delta || k == 0) {
             sum = (int64_t)v;
         }
         else if (__builtin_add_overflow(sum, (int64_t)v, &sum)) {
