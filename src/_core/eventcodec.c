@@ -8,7 +8,7 @@
 #define TIMES_PLAIN 0
 #define TIMES_DELTA 1
 
-/* A buffer of `n` items of `width` bytes each. */
+/* A buffer of a whole number of `width`-byte items. */
 static int
 get_items(PyObject *obj, Py_buffer *view, Py_ssize_t width, const char *what)
 {
@@ -22,6 +22,38 @@ get_items(PyObject *obj, Py_buffer *view, Py_ssize_t width, const char *what)
         return -1;
     }
     return 0;
+}
+
+int
+tprof_chunk_get(PyObject *funcs, PyObject *times, Py_ssize_t nfuncs,
+                Py_buffer *fv, Py_buffer *tv)
+{
+    if (get_items(funcs, fv, 4, "funcs") < 0) {
+        return -1;
+    }
+    if (get_items(times, tv, 8, "times") < 0) {
+        PyBuffer_Release(fv);
+        return -1;
+    }
+    if (tv->len / 8 != fv->len / 4) {
+        PyErr_SetString(
+            PyExc_ValueError,
+            "a timeline chunk has more times than functions, or fewer");
+        goto fail;
+    }
+    const int32_t *codes = (const int32_t *)fv->buf;
+    for (Py_ssize_t k = 0, n = fv->len / 4; k < n; k++) {
+        if (codes[k] < -nfuncs || codes[k] >= nfuncs) {
+            PyErr_SetString(PyExc_ValueError,
+                            "a timeline event names no function");
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    PyBuffer_Release(fv);
+    PyBuffer_Release(tv);
+    return -1;
 }
 
 static int
@@ -77,30 +109,13 @@ tprof_encode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
         return NULL;
     }
     Py_buffer fv, tv;
-    if (get_items(args[0], &fv, 4, "funcs") < 0) {
-        return NULL;
-    }
-    if (get_items(args[1], &tv, 8, "times") < 0) {
-        PyBuffer_Release(&fv);
+    if (tprof_chunk_get(args[0], args[1], nfuncs, &fv, &tv) < 0) {
         return NULL;
     }
     PyObject *result = NULL;
     Py_ssize_t n = fv.len / 4;
-    if (tv.len / 8 != n) {
-        PyErr_SetString(
-            PyExc_ValueError,
-            "a timeline chunk has more times than functions, or fewer");
-        goto done;
-    }
     const int32_t *funcs = (const int32_t *)fv.buf;
     const int64_t *times = (const int64_t *)tv.buf;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (funcs[k] < -nfuncs || funcs[k] >= nfuncs) {
-            PyErr_SetString(PyExc_ValueError,
-                            "a timeline event names no function");
-            goto done;
-        }
-    }
     int64_t *deltas = PyMem_Malloc(n > 0 ? (size_t)n * sizeof(int64_t) : 1);
     if (deltas == NULL) {
         PyErr_NoMemory();

@@ -12,12 +12,19 @@
  *   _core._encode_events(funcs, times, nfuncs) -> bytes
  *   _core._decode_events(payload, count, nfuncs) -> (funcs bytes, times bytes)
  *
- * They own nothing and keep no state.
+ * They own nothing and keep no state. tprof_chunk_get reads a chunk's two
+ * arrays for them and for eventrender.c.
  */
 #ifndef THREADPROF_EVENTCODEC_H
 #define THREADPROF_EVENTCODEC_H
 
 #include "compat.h"
+
+/* The buffers of a chunk's function codes (int32, each naming one of
+ * `nfuncs` functions) and times (int64), as many of each; -1 with a
+ * ValueError set otherwise. */
+int tprof_chunk_get(PyObject *funcs, PyObject *times, Py_ssize_t nfuncs,
+                    Py_buffer *fv, Py_buffer *tv);
 
 PyObject *tprof_encode_events(PyObject *module, PyObject *const *args,
                               Py_ssize_t nargs);

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "eventcodec.h"
+#include "eventrender.h"
 #include "lifetime.h"
 #include "modstate.h"
 #include "moncb.h"
@@ -146,6 +147,15 @@ tprof_module_exec(PyObject *m)
     }
     if (PyModule_AddObjectRef(m, "Profiler", (PyObject *)st->profiler_type) <
         0) {
+        return -1;
+    }
+    PyObject *renderer = tprof_eventrender_type_create(m);
+    if (renderer == NULL) {
+        return -1;
+    }
+    int added = PyModule_AddObjectRef(m, "_EventRenderer", renderer);
+    Py_DECREF(renderer);
+    if (added < 0) {
         return -1;
     }
     if (PyModule_AddStringConstant(m, "__version__", THREADPROF_VERSION) < 0) {

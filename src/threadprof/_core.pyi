@@ -48,6 +48,28 @@ class Profiler:
     def _raw_snapshot(self) -> dict[str, Any]: ...
     def _set_exit_hook(self, hook: Callable[[], object] | None) -> None: ...
 
+class _EventRenderer:
+    skipped: int
+    closed: int
+    events: int
+    first_ns: int | None
+    last_ns: int | None
+    def __init__(
+        self,
+        template: Callable[[int], bytes | tuple[bytes, bytes]],
+        nfuncs: int,
+        form: str,
+        scale: int | float,
+        *,
+        suffix: bytes = ...,
+        separator: bytes = ...,
+        separate_first: bool = ...,
+        packet_key: bytes = ...,
+        time_key: bytes = ...,
+    ) -> None: ...
+    def render(self, funcs: _Buffer, times: _Buffer) -> bytes: ...
+    def finish(self) -> bytes: ...
+
 def active() -> Profiler | None: ...
 def _claimed() -> bool: ...
 def clock_source() -> str: ...

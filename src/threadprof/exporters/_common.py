@@ -25,19 +25,24 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
+from .. import _core
 from .._version import __version__
-from ..model import Function, Snapshot
+from ..model import Function, Snapshot, Timeline
 
 __all__ = [
     "LINE_BREAKS",
     "creator",
     "escape_text",
+    "event_renderer",
     "function_name",
     "function_table",
     "ns_converter",
+    "ns_scale",
+    "render_events",
     "text_escaper",
 ]
 
@@ -50,6 +55,17 @@ def creator() -> str:
     return f"threadprof {__version__}"
 
 
+def ns_scale(unit: float) -> int | float:
+    """Nanoseconds per tick of ``unit`` seconds: an ``int`` when a tick is a
+    whole number of nanoseconds (the conversion is then an exact product),
+    else a ``float`` (the product is rounded to the nearest nanosecond)."""
+    factor = unit * 1e9
+    whole = round(factor)
+    if whole >= 1 and abs(factor - whole) <= 1e-9 * whole:
+        return whole
+    return factor
+
+
 def ns_converter(unit: float) -> Callable[[int], int]:
     """A function from ticks of ``unit`` seconds to integer nanoseconds.
 
@@ -57,11 +73,51 @@ def ns_converter(unit: float) -> Callable[[int], int]:
     otherwise rounded to the nearest nanosecond, which never reverses the order
     of two times.
     """
-    factor = unit * 1e9
-    whole = round(factor)
-    if whole >= 1 and abs(factor - whole) <= 1e-9 * whole:
-        return functools.partial(operator.mul, whole)
-    return lambda ticks: round(ticks * factor)
+    scale = ns_scale(unit)
+    if isinstance(scale, int):
+        return functools.partial(operator.mul, scale)
+    return lambda ticks: round(ticks * scale)
+
+
+#: A function code's template for :func:`render_events`: bytes, or a pair
+#: ``(first, later)`` when a function's first use is written differently.
+Template = Callable[[int], "bytes | tuple[bytes, bytes]"]
+
+
+def event_renderer(
+    snapshot: Snapshot, template: Template, form: str, **layout: bytes | bool
+) -> _core._EventRenderer:
+    """A writer of one thread's timeline events as a format describes them.
+
+    The C core's loop (``_core._EventRenderer``, see ``eventrender.h``)
+    repairs the events as :mod:`threadprof.replay` says and writes each one:
+    ``template(code)`` is asked once per function code (``~func`` for a
+    return) for the bytes that precede the event's time (or follow it, for
+    ``form="varint"``), and ``form`` says how the time in nanoseconds is
+    written: ``"micros"`` (exact decimal microseconds), ``"nanos"`` or
+    ``"varint"`` (a length-delimited protobuf message whose first field is
+    the time). ``layout`` gives ``suffix``, ``separator``,
+    ``separate_first``, ``packet_key`` and ``time_key``. Once its events are
+    written, its ``first_ns``, ``last_ns``, ``skipped`` and ``closed`` say
+    what was.
+    """
+    nfuncs = max((f.id for f in snapshot.functions), default=-1) + 1
+    return _core._EventRenderer(template, nfuncs, form, ns_scale(snapshot.unit), **layout)
+
+
+def render_events(timeline: Timeline, renderer: _core._EventRenderer) -> Iterator[bytes]:
+    """``timeline``'s events written by ``renderer``, chunk by chunk."""
+    for funcs, times in timeline.chunks():
+        if type(funcs) is not array:
+            funcs = array("i", funcs)
+        if type(times) is not array:
+            times = array("q", times)
+        out = renderer.render(funcs, times)
+        if out:
+            yield out
+    out = renderer.finish()
+    if out:
+        yield out
 
 
 def text_escaper(reserved: str) -> Callable[[str], str]:

@@ -40,9 +40,8 @@ import os
 from typing import Any, BinaryIO
 
 from ..model import Snapshot, ThreadProfile
-from ..replay import replay
 from . import NeedsTimelineError
-from ._common import creator, function_table, ns_converter
+from ._common import creator, event_renderer, function_table, render_events
 
 __all__ = ["dump", "micros"]
 
@@ -71,9 +70,9 @@ def _process_name(snapshot: Snapshot) -> str:
 
 class _Writer:
     def __init__(self, snapshot: Snapshot, out: BinaryIO) -> None:
+        self.snapshot = snapshot
         self.out = out
         self.pid = snapshot.pid
-        self.to_ns = ns_converter(snapshot.unit)
         self.names = {fid: _json(f.display) for fid, f in function_table(snapshot).items()}
         self.first = True
 
@@ -88,23 +87,26 @@ class _Writer:
     def thread(self, thread: ThreadProfile) -> None:
         """Write a thread's slices, chunk by chunk as its timeline gives them."""
         assert thread.timeline is not None
-        tid = thread.native_id
-        names, to_ns, pid = self.names, self.to_ns, self.pid
-        begin: dict[int, str] = {}
-        end = f'{{"ph":"E","pid":{pid},"tid":{tid},"ts":'
-        for events in replay(thread.timeline):
-            parts: list[str] = []
-            for code, t in events:
-                if code >= 0:
-                    head = begin.get(code)
-                    if head is None:
-                        head = begin[code] = (
-                            f'{{"ph":"B","pid":{pid},"tid":{tid},"name":{names[code]},"ts":'
-                        )
-                    parts.append(f"{head}{micros(to_ns(t))}}}")
-                else:
-                    parts.append(f"{end}{micros(to_ns(t))}}}")
-            self.write(parts)
+        ids = f'"pid":{self.pid},"tid":{thread.native_id},'
+        begin, end = '{"ph":"B",' + ids, ('{"ph":"E",' + ids + '"ts":').encode()
+        names = self.names
+
+        def template(code: int) -> bytes:
+            if code < 0:
+                return end
+            return f'{begin}"name":{names[code]},"ts":'.encode("utf-8", "backslashreplace")
+
+        renderer = event_renderer(
+            self.snapshot,
+            template,
+            "micros",
+            suffix=b"}",
+            separator=b",\n",
+            separate_first=not self.first,
+        )
+        for part in render_events(thread.timeline, renderer):
+            self.out.write(part)
+            self.first = False
 
 
 def dump(snapshot: Snapshot, out: BinaryIO) -> None:

@@ -36,13 +36,11 @@ the process's.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import BinaryIO
 
 from ..model import Snapshot, ThreadProfile
-from ..replay import replay
 from . import NeedsTimelineError
-from ._common import function_table, ns_converter
+from ._common import event_renderer, function_table, render_events
 from ._protobuf import LEN, VARINT, field_message, field_string, field_varint, key, varint
 
 __all__ = ["SEQ_INCREMENTAL_STATE_CLEARED", "SEQ_NEEDS_INCREMENTAL_STATE", "dump"]
@@ -159,23 +157,22 @@ class _Sequence:
         )
         return self.begin[func] + field_message(_INTERNED_DATA, [name])
 
-    def slices(self, out: BinaryIO, to_ns: Callable[[int], int]) -> None:
+    def template(self, code: int) -> bytes | tuple[bytes, bytes]:
+        """What follows a packet's timestamp: an end, or a begin (with its
+        name interned, the first time)."""
+        if code < 0:
+            return self.end
+        first = self._first_begin(code)
+        return first, self.begin[code]
+
+    def slices(self, out: BinaryIO, snapshot: Snapshot) -> None:
         """Write a begin packet per call and an end packet per return, chunk by chunk."""
         assert self.thread.timeline is not None
-        begin, end = self.begin, self.end
-        ts_key = _TIMESTAMP_KEY
-        for events in replay(self.thread.timeline):
-            parts: list[bytes] = []
-            for code, t in events:
-                if code >= 0:
-                    rest = begin.get(code)
-                    if rest is None:
-                        rest = self._first_begin(code)
-                else:
-                    rest = end
-                body = ts_key + varint(to_ns(t)) + rest
-                parts.append(_PACKET_KEY + varint(len(body)) + body)
-            out.write(b"".join(parts))
+        renderer = event_renderer(
+            snapshot, self.template, "varint", packet_key=_PACKET_KEY, time_key=_TIMESTAMP_KEY
+        )
+        for part in render_events(self.thread.timeline, renderer):
+            out.write(part)
 
 
 def dump(snapshot: Snapshot, out: BinaryIO) -> None:
@@ -188,9 +185,8 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
     if not threads:
         raise NeedsTimelineError("the perfetto format needs a timeline: profile with --timeline")
     names = {fid: f.display for fid, f in function_table(snapshot).items()}
-    to_ns = ns_converter(snapshot.unit)
     out.write(_process_packet(snapshot))
     for index, thread in enumerate(threads):
         sequence = _Sequence(thread, snapshot.pid, index, names)
         out.write(sequence.descriptor())
-        sequence.slices(out, to_ns)
+        sequence.slices(out, snapshot)

@@ -27,8 +27,7 @@ import json
 from typing import Any, BinaryIO
 
 from ..model import Function, Snapshot, ThreadProfile
-from ..replay import replay
-from ._common import creator, function_name, ns_converter
+from ._common import creator, event_renderer, function_name, ns_converter, render_events
 
 __all__ = ["SCHEMA_URL", "dump"]
 
@@ -99,23 +98,18 @@ class _Writer:
         assert thread.timeline is not None
         head = {"type": "evented", "name": thread.name, "unit": "nanoseconds"}
         self.write(_json(head)[:-1] + ',"events":[')
-        index, to_ns = self.index, self.to_ns
-        first: int | None = None
-        last = 0
-        sep = ""
-        for events in replay(thread.timeline):
-            parts = []
-            for code, t in events:
-                if code >= 0:
-                    parts.append(f'{{"type":"O","frame":{index[code]},"at":{to_ns(t)}}}')
-                else:
-                    parts.append(f'{{"type":"C","frame":{index[~code]},"at":{to_ns(t)}}}')
-            if first is None:
-                first = to_ns(events[0][1])
-            last = to_ns(events[-1][1])
-            self.write(sep + ",".join(parts))
-            sep = ","
-        start = last if first is None else first
+        index = self.index
+
+        def template(code: int) -> bytes:
+            if code < 0:
+                return b'{"type":"C","frame":%d,"at":' % index[~code]
+            return b'{"type":"O","frame":%d,"at":' % index[code]
+
+        renderer = event_renderer(self.snapshot, template, "nanos", suffix=b"}", separator=b",")
+        for part in render_events(thread.timeline, renderer):
+            self.out.write(part)
+        last = renderer.last_ns or 0
+        start = last if renderer.first_ns is None else renderer.first_ns
         self.write(f'],"startValue":{start},"endValue":{last}}}')
 
 
