@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { FORM_MICROS, FORM_NANOS, FORM_VARINT };
+enum {
+    FORM_MICROS,
+    FORM_NANOS,
+    FORM_VARINT
+};
 
 #define SMALL 16 /* the longest suffix, separator or key accepted */
 
@@ -61,15 +65,13 @@ copy_small(PyObject *obj, char *dst, Py_ssize_t *len, const char *what)
 static PyObject *
 renderer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"template", "nfuncs",     "form",
-                             "scale",    "suffix",     "separator",
-                             "separate_first", "packet_key", "time_key",
-                             NULL};
+    static char *kwlist[] = {
+        "template",  "nfuncs",         "form",       "scale",    "suffix",
+        "separator", "separate_first", "packet_key", "time_key", NULL};
     PyObject *template_fn, *scale;
     Py_ssize_t nfuncs;
     const char *form;
-    PyObject *suffix = NULL, *sep = NULL, *packet_key = NULL,
-             *time_key = NULL;
+    PyObject *suffix = NULL, *sep = NULL, *packet_key = NULL, *time_key = NULL;
     int separate_first = 0;
     if (!PyArg_ParseTupleAndKeywords(
             args, kwargs, "OnsO|$SSpSS:_EventRenderer", kwlist, &template_fn,
@@ -122,8 +124,8 @@ renderer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             goto fail;
         }
     }
-    if ((suffix && copy_small(suffix, r->suffix, &r->suffix_len, "suffix") <
-                       0) ||
+    if ((suffix &&
+         copy_small(suffix, r->suffix, &r->suffix_len, "suffix") < 0) ||
         (sep && copy_small(sep, r->sep, &r->sep_len, "separator") < 0) ||
         (packet_key && copy_small(packet_key, r->packet_key,
                                   &r->packet_key_len, "packet_key") < 0) ||

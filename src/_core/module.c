@@ -21,6 +21,7 @@
 #include "lifetime.h"
 #include "modstate.h"
 #include "moncb.h"
+#include "outermost.h"
 #include "profiler.h"
 
 #ifndef THREADPROF_VERSION
@@ -100,6 +101,9 @@ static PyMethodDef tprof_module_methods[] = {
      "A .tprof timeline section's payload of `count` events as (function "
      "codes, times): native int32 and int64 bytes; ValueError('encoding', "
      "'size', 'times' or 'functions') if corrupt."},
+    {"_outermost", (PyCFunction)(void (*)(void))tprof_outermost, METH_FASTCALL,
+     "One flag per call-tree node (int64 parents and keys): 1 if no "
+     "ancestor below the root has its key."},
     {"_clock_calibrated", tprof_module_clock_calibrated, METH_NOARGS,
      "True once the wall clock reads the TSC (its rate measured)."},
 #ifdef THREADPROF_TEST_HOOKS

@@ -20,8 +20,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+from . import _core
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -357,49 +359,36 @@ class Snapshot:
 # -- derivations ---------------------------------------------------------------
 
 
-def outermost(
-    nodes: list[Node], key: Callable[[Node], Hashable]
-) -> Iterator[tuple[Node, Hashable, bool]]:
-    """Every node below the root, depth first in tree order, with its ``key`` and
-    whether it is *outermost*: no ancestor of it has the same key.
+def outermost_flags(nodes: list[Node], keys: Iterable[int]) -> bytes:
+    """A flag per node (by id): 1 if the node is *outermost*, no ancestor of it
+    below the root has the same key (one integer per node, the root's
+    included), else 0; 0 for the root.
 
-    This is the one walk behind cProfile's rules for recursion: with the
-    function as the key it gives primitive calls and cumulative times, with the
-    ``(caller, callee)`` pair the same for edges.
+    This is the one rule behind cProfile's handling of recursion: with the
+    function as the key it gives primitive calls and cumulative times, with
+    the ``(caller, callee)`` pair the same for edges. The C core walks the
+    tree (``_core._outermost``).
     """
-    active: dict[Hashable, int] = {}
-    # iterative, so that deep recursion cannot overflow Python's stack: the
-    # nodes still to visit, and the path from the root to the last one visited
-    todo = nodes[0].children[::-1]
-    pop = todo.pop
-    path: list[int] = [0]
-    path_keys: list[Hashable] = [None]
-    while todo:
-        node = nodes[pop()]
-        while path[-1] != node.parent:  # leave the nodes that are not its ancestors
-            path.pop()
-            active[path_keys.pop()] -= 1
-        k = key(node)
-        depth = active.get(k, 0)
-        active[k] = depth + 1
-        path.append(node.id)
-        path_keys.append(k)
-        yield node, k, depth == 0
-        if node.children:
-            todo.extend(node.children[::-1])
+    parents = array("q", [n.parent for n in nodes])
+    if parents:
+        parents[0] = 0
+    return _core._outermost(parents, array("q", keys))
 
 
-def _func_key(node: Node) -> int:
-    return node.func
+def _function_flags(nodes: list[Node]) -> bytes:
+    return outermost_flags(nodes, [n.func for n in nodes])
 
 
 def compute_prim_calls(nodes: list[Node]) -> None:
     """Fill ``prim_calls``: a node's calls are primitive unless an ancestor has its function."""
-    for node, _key, first in outermost(nodes, _func_key):
+    flags = _function_flags(nodes)
+    for node, first in zip(nodes, flags, strict=True):
         node.prim_calls = node.calls if first else 0
+    if nodes:
+        nodes[0].prim_calls = 0
 
 
-def _add(totals: FunctionStats | EdgeStats, node: Node, first: bool) -> None:
+def _add(totals: FunctionStats | EdgeStats, node: Node, first: int) -> None:
     totals.calls += node.calls
     totals.wall_self += node.wall_self
     totals.cpu_self += node.cpu_self
@@ -411,32 +400,51 @@ def _add(totals: FunctionStats | EdgeStats, node: Node, first: bool) -> None:
 
 def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
     """Per-function totals of one thread (recursion judged on its own stack)."""
+    nodes = thread.nodes
     out: dict[int, FunctionStats] = {}
-    for node, _key, first in outermost(thread.nodes, _func_key):
+    flags = _function_flags(nodes)
+    for i in range(1, len(nodes)):
+        node = nodes[i]
         fs = out.get(node.func)
         if fs is None:
             fs = out[node.func] = FunctionStats(node.func)
-        _add(fs, node, first)
+        _add(fs, node, flags[i])
     return out
 
 
 def thread_edge_stats(thread: ThreadProfile) -> dict[tuple[int, int], EdgeStats]:
-    """Caller -> callee totals of one thread."""
+    """Caller -> callee totals of one thread (the children of the root have no
+    caller, so they add no edge)."""
     nodes = thread.nodes
     out: dict[tuple[int, int], EdgeStats] = {}
-
-    def edge(node: Node) -> tuple[int, int] | None:
-        # children of the root have no caller, so they add no edge
-        return (nodes[node.parent].func, node.func) if node.parent > 0 else None
-
-    for node, key, first in outermost(nodes, edge):
-        if key is None:
+    if len(nodes) < 2:
+        return out
+    funcs = [n.func for n in nodes]
+    # each (caller, callee) pair as one integer, distinct for every pair; the
+    # root's children get negative keys of their own (they are skipped)
+    low = min(funcs[1:])
+    span = max(funcs[1:]) - low + 1
+    keys = [0] * len(nodes)
+    if span <= 1 << 31:
+        for i in range(1, len(nodes)):
+            parent = nodes[i].parent
+            keys[i] = (funcs[parent] - low) * span + funcs[i] - low if parent > 0 else -1 - i
+    else:  # function ids too far apart for a product: number the pairs
+        pairs: dict[tuple[int, int], int] = {}
+        for i in range(1, len(nodes)):
+            parent = nodes[i].parent
+            pair = (funcs[parent], funcs[i])
+            keys[i] = pairs.setdefault(pair, len(pairs)) if parent > 0 else -1 - i
+    flags = outermost_flags(nodes, keys)
+    for i in range(1, len(nodes)):
+        node = nodes[i]
+        if node.parent <= 0:
             continue
-        es = out.get(key)  # type: ignore[arg-type]
+        key = (funcs[node.parent], node.func)
+        es = out.get(key)
         if es is None:
-            caller, callee = key  # type: ignore[misc]
-            es = out[key] = EdgeStats(caller, callee)  # type: ignore[index]
-        _add(es, node, first)
+            es = out[key] = EdgeStats(*key)
+        _add(es, node, flags[i])
     return out
 
 

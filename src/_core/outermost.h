@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * outermost.h -- cProfile's rule for recursion over a call tree, in C.
+ *
+ *   _core._outermost(parents, keys) -> bytes
+ *
+ * A call tree given as columns (int64 `parents`, every parent before its
+ * children, node 0 the root; int64 `keys`, one per node) gets a flag per
+ * node: 1 if no ancestor below the root has the node's key, else 0 (0 for
+ * the root). With the function as the key this gives primitive calls and
+ * cumulative times, with a (caller, callee) pair the same for edges
+ * (threadprof/model.py). One depth-first walk with a count per key; it owns
+ * nothing and keeps no state.
+ */
+#ifndef THREADPROF_OUTERMOST_H
+#define THREADPROF_OUTERMOST_H
+
+#include "compat.h"
+
+PyObject *tprof_outermost(PyObject *module, PyObject *const *args,
+                          Py_ssize_t nargs);
+
+#endif /* THREADPROF_OUTERMOST_H */

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+"""cProfile's rule for recursion, walked by the C core (``_core._outermost``):
+the flags against a direct reading of the rule (a node is outermost if no
+ancestor below the root has its key), on random trees."""
+
+from __future__ import annotations
+
+import random
+from array import array
+
+import pytest
+
+from threadprof import _core
+
+
+def by_definition(parents: list[int], keys: list[int]) -> bytes:
+    flags = bytearray(len(parents))
+    for v in range(1, len(parents)):
+        a = parents[v]
+        while a > 0 and keys[a] != keys[v]:
+            a = parents[a]
+        flags[v] = a == 0
+    return bytes(flags)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_flags_follow_the_rule(seed):
+    rng = random.Random(seed)
+    n = rng.randrange(1, 600)
+    parents = [0] + [rng.randrange(max(0, v - rng.choice((1, 5, 50))), v) for v in range(1, n)]
+    keys = [rng.randrange(rng.choice((1, 3, 40))) * rng.choice((1, -(2**40))) for _ in range(n)]
+    got = _core._outermost(array("q", parents), array("q", keys))
+    assert got == by_definition(parents, keys)
+
+
+def test_a_deep_recursion_is_outermost_once():
+    n = 200_000  # deeper than any recursion in C: the walk is iterative
+    parents = array("q", [0] + list(range(n - 1)))
+    got = _core._outermost(parents, array("q", [7] * n))
+    assert got == b"\x00\x01" + b"\x00" * (n - 2)
+
+
+def test_bad_columns_raise():
+    with pytest.raises(ValueError, match="parent must come before"):
+        _core._outermost(array("q", [0, 1]), array("q", [0, 0]))
+    with pytest.raises(ValueError, match="one 8-byte integer per node"):
+        _core._outermost(array("q", [0, 0]), array("q", [0]))
+    assert _core._outermost(array("q"), array("q")) == b""
