@@ -35,7 +35,7 @@ def test_flags_follow_the_rule(seed):
 
 def test_a_deep_recursion_is_outermost_once():
     n = 200_000  # deeper than any recursion in C: the walk is iterative
-    parents = array("q", [0] + list(range(n - 1)))
+    parents = array("q", [0, *range(n - 1)])
     got = _core._outermost(parents, array("q", [7] * n))
     assert got == b"\x00\x01" + b"\x00" * (n - 2)
 
