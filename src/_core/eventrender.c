@@ -212,20 +212,34 @@ put(char *out, const char *data, Py_ssize_t n)
     return out + n;
 }
 
-/* `v` in decimal. */
+static const char DIGIT_PAIRS[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353"
+    "6"
+    "3738394041424344454647484950515253545556575859606162636465666768697071727"
+    "3"
+    "7475767778798081828384858687888990919293949596979899";
+
+/* `v` in decimal, two digits at a time. */
 static char *
 put_u64(char *out, uint64_t v)
 {
     char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0) {
-        *out++ = tmp[--n];
+    int n = 20;
+    while (v >= 100) {
+        unsigned pair = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = DIGIT_PAIRS[pair + 1];
+        tmp[--n] = DIGIT_PAIRS[pair];
     }
-    return out;
+    if (v >= 10) {
+        tmp[--n] = DIGIT_PAIRS[v * 2 + 1];
+        tmp[--n] = DIGIT_PAIRS[v * 2];
+    }
+    else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(out, tmp + n, (size_t)(20 - n));
+    return out + (20 - n);
 }
 
 /* nanoseconds as microseconds, exact and without trailing zeros:

@@ -31,8 +31,8 @@ get_column(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *what)
         return -1;
     }
     if (view->len % 8 != 0 || (n >= 0 && view->len / 8 != n)) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s: not one 8-byte integer per node", what);
+        PyErr_Format(PyExc_ValueError, "%s: not one 8-byte integer per node",
+                     what);
         PyBuffer_Release(view);
         return -1;
     }
@@ -54,8 +54,8 @@ walk(const int64_t *parents, const int64_t *keys, Py_ssize_t n, char *flags)
     Py_ssize_t *stack = PyMem_Malloc((size_t)n * sizeof *stack);
     size_t *slot = PyMem_Malloc((size_t)n * sizeof *slot);
     key_counts kc = {PyMem_Malloc(cap * sizeof(int64_t)),
-                     PyMem_Malloc(cap * sizeof(int32_t)),
-                     PyMem_Calloc(cap, 1), cap - 1};
+                     PyMem_Malloc(cap * sizeof(int32_t)), PyMem_Calloc(cap, 1),
+                     cap - 1};
     int rc = -1;
     if (!first || !child || !fill || !stack || !slot || !kc.keys ||
         !kc.counts || !kc.used)
