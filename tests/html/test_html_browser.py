@@ -436,6 +436,26 @@ def test_a_thousand_threads_stay_responsive(open_report, artifacts):
     no_errors(page)
 
 
+def test_folded_cold_paths_draw_and_click(open_report):
+    """Beyond its node budget the report folds cold subtrees: the page says
+    how many, draws the folds as frames, and a click on one works."""
+    from html_synth import big_snapshot
+
+    snap = big_snapshot(threads=3, nodes_per_thread=2000, functions=100)
+    page = open_report(snap, "folded", node_budget=3000)
+    page.js("window.threadprof.buildAll()")
+    page.settle()
+    summary = page.js("document.getElementById('summary').textContent")
+    assert "folded into [cold call paths]" in summary
+    folds = frames(page, "[cold call paths]")
+    assert folds
+    fold = max(folds, key=lambda f: f["width"])
+    page.click(fold["x"] + fold["width"] / 2, fold["y"] + 5)
+    page.settle()
+    assert page.js("window.threadprof.state().zoom.name") == "[cold call paths]"
+    no_errors(page)
+
+
 def test_downsampled_timeline(open_report):
     from html_synth import timeline_snapshot
 

@@ -94,6 +94,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
         "warnings": [],
         "timeline_quantum": 0,
         "nodes": 5,
+        "folded": 0,
         "files": ["app.py", "~"],
         "funcs": [0, "main", 0, 10, 0, "work", 0, 20, 1, "{built-in function len}", 1, 0],
         "groups": [
@@ -135,6 +136,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                         *(2, 3, 3, 1, 1, 1, 1),
                     ],
                     "edges": main_edges,
+                    "folded": 0,
                 },
                 "timeline": None,
             },
@@ -157,6 +159,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                     "nodes": [*(1, 1, 1, 1, 3, 3, 3, 3), *(2, 0, 1, 1, 2, 2, 2, 2)],
                     "functions": [*(0, 1, 1, 2, 2, 2, 2), *(1, 1, 1, 3, 3, 3, 3)],
                     "edges": [],
+                    "folded": 0,
                 },
                 "timeline": {
                     "events": 6,
@@ -185,6 +188,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                     *(2, 3, 3, 1, 1, 1, 1),
                 ],
                 "edges": main_edges,
+                "folded": 0,
             },
         },
     }
@@ -195,12 +199,15 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
     t = builder.thread("T", [builder.call("f<x>", 2, 5, cpu=3)])
     builder.timeline(t, [("call", "f<x>", 0), ("ret", "f<x>", 5)])
     text = embed_json(report_data(builder.build()))
-    view = '"root":[5,0,3,0],"nodes":[1,0,2,2,5,5,3,3],"functions":[0,2,2,5,5,3,3],"edges":[]'
+    view = (
+        '"root":[5,0,3,0],"nodes":[1,0,2,2,5,5,3,3],"functions":[0,2,2,5,5,3,3],"edges":[],'
+        '"folded":0'
+    )
     assert text == (
         '{"version":2,"generator":"threadprof ' + __version__ + '","clock":"wall",'
         '"unit":0.001,"cpu_mode":"exact","engine":"","start_time":0.0,"duration":5,'
         '"horizon":5,"python_version":"3.12.0","argv":["app.py"],"warnings":[],'
-        '"timeline_quantum":0,"nodes":1,"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],'
+        '"timeline_quantum":0,"nodes":1,"folded":0,"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],'
         '"groups":[{"pattern":"T","members":[0],"wall":5,"cpu":3,"first":0,"last":5}],'
         '"threads":[{"name":"T","serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
         '"wall":5,"cpu":3,"calls":2,"group":0,"warnings":[],"view":{"name":"T",' + view + "},"
@@ -460,3 +467,121 @@ def test_every_script_is_bundled_once_in_order():
     at = [bundle.index(folder.joinpath(n).read_text("utf-8")) for n in SCRIPTS]
     assert at == sorted(at)
     assert bundle.startswith("(async function () {") and bundle.endswith("})();\n")
+
+
+# -- folding cold subtrees beyond the node budget ----------------------------------
+
+
+def _tree(spec):
+    """Nodes from ``(parent, func, calls, wall_self)`` rows (ids in order), with
+    inclusive walls summed up the tree and CPU at half the wall."""
+    from threadprof.model import Node, build_tree
+
+    nodes = [Node(0, -1, -1)]
+    for i, (parent, func, calls, wall_self) in enumerate(spec, 1):
+        nodes.append(Node(i, parent, func, calls, calls, 0, wall_self, 0, wall_self // 2))
+    build_tree(nodes)
+    for node in reversed(nodes):
+        node.wall = node.wall_self + sum(nodes[c].wall for c in node.children)
+        node.cpu = node.cpu_self + sum(nodes[c].cpu for c in node.children)
+    return nodes
+
+
+def test_fold_keeps_the_hottest_nodes_and_sums_the_rest():
+    from threadprof.exporters.html.data import FOLDED, fold
+
+    #      1 (f0: 100 + kids)
+    #     / \\
+    #    2   3         2: f1, 50 + kids; 3: f2, 5
+    #   / \\
+    #  4   5           4: f3, 40; 5: f4, 2 (with 6: f5, 1 below it)
+    #      |
+    #      6
+    nodes = _tree(
+        [(0, 0, 1, 100), (1, 1, 2, 50), (1, 2, 3, 5), (2, 3, 4, 40), (2, 4, 5, 2), (5, 5, 6, 1)]
+    )
+    out, folded = fold(nodes, 3)
+    assert folded == 3  # nodes 3, 5 and 6
+    kept = [(n.id, n.parent, n.func, n.calls, n.wall, n.wall_self) for n in out[1:]]
+    assert kept == [
+        (1, 0, 0, 1, 198, 100),
+        (2, 1, 1, 2, 93, 50),
+        (3, 2, 3, 4, 40, 40),
+        # the folds, after the kept nodes: under node 1 what node 3 held, under
+        # node 2 what nodes 5 and 6 held (node 6 is inside node 5's subtree)
+        (4, 1, FOLDED, 3, 5, 5),
+        (5, 2, FOLDED, 5, 3, 3),
+    ]
+    assert out[4].cpu == out[4].cpu_self == 2 and out[5].cpu == 1
+    assert out[1].children == [2, 4] and out[2].children == [3, 5]
+    # every node's inclusive time is still its self time plus its children's
+    for n in out:
+        assert n.wall == n.wall_self + sum(out[c].wall for c in n.children)
+    assert fold(nodes, 6) == (nodes, 0)
+
+
+def test_fold_breaks_ties_by_the_earlier_node():
+    from threadprof.exporters.html.data import FOLDED, fold
+
+    nodes = _tree([(0, 0, 1, 10), (0, 1, 1, 10), (0, 2, 1, 10)])
+    out, folded = fold(nodes, 2)
+    assert folded == 1
+    assert [(n.func, n.wall) for n in out[1:]] == [(0, 10), (1, 10), (FOLDED, 10)]
+
+
+def test_report_beyond_the_node_budget_folds_each_view_exactly():
+    from html_synth import big_snapshot
+
+    from threadprof.exporters.html.data import FOLDED, VIEW_FLOOR
+
+    snap = big_snapshot(threads=6, nodes_per_thread=3000, functions=200)
+    whole = report_data(snap)
+    data = report_data(snap, node_budget=12_000)
+    assert whole["folded"] == 0
+    views = [t["view"] for t in data["threads"]] + list(data["merged"].values())
+    shown = sum(len(v["nodes"]) // len(NODE_FIELDS) for v in views)
+    assert shown <= 12_000 + len(views) * VIEW_FLOOR
+    assert data["folded"] == sum(v["folded"] for v in views) > 0
+    label = data["funcs"].index("[cold call paths]")
+    folded_index = label // 4
+    assert data["funcs"][label - 1] == 0
+    before = [t["view"] for t in whole["threads"]] + list(whole["merged"].values())
+    for old, new in zip(before, views, strict=True):
+        # the root and the tables are those of the whole tree
+        assert new["root"] == old["root"]
+        assert _named(new["functions"], 7, 1, data) == _named(old["functions"], 7, 1, whole)
+        assert _named(new["edges"], 8, 2, data) == _named(old["edges"], 8, 2, whole)
+        rows = _rows(new)
+        old_rows = _rows(old)
+        folds = [r for r in rows if r[1] == folded_index]
+        assert len(rows) - len(folds) + new["folded"] == len(old_rows)
+        # every node's inclusive wall time is its self time plus its
+        # children's, and the children of the root hold all the time
+        kids: dict[int, int] = {}
+        for k, r in enumerate(rows, 1):
+            kids[k - r[0]] = kids.get(k - r[0], 0) + r[4]
+        for k, r in enumerate(rows, 1):
+            assert r[4] == r[5] + kids.get(k, 0)
+        assert kids[0] == sum(r[4] for k, r in enumerate(old_rows, 1) if k - r[0] == 0)
+        # a fold is a leaf that holds the inclusive time as its own
+        assert all(r[4] == r[5] and r[6] == r[7] for r in folds)
+    assert FOLDED < 0
+
+
+def _named(flat, stride, keys, data):
+    """A table's rows with their function indices made (label, file, line), sorted."""
+    funcs = data["funcs"]
+    rows = []
+    for i in range(0, len(flat), stride):
+        row = list(flat[i : i + stride])
+        for k in range(keys):
+            f = row[k]
+            row[k] = (funcs[4 * f + 1], data["files"][funcs[4 * f + 2]], funcs[4 * f + 3])
+        rows.append(row)
+    return sorted(rows)
+
+
+def _rows(view):
+    """A view's nodes as rows of NODE_FIELDS, in pre-order (row k is node k + 1)."""
+    flat = view["nodes"]
+    return [flat[i : i + len(NODE_FIELDS)] for i in range(0, len(flat), len(NODE_FIELDS))]

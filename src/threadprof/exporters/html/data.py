@@ -26,6 +26,14 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   of the page's time axis (the latest end of a thread or a timeline call),
   ``nodes`` the number of call-tree nodes, ``timeline_quantum`` the lanes'
   merge quantum.
+* Beyond :data:`NODE_BUDGET` call-tree nodes over all views the report
+  degrades by design rather than growing without bound: each view keeps its
+  share of the budget (at least :data:`VIEW_FLOOR` nodes), its hottest nodes
+  by inclusive wall time, and the subtrees left out under a kept node become
+  one leaf of it, the function ``[cold call paths]``, holding their calls and
+  their inclusive times as its own, so that every total still adds up;
+  ``folded`` counts the nodes left out. The function and caller/callee
+  tables are computed from the whole trees, exact.
 * ``groups`` holds the thread groups of :func:`threadprof.model.threads_by_key`
   (``worker-12`` -> ``worker-*``) with their members (thread indices) and
   totals; a thread's ``group`` indexes it. ``merged`` holds the views of all
@@ -42,6 +50,7 @@ character that could end the script element.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import zlib
 from collections.abc import Iterable
@@ -52,6 +61,7 @@ from ...model import (
     EdgeStats,
     Function,
     FunctionStats,
+    Node,
     Snapshot,
     ThreadProfile,
     combine,
@@ -65,9 +75,12 @@ from .lanes import TIMELINE_BUDGET, timelines
 __all__ = [
     "DATA_VERSION",
     "EDGE_FIELDS",
+    "FOLDED",
     "FUNCTION_FIELDS",
+    "NODE_BUDGET",
     "NODE_FIELDS",
     "TIMELINE_BUDGET",
+    "VIEW_FLOOR",
     "embed",
     "embed_json",
     "report_data",
@@ -75,6 +88,16 @@ __all__ = [
 
 #: The version of the embedded data's layout; the page checks it.
 DATA_VERSION = 2
+
+#: The most call-tree nodes that a report embeds over all its views before it
+#: folds cold subtrees (about 40 bytes a node in the page, and the page's
+#: memory and drawing time grow with them).
+NODE_BUDGET = 300_000
+#: The nodes a view keeps however small its share of the budget.
+VIEW_FLOOR = 1_000
+#: The function id of a node that stands for folded subtrees.
+FOLDED = -2
+_FOLDED_FUNCTION = Function(FOLDED, "python", "[cold call paths]", "[cold call paths]", "", 0)
 
 #: The values per node in a view's ``nodes`` array, in order.
 NODE_FIELDS = (
@@ -105,7 +128,7 @@ class FunctionIndex:
     def __call__(self, fid: int) -> int:
         idx = self.index.get(fid)
         if idx is None:
-            func = self._by_id.get(fid)
+            func = self._by_id.get(fid, _FOLDED_FUNCTION if fid == FOLDED else None)
             if func is None:  # a tree that names an unknown function: show its id
                 func = Function(fid, "python", f"<function {fid}>", f"<function {fid}>", "?", 0)
             idx = self.index[fid] = len(self.index)
@@ -135,15 +158,68 @@ class _Tables:
         )
 
 
+def fold(nodes: list[Node], keep: int) -> tuple[list[Node], int]:
+    """``nodes`` (a call tree indexed by id, every parent before its children)
+    with at most ``keep`` nodes below the root: its hottest by inclusive wall
+    time, ties to the earlier node. The subtrees left out under a kept node
+    become one leaf of it, function :data:`FOLDED`, that holds their calls
+    and their inclusive times as its own. Returns the tree and the number of
+    nodes left out (0: ``nodes`` itself)."""
+    n = len(nodes)
+    if n - 1 <= keep:
+        return nodes, 0
+    walls = sorted([node.wall for node in nodes[1:]], reverse=True)
+    threshold = walls[keep - 1] if keep > 0 else walls[0] + 1
+    room = walls[:keep].count(threshold)  # nodes at the threshold that fit
+    new_id = [-1] * n
+    new_id[0] = 0
+    out = [Node(0, -1, nodes[0].func, *_values(nodes[0]))]
+    folds: dict[int, Node] = {}  # kept parent (new id) -> its fold
+    for node in nodes[1:]:
+        parent = new_id[node.parent]
+        if parent < 0:
+            continue  # inside a folded subtree: counted with its top
+        wall = node.wall
+        if wall > threshold or (wall == threshold and room > 0):
+            room -= wall == threshold
+            new_id[node.id] = len(out)
+            out.append(Node(len(out), parent, node.func, *_values(node)))
+            out[parent].children.append(len(out) - 1)
+            continue
+        f = folds.get(parent)
+        if f is None:
+            f = folds[parent] = Node(-1, parent, FOLDED)
+        f.calls += node.calls
+        f.prim_calls += node.prim_calls
+        f.wall += node.wall
+        f.wall_self += node.wall
+        f.cpu += node.cpu
+        f.cpu_self += node.cpu
+    for parent, f in folds.items():
+        f.id = len(out)
+        out.append(f)
+        out[parent].children.append(f.id)
+    return out, n - 1 - (len(out) - 1 - len(folds))
+
+
+def _values(node: Node) -> tuple[int, int, int, int, int, int]:
+    return node.calls, node.prim_calls, node.wall, node.wall_self, node.cpu, node.cpu_self
+
+
 def _view(
     tables: _Tables,
     name: str,
     tree: ThreadProfile,
     threads: list[ThreadProfile],
     funcs: FunctionIndex,
+    keep: int,
 ) -> dict[str, Any]:
     """The flame graph's tree and the function and edge tables of ``threads``,
-    whose call tree (merged if more than one) is ``tree``."""
+    whose call tree (merged if more than one) is ``tree``, folded to at most
+    ``keep`` nodes (:func:`fold`)."""
+    folded_nodes, folded = fold(tree.nodes, keep)
+    if folded:
+        tree = dataclasses.replace(tree, nodes=folded_nodes)
     nodes: list[int] = []
     add = nodes.extend
     index = funcs.index
@@ -188,15 +264,35 @@ def _view(
         "nodes": nodes,
         "functions": functions,
         "edges": edges,
+        "folded": folded,
     }
 
 
-def report_data(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -> dict[str, Any]:
-    """The JSON document that the page embeds (see the module docstring)."""
+def report_data(
+    snapshot: Snapshot,
+    *,
+    timeline_budget: int = TIMELINE_BUDGET,
+    node_budget: int | None = None,
+) -> dict[str, Any]:
+    """The JSON document that the page embeds (see the module docstring);
+    ``node_budget`` is :data:`NODE_BUDGET` unless given."""
+    if node_budget is None:
+        node_budget = NODE_BUDGET
     funcs = FunctionIndex(snapshot.functions)
+    total = sum(len(t.nodes) - 1 for t in snapshot.threads)
+    groups = threads_by_key(snapshot.threads)
+    merged_views = [g.threads for g in groups if len(g.threads) > 1]
+    # every node is in its thread's view, in the view of all threads and in at
+    # most one group's: each view gets the budget in proportion to its size
+    shown = 2 * total + sum(len(t.nodes) - 1 for ts in merged_views for t in ts)
+
+    def share(nodes: int) -> int:
+        if shown <= node_budget:
+            return nodes
+        return max(VIEW_FLOOR, nodes * node_budget // shown)
+
     tables = _Tables(snapshot.threads)
     index = {id(t): i for i, t in enumerate(snapshot.threads)}
-    groups = threads_by_key(snapshot.threads)
     group_of = {id(t): gi for gi, g in enumerate(groups) for t in g.threads}
     threads: list[dict[str, Any]] = []
     for t in snapshot.threads:
@@ -213,16 +309,19 @@ def report_data(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -
                 "calls": t.calls,
                 "group": group_of[id(t)],
                 "warnings": list(t.warnings),
-                "view": _view(tables, t.name, t, [t], funcs),
+                "view": _view(tables, t.name, t, [t], funcs, share(len(t.nodes) - 1)),
                 "timeline": None,
             }
         )
     everything = merge_threads(snapshot.threads)
-    merged = {"all": _view(tables, everything.name, everything, snapshot.threads, funcs)}
+    merged = {
+        "all": _view(tables, everything.name, everything, snapshot.threads, funcs, share(total))
+    }
     for gi, g in enumerate(groups):
         if len(g.threads) > 1:
             tree = merge_threads(g.threads, f"{g.key} ({len(g.threads)} threads)")
-            merged[f"g:{gi}"] = _view(tables, tree.name, tree, g.threads, funcs)
+            keep = share(sum(len(t.nodes) - 1 for t in g.threads))
+            merged[f"g:{gi}"] = _view(tables, tree.name, tree, g.threads, funcs, keep)
     embedded, q, ends = timelines(snapshot.threads, funcs, timeline_budget)
     for entry, timeline in zip(threads, embedded, strict=True):
         entry["timeline"] = timeline
@@ -241,7 +340,8 @@ def report_data(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -
         "argv": list(snapshot.argv),
         "warnings": list(snapshot.warnings),
         "timeline_quantum": q,
-        "nodes": sum(len(t.nodes) - 1 for t in snapshot.threads),
+        "nodes": total,
+        "folded": sum(v["folded"] for v in [*(t["view"] for t in threads), *merged.values()]),
         "files": list(funcs.files),
         "funcs": funcs.flat,
         "groups": [

@@ -61,9 +61,15 @@ def _title(snapshot: Snapshot) -> str:
     return f"threadprof: {what}"
 
 
-def render(snapshot: Snapshot, *, timeline_budget: int = TIMELINE_BUDGET) -> str:
-    """The whole HTML page for ``snapshot``."""
-    return page(_title(snapshot), report_data(snapshot, timeline_budget=timeline_budget))
+def render(
+    snapshot: Snapshot,
+    *,
+    timeline_budget: int = TIMELINE_BUDGET,
+    node_budget: int | None = None,
+) -> str:
+    """The whole HTML page for ``snapshot`` (the budgets: see :mod:`.data`)."""
+    data = report_data(snapshot, timeline_budget=timeline_budget, node_budget=node_budget)
+    return page(_title(snapshot), data)
 
 
 def inline_frame(snapshot: Snapshot, height: int = 640) -> str:

@@ -47,7 +47,7 @@
       kv("duration", fmtTicks(DATA.duration)),
       kv("threads", fmtInt(THREADS.length)),
       kv("functions", fmtInt(NF)),
-      kv("call-tree nodes", fmtInt(DATA.nodes)),
+      kv("call-tree nodes", fmtInt(DATA.nodes) + (DATA.folded ? " (the coldest " + fmtInt(DATA.folded) + " folded into [cold call paths] over all views)" : "")),
       kv("clock", DATA.clock + (HAS_CPU ? ", CPU time " + cpuNote : ", no CPU time")),
     ];
     if (DATA.python_version) items.push(kv("Python", DATA.python_version));
