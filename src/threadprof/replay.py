@@ -17,6 +17,11 @@ exporters never have to:
 
 The events come out chunk by chunk, as the timeline gives them, so a timeline
 of any length is replayed in memory proportional to a chunk and the stack depth.
+
+The Chrome, Perfetto and speedscope exporters apply these rules in the C core,
+event by event as they write (``_core._EventRenderer``, through
+:func:`threadprof.exporters._common.event_renderer`), and are tested against
+this module; the HTML report's lanes replay with it.
 """
 
 from __future__ import annotations
