@@ -16,6 +16,7 @@
 #include "capi.h"
 #include "clock.h"
 #include "engine.h"
+#include "gather.h"
 #include "eventcodec.h"
 #include "eventrender.h"
 #include "lifetime.h"
@@ -101,6 +102,9 @@ static PyMethodDef tprof_module_methods[] = {
      "A .tprof timeline section's payload of `count` events as (function "
      "codes, times): native int32 and int64 bytes; ValueError('encoding', "
      "'size', 'times' or 'functions') if corrupt."},
+    {"_gather", (PyCFunction)(void (*)(void))tprof_gather, METH_FASTCALL,
+     "The integer attributes `names` of a list of objects as native int64 "
+     "columns, one name after the other."},
     {"_outermost", (PyCFunction)(void (*)(void))tprof_outermost, METH_FASTCALL,
      "One flag per call-tree node (int64 parents and keys): 1 if no "
      "ancestor below the root has its key."},

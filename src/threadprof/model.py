@@ -201,7 +201,14 @@ class NodeColumns:
     @classmethod
     def of_nodes(cls, nodes: list[Node]) -> NodeColumns:
         """The columns of a tree of :class:`Node` objects."""
-        return cls(*(array("q", [getattr(n, name) for n in nodes]) for name in COLUMN_FIELDS))
+        flat = memoryview(_core._gather(nodes, COLUMN_FIELDS))
+        n = len(nodes) * 8  # bytes a column
+        columns = []
+        for i in range(len(COLUMN_FIELDS)):
+            column = array("q")
+            column.frombytes(flat[i * n : (i + 1) * n])
+            columns.append(column)
+        return cls(*columns)
 
 
 @dataclass(slots=True)
@@ -369,14 +376,19 @@ def outermost_flags(nodes: list[Node], keys: Iterable[int]) -> bytes:
     the ``(caller, callee)`` pair the same for edges. The C core walks the
     tree (``_core._outermost``).
     """
-    parents = array("q", [n.parent for n in nodes])
+    return _outermost(nodes, array("q", keys))
+
+
+def _outermost(nodes: list[Node], keys: array | bytes) -> bytes:
+    parents = array("q")
+    parents.frombytes(_core._gather(nodes, ("parent",)))
     if parents:
         parents[0] = 0
-    return _core._outermost(parents, array("q", keys))
+    return _core._outermost(parents, keys)
 
 
 def _function_flags(nodes: list[Node]) -> bytes:
-    return outermost_flags(nodes, [n.func for n in nodes])
+    return _outermost(nodes, _core._gather(nodes, ("func",)))
 
 
 def compute_prim_calls(nodes: list[Node]) -> None:
