@@ -34,6 +34,7 @@
 #include <structmember.h>
 #define Py_T_PYSSIZET T_PYSSIZET
 #define Py_T_INT T_INT
+#define Py_T_OBJECT_EX T_OBJECT_EX
 #define Py_READONLY READONLY
 #endif
 

@@ -22,6 +22,7 @@
 #include "lifetime.h"
 #include "modstate.h"
 #include "moncb.h"
+#include "nodebuild.h"
 #include "outermost.h"
 #include "profiler.h"
 
@@ -105,6 +106,10 @@ static PyMethodDef tprof_module_methods[] = {
     {"_gather", (PyCFunction)(void (*)(void))tprof_gather, METH_FASTCALL,
      "The integer attributes `names` of a list of objects as native int64 "
      "columns, one name after the other."},
+    {"_build_nodes", (PyCFunction)(void (*)(void))tprof_build_nodes,
+     METH_FASTCALL,
+     "A call tree's node objects of `node_type` from int64 columns named by "
+     "`names` (nodebuild.h)."},
     {"_outermost", (PyCFunction)(void (*)(void))tprof_outermost, METH_FASTCALL,
      "One flag per call-tree node (int64 parents and keys): 1 if no "
      "ancestor below the root has its key."},

@@ -41,9 +41,14 @@ get_column(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *what)
 
 /* The walk, once the columns are checked: children as a compact list
  * (first[v] .. first[v+1] in `child`), then depth first from the root. */
-static int
-walk(const int64_t *parents, const int64_t *keys, Py_ssize_t n, char *flags)
+
+int
+tprof_outermost_flags(const int64_t *parents, const int64_t *keys,
+                      Py_ssize_t n, char *flags)
 {
+    if (n == 0) {
+        return 0;
+    }
     size_t cap = 16;
     while (cap < 2 * (size_t)n) {
         cap *= 2;
@@ -142,9 +147,9 @@ tprof_outermost(PyObject *Py_UNUSED(module), PyObject *const *args,
         }
     }
     result = PyBytes_FromStringAndSize(NULL, n);
-    if (result != NULL && n > 0 &&
-        walk(parents, (const int64_t *)kv.buf, n, PyBytes_AS_STRING(result)) <
-            0)
+    if (result != NULL &&
+        tprof_outermost_flags(parents, (const int64_t *)kv.buf, n,
+                              PyBytes_AS_STRING(result)) < 0)
     {
         Py_CLEAR(result);
     }

@@ -17,7 +17,14 @@
 
 #include "compat.h"
 
+#include <stdint.h>
+
 PyObject *tprof_outermost(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs);
+
+/* The flags of a tree whose `parents` are checked (parents[v] < v for every
+ * v >= 1; parents[0] is not read); -1 with MemoryError set. */
+int tprof_outermost_flags(const int64_t *parents, const int64_t *keys,
+                          Py_ssize_t n, char *flags);
 
 #endif /* THREADPROF_OUTERMOST_H */

@@ -177,57 +177,60 @@ tprof_snapshot_warnings(tprof_state *p, int running)
     return out;
 }
 
-static PyObject *
-tprof_node_tuple(const tprof_node *n, const int64_t extra[4])
-{
-    long parent = n->parent ? (long)n->parent->id : -1;
-    long func = n->func == UINT32_MAX ? -1 : (long)n->func;
-    return Py_BuildValue(
-        "(llKLLLL)", parent, func,
-        (unsigned long long)tprof_ld_relaxed(&n->calls),
-        (long long)(tprof_ld_relaxed(&n->wall) + extra[0]),
-        (long long)(tprof_ld_relaxed(&n->wall_self) + extra[1]),
-        (long long)(tprof_ld_relaxed(&n->cpu) + extra[2]),
-        (long long)(tprof_ld_relaxed(&n->cpu_self) + extra[3]));
-}
+/* The columns of the raw snapshot's "nodes" (api.py names them). */
+enum {
+    COL_PARENT,
+    COL_FUNC,
+    COL_CALLS,
+    COL_WALL,
+    COL_WALL_SELF,
+    COL_CPU,
+    COL_CPU_SELF,
+    NCOLS
+};
 
-/* The nodes of one thread; open frames are closed virtually at `wall`/`cpu`
- * when `running`. */
+/* The nodes of one thread as NCOLS native int64 columns, one after the
+ * other; open frames are closed virtually at `wall`/`cpu` when `running`. */
 static PyObject *
 tprof_thread_nodes(tprof_thread *ts, int running, int64_t wall, int64_t cpu)
 {
-    static const int64_t none[4] = {0, 0, 0, 0};
-    uint32_t count = tprof_tree_ready(&ts->tree);
-    PyObject *list = PyList_New(count);
-    if (list == NULL) {
+    Py_ssize_t n = tprof_tree_ready(&ts->tree);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 8 * NCOLS * n);
+    if (out == NULL) {
         return NULL;
     }
-    for (uint32_t i = 0; i < count; i++) {
-        PyObject *t = tprof_node_tuple(tprof_tree_node(&ts->tree, i), none);
-        if (t == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, i, t);
+    int64_t *cols = (int64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const tprof_node *node = tprof_tree_node(&ts->tree, (uint32_t)i);
+        cols[COL_PARENT * n + i] =
+            node->parent ? (int64_t)node->parent->id : -1;
+        cols[COL_FUNC * n + i] =
+            node->func == UINT32_MAX ? -1 : (int64_t)node->func;
+        cols[COL_CALLS * n + i] = (int64_t)tprof_ld_relaxed(&node->calls);
+        cols[COL_WALL * n + i] = tprof_ld_relaxed(&node->wall);
+        cols[COL_WALL_SELF * n + i] = tprof_ld_relaxed(&node->wall_self);
+        cols[COL_CPU * n + i] = tprof_ld_relaxed(&node->cpu);
+        cols[COL_CPU_SELF * n + i] = tprof_ld_relaxed(&node->cpu_self);
     }
     if (!running) {
-        return list;
+        return out;
     }
     int64_t child_wall = 0, child_cpu = 0;
     for (const tprof_frame *f = ts->stack.top; f > ts->stack.frames; f--) {
         int64_t w = wall - f->wall0, c = cpu - f->cpu0;
-        int64_t extra[4] = {w, w - f->wall_sub - child_wall, c,
-                            c - f->cpu_sub - child_cpu};
+        Py_ssize_t i = f->node->id;
+        int64_t inner_wall = child_wall, inner_cpu = child_cpu;
         child_wall = w;
         child_cpu = c;
-        PyObject *t = tprof_node_tuple(f->node, extra);
-        if (t == NULL) {
-            Py_DECREF(list);
-            return NULL;
+        if (i >= n) {
+            continue; /* not published yet (cannot happen with the GIL) */
         }
-        PyList_SetItem(list, f->node->id, t);
+        cols[COL_WALL * n + i] += w;
+        cols[COL_WALL_SELF * n + i] += w - f->wall_sub - inner_wall;
+        cols[COL_CPU * n + i] += c;
+        cols[COL_CPU_SELF * n + i] += c - f->cpu_sub - inner_cpu;
     }
-    return list;
+    return out;
 }
 
 /* The thread's timeline: spilled chunks as (offset, count) into the spill

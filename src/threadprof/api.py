@@ -19,7 +19,7 @@ from types import TracebackType
 
 from . import _core
 from ._gcpause import gc_paused
-from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk, build_tree
+from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -362,6 +362,11 @@ def snapshot_from_raw(raw: dict[str, Any], owner: Any = None) -> Snapshot:
         return _snapshot_from_raw(raw, owner)
 
 
+#: The columns of a raw snapshot's nodes (snapshot.c); ids, children and
+#: primitive calls are derived by ``_core._build_nodes``.
+_RAW_NODE_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
+
+
 def _snapshot_from_raw(raw: dict[str, Any], owner: Any) -> Snapshot:
     functions = [
         Function(i, kind, name, qualname, filename, lineno)
@@ -370,11 +375,7 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any) -> Snapshot:
     fd = getattr(owner, "_timeline_fd", -1)
     threads = []
     for t in raw["threads"]:
-        nodes = [
-            Node(i, parent, func, calls, 0, wall, wall_self, cpu, cpu_self)
-            for i, (parent, func, calls, wall, wall_self, cpu, cpu_self) in enumerate(t["nodes"])
-        ]
-        build_tree(nodes)
+        nodes = _core._build_nodes(Node, t["nodes"], _RAW_NODE_FIELDS)
         raw_tl = t.get("timeline")
         threads.append(
             ThreadProfile(

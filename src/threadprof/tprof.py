@@ -693,15 +693,12 @@ class _Reader:
             columns = NodeColumns(*cols)
             nodes = [Node(0, *(c[0] for c in cols))]
         else:
-            nodes = [
-                Node(i, *fields)
-                for i, fields in enumerate(zip(*cols, strict=True))  # type: ignore[call-arg]
-            ]
+            flat = array("q")
+            for col in cols:
+                flat.extend(col)
+            nodes = _core._build_nodes(Node, flat, NODE_FIELDS)
             if "children" in raw:
                 self._children(index, get(raw, "children", "int", where), nodes)
-            else:
-                for n in nodes[1:]:
-                    nodes[n.parent].children.append(n.id)
         timeline = None
         raw_tl = raw.get("timeline")
         if raw_tl is not None:

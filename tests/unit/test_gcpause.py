@@ -41,13 +41,13 @@ def test_snapshot_and_export_pause_the_collector(tmp_path, monkeypatch):
         work()
     import threadprof.api as api
 
-    real = api.build_tree
+    real = api._snapshot_from_raw
 
-    def spy(nodes):
+    def spy(raw, owner):
         seen.append(gc.isenabled())
-        return real(nodes)
+        return real(raw, owner)
 
-    monkeypatch.setattr(api, "build_tree", spy)
+    monkeypatch.setattr(api, "_snapshot_from_raw", spy)
     snap = p.snapshot()
     assert seen and not any(seen)
     assert gc.isenabled()
