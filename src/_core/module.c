@@ -113,6 +113,9 @@ static PyMethodDef tprof_module_methods[] = {
     {"_outermost", (PyCFunction)(void (*)(void))tprof_outermost, METH_FASTCALL,
      "One flag per call-tree node (int64 parents and keys): 1 if no "
      "ancestor below the root has its key."},
+    {"_totals", (PyCFunction)(void (*)(void))tprof_totals, METH_FASTCALL,
+     "cProfile's totals of a call tree (int64 columns) per function or per "
+     "caller and callee: rows of eight int64 (outermost.h)."},
     {"_clock_calibrated", tprof_module_clock_calibrated, METH_NOARGS,
      "True once the wall clock reads the TSC (its rate measured)."},
 #ifdef THREADPROF_TEST_HOOKS

@@ -73,8 +73,7 @@ name_index(PyObject *names, const char *text)
 {
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
         if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, j),
-                                             text) == 0)
-        {
+                                             text) == 0) {
             return j;
         }
     }
@@ -224,8 +223,8 @@ tprof_build_nodes(PyObject *Py_UNUSED(module), PyObject *const *args,
         }
     }
     for (Py_ssize_t j = 0; j < k; j++) {
-        if (find_field(type, NULL, PyTuple_GET_ITEM(names, j), &fields[j]) <
-            0) {
+        if (find_field(type, NULL, PyTuple_GET_ITEM(names, j), &fields[j]) < 0)
+        {
             goto done;
         }
     }

@@ -158,3 +158,166 @@ done:
     PyBuffer_Release(&kv);
     return result;
 }
+
+/* ---- totals per key ------------------------------------------------------
+ */
+
+enum {
+    T_PARENT,
+    T_FUNC,
+    T_CALLS,
+    T_WALL,
+    T_WALL_SELF,
+    T_CPU,
+    T_CPU_SELF,
+    T_NCOLS
+};
+enum {
+    R_KEY,
+    R_FIRST,
+    R_CALLS,
+    R_PRIM,
+    R_WALL,
+    R_WALL_SELF,
+    R_CPU,
+    R_CPU_SELF,
+    R_WIDTH
+};
+
+static int
+add(int64_t *sum, int64_t v)
+{
+    if (__builtin_add_overflow(*sum, v, sum)) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "a total does not fit in 64 bits");
+        return -1;
+    }
+    return 0;
+}
+
+/* The rows of `totals`, once the keys and flags are known. */
+static PyObject *
+sum_rows(const int64_t *cols, const int64_t *keys, const char *flags,
+         Py_ssize_t n, int edges)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n) {
+        cap *= 2;
+    }
+    key_counts rows = {PyMem_Malloc(cap * sizeof(int64_t)),
+                       PyMem_Malloc(cap * sizeof(int32_t)),
+                       PyMem_Calloc(cap, 1), cap - 1};
+    int64_t *out = PyMem_Malloc((size_t)(n > 0 ? n : 1) * R_WIDTH * 8);
+    PyObject *result = NULL;
+    if (!rows.keys || !rows.counts || !rows.used || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t nrows = 0;
+    for (Py_ssize_t v = 1; v < n; v++) {
+        if (edges && cols[T_PARENT * n + v] == 0) {
+            continue; /* a child of the root: no caller */
+        }
+        size_t i = slot_of(&rows, keys[v]);
+        int64_t *row;
+        if (!rows.used[i]) {
+            rows.used[i] = 1;
+            rows.keys[i] = keys[v];
+            rows.counts[i] = (int32_t)nrows;
+            row = out + R_WIDTH * nrows++;
+            memset(row, 0, R_WIDTH * 8);
+            row[R_KEY] = keys[v];
+            row[R_FIRST] = v;
+        }
+        else {
+            row = out + R_WIDTH * rows.counts[i];
+        }
+        int64_t calls = cols[T_CALLS * n + v];
+        if (add(&row[R_CALLS], calls) < 0 ||
+            add(&row[R_WALL_SELF], cols[T_WALL_SELF * n + v]) < 0 ||
+            add(&row[R_CPU_SELF], cols[T_CPU_SELF * n + v]) < 0 ||
+            (flags[v] && (add(&row[R_PRIM], calls) < 0 ||
+                          add(&row[R_WALL], cols[T_WALL * n + v]) < 0 ||
+                          add(&row[R_CPU], cols[T_CPU * n + v]) < 0)))
+        {
+            goto done;
+        }
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, nrows * R_WIDTH * 8);
+done:
+    PyMem_Free(rows.keys);
+    PyMem_Free(rows.counts);
+    PyMem_Free(rows.used);
+    PyMem_Free(out);
+    return result;
+}
+
+PyObject *
+tprof_totals(PyObject *Py_UNUSED(module), PyObject *const *args,
+             Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_totals(columns, edges) takes 2 arguments");
+        return NULL;
+    }
+    int edges = PyObject_IsTrue(args[1]);
+    if (edges < 0) {
+        return NULL;
+    }
+    Py_buffer cv;
+    if (get_column(args[0], &cv, -1, "columns") < 0) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int64_t *keys = NULL, *parents = NULL;
+    char *flags = NULL;
+    if (cv.len / 8 % T_NCOLS != 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "columns: not seven 8-byte integers per node");
+        goto done;
+    }
+    Py_ssize_t n = cv.len / 8 / T_NCOLS;
+    const int64_t *cols = (const int64_t *)cv.buf;
+    keys = PyMem_Malloc((size_t)(n > 0 ? n : 1) * 8);
+    parents = PyMem_Malloc((size_t)(n > 0 ? n : 1) * 8);
+    flags = PyMem_Malloc((size_t)(n > 0 ? n : 1));
+    if (!keys || !parents || !flags) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t v = 0; v < n; v++) {
+        int64_t parent = v == 0 ? 0 : cols[T_PARENT * n + v];
+        if (v > 0 && (parent < 0 || parent >= v)) {
+            PyErr_Format(PyExc_ValueError,
+                         "node %zd: its parent must come before it", v);
+            goto done;
+        }
+        parents[v] = parent;
+        int64_t func = cols[T_FUNC * n + v];
+        if (!edges) {
+            keys[v] = func;
+            continue;
+        }
+        /* a (caller, callee) pair as one key: both must fit in 32 bits */
+        int64_t caller = cols[T_FUNC * n + parent];
+        if (v > 0 && parent > 0 &&
+            (caller < 0 || caller > INT32_MAX || func < 0 || func > INT32_MAX))
+        {
+            PyErr_SetString(PyExc_OverflowError,
+                            "a function id does not fit in 32 bits");
+            goto done;
+        }
+        keys[v] = (int64_t)(((uint64_t)caller << 32) | (uint64_t)func);
+    }
+    if (tprof_outermost_flags(parents, keys, n, flags) < 0) {
+        goto done;
+    }
+    result = sum_rows(cols, keys, flags, n, edges);
+done:
+    PyMem_Free(keys);
+    PyMem_Free(parents);
+    PyMem_Free(flags);
+    PyBuffer_Release(&cv);
+    return result;
+}

@@ -22,6 +22,19 @@
 PyObject *tprof_outermost(PyObject *module, PyObject *const *args,
                           Py_ssize_t nargs);
 
+/*   _core._totals(columns, edges) -> bytes
+ *
+ * cProfile's totals of a call tree, per function or (`edges`) per caller and
+ * callee pair, in one walk: `columns` are the tree's parent, func, calls,
+ * wall, wall_self, cpu and cpu_self columns (native int64, one after the
+ * other); the result has a row of eight int64 per function or pair, in the
+ * order of its first node: the function (or caller << 32 | callee), that
+ * first node, calls, primitive calls, wall (outermost only), wall_self, cpu
+ * (outermost only), cpu_self. The children of the root make no pair.
+ * OverflowError if a total leaves 64 bits or (edges) a function id 32. */
+PyObject *tprof_totals(PyObject *module, PyObject *const *args,
+                       Py_ssize_t nargs);
+
 /* The flags of a tree whose `parents` are checked (parents[v] < v for every
  * v >= 1; parents[0] is not read); -1 with MemoryError set. */
 int tprof_outermost_flags(const int64_t *parents, const int64_t *keys,

@@ -249,7 +249,12 @@ class ThreadProfile:
         """Calls recorded in this thread."""
         if self.columns is not None:
             return sum(self.columns.calls)
-        return sum(n.calls for n in self.nodes)
+        try:
+            calls = array("q")
+            calls.frombytes(_core._gather(self.nodes, ("calls",)))
+        except OverflowError:  # a model built by hand
+            return sum(n.calls for n in self.nodes)
+        return sum(calls)
 
     def walk(self) -> Iterator[tuple[Node, int]]:
         """Yield ``(node, depth)`` depth-first from the root's children, in tree order."""
@@ -410,9 +415,57 @@ def _add(totals: FunctionStats | EdgeStats, node: Node, first: int) -> None:
         totals.cpu += node.cpu
 
 
+#: The columns of a call tree that ``_core._totals`` reads, in its order.
+_TOTAL_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
+
+
+def _c_totals(nodes: list[Node], edges: bool) -> array | None:
+    """``_core._totals``'s rows of eight integers (key, first node, calls,
+    prim_calls, wall, wall_self, cpu, cpu_self), or ``None`` when a value does
+    not fit in 64 bits (or, for edges, a function id in 32), which only a
+    model built by hand can hold."""
+    try:
+        flat = _core._totals(_core._gather(nodes, _TOTAL_FIELDS), edges)
+    except OverflowError:
+        return None
+    rows = array("q")
+    rows.frombytes(flat)
+    return rows
+
+
 def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
-    """Per-function totals of one thread (recursion judged on its own stack)."""
+    """Per-function totals of one thread (recursion judged on its own stack),
+    in the order of each function's first node."""
     nodes = thread.nodes
+    rows = _c_totals(nodes, False)
+    if rows is None:
+        return _function_stats_by_node(nodes)
+    return {
+        rows[i]: FunctionStats(
+            rows[i], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7]
+        )
+        for i in range(0, len(rows), 8)
+    }
+
+
+def thread_edge_stats(thread: ThreadProfile) -> dict[tuple[int, int], EdgeStats]:
+    """Caller -> callee totals of one thread (the children of the root have no
+    caller, so they add no edge), in the order of each pair's first node."""
+    nodes = thread.nodes
+    rows = _c_totals(nodes, True)
+    if rows is None:
+        return _edge_stats_by_node(nodes)
+    out: dict[tuple[int, int], EdgeStats] = {}
+    for i in range(0, len(rows), 8):
+        key = (rows[i] >> 32, rows[i] & 0xFFFFFFFF)
+        out[key] = EdgeStats(
+            *key, rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7]
+        )
+    return out
+
+
+def _function_stats_by_node(nodes: list[Node]) -> dict[int, FunctionStats]:
+    """:func:`thread_function_stats` node by node, in Python's integers."""
     out: dict[int, FunctionStats] = {}
     flags = _function_flags(nodes)
     for i in range(1, len(nodes)):
@@ -424,35 +477,23 @@ def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
     return out
 
 
-def thread_edge_stats(thread: ThreadProfile) -> dict[tuple[int, int], EdgeStats]:
-    """Caller -> callee totals of one thread (the children of the root have no
-    caller, so they add no edge)."""
-    nodes = thread.nodes
+def _edge_stats_by_node(nodes: list[Node]) -> dict[tuple[int, int], EdgeStats]:
+    """:func:`thread_edge_stats` node by node, in Python's integers."""
     out: dict[tuple[int, int], EdgeStats] = {}
-    if len(nodes) < 2:
-        return out
-    funcs = [n.func for n in nodes]
-    # each (caller, callee) pair as one integer, distinct for every pair; the
-    # root's children get negative keys of their own (they are skipped)
-    low = min(funcs[1:])
-    span = max(funcs[1:]) - low + 1
+    # each (caller, callee) pair numbered; the root's children get negative
+    # keys of their own (they make no pair)
+    pairs: dict[tuple[int, int], int] = {}
     keys = [0] * len(nodes)
-    if span <= 1 << 31:
-        for i in range(1, len(nodes)):
-            parent = nodes[i].parent
-            keys[i] = (funcs[parent] - low) * span + funcs[i] - low if parent > 0 else -1 - i
-    else:  # function ids too far apart for a product: number the pairs
-        pairs: dict[tuple[int, int], int] = {}
-        for i in range(1, len(nodes)):
-            parent = nodes[i].parent
-            pair = (funcs[parent], funcs[i])
-            keys[i] = pairs.setdefault(pair, len(pairs)) if parent > 0 else -1 - i
+    for i in range(1, len(nodes)):
+        parent = nodes[i].parent
+        pair = (nodes[parent].func, nodes[i].func)
+        keys[i] = pairs.setdefault(pair, len(pairs)) if parent > 0 else -1 - i
     flags = outermost_flags(nodes, keys)
     for i in range(1, len(nodes)):
         node = nodes[i]
         if node.parent <= 0:
             continue
-        key = (funcs[node.parent], node.func)
+        key = (nodes[node.parent].func, node.func)
         es = out.get(key)
         if es is None:
             es = out[key] = EdgeStats(*key)

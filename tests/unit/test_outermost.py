@@ -46,3 +46,59 @@ def test_bad_columns_raise():
     with pytest.raises(ValueError, match="one 8-byte integer per node"):
         _core._outermost(array("q", [0, 0]), array("q", [0]))
     assert _core._outermost(array("q"), array("q")) == b""
+
+
+def _random_thread(seed: int, big: int = 1):
+    from threadprof.model import Node, ThreadProfile, build_tree
+
+    rng = random.Random(seed)
+    nodes = [Node(0, -1, -1)]
+    for v in range(1, rng.randrange(2, 400)):
+        parent = rng.randrange(max(0, v - rng.choice((1, 4, 30))), v)
+        wall = rng.randrange(10**6) * big
+        nodes.append(
+            Node(
+                v,
+                parent,
+                rng.randrange(12),
+                rng.randrange(4),
+                0,
+                wall,
+                wall // 2,
+                wall // 3,
+                wall // 5,
+            )
+        )
+    build_tree(nodes)
+    return ThreadProfile(1, 1, 1, "t", 0, 1, 1, 1, nodes)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_totals_in_c_match_the_rule_node_by_node(seed):
+    from threadprof import model
+
+    thread = _random_thread(seed)
+    functions = model.thread_function_stats(thread)
+    assert functions == model._function_stats_by_node(thread.nodes)
+    assert list(functions) == list(model._function_stats_by_node(thread.nodes))
+    edges = model.thread_edge_stats(thread)
+    assert edges == model._edge_stats_by_node(thread.nodes)
+    assert list(edges) == list(model._edge_stats_by_node(thread.nodes))
+
+
+def test_totals_beyond_64_bits_are_summed_in_python():
+    from threadprof import model
+
+    thread = _random_thread(3, big=2**60)  # sums overflow 64 bits
+    assert model._c_totals(thread.nodes, False) is None
+    assert model.thread_function_stats(thread) == model._function_stats_by_node(thread.nodes)
+    assert model.thread_edge_stats(thread) == model._edge_stats_by_node(thread.nodes)
+    assert max(s.wall_self for s in model.thread_function_stats(thread).values()) > 2**63
+
+
+def test_totals_of_bad_columns_raise():
+    with pytest.raises(ValueError, match="seven 8-byte integers"):
+        _core._totals(bytes(8 * 6), False)
+    cols = array("q", [-1, 1] + [-1, 0] + [0] * 10)  # node 1's parent is itself
+    with pytest.raises(ValueError, match="parent must come before"):
+        _core._totals(cols, False)
