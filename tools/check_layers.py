@@ -18,7 +18,8 @@ CORE = pathlib.Path(__file__).resolve().parent.parent / "src" / "_core"
 LAYERS = [
     # building blocks that know nothing of profiling
     ["compat", "sync", "arena", "clock", "store", "functable", "timeline", "names", "modstate"],
-    ["eventcodec", "eventrender", "outermost", "gather", "nodebuild"],  # the loops of files, exports, trees
+    # the loops of files, exports and trees, for the Python layers
+    ["eventcodec", "eventrender", "outermost", "gather", "nodebuild"],
     ["state"],  # what a profiler records into
     ["threads"],  # thread records, the thread-local tag, busy accounting
     ["slowpath", "frames", "attach", "moncb"],  # an event's paths
