@@ -585,3 +585,28 @@ def _rows(view):
     """A view's nodes as rows of NODE_FIELDS, in pre-order (row k is node k + 1)."""
     flat = view["nodes"]
     return [flat[i : i + len(NODE_FIELDS)] for i in range(0, len(flat), len(NODE_FIELDS))]
+
+
+def test_a_diff_page_folds_nothing_so_its_baselines_stay_aligned(make_builder, monkeypatch):
+    from threadprof.diff import compare
+    from threadprof.exporters.html import data as data_module
+    from threadprof.exporters.html.diffpage import page_data
+
+    snaps = []
+    for extra in (0, 1):
+        b = make_builder()
+        for name in ("main", "a", "b", "c"):
+            b.func(name, "app.py")
+        C = b.call
+        b.thread(
+            "MainThread",
+            [C("main", 1, 100, [C("a", 1, 40 + extra), C("b", 1, 20), C("c", 1, 10)])],
+        )
+        snaps.append(b.build())
+    monkeypatch.setattr(data_module, "NODE_BUDGET", 1)
+    monkeypatch.setattr(data_module, "VIEW_FLOOR", 1)
+    assert report_data(snaps[1])["folded"] > 0  # the budget would fold these trees
+    data = page_data(compare(snaps[0], snaps[1]))
+    assert data["folded"] == 0
+    for view in (data["threads"][0]["view"], data["merged"]["all"]):
+        assert len(view["baseline"]) // 5 == len(view["nodes"]) // len(NODE_FIELDS) == 4

@@ -79,7 +79,7 @@ def ns_converter(unit: float) -> Callable[[int], int]:
     return lambda ticks: round(ticks * scale)
 
 
-#: A function code's template for :func:`render_events`: bytes, or a pair
+#: A function code's template for :func:`event_renderer`: bytes, or a pair
 #: ``(first, later)`` when a function's first use is written differently.
 Template = Callable[[int], "bytes | tuple[bytes, bytes]"]
 

@@ -83,6 +83,7 @@ __all__ = [
     "VIEW_FLOOR",
     "embed",
     "embed_json",
+    "fold",
     "report_data",
 ]
 

@@ -102,7 +102,8 @@ def _baseline(tree: ThreadProfile, table: PathTable) -> tuple[list[int], list[in
 def page_data(diff: Diff) -> dict[str, Any]:
     """The page's data: the report's, with the baseline of every view."""
     snap = diff_snapshot(diff)
-    data = report_data(snap)
+    # the baselines follow every node of the views: nothing is folded
+    data = report_data(snap, node_budget=1 << 62)
     assert diff.paths is not None
     trees = {"t": snap.threads[0], "all": merge_threads(snap.threads)}
     views = [(data["threads"][0]["view"], trees["t"]), (data["merged"]["all"], trees["all"])]
