@@ -37,4 +37,5 @@ LD_PRELOAD="$asan $ubsan" \
     PYTHONMALLOC=malloc \
     "$venv/bin/python" -P -m pytest -q -p no:cacheprovider -m "not memcheck" \
     tests/integration tests/cli/test_cli_faults.py tests/exporters/test_tprof.py \
-    tests/fuzz "$@"
+    tests/exporters/test_eventrender.py tests/unit/test_outermost.py \
+    tests/unit/test_gather.py tests/unit/test_build_nodes.py tests/fuzz "$@"
