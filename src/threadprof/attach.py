@@ -20,7 +20,6 @@ atomically: ``{"state": "started" | "done" | "error", ...}``.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import json
 import os
 import sys
@@ -29,6 +28,7 @@ import time
 from typing import Any
 
 from . import api
+from ._record import replace
 from .exporters import exporter_for_path
 
 __all__ = ["PROTOCOL", "run"]
@@ -73,7 +73,7 @@ def run(config: dict[str, Any]) -> None:
             snapshot = profiler.snapshot()
             # the timer's thread is threadprof's, not the program's
             mine = [t for t in snapshot.threads if t.ident not in own]
-            snapshot = dataclasses.replace(snapshot, threads=mine)
+            snapshot = replace(snapshot, threads=mine)
             exporter = exporter_for_path(config["output"])
             assert exporter is not None  # checked by the attacher
             exporter.write(snapshot, config["output"])

@@ -21,9 +21,10 @@ import fnmatch
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from . import _core
+from ._record import Frozen, Record
+from ._record import replace as replace  # the model's dataclasses.replace
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -37,8 +38,7 @@ else:
     Protocol = object  # a plain base class at run time
 
 
-@dataclass(frozen=True, slots=True)
-class Function:
+class Function(Frozen):
     """A profiled function.
 
     For Python functions ``filename``/``lineno`` are the code object's
@@ -47,12 +47,18 @@ class Function:
     and ``name`` is cProfile's label, e.g. ``<built-in method builtins.len>``.
     """
 
+    __slots__ = ("filename", "id", "kind", "lineno", "name", "qualname")
     id: int
     kind: FunctionKind
     name: str
     qualname: str
     filename: str
     lineno: int
+
+    def __init__(
+        self, id: int, kind: FunctionKind, name: str, qualname: str, filename: str, lineno: int
+    ) -> None:
+        self._set(id, kind, name, qualname, filename, lineno)
 
     @property
     def pstats_key(self) -> tuple[str, int, str]:
@@ -67,8 +73,7 @@ class Function:
         return f"{self.qualname} ({self.filename}:{self.lineno})"
 
 
-@dataclass(slots=True)
-class Node:
+class Node(Record):
     """One call-tree node: a function reached through one particular path.
 
     ``calls`` counts calls made during profiling; frames that were already
@@ -78,47 +83,121 @@ class Node:
     ``wall_self``/``cpu_self`` exclusive, in ticks.
     """
 
+    __slots__ = (
+        "calls",
+        "children",
+        "cpu",
+        "cpu_self",
+        "func",
+        "id",
+        "parent",
+        "prim_calls",
+        "wall",
+        "wall_self",
+    )
     id: int
     parent: int
     func: int
-    calls: int = 0
-    prim_calls: int = 0
-    wall: int = 0
-    wall_self: int = 0
-    cpu: int = 0
-    cpu_self: int = 0
-    children: list[int] = field(default_factory=list)
+    calls: int
+    prim_calls: int
+    wall: int
+    wall_self: int
+    cpu: int
+    cpu_self: int
+    children: list[int]
+
+    def __init__(
+        self,
+        id: int,
+        parent: int,
+        func: int,
+        calls: int = 0,
+        prim_calls: int = 0,
+        wall: int = 0,
+        wall_self: int = 0,
+        cpu: int = 0,
+        cpu_self: int = 0,
+        children: list[int] | None = None,
+    ) -> None:
+        self.id = id
+        self.parent = parent
+        self.func = func
+        self.calls = calls
+        self.prim_calls = prim_calls
+        self.wall = wall
+        self.wall_self = wall_self
+        self.cpu = cpu
+        self.cpu_self = cpu_self
+        self.children = [] if children is None else children
 
 
-@dataclass(slots=True)
-class FunctionStats:
+class FunctionStats(Record):
     """Per-function totals over one or more call trees (cProfile's semantics)."""
 
+    __slots__ = ("calls", "cpu", "cpu_self", "func", "prim_calls", "wall", "wall_self")
     func: int
-    calls: int = 0
-    prim_calls: int = 0
-    wall: int = 0  # cumulative: outermost activations only
-    wall_self: int = 0
-    cpu: int = 0
-    cpu_self: int = 0
+    calls: int
+    prim_calls: int
+    wall: int  # cumulative: outermost activations only
+    wall_self: int
+    cpu: int
+    cpu_self: int
+
+    def __init__(
+        self,
+        func: int,
+        calls: int = 0,
+        prim_calls: int = 0,
+        wall: int = 0,
+        wall_self: int = 0,
+        cpu: int = 0,
+        cpu_self: int = 0,
+    ) -> None:
+        self.func = func
+        self.calls = calls
+        self.prim_calls = prim_calls
+        self.wall = wall
+        self.wall_self = wall_self
+        self.cpu = cpu
+        self.cpu_self = cpu_self
 
     def empty(self) -> FunctionStats:
         """Totals of the same function, all zero."""
         return FunctionStats(self.func)
 
 
-@dataclass(slots=True)
-class EdgeStats:
+class EdgeStats(Record):
     """Totals of the calls from ``caller`` to ``callee`` (pstats' callers entry)."""
 
+    __slots__ = ("callee", "caller", "calls", "cpu", "cpu_self", "prim_calls", "wall", "wall_self")
     caller: int
     callee: int
-    calls: int = 0
-    prim_calls: int = 0
-    wall: int = 0
-    wall_self: int = 0
-    cpu: int = 0
-    cpu_self: int = 0
+    calls: int
+    prim_calls: int
+    wall: int
+    wall_self: int
+    cpu: int
+    cpu_self: int
+
+    def __init__(
+        self,
+        caller: int,
+        callee: int,
+        calls: int = 0,
+        prim_calls: int = 0,
+        wall: int = 0,
+        wall_self: int = 0,
+        cpu: int = 0,
+        cpu_self: int = 0,
+    ) -> None:
+        self.caller = caller
+        self.callee = callee
+        self.calls = calls
+        self.prim_calls = prim_calls
+        self.wall = wall
+        self.wall_self = wall_self
+        self.cpu = cpu
+        self.cpu_self = cpu_self
 
     def empty(self) -> EdgeStats:
         """Totals of the same edge, all zero."""
@@ -132,8 +211,7 @@ class EdgeStats:
 TimelineChunk = tuple[array, array]
 
 
-@dataclass(slots=True)
-class Timeline:
+class Timeline(Record):
     """A thread's calls and returns in time order (``--timeline``).
 
     The events come in chunks, possibly read lazily from a file, so that a
@@ -147,9 +225,17 @@ class Timeline:
     calls were dropped: consumers skip a return that matches no open call.
     """
 
+    __slots__ = ("dropped", "events", "source")
     source: Callable[[], Iterator[TimelineChunk]]
-    events: int = 0  # events available
-    dropped: int = 0  # events discarded at the start by --timeline-limit
+    events: int  # events available
+    dropped: int  # events discarded at the start by --timeline-limit
+
+    def __init__(
+        self, source: Callable[[], Iterator[TimelineChunk]], events: int = 0, dropped: int = 0
+    ) -> None:
+        self.source = source
+        self.events = events
+        self.dropped = dropped
 
     def chunks(self) -> Iterator[TimelineChunk]:
         return self.source()
@@ -178,14 +264,14 @@ class Timeline:
 COLUMN_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
 
 
-@dataclass(slots=True)
-class NodeColumns:
+class NodeColumns(Record):
     """A call tree as eight arrays of 64-bit integers: node ``i``'s fields at
     index ``i`` (:class:`Node`'s, without the children), the root at 0 and
     every parent before its children. 64 bytes a node, where a :class:`Node`
     with its integers and children list takes about 400: what ``threadprof
     diff`` reads a million nodes into."""
 
+    __slots__ = COLUMN_FIELDS
     parent: array
     func: array
     calls: array
@@ -194,6 +280,26 @@ class NodeColumns:
     wall_self: array
     cpu: array
     cpu_self: array
+
+    def __init__(
+        self,
+        parent: array,
+        func: array,
+        calls: array,
+        prim_calls: array,
+        wall: array,
+        wall_self: array,
+        cpu: array,
+        cpu_self: array,
+    ) -> None:
+        self.parent = parent
+        self.func = func
+        self.calls = calls
+        self.prim_calls = prim_calls
+        self.wall = wall
+        self.wall_self = wall_self
+        self.cpu = cpu
+        self.cpu_self = cpu_self
 
     def __len__(self) -> int:
         return len(self.parent)
@@ -211,8 +317,7 @@ class NodeColumns:
         return cls(*columns)
 
 
-@dataclass(slots=True)
-class ThreadProfile:
+class ThreadProfile(Record):
     """One thread as the profiler saw it.
 
     ``serial`` is unique per OS thread for the life of the process, so two
@@ -221,6 +326,20 @@ class ThreadProfile:
     ``cpu_time`` are the thread's totals while profiled, in ticks.
     """
 
+    __slots__ = (
+        "columns",
+        "cpu_time",
+        "first_seen",
+        "ident",
+        "last_seen",
+        "name",
+        "native_id",
+        "nodes",
+        "serial",
+        "timeline",
+        "wall_time",
+        "warnings",
+    )
     serial: int
     ident: int
     native_id: int
@@ -230,11 +349,39 @@ class ThreadProfile:
     wall_time: int
     cpu_time: int
     nodes: list[Node]
-    warnings: list[str] = field(default_factory=list)
-    timeline: Timeline | None = None
+    warnings: list[str]
+    timeline: Timeline | None
     #: The call tree as columns, when it was read as columns only
     #: (``tprof.read(..., columns=True)``); ``nodes`` then holds the root alone.
-    columns: NodeColumns | None = None
+    columns: NodeColumns | None
+
+    def __init__(
+        self,
+        serial: int,
+        ident: int,
+        native_id: int,
+        name: str,
+        first_seen: int,
+        last_seen: int,
+        wall_time: int,
+        cpu_time: int,
+        nodes: list[Node],
+        warnings: list[str] | None = None,
+        timeline: Timeline | None = None,
+        columns: NodeColumns | None = None,
+    ) -> None:
+        self.serial = serial
+        self.ident = ident
+        self.native_id = native_id
+        self.name = name
+        self.first_seen = first_seen
+        self.last_seen = last_seen
+        self.wall_time = wall_time
+        self.cpu_time = cpu_time
+        self.nodes = nodes
+        self.warnings = [] if warnings is None else warnings
+        self.timeline = timeline
+        self.columns = columns
 
     def tree_columns(self) -> NodeColumns:
         """The call tree as :class:`NodeColumns`, however it was read."""
@@ -280,22 +427,63 @@ class ThreadProfile:
         return out
 
 
-@dataclass(slots=True)
-class Snapshot:
+class Snapshot(Record):
     """A consistent copy of a profile: threads, call trees, functions, metadata."""
 
+    __slots__ = (
+        "argv",
+        "clock",
+        "cpu_mode",
+        "duration",
+        "engine",
+        "functions",
+        "pid",
+        "python_version",
+        "start_time",
+        "threads",
+        "unit",
+        "warnings",
+    )
     clock: ClockName
     unit: float
     functions: list[Function]
     threads: list[ThreadProfile]
-    cpu_mode: str = "sampled"  # "exact", "sampled" (estimated between reads) or "none"
-    engine: str = ""  # "monitoring" or "legacy"; "" when unknown
-    pid: int = 0  # the profiled process; 0 when unknown
-    start_time: float = 0.0  # time.time() at start
-    duration: int = 0  # ticks from start to stop (or to the snapshot)
-    python_version: str = ""
-    argv: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    cpu_mode: str  # "exact", "sampled" (estimated between reads) or "none"
+    engine: str  # "monitoring" or "legacy"; "" when unknown
+    pid: int  # the profiled process; 0 when unknown
+    start_time: float  # time.time() at start
+    duration: int  # ticks from start to stop (or to the snapshot)
+    python_version: str
+    argv: list[str]
+    warnings: list[str]
+
+    def __init__(
+        self,
+        clock: ClockName,
+        unit: float,
+        functions: list[Function],
+        threads: list[ThreadProfile],
+        cpu_mode: str = "sampled",
+        engine: str = "",
+        pid: int = 0,
+        start_time: float = 0.0,
+        duration: int = 0,
+        python_version: str = "",
+        argv: list[str] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.unit = unit
+        self.functions = functions
+        self.threads = threads
+        self.cpu_mode = cpu_mode
+        self.engine = engine
+        self.pid = pid
+        self.start_time = start_time
+        self.duration = duration
+        self.python_version = python_version
+        self.argv = [] if argv is None else argv
+        self.warnings = [] if warnings is None else warnings
 
     # -- selection -------------------------------------------------------
     def thread(self, key: str | int) -> ThreadProfile:
@@ -621,13 +809,17 @@ def thread_group_key(name: str) -> str:
     return name if m is None else f"{m['stem']}*{m['tail']}"
 
 
-@dataclass(slots=True)
-class ThreadGroup:
+class ThreadGroup(Record):
     """Threads shown together: those that share a :func:`thread_group_key`, or one
     thread on its own; with their totals."""
 
+    __slots__ = ("key", "threads")
     key: str
     threads: list[ThreadProfile]
+
+    def __init__(self, key: str, threads: list[ThreadProfile]) -> None:
+        self.key = key
+        self.threads = threads
 
     @property
     def wall_time(self) -> int:
@@ -693,18 +885,36 @@ def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> li
 PstatsKey = tuple[str, int, str]
 
 
-@dataclass(slots=True)
-class KeyStats:
+class KeyStats(Record):
     """Totals of the functions that share one pstats key (the first one names it),
     with cProfile's semantics, or of the calls between two such keys."""
 
+    __slots__ = ("calls", "cpu", "cpu_self", "func", "prim_calls", "wall", "wall_self")
     func: Function
-    calls: int = 0
-    prim_calls: int = 0
-    wall: int = 0
-    wall_self: int = 0
-    cpu: int = 0
-    cpu_self: int = 0
+    calls: int
+    prim_calls: int
+    wall: int
+    wall_self: int
+    cpu: int
+    cpu_self: int
+
+    def __init__(
+        self,
+        func: Function,
+        calls: int = 0,
+        prim_calls: int = 0,
+        wall: int = 0,
+        wall_self: int = 0,
+        cpu: int = 0,
+        cpu_self: int = 0,
+    ) -> None:
+        self.func = func
+        self.calls = calls
+        self.prim_calls = prim_calls
+        self.wall = wall
+        self.wall_self = wall_self
+        self.cpu = cpu
+        self.cpu_self = cpu_self
 
 
 def key_stats(

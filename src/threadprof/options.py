@@ -12,7 +12,7 @@ signature), then wherever the test says it is missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._record import Frozen
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -26,15 +26,18 @@ CLOCKS = ("wall", "cpu")
 ENGINES = ("auto", "legacy", "monitoring")
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(Frozen):
     """One option of the profiler."""
 
+    __slots__ = ("default", "doc", "name", "positional", "session")
     name: str
     default: Any
     positional: bool  # cProfile's positional arguments; the others are keyword-only
     session: bool  # offered by start() and profile(), which profile every thread
     doc: str
+
+    def __init__(self, name: str, default: Any, positional: bool, session: bool, doc: str) -> None:
+        self._set(name, default, positional, session, doc)
 
 
 OPTIONS: tuple[Option, ...] = (

@@ -39,10 +39,9 @@ It is a pure function of its arguments, so it is tested on hand-built snapshots.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from ._record import Frozen, Record
 from .model import (
     Function,
     Node,
@@ -120,15 +119,33 @@ _WARNING = "warning: "
 _NAMED_IN_WARNING = 3  # threads named in a warning shared by many
 
 
-@dataclass(slots=True)
-class _Row:
+class _Row(Record):
+    __slots__ = ("cc", "cpu_self", "ct", "func", "nc", "tt", "wall_self")
     func: Function
-    cc: int = 0
-    nc: int = 0
-    tt: int = 0  # ticks of the primary clock
-    ct: int = 0
-    wall_self: int = 0
-    cpu_self: int = 0
+    cc: int
+    nc: int
+    tt: int  # ticks of the primary clock
+    ct: int
+    wall_self: int
+    cpu_self: int
+
+    def __init__(
+        self,
+        func: Function,
+        cc: int = 0,
+        nc: int = 0,
+        tt: int = 0,
+        ct: int = 0,
+        wall_self: int = 0,
+        cpu_self: int = 0,
+    ) -> None:
+        self.func = func
+        self.cc = cc
+        self.nc = nc
+        self.tt = tt
+        self.ct = ct
+        self.wall_self = wall_self
+        self.cpu_self = cpu_self
 
     @property
     def file(self) -> str:
@@ -197,12 +214,15 @@ def _fit_left(text: str, width: int) -> str:
     return "..." + text[len(text) - max(width - 3, 0) :]
 
 
-@dataclass(frozen=True, slots=True)
-class _View:
+class _View(Frozen):
     """How functions are shown: whole paths or short ones, library frames or not."""
 
-    full_paths: bool = False
-    hide_library: bool = False
+    __slots__ = ("full_paths", "hide_library")
+    full_paths: bool
+    hide_library: bool
+
+    def __init__(self, full_paths: bool = False, hide_library: bool = False) -> None:
+        self._set(full_paths, hide_library)
 
     def path(self, filename: str) -> str:
         return filename if self.full_paths else short_path(filename)
@@ -211,7 +231,10 @@ class _View:
         return self.hide_library and file_kind(func.filename) in ("stdlib", "library")
 
 
-def _label(func: Function, width: int, view: _View = _View()) -> str:
+_PLAIN = _View()  # every path in short, library frames shown
+
+
+def _label(func: Function, width: int, view: _View = _PLAIN) -> str:
     """``qualname (file:line)`` or the C label, made to fit ``width``: a C label
     keeps its start; a Python one first loses the outer parts of its qualname
     (``Client.fetch`` -> ``fetch``), which its file and line still identify,
@@ -257,15 +280,33 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-@dataclass(slots=True)
-class _ThreadLine:
+class _ThreadLine(Record):
+    __slots__ = ("group", "ident", "label", "mark", "native_id", "numbers", "stats")
     mark: str
     label: str
     ident: str  # "" for a group
     native_id: str
     numbers: tuple[str, str, str, str]  # wall, CPU, off-CPU, calls
-    group: bool = False
-    stats: list[tuple[str, tuple[str, str, str, str]]] = dataclasses.field(default_factory=list)
+    group: bool
+    stats: list[tuple[str, tuple[str, str, str, str]]]
+
+    def __init__(
+        self,
+        mark: str,
+        label: str,
+        ident: str,
+        native_id: str,
+        numbers: tuple[str, str, str, str],
+        group: bool = False,
+        stats: list[tuple[str, tuple[str, str, str, str]]] | None = None,
+    ) -> None:
+        self.mark = mark
+        self.label = label
+        self.ident = ident
+        self.native_id = native_id
+        self.numbers = numbers
+        self.group = group
+        self.stats = [] if stats is None else stats
 
 
 def _numbers(
@@ -424,15 +465,29 @@ def _sort_rows(rows: list[_Row], sort: str) -> list[_Row]:
     return ordered
 
 
-@dataclass(frozen=True, slots=True)
-class _Column:
+def _always(snapshot: Snapshot) -> bool:
+    return True
+
+
+class _Column(Frozen):
     """A number column of the function table, right-aligned under its head."""
 
+    __slots__ = ("cell", "gap", "head", "shown", "width")
     head: str
     cell: Callable[[_Row, float], str]  # (row, seconds per tick) -> text
-    width: int = 0  # 0: as wide as its head or widest cell
-    gap: str = " "  # before it
-    shown: Callable[[Snapshot], bool] = lambda snapshot: True
+    width: int  # 0: as wide as its head or widest cell
+    gap: str  # before it
+    shown: Callable[[Snapshot], bool]
+
+    def __init__(
+        self,
+        head: str,
+        cell: Callable[[_Row, float], str],
+        width: int = 0,
+        gap: str = " ",
+        shown: Callable[[Snapshot], bool] = _always,
+    ) -> None:
+        self._set(head, cell, width, gap, shown)
 
 
 def _off_cpu_shown(snapshot: Snapshot) -> bool:
@@ -477,7 +532,7 @@ def _function_table(
     snapshot: Snapshot,
     rows: list[_Row],
     width: int,
-    view: _View = _View(),
+    view: _View = _PLAIN,
     columns_: Sequence[_Column] = _FUNCTION_COLUMNS,
 ) -> list[str]:
     columns = [c for c in columns_ if c.shown(snapshot)]
@@ -708,7 +763,7 @@ def _matches(func: Function, patterns: Sequence[str]) -> bool:
 
 
 def _filter_rows(
-    rows: list[_Row], include: Sequence[str], exclude: Sequence[str], view: _View = _View()
+    rows: list[_Row], include: Sequence[str], exclude: Sequence[str], view: _View = _PLAIN
 ) -> list[_Row]:
     return [
         r
@@ -719,15 +774,24 @@ def _filter_rows(
     ]
 
 
-@dataclass(slots=True)
-class TreeLine:
+class TreeLine(Record):
     """One line of :func:`format_tree`: ``node`` is ``None`` for a "… N more" line."""
 
+    __slots__ = ("depth", "more", "node", "share", "value")
     depth: int
     value: int
     share: float
     node: Node | None
-    more: int = 0
+    more: int
+
+    def __init__(
+        self, depth: int, value: int, share: float, node: Node | None, more: int = 0
+    ) -> None:
+        self.depth = depth
+        self.value = value
+        self.share = share
+        self.node = node
+        self.more = more
 
 
 def _tree_total(snapshot: Snapshot, thread: ThreadProfile) -> int:

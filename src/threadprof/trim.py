@@ -25,9 +25,9 @@ means that everything before it was inside ``f``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
+from ._record import replace
 from .model import Node, ThreadProfile, Timeline, TimelineChunk, build_tree
 
 __all__ = [
@@ -210,9 +210,7 @@ def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
         stack.extend((c, new_id) for c in reversed(n.children))
     build_tree(nodes)
     # the timeline loses the same frames
-    return dataclasses.replace(
-        thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs)
-    )
+    return replace(thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs))
 
 
 def find_shallowest(thread: ThreadProfile, funcs: set[int]) -> Node | None:
@@ -242,6 +240,4 @@ def reroot(thread: ThreadProfile, top: Node) -> ThreadProfile:
         stack.extend((c, new_id) for c in reversed(n.children))
     build_tree(nodes)
     # the timeline keeps the same frames: the activation of the <module> frame
-    return dataclasses.replace(
-        thread, nodes=nodes, timeline=keep_activation(thread.timeline, top.func)
-    )
+    return replace(thread, nodes=nodes, timeline=keep_activation(thread.timeline, top.func))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -16,7 +15,7 @@ import pytest
 
 from threadprof import tprof
 from threadprof.exporters import exporter_for_path, get_exporter
-from threadprof.model import Function, Node, Snapshot, Timeline, build_tree
+from threadprof.model import Function, Node, Snapshot, Timeline, build_tree, replace
 from threadprof.readers import ProfileFormatError, read_profile
 
 
@@ -30,8 +29,8 @@ def materialize(snapshot: Snapshot) -> Snapshot:
             assert tl.events == len(events)
             # a tuple stands in for the Timeline: equal when events and counts are
             tl = (tl.events, tl.dropped, events)  # type: ignore[assignment]
-        threads.append(dataclasses.replace(t, timeline=tl))
-    return dataclasses.replace(snapshot, threads=threads)
+        threads.append(replace(t, timeline=tl))
+    return replace(snapshot, threads=threads)
 
 
 def round_trip(snapshot: Snapshot, tmp_path, name: str = "x.tprof") -> Snapshot:
@@ -44,8 +43,8 @@ def round_trip(snapshot: Snapshot, tmp_path, name: str = "x.tprof") -> Snapshot:
 
 def assert_same(a: Snapshot, b: Snapshot) -> None:
     ma, mb = materialize(a), materialize(b)
-    for field in dataclasses.fields(Snapshot):
-        assert getattr(ma, field.name) == getattr(mb, field.name), field.name
+    for field in Snapshot.__slots__:
+        assert getattr(ma, field) == getattr(mb, field), field
     for ta, tb in zip(ma.threads, mb.threads, strict=True):
         assert ta.nodes == tb.nodes  # every Node field, children lists included
     assert ma == mb
@@ -54,7 +53,7 @@ def assert_same(a: Snapshot, b: Snapshot) -> None:
 @pytest.mark.parametrize("fixture", ["tree_snap", "timeline_snap", "weird_snap"])
 def test_round_trip_is_lossless(fixture, request, tmp_path):
     snap = request.getfixturevalue(fixture)
-    snap = dataclasses.replace(
+    snap = replace(
         snap,
         engine="monitoring",
         pid=4242,
@@ -477,7 +476,7 @@ def test_writer_refuses_a_node_before_its_parent(builder):
     nodes = build_tree([Node(0, -1, -1), Node(1, 0, f)])
     nodes[1].parent = 2
     nodes.append(Node(2, 0, f))
-    snap.threads.append(dataclasses.replace(_thread(builder), nodes=nodes))
+    snap.threads.append(replace(_thread(builder), nodes=nodes))
     with pytest.raises(ValueError, match="node 1 has parent 2"):
         get_exporter("tprof").to_bytes(snap)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import dataclasses
 import importlib.machinery
 import importlib.util
 import io
@@ -27,6 +26,7 @@ import threading
 import types
 from collections.abc import Callable
 
+from .._record import Frozen, Record
 from .common import EXIT_FAILED, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
@@ -45,23 +45,34 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class Target:
+class Target(Frozen):
     """What to run, as typed: a script path or ``-m module``, and its arguments."""
 
+    __slots__ = ("args", "kind", "name")
     kind: str  # "script", "module" or "code" (-c)
     name: str
     args: tuple[str, ...]
 
+    def __init__(self, kind: str, name: str, args: tuple[str, ...]) -> None:
+        self._set(kind, name, args)
 
-@dataclasses.dataclass
-class Program:
+
+class Program(Record):
     """A resolved target, ready to run in its own ``__main__`` module."""
 
+    __slots__ = ("argv", "code", "module", "path0")
     code: types.CodeType
     argv: list[str]
     path0: str
     module: types.ModuleType
+
+    def __init__(
+        self, code: types.CodeType, argv: list[str], path0: str, module: types.ModuleType
+    ) -> None:
+        self.code = code
+        self.argv = argv
+        self.path0 = path0
+        self.module = module
 
 
 def _main_module(**attrs: object) -> types.ModuleType:
@@ -224,10 +235,14 @@ def install(program: Program) -> None:
     sys.modules["__main__"] = program.module
 
 
-@dataclasses.dataclass
-class Outcome:
-    status: int = 0
-    interrupted: bool = False  # KeyboardInterrupt: end by SIGINT, as Python does
+class Outcome(Record):
+    __slots__ = ("interrupted", "status")
+    status: int
+    interrupted: bool  # KeyboardInterrupt: end by SIGINT, as Python does
+
+    def __init__(self, status: int = 0, interrupted: bool = False) -> None:
+        self.status = status
+        self.interrupted = interrupted
 
 
 def _trim_traceback(

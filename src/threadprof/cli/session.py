@@ -11,7 +11,6 @@ forked from it. See the comment below for how exactly-once is kept.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
 import signal
@@ -24,6 +23,7 @@ from collections.abc import Sequence
 # program may break imports (sys.modules["threadprof"] = None, __import__
 # replaced) and the profile must still be written
 from .. import api
+from .._record import Frozen, replace
 from ..atomicfile import OutputError, is_written_in_place
 from ..exporters import Exporter, NoSuchThreadError, file_uri, get_exporter
 from ..model import Snapshot
@@ -61,10 +61,29 @@ __all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output"]
 # child write the parent's file.
 
 
-@dataclasses.dataclass(frozen=True)
-class RunOptions:
+class RunOptions(Frozen):
     """A parsed ``threadprof run``: what to run, and how to profile and report it."""
 
+    __slots__ = (
+        "clock",
+        "color",
+        "engine",
+        "expand_threads",
+        "exporter",
+        "format_options",
+        "full_paths",
+        "hide_library",
+        "keep_argv",
+        "limit",
+        "open_report",
+        "output",
+        "quiet",
+        "sort",
+        "target",
+        "thread",
+        "timeline",
+        "timeline_limit",
+    )
     target: Target
     output: str | None
     exporter: Exporter | None
@@ -75,14 +94,56 @@ class RunOptions:
     thread: str | None
     expand_threads: bool
     quiet: bool
-    full_paths: bool = False
-    hide_library: bool = False
-    color: str = "auto"
-    open_report: bool = False
-    timeline: bool = False
-    timeline_limit: int = 0
-    keep_argv: bool = True  # False: only the program's name goes in the profile
-    format_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    full_paths: bool
+    hide_library: bool
+    color: str
+    open_report: bool
+    timeline: bool
+    timeline_limit: int
+    keep_argv: bool  # False: only the program's name goes in the profile
+    format_options: dict[str, Any]
+
+    def __init__(
+        self,
+        target: Target,
+        output: str | None,
+        exporter: Exporter | None,
+        clock: str,
+        engine: str,
+        sort: str,
+        limit: int,
+        thread: str | None,
+        expand_threads: bool,
+        quiet: bool,
+        full_paths: bool = False,
+        hide_library: bool = False,
+        color: str = "auto",
+        open_report: bool = False,
+        timeline: bool = False,
+        timeline_limit: int = 0,
+        keep_argv: bool = True,
+        format_options: dict[str, Any] | None = None,
+    ) -> None:
+        self._set(
+            target,
+            output,
+            exporter,
+            clock,
+            engine,
+            sort,
+            limit,
+            thread,
+            expand_threads,
+            quiet,
+            full_paths,
+            hide_library,
+            color,
+            open_report,
+            timeline,
+            timeline_limit,
+            keep_argv,
+            {} if format_options is None else format_options,
+        )
 
 
 #: The HTML report of ``--open`` when no file was written to put it beside.
@@ -163,7 +224,7 @@ class Session:
             self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return None
         if not self.options.keep_argv:
-            snapshot = dataclasses.replace(snapshot, argv=snapshot.argv[:1])
+            snapshot = replace(snapshot, argv=snapshot.argv[:1])
         return _trim(snapshot, self.ident, self.program.code)
 
     def end(self) -> None:
@@ -348,7 +409,7 @@ def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
         if own_funcs and any(n.func in own_funcs for n in t.nodes):
             t = drop_frames(t, own_funcs)
         threads.append(t)
-    return dataclasses.replace(snapshot, threads=threads)
+    return replace(snapshot, threads=threads)
 
 
 def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:

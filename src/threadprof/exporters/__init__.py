@@ -28,9 +28,9 @@ import io
 import os
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from .._gcpause import gc_paused
+from .._record import Frozen
 from ..atomicfile import atomic_open
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
@@ -103,18 +103,40 @@ def select_threads(snapshot: Snapshot, thread: ThreadKey | None) -> Snapshot:
     return snapshot.filter_threads(thread)
 
 
-@dataclass(frozen=True, slots=True)
-class Exporter:
+class Exporter(Frozen):
     """One output format."""
 
+    __slots__ = (
+        "description",
+        "extensions",
+        "hint",
+        "module",
+        "name",
+        "needs_timeline",
+        "options",
+        "prefixes",
+    )
     name: str
     extensions: tuple[str, ...]  # lower case, with the dot: (".prof", ".pstats")
     description: str
     module: str  # the implementing module, relative to this package
-    prefixes: tuple[str, ...] = ()  # file-name prefixes it claims: ("callgrind.out",)
-    needs_timeline: bool = False  # shows calls in time: needs a profile taken with --timeline
-    options: tuple[str, ...] = ()  # the keyword options its dump takes
-    hint: str = ""  # how to view a file: {path} (shell-quoted), {stem}, {uri}
+    prefixes: tuple[str, ...]  # file-name prefixes it claims: ("callgrind.out",)
+    needs_timeline: bool  # shows calls in time: needs a profile taken with --timeline
+    options: tuple[str, ...]  # the keyword options its dump takes
+    hint: str  # how to view a file: {path} (shell-quoted), {stem}, {uri}
+
+    def __init__(
+        self,
+        name: str,
+        extensions: tuple[str, ...],
+        description: str,
+        module: str,
+        prefixes: tuple[str, ...] = (),
+        needs_timeline: bool = False,
+        options: tuple[str, ...] = (),
+        hint: str = "",
+    ) -> None:
+        self._set(name, extensions, description, module, prefixes, needs_timeline, options, hint)
 
     def view_hint(self, path: str | os.PathLike[str]) -> str:
         """How to view the file at ``path``: a command or two to paste."""

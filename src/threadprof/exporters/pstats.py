@@ -33,11 +33,11 @@ same name share one such function.
 
 from __future__ import annotations
 
-import dataclasses
 import marshal
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from .._record import replace
 from ..model import (
     Function,
     KeyStats,
@@ -108,7 +108,7 @@ def with_thread_roots(snapshot: Snapshot) -> Snapshot:
         top_ids = thread.root.children
         tops = [thread.nodes[c] for c in top_ids]
         shift = 1  # every node moves up one id: the new node is 1
-        nodes = [dataclasses.replace(thread.root, children=[1])]
+        nodes = [replace(thread.root, children=[1])]
         nodes.append(
             Node(
                 1,
@@ -124,15 +124,15 @@ def with_thread_roots(snapshot: Snapshot) -> Snapshot:
         for node in thread.nodes[1:]:
             parent = 1 if node.parent == 0 else node.parent + shift
             nodes.append(
-                dataclasses.replace(
+                replace(
                     node,
                     id=node.id + shift,
                     parent=parent,
                     children=[c + shift for c in node.children],
                 )
             )
-        threads.append(dataclasses.replace(thread, nodes=nodes, timeline=None))
-    return dataclasses.replace(snapshot, functions=functions, threads=threads)
+        threads.append(replace(thread, nodes=nodes, timeline=None))
+    return replace(snapshot, functions=functions, threads=threads)
 
 
 def dump(snapshot: Snapshot, out: BinaryIO, *, thread_roots: bool = False) -> None:

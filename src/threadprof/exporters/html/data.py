@@ -50,12 +50,12 @@ character that could end the script element.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import zlib
 from collections.abc import Iterable
 from typing import Any
 
+from ..._record import replace
 from ..._version import __version__
 from ...model import (
     EdgeStats,
@@ -220,7 +220,7 @@ def _view(
     ``keep`` nodes (:func:`fold`)."""
     folded_nodes, folded = fold(tree.nodes, keep)
     if folded:
-        tree = dataclasses.replace(tree, nodes=folded_nodes)
+        tree = replace(tree, nodes=folded_nodes)
     nodes: list[int] = []
     add = nodes.extend
     index = funcs.index
