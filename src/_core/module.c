@@ -23,6 +23,7 @@
 #include "modstate.h"
 #include "moncb.h"
 #include "nodebuild.h"
+#include "subtree.h"
 #include "outermost.h"
 #include "profiler.h"
 
@@ -110,6 +111,9 @@ static PyMethodDef tprof_module_methods[] = {
      METH_FASTCALL,
      "A call tree's node objects of `node_type` from int64 columns named by "
      "`names` (nodebuild.h)."},
+    {"_subtree", (PyCFunction)(void (*)(void))tprof_subtree, METH_FASTCALL,
+     "The columns of the subtree of the shallowest node of one of `funcs`, "
+     "under a new root; None if no node has one (subtree.h)."},
     {"_outermost", (PyCFunction)(void (*)(void))tprof_outermost, METH_FASTCALL,
      "One flag per call-tree node (int64 parents and keys): 1 if no "
      "ancestor below the root has its key."},

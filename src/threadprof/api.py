@@ -20,6 +20,7 @@ from types import TracebackType
 from . import _core
 from ._gcpause import gc_paused
 from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk
+from .trim import keep_activation
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -98,8 +99,12 @@ class Profile(_core.Profiler):
         Timelines are read lazily from this profiler's spill file, which lives
         as long as the profiler: the snapshot keeps a reference to it.
         """
+        return self._snapshot(None)
+
+    def _snapshot(self, subtree: Subtree | None) -> Snapshot:
+        """:meth:`snapshot`, with one thread cut down to a subtree (:data:`Subtree`)."""
         try:
-            return snapshot_from_raw(self._raw_snapshot(), self)
+            return snapshot_from_raw(self._raw_snapshot(), self, subtree)
         except MemoryError:
             if not self.timeline:
                 raise
@@ -108,7 +113,7 @@ class Profile(_core.Profiler):
         gc.collect()
         self._lean_snapshots = 1
         try:
-            snap = snapshot_from_raw(self._raw_snapshot(), self)
+            snap = snapshot_from_raw(self._raw_snapshot(), self, subtree)
         finally:
             self._lean_snapshots = 0
         snap.warnings.append(
@@ -227,6 +232,13 @@ def stop() -> Snapshot:
     profiling (a failing timer, memory) does not raise here: it is listed in
     the snapshot's ``warnings``.
     """
+    return stop_within(None)
+
+
+def stop_within(subtree: Subtree | None) -> Snapshot:
+    """:func:`stop`, keeping of the thread ``subtree`` names only the subtree
+    of its function's outermost call (:data:`Subtree`): ``threadprof run``
+    leaves out its launcher's frames before the model is made."""
     p = _core.active()
     if p is None:
         raise ProfilerError("threadprof is not running")
@@ -234,7 +246,7 @@ def stop() -> Snapshot:
         p.disable()
     except ProfilerError:
         pass  # the snapshot carries the same text in its warnings
-    return p.snapshot()  # type: ignore[attr-defined, no-any-return]
+    return p._snapshot(subtree)  # type: ignore[attr-defined, no-any-return]
 
 
 def attach_current_thread() -> None:
@@ -353,13 +365,23 @@ def _capi_write(profiler: Profile, path: str, fmt: str | None, thread: str | Non
 # -- raw snapshot -> model ----------------------------------------------------------
 
 
-def snapshot_from_raw(raw: dict[str, Any], owner: Any = None) -> Snapshot:
+#: ``(thread ident, (file, line, name))``: in the threads of that ident, only
+#: the subtree of the call of that Python function nearest the root (breadth
+#: first), under a new root; its timeline keeps that call's events alone.
+#: A thread where the function never ran is kept whole.
+Subtree = tuple[int, tuple[str, int, str]]
+
+
+def snapshot_from_raw(
+    raw: dict[str, Any], owner: Any = None, subtree: Subtree | None = None
+) -> Snapshot:
     """Build the model from the dict that ``_core.Profiler._raw_snapshot`` returns.
 
-    ``owner`` is the profiler whose spill file holds spilled timeline chunks.
+    ``owner`` is the profiler whose spill file holds spilled timeline chunks;
+    ``subtree`` cuts one thread down (:data:`Subtree`).
     """
     with gc_paused():
-        return _snapshot_from_raw(raw, owner)
+        return _snapshot_from_raw(raw, owner, subtree)
 
 
 #: The columns of a raw snapshot's nodes (snapshot.c); ids, children and
@@ -367,16 +389,25 @@ def snapshot_from_raw(raw: dict[str, Any], owner: Any = None) -> Snapshot:
 _RAW_NODE_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
 
 
-def _snapshot_from_raw(raw: dict[str, Any], owner: Any) -> Snapshot:
+def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None) -> Snapshot:
     functions = [
         Function(i, kind, name, qualname, filename, lineno)
         for i, (kind, name, qualname, filename, lineno) in enumerate(raw["functions"])
     ]
+    ident, key = subtree if subtree is not None else (None, None)
+    top_funcs = tuple(f.id for f in functions if f.kind == "python" and f.pstats_key == key)
     fd = getattr(owner, "_timeline_fd", -1)
     threads = []
     for t in raw["threads"]:
-        nodes = _core._build_nodes(Node, t["nodes"], _RAW_NODE_FIELDS)
+        columns = t["nodes"]
+        cut = None
+        if t["ident"] == ident and top_funcs:
+            cut = _core._subtree(columns, _RAW_NODE_FIELDS, top_funcs)
+        nodes = _core._build_nodes(Node, columns if cut is None else cut, _RAW_NODE_FIELDS)
         raw_tl = t.get("timeline")
+        timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
+        if cut is not None:  # the call at node 1 is the one the timeline keeps
+            timeline = keep_activation(timeline, nodes[1].func)
         threads.append(
             ThreadProfile(
                 serial=t["serial"],
@@ -389,7 +420,7 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any) -> Snapshot:
                 cpu_time=t["cpu_time"],
                 nodes=nodes,
                 warnings=list(t["warnings"]),
-                timeline=None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner),
+                timeline=timeline,
             )
         )
     return Snapshot(

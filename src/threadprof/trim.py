@@ -3,7 +3,8 @@
 
 ``threadprof run`` removes its own frames from the profile: in the thread that
 ran the program only the subtree of the program's ``<module>`` frame is kept
-(:func:`keep_activation`), and the handlers that threadprof runs inside the
+(the call tree is cut in C as the snapshot is made, ``_core._subtree``; its
+timeline here, :func:`keep_activation`), and the handlers that threadprof runs inside the
 program are removed wherever they ran (:func:`drop_activations`). The
 timelines must lose the same frames, or a trace would show the launcher around
 the program.
@@ -33,9 +34,7 @@ from .model import Node, ThreadProfile, Timeline, TimelineChunk, build_tree
 __all__ = [
     "drop_activations",
     "drop_frames",
-    "find_shallowest",
     "keep_activation",
-    "reroot",
 ]
 
 Ranges = list[tuple[int, int]]  # [start, stop) global event indices, sorted, disjoint
@@ -211,33 +210,3 @@ def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
     build_tree(nodes)
     # the timeline loses the same frames
     return replace(thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs))
-
-
-def find_shallowest(thread: ThreadProfile, funcs: set[int]) -> Node | None:
-    """The node of ``funcs`` nearest the root (breadth first), or ``None``."""
-    level = [thread.nodes[c] for c in thread.root.children]
-    while level:
-        for node in level:
-            if node.func in funcs:
-                return node
-        level = [thread.nodes[c] for n in level for c in n.children]
-    return None
-
-
-def reroot(thread: ThreadProfile, top: Node) -> ThreadProfile:
-    """``thread`` with only the subtree of ``top``, which becomes the root's one child."""
-    old = thread.nodes
-    root = Node(0, -1, -1, wall=top.wall, cpu=top.cpu)
-    nodes = [root]
-    stack = [(top.id, 0)]
-    while stack:
-        nid, parent = stack.pop()
-        n = old[nid]
-        nodes.append(
-            Node(len(nodes), parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
-        )
-        new_id = len(nodes) - 1
-        stack.extend((c, new_id) for c in reversed(n.children))
-    build_tree(nodes)
-    # the timeline keeps the same frames: the activation of the <module> frame
-    return replace(thread, nodes=nodes, timeline=keep_activation(thread.timeline, top.func))

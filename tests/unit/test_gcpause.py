@@ -43,9 +43,9 @@ def test_snapshot_and_export_pause_the_collector(tmp_path, monkeypatch):
 
     real = api._snapshot_from_raw
 
-    def spy(raw, owner):
+    def spy(raw, owner, subtree):
         seen.append(gc.isenabled())
-        return real(raw, owner)
+        return real(raw, owner, subtree)
 
     monkeypatch.setattr(api, "_snapshot_from_raw", spy)
     snap = p.snapshot()

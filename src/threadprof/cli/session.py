@@ -28,7 +28,7 @@ from ..atomicfile import OutputError, is_written_in_place
 from ..exporters import Exporter, NoSuchThreadError, file_uri, get_exporter
 from ..model import Snapshot
 from ..report import format_report
-from ..trim import drop_frames, find_shallowest, reroot
+from ..trim import drop_frames
 from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
 from .program import Program, Target
@@ -218,14 +218,18 @@ class Session:
 
     def stop(self) -> Snapshot | None:
         """Stop profiling; ``None`` (and an error printed) if the profiler failed."""
+        code = self.program.code
         try:
-            snapshot = api.stop()
+            # the program is the subtree of its <module> frame in the thread that runs it
+            snapshot = api.stop_within(
+                (self.ident, (code.co_filename, code.co_firstlineno, code.co_name))
+            )
         except Exception as exc:
             self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return None
         if not self.options.keep_argv:
             snapshot = replace(snapshot, argv=snapshot.argv[:1])
-        return _trim(snapshot, self.ident, self.program.code)
+        return _trim(snapshot)
 
     def end(self) -> None:
         """Stop profiling and write the profile, after :meth:`claim`."""
@@ -388,25 +392,24 @@ class Session:
                 die_by_signal(self.pending_signal)
 
 
-def _trim(snapshot: Snapshot, ident: int, code: types.CodeType) -> Snapshot:
+def _trim(snapshot: Snapshot) -> Snapshot:
     """Drop threadprof's own frames from the profile.
 
-    The thread that ran the program (``ident``) has a tree that starts with the
-    frames that were running when profiling started (the launcher, ``main``,
-    this module) and ends with the waits for the other threads; the program is
-    the subtree of its ``<module>`` frame. In any thread, the calls of the
-    handlers that threadprof runs inside the program (a fatal signal's) are
-    removed, their time left to the frame they interrupted. (The exit hook
-    runs inside the profiler's own event, where nothing is recorded.)
+    The thread that ran the program has a tree that starts with the frames
+    that were running when profiling started (the launcher, ``main``, this
+    module) and ends with the waits for the other threads: :meth:`Session.stop`
+    keeps only the subtree of the program's ``<module>`` frame as the snapshot
+    is made. Here, in any thread, the calls of the handlers that threadprof
+    runs inside the program (a fatal signal's) are removed, their time left to
+    the frame they interrupted. (The exit hook runs inside the profiler's own
+    event, where nothing is recorded.)
     """
-    module_funcs = _function_ids(snapshot, [code])
     own_funcs = _function_ids(snapshot, [Session.on_fatal_signal.__code__])
+    if not own_funcs:
+        return snapshot
     threads = []
     for t in snapshot.threads:
-        top = find_shallowest(t, module_funcs) if t.ident == ident else None
-        if top is not None:
-            t = reroot(t, top)
-        if own_funcs and any(n.func in own_funcs for n in t.nodes):
+        if any(n.func in own_funcs for n in t.nodes):
             t = drop_frames(t, own_funcs)
         threads.append(t)
     return replace(snapshot, threads=threads)
