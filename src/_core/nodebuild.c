@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "nodebuild.h"
 
+#include "columns.h"
 #include "outermost.h"
 
 #include <stdint.h>
@@ -68,18 +69,6 @@ store(PyObject *obj, const field *f, PyObject *value)
     return rc;
 }
 
-static Py_ssize_t
-name_index(PyObject *names, const char *text)
-{
-    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
-        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(names, j),
-                                             text) == 0) {
-            return j;
-        }
-    }
-    return -1;
-}
-
 /* Children in index order as lists; `kids` receives n new lists. */
 static int
 children_lists(const int64_t *parents, Py_ssize_t n, PyObject **kids)
@@ -117,8 +106,8 @@ build(PyTypeObject *type, const int64_t *cols, PyObject *names, Py_ssize_t n,
       const field *fields, const field extra[3], const char *prim)
 {
     Py_ssize_t k = PyTuple_GET_SIZE(names);
-    Py_ssize_t calls_at = name_index(names, "calls");
-    const int64_t *parents = cols + n * name_index(names, "parent");
+    Py_ssize_t calls_at = tprof_column_index(names, "calls");
+    const int64_t *parents = cols + n * tprof_column_index(names, "parent");
     PyObject **kids = PyMem_Calloc((size_t)n + 1, sizeof *kids);
     PyObject *list = PyList_New(n);
     if (kids == NULL || list == NULL) {
@@ -180,7 +169,7 @@ tprof_build_nodes(PyObject *Py_UNUSED(module), PyObject *const *args,
     PyTypeObject *type = (PyTypeObject *)args[0];
     PyObject *names = args[2];
     Py_ssize_t k = PyTuple_GET_SIZE(names);
-    if (k > MAX_FIELDS || name_index(names, "parent") < 0) {
+    if (k > MAX_FIELDS || tprof_column_index(names, "parent") < 0) {
         PyErr_SetString(PyExc_ValueError,
                         "names: at most 16, and 'parent' among them");
         return NULL;
@@ -191,9 +180,9 @@ tprof_build_nodes(PyObject *Py_UNUSED(module), PyObject *const *args,
             return NULL;
         }
     }
-    int with_prim = name_index(names, "prim_calls") < 0;
-    if (with_prim &&
-        (name_index(names, "func") < 0 || name_index(names, "calls") < 0))
+    int with_prim = tprof_column_index(names, "prim_calls") < 0;
+    if (with_prim && (tprof_column_index(names, "func") < 0 ||
+                      tprof_column_index(names, "calls") < 0))
     {
         PyErr_SetString(PyExc_ValueError,
                         "names: 'func' and 'calls' are needed to compute "
@@ -214,13 +203,9 @@ tprof_build_nodes(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     Py_ssize_t n = view.len / (8 * k);
     const int64_t *cols = (const int64_t *)view.buf;
-    const int64_t *parents = cols + n * name_index(names, "parent");
-    for (Py_ssize_t v = 1; v < n; v++) {
-        if (parents[v] < 0 || parents[v] >= v) {
-            PyErr_Format(PyExc_ValueError,
-                         "node %zd: its parent must come before it", v);
-            goto done;
-        }
+    const int64_t *parents = cols + n * tprof_column_index(names, "parent");
+    if (tprof_check_parents(parents, n) < 0) {
+        goto done;
     }
     for (Py_ssize_t j = 0; j < k; j++) {
         if (find_field(type, NULL, PyTuple_GET_ITEM(names, j), &fields[j]) < 0)
@@ -240,7 +225,7 @@ tprof_build_nodes(PyObject *Py_UNUSED(module), PyObject *const *args,
             PyErr_NoMemory();
             goto done;
         }
-        const int64_t *funcs = cols + n * name_index(names, "func");
+        const int64_t *funcs = cols + n * tprof_column_index(names, "func");
         if (tprof_outermost_flags(parents, funcs, n, prim) < 0) {
             goto done;
         }

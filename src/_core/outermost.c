@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "outermost.h"
 
+#include "columns.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -139,12 +141,8 @@ tprof_outermost(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     PyObject *result = NULL;
     const int64_t *parents = (const int64_t *)pv.buf;
-    for (Py_ssize_t v = 1; v < n; v++) {
-        if (parents[v] < 0 || parents[v] >= v) {
-            PyErr_Format(PyExc_ValueError,
-                         "node %zd: its parent must come before it", v);
-            goto done;
-        }
+    if (tprof_check_parents(parents, n) < 0) {
+        goto done;
     }
     result = PyBytes_FromStringAndSize(NULL, n);
     if (result != NULL &&
@@ -279,6 +277,9 @@ tprof_totals(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     Py_ssize_t n = cv.len / 8 / T_NCOLS;
     const int64_t *cols = (const int64_t *)cv.buf;
+    if (tprof_check_parents(cols + T_PARENT * n, n) < 0) {
+        goto done;
+    }
     keys = PyMem_Malloc((size_t)(n > 0 ? n : 1) * 8);
     parents = PyMem_Malloc((size_t)(n > 0 ? n : 1) * 8);
     flags = PyMem_Malloc((size_t)(n > 0 ? n : 1));
@@ -288,11 +289,6 @@ tprof_totals(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     for (Py_ssize_t v = 0; v < n; v++) {
         int64_t parent = v == 0 ? 0 : cols[T_PARENT * n + v];
-        if (v > 0 && (parent < 0 || parent >= v)) {
-            PyErr_Format(PyExc_ValueError,
-                         "node %zd: its parent must come before it", v);
-            goto done;
-        }
         parents[v] = parent;
         int64_t func = cols[T_FUNC * n + v];
         if (!edges) {

@@ -1,25 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "subtree.h"
 
+#include "columns.h"
+
 #include <stdint.h>
 
 #define MAX_FUNCS 64
-
-static Py_ssize_t
-name_at(PyObject *names, const char *text)
-{
-    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
-        PyObject *name = PyTuple_GET_ITEM(names, j);
-        if (!PyUnicode_Check(name)) {
-            PyErr_SetString(PyExc_TypeError, "names must be strings");
-            return -2;
-        }
-        if (PyUnicode_CompareWithASCIIString(name, text) == 0) {
-            return j;
-        }
-    }
-    return -1;
-}
 
 static int
 wanted(int64_t func, const int64_t *funcs, Py_ssize_t nfuncs)
@@ -143,8 +129,9 @@ tprof_subtree(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     PyObject *names = args[1];
     Py_ssize_t k = PyTuple_GET_SIZE(names);
-    Py_ssize_t at[4] = {name_at(names, "parent"), name_at(names, "func"),
-                        name_at(names, "wall"), name_at(names, "cpu")};
+    Py_ssize_t at[4] = {
+        tprof_column_index(names, "parent"), tprof_column_index(names, "func"),
+        tprof_column_index(names, "wall"), tprof_column_index(names, "cpu")};
     for (int i = 0; i < 4; i++) {
         if (at[i] == -2) {
             return NULL;
@@ -175,12 +162,8 @@ tprof_subtree(PyObject *Py_UNUSED(module), PyObject *const *args,
     Py_ssize_t n = view.len / (8 * k);
     const int64_t *cols = (const int64_t *)view.buf;
     const int64_t *parent = cols + n * at[0];
-    for (Py_ssize_t v = 1; v < n; v++) {
-        if (parent[v] < 0 || parent[v] >= v) {
-            PyErr_Format(PyExc_ValueError,
-                         "node %zd: its parent must come before it", v);
-            goto done;
-        }
+    if (tprof_check_parents(parent, n) < 0) {
+        goto done;
     }
     /* first (n + 1), kids (n), then a queue or stack, order and newid (n
      * each) */
