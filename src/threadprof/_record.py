@@ -6,9 +6,10 @@
 20 ms of CPU time, a third of a profiled empty script's whole run. So the
 model, the report and the command line derive their data classes from
 :class:`Record` instead. Each class lists its fields in ``__slots__`` and
-writes its own ``__init__``, whose parameters are those fields in that order;
-the base class gives what ``dataclasses`` would: equality, ``repr``, pickling
-and copying, and :func:`replace` (``copy.replace`` on Python 3.13 and later).
+writes its own ``__init__``, whose parameters are those fields, in order (a
+field may be a property over a slot named ``_`` and its name). The base
+class gives what ``dataclasses`` would: equality, ``repr``, pickling and
+copying, and :func:`replace` (``copy.replace`` on Python 3.13 and later).
 :class:`Frozen` adds immutability and hashing. Modules that only ``threadprof
 diff``, the gates and the HTML views import keep ``dataclasses``.
 """
@@ -36,7 +37,12 @@ class Record:
         code = init.__code__
         cls._fields = code.co_varnames[1 : code.co_argcount]
         slots = {name for c in cls.__mro__ for name in c.__dict__.get("__slots__", ())}
-        if set(cls._fields) != slots:
+        # a field that is a property keeps its value in a slot named "_" + field
+        held = {
+            f"_{name}" if isinstance(getattr(cls, name, None), property) else name
+            for name in cls._fields
+        }
+        if held != slots:
             raise TypeError(f"{cls.__name__}.__init__ must take its fields, {sorted(slots)}")
 
     def _values(self) -> tuple[Any, ...]:
@@ -55,8 +61,12 @@ class Record:
         return type(self), self._values()
 
     def __replace__(self, **changes: Any) -> Self:
-        values = {name: getattr(self, name) for name in self._fields}
-        values.update(changes)
+        values = {
+            name: changes.pop(name) if name in changes else getattr(self, name)
+            for name in self._fields
+        }
+        if changes:
+            raise TypeError(f"{type(self).__name__} has no field {next(iter(changes))!r}")
         return type(self)(**values)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import operator
 import os
 import sys
 from array import array
@@ -19,7 +20,15 @@ from types import TracebackType
 
 from . import _core
 from ._gcpause import gc_paused
-from .model import Function, Node, Snapshot, ThreadProfile, Timeline, TimelineChunk
+from .model import (
+    Function,
+    NodeColumns,
+    Snapshot,
+    ThreadProfile,
+    Timeline,
+    TimelineChunk,
+    split_columns,
+)
 from .trim import keep_activation
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
@@ -384,9 +393,19 @@ def snapshot_from_raw(
         return _snapshot_from_raw(raw, owner, subtree)
 
 
-#: The columns of a raw snapshot's nodes (snapshot.c); ids, children and
-#: primitive calls are derived by ``_core._build_nodes``.
+#: The columns of a raw snapshot's nodes (snapshot.c); primitive calls are
+#: derived (:func:`_node_columns`), ids and children implied by the order.
 _RAW_NODE_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
+
+
+def _node_columns(flat: bytes) -> NodeColumns:
+    """The :class:`NodeColumns` of a raw snapshot's tree: its seven columns,
+    and the primitive calls, which are the calls of the nodes that no ancestor
+    below the root shares a function with (cProfile's rule, judged in C)."""
+    cols = dict(zip(_RAW_NODE_FIELDS, split_columns(flat, len(_RAW_NODE_FIELDS)), strict=True))
+    outermost = _core._outermost(cols["parent"], cols["func"])
+    cols["prim_calls"] = array("q", map(operator.mul, cols["calls"], outermost))
+    return NodeColumns(**cols)
 
 
 def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None) -> Snapshot:
@@ -399,15 +418,15 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
     fd = getattr(owner, "_timeline_fd", -1)
     threads = []
     for t in raw["threads"]:
-        columns = t["nodes"]
+        flat = t["nodes"]
         cut = None
         if t["ident"] == ident and top_funcs:
-            cut = _core._subtree(columns, _RAW_NODE_FIELDS, top_funcs)
-        nodes = _core._build_nodes(Node, columns if cut is None else cut, _RAW_NODE_FIELDS)
+            cut = _core._subtree(flat, _RAW_NODE_FIELDS, top_funcs)
+        columns = _node_columns(flat if cut is None else cut)
         raw_tl = t.get("timeline")
         timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
         if cut is not None:  # the call at node 1 is the one the timeline keeps
-            timeline = keep_activation(timeline, nodes[1].func)
+            timeline = keep_activation(timeline, columns.func[1])
         threads.append(
             ThreadProfile(
                 serial=t["serial"],
@@ -418,7 +437,8 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
                 last_seen=t["last_seen"],
                 wall_time=t["last_seen"] - t["first_seen"],
                 cpu_time=t["cpu_time"],
-                nodes=nodes,
+                nodes=None,
+                columns=columns,
                 warnings=list(t["warnings"]),
                 timeline=timeline,
             )

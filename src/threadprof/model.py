@@ -28,7 +28,7 @@ from ._record import replace as replace  # the model's dataclasses.replace
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
-    from typing import Literal, Protocol, TypeVar
+    from typing import Any, Literal, Protocol, TypeVar
 
     FunctionKind = Literal["python", "c"]
     ClockName = Literal["wall", "cpu", "user"]
@@ -264,6 +264,18 @@ class Timeline(Record):
 COLUMN_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
 
 
+def split_columns(flat: bytes, count: int) -> list[array]:
+    """``count`` int64 arrays from one buffer of as many columns, one after the other."""
+    view = memoryview(flat)
+    size = len(view) // count
+    columns = []
+    for i in range(count):
+        column = array("q")
+        column.frombytes(view[i * size : (i + 1) * size])
+        columns.append(column)
+    return columns
+
+
 class NodeColumns(Record):
     """A call tree as eight arrays of 64-bit integers: node ``i``'s fields at
     index ``i`` (:class:`Node`'s, without the children), the root at 0 and
@@ -304,17 +316,14 @@ class NodeColumns(Record):
     def __len__(self) -> int:
         return len(self.parent)
 
+    def flat(self, fields: tuple[str, ...] = COLUMN_FIELDS) -> bytes:
+        """``fields`` as one buffer of native int64 columns, one after the other."""
+        return b"".join([getattr(self, name).tobytes() for name in fields])
+
     @classmethod
     def of_nodes(cls, nodes: list[Node]) -> NodeColumns:
         """The columns of a tree of :class:`Node` objects."""
-        flat = memoryview(_core._gather(nodes, COLUMN_FIELDS))
-        n = len(nodes) * 8  # bytes a column
-        columns = []
-        for i in range(len(COLUMN_FIELDS)):
-            column = array("q")
-            column.frombytes(flat[i * n : (i + 1) * n])
-            columns.append(column)
-        return cls(*columns)
+        return cls(*split_columns(_core._gather(nodes, COLUMN_FIELDS), len(COLUMN_FIELDS)))
 
 
 class ThreadProfile(Record):
@@ -327,6 +336,7 @@ class ThreadProfile(Record):
     """
 
     __slots__ = (
+        "_nodes",
         "columns",
         "cpu_time",
         "first_seen",
@@ -334,7 +344,6 @@ class ThreadProfile(Record):
         "last_seen",
         "name",
         "native_id",
-        "nodes",
         "serial",
         "timeline",
         "wall_time",
@@ -348,11 +357,12 @@ class ThreadProfile(Record):
     last_seen: int
     wall_time: int
     cpu_time: int
-    nodes: list[Node]
+    _nodes: list[Node] | None
     warnings: list[str]
     timeline: Timeline | None
-    #: The call tree as columns, when it was read as columns only
-    #: (``tprof.read(..., columns=True)``); ``nodes`` then holds the root alone.
+    #: The call tree as columns until :attr:`nodes` is first read (which makes
+    #: the node objects from them and sets this to ``None``); ``None`` for a
+    #: tree given as nodes.
     columns: NodeColumns | None
 
     def __init__(
@@ -365,11 +375,13 @@ class ThreadProfile(Record):
         last_seen: int,
         wall_time: int,
         cpu_time: int,
-        nodes: list[Node],
+        nodes: list[Node] | None,
         warnings: list[str] | None = None,
         timeline: Timeline | None = None,
         columns: NodeColumns | None = None,
     ) -> None:
+        if (nodes is None) == (columns is None):
+            raise ValueError("a thread's call tree is given as nodes or as columns, one of them")
         self.serial = serial
         self.ident = ident
         self.native_id = native_id
@@ -378,14 +390,54 @@ class ThreadProfile(Record):
         self.last_seen = last_seen
         self.wall_time = wall_time
         self.cpu_time = cpu_time
-        self.nodes = nodes
+        self._nodes = nodes
         self.warnings = [] if warnings is None else warnings
         self.timeline = timeline
         self.columns = columns
 
+    @property
+    def nodes(self) -> list[Node]:
+        """The call tree's :class:`Node` objects, node ``i`` at index ``i``.
+
+        A tree held as :attr:`columns` (as snapshots and ``.tprof`` files
+        give it) gets its objects the first time this is read; views that
+        only total or write the tree read the columns and never make them.
+        """
+        if self._nodes is None:
+            if self.columns is None:
+                raise ValueError(f"thread {self.name!r}: its call tree was released")
+            self._nodes = _core._build_nodes(Node, self.columns.flat(), COLUMN_FIELDS)
+            self.columns = None
+        return self._nodes
+
+    @nodes.setter
+    def nodes(self, nodes: list[Node]) -> None:
+        self._nodes = nodes
+        self.columns = None
+
+    def __replace__(self, **changes: Any) -> ThreadProfile:
+        if "nodes" in changes:  # a new tree: not the columns of the old one
+            changes.setdefault("columns", None)
+        elif self._nodes is None:  # the columns, still without node objects
+            changes["nodes"] = None
+        return super().__replace__(**changes)  # type: ignore[no-any-return]
+
     def tree_columns(self) -> NodeColumns:
-        """The call tree as :class:`NodeColumns`, however it was read."""
-        return self.columns if self.columns is not None else NodeColumns.of_nodes(self.nodes)
+        """The call tree as :class:`NodeColumns`, however it is held."""
+        return self.columns if self._nodes is None else NodeColumns.of_nodes(self.nodes)
+
+    def tree_flat(self, fields: tuple[str, ...]) -> bytes:
+        """The call tree's ``fields`` as one buffer of native int64 columns,
+        one field after the other (what the C loops take). OverflowError or
+        TypeError for a node value that is not a 64-bit integer."""
+        if self._nodes is None:
+            return self.tree_columns().flat(fields)
+        return _core._gather(self._nodes, fields)
+
+    @property
+    def tree_size(self) -> int:
+        """The number of nodes in the call tree, root included."""
+        return len(self.columns) if self._nodes is None else len(self._nodes)
 
     @property
     def root(self) -> Node:
@@ -394,12 +446,11 @@ class ThreadProfile(Record):
     @property
     def calls(self) -> int:
         """Calls recorded in this thread."""
-        if self.columns is not None:
-            return sum(self.columns.calls)
+        if self._nodes is None:
+            return sum(self.tree_columns().calls)
         try:
-            calls = array("q")
-            calls.frombytes(_core._gather(self.nodes, ("calls",)))
-        except OverflowError:  # a model built by hand
+            calls = array("q", self.tree_flat(("calls",)))
+        except (OverflowError, TypeError):  # a model built by hand
             return sum(n.calls for n in self.nodes)
         return sum(calls)
 
@@ -607,27 +658,24 @@ def _add(totals: FunctionStats | EdgeStats, node: Node, first: int) -> None:
 _TOTAL_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
 
 
-def _c_totals(nodes: list[Node], edges: bool) -> array | None:
+def _c_totals(thread: ThreadProfile, edges: bool) -> array | None:
     """``_core._totals``'s rows of eight integers (key, first node, calls,
     prim_calls, wall, wall_self, cpu, cpu_self), or ``None`` when a value does
     not fit in 64 bits (or, for edges, a function id in 32), which only a
     model built by hand can hold."""
     try:
-        flat = _core._totals(_core._gather(nodes, _TOTAL_FIELDS), edges)
-    except OverflowError:
+        flat = _core._totals(thread.tree_flat(_TOTAL_FIELDS), edges)
+    except (OverflowError, TypeError):
         return None
-    rows = array("q")
-    rows.frombytes(flat)
-    return rows
+    return array("q", flat)
 
 
 def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
     """Per-function totals of one thread (recursion judged on its own stack),
     in the order of each function's first node."""
-    nodes = thread.nodes
-    rows = _c_totals(nodes, False)
+    rows = _c_totals(thread, False)
     if rows is None:
-        return _function_stats_by_node(nodes)
+        return _function_stats_by_node(thread.nodes)
     return {
         rows[i]: FunctionStats(
             rows[i], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5], rows[i + 6], rows[i + 7]
@@ -639,10 +687,9 @@ def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
 def thread_edge_stats(thread: ThreadProfile) -> dict[tuple[int, int], EdgeStats]:
     """Caller -> callee totals of one thread (the children of the root have no
     caller, so they add no edge), in the order of each pair's first node."""
-    nodes = thread.nodes
-    rows = _c_totals(nodes, True)
+    rows = _c_totals(thread, True)
     if rows is None:
-        return _edge_stats_by_node(nodes)
+        return _edge_stats_by_node(thread.nodes)
     out: dict[tuple[int, int], EdgeStats] = {}
     for i in range(0, len(rows), 8):
         key = (rows[i] >> 32, rows[i] & 0xFFFFFFFF)

@@ -96,6 +96,8 @@ def module_name(filename: str) -> str:
 
 def function_matches(func: Function, patterns: list[str] | tuple[str, ...]) -> bool:
     """Whether ``func`` matches one of the glob ``patterns`` (see the module's docstring)."""
+    if not patterns:
+        return False
     module = module_name(func.filename)
     names = {
         func.filename,

@@ -253,6 +253,24 @@ def _invalid(reason: str) -> NoReturn:
     raise ValueError(f"cannot write this snapshot as .tprof: {reason}")
 
 
+def _function_rows(functions: list[Function]) -> list[list[Any]]:
+    """The metadata's rows of the functions, checked: ``[kind, name, qualname,
+    filename, lineno]`` each."""
+    rows = [[f.kind, f.name, f.qualname, f.filename, f.lineno] for f in functions]
+    ids_ok = all(map(operator.eq, [f.id for f in functions], range(len(functions))))
+    if ids_ok and all(
+        kind in ("python", "c")
+        and type(name) is str
+        and type(qualname) is str
+        and type(filename) is str
+        and type(lineno) is int
+        for kind, name, qualname, filename, lineno in rows
+    ):
+        return rows
+    _check_functions(functions)  # says which one is wrong
+    return rows
+
+
 def _check_functions(functions: list[Function]) -> None:
     for i, f in enumerate(functions):
         if f.id != i:
@@ -262,24 +280,42 @@ def _check_functions(functions: list[Function]) -> None:
         _check_fields(f, _FUNCTION_FIELDS, f"function {i}: ")
 
 
+def _bad_node(parents: array, funcs: array, nfuncs: int) -> int | None:
+    """The first node below the root whose parent does not come before it or
+    whose function is not one of ``nfuncs``; ``None`` if there is none."""
+    n = len(parents)
+    if (
+        n < 2
+        or (
+            min(parents[1:]) >= 0
+            and all(map(operator.lt, parents[1:], range(1, n)))  # at C speed: a million nodes
+            and 0 <= min(funcs[1:])
+            and max(funcs[1:]) < nfuncs
+        )
+    ):
+        return None
+    return next(i for i in range(1, n) if not (0 <= parents[i] < i and 0 <= funcs[i] < nfuncs))
+
+
 def _encode_nodes(thread: ThreadProfile, nfuncs: int) -> bytes:
-    nodes = thread.nodes
-    if not nodes or nodes[0].parent != -1 or nodes[0].func != -1:
-        _invalid(f"thread {thread.name!r}: node 0 must be the root (parent -1, func -1)")
-    columns = array("q")
+    name = thread.name
+    lazy = thread.columns is not None  # no node objects: ids are the order
     try:
-        columns.frombytes(_core._gather(nodes, ("id", *NODE_FIELDS)))
+        columns = array("q", thread.tree_flat(NODE_FIELDS))
+        ids = None if lazy else array("q", _core._gather(thread.nodes, ("id",)))
     except (OverflowError, TypeError) as exc:
-        _invalid(f"thread {thread.name!r}: a node field is not a 64-bit integer ({exc})")
-    n = len(nodes)
-    ids, parents, funcs = columns[:n], columns[n : 2 * n], columns[2 * n : 3 * n]
-    if ids != array("q", range(n)):
+        _invalid(f"thread {name!r}: a node field is not a 64-bit integer ({exc})")
+    n = thread.tree_size
+    parents, funcs = columns[:n], columns[n : 2 * n]
+    if not n or parents[0] != -1 or funcs[0] != -1:
+        _invalid(f"thread {name!r}: node 0 must be the root (parent -1, func -1)")
+    if ids is not None and ids != array("q", range(n)):
         i = next(i for i, nid in enumerate(ids) if nid != i)
-        _invalid(f"thread {thread.name!r}: node {i} has id {ids[i]}")
-    for i, parent, func in zip(range(1, n), parents[1:], funcs[1:], strict=True):
-        if not (0 <= parent < i and 0 <= func < nfuncs):
-            _invalid(f"thread {thread.name!r}: node {i} has parent {parent} and func {func}")
-    return _pack(columns[n:])
+        _invalid(f"thread {name!r}: node {i} has id {ids[i]}")
+    bad = _bad_node(parents, funcs, nfuncs)
+    if bad is not None:
+        _invalid(f"thread {name!r}: node {bad} has parent {parents[bad]} and func {funcs[bad]}")
+    return _pack(columns)
 
 
 def _canonical_children(nodes: list[Node]) -> list[list[int]]:
@@ -291,6 +327,8 @@ def _canonical_children(nodes: list[Node]) -> list[list[int]]:
 
 def _encode_children(thread: ThreadProfile) -> bytes | None:
     """The ``KIDS`` payload, or ``None`` when the children are in id order."""
+    if thread.columns is not None:  # no node objects: children in id order
+        return None
     canonical = _canonical_children(thread.nodes)
     if all(n.children == kids for n, kids in zip(thread.nodes, canonical, strict=True)):
         return None
@@ -394,19 +432,20 @@ def write(
     if not isinstance(snapshot.start_time, int | float) or not math.isfinite(snapshot.start_time):
         _invalid(f"the start time {snapshot.start_time!r} is not a finite number")
     functions = snapshot.functions
-    _check_functions(functions)
+    function_rows = _function_rows(functions)
     w = _Writer(out, level, events_level)
     w.raw(HEADER.pack(MAGIC, VERSION[0], VERSION[1], 0))
     threads_meta = []
     for index, thread in enumerate(snapshot.threads):
         meta = _thread_meta(thread)
         nodes = _encode_nodes(thread, len(functions))
-        if len(thread.nodes) > _U32:
+        size = thread.tree_size
+        if size > _U32:
             _invalid(f"thread {thread.name!r} has more than {_U32} nodes")
-        meta["nodes"] = w.section(TAG_NODES, index, len(thread.nodes), nodes)
+        meta["nodes"] = w.section(TAG_NODES, index, size, nodes)
         children = _encode_children(thread)
         if children is not None:
-            meta["children"] = w.section(TAG_CHILDREN, index, len(thread.nodes) - 1, children)
+            meta["children"] = w.section(TAG_CHILDREN, index, size - 1, children)
         timeline = thread.timeline
         if timeline is not None:
             chunks = []
@@ -432,7 +471,7 @@ def write(
         "python_version": snapshot.python_version,
         "argv": list(snapshot.argv),
         "warnings": list(snapshot.warnings),
-        "functions": [[f.kind, f.name, f.qualname, f.filename, f.lineno] for f in functions],
+        "functions": function_rows,
         "threads": threads_meta,
     }
     # ensure_ascii: lone surrogates (file names that were not UTF-8) survive as \\udcXX
@@ -547,10 +586,13 @@ def read(
     """Read a ``.tprof`` file. Timelines stay in the file and are read lazily.
 
     ``progress(done, total)``, if given, is called after each thread's call
-    tree is read (``threadprof report``'s progress bar). With ``columns``,
-    each thread's call tree is read as :class:`~threadprof.model.NodeColumns`
-    only (``ThreadProfile.columns``; ``nodes`` holds the root alone), a sixth
-    of the memory: for :mod:`threadprof.diff`, which reads nothing else.
+    tree is read (``threadprof report``'s progress bar). Each thread's call
+    tree is read as :class:`~threadprof.model.NodeColumns`
+    (``ThreadProfile.columns``), a sixth of the memory of the node objects,
+    which are made when ``ThreadProfile.nodes`` is first read; except where
+    the file gives the children in an order of their own, whose trees are made
+    at once, unless ``columns`` asks for the columns alone (the order is then
+    not read: :mod:`threadprof.diff` reads nothing else).
 
     Raises :class:`~threadprof.fileformat.ProfileFormatError` for a file that is
     missing, unreadable, not a ``.tprof`` file, truncated, corrupt or of a
@@ -688,17 +730,12 @@ class _Reader:
             self.fail(f"corrupt metadata: {where}not an object")
         get = self._get
         cols = self._columns(index, get(raw, "nodes", "int", where), nfuncs)
-        columns = None
-        if self.columns:  # the children's order is all the file has besides
-            columns = NodeColumns(*cols)
-            nodes = [Node(0, *(c[0] for c in cols))]
-        else:
-            flat = array("q")
-            for col in cols:
-                flat.extend(col)
-            nodes = _core._build_nodes(Node, flat, NODE_FIELDS)
-            if "children" in raw:
-                self._children(index, get(raw, "children", "int", where), nodes)
+        columns: NodeColumns | None = NodeColumns(*cols)
+        nodes = None  # made from the columns when they are first needed
+        if "children" in raw and not self.columns:  # children not in id order: objects now
+            nodes = _core._build_nodes(Node, columns.flat(), NODE_FIELDS)  # type: ignore[union-attr]
+            self._children(index, get(raw, "children", "int", where), nodes)
+            columns = None
         timeline = None
         raw_tl = raw.get("timeline")
         if raw_tl is not None:
@@ -733,18 +770,8 @@ class _Reader:
                 self.max_ticks = max(self.max_ticks, max(col), -min(col))
         if parents[0] != -1 or funcs[0] != -1:
             self.fail(f"corrupt: thread {index}'s node 0 is not a root")
-        if (
-            count > 1
-            and not (
-                min(parents[1:]) >= 0
-                and all(map(operator.lt, parents[1:], range(1, count)))  # in C: a million nodes
-                and 0 <= min(funcs[1:])
-                and max(funcs[1:]) < nfuncs
-            )
-        ):
-            bad = next(
-                i for i in range(1, count) if not (0 <= parents[i] < i and 0 <= funcs[i] < nfuncs)
-            )
+        bad = _bad_node(parents, funcs, nfuncs)
+        if bad is not None:
             self.fail(f"corrupt: thread {index}'s node {bad} has a bad parent or function")
         return cols
 

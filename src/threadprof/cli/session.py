@@ -409,7 +409,7 @@ def _trim(snapshot: Snapshot) -> Snapshot:
         return snapshot
     threads = []
     for t in snapshot.threads:
-        if any(n.func in own_funcs for n in t.nodes):
+        if not own_funcs.isdisjoint(t.tree_columns().func):
             t = drop_frames(t, own_funcs)
         threads.append(t)
     return replace(snapshot, threads=threads)
