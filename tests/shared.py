@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Constants shared by the tests: names for hand-built snapshots (the weird
-ones are ``weird_snap``'s, in tests/conftest.py) and facts of this Python."""
+"""What the tests share: names for hand-built snapshots (the weird ones are
+``weird_snap``'s, in tests/conftest.py), facts of this Python, and random
+call trees."""
 
 from __future__ import annotations
 
+import random
 import sys
 import sysconfig
 
@@ -24,3 +26,20 @@ WEIRD_ARG = 'a "b"\\\n</title><script>alert(1)</script>'
 
 LEN = "<built-in function len>"
 SLEEP = "<built-in function time.sleep>"
+
+
+def random_thread(rng: random.Random, nfuncs: int, big: int = 1):  # -> ThreadProfile
+    """A thread of up to 400 nodes calling ``nfuncs`` functions, recursion
+    included; its times are multiples of ``big`` (large ones overflow 64-bit
+    sums)."""
+    from threadprof.model import Node, ThreadProfile, build_tree
+
+    nodes = [Node(0, -1, -1)]
+    for v in range(1, rng.randrange(2, 400)):
+        parent = rng.randrange(max(0, v - rng.choice((1, 4, 30))), v)
+        wall = rng.randrange(10**6) * big
+        func = rng.randrange(nfuncs)
+        nodes.append(
+            Node(v, parent, func, rng.randrange(4), 0, wall, wall // 2, wall // 3, wall // 5)
+        )
+    return ThreadProfile(1, 1, 1, "t", 0, 1, 1, 1, build_tree(nodes))

@@ -29,3 +29,43 @@ tprof_check_parents(const int64_t *parents, Py_ssize_t n)
     }
     return 0;
 }
+
+int
+tprof_keytab_init(tprof_keytab *t, Py_ssize_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n) {
+        cap *= 2;
+    }
+    t->keys = PyMem_Malloc(cap * sizeof(int64_t));
+    t->values = PyMem_Malloc(cap * sizeof(int32_t));
+    t->used = PyMem_Calloc(cap, 1);
+    t->mask = cap - 1;
+    if (t->keys == NULL || t->values == NULL || t->used == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+void
+tprof_keytab_free(tprof_keytab *t)
+{
+    PyMem_Free(t->keys);
+    PyMem_Free(t->values);
+    PyMem_Free(t->used);
+    t->keys = NULL;
+    t->values = NULL;
+    t->used = NULL;
+}
+
+size_t
+tprof_keytab_slot(const tprof_keytab *t, int64_t key)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h >> 20) & t->mask;
+    while (t->used[i] && t->keys[i] != key) {
+        i = (i + 1) & t->mask;
+    }
+    return i;
+}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * columns.h -- what the loops over a call tree's int64 columns share: a
- * named column's place, and the check that every parent comes before its
- * children. No state.
+ * named column's place, the check that every parent comes before its
+ * children, and a table from int64 keys to int32 values. No state.
  */
 #ifndef THREADPROF_COLUMNS_H
 #define THREADPROF_COLUMNS_H
@@ -18,5 +18,22 @@ Py_ssize_t tprof_column_index(PyObject *names, const char *name);
 /* 0 if parents[v] is in [0, v) for every node v >= 1 (parents[0] is not
  * read); -1 with ValueError set, naming the first node that breaks it. */
 int tprof_check_parents(const int64_t *parents, Py_ssize_t n);
+
+/* Open addressing from int64 keys to int32 values, in a power-of-two table
+ * at least twice the number of keys it is made for. */
+typedef struct {
+    int64_t *keys;
+    int32_t *values;
+    uint8_t *used;
+    size_t mask;
+} tprof_keytab;
+
+/* 0, or -1 with MemoryError set (the table is then free to tprof_keytab_free).
+ */
+int tprof_keytab_init(tprof_keytab *t, Py_ssize_t n);
+void tprof_keytab_free(tprof_keytab *t);
+
+/* The slot of `key`: where it is, or the free slot where it goes. */
+size_t tprof_keytab_slot(const tprof_keytab *t, int64_t key);
 
 #endif /* THREADPROF_COLUMNS_H */

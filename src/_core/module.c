@@ -23,6 +23,7 @@
 #include "modstate.h"
 #include "moncb.h"
 #include "nodebuild.h"
+#include "regroup.h"
 #include "subtree.h"
 #include "outermost.h"
 #include "profiler.h"
@@ -111,6 +112,9 @@ static PyMethodDef tprof_module_methods[] = {
      METH_FASTCALL,
      "A call tree's node objects of `node_type` from int64 columns named by "
      "`names` (nodebuild.h)."},
+    {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
+     "Rows of _totals of several trees summed by groups of functions, "
+     "sorted by group (regroup.h)."},
     {"_subtree", (PyCFunction)(void (*)(void))tprof_subtree, METH_FASTCALL,
      "The columns of the subtree of the shallowest node of one of `funcs`, "
      "under a new root; None if no node has one (subtree.h)."},

@@ -6,26 +6,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* How many ancestors on the current path have each key: open addressing,
- * a power-of-two table at least twice the number of nodes. */
-typedef struct {
-    int64_t *keys;
-    int32_t *counts; /* 0: a free slot (a key whose count fell to 0 stays) */
-    uint8_t *used;
-    size_t mask;
-} key_counts;
-
-static size_t
-slot_of(const key_counts *kc, int64_t key)
-{
-    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
-    size_t i = (size_t)(h >> 20) & kc->mask;
-    while (kc->used[i] && kc->keys[i] != key) {
-        i = (i + 1) & kc->mask;
-    }
-    return i;
-}
-
 static int
 get_column(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *what)
 {
@@ -51,22 +31,19 @@ tprof_outermost_flags(const int64_t *parents, const int64_t *keys,
     if (n == 0) {
         return 0;
     }
-    size_t cap = 16;
-    while (cap < 2 * (size_t)n) {
-        cap *= 2;
-    }
     Py_ssize_t *first = PyMem_Calloc((size_t)n + 1, sizeof *first);
     Py_ssize_t *child = PyMem_Malloc((size_t)n * sizeof *child);
     Py_ssize_t *fill = PyMem_Malloc((size_t)n * sizeof *fill);
     Py_ssize_t *stack = PyMem_Malloc((size_t)n * sizeof *stack);
     size_t *slot = PyMem_Malloc((size_t)n * sizeof *slot);
-    key_counts kc = {PyMem_Malloc(cap * sizeof(int64_t)),
-                     PyMem_Malloc(cap * sizeof(int32_t)), PyMem_Calloc(cap, 1),
-                     cap - 1};
+    /* how many ancestors on the current path have each key (a key whose
+     * count fell to 0 keeps its slot) */
+    tprof_keytab kc;
     int rc = -1;
-    if (!first || !child || !fill || !stack || !slot || !kc.keys ||
-        !kc.counts || !kc.used)
-    {
+    if (tprof_keytab_init(&kc, n) < 0) {
+        goto done;
+    }
+    if (!first || !child || !fill || !stack || !slot) {
         PyErr_NoMemory();
         goto done;
     }
@@ -92,19 +69,19 @@ tprof_outermost_flags(const int64_t *parents, const int64_t *keys,
         if (fill[v] == first[v + 1]) { /* all its children done: leave v */
             depth--;
             if (v != 0) {
-                kc.counts[slot[v]]--;
+                kc.values[slot[v]]--;
             }
             continue;
         }
         Py_ssize_t c = child[fill[v]++];
-        size_t i = slot_of(&kc, keys[c]);
+        size_t i = tprof_keytab_slot(&kc, keys[c]);
         if (!kc.used[i]) {
             kc.used[i] = 1;
             kc.keys[i] = keys[c];
-            kc.counts[i] = 0;
+            kc.values[i] = 0;
         }
-        flags[c] = kc.counts[i] == 0;
-        kc.counts[i]++;
+        flags[c] = kc.values[i] == 0;
+        kc.values[i]++;
         slot[c] = i;
         stack[depth++] = c;
     }
@@ -115,9 +92,7 @@ done:
     PyMem_Free(fill);
     PyMem_Free(stack);
     PyMem_Free(slot);
-    PyMem_Free(kc.keys);
-    PyMem_Free(kc.counts);
-    PyMem_Free(kc.used);
+    tprof_keytab_free(&kc);
     return rc;
 }
 
@@ -198,16 +173,13 @@ static PyObject *
 sum_rows(const int64_t *cols, const int64_t *keys, const char *flags,
          Py_ssize_t n, int edges)
 {
-    size_t cap = 16;
-    while (cap < 2 * (size_t)n) {
-        cap *= 2;
-    }
-    key_counts rows = {PyMem_Malloc(cap * sizeof(int64_t)),
-                       PyMem_Malloc(cap * sizeof(int32_t)),
-                       PyMem_Calloc(cap, 1), cap - 1};
+    tprof_keytab rows; /* key -> its row */
     int64_t *out = PyMem_Malloc((size_t)(n > 0 ? n : 1) * R_WIDTH * 8);
     PyObject *result = NULL;
-    if (!rows.keys || !rows.counts || !rows.used || !out) {
+    if (tprof_keytab_init(&rows, n) < 0) {
+        goto done;
+    }
+    if (!out) {
         PyErr_NoMemory();
         goto done;
     }
@@ -216,19 +188,19 @@ sum_rows(const int64_t *cols, const int64_t *keys, const char *flags,
         if (edges && cols[T_PARENT * n + v] == 0) {
             continue; /* a child of the root: no caller */
         }
-        size_t i = slot_of(&rows, keys[v]);
+        size_t i = tprof_keytab_slot(&rows, keys[v]);
         int64_t *row;
         if (!rows.used[i]) {
             rows.used[i] = 1;
             rows.keys[i] = keys[v];
-            rows.counts[i] = (int32_t)nrows;
+            rows.values[i] = (int32_t)nrows;
             row = out + R_WIDTH * nrows++;
             memset(row, 0, R_WIDTH * 8);
             row[R_KEY] = keys[v];
             row[R_FIRST] = v;
         }
         else {
-            row = out + R_WIDTH * rows.counts[i];
+            row = out + R_WIDTH * rows.values[i];
         }
         int64_t calls = cols[T_CALLS * n + v];
         if (add(&row[R_CALLS], calls) < 0 ||
@@ -243,9 +215,7 @@ sum_rows(const int64_t *cols, const int64_t *keys, const char *flags,
     }
     result = PyBytes_FromStringAndSize((const char *)out, nrows * R_WIDTH * 8);
 done:
-    PyMem_Free(rows.keys);
-    PyMem_Free(rows.counts);
-    PyMem_Free(rows.used);
+    tprof_keytab_free(&rows);
     PyMem_Free(out);
     return result;
 }

@@ -17,7 +17,9 @@ C core, so they can be tested on snapshots built by hand.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import operator
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -964,35 +966,93 @@ class KeyStats(Record):
         self.cpu_self = cpu_self
 
 
+def group_functions(
+    functions: Sequence[Function], key: Callable[[Function], object]
+) -> tuple[array, list[Function]]:
+    """Each function's group, as int64 by function id: the functions whose
+    ``key`` is equal share a group, numbered in order of their first function;
+    and that first function of each group."""
+    index: dict[object, int] = {}
+    firsts: list[Function] = []
+    group = array("q")
+    for f in functions:
+        k = key(f)
+        g = index.get(k)
+        if g is None:
+            g = index[k] = len(firsts)
+            firsts.append(f)
+        group.append(g)
+    return group, firsts
+
+
+def pstats_groups(functions: Sequence[Function]) -> tuple[array, list[Function]]:
+    """:func:`group_functions` by pstats key."""
+    return group_functions(functions, operator.attrgetter("pstats_key"))
+
+
+def grouped_totals(
+    snapshot: Snapshot, threads: Iterable[ThreadProfile] | None, group: array, edges: bool
+) -> Sequence[int]:
+    """The totals of the threads (all by default) summed by ``group``
+    (:func:`group_functions`): rows of eight integers (the group, or caller
+    group << 32 | callee group; 0; calls, prim_calls, wall, wall_self, cpu,
+    cpu_self), sorted by group. Recursion is judged per thread and function,
+    as cProfile does, before the functions are grouped."""
+    selected = list(snapshot._each(threads))
+    tables = []
+    for t in selected:
+        rows = _c_totals(t, edges)
+        if rows is None:
+            break
+        tables.append(rows)
+    else:
+        with contextlib.suppress(OverflowError):
+            return array("q", _core._regroup(tables, group, edges))
+    # sums beyond 64 bits, which only a model built by hand holds: Python's ints
+    sums: dict[int, list[int]] = {}
+    stats: dict[Any, Totals]
+    if edges:
+        stats = dict(snapshot.edge_stats(selected))
+        key_of: Callable[[Any], int] = lambda p: group[p[0]] << 32 | group[p[1]]  # noqa: E731
+    else:
+        stats = dict(snapshot.function_stats(selected))
+        key_of = group.__getitem__
+    for k, s in stats.items():
+        g = key_of(k)
+        row = sums.setdefault(g, [g, 0, 0, 0, 0, 0, 0, 0])
+        for j, v in enumerate((s.calls, s.prim_calls, s.wall, s.wall_self, s.cpu, s.cpu_self), 2):
+            row[j] += v
+    return [v for g in sorted(sums) for v in sums[g]]
+
+
 def key_stats(
     snapshot: Snapshot, threads: Iterable[ThreadProfile] | None = None
 ) -> dict[PstatsKey, KeyStats]:
-    """Per-function totals summed by pstats key, in order of function id: the
-    rows of a pstats file and of the terminal report's function table."""
-    functions = {f.id: f for f in snapshot.functions}
+    """Per-function totals summed by pstats key, in order of each key's first
+    function: the rows of a pstats file and of the terminal report's function
+    table. A key is named by its first function."""
+    group, firsts = pstats_groups(snapshot.functions)
+    rows = grouped_totals(snapshot, threads, group, False)
     out: dict[PstatsKey, KeyStats] = {}
-    for fid, fs in sorted(snapshot.function_stats(threads).items()):
-        func = functions[fid]
-        row = out.get(func.pstats_key)
-        if row is None:
-            row = out[func.pstats_key] = KeyStats(func)
-        add_totals(row, fs)
+    for i in range(0, len(rows), 8):
+        func = firsts[rows[i]]
+        out[func.pstats_key] = KeyStats(func, *rows[i + 2 : i + 8])
     return out
 
 
 def key_edges(
     snapshot: Snapshot, threads: Iterable[ThreadProfile] | None = None
 ) -> dict[PstatsKey, dict[PstatsKey, KeyStats]]:
-    """Callee key -> caller key -> the totals of those calls (pstats' callers)."""
-    functions = {f.id: f for f in snapshot.functions}
+    """Callee key -> caller key -> the totals of those calls (pstats'
+    callers), in order of the keys' first functions."""
+    group, firsts = pstats_groups(snapshot.functions)
+    rows = grouped_totals(snapshot, threads, group, True)
     out: dict[PstatsKey, dict[PstatsKey, KeyStats]] = {}
-    for (caller, callee), es in sorted(snapshot.edge_stats(threads).items()):
-        callers = out.setdefault(functions[callee].pstats_key, {})
-        cfunc = functions[caller]
-        row = callers.get(cfunc.pstats_key)
-        if row is None:
-            row = callers[cfunc.pstats_key] = KeyStats(cfunc)
-        add_totals(row, es)
+    for i in range(0, len(rows), 8):
+        key = rows[i]
+        caller, callee = firsts[key >> 32], firsts[key & 0xFFFFFFFF]
+        callers = out.setdefault(callee.pstats_key, {})
+        callers[caller.pstats_key] = KeyStats(caller, *rows[i + 2 : i + 8])
     return out
 
 

@@ -9,6 +9,7 @@ import random
 from array import array
 
 import pytest
+from shared import random_thread
 
 from threadprof import _core
 
@@ -49,28 +50,7 @@ def test_bad_columns_raise():
 
 
 def _random_thread(seed: int, big: int = 1):
-    from threadprof.model import Node, ThreadProfile, build_tree
-
-    rng = random.Random(seed)
-    nodes = [Node(0, -1, -1)]
-    for v in range(1, rng.randrange(2, 400)):
-        parent = rng.randrange(max(0, v - rng.choice((1, 4, 30))), v)
-        wall = rng.randrange(10**6) * big
-        nodes.append(
-            Node(
-                v,
-                parent,
-                rng.randrange(12),
-                rng.randrange(4),
-                0,
-                wall,
-                wall // 2,
-                wall // 3,
-                wall // 5,
-            )
-        )
-    build_tree(nodes)
-    return ThreadProfile(1, 1, 1, "t", 0, 1, 1, 1, nodes)
+    return random_thread(random.Random(seed), 12, big)
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -40,8 +40,8 @@ from __future__ import annotations
 import shlex
 from typing import BinaryIO
 
-from ..model import Function, Snapshot, ThreadProfile
-from ._common import creator, escape_text, function_table, ns_converter
+from ..model import Function, Snapshot, ThreadProfile, group_functions, grouped_totals
+from ._common import creator, escape_text, ns_converter
 
 __all__ = ["dump", "render"]
 
@@ -68,49 +68,36 @@ class _Names:
 
 def _part(snapshot: Snapshot, threads: list[ThreadProfile]) -> tuple[list[str], list[int]]:
     """The body of a part holding ``threads`` merged, and its totals per event."""
-    functions = function_table(snapshot)
-    fields = _fields(snapshot)
     to_ns = ns_converter(snapshot.unit)
-
-    # first line of each merged function, and its self cost in ticks per event
-    keys: dict[FuncKey, int] = {}
-    selfs: dict[FuncKey, list[int]] = {}
-    for fid, fs in sorted(snapshot.function_stats(threads).items()):
-        func = functions[fid]
-        k = _key(func)
-        keys.setdefault(k, func.lineno)
-        row = selfs.setdefault(k, [0, 0])
-        row[0] += getattr(fs, f"{fields[0]}_self")
-        row[1] += getattr(fs, f"{fields[1]}_self")
-
-    # caller -> callee -> [calls, inclusive ticks per event]
-    edges: dict[FuncKey, dict[FuncKey, list[int]]] = {}
-    for (caller, callee), es in sorted(snapshot.edge_stats(threads).items()):
-        row = edges.setdefault(_key(functions[caller]), {}).setdefault(
-            _key(functions[callee]), [0, 0, 0]
-        )
-        row[0] += es.calls
-        row[1] += getattr(es, fields[0])
-        row[2] += getattr(es, fields[1])
+    # the functions of one (file, name) are one callgrind function
+    group, firsts = group_functions(snapshot.functions, _key)
+    rows = grouped_totals(snapshot, threads, group, False)
+    pairs = grouped_totals(snapshot, threads, group, True)
+    own = [5, 7] if snapshot.primary == "wall" else [7, 5]  # wall_self, cpu_self
+    incl = [4, 6] if snapshot.primary == "wall" else [6, 4]  # wall, cpu
+    calls_of: dict[int, list[int]] = {}  # caller group -> its rows in pairs
+    for i in range(0, len(pairs), 8):
+        calls_of.setdefault(pairs[i] >> 32, []).append(i)
 
     body: list[str] = []
     total = [0, 0]
     files = _Names()
     names = _Names()
-    for k, (self0, self1) in selfs.items():
-        filename, name = k
-        line = keys[k]
-        cost0, cost1 = to_ns(self0), to_ns(self1)
+    for i in range(0, len(rows), 8):
+        g = rows[i]
+        func = firsts[g]
+        cost0, cost1 = to_ns(rows[i + own[0]]), to_ns(rows[i + own[1]])
         total[0] += cost0
         total[1] += cost1
-        body.append(f"fl={files(filename)}")
-        body.append(f"fn={names(name)}")
-        body.append(f"{line} {cost0} {cost1}")
-        for callee, (calls, incl0, incl1) in edges.get(k, {}).items():
-            body.append(f"cfl={files(callee[0])}")
-            body.append(f"cfn={names(callee[1])}")
-            body.append(f"calls={calls} {keys[callee]}")
-            body.append(f"{line} {to_ns(incl0)} {to_ns(incl1)}")
+        body.append(f"fl={files(func.filename)}")
+        body.append(f"fn={names(func.display)}")
+        body.append(f"{func.lineno} {cost0} {cost1}")
+        for j in calls_of.get(g, ()):
+            callee = firsts[pairs[j] & 0xFFFFFFFF]
+            body.append(f"cfl={files(callee.filename)}")
+            body.append(f"cfn={names(callee.display)}")
+            body.append(f"calls={pairs[j + 2]} {callee.lineno}")
+            body.append(f"{func.lineno} {to_ns(pairs[j + incl[0]])} {to_ns(pairs[j + incl[1]])}")
     return body, total
 
 

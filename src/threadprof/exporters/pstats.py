@@ -34,19 +34,18 @@ same name share one such function.
 from __future__ import annotations
 
 import marshal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
 from .._record import replace
 from ..model import (
     Function,
-    KeyStats,
     Node,
     PstatsKey,
     Snapshot,
     ThreadProfile,
-    key_edges,
-    key_stats,
+    grouped_totals,
+    pstats_groups,
 )
 
 __all__ = ["dump", "snapshot_to_stats", "stats_to_bytes", "with_thread_roots"]
@@ -68,23 +67,41 @@ def snapshot_to_stats(
     ``(file, line, name)`` key are summed into one entry.
     """
     selected = None if threads is None else list(threads)
-    cum_field = snapshot.primary
-    self_field = f"{cum_field}_self"
+    return _stats_of_rows(snapshot, selected, None if subcalls else [])
+
+
+#: Where a row of ``grouped_totals`` holds the cumulative and the own time of
+#: each clock.
+_TIME_AT = {"wall": (4, 5), "cpu": (6, 7)}
+
+
+def _stats_of_rows(
+    snapshot: Snapshot, threads: list[ThreadProfile] | None, pairs: Sequence[int] | None
+) -> Stats:
+    """The stats from the rows of the pstats keys' totals and of their pairs'
+    (``pairs``, unless given): one step per function and per caller -> callee
+    pair."""
+    group, firsts = pstats_groups(snapshot.functions)
+    keys = [f.pstats_key for f in firsts]
+    rows = grouped_totals(snapshot, threads, group, False)
+    if pairs is None:
+        pairs = grouped_totals(snapshot, threads, group, True)
     unit = snapshot.unit
-    edges = key_edges(snapshot, selected) if subcalls else {}
-
-    def times(s: KeyStats) -> tuple[float, float]:
-        # ticks are summed as integers and converted once, as cProfile does
-        return getattr(s, self_field) * unit, getattr(s, cum_field) * unit
-
+    cum_at, self_at = _TIME_AT[snapshot.primary]
+    callers: dict[int, dict[PstatsKey, CallerEntry]] = {}
+    # ticks are summed as integers and converted once, as cProfile does
+    for key, calls, prim, own, cum in zip(
+        pairs[0::8], pairs[2::8], pairs[3::8], pairs[self_at::8], pairs[cum_at::8], strict=True
+    ):
+        into = callers.get(key & 0xFFFFFFFF)
+        if into is None:
+            into = callers[key & 0xFFFFFFFF] = {}
+        into[keys[key >> 32]] = (calls, prim, own * unit, cum * unit)
     return {
-        key: (
-            row.prim_calls,
-            row.calls,
-            *times(row),
-            {ckey: (e.calls, e.prim_calls, *times(e)) for ckey, e in edges.get(key, {}).items()},
+        keys[g]: (prim, calls, own * unit, cum * unit, callers.get(g, {}))
+        for g, calls, prim, own, cum in zip(
+            rows[0::8], rows[2::8], rows[3::8], rows[self_at::8], rows[cum_at::8], strict=True
         )
-        for key, row in key_stats(snapshot, selected).items()
     }
 
 
