@@ -26,7 +26,6 @@ from .model import (
     Snapshot,
     ThreadProfile,
     Timeline,
-    TimelineChunk,
     split_columns,
 )
 from .trim import keep_activation
@@ -467,28 +466,36 @@ def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:
     skip: int = raw["skip"]
     events = sum(n for _, n in spills) + sum(len(tb) // 8 for tb, _ in chunks) - skip
 
-    def source() -> Iterator[TimelineChunk]:
+    def source(with_times: bool = True) -> Iterator[Any]:
         _keep = owner  # the spill file lives as long as its profiler
         for offset, n in spills:
-            times = array("q")
-            times.frombytes(_pread_exact(fd, n * 8, offset))
             funcs = array("i")
             funcs.frombytes(_pread_exact(fd, n * 4, offset + n * 8))
-            yield funcs, times
+            if with_times:
+                times = array("q")
+                times.frombytes(_pread_exact(fd, n * 8, offset))
+                yield funcs, times
+            else:
+                yield funcs
         left = skip
         for tb, fb in chunks:
-            times = array("q")
-            times.frombytes(tb)
             funcs = array("i")
             funcs.frombytes(fb)
-            if left:
-                cut = min(left, len(times))
-                times, funcs, left = times[cut:], funcs[cut:], left - cut
-            if times:
+            cut = min(left, len(funcs))
+            left -= cut
+            if cut:
+                funcs = funcs[cut:]
+            if not funcs:
+                continue
+            if with_times:
+                times = array("q")
+                times.frombytes(memoryview(tb)[8 * cut :])
                 yield funcs, times
+            else:
+                yield funcs
         del _keep
 
-    return Timeline(source, events, raw["dropped"])
+    return Timeline(source, events, raw["dropped"], functools.partial(source, False))
 
 
 def _pread_exact(fd: int, size: int, offset: int) -> bytes:

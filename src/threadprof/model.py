@@ -227,20 +227,35 @@ class Timeline(Record):
     calls were dropped: consumers skip a return that matches no open call.
     """
 
-    __slots__ = ("dropped", "events", "source")
+    __slots__ = ("codes_source", "dropped", "events", "source")
     source: Callable[[], Iterator[TimelineChunk]]
     events: int  # events available
     dropped: int  # events discarded at the start by --timeline-limit
+    #: the function codes alone, chunk by chunk as ``source`` gives them, when
+    #: they can be read for less (a spill file holds them apart from the times)
+    codes_source: Callable[[], Iterator[array]] | None
 
     def __init__(
-        self, source: Callable[[], Iterator[TimelineChunk]], events: int = 0, dropped: int = 0
+        self,
+        source: Callable[[], Iterator[TimelineChunk]],
+        events: int = 0,
+        dropped: int = 0,
+        codes_source: Callable[[], Iterator[array]] | None = None,
     ) -> None:
         self.source = source
         self.events = events
         self.dropped = dropped
+        self.codes_source = codes_source
 
     def chunks(self) -> Iterator[TimelineChunk]:
         return self.source()
+
+    def codes(self) -> Iterator[array]:
+        """The function codes of :meth:`chunks`, without their times: what a
+        pass that looks for calls and returns reads."""
+        if self.codes_source is not None:
+            return self.codes_source()
+        return (funcs for funcs, _times in self.source())
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         """``(func_code, time)`` pairs; see :data:`TimelineChunk`."""

@@ -329,3 +329,20 @@ def test_threads_that_end_do_not_keep_timeline_memory(engine):
         counts, open_frames = replay(snap, th)
         assert open_frames == []
         assert sum(n for path, n in counts.items() if path[-1] == fib_id) == 109
+
+
+@pytest.mark.parametrize("limit", [0, 5000])
+def test_the_codes_alone_are_the_chunks_codes(engine, limit):
+    """Timeline.codes(), which the trims read (from the spill file, the codes
+    without their times), gives the codes of chunks(): spilled chunks, chunks
+    in memory, and a limit's cut in the first of them."""
+    with threadprof.profile(engine=engine, timeline=True, timeline_limit=limit) as p:
+        fib(23)  # 92735 calls: spilled unless limited
+    tl = p.snapshot().thread("MainThread").timeline
+    assert tl.codes_source is not None
+    chunks = list(tl.chunks())
+    codes = list(tl.codes())
+    assert [len(c) for c in codes] == [len(f) for f, _ in chunks]
+    assert codes == [f for f, _ in chunks]
+    assert sum(map(len, codes)) == tl.events
+    assert (tl.dropped > 0) == (limit > 0)

@@ -106,3 +106,21 @@ def test_drop_activations_without_any_is_the_same_timeline():
     assert drop_activations(timeline, {H}) is timeline
     assert drop_activations(None, {H}) is None
     assert drop_activations(timeline, set()) is timeline
+
+
+def test_a_code_found_across_two_codes_is_not_a_match():
+    from threadprof.trim import _find
+
+    # little-endian 00 01 00 00 | 00 00 00 00 holds 01 00 00 00 (code 1) at
+    # byte 1, across the two codes; big-endian 00 00 01 00 | ... at byte 2
+    codes = array("i", [0x100, 0, 1, 0x100, 0x10000])
+    data = codes.tobytes()
+    assert _find(data, 1, 0) == 2
+    assert _find(data, 1, 3) == -1
+    assert _find(data, 0, 0) == 1
+    assert _find(data, 0x100, 1) == 3
+    assert _find(data, ~5, 0) == -1
+    # whole timelines: the module's code 1 is found only where it is
+    events = run(0x100, 0, 1, 0x10000, ~0x10000, ~1, ~0, ~0x100)
+    out = keep_activation(tl(events, chunk=3), 1)
+    assert list(out) == events[2:6]
