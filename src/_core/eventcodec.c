@@ -4,9 +4,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define HEAD 8 /* u8 time encoding + 7 reserved bytes */
-#define TIMES_PLAIN 0
-#define TIMES_DELTA 1
+#define HEAD 8        /* u8 encoding + 7 reserved bytes */
+#define TIMES_PLAIN 0 /* shuffled int64 times, then shuffled int32 codes */
+#define TIMES_DELTA 1 /* the same with differences of the times */
+#define VARINTS 2     /* LEB128 varints, zigzagged: differences, then codes */
+#define MAX_VARINT 10 /* bytes of a 64-bit LEB128 varint */
 
 /* A buffer of a whole number of `width`-byte items. */
 static int
@@ -94,32 +96,63 @@ shuffle32(unsigned char *out, const int32_t *items, Py_ssize_t n)
     }
 }
 
-PyObject *
-tprof_encode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
-                    Py_ssize_t nargs)
+static unsigned char *
+put_varint(unsigned char *out, uint64_t v)
 {
-    if (nargs != 3) {
-        PyErr_SetString(
-            PyExc_TypeError,
-            "_encode_events(funcs, times, nfuncs) takes 3 arguments");
-        return NULL;
+    while (v >= 0x80) {
+        *out++ = (unsigned char)(v | 0x80);
+        v >>= 7;
     }
-    Py_ssize_t nfuncs;
-    if (get_count(args[2], &nfuncs) < 0) {
-        return NULL;
+    *out++ = (unsigned char)v;
+    return out;
+}
+
+static uint64_t
+zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
+}
+
+static int64_t
+unzigzag(uint64_t u)
+{
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+/* VARINTS: the differences of consecutive times modulo 2**64 (the first
+ * time's from 0), which any int64 times have, then the function codes. */
+static PyObject *
+encode_varints(const int32_t *funcs, const int64_t *times, Py_ssize_t n)
+{
+    unsigned char *buf = PyMem_Malloc((size_t)(HEAD + 15 * n));
+    if (buf == NULL) {
+        return PyErr_NoMemory();
     }
-    Py_buffer fv, tv;
-    if (tprof_chunk_get(args[0], args[1], nfuncs, &fv, &tv) < 0) {
-        return NULL;
+    memset(buf, 0, HEAD);
+    buf[0] = VARINTS;
+    unsigned char *out = buf + HEAD;
+    uint64_t prev = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t t = (uint64_t)times[k];
+        out = put_varint(out, zigzag((int64_t)(t - prev)));
+        prev = t;
     }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        out = put_varint(out, zigzag(funcs[k]));
+    }
+    PyObject *result = PyBytes_FromStringAndSize((const char *)buf, out - buf);
+    PyMem_Free(buf);
+    return result;
+}
+
+/* TIMES_DELTA, or TIMES_PLAIN where a difference leaves int64. */
+static PyObject *
+encode_shuffled(const int32_t *funcs, const int64_t *times, Py_ssize_t n)
+{
     PyObject *result = NULL;
-    Py_ssize_t n = fv.len / 4;
-    const int32_t *funcs = (const int32_t *)fv.buf;
-    const int64_t *times = (const int64_t *)tv.buf;
     int64_t *deltas = PyMem_Malloc(n > 0 ? (size_t)n * sizeof(int64_t) : 1);
     if (deltas == NULL) {
-        PyErr_NoMemory();
-        goto done;
+        return PyErr_NoMemory();
     }
     /* differences of consecutive times (the first kept): small and alike,
      * which zlib packs well; plain times where a difference overflows */
@@ -142,10 +175,90 @@ tprof_encode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
         shuffle32(out + HEAD + 8 * n, funcs, n);
     }
     PyMem_Free(deltas);
-done:
+    return result;
+}
+
+PyObject *
+tprof_encode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
+                    Py_ssize_t nargs)
+{
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_encode_events(funcs, times, nfuncs, shuffled=False) "
+                        "takes 3 or 4 arguments");
+        return NULL;
+    }
+    Py_ssize_t nfuncs;
+    if (get_count(args[2], &nfuncs) < 0) {
+        return NULL;
+    }
+    int shuffled = nargs == 4 ? PyObject_IsTrue(args[3]) : 0;
+    if (shuffled < 0) {
+        return NULL;
+    }
+    Py_buffer fv, tv;
+    if (tprof_chunk_get(args[0], args[1], nfuncs, &fv, &tv) < 0) {
+        return NULL;
+    }
+    Py_ssize_t n = fv.len / 4;
+    const int32_t *funcs = (const int32_t *)fv.buf;
+    const int64_t *times = (const int64_t *)tv.buf;
+    PyObject *result = shuffled ? encode_shuffled(funcs, times, n)
+                                : encode_varints(funcs, times, n);
     PyBuffer_Release(&fv);
     PyBuffer_Release(&tv);
     return result;
+}
+
+/* The next varint of [*in, end) into *v; 0, or -1 if it is cut short or
+ * longer than 64 bits. */
+static int
+get_varint(const unsigned char **in, const unsigned char *end, uint64_t *v)
+{
+    uint64_t value = 0;
+    const unsigned char *p = *in;
+    for (int shift = 0; shift < 7 * MAX_VARINT; shift += 7) {
+        if (p == end) {
+            return -1;
+        }
+        unsigned char byte = *p++;
+        if (shift == 63 && byte > 1) {
+            return -1; /* bits beyond the 64th */
+        }
+        value |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80)) {
+            *v = value;
+            *in = p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* VARINTS into `times` and `funcs`; NULL, or the reason it is corrupt. */
+static const char *
+decode_varints(const unsigned char *in, const unsigned char *end, Py_ssize_t n,
+               Py_ssize_t nfuncs, int64_t *times, int32_t *funcs)
+{
+    uint64_t sum = 0, v;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (get_varint(&in, end, &v) < 0) {
+            return "size";
+        }
+        sum += (uint64_t)unzigzag(v); /* modulo 2**64, as written */
+        times[k] = (int64_t)sum;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (get_varint(&in, end, &v) < 0) {
+            return "size";
+        }
+        int64_t code = unzigzag(v);
+        if (code < -nfuncs || code >= nfuncs) {
+            return "functions";
+        }
+        funcs[k] = (int32_t)code;
+    }
+    return in == end ? NULL : "size";
 }
 
 /* A ValueError whose message is one of the reasons tprof.py words for the
@@ -177,7 +290,7 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     const unsigned char *in = (const unsigned char *)pv.buf;
     PyObject *funcs_out = NULL, *times_out = NULL, *result = NULL;
-    if (pv.len < HEAD || (in[0] != TIMES_PLAIN && in[0] != TIMES_DELTA)) {
+    if (pv.len < HEAD || in[0] > VARINTS) {
         corrupt("encoding");
         goto done;
     }
@@ -187,7 +300,10 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
             goto done;
         }
     }
-    if (n > (PY_SSIZE_T_MAX - HEAD) / 12 || pv.len != HEAD + 12 * n) {
+    if (n > (PY_SSIZE_T_MAX - HEAD) / 15 ||
+        (in[0] == VARINTS ? pv.len < HEAD + 2 * n || pv.len > HEAD + 15 * n
+                          : pv.len != HEAD + 12 * n))
+    {
         corrupt("size");
         goto done;
     }
@@ -198,6 +314,17 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     int64_t *times = (int64_t *)PyBytes_AS_STRING(times_out);
     int32_t *funcs = (int32_t *)PyBytes_AS_STRING(funcs_out);
+    if (in[0] == VARINTS) {
+        const char *why =
+            decode_varints(in + HEAD, in + pv.len, n, nfuncs, times, funcs);
+        if (why == NULL) {
+            result = PyTuple_Pack(2, funcs_out, times_out);
+        }
+        else {
+            corrupt(why);
+        }
+        goto done;
+    }
     const unsigned char *t = in + HEAD, *f = in + HEAD + 8 * n;
     int delta = in[0] == TIMES_DELTA;
     int64_t sum = 0;

@@ -2,14 +2,16 @@
 /*
  * eventcodec.h -- the loops of a .tprof timeline section's payload, in C.
  *
- * threadprof/tprof.py describes the layout (an 8-byte head whose first byte
- * says whether the times are plain or differences, then the times as
- * little-endian int64 and the function codes as little-endian int32, each
- * byte-shuffled: byte 0 of every item, then byte 1, ...). These two module
- * functions run its per-event loops, which in Python cost a few hundred
- * nanoseconds an event:
+ * threadprof/tprof.py describes the layout: an 8-byte head whose first byte
+ * is the encoding, then the events. Format 2.0 writes varints (2): the
+ * differences of consecutive times modulo 2**64, then the function codes,
+ * each an LEB128 varint of its zigzag encoding. Format 1.x wrote the times
+ * plain (0) or as differences (1) as little-endian int64, and the function
+ * codes as little-endian int32, each byte-shuffled (byte 0 of every item,
+ * then byte 1, ...); those still read. These two module functions run the
+ * per-event loops, which in Python cost a few hundred nanoseconds an event:
  *
- *   _core._encode_events(funcs, times, nfuncs) -> bytes
+ *   _core._encode_events(funcs, times, nfuncs, shuffled=False) -> bytes
  *   _core._decode_events(payload, count, nfuncs) -> (funcs bytes, times bytes)
  *
  * They own nothing and keep no state. tprof_chunk_get reads a chunk's two

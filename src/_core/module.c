@@ -99,7 +99,8 @@ static PyMethodDef tprof_module_methods[] = {
     {"_encode_events", (PyCFunction)(void (*)(void))tprof_encode_events,
      METH_FASTCALL,
      "A .tprof timeline section's payload from a chunk's function codes "
-     "(int32) and times (int64); ValueError if one names no function."},
+     "(int32) and times (int64), as varints (format 2.0) or, with `shuffled`, "
+     "shuffled (1.x); ValueError if one names no function."},
     {"_decode_events", (PyCFunction)(void (*)(void))tprof_decode_events,
      METH_FASTCALL,
      "A .tprof timeline section's payload of `count` events as (function "

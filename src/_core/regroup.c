@@ -46,8 +46,8 @@ by_key(const void *a, const void *b)
  * with an exception set. */
 static Py_ssize_t
 sum_by_group(const int64_t *const *tables, const Py_ssize_t *sizes,
-             Py_ssize_t ntables, Py_ssize_t n, int edges,
-             const int64_t *group, Py_ssize_t ngroup, int64_t *out)
+             Py_ssize_t ntables, Py_ssize_t n, int edges, const int64_t *group,
+             Py_ssize_t ngroup, int64_t *out)
 {
     tprof_keytab tab; /* group key -> its row */
     Py_ssize_t nrows = -1;
@@ -112,8 +112,8 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
         return NULL;
     }
     PyObject *result = NULL;
-    Py_buffer *views = PyMem_Calloc((size_t)(ntables > 0 ? ntables : 1),
-                                    sizeof *views);
+    Py_buffer *views =
+        PyMem_Calloc((size_t)(ntables > 0 ? ntables : 1), sizeof *views);
     const int64_t **tables =
         PyMem_Malloc((size_t)(ntables > 0 ? ntables : 1) * sizeof *tables);
     Py_ssize_t *sizes =
@@ -153,8 +153,8 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
     Py_ssize_t rows = sum_by_group(tables, sizes, ntables, n, edges,
                                    (const int64_t *)gv.buf, gv.len / 8, out);
     if (rows >= 0) {
-        result = PyBytes_FromStringAndSize((const char *)out,
-                                           rows * WIDTH * 8);
+        result =
+            PyBytes_FromStringAndSize((const char *)out, rows * WIDTH * 8);
     }
 done:
     for (Py_ssize_t t = 0; t < got; t++) {

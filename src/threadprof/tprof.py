@@ -30,10 +30,13 @@ Sections:
 * ``KIDS``: only for a thread whose ``children`` lists are not in id order (a
   tree built by hand): the children lists of nodes 0, 1, ... concatenated,
   ``count`` int64 node ids.
-* ``EVTS``: up to 16,384 timeline events of one thread: a u8 time encoding
-  (1: the first time, then differences; 0: plain times), 7 reserved bytes,
-  ``count`` int64 times and ``count`` int32 function codes (``f`` a call,
-  ``~f`` a return, as in :data:`~threadprof.model.TimelineChunk`).
+* ``EVTS``: up to 16,384 timeline events of one thread (function codes ``f``
+  a call, ``~f`` a return, as in :data:`~threadprof.model.TimelineChunk`): a
+  u8 encoding, 7 reserved bytes, then (2, format 2.0) ``count`` times as the
+  differences of consecutive times modulo 2**64 (the first one's from 0) and
+  ``count`` function codes, each an LEB128 varint of its zigzag encoding
+  (0, -1, 1, -2... as 0, 1, 2, 3...); or (format 1.x) ``count`` int64 times,
+  plain (0) or as differences (1), and ``count`` int32 codes, byte-shuffled.
 * ``META``: JSON: the snapshot's fields (clock, unit, cpu_mode, engine, pid,
   start_time, duration, python_version, argv, warnings), the functions as ``[kind, name,
   qualname, filename, lineno]`` (a function's id is its index), and per thread
@@ -41,9 +44,11 @@ Sections:
   timeline, ``events``, ``dropped`` and the ``[offset, count]`` of each
   ``EVTS`` section in order.
 
-The numeric arrays are byte-shuffled (all first bytes, then all second bytes...)
-before zlib compression, which packs slowly changing integers well: a timeline
-takes about 1 to 2 bytes an event on disk (12 in memory). The per-event loops of
+The call trees' arrays are byte-shuffled (all first bytes, then all second
+bytes...) before zlib compression, which packs slowly changing integers well. A
+timeline's varints take 2 to 3.5 bytes an event (12 in memory) and are stored as
+they are (:data:`EVENTS_LEVEL`): zlib would make them about 1 byte, but at six
+times the cost of writing them (``--compress`` asks for it). The per-event loops of
 ``EVTS`` sections (differences, shuffling, checks) run in the C core
 (``src/_core/eventcodec.c``); this module says what they produce.
 
@@ -115,8 +120,10 @@ __all__ = [
 EXTENSION = ".tprof"
 MAGIC = b"\x89TPROF\r\n"
 END_MAGIC = b"TPROFEND"
-#: The format version this module writes, ``(major, minor)``.
-VERSION = (1, 0)
+#: The format version this module writes, ``(major, minor)``. 2.0 added the
+#: varint encoding of timeline sections (``EVTS_VARINTS``), which 1.x readers
+#: cannot read; this module reads 1.x and 2.x.
+VERSION = (2, 0)
 
 HEADER = struct.Struct("<8sHHI")  # magic, major, minor, flags
 SECTION = struct.Struct("<4sB3xIIIQQ")  # tag, encoding, thread, count, crc, stored, raw
@@ -156,14 +163,22 @@ NODE_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cp
 #: The longest time a profile may hold, in nanoseconds: what the formats with
 #: 64-bit nanosecond fields (pprof, Perfetto) can carry.
 _MAX_NS = 2**63 - 1
-_EVENTS_HEAD = 8  # u8 time encoding + 7 reserved bytes
+_EVENTS_HEAD = 8  # u8 encoding + 7 reserved bytes
 # an EVTS section's first byte, as src/_core/eventcodec.c writes and reads it
-TIMES_PLAIN = 0  # the times as they are
-TIMES_DELTA = 1  # the first time, then the differences
-#: zlib's level for timeline sections, from bench/timeline_codec.py: on its mixed
-#: workload (3.1 M events) 1.02 bytes an event at 34 ns, against 1.01 at 65 ns
-#: at level 6; on pyperformance's richards 1.09 at 35 ns against 1.03 at 67 ns
-EVENTS_LEVEL = 3
+TIMES_PLAIN = 0  # shuffled: the times as they are (format 1.x)
+TIMES_DELTA = 1  # shuffled: the first time, then the differences (format 1.x)
+EVTS_VARINTS = 2  # varints: the differences, then the function codes (2.0)
+#: zlib's level for timeline sections, 0 for none, from bench/timeline_codec.py
+#: (its mixed workload, 3.1 M events): the varints take 2.47 bytes an event,
+#: written in 4.3 ns; zlib would make them 0.99 bytes for 24 ns more an event,
+#: which on a program that makes millions of calls a second is a third of
+#: ``threadprof run --timeline``'s time. (Format 1.x's shuffled numbers took
+#: 1.02 bytes at 37 ns.)
+EVENTS_LEVEL = 0
+#: zlib's level for timeline sections when asked to compress them
+#: (``--compress``): 0.99 bytes an event at 28 ns, against 0.97 at 44 ns at
+#: level 6
+COMPRESSED_EVENTS_LEVEL = 1
 #: zlib's level for the other sections (call trees, functions, metadata): on
 #: pyperformance's json_dumps (18,713 nodes) 161 kB in 5.8 ms, against 156 kB
 #: in 11.3 ms at level 6
@@ -237,8 +252,9 @@ class _Writer:
         """Write a section; returns its offset."""
         offset = self.offset
         stored, encoding = payload, ENC_STORED
-        if payload:
-            packed = zlib.compress(payload, self.levels.get(tag, self.default))
+        level = self.levels.get(tag, self.default)
+        if payload and level:
+            packed = zlib.compress(payload, level)
             if len(packed) < len(payload):
                 stored, encoding = packed, ENC_ZLIB
         head = SECTION.pack(
@@ -513,12 +529,12 @@ class _File:
         tag: bytes,
         thread: int,
         count: int | None,
-        raw_size: Callable[[int], int] | None = None,
+        raw_size: Callable[[int], tuple[int, int]] | None = None,
     ) -> tuple[int, bytes, int]:
         """Read the section at ``offset``: check it is a ``tag`` section of
         ``thread`` holding ``count`` items (any count when ``None``), whose
-        decompressed size is ``raw_size(count)`` when given. Returns
-        ``(count, payload, end offset)``."""
+        decompressed size lies in the range ``raw_size(count)`` (both
+        included) when given. Returns ``(count, payload, end offset)``."""
         name = _SECTION_NAMES[tag]
         if not HEADER.size <= offset <= self.data_end - SECTION.size:
             self.fail(f"the {name} section's offset {offset} is outside the file's data")
@@ -531,7 +547,8 @@ class _File:
             self.fail(f"corrupt: {where} belongs to another thread or has the wrong size")
         if stored > self.data_end - offset - SECTION.size:
             self.fail(f"truncated or corrupt: {where} runs past the end of the data")
-        if raw_size is not None and raw != raw_size(got_count):
+        least, most = raw_size(got_count) if raw_size is not None else (0, raw)
+        if not least <= raw <= most:
             self.fail(f"corrupt: {where} has the wrong length")
         if encoding == ENC_STORED and stored != raw:
             self.fail(f"corrupt: {where} has the wrong length")
@@ -636,7 +653,7 @@ class _Reader:
         if major > VERSION[0]:
             self.fail(
                 f"written by a newer threadprof (format {major}.{minor}); this version "
-                f"reads format {VERSION[0]}.x: upgrade threadprof"
+                f"reads formats up to {VERSION[0]}.x: upgrade threadprof"
             )
         if major < 1:
             self.fail(f"unsupported format version {major}.{minor}")
@@ -759,7 +776,9 @@ class _Reader:
 
     def _columns(self, index: int, offset: int, nfuncs: int) -> list[array]:
         width = len(NODE_FIELDS) * 8
-        count, payload, _ = self.file.section(offset, TAG_NODES, index, None, lambda n: n * width)
+        count, payload, _ = self.file.section(
+            offset, TAG_NODES, index, None, lambda n: (n * width, n * width)
+        )
         if count < 1:
             self.fail(f"corrupt: thread {index} has no root node")
         columns = _unpack("q", payload)
@@ -778,7 +797,7 @@ class _Reader:
     def _children(self, index: int, offset: int, nodes: list[Node]) -> None:
         canonical = _canonical_children(nodes)
         _, payload, _ = self.file.section(
-            offset, TAG_CHILDREN, index, len(nodes) - 1, lambda n: n * 8
+            offset, TAG_CHILDREN, index, len(nodes) - 1, lambda n: (n * 8, n * 8)
         )
         flat = _unpack("q", payload)
         pos = 0
@@ -848,6 +867,12 @@ def _checked(reader: _Reader, value: Any, kind: str, what: str) -> Any:
 # -- lazy timelines -----------------------------------------------------------------
 
 
+def _events_size(count: int) -> tuple[int, int]:
+    """The least and the most bytes of an ``EVTS`` payload of ``count`` events:
+    varints of 1 to 10 bytes a time and 1 to 5 a code, or 12 bytes shuffled."""
+    return _EVENTS_HEAD + 2 * count, _EVENTS_HEAD + 15 * count
+
+
 def _decode_events(
     file: _File, offset: int, count: int, payload: bytes, nfuncs: int
 ) -> TimelineChunk:
@@ -884,9 +909,7 @@ def _lazy_timeline(
                 if offset < end:
                     # each section read once: the work stays proportional to the file
                     file.fail(f"corrupt: thread {thread}'s timeline sections overlap")
-                _, payload, end = file.section(
-                    offset, TAG_EVENTS, thread, count, lambda n: _EVENTS_HEAD + 12 * n
-                )
+                _, payload, end = file.section(offset, TAG_EVENTS, thread, count, _events_size)
                 yield _decode_events(file, offset, count, payload, nfuncs)
 
     return Timeline(source, events, dropped)

@@ -17,8 +17,9 @@ on, which never recurse: a module's top-level code and a signal or fork
 handler. One pass over the timeline's function codes alone
 (:meth:`~threadprof.model.Timeline.codes`) finds the events to keep (and
 their number, which a Timeline states up front); the result is again lazy,
-reading the original chunk by chunk on each pass. Times are untouched, so they still never decrease, and what is kept
-is whole activations, so calls and returns still pair up.
+reading the original chunk by chunk on each pass. Times are untouched, so
+they still never decrease, and what is kept is whole activations, so calls
+and returns still pair up.
 
 When ``--timeline-limit`` dropped the first events (``dropped > 0``), the
 stream may begin inside an activation: a return ``~f`` with no call before it

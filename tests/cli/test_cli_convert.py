@@ -484,3 +484,44 @@ def test_convert_shows_its_progress_on_a_terminal(tprof_file, tmp_path, monkeypa
     assert text.startswith("\rthreadprof: converting in.tprof ")
     assert "\r\x1b[K" in text  # erased before the last line
     assert text.endswith(f"threadprof: wrote the collapsed profile to {tmp_path / 'o.folded'}\n")
+
+
+def _evts_encodings(path) -> list[int]:
+    """The section encoding (stored, zlib) of every EVTS section of a .tprof file."""
+    data = path.read_bytes()
+    out = []
+    pos = tprof.HEADER.size
+    end = len(data) - tprof.FOOTER.size
+    while pos < end:
+        tag, encoding, _thread, _count, _crc, stored, _raw = tprof.SECTION.unpack_from(data, pos)
+        if tag == tprof.TAG_EVENTS:
+            out.append(encoding)
+        pos += tprof.SECTION.size + stored
+    return out
+
+
+def test_compress_makes_the_timelines_smaller_and_loses_nothing(threadprof, write, workdir):
+    write("prog.py", THREADED + "\nfor _ in range(3000):\n    leaf(1)\n")
+    proc = threadprof("run", "-q", "--timeline", "-o", "big.tprof", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    big = workdir / "big.tprof"
+    assert set(_evts_encodings(big)) == {tprof.ENC_STORED}
+    proc = threadprof("convert", "big.tprof", "-o", "small.tprof", "--compress")
+    assert proc.returncode == 0, proc.stderr
+    small = workdir / "small.tprof"
+    assert set(_evts_encodings(small)) == {tprof.ENC_ZLIB}
+    assert small.stat().st_size < big.stat().st_size / 2
+    a, b = tprof.read(big), tprof.read(small)
+    assert [list(t.timeline) for t in a.threads if t.timeline] == [
+        list(t.timeline) for t in b.threads if t.timeline
+    ]
+    assert sum(t.timeline.events for t in b.threads if t.timeline) > 6000
+    # run writes it compressed at once; another format refuses the option
+    proc = threadprof("run", "-q", "--timeline", "--compress", "-o", "c.tprof", "prog.py")
+    assert proc.returncode == 0, proc.stderr
+    assert set(_evts_encodings(workdir / "c.tprof")) == {tprof.ENC_ZLIB}
+    proc = threadprof("run", "-q", "--compress", "-o", "out.prof", "prog.py")
+    assert proc.returncode == EXIT_USAGE
+    assert error_lines(proc.stderr) == [
+        "threadprof: error: --compress applies to the tprof format, not to pstats"
+    ]

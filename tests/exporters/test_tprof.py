@@ -10,10 +10,11 @@ import struct
 import tracemalloc
 import zlib
 from array import array
+from pathlib import Path
 
 import pytest
 
-from threadprof import tprof
+from threadprof import _core, tprof
 from threadprof.exporters import exporter_for_path, get_exporter
 from threadprof.model import Function, Node, Snapshot, Timeline, build_tree, replace
 from threadprof.readers import ProfileFormatError, read_profile
@@ -139,8 +140,32 @@ def test_times_beyond_64_bit_differences(builder, tmp_path):
     assert_same(snap, round_trip(snap, tmp_path))
 
 
+def _varint(value: int) -> bytes:
+    """The LEB128 varint of ``value``'s zigzag encoding (as 64-bit)."""
+    u = ((value << 1) ^ (value >> 63)) & (2**64 - 1)
+    out = bytearray()
+    while u >= 0x80:
+        out.append(u & 0x7F | 0x80)
+        u >>= 7
+    out.append(u)
+    return bytes(out)
+
+
 def _reference_payload(funcs: list[int], times: list[int]) -> bytes:
-    """An EVTS payload built in Python from the layout tprof.py documents."""
+    """An EVTS payload built in Python from the layout tprof.py documents
+    (format 2.0): varints of the times' differences modulo 2**64, then of the
+    function codes."""
+    diffs = []
+    for prev, t in zip([0, *times], times, strict=False):
+        d = (t - prev) % 2**64
+        diffs.append(d - 2**64 if d >= 2**63 else d)
+    body = b"".join(map(_varint, diffs)) + b"".join(map(_varint, funcs))
+    return bytes([tprof.EVTS_VARINTS]) + bytes(7) + body
+
+
+def _shuffled_payload(funcs: list[int], times: list[int]) -> bytes:
+    """An EVTS payload of format 1.x: differences (or plain times where one
+    leaves 64 bits), shuffled."""
     deltas = times[:1] + [b - a for a, b in itertools.pairwise(times)]
     if all(-(2**63) <= d < 2**63 for d in deltas):
         return _raw_payload(1, deltas, funcs)
@@ -199,26 +224,76 @@ class _Failing:
         raise ProfileFormatError("x.tprof", reason)
 
 
+@pytest.mark.parametrize("encode", [_reference_payload, _shuffled_payload])
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (lambda p: bytes([7]) + p[1:], "has an unknown encoding"),
+        (lambda p: bytes([3]) + p[1:], "has an unknown encoding"),
         (lambda p: p[:1] + b"\x01" + p[2:], "has an unknown encoding"),
         (lambda p: p[:-1], "has the wrong size"),
         (lambda p: p + bytes(12), "has the wrong size"),
         (lambda p: _raw_payload(1, [2**62, 2**62], [0, 0]), "has impossible times"),
-        (lambda p: _reference_payload([0, 2], [1, 2]), "names unknown functions"),
-        (lambda p: _reference_payload([0, -3], [1, 2]), "names unknown functions"),
     ],
 )
-def test_a_corrupt_timeline_payload_is_refused_with_its_reason(change, message):
-    good = _reference_payload([0, ~1], [10, 12])
+def test_a_corrupt_timeline_payload_is_refused_with_its_reason(encode, change, message):
+    good = encode([0, ~1], [10, 12])
     assert tprof._decode_events(_Failing(), 99, 2, good, 2) == (
         array("i", [0, ~1]),
         array("q", [10, 12]),
     )
     with pytest.raises(ProfileFormatError, match=f"the timeline section at offset 99 {message}"):
         tprof._decode_events(_Failing(), 99, 2, change(good), 2)
+
+
+@pytest.mark.parametrize("encode", [_reference_payload, _shuffled_payload])
+@pytest.mark.parametrize("funcs", [[0, 2], [0, -3], [2**31 - 1, 0]])
+def test_a_timeline_payload_naming_unknown_functions_is_refused(encode, funcs):
+    with pytest.raises(ProfileFormatError, match="names unknown functions"):
+        tprof._decode_events(_Failing(), 99, 2, encode(funcs, [1, 2]), 2)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x80",  # a varint cut short
+        b"\x02\x02\x00",  # two times, and one code of two
+        b"\xff" * 10 + b"\x01\x00\x00\x00",  # a time of more than 64 bits
+        b"\xff" * 11 + b"\x00\x00\x00",  # a varint of eleven bytes
+        b"\x02\x02\x00\x00\x00",  # a byte left over
+    ],
+)
+def test_a_corrupt_varint_payload_has_the_wrong_size(body):
+    payload = bytes([tprof.EVTS_VARINTS]) + bytes(7) + body
+    with pytest.raises(ProfileFormatError, match="has the wrong size"):
+        tprof._decode_events(_Failing(), 99, 2, payload, 2)
+
+
+def test_varints_carry_every_int64_time_and_code():
+    lo, hi = -(2**63), 2**63 - 1
+    times = [lo, hi, lo, 0, hi, hi, -1, 1]
+    funcs = [0, ~0, 2**31 - 2, ~(2**31 - 2), 5, ~5, 0, ~0]
+    payload = _core._encode_events(array("i", funcs), array("q", times), 2**31 - 1)
+    assert payload == _reference_payload(funcs, times)
+    assert tprof._decode_events(_Failing(), 0, 8, payload, 2**31 - 1) == (
+        array("i", funcs),
+        array("q", times),
+    )
+    # format 1.x, which the encoder still writes when asked
+    shuffled = _core._encode_events(array("i", funcs), array("q", times), 2**31 - 1, True)
+    assert shuffled == _shuffled_payload(funcs, times)
+
+
+def test_a_format_1_file_with_timelines_still_reads(tmp_path):
+    old = Path(__file__).parent.parent / "data" / "corpus" / "tprof" / "seed-2.tprof"
+    assert struct.unpack_from("<HH", old.read_bytes(), 8) == (1, 0)
+    snap = tprof.read(old)
+    events = [list(t.timeline) for t in snap.threads if t.timeline is not None]
+    assert [len(e) for e in events] == [10, 6]
+    for e in events:
+        assert [t for _, t in e] == sorted(t for _, t in e)
+    back = round_trip(snap, tmp_path)  # written as 2.0
+    assert [list(t.timeline) for t in back.threads if t.timeline is not None] == events
 
 
 def test_chunk_arrays_of_other_types_are_accepted(builder, tmp_path):
@@ -284,7 +359,7 @@ def test_writing_a_long_timeline_needs_bounded_memory(builder, tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 3_000_000  # a few chunks at a time
-    assert os.path.getsize(tmp_path / "big.tprof") < 1_000_000  # under a byte an event
+    assert os.path.getsize(tmp_path / "big.tprof") < 3_000_000  # under 3 bytes an event
 
 
 def test_reading_a_long_timeline_is_lazy(builder, tmp_path):
@@ -401,13 +476,13 @@ def test_a_newer_major_version_is_refused(tree_snap, tmp_path):
     path = tmp_path / "x.tprof"
     get_exporter("tprof").write(tree_snap, path)
     data = bytearray(path.read_bytes())
-    struct.pack_into("<HH", data, 8, 2, 3)
+    struct.pack_into("<HH", data, 8, 3, 1)
     path.write_bytes(bytes(data))
     with pytest.raises(ProfileFormatError) as info:
         tprof.read(path)
     assert str(info.value) == (
-        f"cannot read {str(path)!r}: written by a newer threadprof (format 2.3); "
-        "this version reads format 1.x: upgrade threadprof"
+        f"cannot read {str(path)!r}: written by a newer threadprof (format 3.1); "
+        "this version reads formats up to 2.x: upgrade threadprof"
     )
 
 

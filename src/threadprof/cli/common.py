@@ -117,6 +117,17 @@ FORMAT_FLAGS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "--compress",
+        "tprof",
+        "compress",
+        {
+            "action": "store_true",
+            "default": None,
+            "help": "tprof: compress the timelines too (zlib): a third of the size, about a "
+            "byte an event instead of three, for five times the cost of writing them",
+        },
+    ),
+    (
         "--thread-roots",
         "pstats",
         "thread_roots",

@@ -219,6 +219,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         extensions=(".tprof",),
         description="threadprof's own lossless file, for threadprof convert (the default)",
         module="tprof",
+        options=("compress",),
         hint="threadprof report {path} --tree (or --html -o {stem}.html)",
     ),
     Exporter(

@@ -9,7 +9,7 @@ The format itself -- layout, versioning, the reader -- is :mod:`threadprof.tprof
 from __future__ import annotations
 
 from ..model import Snapshot
-from ..tprof import write
+from ..tprof import COMPRESSED_EVENTS_LEVEL, EVENTS_LEVEL, write
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["dump"]
 
 
-def dump(snapshot: Snapshot, out: BinaryIO) -> None:
-    """Write every thread of ``snapshot`` (trees, timelines, metadata) as ``.tprof``."""
-    write(snapshot, out)
+def dump(snapshot: Snapshot, out: BinaryIO, *, compress: bool = False) -> None:
+    """Write every thread of ``snapshot`` (trees, timelines, metadata) as
+    ``.tprof``; with ``compress``, the timelines zlib-compressed too."""
+    write(snapshot, out, events_level=COMPRESSED_EVENTS_LEVEL if compress else EVENTS_LEVEL)
