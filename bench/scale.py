@@ -11,13 +11,16 @@
    best (lowest) time of each over the repetitions, with the median beside.
 2. ``snapshot``: snapshot time against the size of the call tree (about 1k,
    10k, 100k and 300k nodes): a synthetic program with N distinct call paths
-   (every ``f_i`` called from every ``g_j``), snapshot taken while running.
+   (every ``f_i`` called from every ``g_j``), snapshot taken while running;
+   and the time to make the node objects of its call trees (``node
+   objects``), which a snapshot leaves as columns until a view reads them.
 3. ``export``: then, the profiler stopped, the time each call-tree exporter
    (pstats, callgrind, collapsed, speedscope, pprof, html) takes to write that
    snapshot to a file, through ``Exporter.write`` as ``threadprof convert``
    does. Each tree size runs in a fresh process (2 and 3 share it), after a
    warm-up on a tiny profile so that imports and first-use costs are not
-   counted; each figure is the best of 3.
+   counted; each figure is the best of 3, so an exporter that reads the node
+   objects has them made already by its first round (add ``node objects``).
 4. ``timeline``: timeline export time against the trace size (about 0.5, 1, 2
    and 4 M events): fib calls on 4 threads under ``threadprof.profile(
    timeline=True)``, recorded (the profiled run's wall time), snapshot and
@@ -116,22 +119,28 @@ def synthetic_program(paths: int) -> list:
     return [ns[f"g{j}"] for j in range(side)]
 
 
-def profile_tree(paths: int) -> tuple[Any, float]:
+def profile_tree(paths: int) -> tuple[Any, float, float]:
     """Run the synthetic program under ``threadprof.profile()``; return a snapshot
-    taken while it runs and the snapshot's time in seconds (best of 3)."""
+    taken while it runs, the snapshot's time in seconds (best of 3), and the
+    time its call trees' node objects take to make (the model's ``Node``s,
+    which snapshots leave as columns until a view reads them; best of 3)."""
     import threadprof
 
     program = synthetic_program(paths)
     with threadprof.profile() as p:
         for g in program:
             g()
-        return best_of(p.snapshot)
+        snap, snapshot_s = best_of(p.snapshot)
+        fresh = [p.snapshot() for _ in range(BEST_OF)]
+    nodes_s = min(best_of(lambda s=s: [t.nodes for t in s.threads], 1)[1] for s in fresh)
+    return snap, snapshot_s, nodes_s
 
 
-def best_of(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """``fn()``'s result and its shortest time in seconds over ``BEST_OF`` calls."""
+def best_of(fn: Callable[[], Any], rounds: int = 0) -> tuple[Any, float]:
+    """``fn()``'s result and its shortest time in seconds over ``rounds``
+    calls (``BEST_OF`` by default)."""
     times = []
-    for _ in range(BEST_OF):
+    for _ in range(rounds or BEST_OF):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
@@ -145,11 +154,15 @@ def tree_child(paths: int, export: bool) -> None:
     formats = TREE_FORMATS if export else ()
     with tempfile.TemporaryDirectory() as tmp:
         out = {fmt: pathlib.Path(tmp) / f"out{EXT[fmt]}" for fmt in formats}
-        warm, _ = profile_tree(4)  # imports, templates, first-use caches
+        warm, _, _ = profile_tree(4)  # imports, templates, first-use caches
         for fmt in formats:
             get_exporter(fmt).write(warm, out[fmt])
-        snap, snapshot_s = profile_tree(paths)
-        row = {"nodes": sum(len(t.nodes) for t in snap.threads), "snapshot": snapshot_s}
+        snap, snapshot_s, nodes_s = profile_tree(paths)
+        row = {
+            "nodes": sum(t.tree_size for t in snap.threads),
+            "snapshot": snapshot_s,
+            "node objects": nodes_s,
+        }
         for fmt in formats:
             _, row[fmt] = best_of(functools.partial(get_exporter(fmt).write, snap, out[fmt]))
             row[f"{fmt}_bytes"] = out[fmt].stat().st_size
@@ -235,7 +248,10 @@ def tree_part(sizes: list[int], export: bool) -> list[dict]:
         "snapshot (while running) and export time by call-tree size",
         "node",
         nodes,
-        [(op, [r[op] for r in rows]) for op in ("snapshot", *(TREE_FORMATS if export else ()))],
+        [
+            (op, [r[op] for r in rows])
+            for op in ("snapshot", "node objects", *(TREE_FORMATS if export else ()))
+        ],
     )
     if export:
         last = rows[-1]

@@ -2,7 +2,8 @@
 /*
  * columns.h -- what the loops over a call tree's int64 columns share: a
  * named column's place, the check that every parent comes before its
- * children, and a table from int64 keys to int32 values. No state.
+ * children, the depth-first order, a table from int64 keys to int32 values,
+ * and the buffers of a list's items. No state.
  */
 #ifndef THREADPROF_COLUMNS_H
 #define THREADPROF_COLUMNS_H
@@ -18,6 +19,19 @@ Py_ssize_t tprof_column_index(PyObject *names, const char *name);
 /* 0 if parents[v] is in [0, v) for every node v >= 1 (parents[0] is not
  * read); -1 with ValueError set, naming the first node that breaks it. */
 int tprof_check_parents(const int64_t *parents, Py_ssize_t n);
+
+/* The nodes depth first from the root (node 0 first), children in index
+ * order, into `order` (n of them); parents are checked. 0, or -1 with an
+ * exception set. */
+int tprof_preorder(const int64_t *parents, Py_ssize_t n, Py_ssize_t *order);
+
+/* The buffers of the items of `list`, each a whole number of `unit` bytes
+ * (at least one unit if `nonempty`): a new array of them, or NULL with an
+ * exception set (ValueError(`what`) for a bad size) and none held. */
+Py_buffer *tprof_buffers_get(PyObject *list, Py_ssize_t unit, int nonempty,
+                             const char *what);
+/* Release the n buffers of tprof_buffers_get and free their array. */
+void tprof_buffers_release(Py_buffer *views, Py_ssize_t n);
 
 /* Open addressing from int64 keys to int32 values, in a power-of-two table
  * at least twice the number of keys it is made for. */

@@ -23,6 +23,7 @@
 #include "modstate.h"
 #include "moncb.h"
 #include "nodebuild.h"
+#include "merge.h"
 #include "regroup.h"
 #include "subtree.h"
 #include "outermost.h"
@@ -113,6 +114,8 @@ static PyMethodDef tprof_module_methods[] = {
      METH_FASTCALL,
      "A call tree's node objects of `node_type` from int64 columns named by "
      "`names` (nodebuild.h)."},
+    {"_merge", (PyCFunction)(void (*)(void))tprof_merge, METH_FASTCALL,
+     "Call trees (int64 columns) united by path from the root (merge.h)."},
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},

@@ -112,15 +112,18 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
         return NULL;
     }
     PyObject *result = NULL;
-    Py_buffer *views =
-        PyMem_Calloc((size_t)(ntables > 0 ? ntables : 1), sizeof *views);
     const int64_t **tables =
         PyMem_Malloc((size_t)(ntables > 0 ? ntables : 1) * sizeof *tables);
     Py_ssize_t *sizes =
         PyMem_Malloc((size_t)(ntables > 0 ? ntables : 1) * sizeof *sizes);
     int64_t *out = NULL;
-    Py_ssize_t got = 0, n = 0;
-    if (!views || !tables || !sizes) {
+    Py_ssize_t n = 0;
+    Py_buffer *views = tprof_buffers_get(
+        list, WIDTH * 8, 0, "tables: not rows of eight 8-byte integers");
+    if (views == NULL) {
+        goto done;
+    }
+    if (!tables || !sizes) {
         PyErr_NoMemory();
         goto done;
     }
@@ -129,21 +132,10 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
                         "group: not one 8-byte integer per function");
         goto done;
     }
-    for (; got < ntables; got++) {
-        if (PyObject_GetBuffer(PyList_GET_ITEM(list, got), &views[got],
-                               PyBUF_SIMPLE) < 0)
-        {
-            goto done;
-        }
-        if (views[got].len % (WIDTH * 8) != 0) {
-            got++;
-            PyErr_SetString(PyExc_ValueError,
-                            "tables: not rows of eight 8-byte integers");
-            goto done;
-        }
-        tables[got] = (const int64_t *)views[got].buf;
-        sizes[got] = views[got].len / (WIDTH * 8);
-        n += sizes[got];
+    for (Py_ssize_t t = 0; t < ntables; t++) {
+        tables[t] = (const int64_t *)views[t].buf;
+        sizes[t] = views[t].len / (WIDTH * 8);
+        n += sizes[t];
     }
     out = PyMem_Malloc((size_t)(n > 0 ? n : 1) * WIDTH * 8);
     if (out == NULL) {
@@ -157,10 +149,9 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
             PyBytes_FromStringAndSize((const char *)out, rows * WIDTH * 8);
     }
 done:
-    for (Py_ssize_t t = 0; t < got; t++) {
-        PyBuffer_Release(&views[t]);
+    if (views != NULL) {
+        tprof_buffers_release(views, ntables);
     }
-    PyMem_Free(views);
     PyMem_Free(tables);
     PyMem_Free(sizes);
     PyMem_Free(out);

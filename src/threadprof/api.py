@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import operator
 import os
 import sys
 from array import array
@@ -21,12 +20,12 @@ from types import TracebackType
 from . import _core
 from ._gcpause import gc_paused
 from .model import (
+    RAW_FIELDS,
     Function,
     NodeColumns,
     Snapshot,
     ThreadProfile,
     Timeline,
-    split_columns,
 )
 from .trim import keep_activation
 
@@ -392,21 +391,6 @@ def snapshot_from_raw(
         return _snapshot_from_raw(raw, owner, subtree)
 
 
-#: The columns of a raw snapshot's nodes (snapshot.c); primitive calls are
-#: derived (:func:`_node_columns`), ids and children implied by the order.
-_RAW_NODE_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
-
-
-def _node_columns(flat: bytes) -> NodeColumns:
-    """The :class:`NodeColumns` of a raw snapshot's tree: its seven columns,
-    and the primitive calls, which are the calls of the nodes that no ancestor
-    below the root shares a function with (cProfile's rule, judged in C)."""
-    cols = dict(zip(_RAW_NODE_FIELDS, split_columns(flat, len(_RAW_NODE_FIELDS)), strict=True))
-    outermost = _core._outermost(cols["parent"], cols["func"])
-    cols["prim_calls"] = array("q", map(operator.mul, cols["calls"], outermost))
-    return NodeColumns(**cols)
-
-
 def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None) -> Snapshot:
     functions = [
         Function(i, kind, name, qualname, filename, lineno)
@@ -420,8 +404,8 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
         flat = t["nodes"]
         cut = None
         if t["ident"] == ident and top_funcs:
-            cut = _core._subtree(flat, _RAW_NODE_FIELDS, top_funcs)
-        columns = _node_columns(flat if cut is None else cut)
+            cut = _core._subtree(flat, RAW_FIELDS, top_funcs)
+        columns = NodeColumns.of_raw(flat if cut is None else cut)
         raw_tl = t.get("timeline")
         timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
         if cut is not None:  # the call at node 1 is the one the timeline keeps

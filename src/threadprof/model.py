@@ -279,6 +279,9 @@ class Timeline(Record):
 
 #: The fields of a call-tree node as columns, in order (:class:`NodeColumns`).
 COLUMN_FIELDS = ("parent", "func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
+#: The same without the primitive calls, which the C loops derive: the columns
+#: of a raw snapshot's trees (snapshot.c) and of ``_core._merge``'s.
+RAW_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
 
 
 def split_columns(flat: bytes, count: int) -> list[array]:
@@ -336,6 +339,17 @@ class NodeColumns(Record):
     def flat(self, fields: tuple[str, ...] = COLUMN_FIELDS) -> bytes:
         """``fields`` as one buffer of native int64 columns, one after the other."""
         return b"".join([getattr(self, name).tobytes() for name in fields])
+
+    @classmethod
+    def of_raw(cls, flat: bytes) -> NodeColumns:
+        """The columns of a tree given as :data:`RAW_FIELDS` (a raw snapshot's,
+        ``_core._merge``'s), with the primitive calls: the calls of the nodes
+        that no ancestor below the root shares a function with (cProfile's
+        rule, judged in C)."""
+        cols = dict(zip(RAW_FIELDS, split_columns(flat, len(RAW_FIELDS)), strict=True))
+        outermost = _core._outermost(cols["parent"], cols["func"])
+        cols["prim_calls"] = array("q", map(operator.mul, cols["calls"], outermost))
+        return cls(**cols)
 
     @classmethod
     def of_nodes(cls, nodes: list[Node]) -> NodeColumns:
@@ -790,8 +804,32 @@ def add_totals(total: Totals, s: Totals) -> None:
 
 
 def merge_threads(threads: Iterable[ThreadProfile], name: str = "all threads") -> ThreadProfile:
-    """Unite the call trees of several threads by path from the root."""
+    """Unite the call trees of several threads by path from the root (in C,
+    as columns; primitive calls judged on the merged tree)."""
     threads = list(threads)
+    columns: NodeColumns | None = None
+    nodes: list[Node] | None = None
+    try:
+        columns = NodeColumns.of_raw(_core._merge([t.tree_flat(RAW_FIELDS) for t in threads]))
+    except (OverflowError, TypeError):  # a model built by hand: Python's ints
+        nodes = _merge_nodes(threads)
+    return ThreadProfile(
+        serial=-1,
+        ident=0,
+        native_id=0,
+        name=name,
+        first_seen=min((t.first_seen for t in threads), default=0),
+        last_seen=max((t.last_seen for t in threads), default=0),
+        wall_time=sum(t.wall_time for t in threads),
+        cpu_time=sum(t.cpu_time for t in threads),
+        nodes=nodes,
+        columns=columns,
+        warnings=[w for t in threads for w in t.warnings],
+    )
+
+
+def _merge_nodes(threads: list[ThreadProfile]) -> list[Node]:
+    """:func:`merge_threads`' nodes, made node by node."""
     root = Node(0, -1, -1)
     nodes = [root]
     index: dict[tuple[int, int], int] = {}
@@ -819,18 +857,7 @@ def merge_threads(threads: Iterable[ThreadProfile], name: str = "all threads") -
         root.cpu += t.root.cpu
         root.cpu_self += t.root.cpu_self
     compute_prim_calls(nodes)
-    return ThreadProfile(
-        serial=-1,
-        ident=0,
-        native_id=0,
-        name=name,
-        first_seen=min((t.first_seen for t in threads), default=0),
-        last_seen=max((t.last_seen for t in threads), default=0),
-        wall_time=sum(t.wall_time for t in threads),
-        cpu_time=sum(t.cpu_time for t in threads),
-        nodes=nodes,
-        warnings=[w for t in threads for w in t.warnings],
-    )
+    return nodes
 
 
 def build_tree(nodes: list[Node]) -> list[Node]:

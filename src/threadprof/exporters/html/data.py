@@ -52,22 +52,19 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from array import array
 from collections.abc import Iterable
 from typing import Any
 
 from ..._record import replace
 from ..._version import __version__
 from ...model import (
-    EdgeStats,
     Function,
-    FunctionStats,
     Node,
     Snapshot,
     ThreadProfile,
-    combine,
+    grouped_totals,
     merge_threads,
-    thread_edge_stats,
-    thread_function_stats,
     threads_by_key,
 )
 from .lanes import TIMELINE_BUDGET, timelines
@@ -142,21 +139,42 @@ class FunctionIndex:
 
 
 class _Tables:
-    """Each thread's function and edge tables, computed once, summed for a selection."""
+    """The function and edge tables of a selection of threads, as the rows of
+    :func:`~threadprof.model.grouped_totals` (each function its own group):
+    ``[func, calls, prim_calls, wall, wall_self, cpu, cpu_self]`` and
+    ``[caller, callee, calls, ...]`` flat, in order of function id."""
 
-    def __init__(self, threads: list[ThreadProfile]) -> None:
-        self.functions = {id(t): thread_function_stats(t) for t in threads}
-        self.edges = {id(t): thread_edge_stats(t) for t in threads}
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        used = [array("q", t.tree_flat(("func",))) for t in snapshot.threads]
+        top = max([len(snapshot.functions) - 1, *(max(f) for f in used if f)])
+        self.group = array("q", range(top + 1))  # every function its own group
 
     def of(
-        self, threads: list[ThreadProfile]
-    ) -> tuple[dict[int, FunctionStats], dict[tuple[int, int], EdgeStats]]:
-        if len(threads) == 1:
-            return self.functions[id(threads[0])], self.edges[id(threads[0])]
-        return (
-            combine(self.functions[id(t)] for t in threads),
-            combine(self.edges[id(t)] for t in threads),
-        )
+        self, threads: list[ThreadProfile], funcs: FunctionIndex
+    ) -> tuple[list[int], list[int]]:
+        """The flat ``functions`` and ``edges`` arrays of a view, function ids
+        made the page's indices (``funcs``)."""
+        rows = grouped_totals(self.snapshot, threads, self.group, False)
+        functions = _interleave([map(funcs, rows[0::8]), *(rows[j::8] for j in range(2, 8))])
+        rows = grouped_totals(self.snapshot, threads, self.group, True)
+        keys = rows[0::8]
+        callers = map(funcs, [k >> 32 for k in keys])
+        callees = map(funcs, [k & 0xFFFFFFFF for k in keys])
+        edges = _interleave([callers, callees, *(rows[j::8] for j in range(2, 8))])
+        return functions, edges
+
+
+def _interleave(columns: list[Iterable[int]]) -> list[int]:
+    """The items of ``columns`` row by row: ``[a0, b0, c0, a1, b1, c1...]``."""
+    width = len(columns)
+    out: list[int] = []
+    for j, column in enumerate(columns):
+        values = list(column)
+        if j == 0:
+            out = [0] * (len(values) * width)
+        out[j::width] = values
+    return out
 
 
 def fold(nodes: list[Node], keep: int) -> tuple[list[Node], int]:
@@ -242,22 +260,7 @@ def _view(
                 node.cpu_self,
             )
         )
-    function_stats, edge_stats = tables.of(threads)
-    functions: list[int] = []
-    for fid, s in sorted(function_stats.items()):
-        functions += (funcs(fid), s.calls, s.prim_calls, s.wall, s.wall_self, s.cpu, s.cpu_self)
-    edges: list[int] = []
-    for (caller, callee), e in sorted(edge_stats.items()):
-        edges += (
-            funcs(caller),
-            funcs(callee),
-            e.calls,
-            e.prim_calls,
-            e.wall,
-            e.wall_self,
-            e.cpu,
-            e.cpu_self,
-        )
+    functions, edges = tables.of(threads, funcs)
     root = tree.root
     return {
         "name": name,
@@ -292,7 +295,7 @@ def report_data(
             return nodes
         return max(VIEW_FLOOR, nodes * node_budget // shown)
 
-    tables = _Tables(snapshot.threads)
+    tables = _Tables(snapshot)
     index = {id(t): i for i, t in enumerate(snapshot.threads)}
     group_of = {id(t): gi for gi, g in enumerate(groups) for t in g.threads}
     threads: list[dict[str, Any]] = []
