@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import functools
+import gc
 import json
 import re
 
@@ -147,8 +148,19 @@ def make_timer():
 
 
 def run_with(profiler_class, program, **kw):
+    """The stats of ``program`` under ``profiler_class``. The collector is
+    paused while it runs: a collection would run the gc callbacks of whatever
+    the process holds (hypothesis installs one) under one profiler and not
+    under the other."""
     prof = profiler_class(make_timer(), 0.001, **kw)
-    prof.runcall(program)
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        prof.runcall(program)
+    finally:
+        if enabled:
+            gc.enable()
     prof.create_stats()
     return prof.stats
 
