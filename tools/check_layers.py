@@ -19,7 +19,17 @@ LAYERS = [
     # building blocks that know nothing of profiling
     ["compat", "sync", "arena", "clock", "store", "functable", "timeline", "names", "modstate"],
     # the loops of files, exports and trees, for the Python layers
-    ["columns", "eventcodec", "eventrender", "outermost", "gather", "nodebuild", "subtree", "regroup", "merge"],
+    [
+        "columns",
+        "eventcodec",
+        "eventrender",
+        "outermost",
+        "gather",
+        "nodebuild",
+        "subtree",
+        "regroup",
+        "merge",
+    ],
     ["state"],  # what a profiler records into
     ["threads"],  # thread records, the thread-local tag, busy accounting
     ["slowpath", "frames", "attach", "moncb"],  # an event's paths
