@@ -133,17 +133,34 @@ class Node(Record):
         self.children = [] if children is None else children
 
 
-class FunctionStats(Record):
-    """Per-function totals over one or more call trees (cProfile's semantics)."""
+class _Counted(Record):
+    """The six totals that :class:`FunctionStats`, :class:`EdgeStats` and
+    :class:`KeyStats` share; each names what they are the totals of."""
 
-    __slots__ = ("calls", "cpu", "cpu_self", "func", "prim_calls", "wall", "wall_self")
-    func: int
+    __slots__ = ("calls", "cpu", "cpu_self", "prim_calls", "wall", "wall_self")
     calls: int
     prim_calls: int
-    wall: int  # cumulative: outermost activations only
+    wall: int
     wall_self: int
     cpu: int
     cpu_self: int
+
+    def _count(
+        self, calls: int, prim_calls: int, wall: int, wall_self: int, cpu: int, cpu_self: int
+    ) -> None:
+        self.calls = calls
+        self.prim_calls = prim_calls
+        self.wall = wall
+        self.wall_self = wall_self
+        self.cpu = cpu
+        self.cpu_self = cpu_self
+
+
+class FunctionStats(_Counted):
+    """Per-function totals over one or more call trees (cProfile's semantics)."""
+
+    __slots__ = ("func",)
+    func: int
 
     def __init__(
         self,
@@ -156,30 +173,19 @@ class FunctionStats(Record):
         cpu_self: int = 0,
     ) -> None:
         self.func = func
-        self.calls = calls
-        self.prim_calls = prim_calls
-        self.wall = wall
-        self.wall_self = wall_self
-        self.cpu = cpu
-        self.cpu_self = cpu_self
+        self._count(calls, prim_calls, wall, wall_self, cpu, cpu_self)  # wall: outermost only
 
     def empty(self) -> FunctionStats:
         """Totals of the same function, all zero."""
         return FunctionStats(self.func)
 
 
-class EdgeStats(Record):
+class EdgeStats(_Counted):
     """Totals of the calls from ``caller`` to ``callee`` (pstats' callers entry)."""
 
-    __slots__ = ("callee", "caller", "calls", "cpu", "cpu_self", "prim_calls", "wall", "wall_self")
+    __slots__ = ("callee", "caller")
     caller: int
     callee: int
-    calls: int
-    prim_calls: int
-    wall: int
-    wall_self: int
-    cpu: int
-    cpu_self: int
 
     def __init__(
         self,
@@ -194,12 +200,7 @@ class EdgeStats(Record):
     ) -> None:
         self.caller = caller
         self.callee = callee
-        self.calls = calls
-        self.prim_calls = prim_calls
-        self.wall = wall
-        self.wall_self = wall_self
-        self.cpu = cpu
-        self.cpu_self = cpu_self
+        self._count(calls, prim_calls, wall, wall_self, cpu, cpu_self)
 
     def empty(self) -> EdgeStats:
         """Totals of the same edge, all zero."""
@@ -976,18 +977,12 @@ def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> li
 PstatsKey = tuple[str, int, str]
 
 
-class KeyStats(Record):
+class KeyStats(_Counted):
     """Totals of the functions that share one pstats key (the first one names it),
     with cProfile's semantics, or of the calls between two such keys."""
 
-    __slots__ = ("calls", "cpu", "cpu_self", "func", "prim_calls", "wall", "wall_self")
+    __slots__ = ("func",)
     func: Function
-    calls: int
-    prim_calls: int
-    wall: int
-    wall_self: int
-    cpu: int
-    cpu_self: int
 
     def __init__(
         self,
@@ -1000,12 +995,7 @@ class KeyStats(Record):
         cpu_self: int = 0,
     ) -> None:
         self.func = func
-        self.calls = calls
-        self.prim_calls = prim_calls
-        self.wall = wall
-        self.wall_self = wall_self
-        self.cpu = cpu
-        self.cpu_self = cpu_self
+        self._count(calls, prim_calls, wall, wall_self, cpu, cpu_self)
 
 
 def group_functions(
@@ -1079,22 +1069,6 @@ def key_stats(
     for i in range(0, len(rows), 8):
         func = firsts[rows[i]]
         out[func.pstats_key] = KeyStats(func, *rows[i + 2 : i + 8])
-    return out
-
-
-def key_edges(
-    snapshot: Snapshot, threads: Iterable[ThreadProfile] | None = None
-) -> dict[PstatsKey, dict[PstatsKey, KeyStats]]:
-    """Callee key -> caller key -> the totals of those calls (pstats'
-    callers), in order of the keys' first functions."""
-    group, firsts = pstats_groups(snapshot.functions)
-    rows = grouped_totals(snapshot, threads, group, True)
-    out: dict[PstatsKey, dict[PstatsKey, KeyStats]] = {}
-    for i in range(0, len(rows), 8):
-        key = rows[i]
-        caller, callee = firsts[key >> 32], firsts[key & 0xFFFFFFFF]
-        callers = out.setdefault(callee.pstats_key, {})
-        callers[caller.pstats_key] = KeyStats(caller, *rows[i + 2 : i + 8])
     return out
 
 
