@@ -28,6 +28,18 @@ LEN = "<built-in function len>"
 SLEEP = "<built-in function time.sleep>"
 
 
+def make_timer():
+    """A fake timer: 1, 2, 3... one tick per read (the recorder reads it once
+    per event, so every recorded time is known in advance)."""
+    ticks = [0]
+
+    def timer():
+        ticks[0] += 1
+        return ticks[0]
+
+    return timer
+
+
 def random_thread(rng: random.Random, nfuncs: int, big: int = 1):  # -> ThreadProfile
     """A thread of up to 400 nodes calling ``nfuncs`` functions, recursion
     included; its times are multiples of ``big`` (large ones overflow 64-bit

@@ -17,7 +17,18 @@ CORE = pathlib.Path(__file__).resolve().parent.parent / "src" / "_core"
 # bottom first
 LAYERS = [
     # building blocks that know nothing of profiling
-    ["compat", "sync", "arena", "clock", "store", "functable", "timeline", "names", "modstate"],
+    [
+        "compat",
+        "sync",
+        "arena",
+        "clock",
+        "store",
+        "susptab",
+        "functable",
+        "timeline",
+        "names",
+        "modstate",
+    ],
     # the loops of files, exports and trees, for the Python layers
     [
         "columns",
@@ -32,7 +43,7 @@ LAYERS = [
     ],
     ["state"],  # what a profiler records into
     ["threads"],  # thread records, the thread-local tag, busy accounting
-    ["slowpath", "frames", "attach", "moncb"],  # an event's paths
+    ["slowpath", "frames", "suspend", "attach", "moncb"],  # an event's paths
     ["recorder"],  # the profile functions
     ["engine", "legacy", "monitoring"],  # how events reach the recorder
     ["snapshot", "codewatch"],  # recorded data as Python objects; dying code

@@ -65,6 +65,19 @@ tprof_frame_code(PyFrameObject *frame)
     return code;
 }
 
+/* The identity of the frame the calling thread runs (the interpreter frame,
+ * which for generator-like code lives inside the generator), as a key only:
+ * never dereferenced. From the cpython/ thread state. */
+static inline const void *
+tprof_current_frame_id(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked()->current_frame;
+#else
+    return _PyThreadState_UncheckedGet()->cframe->current_frame;
+#endif
+}
+
 /* The dict of a type, as a new reference (3.12 moved static builtin types'
  * dicts out of tp_dict). */
 static inline PyObject *

@@ -154,6 +154,32 @@ tprof_find(const tprof_thread *ts, const void *match)
     return NULL;
 }
 
+/* Push a frame for node n at time t, whose return will carry `match`;
+ * `kind` is 0 but for a resumed call (suspend.h). -1 when the stack cannot
+ * grow. */
+TPROF_INLINE int
+tprof_push(tprof_state *p, tprof_thread *ts, tprof_node *n, const void *match,
+           tprof_times t, uint32_t kind, const int tl)
+{
+    if (TPROF_UNLIKELY(ts->stack.top == ts->stack.last) &&
+        tprof_grow(p, ts) < 0) {
+        return -1;
+    }
+    ts->chain_key = NULL; /* its caller did not suspend with it */
+    tprof_frame *f = ++ts->stack.top;
+    f->kind = kind;
+    f->node = n;
+    f->match = match;
+    f->wall0 = t.wall;
+    f->wall_sub = 0;
+    f->cpu0 = t.cpu;
+    f->cpu_sub = 0;
+    if (tl) {
+        tprof_timeline_event(p, ts, t.wall, (int32_t)n->func);
+    }
+    return 0;
+}
+
 /* Enter a call of `callee` (a code object or a PyCFunction) keyed by `key`,
  * whose return will carry `match`. `calls` is 1 for a real call and 0 for a
  * frame that was already running. */
@@ -170,20 +196,8 @@ tprof_enter(tprof_state *p, tprof_thread *ts, const void *key,
             return;
         }
     }
-    if (TPROF_UNLIKELY(ts->stack.top == ts->stack.last) &&
-        tprof_grow(p, ts) < 0) {
-        return;
-    }
-    tprof_frame *f = ++ts->stack.top;
-    f->node = n;
-    f->match = match;
-    f->wall0 = t.wall;
-    f->wall_sub = 0;
-    f->cpu0 = t.cpu;
-    f->cpu_sub = 0;
-    tprof_add_relaxed(&n->calls, calls);
-    if (tl) {
-        tprof_timeline_event(p, ts, t.wall, (int32_t)n->func);
+    if (tprof_push(p, ts, n, match, t, 0, tl) == 0) {
+        tprof_add_relaxed(&n->calls, calls);
     }
 }
 

@@ -6,10 +6,10 @@
 
 /* The monitoring engine's own state. */
 typedef struct tprof_monitoring {
-    int tool;           /* the tool id in use; 0 (the debugger's,
-                           never taken) when none */
-    long events;        /* the event set registered */
-    PyObject *funcs[4]; /* the callables, by tprof_monitor_handler */
+    int tool;    /* the tool id in use; 0 (the debugger's,
+                    never taken) when none */
+    long events; /* the event set registered */
+    PyObject *funcs[TPROF_MON_NHANDLERS]; /* the callables, by handler */
 } tprof_monitoring;
 
 /* The tool ids threadprof may take, in order of preference: 3 and 4 have no
@@ -50,17 +50,23 @@ tprof_event_bit(PyObject *mon, const char *name)
     return v;
 }
 
-/* Which recorder handler each event goes to. */
+/* Which recorder handler each event goes to, with calls counted per resume
+ * and whole. */
 static const struct {
     const char *event;
     tprof_monitor_handler handler;
+    tprof_monitor_handler whole;
     int c_event; /* needs builtins=True */
 } tprof_routes[] = {
-    {"PY_START", TPROF_MON_CALL, 0},    {"PY_RESUME", TPROF_MON_CALL, 0},
-    {"PY_THROW", TPROF_MON_CALL, 0},    {"PY_RETURN", TPROF_MON_RETURN, 0},
-    {"PY_YIELD", TPROF_MON_RETURN, 0},  {"PY_UNWIND", TPROF_MON_RETURN, 0},
-    {"CALL", TPROF_MON_C_CALL, 1},      {"C_RETURN", TPROF_MON_C_RETURN, 1},
-    {"C_RAISE", TPROF_MON_C_RETURN, 1},
+    {"PY_START", TPROF_MON_CALL, TPROF_MON_CALL, 0},
+    {"PY_RESUME", TPROF_MON_CALL, TPROF_MON_RESUME, 0},
+    {"PY_THROW", TPROF_MON_CALL, TPROF_MON_RESUME, 0},
+    {"PY_RETURN", TPROF_MON_RETURN, TPROF_MON_RETURN, 0},
+    {"PY_YIELD", TPROF_MON_RETURN, TPROF_MON_YIELD, 0},
+    {"PY_UNWIND", TPROF_MON_RETURN, TPROF_MON_RETURN, 0},
+    {"CALL", TPROF_MON_C_CALL, TPROF_MON_C_CALL, 1},
+    {"C_RETURN", TPROF_MON_C_RETURN, TPROF_MON_C_RETURN, 1},
+    {"C_RAISE", TPROF_MON_C_RETURN, TPROF_MON_C_RETURN, 1},
 };
 
 #define TPROF_NROUTES (sizeof(tprof_routes) / sizeof(tprof_routes[0]))
@@ -133,7 +139,8 @@ tprof_monitoring_install(tprof_state *p, void *es)
         if (bit < 0) {
             goto error;
         }
-        tprof_monitor_handler h = tprof_routes[i].handler;
+        tprof_monitor_handler h =
+            p->whole ? tprof_routes[i].whole : tprof_routes[i].handler;
         if (m->funcs[h] == NULL) {
             m->funcs[h] = tprof_moncb_new(p->mod->moncb_type, funcs[h], p);
             if (m->funcs[h] == NULL) {
@@ -289,7 +296,7 @@ static int
 tprof_monitoring_traverse(void *es, visitproc visit, void *arg)
 {
     tprof_monitoring *m = es;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < TPROF_MON_NHANDLERS; i++) {
         Py_VISIT(m->funcs[i]);
     }
     return 0;
@@ -299,7 +306,7 @@ static void
 tprof_monitoring_clear(void *es)
 {
     tprof_monitoring *m = es;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < TPROF_MON_NHANDLERS; i++) {
         Py_CLEAR(m->funcs[i]);
     }
 }

@@ -95,10 +95,10 @@ tprof_parse_engine(const char *name)
 static PyObject *
 tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"timer",          "timeunit", "subcalls",
-                             "builtins",       "clock",    "cpu",
-                             "seed_stacks",    "engine",   "timeline",
-                             "timeline_limit", NULL};
+    static char *kwlist[] = {"timer",          "timeunit",   "subcalls",
+                             "builtins",       "clock",      "cpu",
+                             "seed_stacks",    "engine",     "timeline",
+                             "timeline_limit", "coroutines", NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
@@ -106,11 +106,19 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     const char *engine_name = "auto";
     int timeline = 0;
     long long timeline_limit = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$sppspL", kwlist,
+    const char *coroutines = "resume";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$sppspLs", kwlist,
                                      &timer, &timeunit, &subcalls, &builtins,
                                      &clock, &cpu, &seed, &engine_name,
-                                     &timeline, &timeline_limit))
+                                     &timeline, &timeline_limit, &coroutines))
     {
+        return NULL;
+    }
+    int whole = strcmp(coroutines, "whole") == 0;
+    if (!whole && strcmp(coroutines, "resume") != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "unknown coroutines '%s': expected 'resume' or 'whole'",
+                     coroutines);
         return NULL;
     }
     if (timeline_limit < 0) {
@@ -139,6 +147,7 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->engine = engine;
     p->match_code = engine->match_code;
     p->timeline = timeline;
+    p->whole = whole;
     p->tl_sink.fd = -1;
     p->tl_sink.limit = (uint64_t)timeline_limit;
     p->tl_sink.budget = TPROF_TL_BUDGET;
@@ -689,6 +698,13 @@ static PyMethodDef tprof_profiler_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *
+tprof_profiler_get_coroutines(tprof_state *p, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromString(p->whole ? "whole" : "resume");
+}
+
 static PyGetSetDef tprof_profiler_getset[] = {
     {"enabled", (getter)tprof_profiler_get_enabled, NULL,
      "True while this profiler is recording.", NULL},
@@ -706,6 +722,10 @@ static PyGetSetDef tprof_profiler_getset[] = {
     {"engine", (getter)tprof_profiler_get_engine, NULL,
      "'legacy' (a profile function per thread) or 'monitoring' "
      "(sys.monitoring).",
+     NULL},
+    {"coroutines", (getter)tprof_profiler_get_coroutines, NULL,
+     "'whole' (a generator-like call counts once, its awaits in its wall "
+     "time) or 'resume' (each resume is a call, as in cProfile).",
      NULL},
     {"cpu_gap", (getter)tprof_profiler_get_cpu_gap,
      (setter)tprof_profiler_set_cpu_gap,
@@ -736,7 +756,8 @@ static PyType_Slot tprof_profiler_slots[] = {
     {Py_tp_doc, "Profiler(timer=None, timeunit=0.0, subcalls=True, "
                 "builtins=True, *, clock='wall', cpu=True, "
                 "seed_stacks=False, engine='auto', timeline=False, "
-                "timeline_limit=0)\n--\n\nThe C recorder of every thread."},
+                "timeline_limit=0, coroutines='resume')\n--\n\nThe C recorder "
+                "of every thread."},
     {0, NULL},
 };
 

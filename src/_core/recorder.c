@@ -4,6 +4,7 @@
 #include "attach.h"
 #include "frames.h"
 #include "moncb.h"
+#include "suspend.h"
 
 /* The calling thread's record, attaching it on its first event. */
 TPROF_INLINE tprof_thread *
@@ -37,24 +38,48 @@ tprof_after_timer(tprof_state *p, int64_t wall)
     return ts;
 }
 
+/* The calling thread's record, with the time of its call-like event read
+ * into t; NULL when the event is not recorded. */
+TPROF_INLINE tprof_thread *
+tprof_timed(tprof_state *p, PyFrameObject *frame, int what,
+            const tprof_mode mode, tprof_times *t)
+{
+    tprof_thread *ts = tprof_current(p, frame, what);
+    if (TPROF_UNLIKELY(ts == NULL) || tprof_read(p, ts, mode, t) < 0) {
+        return NULL;
+    }
+    return mode == TPROF_MODE_USER ? tprof_after_timer(p, t->wall) : ts;
+}
+
+/* Thread ts's record, with the time of an event that ends open frame *to
+ * (which carries `match`) read into t; NULL when the event is not recorded.
+ * A Python timer may run anything: the frame is then looked for again. */
+TPROF_INLINE tprof_thread *
+tprof_timed_end(tprof_state *p, tprof_thread *ts, tprof_frame **to,
+                const void *match, const tprof_mode mode, tprof_times *t)
+{
+    if (tprof_read(p, ts, mode, t) < 0) {
+        return NULL;
+    }
+    if (mode == TPROF_MODE_USER) {
+        ts = tprof_after_timer(p, t->wall);
+        if (ts == NULL || (*to = tprof_find(ts, match)) == NULL) {
+            return NULL;
+        }
+    }
+    return ts;
+}
+
 TPROF_INLINE void
 tprof_on_call(tprof_state *p, PyFrameObject *frame, int what, const void *key,
               const void *match, PyObject *callee, PyObject *self_arg,
               const tprof_mode mode, const int tl)
 {
-    tprof_thread *ts = tprof_current(p, frame, what);
-    if (TPROF_UNLIKELY(ts == NULL)) {
-        return;
-    }
     tprof_times t;
-    if (tprof_read(p, ts, mode, &t) < 0) {
-        return;
+    tprof_thread *ts = tprof_timed(p, frame, what, mode, &t);
+    if (ts != NULL) {
+        tprof_enter(p, ts, key, match, callee, self_arg, t, 1, tl);
     }
-    if (mode == TPROF_MODE_USER && (ts = tprof_after_timer(p, t.wall)) == NULL)
-    {
-        return;
-    }
-    tprof_enter(p, ts, key, match, callee, self_arg, t, 1, tl);
 }
 
 /* Close the frames from the top down to `to`, an open frame that carries
@@ -64,16 +89,9 @@ tprof_return_to(tprof_state *p, tprof_thread *ts, tprof_frame *to,
                 const void *match, const tprof_mode mode, const int tl)
 {
     tprof_times t;
-    if (tprof_read(p, ts, mode, &t) < 0) {
-        return;
+    if ((ts = tprof_timed_end(p, ts, &to, match, mode, &t)) != NULL) {
+        tprof_close(p, ts, to, t, mode, tl);
     }
-    if (mode == TPROF_MODE_USER) {
-        ts = tprof_after_timer(p, t.wall);
-        if (ts == NULL || (to = tprof_find(ts, match)) == NULL) {
-            return;
-        }
-    }
-    tprof_close(p, ts, to, t, mode, tl);
 }
 
 /* The return of the frame that carries `match` in thread ts, if open. */
@@ -98,6 +116,59 @@ tprof_on_return(tprof_state *p, PyFrameObject *frame, int what,
     tprof_return(p, ts, match, mode, tl);
 }
 
+/* A legacy call event of generator-like code, counting calls whole: the
+ * resume of a call suspended in this thread, or else a new call. A frame
+ * object may be reused after its generator is gone, so a suspended call of
+ * the same frame resumes only with the same code object and no earlier
+ * instruction than where it suspended (a new start is at the first one). */
+TPROF_INLINE void
+tprof_on_legacy_resume(tprof_state *p, PyFrameObject *frame, int what,
+                       PyCodeObject *code, const tprof_mode mode, const int tl)
+{
+    tprof_times t;
+    tprof_thread *ts = tprof_timed(p, frame, what, mode, &t);
+    if (ts == NULL) {
+        return;
+    }
+    tprof_susp *e = tprof_susp_find(&ts->susp, frame);
+    if (e != NULL) {
+        if (e->code == code && PyFrame_GetLasti(frame) >= e->lasti) {
+            tprof_resume(p, ts, e, code, frame, (PyObject *)code,
+                         code->co_flags & TPROF_CO_AWAITS, t, tl);
+            return;
+        }
+        tprof_susp_del(&ts->susp, e);
+    }
+    tprof_enter(p, ts, code, frame, (PyObject *)code, NULL, t, 1, tl);
+}
+
+/* A legacy return event, counting calls whole: a generator-like frame is
+ * suspended (the legacy events do not tell a yield from a return; a call
+ * that ended is never resumed, see above), any other frame closed. */
+TPROF_INLINE void
+tprof_on_legacy_return(tprof_state *p, PyFrameObject *frame, int what,
+                       const tprof_mode mode, const int tl)
+{
+    tprof_thread *ts = tprof_current(p, frame, what);
+    if (TPROF_UNLIKELY(ts == NULL)) {
+        return;
+    }
+    tprof_frame *f = tprof_find(ts, frame);
+    if (f == NULL) {
+        return;
+    }
+    PyCodeObject *code = tprof_frame_code(frame);
+    if (!(code->co_flags & TPROF_CO_GENLIKE)) {
+        tprof_return_to(p, ts, f, frame, mode, tl);
+        return;
+    }
+    tprof_times t;
+    if ((ts = tprof_timed_end(p, ts, &f, frame, mode, &t)) != NULL) {
+        tprof_suspend(p, ts, f, frame, code, PyFrame_GetLasti(frame), t, mode,
+                      tl);
+    }
+}
+
 /* One legacy event; 1 when it is the call of os._exit with an exit hook set.
  */
 TPROF_INLINE int
@@ -108,12 +179,22 @@ tprof_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = tprof_frame_code(frame);
-        tprof_on_call(p, frame, what, code, frame, (PyObject *)code, NULL,
-                      mode, tl);
+        if (p->whole && (code->co_flags & TPROF_CO_GENLIKE)) {
+            tprof_on_legacy_resume(p, frame, what, code, mode, tl);
+        }
+        else {
+            tprof_on_call(p, frame, what, code, frame, (PyObject *)code, NULL,
+                          mode, tl);
+        }
         break;
     }
     case PyTrace_RETURN:
-        tprof_on_return(p, frame, what, frame, mode, tl);
+        if (p->whole) {
+            tprof_on_legacy_return(p, frame, what, mode, tl);
+        }
+        else {
+            tprof_on_return(p, frame, what, frame, mode, tl);
+        }
         break;
     case PyTrace_C_CALL:
         if (p->builtins && PyCFunction_Check(arg)) {
@@ -213,6 +294,54 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
     tprof_return_to(p, ts, to, callable, mode, tl);
 }
 
+/* PY_RESUME, PY_THROW, counting calls whole: the resume of a call suspended
+ * in this thread (found by its interpreter frame), or else a frame entered
+ * with no call counted. */
+TPROF_INLINE void
+tprof_monitor_resume(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
+                     const tprof_mode mode, const int tl)
+{
+    if (TPROF_UNLIKELY(nargs < 1)) {
+        return;
+    }
+    PyObject *code = args[0];
+    tprof_times t;
+    tprof_thread *ts = tprof_timed(p, NULL, PyTrace_CALL, mode, &t);
+    if (ts == NULL) {
+        return;
+    }
+    tprof_susp *e = tprof_susp_find(&ts->susp, tprof_current_frame_id());
+    if (e == NULL) {
+        tprof_enter(p, ts, code, code, code, NULL, t, 0, tl);
+        return;
+    }
+    int flags = PyCode_Check(code) ? ((PyCodeObject *)code)->co_flags : 0;
+    tprof_resume(p, ts, e, code, code, code, flags & TPROF_CO_AWAITS, t, tl);
+}
+
+/* PY_YIELD, counting calls whole: suspend the frame. */
+TPROF_INLINE void
+tprof_monitor_yield(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
+                    const tprof_mode mode, const int tl)
+{
+    if (TPROF_UNLIKELY(nargs < 1)) {
+        return;
+    }
+    tprof_thread *ts = tprof_current(p, NULL, PyTrace_RETURN);
+    if (TPROF_UNLIKELY(ts == NULL)) {
+        return;
+    }
+    tprof_frame *f = tprof_find(ts, args[0]);
+    if (f == NULL) {
+        return;
+    }
+    tprof_times t;
+    if ((ts = tprof_timed_end(p, ts, &f, args[0], mode, &t)) != NULL) {
+        tprof_suspend(p, ts, f, tprof_current_frame_id(), NULL, 0, t, mode,
+                      tl);
+    }
+}
+
 /* A Python timer can release the GIL in the middle of an event, and another
  * thread can then stop the profiler and drop the last reference to it
  * (gh-148037): in that mode the event holds a reference of its own until it
@@ -259,38 +388,42 @@ tprof_monitor_c_return(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
     }
 
 /* One recorder per (clock mode, timeline): a profile function for the legacy
- * engine and four sys.monitoring handlers (vectorcall functions of a
+ * engine and six sys.monitoring handlers (vectorcall functions of a
  * tprof_moncb). */
-#define TPROF_RECORDER(MODE, TL, NAME)                                      \
-    static int tprof_record_##NAME(PyObject *obj, PyFrameObject *frame,     \
-                                   int what, PyObject *arg)                 \
-    {                                                                       \
-        TPROF_HOLD(MODE, obj);                                              \
-        int exiting = tprof_event(obj, frame, what, arg, MODE, TL);         \
-        tprof_event_end();                                                  \
-        TPROF_EXITING(exiting, obj);                                        \
-        TPROF_RELEASE(MODE, obj);                                           \
-        return 0;                                                           \
-    }                                                                       \
-    TPROF_MON_HANDLER(                                                      \
-        tprof_mon_call_##NAME, MODE, if (TPROF_LIKELY(nargs >= 1)) {        \
-            tprof_on_call(p, NULL, PyTrace_CALL, args[0], args[0], args[0], \
-                          NULL, MODE, TL);                                  \
-        })                                                                  \
-    TPROF_MON_HANDLER(                                                      \
-        tprof_mon_return_##NAME, MODE, if (TPROF_LIKELY(nargs >= 1)) {      \
-            tprof_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);    \
-        })                                                                  \
-    TPROF_MON_HANDLER(tprof_mon_c_call_##NAME, MODE,                        \
-                      exiting =                                             \
-                          tprof_monitor_c_call(p, args, nargs, MODE, TL))   \
-    TPROF_MON_HANDLER(tprof_mon_c_return_##NAME, MODE,                      \
-                      tprof_monitor_c_return(p, args, nargs, MODE, TL))     \
-    static const vectorcallfunc tprof_mon_funcs_##NAME[] = {                \
-        tprof_mon_call_##NAME,                                              \
-        tprof_mon_return_##NAME,                                            \
-        tprof_mon_c_call_##NAME,                                            \
-        tprof_mon_c_return_##NAME,                                          \
+#define TPROF_RECORDER(MODE, TL, NAME)                                        \
+    static int tprof_record_##NAME(PyObject *obj, PyFrameObject *frame,       \
+                                   int what, PyObject *arg)                   \
+    {                                                                         \
+        TPROF_HOLD(MODE, obj);                                                \
+        int exiting = tprof_event(obj, frame, what, arg, MODE, TL);           \
+        tprof_event_end();                                                    \
+        TPROF_EXITING(exiting, obj);                                          \
+        TPROF_RELEASE(MODE, obj);                                             \
+        return 0;                                                             \
+    }                                                                         \
+    TPROF_MON_HANDLER(                                                        \
+        tprof_mon_call_##NAME, MODE, if (TPROF_LIKELY(nargs >= 1)) {          \
+            tprof_on_call(p, NULL, PyTrace_CALL, args[0], args[0], args[0],   \
+                          NULL, MODE, TL);                                    \
+        })                                                                    \
+    TPROF_MON_HANDLER(                                                        \
+        tprof_mon_return_##NAME, MODE, if (TPROF_LIKELY(nargs >= 1)) {        \
+            tprof_on_return(p, NULL, PyTrace_RETURN, args[0], MODE, TL);      \
+        })                                                                    \
+    TPROF_MON_HANDLER(tprof_mon_c_call_##NAME, MODE,                          \
+                      exiting =                                               \
+                          tprof_monitor_c_call(p, args, nargs, MODE, TL))     \
+    TPROF_MON_HANDLER(tprof_mon_c_return_##NAME, MODE,                        \
+                      tprof_monitor_c_return(p, args, nargs, MODE, TL))       \
+    TPROF_MON_HANDLER(tprof_mon_resume_##NAME, MODE,                          \
+                      tprof_monitor_resume(p, args, nargs, MODE, TL))         \
+    TPROF_MON_HANDLER(tprof_mon_yield_##NAME, MODE,                           \
+                      tprof_monitor_yield(p, args, nargs, MODE, TL))          \
+    static const vectorcallfunc tprof_mon_funcs_##NAME[TPROF_MON_NHANDLERS] = \
+        {                                                                     \
+            tprof_mon_call_##NAME,   tprof_mon_return_##NAME,                 \
+            tprof_mon_c_call_##NAME, tprof_mon_c_return_##NAME,               \
+            tprof_mon_resume_##NAME, tprof_mon_yield_##NAME,                  \
     };
 
 TPROF_RECORDER(TPROF_MODE_WALL, 0, wall)

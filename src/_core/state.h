@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "functable.h"
 #include "store.h"
+#include "susptab.h"
 #include "sync.h"
 #include "timeline.h"
 
@@ -70,8 +71,10 @@ typedef enum tprof_thread_warning {
 
 typedef struct tprof_thread {
     /* what every event touches, first: one cache line */
-    int64_t last_wall; /* latest timed event */
-    int64_t cpu_now;   /* thread CPU since attach, as recorded */
+    int64_t last_wall;     /* latest timed event */
+    int64_t cpu_now;       /* thread CPU since attach, as recorded */
+    const void *chain_key; /* whole calls: the call that suspended last, while
+                              no event of its caller has come since */
     tprof_stack stack;
     tprof_tree tree;
     /* the rest */
@@ -87,6 +90,8 @@ typedef struct tprof_thread {
     unsigned warnings;    /* tprof_thread_warning bits */
     int detached;         /* detach_current_thread() was called */
     tprof_timeline tl;    /* --timeline: this thread's calls and returns */
+    tprof_susptab susp;   /* whole calls: the suspended ones (susptab.h) */
+    uint32_t chain_depth; /* the stack depth of chain_key's caller */
 } tprof_thread;
 
 typedef struct tprof_state {
@@ -101,6 +106,8 @@ typedef struct tprof_state {
     const void *exit_key; /* os._exit's method def, when an exit hook is set */
     int seed;       /* enter already-running frames when a thread attaches */
     int match_code; /* returns carry the code object, not the frame */
+    int whole;      /* a generator-like call is one call, however often it
+                       suspends (suspend.h) */
     int enabled;
     unsigned errors;       /* tprof_error bits */
     int busy;              /* callbacks paused inside (see above) */

@@ -62,6 +62,8 @@ typedef struct tprof_frame {
     int64_t wall_sub;  /* wall time of completed children */
     int64_t cpu0;
     int64_t cpu_sub;
+    uint32_t kind;    /* a resumed whole call's suspension (suspend.h), or 0 */
+    const void *fkey; /* a resumed whole call's frame identity (kind != 0) */
 } tprof_frame;
 
 typedef struct tprof_stack {

@@ -126,6 +126,7 @@ tprof_thread_free(tprof_thread *ts)
     tprof_tree_free(&ts->tree);
     tprof_stack_free(&ts->stack);
     tprof_timeline_free(&ts->tl);
+    tprof_susp_free(&ts->susp);
     tprof_mem_free(ts);
 }
 

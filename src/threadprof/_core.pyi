@@ -26,6 +26,7 @@ class Profiler:
         engine: str = "auto",
         timeline: bool = False,
         timeline_limit: int = 0,
+        coroutines: str = "resume",
     ) -> Profiler: ...
     @property
     def enabled(self) -> bool: ...
@@ -35,6 +36,8 @@ class Profiler:
     def engine(self) -> str: ...
     @property
     def timeline(self) -> bool: ...
+    @property
+    def coroutines(self) -> str: ...
     cpu_gap: int
     _lean_snapshots: int
     @property

@@ -78,6 +78,11 @@ class Profile(_core.Profiler):
       anonymous temporary file, so memory stays bounded.
     * ``timeline_limit``: keep only the last N timeline events per thread (in
       memory, no spill file); 0 keeps them all.
+    * ``coroutines``: how calls of generators, coroutines and async generators
+      are counted: ``"resume"`` (the default, cProfile's: each resume is a
+      call) or ``"whole"`` (one call from the first start to the return, with
+      a coroutine's awaits in its wall time; :func:`start`, :func:`profile`
+      and ``threadprof run`` count this way; see docs/asyncio.md).
     """
 
     stats: dict[Any, Any]
@@ -95,6 +100,7 @@ class Profile(_core.Profiler):
         engine: str = "auto",
         timeline: bool = False,
         timeline_limit: int = 0,
+        coroutines: str = "resume",
     ) -> None:
         # the C type reads its arguments in __new__; accept them here too
         self.subcalls = bool(subcalls)
@@ -204,11 +210,14 @@ def start(
     timeline_limit: int = 0,
     timer: Callable[[], float | int] | None = None,
     timeunit: float = 0.0,
+    coroutines: str = "whole",
 ) -> Profile:
     """Start profiling every thread and return the running :class:`Profile`.
 
     Frames that are already running in a thread when it is first seen are
     entered with zero calls, so that its call tree starts at its real root.
+    Calls of generators and coroutines are counted whole (``coroutines``, as
+    :class:`Profile` describes it).
     Raises :class:`ProfilerError` if a threadprof profiler is already running.
     """
     if _core.active() is not None:
@@ -222,6 +231,7 @@ def start(
         engine=engine,
         timeline=timeline,
         timeline_limit=timeline_limit,
+        coroutines=coroutines,
     )
     p.enable()
     return p
@@ -303,6 +313,7 @@ class profile:
         timeline_limit: int = 0,
         timer: Callable[[], float | int] | None = None,
         timeunit: float = 0.0,
+        coroutines: str = "whole",
     ) -> None:
         self._kw: dict[str, Any] = {
             "clock": clock,
@@ -312,6 +323,7 @@ class profile:
             "timeline_limit": timeline_limit,
             "timer": timer,
             "timeunit": timeunit,
+            "coroutines": coroutines,
         }
         self.profiler: Profile | None = None
 

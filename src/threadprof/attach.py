@@ -49,12 +49,15 @@ def run(config: dict[str, Any]) -> None:
     """Start profiling this process as ``config`` says; returns at once.
 
     ``config``: ``status`` and ``stop`` (file paths), ``output``, ``duration``
-    (seconds), ``clock``, ``engine``, ``timeline``.
+    (seconds), ``clock``, ``engine``, ``timeline``, ``coroutines``.
     """
     status = config["status"]
     try:
         profiler = api.start(
-            clock=config["clock"], engine=config["engine"], timeline=config["timeline"]
+            clock=config["clock"],
+            engine=config["engine"],
+            timeline=config["timeline"],
+            coroutines=config.get("coroutines", "whole"),
         )
     except Exception as exc:  # another profiler runs, a bad option
         _status(status, state="error", error=f"{type(exc).__name__}: {exc}")

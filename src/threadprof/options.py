@@ -18,26 +18,44 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CLOCKS", "ENGINES", "OPTIONS", "Option", "session_options"]
+__all__ = ["CLOCKS", "COROUTINES", "ENGINES", "OPTIONS", "Option", "session_options"]
 
 #: The values of ``clock``: the time that calls are charged.
 CLOCKS = ("wall", "cpu")
 #: The values of ``engine``: how events reach the recorder.
 ENGINES = ("auto", "legacy", "monitoring")
+#: The values of ``coroutines``: how calls of generators, coroutines and async
+#: generators are counted (docs/asyncio.md).
+COROUTINES = ("whole", "resume")
 
 
 class Option(Frozen):
     """One option of the profiler."""
 
-    __slots__ = ("default", "doc", "name", "positional", "session")
+    __slots__ = ("default", "doc", "name", "positional", "session", "session_default")
     name: str
     default: Any
     positional: bool  # cProfile's positional arguments; the others are keyword-only
     session: bool  # offered by start() and profile(), which profile every thread
     doc: str
+    session_default: Any  # its default in start(), profile() and ``threadprof run``
 
-    def __init__(self, name: str, default: Any, positional: bool, session: bool, doc: str) -> None:
-        self._set(name, default, positional, session, doc)
+    def __init__(
+        self,
+        name: str,
+        default: Any,
+        positional: bool,
+        session: bool,
+        doc: str,
+        session_default: Any = None,
+    ) -> None:
+        self._set(name, default, positional, session, doc, session_default)
+
+    @property
+    def session_value(self) -> Any:
+        """The default in :func:`threadprof.start`, :class:`threadprof.profile`
+        and ``threadprof run``."""
+        return self.default if self.session_default is None else self.session_default
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -51,6 +69,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("engine", "auto", False, True, "how events arrive: one of ENGINES"),
     Option("timeline", False, False, True, "record every call and return in time"),
     Option("timeline_limit", 0, False, True, "keep the last N timeline events per thread"),
+    Option(
+        "coroutines",
+        "resume",
+        False,
+        True,
+        "count a generator-like call per resume (cProfile's) or whole: one of COROUTINES",
+        "whole",
+    ),
 )
 
 

@@ -16,6 +16,7 @@ import json
 import re
 
 import pytest
+from shared import make_timer
 
 import threadprof
 
@@ -135,16 +136,6 @@ PROGRAMS = {
     "coroutines": coroutines,
     "builtins": builtins_and_methods,
 }
-
-
-def make_timer():
-    ticks = [0]
-
-    def timer():
-        ticks[0] += 1
-        return ticks[0]
-
-    return timer
 
 
 def run_with(profiler_class, program, **kw):

@@ -7,17 +7,9 @@ recorded event, so every time below is known in advance.
 
 from __future__ import annotations
 
+from shared import make_timer
+
 import threadprof
-
-
-def make_timer():
-    ticks = [0]
-
-    def timer():
-        ticks[0] += 1
-        return ticks[0]
-
-    return timer
 
 
 def c():

@@ -9,22 +9,13 @@ import sysconfig
 import threading
 
 import pytest
+from shared import make_timer
 
 import threadprof
 
 
 def fib(n):
     return n if n < 2 else fib(n - 1) + fib(n - 2)
-
-
-def make_timer():
-    ticks = [0]
-
-    def timer():
-        ticks[0] += 1
-        return ticks[0]
-
-    return timer
 
 
 def replay(snap, thread):

@@ -13,13 +13,13 @@ import pytest
 import threadprof
 from threadprof import _core
 from threadprof.cli import build_parser
-from threadprof.options import CLOCKS, ENGINES, OPTIONS, session_options
+from threadprof.options import CLOCKS, COROUTINES, ENGINES, OPTIONS, session_options
 
 STUB = Path(_core.__file__).with_name("_core.pyi")
 
 
-def expected(options, kind_of):
-    return [(o.name, kind_of(o), o.default) for o in options]
+def expected(options, kind_of, session=False):
+    return [(o.name, kind_of(o), o.session_value if session else o.default) for o in options]
 
 
 def cprofile_kind(o):
@@ -80,7 +80,7 @@ def test_profile_takes_every_option():
 @pytest.mark.parametrize("api", [threadprof.start, threadprof.profile.__init__])
 def test_start_and_profile_take_the_session_options(api):
     got = described(inspect.signature(api).parameters.values())
-    assert sorted(got) == sorted(expected(session_options(), keyword))
+    assert sorted(got) == sorted(expected(session_options(), keyword, session=True))
 
 
 def test_the_command_line_choices():
@@ -88,6 +88,7 @@ def test_the_command_line_choices():
     choices = {a.dest: a.choices for a in commands["run"]._actions if a.choices}
     assert tuple(choices["clock"]) == CLOCKS
     assert tuple(choices["engine"]) == ENGINES
+    assert tuple(choices["coroutines"]) == COROUTINES
     for clock in CLOCKS:
         _core.Profiler(clock=clock)
     for engine in ENGINES:
@@ -95,3 +96,7 @@ def test_the_command_line_choices():
             _core.Profiler(engine=engine)
         except ValueError as exc:  # monitoring before 3.12
             assert engine == "monitoring" and "3.12" in str(exc)
+    for counting in COROUTINES:
+        assert _core.Profiler(coroutines=counting).coroutines == counting
+    with pytest.raises(ValueError, match="unknown coroutines 'each'"):
+        _core.Profiler(coroutines="each")

@@ -40,7 +40,7 @@ from typing import Any
 
 from ..attach import PROTOCOL
 from ..exporters import exporter_for_path, known_names
-from ..options import CLOCKS, ENGINES
+from ..options import CLOCKS, COROUTINES, ENGINES
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Console
 
 __all__ = ["Target", "add_parser", "inspect_target", "run"]
@@ -130,6 +130,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     add("--clock", choices=CLOCKS, default="wall", help="the time charged to calls")
     add("--engine", choices=ENGINES, default="auto", help="how events reach the profiler")
+    add(
+        "--coroutines",
+        choices=COROUTINES,
+        default="whole",
+        help="how calls of generators and coroutines count (as for 'threadprof run')",
+    )
     add("--timeline", action="store_true", help="record every call and return in time too")
     add(
         "--timeout",
@@ -336,6 +342,7 @@ def _attach(ns: argparse.Namespace, console: Console) -> int:
             "duration": ns.duration,
             "clock": ns.clock,
             "engine": ns.engine,
+            "coroutines": ns.coroutines,
             "timeline": ns.timeline,
             "deadline": time.time() + ns.timeout,
         }

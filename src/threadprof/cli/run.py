@@ -29,7 +29,7 @@ from ..exporters import (
     known_names,
 )
 from ..model import Snapshot
-from ..options import CLOCKS, ENGINES
+from ..options import CLOCKS, COROUTINES, ENGINES
 from ..report import DEFAULT_LIMIT, DEFAULT_SORT, REPORT_SORT_KEYS
 from .common import (
     EXIT_FAILED,
@@ -149,6 +149,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default="auto",
         help="how events reach the profiler: monitoring (sys.monitoring, 3.12+), legacy (a "
         "profile function in every thread) or auto (default: monitoring where available)",
+    )
+    option(
+        "--coroutines",
+        choices=COROUTINES,
+        default="whole",
+        help="how calls of generators and coroutines count: whole (default: one call from "
+        "start to return, a coroutine's awaits in its wall time) or resume (each resume "
+        "a call, as cProfile counts)",
     )
     option(
         "-s",
@@ -310,6 +318,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         exporter=exporter,
         clock=ns.clock,
         engine=ns.engine,
+        coroutines=ns.coroutines,
         sort=ns.sort,
         limit=ns.limit,
         thread=ns.thread,
@@ -365,6 +374,7 @@ def run(options: RunOptions, console: Console) -> int:
             engine=options.engine,
             timeline=options.timeline,
             timeline_limit=options.timeline_limit,
+            coroutines=options.coroutines,
         )
     except Exception as exc:
         raise UsageError(f"cannot start the profiler: {exc}") from exc

@@ -67,6 +67,7 @@ class RunOptions(Frozen):
     __slots__ = (
         "clock",
         "color",
+        "coroutines",
         "engine",
         "expand_threads",
         "exporter",
@@ -102,6 +103,7 @@ class RunOptions(Frozen):
     timeline_limit: int
     keep_argv: bool  # False: only the program's name goes in the profile
     format_options: dict[str, Any]
+    coroutines: str  # one of COROUTINES
 
     def __init__(
         self,
@@ -123,6 +125,7 @@ class RunOptions(Frozen):
         timeline_limit: int = 0,
         keep_argv: bool = True,
         format_options: dict[str, Any] | None = None,
+        coroutines: str = "whole",
     ) -> None:
         self._set(
             target,
@@ -143,6 +146,7 @@ class RunOptions(Frozen):
             timeline_limit,
             keep_argv,
             {} if format_options is None else format_options,
+            coroutines,
         )
 
 

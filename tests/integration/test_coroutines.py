@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: MIT
+"""Calls of generators, coroutines and async generators counted whole
+(``coroutines="whole"``): one call from the first start to the return, a
+coroutine's awaits in its wall time and charged to the call that awaited, a
+generator's time at its consumer kept out of its own.
+
+Under a fake timer that advances one tick per read (the recorder reads it once
+per event), every time below is known in advance; the comments count the
+ticks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+
+from shared import make_timer
+
+import threadprof
+
+
+def profile(func, coroutines="whole", engine="auto"):
+    prof = threadprof.Profile(
+        make_timer(), 1.0, builtins=False, engine=engine, coroutines=coroutines
+    )
+    prof.runcall(func)
+    return prof.snapshot()
+
+
+def tree_of(snap, thread="MainThread"):
+    th = snap.thread(thread)
+    out = {}
+    for node, _depth in th.walk():
+        path = "/".join(snap.functions[f].name for f in th.path(node.id))
+        out[path] = (node.calls, node.wall, node.wall_self)
+    return out
+
+
+def work():
+    pass
+
+
+def idle():
+    pass
+
+
+def gen():
+    yield 1
+    yield 2
+
+
+def consume():
+    for _ in gen():
+        work()
+
+
+def test_a_generator_is_one_call_and_its_consumer_keeps_its_time(engine):
+    tree = tree_of(profile(consume, engine=engine))
+    # consume=2, gen starts=3, yields=4, work 5-6, gen resumes=7, yields=8,
+    # work 9-10, gen resumes=11, returns=12, consume returns=13
+    assert tree["consume"] == (1, 11, 6)
+    assert tree["consume/gen"] == (1, 3, 3)
+    assert tree["consume/work"] == (2, 2, 2)
+
+
+def test_resume_counting_is_cprofiles(engine):
+    tree = tree_of(profile(consume, coroutines="resume", engine=engine))
+    assert tree["consume"] == (1, 11, 6)
+    assert tree["consume/gen"] == (3, 3, 3)
+
+
+@types.coroutine
+def pause():
+    yield
+
+
+async def leaf():
+    await pause()
+
+
+async def top():
+    await leaf()
+    work()
+
+
+def step(coro, exc=None):
+    """Resume ``coro`` until it suspends or ends, with ``exc`` thrown in if
+    given (no Python code of the test's own runs meanwhile: no ticks)."""
+    try:
+        coro.send(None) if exc is None else coro.throw(exc)
+    except StopIteration:
+        return "returned"
+    except Stop:
+        return "raised"
+    return "suspended"
+
+
+class Stop(Exception):
+    pass
+
+
+def drive():
+    c = top()
+    assert step(c) == "suspended"
+    idle()
+    assert step(c) == "returned"
+
+
+def test_an_await_chain_charges_the_wait_to_the_innermost_call(engine):
+    tree = tree_of(profile(drive, engine=engine))
+    # drive=2; step=3: top, leaf, pause start=4, 5, 6 and yield=7, 8, 9 (the
+    # chain suspends), step returns=10; idle 11-12; step=13: top, leaf,
+    # pause resume=14, 15, 16; pause returns=17, leaf=18; work 19-20; top
+    # returns=21; step returns=22, drive=23
+    assert tree["drive"] == (1, 21, 21 - 16 - 1)
+    assert tree["drive/idle"] == (1, 1, 1)
+    # each call's wall time spans its awaits: pause 6-17, leaf 5-18, top 4-21
+    assert tree["drive/step/top/leaf/pause"] == (1, 11, 11)
+    assert tree["drive/step/top/leaf"] == (1, 13, 13 - 11)
+    assert tree["drive/step/top"] == (1, 17, 17 - 13 - 1)
+    assert tree["drive/step/top/work"] == (1, 1, 1)
+    # top's wait (9-14), which step did not share, is not in step's time
+    assert tree["drive/step"] == (2, 7 + 9, 7 + 9 - 5 - 7)
+
+
+def calls_of(snap):
+    stats = snap.function_stats()
+    return {snap.functions[fid].name: s.calls for fid, s in stats.items()}
+
+
+def test_an_await_chain_counted_per_resume(engine):
+    calls = calls_of(profile(drive, coroutines="resume", engine=engine))
+    assert (calls["top"], calls["leaf"], calls["pause"], calls["work"]) == (2, 2, 2, 1)
+    calls = calls_of(profile(drive, engine=engine))
+    assert (calls["top"], calls["leaf"], calls["pause"], calls["work"]) == (1, 1, 1, 1)
+
+
+async def guarded():
+    try:
+        await pause()
+    except Stop:
+        work()
+        raise
+
+
+def cancel():
+    c = guarded()
+    assert step(c) == "suspended"
+    idle()
+    assert step(c, Stop()) == "raised"
+
+
+def test_a_throw_resumes_the_innermost_call_first(engine):
+    tree = tree_of(profile(cancel, engine=engine))
+    # cancel=2; step=3: guarded, pause start=4, 5, yield=6, 7, step
+    # returns=8; idle 9-10; step=11: the throw resumes pause=12, which
+    # unwinds=13, then guarded=14: work 15-16, guarded unwinds=17; step
+    # returns=18, cancel=19
+    assert tree["cancel/step/guarded/pause"] == (1, 8, 8)  # 5-13: waited 6-12
+    assert tree["cancel/step/guarded/work"] == (1, 1, 1)
+    # guarded spans 4-17. Its own time: its segments 4-7 and 14-17, less
+    # pause's first segment (5-6) and work, plus its wait (7-14) less
+    # pause's (6-12). Pause's last segment (12-13) ran while guarded was
+    # still suspended, so it counts as time of the caller on the stack.
+    assert tree["cancel/step/guarded"] == (1, 13, (3 - 1) + (3 - 1) + (7 - 6))
+    assert tree["cancel/step"] == (2, 5 + 7, (5 - 3) + (7 - 1 - 3))
+
+
+async def agen():
+    await pause()
+    yield 1
+    yield 2
+
+
+async def iterate():
+    async for _ in agen():
+        work()
+
+
+def drive_agen():
+    c = iterate()
+    assert step(c) == "suspended"
+    idle()
+    assert step(c) == "returned"
+
+
+def test_an_async_generator_waits_in_its_awaits_not_at_its_consumer(engine):
+    tree = tree_of(profile(drive_agen, engine=engine))
+    # drive_agen=2; step=3: iterate=4, agen=5, pause=6 start; pause, agen,
+    # iterate yield 7, 8, 9; step returns=10; idle 11-12; step=13: iterate,
+    # agen, pause resume 14, 15, 16; pause returns=17; agen yields 1=18;
+    # work 19-20; agen resumes=21, yields 2=22; work 23-24; agen resumes=25,
+    # returns=26; iterate returns=27; step=28, drive_agen=29
+    assert tree["drive_agen/step/iterate/agen/pause"] == (1, 11, 11)  # 6-17
+    # agen: 5-8 and 15-18 running, its wait 8-15 (in iterate's chain), then
+    # 21-22 and 25-26 running; its time at iterate (18-21, 22-25) is not its
+    agen_wall = 3 + 7 + 3 + 1 + 1
+    assert tree["drive_agen/step/iterate/agen"] == (1, agen_wall, agen_wall - 11)
+    assert tree["drive_agen/step/iterate/work"] == (2, 2, 2)
+    assert tree["drive_agen/step/iterate"][:2] == (1, 23)  # 4-27
+
+
+@contextlib.contextmanager
+def managed():
+    work()
+    yield
+    work()
+
+
+def use():
+    with managed():
+        idle()
+
+
+def test_a_generator_resumed_by_another_caller_runs_in_its_tree(engine):
+    snap = profile(use, engine=engine)
+    assert calls_of(snap)["managed"] == 1
+    th = snap.thread("MainThread")
+    # started in __enter__, ended in __exit__: a node in each, one call
+    places = {}
+    for node, _depth in th.walk():
+        path = [snap.functions[f].name for f in th.path(node.id)]
+        if path[-1] == "managed":
+            places[path[-2]] = (
+                node.calls,
+                [snap.functions[th.nodes[c].func].name for c in node.children],
+            )
+    assert places == {"__enter__": (1, ["work"]), "__exit__": (0, ["work"])}
+    # and every node's time is its own plus its children's
+    for node in th.nodes[1:]:
+        assert node.wall == node.wall_self + sum(th.nodes[c].wall for c in node.children)
