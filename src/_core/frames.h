@@ -99,6 +99,25 @@ tprof_timeline_event(tprof_state *p, tprof_thread *ts, int64_t t, int32_t code)
     }
 }
 
+/* Inside the step of a task: frame f of node n closes after `own` wall time
+ * of its own at time `now`. The call with the most own time is where the
+ * step's time went; the step's frame closing ends it. */
+TPROF_INLINE void
+tprof_step_close(tprof_state *p, tprof_thread *ts, const tprof_frame *f,
+                 const tprof_node *n, int64_t own, int64_t now)
+{
+    if (own > ts->step_where_own) {
+        ts->step_where_own = own;
+        ts->step_where = n->id;
+    }
+    if (f->kind & TPROF_FRAME_STEP) {
+        ts->in_step = 0;
+        if (now - f->wall0 >= p->slow_step) {
+            tprof_slow_step(p, ts, n->id, f->wall0, now - f->wall0);
+        }
+    }
+}
+
 /* Close frame f (whose parent is f[-1]) at time t. */
 
 TPROF_INLINE void
@@ -110,6 +129,9 @@ tprof_close_frame(tprof_state *p, tprof_thread *ts, tprof_frame *f,
         tprof_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
     }
     int64_t wall = t.wall - f->wall0;
+    if (TPROF_UNLIKELY(ts->in_step)) {
+        tprof_step_close(p, ts, f, n, wall - f->wall_sub, t.wall);
+    }
     tprof_add_relaxed(&n->wall, wall);
     tprof_add_relaxed(&n->wall_self, wall - f->wall_sub);
     f[-1].wall_sub += wall;
@@ -155,8 +177,9 @@ tprof_find(const tprof_thread *ts, const void *match)
 }
 
 /* Push a frame for node n at time t, whose return will carry `match`;
- * `kind` is 0 but for a resumed call (suspend.h). -1 when the stack cannot
- * grow. */
+ * `kind` is 0 but for a resumed call (suspend.h). A coroutine pushed by a
+ * caller that is not one (the event loop) starts a step of a task, when slow
+ * steps are listed. -1 when the stack cannot grow. */
 TPROF_INLINE int
 tprof_push(tprof_state *p, tprof_thread *ts, tprof_node *n, const void *match,
            tprof_times t, uint32_t kind, const int tl)
@@ -166,6 +189,16 @@ tprof_push(tprof_state *p, tprof_thread *ts, tprof_node *n, const void *match,
         return -1;
     }
     ts->chain_key = NULL; /* its caller did not suspend with it */
+    if (TPROF_UNLIKELY(n->flags & TPROF_NODE_AWAITS) && !ts->in_step &&
+        p->slow_step > 0 &&
+        !(ts->stack.top->node->flags & (TPROF_NODE_AWAITS | TPROF_NODE_AGEN)))
+    {
+        /* a coroutine run by a caller that is not one: a task's step */
+        kind |= TPROF_FRAME_STEP;
+        ts->in_step = 1;
+        ts->step_where = n->id;
+        ts->step_where_own = INT64_MIN;
+    }
     tprof_frame *f = ++ts->stack.top;
     f->kind = kind;
     f->node = n;

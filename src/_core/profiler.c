@@ -95,10 +95,10 @@ tprof_parse_engine(const char *name)
 static PyObject *
 tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"timer",          "timeunit",   "subcalls",
-                             "builtins",       "clock",      "cpu",
-                             "seed_stacks",    "engine",     "timeline",
-                             "timeline_limit", "coroutines", NULL};
+    static char *kwlist[] = {
+        "timer",      "timeunit",    "subcalls", "builtins", "clock",
+        "cpu",        "seed_stacks", "engine",   "timeline", "timeline_limit",
+        "coroutines", "slow_step",   NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
@@ -107,11 +107,17 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     int timeline = 0;
     long long timeline_limit = 0;
     const char *coroutines = "resume";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpp$sppspLs", kwlist,
-                                     &timer, &timeunit, &subcalls, &builtins,
-                                     &clock, &cpu, &seed, &engine_name,
-                                     &timeline, &timeline_limit, &coroutines))
+    double slow_step = 0.1;
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwds, "|Odpp$sppspLsd", kwlist, &timer, &timeunit, &subcalls,
+            &builtins, &clock, &cpu, &seed, &engine_name, &timeline,
+            &timeline_limit, &coroutines, &slow_step))
     {
+        return NULL;
+    }
+    if (!(slow_step >= 0.0 && slow_step < 1e9)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "slow_step must be >= 0 seconds (0: none listed)");
         return NULL;
     }
     int whole = strcmp(coroutines, "whole") == 0;
@@ -148,6 +154,13 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->match_code = engine->match_code;
     p->timeline = timeline;
     p->whole = whole;
+    /* in the snapshot's unit: a Python timer's ticks, or nanoseconds */
+    double unit =
+        (mode == TPROF_MODE_USER && timeunit > 0.0) ? timeunit : 1e-9;
+    p->slow_step = (int64_t)(slow_step / unit + 0.5);
+    if (slow_step > 0.0 && p->slow_step == 0) {
+        p->slow_step = 1;
+    }
     p->tl_sink.fd = -1;
     p->tl_sink.limit = (uint64_t)timeline_limit;
     p->tl_sink.budget = TPROF_TL_BUDGET;
@@ -756,7 +769,8 @@ static PyType_Slot tprof_profiler_slots[] = {
     {Py_tp_doc, "Profiler(timer=None, timeunit=0.0, subcalls=True, "
                 "builtins=True, *, clock='wall', cpu=True, "
                 "seed_stacks=False, engine='auto', timeline=False, "
-                "timeline_limit=0, coroutines='resume')\n--\n\nThe C recorder "
+                "timeline_limit=0, coroutines='resume', "
+                "slow_step=0.1)\n--\n\nThe C recorder "
                 "of every thread."},
     {0, NULL},
 };

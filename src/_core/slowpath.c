@@ -79,8 +79,16 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     if (n == NULL) {
         tprof_fail(p, TPROF_ERR_NOMEMORY);
     }
-#if TPROF_WATCH_CODE
     else if (PyCode_Check(callee)) {
+        int co_flags = ((PyCodeObject *)callee)->co_flags;
+        n->flags =
+            ((co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))
+                 ? (uint32_t)TPROF_NODE_AWAITS
+                 : 0u) |
+            ((co_flags & CO_ASYNC_GENERATOR) ? (uint32_t)TPROF_NODE_AGEN : 0u);
+    }
+#if TPROF_WATCH_CODE
+    if (n != NULL && PyCode_Check(callee)) {
         /* found at once when its code object dies (codewatch.h) */
         tprof_func *f = tprof_functable_get(&p->funcs, n->func);
         n->same_func = f->nodes;
@@ -109,6 +117,23 @@ tprof_exit_hook(tprof_state *p)
     tprof_error_restore(&saved);
     Py_DECREF(hook);
     Py_DECREF(p);
+}
+
+void
+tprof_slow_step(tprof_state *p, tprof_thread *ts, uint32_t node, int64_t start,
+                int64_t duration)
+{
+    tprof_step *step = tprof_seg_push(&ts->steps);
+    if (step == NULL) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+        return;
+    }
+    step->start = start;
+    step->duration = duration;
+    step->node = node;
+    step->where = ts->step_where;
+    step->where_own = ts->step_where_own;
+    tprof_st_release(&ts->steps_ready, ts->steps.len);
 }
 
 int

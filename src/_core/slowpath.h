@@ -39,4 +39,10 @@ void tprof_exit_hook(tprof_state *p);
 /* Grow the thread's shadow stack; -1 when out of memory (sticky error). */
 int tprof_grow(tprof_state *p, tprof_thread *ts);
 
+/* Keep a slow step of a task (frames.h): the coroutine's node, the wall
+ * clock at its start and its duration; where its time went is the thread's
+ * step_where. Out of memory sets the sticky error. */
+void tprof_slow_step(tprof_state *p, tprof_thread *ts, uint32_t node,
+                     int64_t start, int64_t duration);
+
 #endif /* THREADPROF_SLOWPATH_H */

@@ -296,6 +296,31 @@ error:
     return NULL;
 }
 
+/* The thread's slow steps of tasks, as (start, duration, node, where,
+ * where_own) tuples, start from the origin. */
+static PyObject *
+tprof_thread_steps(const tprof_thread *ts, int64_t origin)
+{
+    uint32_t n = tprof_ld_acquire(&ts->steps_ready);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const tprof_step *s = tprof_seg_at(&ts->steps, i);
+        PyObject *t =
+            Py_BuildValue("(LLIIL)", (long long)(s->start - origin),
+                          (long long)s->duration, (unsigned int)s->node,
+                          (unsigned int)s->where, (long long)s->where_own);
+        if (t == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, t);
+    }
+    return out;
+}
+
 static PyObject *
 tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
                   int64_t origin)
@@ -341,18 +366,20 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
     }
     tprof_thread_refresh_name(p, ts);
     PyObject *timeline = tprof_thread_timeline(p, ts, live);
-    if (timeline == NULL) {
+    PyObject *steps = timeline ? tprof_thread_steps(ts, origin) : NULL;
+    if (steps == NULL) {
         Py_DECREF(nodes);
         Py_DECREF(warnings);
+        Py_XDECREF(timeline);
         return NULL;
     }
     return Py_BuildValue(
-        "{sKsksksOsLsLsLsNsNsN}", "serial", (unsigned long long)ts->serial,
+        "{sKsksksOsLsLsLsNsNsNsN}", "serial", (unsigned long long)ts->serial,
         "ident", ts->ident, "native_id", ts->native_id, "name",
         ts->name ? ts->name : Py_None, "first_seen",
         (long long)(first - origin), "last_seen", (long long)(last - origin),
         "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings,
-        "timeline", timeline);
+        "timeline", timeline, "slow_steps", steps);
 }
 
 PyObject *
@@ -413,12 +440,13 @@ tprof_snapshot_build(tprof_state *p)
     }
     double unit =
         (p->mode == TPROF_MODE_USER && p->timeunit > 0.0) ? p->timeunit : 1e-9;
-    return Py_BuildValue("{sssssssdsdsLsNsNsN}", "engine", p->engine->name,
-                         "clock", tprof_clock_name(p->mode), "cpu_mode",
-                         tprof_cpu_mode_name(p->mode), "unit", unit,
-                         "start_time", p->start_time, "duration",
-                         (long long)duration, "functions", funcs, "threads",
-                         threads, "warnings", errors);
+    return Py_BuildValue(
+        "{sssssssdsdsLsNsNsNsssL}", "engine", p->engine->name, "clock",
+        tprof_clock_name(p->mode), "cpu_mode", tprof_cpu_mode_name(p->mode),
+        "unit", unit, "start_time", p->start_time, "duration",
+        (long long)duration, "functions", funcs, "threads", threads,
+        "warnings", errors, "coroutines", p->whole ? "whole" : "resume",
+        "slow_step", (long long)p->slow_step);
 
 error:
     Py_XDECREF(threads);

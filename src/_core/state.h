@@ -92,6 +92,12 @@ typedef struct tprof_thread {
     tprof_timeline tl;    /* --timeline: this thread's calls and returns */
     tprof_susptab susp;   /* whole calls: the suspended ones (susptab.h) */
     uint32_t chain_depth; /* the stack depth of chain_key's caller */
+    /* the step of a task running, if any, and the slow steps so far */
+    uint32_t in_step;       /* a frame of kind TPROF_FRAME_STEP is open */
+    uint32_t step_where;    /* node of its call with the most own time yet */
+    int64_t step_where_own; /* that call's own time */
+    tprof_segarray steps;   /* tprof_step, appended by the owning thread */
+    uint32_t steps_ready;   /* steps complete, published for snapshots */
 } tprof_thread;
 
 typedef struct tprof_state {
@@ -108,6 +114,8 @@ typedef struct tprof_state {
     int match_code; /* returns carry the code object, not the frame */
     int whole;      /* a generator-like call is one call, however often it
                        suspends (suspend.h) */
+    int64_t slow_step; /* list the steps of tasks at least this long (clock
+                          ticks); 0: none */
     int enabled;
     unsigned errors;       /* tprof_error bits */
     int busy;              /* callbacks paused inside (see above) */

@@ -40,13 +40,20 @@ typedef struct tprof_node {
     struct tprof_node *same_func;  /* watched code: the next node, in any
                                       tree, of the same function */
     uint32_t id;
-    uint32_t func; /* id in the function table */
+    uint32_t func;  /* id in the function table */
+    uint32_t flags; /* tprof_node_flag bits; read by the owning thread only */
     uint64_t calls;
     int64_t wall; /* inclusive */
     int64_t wall_self;
     int64_t cpu; /* inclusive */
     int64_t cpu_self;
 } tprof_node;
+
+/* What a node's function is, when it matters to the recorder (suspend.h). */
+typedef enum tprof_node_flag {
+    TPROF_NODE_AWAITS = 1 << 0, /* a coroutine (async def, @types.coroutine) */
+    TPROF_NODE_AGEN = 1 << 1,   /* an async generator */
+} tprof_node_flag;
 
 typedef struct tprof_tree {
     tprof_node **slots;   /* hash of (parent, key) -> node */
@@ -62,9 +69,28 @@ typedef struct tprof_frame {
     int64_t wall_sub;  /* wall time of completed children */
     int64_t cpu0;
     int64_t cpu_sub;
-    uint32_t kind;    /* a resumed whole call's suspension (suspend.h), or 0 */
-    const void *fkey; /* a resumed whole call's frame identity (kind != 0) */
+    uint32_t kind;    /* tprof_frame_kind bits */
+    const void *fkey; /* a resumed call's frame identity (kind has
+                         TPROF_FRAME_RESUMED bits) */
 } tprof_frame;
+
+/* What a frame is beyond a call (suspend.h). */
+typedef enum tprof_frame_kind {
+    TPROF_FRAME_AWAIT = 1 << 0, /* a call resumed after an await */
+    TPROF_FRAME_APART = 1 << 1, /* a generator resumed by its consumer */
+    TPROF_FRAME_RESUMED = TPROF_FRAME_AWAIT | TPROF_FRAME_APART,
+    TPROF_FRAME_STEP = 1 << 2, /* a coroutine run by a caller that is not one:
+                                  a step of a task */
+} tprof_frame_kind;
+
+/* A step of a task that took at least the profiler's slow_step. */
+typedef struct tprof_step {
+    int64_t start;     /* wall clock at its start */
+    int64_t duration;  /* wall time */
+    uint32_t node;     /* the coroutine's node */
+    uint32_t where;    /* the node of the call with the most own time in it */
+    int64_t where_own; /* that call's own wall time in the step */
+} tprof_step;
 
 typedef struct tprof_stack {
     tprof_frame *top;    /* the innermost open frame; frames itself (the root)

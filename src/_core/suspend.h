@@ -42,12 +42,6 @@
 
 #include "frames.h"
 
-/* A resumed frame's kind (tprof_frame.kind); 0 for every other frame. */
-enum {
-    TPROF_RESUMED_AWAIT = 1,
-    TPROF_RESUMED_APART = 2,
-};
-
 /* Code flags of generator-like code, and of the code whose outermost
  * suspension is an await. */
 #define TPROF_CO_GENLIKE \
@@ -98,11 +92,12 @@ tprof_resume(tprof_state *p, tprof_thread *ts, tprof_susp *e, const void *key,
     tprof_frame *caller = ts->stack.top;
     const void *fkey = e->key;
     const void *caller_key = e->caller_key;
-    int chained =
-        caller_key != NULL && caller->kind != 0 && caller->fkey == caller_key;
-    uint32_t kind = chained  ? caller->kind
-                    : awaits ? (uint32_t)TPROF_RESUMED_AWAIT
-                             : (uint32_t)TPROF_RESUMED_APART;
+    int chained = caller_key != NULL &&
+                  (caller->kind & TPROF_FRAME_RESUMED) != 0 &&
+                  caller->fkey == caller_key;
+    uint32_t kind = chained  ? caller->kind & TPROF_FRAME_RESUMED
+                    : awaits ? (uint32_t)TPROF_FRAME_AWAIT
+                             : (uint32_t)TPROF_FRAME_APART;
     /* the node where it resumes: usually where it started; a generator
      * resumed by another caller (a context manager's __exit__) runs in that
      * caller's tree, with no call counted there; a call thrown into before
@@ -120,7 +115,7 @@ tprof_resume(tprof_state *p, tprof_thread *ts, tprof_susp *e, const void *key,
             }
         }
     }
-    if (kind == TPROF_RESUMED_AWAIT) {
+    if (kind == TPROF_FRAME_AWAIT) {
         int64_t wait = t.wall - e->wall;
         tprof_add_relaxed(&n->wall, wait);
         tprof_add_relaxed(&n->wall_self, wait - e->callee_wait);

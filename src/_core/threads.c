@@ -127,6 +127,7 @@ tprof_thread_free(tprof_thread *ts)
     tprof_stack_free(&ts->stack);
     tprof_timeline_free(&ts->tl);
     tprof_susp_free(&ts->susp);
+    tprof_seg_free(&ts->steps);
     tprof_mem_free(ts);
 }
 
@@ -249,6 +250,7 @@ tprof_thread_attach(tprof_state *p, PyFrameObject *frame)
         tprof_mem_free(ts);
         goto nomemory;
     }
+    tprof_seg_init(&ts->steps, sizeof(tprof_step));
     ts->serial = serial;
     ts->ident = ident;
     ts->native_id = PyThread_get_thread_native_id();

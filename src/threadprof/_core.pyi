@@ -27,6 +27,7 @@ class Profiler:
         timeline: bool = False,
         timeline_limit: int = 0,
         coroutines: str = "resume",
+        slow_step: float = 0.1,
     ) -> Profiler: ...
     @property
     def enabled(self) -> bool: ...

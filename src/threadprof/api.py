@@ -23,9 +23,11 @@ from .model import (
     RAW_FIELDS,
     Function,
     NodeColumns,
+    SlowStep,
     Snapshot,
     ThreadProfile,
     Timeline,
+    replace,
 )
 from .trim import keep_activation
 
@@ -83,6 +85,10 @@ class Profile(_core.Profiler):
       call) or ``"whole"`` (one call from the first start to the return, with
       a coroutine's awaits in its wall time; :func:`start`, :func:`profile`
       and ``threadprof run`` count this way; see docs/asyncio.md).
+    * ``slow_step``: list every step of a task (a coroutine run by the event
+      loop, up to its next suspension) that takes at least this many seconds
+      (default 0.1, asyncio's own threshold for slow callbacks; 0 lists none):
+      ``ThreadProfile.slow_steps``.
     """
 
     stats: dict[Any, Any]
@@ -101,6 +107,7 @@ class Profile(_core.Profiler):
         timeline: bool = False,
         timeline_limit: int = 0,
         coroutines: str = "resume",
+        slow_step: float = 0.1,
     ) -> None:
         # the C type reads its arguments in __new__; accept them here too
         self.subcalls = bool(subcalls)
@@ -211,6 +218,7 @@ def start(
     timer: Callable[[], float | int] | None = None,
     timeunit: float = 0.0,
     coroutines: str = "whole",
+    slow_step: float = 0.1,
 ) -> Profile:
     """Start profiling every thread and return the running :class:`Profile`.
 
@@ -232,6 +240,7 @@ def start(
         timeline=timeline,
         timeline_limit=timeline_limit,
         coroutines=coroutines,
+        slow_step=slow_step,
     )
     p.enable()
     return p
@@ -314,6 +323,7 @@ class profile:
         timer: Callable[[], float | int] | None = None,
         timeunit: float = 0.0,
         coroutines: str = "whole",
+        slow_step: float = 0.1,
     ) -> None:
         self._kw: dict[str, Any] = {
             "clock": clock,
@@ -324,6 +334,7 @@ class profile:
             "timer": timer,
             "timeunit": timeunit,
             "coroutines": coroutines,
+            "slow_step": slow_step,
         }
         self.profiler: Profile | None = None
 
@@ -414,9 +425,10 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
     threads = []
     for t in raw["threads"]:
         flat = t["nodes"]
+        steps = [SlowStep(*row) for row in t["slow_steps"]]
         cut = None
         if t["ident"] == ident and top_funcs:
-            cut = _core._subtree(flat, RAW_FIELDS, top_funcs)
+            cut, steps = _cut(flat, top_funcs, steps)
         columns = NodeColumns.of_raw(flat if cut is None else cut)
         raw_tl = t.get("timeline")
         timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
@@ -436,6 +448,7 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
                 columns=columns,
                 warnings=list(t["warnings"]),
                 timeline=timeline,
+                slow_steps=steps,
             )
         )
     return Snapshot(
@@ -451,7 +464,33 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
         python_version=sys.version.split()[0],
         argv=list(sys.argv),
         warnings=list(raw["warnings"]),
+        coroutines=raw["coroutines"],
+        slow_step=raw["slow_step"],
     )
+
+
+def _cut(
+    flat: bytes, funcs: tuple[int, ...], steps: list[SlowStep]
+) -> tuple[bytes | None, list[SlowStep]]:
+    """``_core._subtree`` of a raw tree, and its slow steps renumbered as the
+    subtree numbers its nodes (those outside it are left out)."""
+    if not steps:
+        return _core._subtree(flat, RAW_FIELDS, funcs), steps
+    n = len(flat) // (8 * len(RAW_FIELDS))
+    ids = array("q", range(n)).tobytes()
+    cut = _core._subtree(flat + ids, (*RAW_FIELDS, "id"), funcs)
+    if cut is None:
+        return None, steps
+    size = len(RAW_FIELDS) * 8 * (len(cut) // (8 * (len(RAW_FIELDS) + 1)))
+    old = array("q")
+    old.frombytes(cut[size:])
+    new_id = {o: i for i, o in enumerate(old) if i}
+    kept = [
+        replace(s, node=new_id[s.node], where=new_id[s.where])
+        for s in steps
+        if s.node in new_id and s.where in new_id
+    ]
+    return cut[:size], kept
 
 
 def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:

@@ -297,6 +297,26 @@ def split_columns(flat: bytes, count: int) -> list[array]:
     return columns
 
 
+class SlowStep(Frozen):
+    """A step of a task that took at least the snapshot's ``slow_step``.
+
+    A step is one run of a coroutine resumed (or started) by code that is not
+    a coroutine -- asyncio's event loop running a task -- from there to its
+    next suspension or its end: while it runs, nothing else of its event loop
+    does. Times are ticks of the snapshot's clock.
+    """
+
+    __slots__ = ("duration", "node", "start", "where", "where_own")
+    start: int  # from the start of the profile
+    duration: int
+    node: int  # the coroutine's node in the thread's call tree
+    where: int  # the node of the call with the most own time in the step
+    where_own: int  # that call's own time in the step
+
+    def __init__(self, start: int, duration: int, node: int, where: int, where_own: int) -> None:
+        self._set(start, duration, node, where, where_own)
+
+
 class NodeColumns(Record):
     """A call tree as eight arrays of 64-bit integers: node ``i``'s fields at
     index ``i`` (:class:`Node`'s, without the children), the root at 0 and
@@ -377,6 +397,7 @@ class ThreadProfile(Record):
         "name",
         "native_id",
         "serial",
+        "slow_steps",
         "timeline",
         "wall_time",
         "warnings",
@@ -396,6 +417,9 @@ class ThreadProfile(Record):
     #: the node objects from them and sets this to ``None``); ``None`` for a
     #: tree given as nodes.
     columns: NodeColumns | None
+    #: The steps of tasks that ran in this thread for at least the snapshot's
+    #: ``slow_step``, in the order they ended.
+    slow_steps: list[SlowStep]
 
     def __init__(
         self,
@@ -411,6 +435,7 @@ class ThreadProfile(Record):
         warnings: list[str] | None = None,
         timeline: Timeline | None = None,
         columns: NodeColumns | None = None,
+        slow_steps: list[SlowStep] | None = None,
     ) -> None:
         if (nodes is None) == (columns is None):
             raise ValueError("a thread's call tree is given as nodes or as columns, one of them")
@@ -426,6 +451,7 @@ class ThreadProfile(Record):
         self.warnings = [] if warnings is None else warnings
         self.timeline = timeline
         self.columns = columns
+        self.slow_steps = [] if slow_steps is None else slow_steps
 
     @property
     def nodes(self) -> list[Node]:
@@ -502,10 +528,16 @@ class ThreadProfile(Record):
     def path(self, node_id: int) -> list[int]:
         """Function ids from the outermost frame down to ``node_id``."""
         out: list[int] = []
-        while node_id > 0:
-            node = self.nodes[node_id]
-            out.append(node.func)
-            node_id = node.parent
+        cols = self.columns
+        if cols is not None:  # without making the node objects
+            while node_id > 0:
+                out.append(cols.func[node_id])
+                node_id = cols.parent[node_id]
+        else:
+            while node_id > 0:
+                node = self.nodes[node_id]
+                out.append(node.func)
+                node_id = node.parent
         out.reverse()
         return out
 
@@ -516,12 +548,14 @@ class Snapshot(Record):
     __slots__ = (
         "argv",
         "clock",
+        "coroutines",
         "cpu_mode",
         "duration",
         "engine",
         "functions",
         "pid",
         "python_version",
+        "slow_step",
         "start_time",
         "threads",
         "unit",
@@ -539,6 +573,11 @@ class Snapshot(Record):
     python_version: str
     argv: list[str]
     warnings: list[str]
+    #: how calls of coroutines and generators were counted: "whole" or
+    #: "resume" (docs/asyncio.md); "" when unknown
+    coroutines: str
+    #: the least duration of the steps of tasks listed (ticks; 0: none listed)
+    slow_step: int
 
     def __init__(
         self,
@@ -554,6 +593,8 @@ class Snapshot(Record):
         python_version: str = "",
         argv: list[str] | None = None,
         warnings: list[str] | None = None,
+        coroutines: str = "",
+        slow_step: int = 0,
     ) -> None:
         self.clock = clock
         self.unit = unit
@@ -567,6 +608,8 @@ class Snapshot(Record):
         self.python_version = python_version
         self.argv = [] if argv is None else argv
         self.warnings = [] if warnings is None else warnings
+        self.coroutines = coroutines
+        self.slow_step = slow_step
 
     # -- selection -------------------------------------------------------
     def thread(self, key: str | int) -> ThreadProfile:
@@ -608,7 +651,15 @@ class Snapshot(Record):
             python_version=self.python_version,
             argv=list(self.argv),
             warnings=list(self.warnings),
+            coroutines=self.coroutines,
+            slow_step=self.slow_step,
         )
+
+    def slow_steps(self) -> list[tuple[ThreadProfile, SlowStep]]:
+        """Every thread's slow steps of tasks, the longest first."""
+        steps = [(t, s) for t in self.threads for s in t.slow_steps]
+        steps.sort(key=lambda ts: -ts[1].duration)
+        return steps
 
     def merged(self, name: str = "all threads") -> ThreadProfile:
         """All threads merged into one call tree (paths from the root are united)."""
@@ -1140,6 +1191,7 @@ def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ())
                     t.cpu_time,
                     nodes,
                     warnings=list(t.warnings),
+                    slow_steps=list(t.slow_steps),
                 )
             )
         warnings += [prefix + w for w in snap.warnings]
@@ -1161,4 +1213,6 @@ def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ())
         python_version=first.python_version,
         argv=list(first.argv),
         warnings=warnings,
+        coroutines=first.coroutines if len({s.coroutines for s in snapshots}) == 1 else "",
+        slow_step=max(s.slow_step for s in snapshots),
     )

@@ -77,6 +77,7 @@ OPTIONS: tuple[Option, ...] = (
         "count a generator-like call per resume (cProfile's) or whole: one of COROUTINES",
         "whole",
     ),
+    Option("slow_step", 0.1, False, True, "list the steps of tasks this long (s; 0: none)"),
 )
 
 

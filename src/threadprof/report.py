@@ -45,6 +45,7 @@ from ._record import Frozen, Record
 from .model import (
     Function,
     Node,
+    SlowStep,
     Snapshot,
     ThreadGroup,
     ThreadProfile,
@@ -111,6 +112,8 @@ REPORT_SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
 TREE_THRESHOLD = 1.0
 #: The most rows of the table of functions by own CPU time.
 CPU_LIMIT = 10
+#: The slow steps of tasks the terminal report lists, the longest first.
+SLOW_STEP_LIMIT = 10
 
 _TIME_W = 9  # format_seconds never needs more
 _PCT_W = 7
@@ -653,6 +656,8 @@ def format_report(
                 *_function_table(snapshot, ran, width, view, _CPU_COLUMNS),
             ]
 
+    lines += _slow_step_lines(snapshot, threads, width, view)
+
     if limit != 0 and per_thread:
         for t in threads:
             rows = _sort_rows(_filter_rows(_rows(snapshot, [t]), include, exclude, view), sort)
@@ -685,6 +690,55 @@ def format_report(
     if warnings:
         lines += ["", *warnings]
     return "\n".join(lines) + "\n"
+
+
+def _slow_steps(
+    snapshot: Snapshot, threads: list[ThreadProfile]
+) -> list[tuple[ThreadProfile, SlowStep]]:
+    chosen = {id(t) for t in threads}
+    return [(t, s) for t, s in snapshot.slow_steps() if id(t) in chosen]
+
+
+def _slow_step_lines(
+    snapshot: Snapshot, threads: list[ThreadProfile], width: int, view: _View
+) -> list[str]:
+    """The longest steps of tasks: while each ran, its event loop ran nothing
+    else (docs/asyncio.md)."""
+    steps = _slow_steps(snapshot, threads)
+    if not steps:
+        return []
+    shown = steps[:SLOW_STEP_LIMIT]
+    least = format_seconds(snapshot.slow_step * snapshot.unit)
+    what = f"the {len(shown)} longest" if len(shown) < len(steps) else "all"
+    label_w = max(width - 40, 20)
+    lines = [
+        "",
+        _fit(
+            f"Steps of tasks that blocked their event loop {least} or more: {len(steps)}, {what}:",
+            width,
+        ),
+        _fit(
+            f"  {'duration':>9} {'thread':<16} the task's coroutine -> where the time went", width
+        ),
+    ]
+    functions = snapshot.functions
+    for t, step in shown:
+        coro = functions[t.path(step.node)[-1]]
+        where = functions[t.path(step.where)[-1]]
+        lines.append(
+            _fit(
+                f"  {format_seconds(step.duration * snapshot.unit):>9} "
+                f"{_fit_left(_printable(t.name), 16):<16} "
+                f"{_label(coro, label_w, view)}",
+                width,
+            )
+        )
+        if step.where != step.node:
+            own = format_seconds(step.where_own * snapshot.unit)
+            lines.append(
+                _fit(f"  {'':>9} {'':<16}   -> {_label(where, label_w - 4, view)} ({own})", width)
+            )
+    return lines
 
 
 def _name_threads(threads: list[ThreadProfile]) -> str:
@@ -936,6 +990,30 @@ def _function_json(snapshot: Snapshot, r: _Row) -> dict[str, Any]:
     }
 
 
+def _func_json(func: Function) -> dict[str, Any]:
+    return {
+        "function": func.name,
+        "qualname": func.qualname,
+        "file": func.filename,
+        "line": func.lineno,
+    }
+
+
+def _step_json(snapshot: Snapshot, thread: ThreadProfile, step: SlowStep) -> dict[str, Any]:
+    functions = snapshot.functions
+    path = thread.path(step.where)
+    return {
+        "thread": thread.ident,
+        "thread_name": thread.name,
+        "start": _seconds(snapshot, step.start),
+        "duration": _seconds(snapshot, step.duration),
+        "coroutine": _func_json(functions[thread.path(step.node)[-1]]),
+        "where": _func_json(functions[path[-1]]),
+        "where_own": _seconds(snapshot, step.where_own),
+        "path": [_func_json(functions[f]) for f in path],
+    }
+
+
 def _tree_json(
     snapshot: Snapshot, thread: ThreadProfile, threshold: float, view: _View
 ) -> list[Any]:
@@ -1028,6 +1106,9 @@ def report_data(
         "warnings": list(snapshot.warnings)
         + [f"{_name_threads([t])}: {w}" for t in snapshot.threads for w in t.warnings],
     }
+    data["slow_steps"] = [
+        _step_json(snapshot, t, step) for t, step in _slow_steps(snapshot, threads)
+    ]
     if per_thread:
         data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]
     if tree:

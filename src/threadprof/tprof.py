@@ -38,11 +38,13 @@ Sections:
   (0, -1, 1, -2... as 0, 1, 2, 3...); or (format 1.x) ``count`` int64 times,
   plain (0) or as differences (1), and ``count`` int32 codes, byte-shuffled.
 * ``META``: JSON: the snapshot's fields (clock, unit, cpu_mode, engine, pid,
-  start_time, duration, python_version, argv, warnings), the functions as ``[kind, name,
+  start_time, duration, python_version, argv, warnings; coroutines and
+  slow_step since 2.1), the functions as ``[kind, name,
   qualname, filename, lineno]`` (a function's id is its index), and per thread
-  its fields, the offset of its ``NODE`` (and ``KIDS``) section and, with a
-  timeline, ``events``, ``dropped`` and the ``[offset, count]`` of each
-  ``EVTS`` section in order.
+  its fields, the offset of its ``NODE`` (and ``KIDS``) section, its slow steps
+  of tasks (2.1, when it has any: ``[start, duration, node, where, where_own]``
+  each) and, with a timeline, ``events``, ``dropped`` and the ``[offset,
+  count]`` of each ``EVTS`` section in order.
 
 The call trees' arrays are byte-shuffled (all first bytes, then all second
 bytes...) before zlib compression, which packs slowly changing integers well. A
@@ -98,6 +100,7 @@ from .model import (
     Function,
     Node,
     NodeColumns,
+    SlowStep,
     Snapshot,
     ThreadProfile,
     Timeline,
@@ -122,8 +125,9 @@ MAGIC = b"\x89TPROF\r\n"
 END_MAGIC = b"TPROFEND"
 #: The format version this module writes, ``(major, minor)``. 2.0 added the
 #: varint encoding of timeline sections (``EVTS_VARINTS``), which 1.x readers
-#: cannot read; this module reads 1.x and 2.x.
-VERSION = (2, 0)
+#: cannot read; 2.1 the snapshot's ``coroutines`` and ``slow_step`` and the
+#: threads' ``slow_steps``; this module reads 1.x and 2.x.
+VERSION = (2, 1)
 
 HEADER = struct.Struct("<8sHHI")  # magic, major, minor, flags
 SECTION = struct.Struct("<4sB3xIIIQQ")  # tag, encoding, thread, count, crc, stored, raw
@@ -426,7 +430,18 @@ def _thread_meta(thread: ThreadProfile) -> dict[str, Any]:
         "wall_time": thread.wall_time,
         "cpu_time": thread.cpu_time,
         "warnings": list(thread.warnings),
+        **_steps_meta(thread),
     }
+
+
+def _steps_meta(thread: ThreadProfile) -> dict[str, Any]:
+    """The thread's slow steps of tasks (2.1), if it has any."""
+    if not thread.slow_steps:
+        return {}
+    rows = [[s.start, s.duration, s.node, s.where, s.where_own] for s in thread.slow_steps]
+    if not all(type(v) is int for row in rows for v in row):
+        _invalid(f"thread {thread.name!r}: a slow step's fields are not integers")
+    return {"slow_steps": rows}
 
 
 def write(
@@ -487,6 +502,8 @@ def write(
         "python_version": snapshot.python_version,
         "argv": list(snapshot.argv),
         "warnings": list(snapshot.warnings),
+        "coroutines": snapshot.coroutines,
+        "slow_step": snapshot.slow_step,
         "functions": function_rows,
         "threads": threads_meta,
     }
@@ -717,6 +734,8 @@ class _Reader:
             python_version=get(meta, "python_version", "str"),
             argv=get(meta, "argv", "strs"),
             warnings=get(meta, "warnings", "strs"),
+            coroutines=get(meta, "coroutines", "str") if "coroutines" in meta else "",
+            slow_step=get(meta, "slow_step", "count") if "slow_step" in meta else 0,
         )
         for t in threads:
             for ticks in (t.first_seen, t.last_seen, t.wall_time, t.cpu_time):
@@ -759,6 +778,10 @@ class _Reader:
             if not isinstance(raw_tl, dict):
                 self.fail(f"corrupt metadata: {where}'timeline' is not an object")
             timeline = self._timeline(index, raw_tl, nfuncs)
+        steps = []
+        if "slow_steps" in raw:
+            size = len(columns.func) if columns is not None else len(nodes or ())
+            steps = self._steps(get(raw, "slow_steps", "list", where), size, where)
         return ThreadProfile(
             serial=get(raw, "serial", "int", where),
             ident=get(raw, "ident", "int", where),
@@ -772,7 +795,23 @@ class _Reader:
             warnings=get(raw, "warnings", "strs", where),
             timeline=timeline,
             columns=columns,
+            slow_steps=steps,
         )
+
+    def _steps(self, rows: list[Any], nnodes: int, where: str) -> list[SlowStep]:
+        out = []
+        for row in rows:
+            if not (
+                type(row) is list
+                and len(row) == 5
+                and all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in row)
+            ):
+                self.fail(f"corrupt metadata: {where}a slow step is not a list of 5 integers")
+            start, duration, node, at, own = row
+            if not (0 < node < nnodes and 0 < at < nnodes and duration >= 0):
+                self.fail(f"corrupt metadata: {where}a slow step names no node of its tree")
+            out.append(SlowStep(start, duration, node, at, own))
+        return out
 
     def _columns(self, index: int, offset: int, nfuncs: int) -> list[array]:
         width = len(NODE_FIELDS) * 8

@@ -207,6 +207,7 @@ def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
     old = thread.nodes
     root = old[0]
     nodes = [Node(0, -1, -1, 0, 0, root.wall, root.wall_self, root.cpu, root.cpu_self)]
+    new_ids = {0: 0}
     stack = [(c, 0) for c in reversed(root.children)]
     while stack:
         nid, parent = stack.pop()
@@ -215,11 +216,27 @@ def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
             nodes[parent].wall_self += n.wall
             nodes[parent].cpu_self += n.cpu
             continue
-        new_id = len(nodes)
+        new_id = new_ids[nid] = len(nodes)
         nodes.append(
             Node(new_id, parent, n.func, n.calls, 0, n.wall, n.wall_self, n.cpu, n.cpu_self)
         )
         stack.extend((c, new_id) for c in reversed(n.children))
     build_tree(nodes)
+
+    def kept(nid: int) -> int:  # a dropped node's time went to its nearest kept ancestor
+        while nid not in new_ids:
+            nid = old[nid].parent
+        return new_ids[nid]
+
+    steps = [
+        replace(s, node=new_ids[s.node], where=kept(s.where))
+        for s in thread.slow_steps
+        if s.node in new_ids
+    ]
     # the timeline loses the same frames
-    return replace(thread, nodes=nodes, timeline=drop_activations(thread.timeline, funcs))
+    return replace(
+        thread,
+        nodes=nodes,
+        timeline=drop_activations(thread.timeline, funcs),
+        slow_steps=steps,
+    )

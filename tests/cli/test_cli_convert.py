@@ -390,7 +390,9 @@ def test_convert_a_newer_file(tprof_file, tmp_path, capsys):
     tprof_file.write_bytes(bytes(data))
     status, lines = convert(capsys, str(tprof_file), "-o", str(tmp_path / "o.prof"))
     assert status == EXIT_BAD_INPUT
-    one_error(lines, "written by a newer threadprof (format 9.0)", "upgrade threadprof")
+    one_error(
+        lines, f"written by a newer threadprof (format 9.{tprof.VERSION[1]})", "upgrade threadprof"
+    )
 
 
 def test_convert_a_timeline_that_is_corrupt_past_the_metadata(tprof_file, tmp_path, capsys):

@@ -152,7 +152,7 @@ def test_report_json(profile, capsys):
     assert status == EXIT_OK
     data = json.loads(out)
     assert set(data) == {
-        "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings",
+        "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
         "per_thread", "trees",
     }  # fmt: skip
     assert [t["name"] for t in data["threads"]] == ["MainThread", "worker-1"]

@@ -16,7 +16,7 @@ import pytest
 
 from threadprof import _core, tprof
 from threadprof.exporters import exporter_for_path, get_exporter
-from threadprof.model import Function, Node, Snapshot, Timeline, build_tree, replace
+from threadprof.model import Function, Node, SlowStep, Snapshot, Timeline, build_tree, replace
 from threadprof.readers import ProfileFormatError, read_profile
 
 
@@ -64,9 +64,14 @@ def test_round_trip_is_lossless(fixture, request, tmp_path):
         warnings=["a warning", "two\nlines"],
     )
     snap.threads[0].warnings.append("resynchronised 3 times")
+    snap = replace(snap, coroutines="whole", slow_step=100_000_000)
+    last = len(snap.threads[0].nodes) - 1
+    snap.threads[0].slow_steps.append(SlowStep(5, 2**62, 1, last, -3))
     back = round_trip(snap, tmp_path)
     assert_same(snap, back)
     assert back.threads[0].warnings == ["resynchronised 3 times"]
+    assert back.threads[0].slow_steps == [SlowStep(5, 2**62, 1, last, -3)]
+    assert (back.coroutines, back.slow_step) == ("whole", 100_000_000)
     assert back.argv[-1] == "\udcff"  # a lone surrogate survives
 
 
@@ -470,6 +475,41 @@ def test_a_newer_minor_version_with_unknown_parts_is_read(timeline_snap, tmp_pat
     extra = tprof.SECTION.pack(b"XTRA", 0, 0, 0, zlib.crc32(b"abc"), 3, 3) + b"abc"
     path.write_bytes(_rebuild(data, meta, minor=7, extra_section=extra))
     assert_same(timeline_snap, tprof.read(path))
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        ("x", "'slow_steps' is not a list"),
+        ([[1, 2, 3]], "a slow step is not a list of 5 integers"),
+        ([[1, 2, 1, 1, 2**63]], "a slow step is not a list of 5 integers"),
+        ([[1, 2, 0, 1, 0]], "a slow step names no node of its tree"),
+        ([[1, 2, 1, 10**6, 0]], "a slow step names no node of its tree"),
+        ([[1, -2, 1, 1, 0]], "a slow step names no node of its tree"),
+    ],
+)
+def test_corrupt_slow_steps_are_refused(tree_snap, tmp_path, steps, reason):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(tree_snap, path)
+    data = path.read_bytes()
+    meta = _meta(data)
+    meta["threads"][0]["slow_steps"] = steps
+    path.write_bytes(_rebuild(data, meta, minor=1))
+    with pytest.raises(ProfileFormatError) as info:
+        tprof.read(path)
+    assert reason in str(info.value)
+
+
+def test_a_file_without_the_2_1_keys_reads_with_their_defaults(tree_snap, tmp_path):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(replace(tree_snap, coroutines="whole", slow_step=7), path)
+    data = path.read_bytes()
+    meta = _meta(data)
+    del meta["coroutines"], meta["slow_step"]
+    path.write_bytes(_rebuild(data, meta, minor=0))
+    back = tprof.read(path)
+    assert (back.coroutines, back.slow_step) == ("", 0)
+    assert all(t.slow_steps == [] for t in back.threads)
 
 
 def test_a_newer_major_version_is_refused(tree_snap, tmp_path):

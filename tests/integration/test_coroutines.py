@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import types
 
+import pytest
 from shared import make_timer
 
 import threadprof
@@ -229,3 +230,110 @@ def test_a_generator_resumed_by_another_caller_runs_in_its_tree(engine):
     # and every node's time is its own plus its children's
     for node in th.nodes[1:]:
         assert node.wall == node.wall_self + sum(th.nodes[c].wall for c in node.children)
+
+
+# -- the steps of tasks ------------------------------------------------------------
+
+
+def slow():
+    work()
+    work()
+    work()
+
+
+async def busy():
+    await pause()
+    slow()
+
+
+def drive_busy():
+    c = busy()
+    assert step(c) == "suspended"
+    assert step(c) == "returned"
+
+
+def steps_of(snap):
+    th = snap.thread("MainThread")
+    names = [f.name for f in snap.functions]
+    return [
+        (
+            s.start,
+            s.duration,
+            [names[f] for f in th.path(s.node)],
+            [names[f] for f in th.path(s.where)],
+            s.where_own,
+        )
+        for s in th.slow_steps
+    ]
+
+
+@pytest.mark.parametrize("coroutines", ["whole", "resume"])
+def test_the_steps_of_a_task_at_least_slow_step_long_are_listed(engine, coroutines):
+    prof = threadprof.Profile(
+        make_timer(), 1.0, builtins=False, engine=engine, coroutines=coroutines, slow_step=3
+    )
+    prof.runcall(drive_busy)
+    snap = prof.snapshot()
+    # enable=1; drive_busy=2; step=3: busy starts=4 (a step: its caller is
+    # not a coroutine), pause=5, they yield=6, 7 (the step ends: 3 ticks);
+    # step returns=8; step=9: busy resumes=10 (a step), pause=11, returns=12;
+    # slow=13, work 14-15, 16-17, 18-19, slow returns=20 (own 4); busy
+    # returns=21 (the step ends: 11 ticks); step=22, drive_busy=23
+    assert steps_of(snap) == [
+        (4 - 1, 3, ["drive_busy", "step", "busy"], ["drive_busy", "step", "busy"], 3 - 1),
+        (
+            10 - 1,
+            11,
+            ["drive_busy", "step", "busy"],
+            ["drive_busy", "step", "busy", "slow"],
+            7 - 3,
+        ),
+    ]
+    assert snap.slow_step == 3
+    assert snap.coroutines == coroutines
+    # the longest first, across threads
+    assert [s.duration for _t, s in snap.slow_steps()] == [11, 3]
+
+
+def test_steps_shorter_than_slow_step_are_not_listed(engine):
+    for least, count in ((4, 1), (11, 1), (12, 0), (0, 0)):
+        prof = threadprof.Profile(
+            make_timer(), 1.0, builtins=False, engine=engine, slow_step=least
+        )
+        prof.runcall(drive_busy)
+        assert len(prof.snapshot().thread("MainThread").slow_steps) == count, least
+
+
+def blocking_program():
+    import asyncio
+    import time
+
+    def parse():
+        time.sleep(0.3)
+
+    async def handler(i):
+        await asyncio.sleep(0.001)
+        if i == 3:
+            parse()
+        await asyncio.sleep(0.001)
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for i in range(5):
+                tg.create_task(handler(i), name=f"handler-{i}")
+
+    asyncio.run(main())
+
+
+def test_a_step_that_blocks_the_event_loop(engine):
+    with threadprof.profile(engine=engine, slow_step=0.25) as p:
+        blocking_program()
+    snap = p.snapshot()
+    ((thread, step),) = snap.slow_steps()
+    names = [f.name for f in snap.functions]
+    assert names[thread.path(step.node)[-1]] == "handler"
+    assert names[thread.path(step.where)[-1]] == "<built-in method time.sleep>"
+    # at least the sleep; the sleep is the call with the most own time in it
+    assert step.duration * snap.unit >= 0.3
+    assert step.where_own * snap.unit >= 0.3
+    assert step.where_own <= step.duration

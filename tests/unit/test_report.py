@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from threadprof.model import thread_group_key
+from threadprof.model import SlowStep, thread_group_key
 from threadprof.report import (
     REPORT_SORT_KEYS,
     SORT_KEYS,
@@ -763,7 +763,7 @@ def test_tree_deep_fits_80_columns(builder):
 def test_report_data(snap2):
     data = report_data(snap2, "tottime", 2, tree=True, per_thread=True, thread="MainThread")
     assert set(data) == {
-        "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings",
+        "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
         "per_thread", "trees",
     }  # fmt: skip
     assert data["threads"][1] == {
@@ -840,3 +840,52 @@ def test_the_cpu_table_follows_wall_time_sorts_only(snap, make_builder):
     idle = make_builder()
     idle.thread("T", [idle.call("wait", 1, 100, cpu=0)])
     assert "by own CPU time" not in format_report(idle.build())
+
+
+def test_slow_steps_of_tasks_are_listed_longest_first(builder):
+    C = builder.call
+    loop = builder.func("run_forever", "asyncio/base_events.py", 600)
+    sleep = builder.cfunc("<built-in function time.sleep>")
+    t = builder.thread(
+        "MainThread",
+        [C(loop, 1, 900, [C("handler", 3, 800, [C("parse", 1, 500, [C(sleep, 1, 450)])])])],
+        ident=5,
+    )
+    other = builder.thread("worker-1", [C(loop, 1, 300, [C("fetch", 2, 250)])], ident=6)
+    # nodes: 1 loop, 2 handler, 3 parse, 4 sleep; in worker-1, 2 fetch
+    t.slow_steps += [SlowStep(10, 120, 2, 2, 120), SlowStep(200, 470, 2, 4, 450)]
+    other.slow_steps.append(SlowStep(50, 250, 2, 2, 250))
+    snap = builder.build()
+    snap.slow_step = 100  # ticks of 1 ms
+    lines = format_report(snap).splitlines()
+    at = lines.index("Steps of tasks that blocked their event loop 100.0ms or more: 3, all:")
+    assert [line.split() for line in lines[at + 2 :]] == [
+        ["470.0ms", "MainThread", "handler", "(app.py:30)"],
+        ["->", "{built-in", "function", "time.sleep}", "(450.0ms)"],
+        ["250.0ms", "worker-1", "fetch", "(app.py:50)"],
+        ["120.0ms", "MainThread", "handler", "(app.py:30)"],
+    ]
+    data = report_data(snap)
+    assert [(s["thread"], s["duration"], s["where_own"]) for s in data["slow_steps"]] == [
+        (5, pytest.approx(0.47), pytest.approx(0.45)),
+        (6, pytest.approx(0.25), pytest.approx(0.25)),
+        (5, pytest.approx(0.12), pytest.approx(0.12)),
+    ]
+    first = data["slow_steps"][0]
+    assert first["start"] == pytest.approx(0.2)
+    assert first["coroutine"]["function"] == "handler"
+    assert first["where"]["function"] == "<built-in function time.sleep>"
+    assert [f["function"] for f in first["path"]] == [
+        "run_forever",
+        "handler",
+        "parse",
+        "<built-in function time.sleep>",
+    ]
+    # only the selected threads' steps
+    assert [s["thread"] for s in report_data(snap, thread="worker-*")["slow_steps"]] == [6]
+    assert "0 more" not in format_report(snap, thread="worker-*")
+
+
+def test_no_slow_steps_no_section(snap):
+    assert "Steps of tasks" not in format_report(snap)
+    assert report_data(snap)["slow_steps"] == []

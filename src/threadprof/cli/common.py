@@ -173,6 +173,17 @@ def format_options(ns: argparse.Namespace, fmt: str) -> dict[str, Any]:
     return options
 
 
+def seconds(text: str) -> float:
+    """An option's value that must be a finite number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
+    return value
+
+
 def non_negative(text: str) -> int:
     """An option's value that must be an integer >= 0."""
     try:

@@ -41,6 +41,7 @@ from .common import (
     die_by_signal,
     format_options,
     non_negative,
+    seconds,
 )
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
 from .session import RunOptions, Session
@@ -157,6 +158,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="how calls of generators and coroutines count: whole (default: one call from "
         "start to return, a coroutine's awaits in its wall time) or resume (each resume "
         "a call, as cProfile counts)",
+    )
+    option(
+        "--slow-step",
+        type=seconds,
+        default=0.1,
+        metavar="SECONDS",
+        help="list the steps of asyncio tasks (a coroutine run by the event loop until it "
+        "next awaits) that take at least this long (default 0.1; 0: none)",
     )
     option(
         "-s",
@@ -319,6 +328,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         clock=ns.clock,
         engine=ns.engine,
         coroutines=ns.coroutines,
+        slow_step=ns.slow_step,
         sort=ns.sort,
         limit=ns.limit,
         thread=ns.thread,
@@ -375,6 +385,7 @@ def run(options: RunOptions, console: Console) -> int:
             timeline=options.timeline,
             timeline_limit=options.timeline_limit,
             coroutines=options.coroutines,
+            slow_step=options.slow_step,
         )
     except Exception as exc:
         raise UsageError(f"cannot start the profiler: {exc}") from exc

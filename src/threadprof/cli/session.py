@@ -79,6 +79,7 @@ class RunOptions(Frozen):
         "open_report",
         "output",
         "quiet",
+        "slow_step",
         "sort",
         "target",
         "thread",
@@ -104,6 +105,7 @@ class RunOptions(Frozen):
     keep_argv: bool  # False: only the program's name goes in the profile
     format_options: dict[str, Any]
     coroutines: str  # one of COROUTINES
+    slow_step: float  # seconds
 
     def __init__(
         self,
@@ -126,6 +128,7 @@ class RunOptions(Frozen):
         keep_argv: bool = True,
         format_options: dict[str, Any] | None = None,
         coroutines: str = "whole",
+        slow_step: float = 0.1,
     ) -> None:
         self._set(
             target,
@@ -147,6 +150,7 @@ class RunOptions(Frozen):
             keep_argv,
             {} if format_options is None else format_options,
             coroutines,
+            slow_step,
         )
 
 
