@@ -96,6 +96,46 @@ tprof_cpu_now(tprof_state *p, tprof_thread *ts)
     return ts->cpu_now;
 }
 
+/* End the calls still suspended at wall time `wall`, as open frames end
+ * (suspend.h): a wait in an await chain (the chain's outermost call is a
+ * coroutine) ends there, its innermost call's own; a generator waiting for
+ * its consumer gets nothing. The legacy engine's table also holds calls that
+ * ended (its events do not tell a yield from a return, and the frame may be
+ * gone), so its waits are left out. The table is emptied: a resume after
+ * this is of a call already counted. */
+static void
+tprof_end_suspended(tprof_thread *ts, int64_t wall)
+{
+    tprof_susptab *tab = &ts->susp;
+    for (uint32_t i = 0; i < tab->cap; i++) {
+        const tprof_susp *e = &tab->slots[i];
+        if (e->key == NULL || e->code != NULL) { /* free, or legacy */
+            continue;
+        }
+        const tprof_susp *top = e, *caller;
+        for (uint32_t hops = 0; top->caller_key != NULL && hops < tab->len;
+             hops++) {
+            if ((caller = tprof_susp_find(tab, top->caller_key)) == NULL) {
+                break;
+            }
+            top = caller;
+        }
+        if (!(top->node->flags & TPROF_NODE_AWAITS)) {
+            continue;
+        }
+        int64_t wait = wall - e->wall;
+        tprof_add_relaxed(&e->node->wall, wait);
+        tprof_add_relaxed(&e->node->wall_self, wait - e->callee_wait);
+        if (e->caller_key != NULL &&
+            (caller = tprof_susp_find(tab, e->caller_key)) != NULL)
+        {
+            tprof_add_relaxed(&caller->node->wall_self, -wait);
+        }
+    }
+    tprof_susp_free(tab);
+    ts->chain_key = NULL;
+}
+
 void
 tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall, int64_t cpu)
 {
@@ -107,5 +147,8 @@ tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall, int64_t cpu)
         else {
             tprof_close(p, ts, ts->stack.frames + 1, t, TPROF_MODE_CPU, 0);
         }
+    }
+    if (ts->susp.len > 0) {
+        tprof_end_suspended(ts, wall);
     }
 }

@@ -25,7 +25,8 @@ tprof_thread *tprof_attach_current(tprof_state *p);
 int64_t tprof_cpu_now(tprof_state *p, tprof_thread *ts);
 
 /* Close every open frame of a thread at wall time `wall` and CPU reading
- * `cpu`, leaving only the root on its stack. */
+ * `cpu`, leaving only the root on its stack, and end its suspended calls
+ * there (their waits, as open frames end). */
 void tprof_unwind(tprof_state *p, tprof_thread *ts, int64_t wall, int64_t cpu);
 
 #endif /* THREADPROF_ATTACH_H */

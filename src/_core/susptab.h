@@ -24,7 +24,8 @@ typedef struct tprof_susp {
     const void *key;        /* the frame's identity; NULL in a free slot */
     tprof_node *node;       /* the call's node */
     int64_t wall;           /* the wall clock when it suspended */
-    const void *code;       /* legacy engine: the frame's code object, and */
+    const void *code;       /* legacy engine: the frame's code object (NULL
+                               for the monitoring engine), and */
     int32_t lasti;          /* its last instruction at the suspension */
     const void *caller_key; /* the caller that suspended with it (an await
                                chain), or NULL */

@@ -12,6 +12,7 @@ ticks.
 from __future__ import annotations
 
 import contextlib
+import sys
 import types
 
 import pytest
@@ -230,6 +231,50 @@ def test_a_generator_resumed_by_another_caller_runs_in_its_tree(engine):
     # and every node's time is its own plus its children's
     for node in th.nodes[1:]:
         assert node.wall == node.wall_self + sum(th.nodes[c].wall for c in node.children)
+
+
+KEPT = []
+
+
+def start_and_leave():
+    c = top()
+    assert step(c) == "suspended"
+    KEPT.append(c)  # still suspended when profiling stops
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is 3.12+")
+def test_a_wait_in_progress_when_profiling_stops_ends_there():
+    engine = "monitoring"  # legacy events do not tell a wait from an end
+    prof = threadprof.Profile(make_timer(), 1.0, builtins=False, engine=engine, coroutines="whole")
+    prof.runcall(start_and_leave)
+    tree = tree_of(prof.snapshot())
+    KEPT.pop().close()
+    # start_and_leave=2; step=3: top, leaf, pause start=4, 5, 6 and yield=7,
+    # 8, 9; step returns=10; start_and_leave=11; the stop reads 12: the chain
+    # waited from its yields to 12, each wait the innermost call's own
+    assert tree["start_and_leave/step/top/leaf/pause"] == (1, 1 + (12 - 7), 1 + (12 - 7))
+    assert tree["start_and_leave/step/top/leaf"] == (
+        1,
+        3 + (12 - 8),
+        (3 - 1) + (12 - 8) - (12 - 7),
+    )
+    assert tree["start_and_leave/step/top"] == (1, 5 + (12 - 9), (5 - 3) + (12 - 9) - (12 - 8))
+
+
+def test_a_generator_suspended_when_profiling_stops_counts_only_what_ran(engine):
+    def leave():
+        it = gen()
+        next(it)
+        KEPT.append(it)
+
+    prof = threadprof.Profile(make_timer(), 1.0, builtins=True, engine=engine, coroutines="whole")
+    prof.runcall(leave)
+    KEPT.pop().close()
+    tree = tree_of(prof.snapshot())
+    # next's C call=3, gen starts=4, yields=5; its time at its consumer is
+    # not its own, up to the stop either
+    (path,) = [p for p in tree if p.endswith("/gen")]
+    assert tree[path] == (1, 1, 1)
 
 
 # -- the steps of tasks ------------------------------------------------------------
