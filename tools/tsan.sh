@@ -4,8 +4,8 @@
 # ThreadSanitizer: build threadprof's core with -fsanitize=thread against a
 # free-threaded CPython that is itself built with --with-thread-sanitizer
 # (tools/pythons/build_ft.sh --tsan), and run the tests where threads race the
-# profiler hardest: the thread storm, start/stop under thread churn, and the
-# free-threaded exactness tests. Fails if any report names threadprof's core
+# profiler hardest: the thread storm, start/stop under thread churn, the
+# free-threaded exactness tests, and event loops in several threads. Fails if any report names threadprof's core
 # (a frame in _core); reports entirely inside CPython are listed, not failed.
 #
 #   tools/tsan.sh [pytest args...]
@@ -33,7 +33,7 @@ TSAN_OPTIONS="halt_on_error=0:exitcode=0:log_path=$logs/tsan:second_deadlock_sta
     "$venv/bin/python" -P -m pytest -q -p no:cacheprovider \
     tests/integration/test_storm.py \
     "tests/integration/test_lifecycle.py::test_start_stop_toggled_many_times_under_thread_churn" \
-    tests/integration/test_free_threaded.py "$@" || status=$?
+    tests/integration/test_free_threaded.py tests/integration/test_asyncio.py "$@" || status=$?
 ours=0
 theirs=0
 shopt -s nullglob
