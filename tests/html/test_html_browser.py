@@ -340,6 +340,30 @@ def test_threads_overview_and_timeline(open_report, demo_snap):
     no_errors(page)
 
 
+def test_a_threads_details_list_its_slow_steps(open_report, builder):
+    from threadprof.model import SlowStep
+
+    C = builder.call
+    t = builder.thread(
+        "MainThread", [C("loop", 1, 900, [C("handler", 2, 800, [C("parse", 1, 500)])])]
+    )
+    t.slow_steps += [SlowStep(200, 470, 2, 3, 450), SlowStep(10, 120, 2, 2, 120)]
+    snap = builder.build()
+    snap.slow_step = 100
+    page = open_report(snap)
+    page.js("document.getElementById('threads').scrollIntoView()")
+    page.settle()
+    box = page.js("document.getElementById('threads-canvas').getBoundingClientRect().toJSON()")
+    row = page.js("window.threadprof.threadRows()")[0]
+    page.mouse("mouseMoved", box["left"] + 40, box["top"] + 24 + row["y"] + 10)
+    page.settle()
+    lines = page.js("document.getElementById('tooltip').innerText").split("\n")
+    assert "slow steps\t2 of tasks, 100 ms or more" in lines
+    at = lines.index("470 ms at 200 ms: handler \u2192 parse (450 ms)")
+    assert lines[at + 1] == "120 ms at 10.0 ms: handler"
+    no_errors(page)
+
+
 def test_weird_names_render(open_report, weird_snap, artifacts):
     page = open_report(weird_snap, "weird")
     page.js("window.threadprof.buildAll()")

@@ -21,11 +21,12 @@ from threadprof.exporters.html.data import (
     EDGE_FIELDS,
     FUNCTION_FIELDS,
     NODE_FIELDS,
+    SLOW_STEPS_SHOWN,
     embed_json,
     report_data,
 )
 from threadprof.exporters.html.page import SCRIPTS, script
-from threadprof.model import Function
+from threadprof.model import Function, SlowStep
 
 DATA_RE = re.compile(
     r'<script type="application/octet-stream" id="threadprof-data"'
@@ -610,3 +611,28 @@ def test_a_diff_page_folds_nothing_so_its_baselines_stay_aligned(make_builder, m
     assert data["folded"] == 0
     for view in (data["threads"][0]["view"], data["merged"]["all"]):
         assert len(view["baseline"]) // 5 == len(view["nodes"]) // len(NODE_FIELDS) == 4
+
+
+def test_a_threads_slow_steps_of_tasks_longest_first(builder):
+    C = builder.call
+    t = builder.thread(
+        "MainThread", [C("run_forever", 1, 900, [C("handler", 3, 800, [C("parse", 1, 500)])])]
+    )
+    builder.thread("idle", [C("run_forever", 1, 10)])
+    # nodes: 1 run_forever, 2 handler, 3 parse
+    t.slow_steps += [SlowStep(10, 120, 2, 2, 120)] + [
+        SlowStep(200 + i, 300 + i, 2, 3, 290) for i in range(SLOW_STEPS_SHOWN)
+    ]
+    snap = builder.build()
+    snap.slow_step = 100
+    data = report_data(snap)
+    steps = data["threads"][0]["slow_steps"]
+    assert (steps["count"], steps["least"]) == (SLOW_STEPS_SHOWN + 1, 100)
+    handler, parse = (
+        data["funcs"][4 * i + 1] for i in (steps["longest"][0][2], steps["longest"][0][3])
+    )
+    assert (handler, parse) == ("handler", "parse")
+    assert [s[:2] for s in steps["longest"]] == [
+        [200 + i, 300 + i] for i in reversed(range(SLOW_STEPS_SHOWN))
+    ]  # the 120-tick step is not among the 10 longest
+    assert "slow_steps" not in data["threads"][1]

@@ -21,8 +21,11 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   :data:`FUNCTION_FIELDS` per function (:meth:`Snapshot.function_stats`), and
   ``edges``, :data:`EDGE_FIELDS` per caller -> callee pair
   (:meth:`Snapshot.edge_stats`).
-* ``threads`` holds each thread's facts (``calls`` among them), its ``view``
-  and its ``timeline`` (:mod:`.lanes`), or ``None``; ``horizon`` is the end
+* ``threads`` holds each thread's facts (``calls`` among them), its ``view``,
+  its ``timeline`` (:mod:`.lanes`), or ``None``, and, when it has any, its
+  ``slow_steps`` of tasks: ``count``, ``least`` (the snapshot's
+  ``slow_step``) and the :data:`SLOW_STEPS_SHOWN` ``longest``, each
+  ``[start, duration, coroutine, where, where_own]``; ``horizon`` is the end
   of the page's time axis (the latest end of a thread or a timeline call),
   ``nodes`` the number of call-tree nodes, ``timeline_quantum`` the lanes'
   merge quantum.
@@ -76,6 +79,7 @@ __all__ = [
     "FUNCTION_FIELDS",
     "NODE_BUDGET",
     "NODE_FIELDS",
+    "SLOW_STEPS_SHOWN",
     "TIMELINE_BUDGET",
     "VIEW_FLOOR",
     "embed",
@@ -136,6 +140,31 @@ class FunctionIndex:
             else:
                 self.flat += [0, func.qualname, file_idx, func.lineno]
         return idx
+
+
+#: The slow steps of tasks a thread's details list, the longest first.
+SLOW_STEPS_SHOWN = 10
+
+
+def _slow_steps(snapshot: Snapshot, t: ThreadProfile, funcs: FunctionIndex) -> dict[str, Any]:
+    """A thread's slow steps of tasks for its details: how many, the least
+    duration listed, and the longest as ``[start, duration, coroutine, where,
+    where_own]`` (functions by page index)."""
+    longest = sorted(t.slow_steps, key=lambda s: -s.duration)[:SLOW_STEPS_SHOWN]
+    return {
+        "count": len(t.slow_steps),
+        "least": snapshot.slow_step,
+        "longest": [
+            [
+                s.start,
+                s.duration,
+                funcs(t.path(s.node)[-1]),
+                funcs(t.path(s.where)[-1]),
+                s.where_own,
+            ]
+            for s in longest
+        ],
+    }
 
 
 class _Tables:
@@ -317,6 +346,8 @@ def report_data(
                 "timeline": None,
             }
         )
+        if t.slow_steps:
+            threads[-1]["slow_steps"] = _slow_steps(snapshot, t, funcs)
     everything = merge_threads(snapshot.threads)
     merged = {
         "all": _view(tables, everything.name, everything, snapshot.threads, funcs, share(total))

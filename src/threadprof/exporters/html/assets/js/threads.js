@@ -442,7 +442,16 @@
       rows.push(["timeline", fmtInt(tl.calls) + " calls" + (tl.shown < tl.calls ? ", drawn as " + fmtInt(tl.shown) + " slices" : "")]);
       if (tl.dropped) rows.push(["dropped", fmtInt(tl.dropped) + " first events (--timeline-limit)"]);
     }
+    const steps = t.slow_steps;
+    if (steps) rows.push(["slow steps", fmtInt(steps.count) + " of tasks, " + fmtTicks(steps.least) + " or more"]);
     const out = [el("div", { class: "t", text: t.name }), timesTable(rows)];
+    if (steps) {
+      // the longest steps of tasks: the event loop ran nothing else meanwhile
+      for (const [start, dur, coro, where, own] of steps.longest) {
+        const into = where === coro ? "" : " \u2192 " + FLABEL[where] + " (" + fmtTicks(own) + ")";
+        out.push(el("div", { class: "f", text: fmtTicks(dur) + " at " + fmtTicks(start) + ": " + FLABEL[coro] + into }));
+      }
+    }
     for (const w of t.warnings) out.push(el("div", { class: "f", text: "\u26a0 " + w }));
     out.push(el("div", { class: "f", text: "click the name to show this thread in the flame graph and the function table" }));
     return out;
