@@ -382,3 +382,42 @@ def test_a_step_that_blocks_the_event_loop(engine):
     assert step.duration * snap.unit >= 0.3
     assert step.where_own * snap.unit >= 0.3
     assert step.where_own <= step.duration
+
+
+def test_a_generator_resumed_in_another_thread_counts_once(engine):
+    import threading
+
+    it = gen()
+
+    def first():
+        next(it)
+
+    def rest():
+        for _ in it:
+            pass
+
+    with threadprof.profile(engine=engine) as p:
+        a = threading.Thread(target=first, name="first")
+        a.start()
+        a.join()
+        b = threading.Thread(target=rest, name="rest")
+        b.start()
+        b.join()
+    snap = p.snapshot()
+    calls = {t.name: calls_of(snap.filter_threads(t.name)).get("gen", 0) for t in snap.threads}
+    # started in one thread, resumed in the other: one call, in the first;
+    # the legacy engine cannot tell a resume it did not see suspend from a
+    # start, and counts one in the other thread too
+    assert (calls["first"], calls["rest"]) == (1, 1 if engine == "legacy" else 0)
+
+
+def test_a_generator_closed_while_suspended_ends_its_call(engine):
+    def abandon():
+        for _ in range(3):
+            it = gen()
+            next(it)
+            del it  # closed by its deallocation: GeneratorExit thrown in
+
+    prof = threadprof.Profile(make_timer(), 1.0, builtins=False, engine=engine, coroutines="whole")
+    prof.runcall(abandon)
+    assert calls_of(prof.snapshot())["gen"] == 3
