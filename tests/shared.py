@@ -28,6 +28,27 @@ LEN = "<built-in function len>"
 SLEEP = "<built-in function time.sleep>"
 
 
+#: An asyncio program in which one step of a task blocks its event loop for
+#: 300 ms, in ``parse`` (line 3) called by ``handler`` (line 6).
+BLOCKING_ASYNCIO = """\
+import asyncio, time
+
+def parse():
+    time.sleep(0.3)
+
+async def handler(i):
+    await asyncio.sleep(0.001)
+    if i == 3:
+        parse()
+    await asyncio.sleep(0.001)
+
+async def main():
+    await asyncio.gather(*(handler(i) for i in range(5)))
+
+asyncio.run(main())
+"""
+
+
 def make_timer():
     """A fake timer: 1, 2, 3... one tick per read (the recorder reads it once
     per event, so every recorded time is known in advance)."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import pstats
 
+from shared import BLOCKING_ASYNCIO
+
 FETCH = """
     import asyncio
 
@@ -41,34 +43,14 @@ def test_the_issue_example_in_pstats(threadprof, write, workdir):
     assert fetch[0] == 30 and fetch[3] < 0.5
 
 
-BLOCKING = """
-    import asyncio, time
-
-    def parse():
-        time.sleep(0.3)
-
-    async def handler(i):
-        await asyncio.sleep(0.001)
-        if i == 3:
-            parse()
-        await asyncio.sleep(0.001)
-
-    async def main():
-        await asyncio.gather(*(handler(i) for i in range(5)))
-
-    asyncio.run(main())
-    print("done")
-"""
-
-
 def test_a_blocking_step_in_the_report_and_its_json(threadprof, write, workdir):
-    write("block.py", BLOCKING)
+    write("block.py", BLOCKING_ASYNCIO + 'print("done")\n')
     proc = threadprof("run", "--slow-step", "0.25", "-o", "out.tprof", "block.py")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "done\n"  # the program's output is its own
     lines = proc.stderr.splitlines()
     at = lines.index("Steps of tasks that blocked their event loop 250.0ms or more: 1, all:")
-    assert lines[at + 2].split()[2:] == ["handler", "(block.py:7)"]
+    assert lines[at + 2].split()[2:] == ["handler", "(block.py:6)"]
     assert lines[at + 3].split()[:4] == ["->", "{built-in", "method", "time.sleep}"]
     proc = threadprof("report", "--json", "out.tprof")
     assert proc.returncode == 0, proc.stderr

@@ -16,7 +16,7 @@ import sys
 import types
 
 import pytest
-from shared import make_timer
+from shared import BLOCKING_ASYNCIO, make_timer
 
 import threadprof
 
@@ -349,30 +349,9 @@ def test_steps_shorter_than_slow_step_are_not_listed(engine):
         assert len(prof.snapshot().thread("MainThread").slow_steps) == count, least
 
 
-def blocking_program():
-    import asyncio
-    import time
-
-    def parse():
-        time.sleep(0.3)
-
-    async def handler(i):
-        await asyncio.sleep(0.001)
-        if i == 3:
-            parse()
-        await asyncio.sleep(0.001)
-
-    async def main():
-        async with asyncio.TaskGroup() as tg:
-            for i in range(5):
-                tg.create_task(handler(i), name=f"handler-{i}")
-
-    asyncio.run(main())
-
-
 def test_a_step_that_blocks_the_event_loop(engine):
     with threadprof.profile(engine=engine, slow_step=0.25) as p:
-        blocking_program()
+        exec(compile(BLOCKING_ASYNCIO, "block.py", "exec"), {"__name__": "block"})
     snap = p.snapshot()
     ((thread, step),) = snap.slow_steps()
     names = [f.name for f in snap.functions]
