@@ -21,6 +21,7 @@
 #include "eventrender.h"
 #include "lifetime.h"
 #include "modstate.h"
+#include "sigwatch.h"
 #include "moncb.h"
 #include "nodebuild.h"
 #include "merge.h"
@@ -119,6 +120,14 @@ static PyMethodDef tprof_module_methods[] = {
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},
+    {"_sigwatch_start", (PyCFunction)(void (*)(void))tprof_sigwatch_start,
+     METH_FASTCALL,
+     "_sigwatch_start(signums): send a fatal signal again to the main "
+     "thread until its Python handler runs (sigwatch.h)."},
+    {"_sigwatch_handled", tprof_sigwatch_handled, METH_NOARGS,
+     "The Python handler of a watched signal runs."},
+    {"_sigwatch_stop", tprof_sigwatch_stop, METH_NOARGS,
+     "End the signal watcher."},
     {"_subtree", (PyCFunction)(void (*)(void))tprof_subtree, METH_FASTCALL,
      "The columns of the subtree of the shallowest node of one of `funcs`, "
      "under a new root; None if no node has one (subtree.h)."},

@@ -129,3 +129,65 @@ def test_sigint_from_outside(signalled, write, workdir, engine):
     assert before_report(ours.stderr).splitlines()[-1] == "KeyboardInterrupt"
     assert calls_in(workdir / "out.prof", prog) == {"<module>": 1, "work": 7, "worker": 1}
     assert report_part(ours.stderr)
+
+
+LOST = """\
+import os, signal, sys, threading, time
+
+def work(n):
+    return sum(range(n))
+
+def elsewhere(lock):
+    work(10)
+    # the signal lands in this thread; the main thread, blocked in a C call,
+    # would never run a Python handler
+    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+    time.sleep(60)
+
+def block():
+    lock = threading.Lock()
+    lock.acquire()
+    threading.Thread(target=elsewhere, args=(lock,), daemon=True).start()
+    lock.acquire()
+    print("survived", flush=True)
+
+if sys.argv[1:] == ["fork"]:
+    pid = os.fork()
+    if pid == 0:
+        block()
+    _, status = os.waitpid(pid, 0)
+    print("child", os.waitstatus_to_exitcode(status), flush=True)
+else:
+    print("blocking", flush=True)
+    block()
+"""
+
+
+def test_a_signal_that_lands_in_another_thread_still_ends_the_process(
+    threadprof, python, write, workdir, engine
+):
+    prog = write("lost.py", LOST)
+    plain = python("lost.py")
+    assert plain.returncode == -signal.SIGTERM
+    # the Python handler that writes the profile needs the main thread, blocked
+    # in lock.acquire(): the signal is sent to it again until the handler runs
+    ours = threadprof("run", "--engine", engine, "-q", "-o", "out.prof", "lost.py")
+    assert ours.returncode == plain.returncode, ours.stderr
+    assert ours.stdout == plain.stdout == "blocking\n"
+    assert calls_in(workdir / "out.prof", prog) == {
+        "<module>": 1,
+        "block": 1,
+        "elsewhere": 1,
+        "work": 1,
+    }
+
+
+def test_a_forked_child_watches_its_own_signals(threadprof, python, write, workdir):
+    prog = write("lost.py", LOST)
+    plain = python("lost.py", "fork")
+    assert plain.stdout == f"child {-signal.SIGTERM}\n"
+    ours = threadprof("run", "-q", "-o", "out.prof", "lost.py", "fork")
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == plain.stdout
+    (child,) = [p for p in workdir.glob("out.*.prof")]
+    assert calls_in(child, prog) == {"block": 1, "elsewhere": 1, "work": 1}

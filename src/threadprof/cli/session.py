@@ -22,7 +22,7 @@ from collections.abc import Sequence
 # everything that ending a run needs is imported before the program runs: the
 # program may break imports (sys.modules["threadprof"] = None, __import__
 # replaced) and the profile must still be written
-from .. import api
+from .. import _core, api
 from .._record import Frozen, replace
 from ..atomicfile import OutputError, is_written_in_place
 from ..exporters import Exporter, NoSuchThreadError, file_uri, get_exporter
@@ -197,6 +197,7 @@ class Session:
         self._claim = threading.Lock()  # held by whoever ends profiling
         self.caught: list[int] = []  # the fatal signals handled here
         self.pending_signal: int | None = None  # to die by once the profile is written
+        self.watching = False  # the C core watches the caught signals
         self.cwd = os.getcwd()  # where a relative -o points, whatever the program does
 
     def output_path(self) -> str | None:
@@ -356,9 +357,34 @@ class Session:
                 if signal.getsignal(signum) == signal.SIG_DFL:
                     signal.signal(signum, self.on_fatal_signal)
                     self.caught.append(signum)
+        if self.caught:
+            self.watch_signals()
+            if hasattr(os, "register_at_fork"):
+                os.register_at_fork(after_in_child=self.watch_signals_again)
+
+    def watch_signals(self) -> None:
+        """Make sure a caught signal reaches :meth:`on_fatal_signal`: a signal
+        that lands in another thread, or just before the main thread blocks
+        in a C call, would leave the process hanging where the default action
+        would have ended it. The C core sends it again to the main thread
+        every 100 ms until the handler runs (``src/_core/sigwatch.h``); no
+        thread is started."""
+        with contextlib.suppress(OSError, ValueError):
+            self.watching = _core._sigwatch_start(tuple(self.caught))
+
+    def watch_signals_again(self) -> None:
+        """In a forked child: the timers did not come along."""
+        if self.watching:
+            self.watch_signals()
+
+    def unwatch_signals(self) -> None:
+        if self.watching:
+            self.watching = False
+            _core._sigwatch_stop()
 
     def release_fatal_signals(self) -> None:
         """Give back the default disposition where this handler still is."""
+        self.unwatch_signals()
         for signum in self.caught:
             with contextlib.suppress(OSError, ValueError):
                 if signal.getsignal(signum) == self.on_fatal_signal:
@@ -373,6 +399,7 @@ class Session:
         interrupted, or another thread, is ending profiling), the process dies
         by the signal once it is written.
         """
+        _core._sigwatch_handled()
         if not self.claim():
             self.pending_signal = signum
             return
