@@ -125,7 +125,7 @@ tprof_end_suspended(tprof_thread *ts, int64_t wall)
         }
         int64_t wait = wall - e->wall;
         tprof_add_relaxed(&e->node->wall, wait);
-        tprof_add_relaxed(&e->node->wall_self, wait - e->callee_wait);
+        tprof_add_relaxed(&e->node->wall_self, wait);
         if (e->caller_key != NULL &&
             (caller = tprof_susp_find(tab, e->caller_key)) != NULL)
         {

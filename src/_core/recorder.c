@@ -157,11 +157,11 @@ tprof_on_legacy_return(tprof_state *p, PyFrameObject *frame, int what,
     if (f == NULL) {
         return;
     }
-    PyCodeObject *code = tprof_frame_code(frame);
-    if (!(code->co_flags & TPROF_CO_GENLIKE)) {
+    if (!(f->node->flags & TPROF_NODE_GENLIKE)) { /* no code object read */
         tprof_return_to(p, ts, f, frame, mode, tl);
         return;
     }
+    PyCodeObject *code = tprof_frame_code(frame);
     tprof_times t;
     if ((ts = tprof_timed_end(p, ts, &f, frame, mode, &t)) != NULL) {
         tprof_suspend(p, ts, f, frame, code, PyFrame_GetLasti(frame), t, mode,

@@ -81,11 +81,15 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     }
     else if (PyCode_Check(callee)) {
         int co_flags = ((PyCodeObject *)callee)->co_flags;
-        n->flags =
-            ((co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))
-                 ? (uint32_t)TPROF_NODE_AWAITS
-                 : 0u) |
-            ((co_flags & CO_ASYNC_GENERATOR) ? (uint32_t)TPROF_NODE_AGEN : 0u);
+        n->flags = ((co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))
+                        ? (uint32_t)TPROF_NODE_AWAITS
+                        : 0u) |
+                   ((co_flags & CO_ASYNC_GENERATOR) ? (uint32_t)TPROF_NODE_AGEN
+                                                    : 0u) |
+                   ((co_flags & (CO_GENERATOR | CO_COROUTINE |
+                                 CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE))
+                        ? (uint32_t)TPROF_NODE_GENLIKE
+                        : 0u);
     }
 #if TPROF_WATCH_CODE
     if (n != NULL && PyCode_Check(callee)) {

@@ -53,6 +53,7 @@ typedef struct tprof_node {
 typedef enum tprof_node_flag {
     TPROF_NODE_AWAITS = 1 << 0, /* a coroutine (async def, @types.coroutine) */
     TPROF_NODE_AGEN = 1 << 1,   /* an async generator */
+    TPROF_NODE_GENLIKE = 1 << 2, /* any generator-like code: it may yield */
 } tprof_node_flag;
 
 typedef struct tprof_tree {

@@ -32,8 +32,8 @@
  * A call is known to be chained when its caller's yield is the thread's next
  * event after its own (`chain_key`, cleared by every call entered). A chain
  * resumes outermost first, except for a throw (an asyncio cancellation),
- * which reaches the innermost call first: its wait is then taken from its
- * caller's own when that resumes (`callee_wait`). A resume
+ * which reaches the innermost call first: its wait is then taken at once
+ * from its suspended caller's own time. A resume
  * that finds no suspended call (the generator started before profiling, or
  * in another thread) enters a frame with no call counted, as seeding does.
  */
@@ -76,7 +76,6 @@ tprof_suspend(tprof_state *p, tprof_thread *ts, tprof_frame *f,
     e->code = code;
     e->lasti = lasti;
     e->caller_key = NULL;
-    e->callee_wait = 0;
     ts->chain_key = fkey;
     ts->chain_depth = depth - 1;
 }
@@ -118,14 +117,14 @@ tprof_resume(tprof_state *p, tprof_thread *ts, tprof_susp *e, const void *key,
     if (kind == TPROF_FRAME_AWAIT) {
         int64_t wait = t.wall - e->wall;
         tprof_add_relaxed(&n->wall, wait);
-        tprof_add_relaxed(&n->wall_self, wait - e->callee_wait);
+        tprof_add_relaxed(&n->wall_self, wait);
         if (chained) {
             caller->wall_sub += wait;
         }
         else if (caller_key != NULL) {
             tprof_susp *ce = tprof_susp_find(&ts->susp, caller_key);
             if (ce != NULL) {
-                ce->callee_wait += wait;
+                tprof_add_relaxed(&ce->node->wall_self, -wait);
             }
         }
     }

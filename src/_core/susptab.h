@@ -29,8 +29,6 @@ typedef struct tprof_susp {
     int32_t lasti;          /* its last instruction at the suspension */
     const void *caller_key; /* the caller that suspended with it (an await
                                chain), or NULL */
-    int64_t callee_wait;    /* the wait of its chained callee, when that was
-                               resumed first (a throw) */
 } tprof_susp;
 
 typedef struct tprof_susptab {
