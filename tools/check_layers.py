@@ -40,10 +40,11 @@ LAYERS = [
         "subtree",
         "regroup",
         "merge",
+        "tasksplit",
     ],
     ["state"],  # what a profiler records into
     ["threads"],  # thread records, the thread-local tag, busy accounting
-    ["slowpath", "frames", "suspend", "attach", "moncb"],  # an event's paths
+    ["slowpath", "tasks", "frames", "suspend", "attach", "moncb"],  # an event's paths
     ["recorder"],  # the profile functions
     ["engine", "legacy", "monitoring"],  # how events reach the recorder
     ["snapshot", "codewatch"],  # recorded data as Python objects; dying code

@@ -2,6 +2,7 @@
 #include "attach.h"
 
 #include "frames.h"
+#include "tasks.h"
 
 /* Frames of threadprof itself are not seeded. */
 static int
@@ -126,6 +127,9 @@ tprof_end_suspended(tprof_thread *ts, int64_t wall)
         int64_t wait = wall - e->wall;
         tprof_add_relaxed(&e->node->wall, wait);
         tprof_add_relaxed(&e->node->wall_self, wait);
+        if (e->node->flags & TPROF_NODE_TASK) {
+            tprof_add_relaxed(&tprof_task_of(e->node)->awaited, wait);
+        }
         if (e->caller_key != NULL &&
             (caller = tprof_susp_find(tab, e->caller_key)) != NULL)
         {

@@ -112,7 +112,8 @@ tprof_step_close(tprof_state *p, tprof_thread *ts, const tprof_frame *f,
     }
     if (f->kind & TPROF_FRAME_STEP) {
         ts->in_step = 0;
-        if (now - f->wall0 >= p->slow_step) {
+        ts->step_task = NULL;
+        if (p->slow_step > 0 && now - f->wall0 >= p->slow_step) {
             tprof_slow_step(p, ts, n->id, f->wall0, now - f->wall0);
         }
     }
@@ -178,8 +179,9 @@ tprof_find(const tprof_thread *ts, const void *match)
 
 /* Push a frame for node n at time t, whose return will carry `match`;
  * `kind` is 0 but for a resumed call (suspend.h). A coroutine pushed by a
- * caller that is not one (the event loop) starts a step of a task, when slow
- * steps are listed. -1 when the stack cannot grow. */
+ * caller that is not one (the event loop) starts a step of a task, when
+ * steps are told (tprof_step_begin), and may then be pushed as the node of
+ * its task. -1 when the stack cannot grow. */
 TPROF_INLINE int
 tprof_push(tprof_state *p, tprof_thread *ts, tprof_node *n, const void *match,
            tprof_times t, uint32_t kind, const int tl)
@@ -189,15 +191,13 @@ tprof_push(tprof_state *p, tprof_thread *ts, tprof_node *n, const void *match,
         return -1;
     }
     ts->chain_key = NULL; /* its caller did not suspend with it */
-    if (TPROF_UNLIKELY(n->flags & TPROF_NODE_AWAITS) && !ts->in_step &&
-        p->slow_step > 0 &&
+    if (TPROF_UNLIKELY(n->flags & TPROF_NODE_AWAITS) && p->steps &&
         !(ts->stack.top->node->flags & (TPROF_NODE_AWAITS | TPROF_NODE_AGEN)))
     {
-        /* a coroutine run by a caller that is not one: a task's step */
-        kind |= TPROF_FRAME_STEP;
-        ts->in_step = 1;
-        ts->step_where = n->id;
-        ts->step_where_own = INT64_MIN;
+        n = tprof_step_begin(p, ts, n, &kind, t.wall);
+        if (n == NULL) {
+            return -1;
+        }
     }
     tprof_frame *f = ++ts->stack.top;
     f->kind = kind;
@@ -230,7 +230,7 @@ tprof_enter(tprof_state *p, tprof_thread *ts, const void *key,
         }
     }
     if (tprof_push(p, ts, n, match, t, 0, tl) == 0) {
-        tprof_add_relaxed(&n->calls, calls);
+        tprof_add_relaxed(&ts->stack.top->node->calls, calls);
     }
 }
 

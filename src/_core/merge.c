@@ -101,6 +101,33 @@ as_columns(const merged *m)
 }
 
 PyObject *
+tprof_merge_paths(const int64_t *cols, Py_ssize_t n, Py_ssize_t *remap)
+{
+    merged m = {NULL, 1, {NULL, NULL, NULL, 0}};
+    PyObject *result = NULL;
+    Py_ssize_t *order = PyMem_Malloc((size_t)n * sizeof *order);
+    m.rows = PyMem_Malloc((size_t)n * NCOLS * 8);
+    if (order == NULL || m.rows == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (tprof_keytab_init(&m.paths, n) < 0) {
+        goto done;
+    }
+    memset(m.rows, 0, NCOLS * 8);
+    m.rows[PARENT] = -1;
+    m.rows[FUNC] = -1;
+    if (merge_one(&m, cols, n, remap, order) == 0) {
+        result = as_columns(&m);
+    }
+done:
+    PyMem_Free(order);
+    PyMem_Free(m.rows);
+    tprof_keytab_free(&m.paths);
+    return result;
+}
+
+PyObject *
 tprof_merge(PyObject *Py_UNUSED(module), PyObject *const *args,
             Py_ssize_t nargs)
 {

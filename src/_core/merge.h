@@ -23,4 +23,9 @@
 PyObject *tprof_merge(PyObject *module, PyObject *const *args,
                       Py_ssize_t nargs);
 
+/* One tree of n nodes (the layout above, n >= 1) merged by path, as bytes;
+ * remap[v] gets the merged node of node v. NULL with an exception set. */
+PyObject *tprof_merge_paths(const int64_t *cols, Py_ssize_t n,
+                            Py_ssize_t *remap);
+
 #endif /* THREADPROF_MERGE_H */

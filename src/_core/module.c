@@ -27,6 +27,7 @@
 #include "merge.h"
 #include "regroup.h"
 #include "subtree.h"
+#include "tasksplit.h"
 #include "outermost.h"
 #include "profiler.h"
 
@@ -128,6 +129,10 @@ static PyMethodDef tprof_module_methods[] = {
      "The Python handler of a watched signal runs."},
     {"_sigwatch_stop", tprof_sigwatch_stop, METH_NOARGS,
      "End the signal watcher."},
+    {"_split_tasks", (PyCFunction)(void (*)(void))tprof_split_tasks,
+     METH_FASTCALL,
+     "_split_tasks(tree, task_nodes, ntasks)\n--\n\nA thread's tree and "
+     "the trees of its asyncio tasks (tasksplit.h)."},
     {"_subtree", (PyCFunction)(void (*)(void))tprof_subtree, METH_FASTCALL,
      "The columns of the subtree of the shallowest node of one of `funcs`, "
      "under a new root; None if no node has one (subtree.h)."},

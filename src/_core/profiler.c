@@ -8,6 +8,7 @@
 #include "modstate.h"
 #include "recorder.h"
 #include "snapshot.h"
+#include "tasks.h"
 #include "threads.h"
 
 #include <math.h>
@@ -98,7 +99,7 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {
         "timer",      "timeunit",    "subcalls", "builtins", "clock",
         "cpu",        "seed_stacks", "engine",   "timeline", "timeline_limit",
-        "coroutines", "slow_step",   NULL};
+        "coroutines", "slow_step",   "tasks",    NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
@@ -108,10 +109,11 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     long long timeline_limit = 0;
     const char *coroutines = "resume";
     double slow_step = 0.1;
+    int tasks = 1;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "|Odpp$sppspLsd", kwlist, &timer, &timeunit, &subcalls,
-            &builtins, &clock, &cpu, &seed, &engine_name, &timeline,
-            &timeline_limit, &coroutines, &slow_step))
+            args, kwds, "|Odpp$sppspLsdp", kwlist, &timer, &timeunit,
+            &subcalls, &builtins, &clock, &cpu, &seed, &engine_name, &timeline,
+            &timeline_limit, &coroutines, &slow_step, &tasks))
     {
         return NULL;
     }
@@ -161,6 +163,8 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (slow_step > 0.0 && p->slow_step == 0) {
         p->slow_step = 1;
     }
+    p->tasks = whole && tasks;
+    p->steps = p->tasks || p->slow_step > 0;
     p->tl_sink.fd = -1;
     p->tl_sink.limit = (uint64_t)timeline_limit;
     p->tl_sink.budget = TPROF_TL_BUDGET;
@@ -236,6 +240,7 @@ tprof_profiler_dealloc(tprof_state *p)
     Py_CLEAR(p->own_prefix);
     Py_CLEAR(p->error_text);
     Py_CLEAR(p->mon_missing);
+    tprof_tasks_release(p);
     tprof_timeline_close(&p->tl_sink);
     PyTypeObject *type = Py_TYPE(p);
     type->tp_free((PyObject *)p);
@@ -770,7 +775,7 @@ static PyType_Slot tprof_profiler_slots[] = {
                 "builtins=True, *, clock='wall', cpu=True, "
                 "seed_stacks=False, engine='auto', timeline=False, "
                 "timeline_limit=0, coroutines='resume', "
-                "slow_step=0.1)\n--\n\nThe C recorder "
+                "slow_step=0.1, tasks=True)\n--\n\nThe C recorder "
                 "of every thread."},
     {0, NULL},
 };

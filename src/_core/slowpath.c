@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "slowpath.h"
 
+#include "tasks.h"
+
 int
 tprof_user_time(tprof_state *p, int64_t *out)
 {
@@ -81,15 +83,17 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     }
     else if (PyCode_Check(callee)) {
         int co_flags = ((PyCodeObject *)callee)->co_flags;
-        n->flags = ((co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))
-                        ? (uint32_t)TPROF_NODE_AWAITS
-                        : 0u) |
-                   ((co_flags & CO_ASYNC_GENERATOR) ? (uint32_t)TPROF_NODE_AGEN
-                                                    : 0u) |
-                   ((co_flags & (CO_GENERATOR | CO_COROUTINE |
-                                 CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE))
-                        ? (uint32_t)TPROF_NODE_GENLIKE
-                        : 0u);
+        uint32_t flags =
+            ((co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))
+                 ? (uint32_t)TPROF_NODE_AWAITS
+                 : 0u) |
+            ((co_flags & CO_ASYNC_GENERATOR) ? (uint32_t)TPROF_NODE_AGEN
+                                             : 0u) |
+            ((co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR |
+                          CO_ITERABLE_COROUTINE))
+                 ? (uint32_t)TPROF_NODE_GENLIKE
+                 : 0u);
+        tprof_st_relaxed(&n->flags, flags);
     }
 #if TPROF_WATCH_CODE
     if (n != NULL && PyCode_Check(callee)) {
@@ -148,4 +152,30 @@ tprof_grow(tprof_state *p, tprof_thread *ts)
         return -1;
     }
     return 0;
+}
+
+tprof_node *
+tprof_step_begin(tprof_state *p, tprof_thread *ts, tprof_node *n,
+                 uint32_t *kind, int64_t now)
+{
+    if (p->tasks && !(*kind & TPROF_FRAME_RESUMED) &&
+        !(n->flags & TPROF_NODE_TASK))
+    {
+        n = tprof_task_start(p, ts, n, now);
+        if (n == NULL) {
+            return NULL;
+        }
+    }
+    tprof_task *task = (n->flags & TPROF_NODE_TASK) ? tprof_task_of(n) : NULL;
+    if (task != NULL) {
+        tprof_add_relaxed(&task->steps, 1);
+    }
+    if (!ts->in_step) {
+        *kind |= TPROF_FRAME_STEP;
+        ts->in_step = 1;
+        ts->step_where = n->id;
+        ts->step_where_own = INT64_MIN;
+        ts->step_task = task;
+    }
+    return n;
 }

@@ -45,4 +45,13 @@ int tprof_grow(tprof_state *p, tprof_thread *ts);
 void tprof_slow_step(tprof_state *p, tprof_thread *ts, uint32_t node,
                      int64_t start, int64_t duration);
 
+/* Coroutine node n is pushed by a caller that is not a coroutine, with frame
+ * kind *kind, at wall time `now`: a step of a task begins (frames.h). A call
+ * started anew (not resumed) while asyncio has a current task gets the node
+ * of that task (tasks.h). The step is marked in *kind unless one is open
+ * already. Returns the node to push, NULL when out of memory (sticky error
+ * set). */
+tprof_node *tprof_step_begin(tprof_state *p, tprof_thread *ts, tprof_node *n,
+                             uint32_t *kind, int64_t now);
+
 #endif /* THREADPROF_SLOWPATH_H */

@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "modstate.h"
 #include "names.h"
+#include "tasks.h"
 
 #include <string.h>
 
@@ -296,6 +297,56 @@ error:
     return NULL;
 }
 
+/* The thread's asyncio tasks, as (id, name, creator, loop, first step,
+ * steps, awaited) tuples, and the nodes of their coroutines as int64 pairs
+ * (node, index of its task) in "task_nodes". */
+static int
+tprof_thread_tasks(const tprof_thread *ts, int64_t origin, uint32_t nodes,
+                   PyObject **tasks, PyObject **roots)
+{
+    uint32_t n = tprof_ld_acquire(&ts->tasks_ready);
+    *tasks = PyList_New(n);
+    *roots = NULL;
+    if (*tasks == NULL) {
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const tprof_task *t = tprof_seg_at(&ts->tasks, i);
+        PyObject *row = Py_BuildValue(
+            "(KOKKLKL)", (unsigned long long)t->id, t->name,
+            (unsigned long long)t->creator, (unsigned long long)t->loop,
+            (long long)(t->first - origin),
+            (unsigned long long)tprof_ld_relaxed(&t->steps),
+            (long long)tprof_ld_relaxed(&t->awaited));
+        if (row == NULL) {
+            Py_CLEAR(*tasks);
+            return -1;
+        }
+        PyList_SET_ITEM(*tasks, i, row);
+    }
+    Py_ssize_t count = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        count += (tprof_ld_relaxed(&tprof_tree_node(&ts->tree, i)->flags) &
+                  TPROF_NODE_TASK) != 0;
+    }
+    *roots = PyBytes_FromStringAndSize(NULL, 16 * count);
+    if (*roots == NULL) {
+        Py_CLEAR(*tasks);
+        return -1;
+    }
+    int64_t *pairs = (int64_t *)PyBytes_AS_STRING(*roots);
+    for (uint32_t i = 0, k = 0; i < nodes; i++) {
+        const tprof_node *node = tprof_tree_node(&ts->tree, i);
+        if (k < 2 * count &&
+            (tprof_ld_relaxed(&node->flags) & TPROF_NODE_TASK)) {
+            uint32_t index = tprof_task_of(node)->index;
+            pairs[k++] = i;
+            pairs[k++] = index < n ? (int64_t)index : -1;
+        }
+    }
+    return 0;
+}
+
 /* The thread's slow steps of tasks, as (start, duration, node, where,
  * where_own) tuples, start from the origin. */
 static PyObject *
@@ -367,19 +418,27 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
     tprof_thread_refresh_name(p, ts);
     PyObject *timeline = tprof_thread_timeline(p, ts, live);
     PyObject *steps = timeline ? tprof_thread_steps(ts, origin) : NULL;
-    if (steps == NULL) {
+    PyObject *tasks = NULL, *task_nodes = NULL;
+    if (steps == NULL ||
+        tprof_thread_tasks(ts, origin,
+                           (uint32_t)(PyBytes_GET_SIZE(nodes) / (8 * NCOLS)),
+                           &tasks, &task_nodes) < 0)
+    {
         Py_DECREF(nodes);
         Py_DECREF(warnings);
         Py_XDECREF(timeline);
+        Py_XDECREF(steps);
         return NULL;
     }
     return Py_BuildValue(
-        "{sKsksksOsLsLsLsNsNsNsN}", "serial", (unsigned long long)ts->serial,
-        "ident", ts->ident, "native_id", ts->native_id, "name",
-        ts->name ? ts->name : Py_None, "first_seen",
+        "{sKsksksOsLsLsLsNsNsNsNsNsNsK}", "serial",
+        (unsigned long long)ts->serial, "ident", ts->ident, "native_id",
+        ts->native_id, "name", ts->name ? ts->name : Py_None, "first_seen",
         (long long)(first - origin), "last_seen", (long long)(last - origin),
         "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings,
-        "timeline", timeline, "slow_steps", steps);
+        "timeline", timeline, "slow_steps", steps, "tasks", tasks,
+        "task_nodes", task_nodes, "tasks_over",
+        (unsigned long long)ts->tasks_over);
 }
 
 PyObject *

@@ -69,6 +69,20 @@ typedef enum tprof_thread_warning {
     TPROF_WARN_HOOK_REPLACED = 1 << 0,
 } tprof_thread_warning;
 
+/* An asyncio task a thread ran (tasks.h). */
+typedef struct tprof_task {
+    uint64_t id;      /* unique in the profile, from 1 */
+    uint64_t creator; /* the id of the task that made it, or 0 */
+    uint64_t loop;    /* its event loop's number in the profile, from 1 */
+    PyObject *name;   /* Task.get_name() at its first step (a reference) */
+    const void *obj;  /* the Task object: its identity only, while it runs */
+    uint32_t index;   /* in the thread's tasks */
+    uint32_t node;    /* its coroutine's node, where it first ran */
+    int64_t first;    /* wall clock at its first step */
+    uint64_t steps;   /* steps run so far */
+    int64_t awaited;  /* wall time suspended in awaits */
+} tprof_task;
+
 typedef struct tprof_thread {
     /* what every event touches, first: one cache line */
     int64_t last_wall;     /* latest timed event */
@@ -98,6 +112,13 @@ typedef struct tprof_thread {
     int64_t step_where_own; /* that call's own time */
     tprof_segarray steps;   /* tprof_step, appended by the owning thread */
     uint32_t steps_ready;   /* steps complete, published for snapshots */
+    tprof_task *step_task;  /* the task of the step running, or NULL */
+    /* the asyncio tasks it ran (tasks.h) */
+    tprof_segarray tasks; /* tprof_task, appended by the owning thread */
+    uint32_t tasks_ready; /* tasks complete, published for snapshots */
+    uint64_t tasks_over;  /* tasks past TPROF_MAX_TASKS, not recorded */
+    PyObject *loop;       /* the event loop of its latest task, or NULL */
+    uint64_t loop_number; /* that loop's number */
 } tprof_thread;
 
 typedef struct tprof_state {
@@ -116,6 +137,8 @@ typedef struct tprof_state {
                        suspends (suspend.h) */
     int64_t slow_step; /* list the steps of tasks at least this long (clock
                           ticks); 0: none */
+    int tasks;         /* record asyncio tasks (with `whole`; tasks.h) */
+    int steps;         /* tell the steps of tasks: slow_step or tasks */
     int enabled;
     unsigned errors;       /* tprof_error bits */
     int busy;              /* callbacks paused inside (see above) */
@@ -147,6 +170,11 @@ typedef struct tprof_state {
     int unseen_threads; /* legacy: threads running unhooked at the last check
                          */
     PyObject *exit_hook; /* called when the program calls os._exit, or NULL */
+    /* asyncio tasks (tasks.h) */
+    uint64_t task_ids;      /* the last task id given */
+    uint64_t loops;         /* the last event loop number given */
+    PyObject *current_task; /* asyncio.current_task, once looked up */
+    PyObject *task_var;     /* the context variable of a task's id */
     /* the engine that delivers events: its operations and its own state */
     const struct tprof_engine_ops *engine;
     void *engine_state;

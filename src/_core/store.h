@@ -41,7 +41,7 @@ typedef struct tprof_node {
                                       tree, of the same function */
     uint32_t id;
     uint32_t func;  /* id in the function table */
-    uint32_t flags; /* tprof_node_flag bits; read by the owning thread only */
+    uint32_t flags; /* tprof_node_flag bits, set when it is made */
     uint64_t calls;
     int64_t wall; /* inclusive */
     int64_t wall_self;
@@ -54,6 +54,8 @@ typedef enum tprof_node_flag {
     TPROF_NODE_AWAITS = 1 << 0, /* a coroutine (async def, @types.coroutine) */
     TPROF_NODE_AGEN = 1 << 1,   /* an async generator */
     TPROF_NODE_GENLIKE = 1 << 2, /* any generator-like code: it may yield */
+    TPROF_NODE_TASK = 1 << 3, /* the coroutine of an asyncio task: its key is
+                                 the task's record (tasks.h) */
 } tprof_node_flag;
 
 typedef struct tprof_tree {

@@ -41,6 +41,7 @@
 #define THREADPROF_SUSPEND_H
 
 #include "frames.h"
+#include "tasks.h"
 
 /* Code flags of generator-like code, and of the code whose outermost
  * suspension is an await. */
@@ -105,12 +106,22 @@ tprof_resume(tprof_state *p, tprof_thread *ts, tprof_susp *e, const void *key,
     if (TPROF_UNLIKELY(n->parent != caller->node) &&
         (chained || caller_key == NULL))
     {
-        n = tprof_tree_find(&ts->tree, caller->node, key);
-        if (n == NULL) {
-            n = tprof_new_node(p, ts, caller->node, key, callee, NULL);
+        if (n->flags & TPROF_NODE_TASK) { /* its task's, there too */
+            n = tprof_task_node(p, ts, caller->node, tprof_task_of(n), n->func,
+                                n->flags);
             if (n == NULL) {
                 tprof_susp_del(&ts->susp, e);
                 return;
+            }
+        }
+        else {
+            n = tprof_tree_find(&ts->tree, caller->node, key);
+            if (n == NULL) {
+                n = tprof_new_node(p, ts, caller->node, key, callee, NULL);
+                if (n == NULL) {
+                    tprof_susp_del(&ts->susp, e);
+                    return;
+                }
             }
         }
     }
@@ -118,6 +129,9 @@ tprof_resume(tprof_state *p, tprof_thread *ts, tprof_susp *e, const void *key,
         int64_t wait = t.wall - e->wall;
         tprof_add_relaxed(&n->wall, wait);
         tprof_add_relaxed(&n->wall_self, wait);
+        if (n->flags & TPROF_NODE_TASK) {
+            tprof_add_relaxed(&tprof_task_of(n)->awaited, wait);
+        }
         if (chained) {
             caller->wall_sub += wait;
         }

@@ -118,6 +118,18 @@ tprof_thread_lookup(tprof_state *p, unsigned long ident, PyFrameObject *frame,
     tprof_error_restore(&saved);
 }
 
+/* Drop a thread's task records. */
+static void
+tprof_tasks_free(tprof_thread *ts)
+{
+    for (uint32_t i = 0; i < ts->tasks.len; i++) {
+        tprof_task *rec = tprof_seg_at(&ts->tasks, i);
+        Py_CLEAR(rec->name);
+    }
+    tprof_seg_free(&ts->tasks);
+    Py_CLEAR(ts->loop);
+}
+
 static void
 tprof_thread_free(tprof_thread *ts)
 {
@@ -128,6 +140,7 @@ tprof_thread_free(tprof_thread *ts)
     tprof_timeline_free(&ts->tl);
     tprof_susp_free(&ts->susp);
     tprof_seg_free(&ts->steps);
+    tprof_tasks_free(ts);
     tprof_mem_free(ts);
 }
 
@@ -251,6 +264,7 @@ tprof_thread_attach(tprof_state *p, PyFrameObject *frame)
         goto nomemory;
     }
     tprof_seg_init(&ts->steps, sizeof(tprof_step));
+    tprof_seg_init(&ts->tasks, sizeof(tprof_task));
     ts->serial = serial;
     ts->ident = ident;
     ts->native_id = PyThread_get_thread_native_id();

@@ -25,6 +25,7 @@ from .model import (
     NodeColumns,
     SlowStep,
     Snapshot,
+    TaskProfile,
     ThreadProfile,
     Timeline,
     replace,
@@ -426,6 +427,9 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
     for t in raw["threads"]:
         flat = t["nodes"]
         steps = [SlowStep(*row) for row in t["slow_steps"]]
+        tasks: list[TaskProfile] = []
+        if t["tasks"]:
+            flat, steps, tasks = _split_tasks(t, steps)
         cut = None
         if t["ident"] == ident and top_funcs:
             cut, steps = _cut(flat, top_funcs, steps)
@@ -446,9 +450,10 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
                 cpu_time=t["cpu_time"],
                 nodes=None,
                 columns=columns,
-                warnings=list(t["warnings"]),
+                warnings=_thread_warnings(t),
                 timeline=timeline,
                 slow_steps=steps,
+                tasks=tasks,
             )
         )
     return Snapshot(
@@ -467,6 +472,52 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
         coroutines=raw["coroutines"],
         slow_step=raw["slow_step"],
     )
+
+
+def _thread_warnings(t: dict[str, Any]) -> list[str]:
+    warnings = list(t["warnings"])
+    if t["tasks_over"]:
+        warnings.append(
+            f"{t['tasks_over']:,} more asyncio tasks ran than the {len(t['tasks']):,} "
+            "recorded as tasks: their calls are in the thread's tree only"
+        )
+    return warnings
+
+
+def _split_tasks(
+    t: dict[str, Any], steps: list[SlowStep]
+) -> tuple[bytes, list[SlowStep], list[TaskProfile]]:
+    """A raw thread's tree without the nodes of its tasks' coroutines apart
+    (merged with their siblings of the same function), its slow steps
+    renumbered to match, and its tasks (``_core._split_tasks``)."""
+    flat, remap_bytes, trees = _core._split_tasks(t["nodes"], t["task_nodes"], len(t["tasks"]))
+    remap = array("q")
+    remap.frombytes(remap_bytes)
+    steps = [replace(s, node=remap[s.node], where=remap[s.where]) for s in steps]
+    tasks = []
+    for (task_id, name, creator, loop, first, nsteps, awaited), tree in zip(t["tasks"], trees, strict=True):
+        columns = NodeColumns.of_raw(tree)
+        wall, cpu = columns.wall[0], columns.cpu[0]
+        tasks.append(
+            TaskProfile(
+                serial=t["serial"],
+                ident=t["ident"],
+                native_id=t["native_id"],
+                name=name,
+                first_seen=first,
+                last_seen=first + wall,
+                wall_time=wall,
+                cpu_time=cpu,
+                nodes=None,
+                columns=columns,
+                id=task_id,
+                creator=creator,
+                loop=loop,
+                steps=nsteps,
+                await_time=awaited,
+            )
+        )
+    return flat, steps, tasks
 
 
 def _cut(

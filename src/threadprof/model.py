@@ -398,6 +398,7 @@ class ThreadProfile(Record):
         "native_id",
         "serial",
         "slow_steps",
+        "tasks",
         "timeline",
         "wall_time",
         "warnings",
@@ -420,6 +421,9 @@ class ThreadProfile(Record):
     #: The steps of tasks that ran in this thread for at least the snapshot's
     #: ``slow_step``, in the order they ended.
     slow_steps: list[SlowStep]
+    #: The asyncio tasks that ran in this thread, in the order of their first
+    #: steps (none when coroutines were counted per resume).
+    tasks: list[TaskProfile]
 
     def __init__(
         self,
@@ -436,6 +440,7 @@ class ThreadProfile(Record):
         timeline: Timeline | None = None,
         columns: NodeColumns | None = None,
         slow_steps: list[SlowStep] | None = None,
+        tasks: list[TaskProfile] | None = None,
     ) -> None:
         if (nodes is None) == (columns is None):
             raise ValueError("a thread's call tree is given as nodes or as columns, one of them")
@@ -452,6 +457,7 @@ class ThreadProfile(Record):
         self.timeline = timeline
         self.columns = columns
         self.slow_steps = [] if slow_steps is None else slow_steps
+        self.tasks = [] if tasks is None else tasks
 
     @property
     def nodes(self) -> list[Node]:
@@ -540,6 +546,73 @@ class ThreadProfile(Record):
                 node_id = node.parent
         out.reverse()
         return out
+
+
+class TaskProfile(ThreadProfile):
+    """One asyncio task, recorded like a thread.
+
+    Its call tree is rooted at its coroutine: the calls it ran in its steps,
+    and its awaits (off-CPU wall time). ``serial``, ``ident`` and
+    ``native_id`` are those of the thread it ran in; ``name`` is
+    ``Task.get_name()`` at its first step; ``first_seen`` is that step's
+    start, ``last_seen`` its end or the end of the profile, ``wall_time`` and
+    ``cpu_time`` its coroutine's, ``await_time`` the wall time it spent
+    suspended in awaits, ``steps`` how often its event loop ran it. ``id`` is
+    unique in the profile, ``creator`` the id of the task in whose context it
+    was made (0 for none: made outside any task), ``loop`` the number of its
+    event loop in the profile (from 1).
+    """
+
+    __slots__ = ("await_time", "creator", "id", "loop", "steps")
+    id: int
+    creator: int
+    loop: int
+    steps: int
+    await_time: int
+
+    def __init__(
+        self,
+        serial: int,
+        ident: int,
+        native_id: int,
+        name: str,
+        first_seen: int,
+        last_seen: int,
+        wall_time: int,
+        cpu_time: int,
+        nodes: list[Node] | None,
+        warnings: list[str] | None = None,
+        timeline: Timeline | None = None,
+        columns: NodeColumns | None = None,
+        slow_steps: list[SlowStep] | None = None,
+        tasks: list[TaskProfile] | None = None,
+        id: int = 0,  # noqa: A002 -- the task's id, as asyncio users say it
+        creator: int = 0,
+        loop: int = 0,
+        steps: int = 0,
+        await_time: int = 0,
+    ) -> None:
+        super().__init__(
+            serial,
+            ident,
+            native_id,
+            name,
+            first_seen,
+            last_seen,
+            wall_time,
+            cpu_time,
+            nodes,
+            warnings,
+            timeline,
+            columns,
+            slow_steps,
+            tasks,
+        )
+        self.id = id
+        self.creator = creator
+        self.loop = loop
+        self.steps = steps
+        self.await_time = await_time
 
 
 class Snapshot(Record):
@@ -654,6 +727,11 @@ class Snapshot(Record):
             coroutines=self.coroutines,
             slow_step=self.slow_step,
         )
+
+    def tasks(self) -> list[TaskProfile]:
+        """Every thread's asyncio tasks, in the order of their ids (first
+        steps first)."""
+        return sorted((task for t in self.threads for task in t.tasks), key=lambda task: task.id)
 
     def slow_steps(self) -> list[tuple[ThreadProfile, SlowStep]]:
         """Every thread's slow steps of tasks, the longest first."""

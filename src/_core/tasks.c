@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+#include "tasks.h"
+
+#include "slowpath.h"
+
+/* asyncio's current task (a new reference), or NULL without an error when
+ * there is none: asyncio not imported, no running loop, no task. */
+static PyObject *
+tprof_asyncio_task(tprof_state *p)
+{
+    if (p->current_task == NULL) {
+        PyObject *name = PyUnicode_FromString("asyncio");
+        PyObject *mod = name ? PyImport_GetModule(name) : NULL;
+        Py_XDECREF(name);
+        if (mod == NULL) {
+            return NULL;
+        }
+        p->current_task = PyObject_GetAttrString(mod, "current_task");
+        Py_DECREF(mod);
+        if (p->current_task == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *task = PyObject_CallNoArgs(p->current_task);
+    if (task == Py_None) {
+        Py_DECREF(task);
+        return NULL;
+    }
+    return task;
+}
+
+/* The number of the loop that runs `task`: a new number whenever the thread
+ * runs another loop than its last (held, so that its address is not
+ * reused). 0 when the loop cannot be had. */
+static uint64_t
+tprof_task_loop(tprof_state *p, tprof_thread *ts, PyObject *task)
+{
+    PyObject *loop = PyObject_CallMethod(task, "get_loop", NULL);
+    if (loop == NULL) {
+        return 0;
+    }
+    if (loop != ts->loop) {
+        Py_XSETREF(ts->loop, loop);
+        ts->loop_number = (uint64_t)tprof_add_seqcst(&p->loops, 1);
+    }
+    else {
+        Py_DECREF(loop);
+    }
+    return ts->loop_number;
+}
+
+/* The id of the task whose context this is (set by its first step), or 0;
+ * then this task's id set in it. */
+static uint64_t
+tprof_task_mark(tprof_state *p, uint64_t id)
+{
+    if (p->task_var == NULL &&
+        (p->task_var = PyContextVar_New("threadprof.task", NULL)) == NULL)
+    {
+        return 0;
+    }
+    PyObject *value = NULL;
+    uint64_t creator = 0;
+    if (PyContextVar_Get(p->task_var, NULL, &value) == 0 && value != NULL) {
+        creator = PyLong_AsUnsignedLongLong(value);
+        if (creator == (uint64_t)-1 && PyErr_Occurred()) {
+            creator = 0;
+        }
+        Py_DECREF(value);
+    }
+    PyObject *mine = PyLong_FromUnsignedLongLong(id);
+    PyObject *token = mine ? PyContextVar_Set(p->task_var, mine) : NULL;
+    Py_XDECREF(mine);
+    Py_XDECREF(token);
+    return creator;
+}
+
+tprof_node *
+tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
+{
+    if (ts->tasks.len >= TPROF_MAX_TASKS) {
+        ts->tasks_over++;
+        return n;
+    }
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
+    tprof_node *out = n;
+    PyObject *task = tprof_asyncio_task(p);
+    /* a coroutine run by hand inside a task's step is not a task */
+    if (task == NULL ||
+        (ts->step_task != NULL && ts->step_task->obj == (void *)task))
+    {
+        goto done;
+    }
+    PyObject *name = PyObject_CallMethod(task, "get_name", NULL);
+    if (name != NULL && !PyUnicode_Check(name)) {
+        Py_SETREF(name, PyObject_Str(name));
+    }
+    if (name == NULL) {
+        goto done;
+    }
+    tprof_task *rec = tprof_seg_push(&ts->tasks);
+    if (rec == NULL) {
+        Py_DECREF(name);
+        out = NULL;
+        goto done;
+    }
+    rec->index = ts->tasks.len - 1;
+    rec->id = (uint64_t)tprof_add_seqcst(&p->task_ids, 1);
+    rec->name = name;
+    rec->obj = task;
+    rec->loop = tprof_task_loop(p, ts, task);
+    rec->creator = tprof_task_mark(p, rec->id);
+    rec->first = now;
+    out = tprof_task_node(p, ts, n->parent, rec, n->func, n->flags);
+    if (out != NULL) {
+        rec->node = out->id;
+    }
+    tprof_st_release(&ts->tasks_ready, ts->tasks.len);
+done:
+    Py_XDECREF(task);
+    tprof_error_restore(&saved);
+    if (out == NULL) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+    }
+    return out;
+}
+
+tprof_node *
+tprof_task_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
+                tprof_task *rec, uint32_t func, uint32_t flags)
+{
+    tprof_node *n = tprof_tree_find(&ts->tree, parent, rec);
+    if (n == NULL) {
+        n = tprof_tree_add(&ts->tree, parent, rec, func);
+        if (n == NULL) {
+            tprof_fail(p, TPROF_ERR_NOMEMORY);
+            return NULL;
+        }
+        tprof_st_relaxed(&n->flags, flags | TPROF_NODE_TASK);
+    }
+    return n;
+}
+
+void
+tprof_tasks_release(tprof_state *p)
+{
+    Py_CLEAR(p->current_task);
+    Py_CLEAR(p->task_var);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tasks.h -- the asyncio tasks a thread ran: a record per task, and the slow
+ * path that makes one at a task's first step.
+ *
+ * When coroutines count whole and tasks are recorded, the coroutine of a
+ * task (started by code that is not a coroutine, while asyncio says a task
+ * is current) gets a node of its own below its caller, keyed by the task's
+ * record instead of its code object and flagged TPROF_NODE_TASK: each task's
+ * calls form a subtree of the thread's tree, which snapshots split off
+ * (tasksplit.h). A resume keeps the node (suspend.h), so the later steps of
+ * the task go to the same subtree.
+ *
+ * The record (tprof_task, state.h) is the owning thread's; its counters are
+ * read by snapshots as recent values. Its id is unique in the profile. The
+ * task that created it is told by a context variable: asyncio runs each task
+ * in a copy of the context its creator ran in, and the first step of every
+ * task sets the variable to the task's id in its own context.
+ */
+#ifndef THREADPROF_TASKS_H
+#define THREADPROF_TASKS_H
+
+#include "threads.h"
+
+/* The most tasks recorded per thread; later tasks are in the thread's tree
+ * only (counted in tasks_over). */
+#define TPROF_MAX_TASKS 100000u
+
+/* The record of a node flagged TPROF_NODE_TASK. */
+static inline tprof_task *
+tprof_task_of(const tprof_node *n)
+{
+    return (tprof_task *)n->key;
+}
+
+/* Coroutine node n starts a step at wall time `now`, pushed by code that is
+ * not a coroutine, without a suspended call to resume: the node of the task
+ * it starts (made now, below n's parent), or n itself when asyncio has no
+ * current task or the thread has its fill of tasks. NULL when out of memory
+ * (sticky error set). Calls asyncio (the GIL is held). */
+tprof_node *tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n,
+                             int64_t now);
+
+/* The node of task `rec` below `parent`, for function `func` with node
+ * flags `flags` (made if new); NULL when out of memory (sticky error set). */
+tprof_node *tprof_task_node(tprof_state *p, tprof_thread *ts,
+                            tprof_node *parent, tprof_task *rec, uint32_t func,
+                            uint32_t flags);
+
+/* Drop the profiler's references to asyncio. */
+void tprof_tasks_release(tprof_state *p);
+
+#endif /* THREADPROF_TASKS_H */
