@@ -169,6 +169,9 @@ tprof_step_begin(tprof_state *p, tprof_thread *ts, tprof_node *n,
     tprof_task *task = (n->flags & TPROF_NODE_TASK) ? tprof_task_of(n) : NULL;
     if (task != NULL) {
         tprof_add_relaxed(&task->steps, 1);
+        if (task->steps == 2) {
+            tprof_task_rename(task);
+        }
     }
     if (!ts->in_step) {
         *kind |= TPROF_FRAME_STEP;

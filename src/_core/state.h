@@ -71,16 +71,17 @@ typedef enum tprof_thread_warning {
 
 /* An asyncio task a thread ran (tasks.h). */
 typedef struct tprof_task {
-    uint64_t id;      /* unique in the profile, from 1 */
-    uint64_t creator; /* the id of the task that made it, or 0 */
-    uint64_t loop;    /* its event loop's number in the profile, from 1 */
-    PyObject *name;   /* Task.get_name() at its first step (a reference) */
-    const void *obj;  /* the Task object: its identity only, while it runs */
-    uint32_t index;   /* in the thread's tasks */
-    uint32_t node;    /* its coroutine's node, where it first ran */
-    int64_t first;    /* wall clock at its first step */
-    uint64_t steps;   /* steps run so far */
-    int64_t awaited;  /* wall time suspended in awaits */
+    uint64_t id;       /* unique in the profile, from 1 */
+    uint64_t creator;  /* the id of the task that made it, or 0 */
+    uint64_t loop;     /* its event loop's number in the profile, from 1 */
+    PyObject *name;    /* Task.get_name() at its first step (a reference) */
+    PyObject *renamed; /* the name at its second step, if another; set once */
+    PyObject *obj;     /* the Task object, not held: valid while it runs */
+    uint32_t index;    /* in the thread's tasks */
+    uint32_t node;     /* its coroutine's node, where it first ran */
+    int64_t first;     /* wall clock at its first step */
+    uint64_t steps;    /* steps run so far */
+    int64_t awaited;   /* wall time suspended in awaits */
 } tprof_task;
 
 typedef struct tprof_thread {

@@ -87,8 +87,7 @@ tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
     tprof_node *out = n;
     PyObject *task = tprof_asyncio_task(p);
     /* a coroutine run by hand inside a task's step is not a task */
-    if (task == NULL ||
-        (ts->step_task != NULL && ts->step_task->obj == (void *)task))
+    if (task == NULL || (ts->step_task != NULL && ts->step_task->obj == task))
     {
         goto done;
     }
@@ -140,6 +139,23 @@ tprof_task_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
         tprof_st_relaxed(&n->flags, flags | TPROF_NODE_TASK);
     }
     return n;
+}
+
+void
+tprof_task_rename(tprof_task *rec)
+{
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
+    PyObject *name = PyObject_CallMethod(rec->obj, "get_name", NULL);
+    if (name != NULL && PyUnicode_Check(name) && rec->renamed == NULL &&
+        PyUnicode_Compare(name, rec->name) != 0)
+    {
+        tprof_st_release(&rec->renamed, name); /* read by snapshots */
+    }
+    else {
+        Py_XDECREF(name);
+    }
+    tprof_error_restore(&saved);
 }
 
 void

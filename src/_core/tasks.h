@@ -47,6 +47,11 @@ tprof_node *tprof_task_node(tprof_state *p, tprof_thread *ts,
                             tprof_node *parent, tprof_task *rec, uint32_t func,
                             uint32_t flags);
 
+/* At the second step of task `rec` (its Task object runs): keep its name
+ * again if it changed since the first (a name given after an eager start,
+ * or set by its coroutine). */
+void tprof_task_rename(tprof_task *rec);
+
 /* Drop the profiler's references to asyncio. */
 void tprof_tasks_release(tprof_state *p);
 

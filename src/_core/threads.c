@@ -125,6 +125,7 @@ tprof_tasks_free(tprof_thread *ts)
     for (uint32_t i = 0; i < ts->tasks.len; i++) {
         tprof_task *rec = tprof_seg_at(&ts->tasks, i);
         Py_CLEAR(rec->name);
+        Py_CLEAR(rec->renamed);
     }
     tprof_seg_free(&ts->tasks);
     Py_CLEAR(ts->loop);

@@ -90,6 +90,8 @@ class Profile(_core.Profiler):
       loop, up to its next suspension) that takes at least this many seconds
       (default 0.1, asyncio's own threshold for slow callbacks; 0 lists none):
       ``ThreadProfile.slow_steps``.
+    * ``tasks``: with ``coroutines="whole"``, record each asyncio task like a
+      thread, with its own call tree (``ThreadProfile.tasks``; default on).
     """
 
     stats: dict[Any, Any]
@@ -109,6 +111,7 @@ class Profile(_core.Profiler):
         timeline_limit: int = 0,
         coroutines: str = "resume",
         slow_step: float = 0.1,
+        tasks: bool = True,
     ) -> None:
         # the C type reads its arguments in __new__; accept them here too
         self.subcalls = bool(subcalls)
@@ -220,6 +223,7 @@ def start(
     timeunit: float = 0.0,
     coroutines: str = "whole",
     slow_step: float = 0.1,
+    tasks: bool = True,
 ) -> Profile:
     """Start profiling every thread and return the running :class:`Profile`.
 
@@ -242,6 +246,7 @@ def start(
         timeline_limit=timeline_limit,
         coroutines=coroutines,
         slow_step=slow_step,
+        tasks=tasks,
     )
     p.enable()
     return p
@@ -325,6 +330,7 @@ class profile:
         timeunit: float = 0.0,
         coroutines: str = "whole",
         slow_step: float = 0.1,
+        tasks: bool = True,
     ) -> None:
         self._kw: dict[str, Any] = {
             "clock": clock,
@@ -336,6 +342,7 @@ class profile:
             "timeunit": timeunit,
             "coroutines": coroutines,
             "slow_step": slow_step,
+            "tasks": tasks,
         }
         self.profiler: Profile | None = None
 

@@ -1100,6 +1100,40 @@ def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> li
     return lines
 
 
+def task_lines(tasks: list[TaskProfile], min_size: int = GROUP_MIN) -> list[tuple[ThreadGroup, int]]:
+    """The lines of a tasks table, as ``(group, depth)`` depth first: the
+    tasks made outside any task (or by one not among ``tasks``) at depth 0,
+    each line followed by the tasks its tasks made, one deeper. Of the tasks
+    one line made, those that share a :func:`thread_group_key` make one line
+    when there are at least ``min_size`` of them, as threads do; every other
+    task is a line of its own, in the order of first steps."""
+    ids = {t.id for t in tasks}
+    made: dict[int, list[TaskProfile]] = {}
+    for t in sorted(tasks, key=lambda t: t.id):
+        made.setdefault(t.creator if t.creator in ids else 0, []).append(t)
+    lines: list[tuple[ThreadGroup, int]] = []
+    # iteratively: a chain of tasks can be deeper than Python recurses
+    todo: list[tuple[ThreadGroup | list[ThreadProfile], int]] = [(list(made.get(0, [])), 0)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, list):  # the tasks one line made: grouped
+            todo.extend((g, depth) for g in reversed(group_threads(item, min_size)))
+            continue
+        lines.append((item, depth))
+        kids = sorted(
+            (
+                k
+                for t in item.threads
+                if isinstance(t, TaskProfile)
+                for k in made.get(t.id, ())
+            ),
+            key=lambda t: t.id,
+        )
+        if kids:
+            todo.append((list(kids), depth + 1))
+    return lines
+
+
 # -- tables by pstats key ----------------------------------------------------------
 
 #: cProfile's and pstats' key of a function: ``(file, line, name)``.
@@ -1204,6 +1238,25 @@ def key_stats(
 # -- several processes' snapshots as one ----------------------------------------------
 
 
+def _renumbered(nodes: list[Node], remap: dict[int, int]) -> list[Node]:
+    """Copies of ``nodes`` whose functions are renumbered by ``remap``."""
+    return [
+        Node(
+            n.id,
+            n.parent,
+            remap.get(n.func, n.func) if n.func >= 0 else n.func,
+            n.calls,
+            n.prim_calls,
+            n.wall,
+            n.wall_self,
+            n.cpu,
+            n.cpu_self,
+            list(n.children),
+        )
+        for n in nodes
+    ]
+
+
 def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ()) -> Snapshot:
     """One snapshot holding the threads of ``snapshots`` (of several processes:
     pytest-xdist's workers, a pool's children), each kept apart.
@@ -1230,6 +1283,7 @@ def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ())
     threads: list[ThreadProfile] = []
     warnings: list[str] = []
     had_timeline = False
+    next_task = 0  # task ids stay unique: each snapshot's are shifted past the last
     for i, snap in enumerate(snapshots):
         prefix = prefixes[i] if i < len(prefixes) else ""
         remap: dict[int, int] = {}
@@ -1240,23 +1294,20 @@ def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ())
                 fid = keyed[key] = len(functions)
                 functions.append(Function(fid, f.kind, f.name, f.qualname, f.filename, f.lineno))
             remap[f.id] = fid
+        task_base = next_task
         for t in snap.threads:
             had_timeline = had_timeline or t.timeline is not None
-            nodes = [
-                Node(
-                    n.id,
-                    n.parent,
-                    remap.get(n.func, n.func) if n.func >= 0 else n.func,
-                    n.calls,
-                    n.prim_calls,
-                    n.wall,
-                    n.wall_self,
-                    n.cpu,
-                    n.cpu_self,
-                    list(n.children),
+            tasks = [
+                replace(
+                    task,
+                    serial=len(threads),
+                    nodes=_renumbered(task.nodes, remap),
+                    id=task_base + task.id,
+                    creator=task_base + task.creator if task.creator else 0,
                 )
-                for n in t.nodes
+                for task in t.tasks
             ]
+            next_task = max([next_task, *(task.id for task in tasks)])
             threads.append(
                 ThreadProfile(
                     len(threads),
@@ -1267,9 +1318,10 @@ def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ())
                     t.last_seen,
                     t.wall_time,
                     t.cpu_time,
-                    nodes,
+                    _renumbered(t.nodes, remap),
                     warnings=list(t.warnings),
                     slow_steps=list(t.slow_steps),
+                    tasks=tasks,
                 )
             )
         warnings += [prefix + w for w in snap.warnings]

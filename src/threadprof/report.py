@@ -46,11 +46,14 @@ from .model import (
     Function,
     Node,
     SlowStep,
+    SCREEN_ROWS,
     Snapshot,
+    TaskProfile,
     ThreadGroup,
     ThreadProfile,
     key_stats,
     screen_groups,
+    task_lines,
     thread_group_key,
 )
 from .paths import file_kind, function_matches, short_path
@@ -65,6 +68,7 @@ __all__ = [
     "DEFAULT_SORT",
     "REPORT_SORT_KEYS",
     "SORT_KEYS",
+    "TASK_LIMIT",
     "TREE_THRESHOLD",
     "WIDTH",
     "bar",
@@ -114,9 +118,12 @@ TREE_THRESHOLD = 1.0
 CPU_LIMIT = 10
 #: The slow steps of tasks the terminal report lists, the longest first.
 SLOW_STEP_LIMIT = 10
+#: The most lines of the table of asyncio tasks.
+TASK_LIMIT = 40
 
 _TIME_W = 9  # format_seconds never needs more
 _PCT_W = 7
+_STEPS_W = 7
 _THREAD_HEAD = ("ident", "native id", "wall", "CPU", "off-CPU", "calls")
 _WARNING = "warning: "
 _NAMED_IN_WARNING = 3  # threads named in a warning shared by many
@@ -625,6 +632,8 @@ def format_report(
     if details:
         lines += ["", *_lifetime_table(snapshot, selected, width, grouped=not expand_threads)]
 
+    lines += _task_table(snapshot, threads, width, grouped=not expand_threads)
+
     if limit != 0:
         every = _filter_rows(_rows(snapshot, threads), include, exclude, view)
         rows = _sort_rows(every, sort)
@@ -690,6 +699,72 @@ def format_report(
     if warnings:
         lines += ["", *warnings]
     return "\n".join(lines) + "\n"
+
+
+def _tasks(snapshot: Snapshot, threads: list[ThreadProfile]) -> list[TaskProfile]:
+    chosen = {id(t) for t in threads}
+    return [task for t in snapshot.threads if id(t) in chosen for task in t.tasks]
+
+
+def _await_share(tasks: list[TaskProfile]) -> str:
+    """The share of wall time awaiting: of one task, or the least and the
+    most of several."""
+    shares = [t.await_time / t.wall_time if t.wall_time > 0 else 0.0 for t in tasks]
+    low, high = (f"{min(max(x, 0.0), 1.0) * 100:.0f}" for x in (min(shares), max(shares)))
+    return f"{low}%" if low == high else f"{low}-{high}%"
+
+
+def _task_table(
+    snapshot: Snapshot, threads: list[ThreadProfile], width: int, grouped: bool
+) -> list[str]:
+    """The asyncio tasks of the chosen threads, each under the task that
+    made it (docs/asyncio.md)."""
+    tasks = _tasks(snapshot, threads)
+    if not tasks:
+        return []
+    lines_of = task_lines(tasks) if grouped else task_lines(tasks, len(tasks) + 1)
+    if grouped and len(lines_of) > SCREEN_ROWS:
+        lines_of = task_lines(tasks, 2)
+    shown = lines_of[:TASK_LIMIT]
+    names = {t.serial: t.name for t in snapshot.threads}
+    nthreads = len({t.serial for t in tasks})
+    nloops = len({(t.serial, t.loop) for t in tasks})
+    head = (
+        f"asyncio tasks: {len(tasks)} in {nthreads} thread{'s' if nthreads != 1 else ''}, "
+        f"{nloops} event loop{'s' if nloops != 1 else ''}"
+        + ("" if len(shown) == len(lines_of) else f", the first {len(shown)} lines")
+        + " (a task under the task that made it):"
+    )
+    numbers = f"{{:>{_STEPS_W}}} {{:>{_TIME_W}}} {{:>{_TIME_W}}} {{:>{_PCT_W}}}"
+    thread_w = 16
+    name_w = max(width - 4 - thread_w - 1 - len(numbers.format(*[""] * 4)), 10)
+    has_cpu = _has_cpu(snapshot)
+    out = [
+        "",
+        _fit(head, width),
+        f"  {'task':<{name_w}} {'thread':<{thread_w}} "
+        + numbers.format("steps", "wall", "CPU", "await"),
+    ]
+    for group, depth in shown:
+        members = [t for t in group.threads if isinstance(t, TaskProfile)]
+        label = _printable(members[0].name if len(members) == 1 else group.key)
+        if len(members) > 1:
+            label += f" ({len(members)} tasks)"
+        label = _fit_left(" " * min(2 * depth, name_w // 2) + label, name_w)
+        serials = {t.serial for t in members}
+        where = names[members[0].serial] if len(serials) == 1 else f"{len(serials)} threads"
+        cpu = sum(t.cpu_time for t in members)
+        cells = (
+            str(sum(t.steps for t in members)),
+            format_seconds(sum(t.wall_time for t in members) * snapshot.unit),
+            format_seconds(cpu * snapshot.unit) if has_cpu else "-",
+            _await_share(members),
+        )
+        out.append(
+            f"  {label:<{name_w}} {_fit_left(_printable(where), thread_w):<{thread_w}} "
+            + numbers.format(*cells)
+        )
+    return out
 
 
 def _slow_steps(
@@ -1014,6 +1089,25 @@ def _step_json(snapshot: Snapshot, thread: ThreadProfile, step: SlowStep) -> dic
     }
 
 
+def _task_json(snapshot: Snapshot, task: TaskProfile) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "creator": task.creator or None,
+        "thread": task.ident,
+        "thread_serial": task.serial,
+        "loop": task.loop,
+        "first_seen": _seconds(snapshot, task.first_seen),
+        "last_seen": _seconds(snapshot, task.last_seen),
+        "steps": task.steps,
+        "wall": _seconds(snapshot, task.wall_time),
+        "cpu": _seconds(snapshot, task.cpu_time) if _has_cpu(snapshot) else None,
+        "await": _seconds(snapshot, task.await_time),
+        "calls": task.calls,
+        "group": thread_group_key(task.name),
+    }
+
+
 def _tree_json(
     snapshot: Snapshot, thread: ThreadProfile, threshold: float, view: _View
 ) -> list[Any]:
@@ -1109,6 +1203,7 @@ def report_data(
     data["slow_steps"] = [
         _step_json(snapshot, t, step) for t, step in _slow_steps(snapshot, threads)
     ]
+    data["tasks"] = [_task_json(snapshot, task) for task in _tasks(snapshot, threads)]
     if per_thread:
         data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]
     if tree:

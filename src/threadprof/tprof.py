@@ -102,6 +102,7 @@ from .model import (
     NodeColumns,
     SlowStep,
     Snapshot,
+    TaskProfile,
     ThreadProfile,
     Timeline,
     TimelineChunk,
@@ -126,8 +127,9 @@ END_MAGIC = b"TPROFEND"
 #: The format version this module writes, ``(major, minor)``. 2.0 added the
 #: varint encoding of timeline sections (``EVTS_VARINTS``), which 1.x readers
 #: cannot read; 2.1 the snapshot's ``coroutines`` and ``slow_step`` and the
-#: threads' ``slow_steps``; this module reads 1.x and 2.x.
-VERSION = (2, 1)
+#: threads' ``slow_steps``; 2.2 the threads' ``tasks``; this module reads 1.x
+#: and 2.x.
+VERSION = (2, 2)
 
 HEADER = struct.Struct("<8sHHI")  # magic, major, minor, flags
 SECTION = struct.Struct("<4sB3xIIIQQ")  # tag, encoding, thread, count, crc, stored, raw
@@ -434,6 +436,42 @@ def _thread_meta(thread: ThreadProfile) -> dict[str, Any]:
     }
 
 
+_TASK_FIELDS = {
+    "name": "str",
+    "id": "int",
+    "creator": "int",
+    "loop": "int",
+    "first_seen": "int",
+    "last_seen": "int",
+    "wall_time": "int",
+    "cpu_time": "int",
+    "steps": "int",
+    "await_time": "int",
+}
+
+
+def _task_meta(task: TaskProfile) -> dict[str, Any]:
+    """A task's fields but its tree (2.2); those of its thread are its thread's."""
+    _check_fields(task, _TASK_FIELDS, f"task {task.name!r}: ")
+    return {name: getattr(task, name) for name in _TASK_FIELDS}
+
+
+def _write_tree(
+    w: _Writer, index: int, thread: ThreadProfile, nfuncs: int, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the call tree of a thread or a task (its ``NODE`` and ``KIDS``
+    sections, marked as thread ``index``'s) and note their offsets in ``meta``."""
+    nodes = _encode_nodes(thread, nfuncs)
+    size = thread.tree_size
+    if size > _U32:
+        _invalid(f"thread {thread.name!r} has more than {_U32} nodes")
+    meta["nodes"] = w.section(TAG_NODES, index, size, nodes)
+    children = _encode_children(thread)
+    if children is not None:
+        meta["children"] = w.section(TAG_CHILDREN, index, size - 1, children)
+    return meta
+
+
 def _steps_meta(thread: ThreadProfile) -> dict[str, Any]:
     """The thread's slow steps of tasks (2.1), if it has any."""
     if not thread.slow_steps:
@@ -469,14 +507,12 @@ def write(
     threads_meta = []
     for index, thread in enumerate(snapshot.threads):
         meta = _thread_meta(thread)
-        nodes = _encode_nodes(thread, len(functions))
-        size = thread.tree_size
-        if size > _U32:
-            _invalid(f"thread {thread.name!r} has more than {_U32} nodes")
-        meta["nodes"] = w.section(TAG_NODES, index, size, nodes)
-        children = _encode_children(thread)
-        if children is not None:
-            meta["children"] = w.section(TAG_CHILDREN, index, size - 1, children)
+        _write_tree(w, index, thread, len(functions), meta)
+        if thread.tasks:
+            meta["tasks"] = [
+                _write_tree(w, index, task, len(functions), _task_meta(task))
+                for task in thread.tasks
+            ]
         timeline = thread.timeline
         if timeline is not None:
             chunks = []
@@ -765,13 +801,7 @@ class _Reader:
         if not isinstance(raw, dict):
             self.fail(f"corrupt metadata: {where}not an object")
         get = self._get
-        cols = self._columns(index, get(raw, "nodes", "int", where), nfuncs)
-        columns: NodeColumns | None = NodeColumns(*cols)
-        nodes = None  # made from the columns when they are first needed
-        if "children" in raw and not self.columns:  # children not in id order: objects now
-            nodes = _core._build_nodes(Node, columns.flat(), NODE_FIELDS)  # type: ignore[union-attr]
-            self._children(index, get(raw, "children", "int", where), nodes)
-            columns = None
+        columns, nodes = self._tree(index, raw, nfuncs, where)
         timeline = None
         raw_tl = raw.get("timeline")
         if raw_tl is not None:
@@ -796,7 +826,41 @@ class _Reader:
             timeline=timeline,
             columns=columns,
             slow_steps=steps,
+            tasks=self._tasks(index, raw, nfuncs, where),
         )
+
+    def _tree(
+        self, index: int, raw: dict[str, Any], nfuncs: int, where: str
+    ) -> tuple[NodeColumns | None, list[Node] | None]:
+        """The call tree of a thread or a task: as columns, or as node
+        objects when its children are not in id order."""
+        cols = self._columns(index, self._get(raw, "nodes", "int", where), nfuncs)
+        columns = NodeColumns(*cols)
+        if "children" not in raw or self.columns:
+            return columns, None  # node objects made when they are first needed
+        nodes = _core._build_nodes(Node, columns.flat(), NODE_FIELDS)
+        self._children(index, self._get(raw, "children", "int", where), nodes)
+        return None, nodes
+
+    def _tasks(self, index: int, raw: dict[str, Any], nfuncs: int, where: str) -> list[TaskProfile]:
+        tasks = []
+        for k, entry in enumerate(self._get(raw, "tasks", "list", where) if "tasks" in raw else ()):
+            at = f"{where}task {k}: "
+            if not isinstance(entry, dict):
+                self.fail(f"corrupt metadata: {at}not an object")
+            fields = {name: self._get(entry, name, kind, at) for name, kind in _TASK_FIELDS.items()}
+            columns, nodes = self._tree(index, entry, nfuncs, at)
+            tasks.append(
+                TaskProfile(
+                    serial=self._get(raw, "serial", "int", where),
+                    ident=self._get(raw, "ident", "int", where),
+                    native_id=self._get(raw, "native_id", "int", where),
+                    nodes=nodes,
+                    columns=columns,
+                    **fields,
+                )
+            )
+        return tasks
 
     def _steps(self, rows: list[Any], nnodes: int, where: str) -> list[SlowStep]:
         out = []

@@ -168,6 +168,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "next awaits) that take at least this long (default 0.1; 0: none)",
     )
     option(
+        "--no-tasks",
+        dest="tasks",
+        action="store_false",
+        help="do not record each asyncio task's calls apart (with --coroutines whole, "
+        "they are by default)",
+    )
+    option(
         "-s",
         "--sort",
         choices=REPORT_SORT_KEYS,
@@ -329,6 +336,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         engine=ns.engine,
         coroutines=ns.coroutines,
         slow_step=ns.slow_step,
+        tasks=ns.tasks,
         sort=ns.sort,
         limit=ns.limit,
         thread=ns.thread,
@@ -386,6 +394,7 @@ def run(options: RunOptions, console: Console) -> int:
             timeline_limit=options.timeline_limit,
             coroutines=options.coroutines,
             slow_step=options.slow_step,
+            tasks=options.tasks,
         )
     except Exception as exc:
         raise UsageError(f"cannot start the profiler: {exc}") from exc

@@ -82,6 +82,7 @@ class RunOptions(Frozen):
         "slow_step",
         "sort",
         "target",
+        "tasks",
         "thread",
         "timeline",
         "timeline_limit",
@@ -106,6 +107,7 @@ class RunOptions(Frozen):
     format_options: dict[str, Any]
     coroutines: str  # one of COROUTINES
     slow_step: float  # seconds
+    tasks: bool  # record asyncio tasks
 
     def __init__(
         self,
@@ -129,6 +131,7 @@ class RunOptions(Frozen):
         format_options: dict[str, Any] | None = None,
         coroutines: str = "whole",
         slow_step: float = 0.1,
+        tasks: bool = True,
     ) -> None:
         self._set(
             target,
@@ -151,6 +154,7 @@ class RunOptions(Frozen):
             {} if format_options is None else format_options,
             coroutines,
             slow_step,
+            tasks,
         )
 
 

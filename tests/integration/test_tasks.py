@@ -1,0 +1,331 @@
+# SPDX-License-Identifier: MIT
+"""asyncio tasks recorded like threads: a call tree, a name, a creator, a
+loop, steps and await time per task, on both engines.
+
+Counts, names, steps and the tree of tasks are exact; await times are
+compared with what the program measured around its own awaits."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+
+import pytest
+
+import threadprof
+from threadprof.model import TaskProfile, task_lines, thread_function_stats
+
+
+def by_name(snap):
+    return {t.name: t for t in snap.tasks()}
+
+
+def tree_functions(snap, thread):
+    """(depth, function name, calls) of a thread's or a task's tree, depth first."""
+    return [(d, snap.functions[n.func].name, n.calls) for n, d in thread.walk()]
+
+
+def stats(snap, thread):
+    return {snap.functions[f].name: s for f, s in thread_function_stats(thread).items()}
+
+
+async def fetch(i, measured):
+    t0 = time.perf_counter()
+    await asyncio.sleep(0.02)
+    sum(range(2000))
+    await asyncio.sleep(0.02)
+    measured[i] = time.perf_counter() - t0
+
+
+def test_each_task_has_its_tree_name_creator_and_steps(engine):
+    measured = {}
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for i in range(10):
+                tg.create_task(fetch(i, measured), name=f"fetch-{i}")
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    thread = snap.threads[0]
+    tasks = by_name(snap)
+    fetches = [tasks[f"fetch-{i}"] for i in range(10)]
+    main_task = next(t for t in thread.tasks if stats(snap, t).get("main"))
+    assert [t.creator for t in fetches] == [main_task.id] * 10
+    assert main_task.creator == 0
+    assert len({t.id for t in thread.tasks}) == len(thread.tasks)
+    for i, task in enumerate(fetches):
+        assert task.steps == 3  # the start, and a resume after each sleep
+        assert task.serial == thread.serial and task.ident == thread.ident
+        assert task.loop == main_task.loop == 1
+        # the task's tree is rooted at its coroutine: one call, its two sleeps
+        by = stats(snap, task)
+        assert (by["fetch"].calls, by["sleep"].calls) == (1, 2)
+        assert by["<built-in method builtins.sum>"].calls == 1
+        assert task.tree_columns().calls[1] == 1  # node 1: the coroutine
+        assert task.wall_time == task.tree_columns().wall[1]
+        assert task.wall_time * snap.unit == pytest.approx(measured[i], rel=0.05)
+        assert task.await_time * snap.unit == pytest.approx(measured[i], rel=0.05)
+        assert task.last_seen - task.first_seen == task.wall_time
+        assert task.await_time <= task.wall_time
+    # the thread's tree holds the tasks' calls merged: fetch once, 10 calls
+    fetch_nodes = [(d, c) for d, name, c in tree_functions(snap, thread) if name == "fetch"]
+    assert fetch_nodes == [(fetch_nodes[0][0], 10)]
+    assert stats(snap, thread)["fetch"].calls == 10
+    # and it is the sum of the tasks' trees for what ran in them
+    assert sum(stats(snap, t)["sleep"].calls for t in fetches) == 20
+
+
+def test_nested_task_groups_make_a_tree_of_tasks(engine):
+    async def leaf():
+        await asyncio.sleep(0)
+
+    async def outer(k):
+        async with asyncio.TaskGroup() as tg:
+            for j in range(3):
+                tg.create_task(leaf(), name=f"inner-{k}-{j}")
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for k in range(2):
+                tg.create_task(outer(k), name=f"outer-{k}")
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main(), debug=False)
+    snap = p.snapshot()
+    tasks = by_name(snap)
+    root = next(t for t in snap.tasks() if stats(snap, t).get("main"))
+    for k in range(2):
+        assert tasks[f"outer-{k}"].creator == root.id
+        for j in range(3):
+            assert tasks[f"inner-{k}-{j}"].creator == tasks[f"outer-{k}"].id
+    # the table's lines: each task under the one that made it
+    lines = [
+        (depth, [t.name for t in g.threads])
+        for g, depth in task_lines(snap.tasks())
+        if depth > 0 or g.threads[0] is root
+    ]
+    assert lines == [
+        (0, [root.name]),
+        (1, ["outer-0"]),
+        (2, ["inner-0-0"]),
+        (2, ["inner-0-1"]),
+        (2, ["inner-0-2"]),
+        (1, ["outer-1"]),
+        (2, ["inner-1-0"]),
+        (2, ["inner-1-1"]),
+        (2, ["inner-1-2"]),
+    ]
+    # grouped as threads are, by name pattern, from two tasks up
+    grouped = [(d, g.key, len(g.threads)) for g, d in task_lines(snap.tasks(), 2) if d > 0]
+    assert grouped == [(1, "outer-*", 2), (2, "inner-0-*", 3), (2, "inner-1-*", 3)]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="asyncio.capture_call_graph is 3.14's")
+def test_the_tree_of_tasks_matches_capture_call_graph(engine):
+    graphs = {}
+
+    def chain(graph):
+        names = []
+        while graph is not None:
+            names.append(graph.future.get_name())
+            graph = graph.awaited_by[0] if graph.awaited_by else None
+        return names
+
+    async def leaf(name):
+        await asyncio.sleep(0)
+        graphs[name] = chain(asyncio.capture_call_graph())
+
+    async def middle(k):
+        async with asyncio.TaskGroup() as tg:
+            for j in range(2):
+                tg.create_task(leaf(f"leaf-{k}-{j}"), name=f"leaf-{k}-{j}")
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for k in range(2):
+                tg.create_task(middle(k), name=f"middle-{k}")
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    by_id = {t.id: t for t in snap.tasks()}
+
+    def creators(task):
+        names = []
+        while task is not None:
+            names.append(task.name)
+            task = by_id.get(task.creator)
+        return names
+
+    tasks = by_name(snap)
+    assert len(graphs) == 4
+    for name, awaited_by in graphs.items():
+        assert creators(tasks[name]) == awaited_by
+
+
+def test_cancelled_and_failing_tasks(engine):
+    async def waiter(started):
+        started.set()
+        await asyncio.sleep(3600)
+
+    async def failing():
+        await asyncio.sleep(0)
+        raise ValueError("no")
+
+    async def main():
+        started = asyncio.Event()
+        task = asyncio.create_task(waiter(started), name="waiter")
+        bad = asyncio.create_task(failing(), name="failing")
+        await started.wait()
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with pytest.raises(ValueError):
+            await bad
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    tasks = by_name(snap)
+    waiter_task, failing_task = tasks["waiter"], tasks["failing"]
+    assert waiter_task.steps == 2  # its start, and the resume that raised CancelledError
+    assert failing_task.steps == 2
+    assert stats(snap, waiter_task)["waiter"].calls == 1
+    assert stats(snap, failing_task)["failing"].calls == 1
+    assert waiter_task.await_time * snap.unit >= 0.05
+    assert waiter_task.creator == failing_task.creator != 0
+
+
+def test_to_thread_waits_are_the_tasks_and_the_work_the_threads(engine):
+    def work():
+        time.sleep(0.05)
+
+    async def job():
+        t0 = time.perf_counter()
+        await asyncio.to_thread(work)
+        return time.perf_counter() - t0
+
+    async def main():
+        return await asyncio.create_task(job(), name="job")
+
+    with threadprof.profile(engine=engine) as p:
+        took = asyncio.run(main())
+    snap = p.snapshot()
+    job_task = by_name(snap)["job"]
+    assert job_task.await_time * snap.unit == pytest.approx(took, rel=0.05)
+    assert "work" not in stats(snap, job_task)
+    worker = next(t for t in snap.threads if "work" in stats(snap, t))
+    assert worker.tasks == []
+
+
+def test_two_loops_in_two_threads_are_kept_apart(engine):
+    def run(n, name):
+        async def one(i):
+            await asyncio.sleep(0)
+
+        async def main():
+            await asyncio.gather(*(asyncio.create_task(one(i), name=f"{name}-{i}") for i in range(n)))
+
+        asyncio.run(main())
+
+    with threadprof.profile(engine=engine) as p:
+        threads = [
+            threading.Thread(target=run, args=(3, "a"), name="loop-a"),
+            threading.Thread(target=run, args=(4, "b"), name="loop-b"),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    a, b = snap.thread("loop-a"), snap.thread("loop-b")
+    a_names = sorted(t.name for t in a.tasks if t.name.startswith("a-"))
+    b_names = sorted(t.name for t in b.tasks if t.name.startswith("b-"))
+    assert (a_names, b_names) == (["a-0", "a-1", "a-2"], ["b-0", "b-1", "b-2", "b-3"])
+    assert len({t.loop for t in a.tasks}) == len({t.loop for t in b.tasks}) == 1
+    assert {t.loop for t in a.tasks} != {t.loop for t in b.tasks}
+    assert len({t.id for t in snap.tasks()}) == len(snap.tasks())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are 3.12's")
+def test_eager_tasks_are_tasks_too(engine):
+    async def child():
+        await asyncio.sleep(0)
+
+    async def main():
+        asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+        await asyncio.gather(*(asyncio.create_task(child(), name=f"eager-{i}") for i in range(3)))
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    tasks = by_name(snap)
+    root = next(t for t in snap.tasks() if stats(snap, t).get("main"))
+    for i in range(3):
+        task = tasks[f"eager-{i}"]
+        assert (task.creator, task.steps) == (root.id, 2)
+        assert stats(snap, task)["child"].calls == 1
+    assert stats(snap, snap.threads[0])["child"].calls == 3
+
+
+def test_a_coroutine_run_by_hand_inside_a_task_is_not_a_task(engine):
+    async def inner():
+        return 1
+
+    async def main():
+        coro = inner()
+        try:
+            coro.send(None)
+        except StopIteration:
+            pass
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    assert [t for t in snap.tasks() if "inner" in stats(snap, t) and "main" not in stats(snap, t)] == []
+
+
+@pytest.mark.parametrize("options", [{"tasks": False}, {"coroutines": "resume"}])
+def test_tasks_off(engine, options):
+    async def main():
+        await asyncio.create_task(asyncio.sleep(0))
+
+    with threadprof.profile(engine=engine, **options) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    assert snap.tasks() == []
+    assert stats(snap, snap.threads[0])["main"].calls >= 1
+
+
+def test_a_task_still_waiting_at_the_stop_ends_there(engine):
+    if engine == "legacy":
+        pytest.skip("the legacy engine ends no wait at the stop (docs/asyncio.md)")
+    release = threading.Event()
+    started = threading.Event()
+
+    def loop_thread():
+        async def sleeper():
+            started.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)
+
+        asyncio.run(sleeper())
+
+    t = threading.Thread(target=loop_thread)
+    p = threadprof.start(engine=engine)
+    t.start()
+    started.wait()
+    time.sleep(0.05)
+    threadprof.stop()
+    release.set()
+    t.join()
+    snap = p.snapshot()
+    (task,) = snap.thread(t.ident).tasks
+    assert task.steps >= 2
+    assert task.await_time * snap.unit >= 0.04
+    assert isinstance(task, TaskProfile)
