@@ -46,7 +46,7 @@ from shared import (
 )
 
 if TYPE_CHECKING:
-    from threadprof.model import Snapshot, ThreadProfile, Timeline
+    from threadprof.model import Snapshot, TaskProfile, ThreadProfile, Timeline
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -173,6 +173,44 @@ class SnapshotBuilder:
         )
         self.threads.append(thread)
         return thread
+
+    def task(
+        self,
+        thread: ThreadProfile,
+        name: str,
+        calls: list[Call],
+        *,
+        id: int,
+        creator: int = 0,
+        loop: int = 1,
+        steps: int = 1,
+        await_time: int = 0,
+        first_seen: int = 0,
+    ) -> TaskProfile:
+        """Add a task of ``thread`` whose coroutine's calls are ``calls``;
+        returns it."""
+        from threadprof.model import TaskProfile
+
+        tree = self.thread(name, calls, first_seen=first_seen)
+        self.threads.remove(tree)
+        task = TaskProfile(
+            serial=thread.serial,
+            ident=thread.ident,
+            native_id=thread.native_id,
+            name=name,
+            first_seen=first_seen,
+            last_seen=tree.last_seen,
+            wall_time=tree.wall_time,
+            cpu_time=tree.cpu_time,
+            nodes=tree.nodes,
+            id=id,
+            creator=creator,
+            loop=loop,
+            steps=steps,
+            await_time=await_time,
+        )
+        thread.tasks.append(task)
+        return task
 
     def timeline(
         self,

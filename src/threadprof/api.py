@@ -502,7 +502,9 @@ def _split_tasks(
     remap.frombytes(remap_bytes)
     steps = [replace(s, node=remap[s.node], where=remap[s.where]) for s in steps]
     tasks = []
-    for (task_id, name, creator, loop, first, nsteps, awaited), tree in zip(t["tasks"], trees, strict=True):
+    for (task_id, name, creator, loop, first, nsteps, awaited), tree in zip(
+        t["tasks"], trees, strict=True
+    ):
         columns = NodeColumns.of_raw(tree)
         wall, cpu = columns.wall[0], columns.cpu[0]
         tasks.append(

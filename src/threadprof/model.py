@@ -586,7 +586,7 @@ class TaskProfile(ThreadProfile):
         columns: NodeColumns | None = None,
         slow_steps: list[SlowStep] | None = None,
         tasks: list[TaskProfile] | None = None,
-        id: int = 0,  # noqa: A002 -- the task's id, as asyncio users say it
+        id: int = 0,
         creator: int = 0,
         loop: int = 0,
         steps: int = 0,
@@ -1100,7 +1100,9 @@ def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> li
     return lines
 
 
-def task_lines(tasks: list[TaskProfile], min_size: int = GROUP_MIN) -> list[tuple[ThreadGroup, int]]:
+def task_lines(
+    tasks: list[TaskProfile], min_size: int = GROUP_MIN
+) -> list[tuple[ThreadGroup, int]]:
     """The lines of a tasks table, as ``(group, depth)`` depth first: the
     tasks made outside any task (or by one not among ``tasks``) at depth 0,
     each line followed by the tasks its tasks made, one deeper. Of the tasks
@@ -1121,12 +1123,7 @@ def task_lines(tasks: list[TaskProfile], min_size: int = GROUP_MIN) -> list[tupl
             continue
         lines.append((item, depth))
         kids = sorted(
-            (
-                k
-                for t in item.threads
-                if isinstance(t, TaskProfile)
-                for k in made.get(t.id, ())
-            ),
+            (k for t in item.threads if isinstance(t, TaskProfile) for k in made.get(t.id, ())),
             key=lambda t: t.id,
         )
         if kids:

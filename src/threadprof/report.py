@@ -43,10 +43,10 @@ from collections.abc import Callable, Sequence
 
 from ._record import Frozen, Record
 from .model import (
+    SCREEN_ROWS,
     Function,
     Node,
     SlowStep,
-    SCREEN_ROWS,
     Snapshot,
     TaskProfile,
     ThreadGroup,

@@ -842,13 +842,19 @@ class _Reader:
         self._children(index, self._get(raw, "children", "int", where), nodes)
         return None, nodes
 
-    def _tasks(self, index: int, raw: dict[str, Any], nfuncs: int, where: str) -> list[TaskProfile]:
+    def _tasks(
+        self, index: int, raw: dict[str, Any], nfuncs: int, where: str
+    ) -> list[TaskProfile]:
         tasks = []
-        for k, entry in enumerate(self._get(raw, "tasks", "list", where) if "tasks" in raw else ()):
+        for k, entry in enumerate(
+            self._get(raw, "tasks", "list", where) if "tasks" in raw else ()
+        ):
             at = f"{where}task {k}: "
             if not isinstance(entry, dict):
                 self.fail(f"corrupt metadata: {at}not an object")
-            fields = {name: self._get(entry, name, kind, at) for name, kind in _TASK_FIELDS.items()}
+            fields = {
+                name: self._get(entry, name, kind, at) for name, kind in _TASK_FIELDS.items()
+            }
             columns, nodes = self._tree(index, entry, nfuncs, at)
             tasks.append(
                 TaskProfile(

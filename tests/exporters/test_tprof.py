@@ -16,7 +16,16 @@ import pytest
 
 from threadprof import _core, tprof
 from threadprof.exporters import exporter_for_path, get_exporter
-from threadprof.model import Function, Node, SlowStep, Snapshot, Timeline, build_tree, replace
+from threadprof.model import (
+    Function,
+    Node,
+    SlowStep,
+    Snapshot,
+    TaskProfile,
+    Timeline,
+    build_tree,
+    replace,
+)
 from threadprof.readers import ProfileFormatError, read_profile
 
 
@@ -649,3 +658,63 @@ def test_a_tree_that_decompresses_too_far_is_refused(builder, tmp_path, monkeypa
     monkeypatch.setattr(fmt, "EAGER_RATIO", 20)
     with pytest.raises(ProfileFormatError, match="which no real profile does"):
         fmt.read(path)
+
+
+def task_snap(builder):
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 1000, [C("main", 1, 900)])], ident=5)
+    builder.task(t, "Task-1", [C("main", 1, 900, cpu=10)], id=1, steps=2, await_time=890)
+    builder.task(
+        t,
+        "fetch-0",
+        [C("fetch", 1, 100, [C("sleep", 2, 97, cpu=0)], cpu=3)],
+        id=2,
+        creator=1,
+        loop=3,
+        steps=3,
+        await_time=97,
+        first_seen=40,
+    )
+    builder.thread("idle", [C("wait", 1, 10)])
+    return replace(builder.build(), coroutines="whole")
+
+
+def test_tasks_round_trip(builder, tmp_path):
+    snap = task_snap(builder)
+    back = round_trip(snap, tmp_path)
+    assert_same(snap, back)
+    (main, fetch), idle = back.threads[0].tasks, back.threads[1].tasks
+    assert idle == []
+    assert isinstance(fetch, TaskProfile)
+    assert (fetch.id, fetch.name, fetch.creator, fetch.loop, fetch.steps) == (
+        2,
+        "fetch-0",
+        1,
+        3,
+        3,
+    )
+    assert (fetch.serial, fetch.ident, fetch.first_seen, fetch.await_time) == (1, 5, 40, 97)
+    assert fetch.nodes == snap.threads[0].tasks[1].nodes
+    assert (main.wall_time, main.cpu_time) == (900, 10)
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda t: t.update(tasks="x"), "'tasks' is not a list"),
+        (lambda t: t.update(tasks=[1]), "task 0: not an object"),
+        (lambda t: t["tasks"][1].pop("creator"), "task 1: 'creator' is missing"),
+        (lambda t: t["tasks"][0].update(name=3), "task 0: 'name'"),
+        (lambda t: t["tasks"][1].update(nodes=t["nodes"] + 1), "corrupt"),
+    ],
+)
+def test_corrupt_tasks_are_refused(builder, tmp_path, edit, reason):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(task_snap(builder), path)
+    data = path.read_bytes()
+    meta = _meta(data)
+    edit(meta["threads"][0])
+    path.write_bytes(_rebuild(data, meta, minor=2))
+    with pytest.raises(ProfileFormatError) as info:
+        tprof.read(path)
+    assert reason in str(info.value)

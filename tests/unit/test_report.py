@@ -764,7 +764,7 @@ def test_report_data(snap2):
     data = report_data(snap2, "tottime", 2, tree=True, per_thread=True, thread="MainThread")
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "per_thread", "trees",
+        "tasks", "per_thread", "trees",
     }  # fmt: skip
     assert data["threads"][1] == {
         "name": "worker-1",
@@ -889,3 +889,97 @@ def test_slow_steps_of_tasks_are_listed_longest_first(builder):
 def test_no_slow_steps_no_section(snap):
     assert "Steps of tasks" not in format_report(snap)
     assert report_data(snap)["slow_steps"] == []
+
+
+def task_snap(builder, fetches=10):
+    """A loop thread whose main task made ``fetches`` fetch tasks (each 100
+    ticks of wall time, ``97 + i % 3`` of them awaiting), and a task made
+    outside any task."""
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 1000, [C("main", 1, 900)])], ident=5)
+    builder.task(t, "Task-1", [C("main", 1, 900, cpu=10)], id=1, steps=2, await_time=890)
+    for i in range(fetches):
+        builder.task(
+            t,
+            f"fetch-{i}",
+            [C("fetch", 1, 100, [C("sleep", 2, 97 + i % 3, cpu=0)], cpu=3 - i % 3)],
+            id=2 + i,
+            creator=1,
+            steps=3,
+            await_time=97 + i % 3,
+        )
+    builder.task(t, "cleanup", [C("shutdown", 1, 4)], id=2 + fetches, steps=1)
+    return builder.build()
+
+
+def task_rows(report: str) -> list[list[str]]:
+    lines = report.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("asyncio tasks:"))
+    rows = []
+    for line in lines[at + 2 :]:
+        if not line.strip():
+            break
+        rows.append(line.split())
+    return rows
+
+
+def test_tasks_table_lists_each_task_under_its_creator(builder):
+    snap = task_snap(builder)
+    report = format_report(snap)
+    assert (
+        "asyncio tasks: 12 in 1 thread, 1 event loop (a task under the task that made it):"
+        in report
+    )
+    rows = task_rows(report)
+    assert rows[0] == ["Task-1", "MainThread", "2", "900.0ms", "10.00ms", "99%"]
+    assert rows[1:11] == [
+        [f"fetch-{i}", "MainThread", "3", "100.0ms", f"{3 - i % 3}.000ms", f"{97 + i % 3}%"]
+        for i in range(10)
+    ]
+    assert rows[11] == ["cleanup", "MainThread", "1", "4.000ms", "4.000ms", "0%"]
+    # the indent shows who made whom
+    lines = report.splitlines()
+    assert any(line.startswith("    fetch-0 ") for line in lines)
+    assert any(line.startswith("  Task-1 ") for line in lines)
+
+
+def test_many_tasks_group_by_name_pattern(builder):
+    snap = task_snap(builder, fetches=30)
+    rows = task_rows(format_report(snap))
+    assert rows == [
+        ["Task-1", "MainThread", "2", "900.0ms", "10.00ms", "99%"],
+        ["fetch-*", "(30", "tasks)", "MainThread", "90", "3.000s", "60.00ms", "97-99%"],
+        ["cleanup", "MainThread", "1", "4.000ms", "4.000ms", "0%"],
+    ]
+    # expanded, as threads are
+    assert len(task_rows(format_report(snap, expand_threads=True))) == 32
+
+
+def test_tasks_follow_the_thread_selection(builder):
+    snap = task_snap(builder, fetches=2)
+    builder.thread("other", [builder.call("idle", 1, 10)], ident=6)
+    snap = builder.build()
+    assert len(task_rows(format_report(snap, thread="MainThread"))) == 4
+    assert "asyncio tasks" not in format_report(snap, thread="other")
+    assert report_data(snap, thread="other")["tasks"] == []
+
+
+def test_tasks_in_json(builder):
+    snap = task_snap(builder, fetches=2)
+    data = report_data(snap)
+    assert [(t["id"], t["name"], t["creator"], t["steps"]) for t in data["tasks"]] == [
+        (1, "Task-1", None, 2),
+        (2, "fetch-0", 1, 3),
+        (3, "fetch-1", 1, 3),
+        (4, "cleanup", None, 1),
+    ]
+    fetch = data["tasks"][1]
+    assert fetch["wall"] == pytest.approx(0.1)
+    assert fetch["cpu"] == pytest.approx(0.003)
+    assert fetch["await"] == pytest.approx(0.097)
+    assert (fetch["thread"], fetch["loop"], fetch["group"], fetch["calls"]) == (5, 1, "fetch-*", 3)
+
+
+def test_no_tasks_no_table(snap):
+    assert "asyncio tasks" not in format_report(snap)
+    assert report_data(snap)["tasks"] == []
