@@ -186,9 +186,10 @@ class SnapshotBuilder:
         steps: int = 1,
         await_time: int = 0,
         first_seen: int = 0,
+        prefix: list[str | int] = (),  # type: ignore[assignment]
     ) -> TaskProfile:
-        """Add a task of ``thread`` whose coroutine's calls are ``calls``;
-        returns it."""
+        """Add a task of ``thread`` whose coroutine's calls are ``calls``,
+        run below the functions ``prefix``; returns it."""
         from threadprof.model import TaskProfile
 
         tree = self.thread(name, calls, first_seen=first_seen)
@@ -208,6 +209,7 @@ class SnapshotBuilder:
             loop=loop,
             steps=steps,
             await_time=await_time,
+            prefix=[self._fid(f) for f in prefix],
         )
         thread.tasks.append(task)
         return task

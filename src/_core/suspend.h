@@ -12,9 +12,11 @@
  * it, for its node under that caller), without counting a call.
  *
  * So the call tree keeps its rule, a node's wall time is its own plus its
- * children's, but for one thing: the wait of a coroutine that its caller
- * did not share (the coroutine of a task, resumed by the event loop) is in
- * the coroutine's wall time and not in its caller's.
+ * children's, but for the coroutine of a task (resumed by the event loop,
+ * not by its caller): its waits, which its caller did not share, are in its
+ * wall time and not in its caller's; and when its task was started by
+ * another caller than the loop (an eager task, started by create_task), its
+ * later steps are too, in its node under that caller (tasks.h).
  *
  * What the suspension is, is decided at the resume, outermost frame first:
  *  - an await: the call waited for something, and the wait is part of it.
@@ -101,27 +103,18 @@ tprof_resume(tprof_state *p, tprof_thread *ts, tprof_susp *e, const void *key,
     /* the node where it resumes: usually where it started; a generator
      * resumed by another caller (a context manager's __exit__) runs in that
      * caller's tree, with no call counted there; a call thrown into before
-     * its chained caller resumes stays under that caller */
+     * its chained caller resumes stays under that caller; a task's coroutine
+     * stays where its task first ran (tasks.h) */
     tprof_node *n = e->node;
     if (TPROF_UNLIKELY(n->parent != caller->node) &&
-        (chained || caller_key == NULL))
+        (chained || caller_key == NULL) && !(n->flags & TPROF_NODE_TASK))
     {
-        if (n->flags & TPROF_NODE_TASK) { /* its task's, there too */
-            n = tprof_task_node(p, ts, caller->node, tprof_task_of(n), n->func,
-                                n->flags);
+        n = tprof_tree_find(&ts->tree, caller->node, key);
+        if (n == NULL) {
+            n = tprof_new_node(p, ts, caller->node, key, callee, NULL);
             if (n == NULL) {
                 tprof_susp_del(&ts->susp, e);
                 return;
-            }
-        }
-        else {
-            n = tprof_tree_find(&ts->tree, caller->node, key);
-            if (n == NULL) {
-                n = tprof_new_node(p, ts, caller->node, key, callee, NULL);
-                if (n == NULL) {
-                    tprof_susp_del(&ts->susp, e);
-                    return;
-                }
             }
         }
     }

@@ -75,6 +75,24 @@ tprof_task_mark(tprof_state *p, uint64_t id)
     return creator;
 }
 
+/* The node of task `rec` below `parent`, for function `func` with node
+ * flags `flags`; NULL when out of memory (sticky error set). */
+static tprof_node *
+tprof_task_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
+                tprof_task *rec, uint32_t func, uint32_t flags)
+{
+    tprof_node *n = tprof_tree_find(&ts->tree, parent, rec);
+    if (n == NULL) {
+        n = tprof_tree_add(&ts->tree, parent, rec, func);
+        if (n == NULL) {
+            tprof_fail(p, TPROF_ERR_NOMEMORY);
+            return NULL;
+        }
+        tprof_st_relaxed(&n->flags, flags | TPROF_NODE_TASK);
+    }
+    return n;
+}
+
 tprof_node *
 tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
 {
@@ -123,22 +141,6 @@ done:
         tprof_fail(p, TPROF_ERR_NOMEMORY);
     }
     return out;
-}
-
-tprof_node *
-tprof_task_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
-                tprof_task *rec, uint32_t func, uint32_t flags)
-{
-    tprof_node *n = tprof_tree_find(&ts->tree, parent, rec);
-    if (n == NULL) {
-        n = tprof_tree_add(&ts->tree, parent, rec, func);
-        if (n == NULL) {
-            tprof_fail(p, TPROF_ERR_NOMEMORY);
-            return NULL;
-        }
-        tprof_st_relaxed(&n->flags, flags | TPROF_NODE_TASK);
-    }
-    return n;
 }
 
 void

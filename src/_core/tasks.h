@@ -8,8 +8,8 @@
  * is current) gets a node of its own below its caller, keyed by the task's
  * record instead of its code object and flagged TPROF_NODE_TASK: each task's
  * calls form a subtree of the thread's tree, which snapshots split off
- * (tasksplit.h). A resume keeps the node (suspend.h), so the later steps of
- * the task go to the same subtree.
+ * (tasksplit.h). A resume keeps the node (suspend.h), even when another
+ * caller resumes it, so that a task has one subtree, below one path.
  *
  * The record (tprof_task, state.h) is the owning thread's; its counters are
  * read by snapshots as recent values. Its id is unique in the profile. The
@@ -40,12 +40,6 @@ tprof_task_of(const tprof_node *n)
  * (sticky error set). Calls asyncio (the GIL is held). */
 tprof_node *tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n,
                              int64_t now);
-
-/* The node of task `rec` below `parent`, for function `func` with node
- * flags `flags` (made if new); NULL when out of memory (sticky error set). */
-tprof_node *tprof_task_node(tprof_state *p, tprof_thread *ts,
-                            tprof_node *parent, tprof_task *rec, uint32_t func,
-                            uint32_t flags);
 
 /* At the second step of task `rec` (its Task object runs): keep its name
  * again if it changed since the first (a name given after an eager start,

@@ -497,13 +497,26 @@ def _split_tasks(
     """A raw thread's tree without the nodes of its tasks' coroutines apart
     (merged with their siblings of the same function), its slow steps
     renumbered to match, and its tasks (``_core._split_tasks``)."""
-    flat, remap_bytes, trees = _core._split_tasks(t["nodes"], t["task_nodes"], len(t["tasks"]))
+    raw = t["nodes"]
+    flat, remap_bytes, trees = _core._split_tasks(raw, t["task_nodes"], len(t["tasks"]))
+    n = len(raw) // (8 * len(RAW_FIELDS))
+    parents, funcs = array("q", raw[: 8 * n]), array("q", raw[8 * n : 16 * n])
+    pairs = array("q", t["task_nodes"])
+    prefixes: dict[int, list[int]] = {}
+    for node, index in zip(pairs[::2], pairs[1::2], strict=True):
+        path = []
+        up = parents[node]
+        while up > 0:
+            path.append(funcs[up])
+            up = parents[up]
+        path.reverse()
+        prefixes.setdefault(index, path)
     remap = array("q")
     remap.frombytes(remap_bytes)
     steps = [replace(s, node=remap[s.node], where=remap[s.where]) for s in steps]
     tasks = []
-    for (task_id, name, creator, loop, first, nsteps, awaited), tree in zip(
-        t["tasks"], trees, strict=True
+    for index, ((task_id, name, creator, loop, first, nsteps, awaited), tree) in enumerate(
+        zip(t["tasks"], trees, strict=True)
     ):
         columns = NodeColumns.of_raw(tree)
         wall, cpu = columns.wall[0], columns.cpu[0]
@@ -524,6 +537,7 @@ def _split_tasks(
                 loop=loop,
                 steps=nsteps,
                 await_time=awaited,
+                prefix=prefixes.get(index, []),
             )
         )
     return flat, steps, tasks

@@ -560,15 +560,19 @@ class TaskProfile(ThreadProfile):
     suspended in awaits, ``steps`` how often its event loop ran it. ``id`` is
     unique in the profile, ``creator`` the id of the task in whose context it
     was made (0 for none: made outside any task), ``loop`` the number of its
-    event loop in the profile (from 1).
+    event loop in the profile (from 1). ``prefix`` is where its coroutine
+    ran in its thread's tree: the functions from the thread's outermost
+    frame to the coroutine's caller (the event loop's, or for an eager task
+    the code that made it).
     """
 
-    __slots__ = ("await_time", "creator", "id", "loop", "steps")
+    __slots__ = ("await_time", "creator", "id", "loop", "prefix", "steps")
     id: int
     creator: int
     loop: int
     steps: int
     await_time: int
+    prefix: list[int]
 
     def __init__(
         self,
@@ -591,6 +595,7 @@ class TaskProfile(ThreadProfile):
         loop: int = 0,
         steps: int = 0,
         await_time: int = 0,
+        prefix: list[int] | None = None,
     ) -> None:
         super().__init__(
             serial,
@@ -613,6 +618,7 @@ class TaskProfile(ThreadProfile):
         self.loop = loop
         self.steps = steps
         self.await_time = await_time
+        self.prefix = [] if prefix is None else prefix
 
 
 class Snapshot(Record):
@@ -1098,6 +1104,55 @@ def group_threads(threads: list[ThreadProfile], min_size: int = GROUP_MIN) -> li
         elif group.threads[0] is t:
             lines.append(group)
     return lines
+
+
+def thread_without_tasks(thread: ThreadProfile) -> ThreadProfile:
+    """``thread`` with its tasks' calls taken out of its call tree: each
+    task's tree subtracted at its ``prefix``, node by node (calls and times;
+    from the inclusive times of the callers, its steps but not its waits,
+    which were never theirs). The views that show tasks beside
+    their thread (pprof's ``task`` label) count nothing twice with it. A task
+    whose calls are not all in the thread's tree (a model built by hand) is
+    left in."""
+    nodes = [
+        Node(n.id, n.parent, n.func, n.calls, n.prim_calls, n.wall, n.wall_self, n.cpu,
+             n.cpu_self, list(n.children))
+        for n in thread.nodes
+    ]  # fmt: skip
+    child = {(n.parent, n.func): n.id for n in nodes[1:]}
+    for task in thread.tasks:
+        at: int | None = 0
+        for func in task.prefix:
+            at = child.get((at, func))
+            if at is None:
+                break
+        if at is None:
+            continue
+        where = {0: at}
+        for n in task.nodes[1:]:
+            m = child.get((where[n.parent], n.func))
+            if m is None:
+                break
+            where[n.id] = m
+        else:
+            for n in task.nodes[1:]:
+                m = nodes[where[n.id]]
+                m.calls -= n.calls
+                m.prim_calls -= n.prim_calls
+                m.wall_self -= n.wall_self
+                m.cpu_self -= n.cpu_self
+            # its steps were its callers' inclusive time; its waits were not
+            top = task.nodes[0]
+            up: int = at
+            while up > 0:  # the root's times are the thread's, kept as they are
+                nodes[up].wall -= top.wall - task.await_time
+                nodes[up].cpu -= top.cpu
+                up = nodes[up].parent
+            for n in task.nodes[1:]:
+                m = nodes[where[n.id]]
+                m.wall -= n.wall
+                m.cpu -= n.cpu
+    return replace(thread, nodes=nodes, tasks=[])
 
 
 def task_lines(

@@ -450,10 +450,12 @@ _TASK_FIELDS = {
 }
 
 
-def _task_meta(task: TaskProfile) -> dict[str, Any]:
+def _task_meta(task: TaskProfile, nfuncs: int) -> dict[str, Any]:
     """A task's fields but its tree (2.2); those of its thread are its thread's."""
     _check_fields(task, _TASK_FIELDS, f"task {task.name!r}: ")
-    return {name: getattr(task, name) for name in _TASK_FIELDS}
+    if not all(type(f) is int and 0 <= f < nfuncs for f in task.prefix):
+        _invalid(f"task {task.name!r}: its prefix names no function")
+    return {**{name: getattr(task, name) for name in _TASK_FIELDS}, "prefix": list(task.prefix)}
 
 
 def _write_tree(
@@ -510,7 +512,7 @@ def write(
         _write_tree(w, index, thread, len(functions), meta)
         if thread.tasks:
             meta["tasks"] = [
-                _write_tree(w, index, task, len(functions), _task_meta(task))
+                _write_tree(w, index, task, len(functions), _task_meta(task, len(functions)))
                 for task in thread.tasks
             ]
         timeline = thread.timeline
@@ -855,6 +857,9 @@ class _Reader:
             fields = {
                 name: self._get(entry, name, kind, at) for name, kind in _TASK_FIELDS.items()
             }
+            prefix = self._get(entry, "prefix", "list", at)
+            if not all(type(f) is int and 0 <= f < nfuncs for f in prefix):
+                self.fail(f"corrupt metadata: {at}its prefix names no function")
             columns, nodes = self._tree(index, entry, nfuncs, at)
             tasks.append(
                 TaskProfile(
@@ -863,6 +868,7 @@ class _Reader:
                     native_id=self._get(raw, "native_id", "int", where),
                     nodes=nodes,
                     columns=columns,
+                    prefix=prefix,
                     **fields,
                 )
             )

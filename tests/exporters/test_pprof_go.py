@@ -122,3 +122,30 @@ def test_go_tool_pprof_reads_an_aggregated_profile(named_snap, tmp_path):
     wall = top(path, "-sample_index=wall", "-unit=ms")
     # the grand total is kept: 100 + 20 ms of root calls
     assert sum(flat for flat, _ in wall.values()) == 120
+
+
+def test_go_tool_pprof_filters_by_task_label(builder, tmp_path):
+    C = builder.call
+    t = builder.thread(
+        "MainThread",
+        [C("run", 1, 1000, [C("_run", 3, 900, [C("fetch", 2, 200, [C("sleep", 4, 194)])])])],
+    )
+    for i in range(2):
+        builder.task(
+            t,
+            f"fetch-{i}",
+            [C("fetch", 1, 100, [C("sleep", 2, 97)])],
+            id=i + 1,
+            prefix=["run", "_run"],
+        )
+    path = tmp_path / "p.pb.gz"
+    get_exporter("pprof").write(builder.build(), path)
+    one = top(path, "-sample_index=wall", "-unit=ms", "-tagfocus=task=fetch-1")
+    assert one == {"fetch": (3, 100), "sleep": (97, 97), "_run": (0, 100), "run": (0, 100)}
+    assert top(path, "-sample_index=calls", "-tagfocus=task=fetch-1")["fetch"][0] == 1
+    every = top(path, "-sample_index=wall", "-unit=ms")
+    assert (every["fetch"], every["sleep"], every["_run"]) == ((6, 200), (194, 194), (700, 900))
+    outside = top(path, "-sample_index=wall", "-unit=ms", "-tagignore=task=fetch")
+    assert "fetch" not in outside and outside["_run"] == (700, 700)
+    out, _ = pprof(path, "-tags")
+    assert "fetch-0" in out and "fetch-1" in out

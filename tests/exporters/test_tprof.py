@@ -674,6 +674,7 @@ def task_snap(builder):
         steps=3,
         await_time=97,
         first_seen=40,
+        prefix=["run"],
     )
     builder.thread("idle", [C("wait", 1, 10)])
     return replace(builder.build(), coroutines="whole")
@@ -695,6 +696,7 @@ def test_tasks_round_trip(builder, tmp_path):
     )
     assert (fetch.serial, fetch.ident, fetch.first_seen, fetch.await_time) == (1, 5, 40, 97)
     assert fetch.nodes == snap.threads[0].tasks[1].nodes
+    assert [back.functions[f].name for f in fetch.prefix] == ["run"]
     assert (main.wall_time, main.cpu_time) == (900, 10)
 
 
@@ -706,6 +708,8 @@ def test_tasks_round_trip(builder, tmp_path):
         (lambda t: t["tasks"][1].pop("creator"), "task 1: 'creator' is missing"),
         (lambda t: t["tasks"][0].update(name=3), "task 0: 'name'"),
         (lambda t: t["tasks"][1].update(nodes=t["nodes"] + 1), "corrupt"),
+        (lambda t: t["tasks"][1].update(prefix=[10**6]), "task 1: its prefix names no function"),
+        (lambda t: t["tasks"][1].pop("prefix"), "task 1: 'prefix' is missing"),
     ],
 )
 def test_corrupt_tasks_are_refused(builder, tmp_path, edit, reason):

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import threadprof
-from threadprof.model import TaskProfile, task_lines, thread_function_stats
+from threadprof.model import TaskProfile, task_lines, thread_function_stats, thread_without_tasks
 
 
 def by_name(snap):
@@ -77,6 +77,17 @@ def test_each_task_has_its_tree_name_creator_and_steps(engine):
     assert stats(snap, thread)["fetch"].calls == 10
     # and it is the sum of the tasks' trees for what ran in them
     assert sum(stats(snap, t)["sleep"].calls for t in fetches) == 20
+    # taken out at their prefixes, the tasks leave the loop's own calls
+    rest = thread_without_tasks(thread)
+    assert rest.tasks == []
+    assert all(n.calls >= 0 and n.wall >= 0 and n.wall_self >= 0 for n in rest.nodes)
+    assert "fetch" not in {name for name, s in stats(snap, rest).items() if s.calls or s.wall}
+    each = [thread_function_stats(t) for t in (rest, *thread.tasks)]
+    for func, total in thread_function_stats(thread).items():
+        parts = [part[func] for part in each if func in part]
+        assert total.calls == sum(p.calls for p in parts), func
+        assert total.wall_self == sum(p.wall_self for p in parts), func
+        assert total.cpu_self == sum(p.cpu_self for p in parts), func
 
 
 def test_nested_task_groups_make_a_tree_of_tasks(engine):

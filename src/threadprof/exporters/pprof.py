@@ -19,9 +19,11 @@ Sample types (``sample_types``):
 Every call-tree node of every thread is one sample: its stack (leaf first, as
 pprof wants), its self times and call count, and the labels ``thread`` (the
 thread's name), ``thread_id`` (its native id) and ``pid`` (the process id,
-when the snapshot has it). pprof adds samples up, so the totals per function,
-per thread and per stack are those of the snapshot; ``go tool pprof -tagfocus
-thread=worker`` selects a thread.
+when the snapshot has it). The calls of an asyncio task are its own samples,
+with the labels ``task`` (its name) and ``task_id`` too, at their stacks in
+the thread (``go tool pprof -tagfocus task=fetch-3``). pprof adds samples up,
+so the totals per function, per thread and per stack are those of the
+snapshot; ``go tool pprof -tagfocus thread=worker`` selects a thread.
 
 ``max_samples`` keeps a large profile under a sample budget (Pyroscope ingests
 16,000 samples per profile by default; a million samples take ``go tool
@@ -29,7 +31,8 @@ pprof`` most of a minute and gigabytes to open). The samples are aggregated, eac
 step only if the previous one is not enough, and every total stays exact:
 
 1. threads that differ only by a trailing number (``worker-1``,
-   ``worker-2``...) become one thread group: the label ``thread`` is the
+   ``worker-2``...) become one thread group, their tasks' samples merged
+   with their threads' (no ``task`` label): the label ``thread`` is the
    pattern (``worker-*``), ``threads`` their number, and same stacks merge;
 2. all threads merge;
 3. the stacks of least time (of the primary clock) are folded into their
@@ -59,7 +62,7 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from ..model import Node, Snapshot, ThreadProfile, thread_group_key
+from ..model import Node, Snapshot, ThreadProfile, thread_group_key, thread_without_tasks
 from ._common import creator, function_name, ns_converter
 from ._protobuf import (
     field_bytes,
@@ -182,14 +185,18 @@ def _node_samples(
 
 
 def _packed_samples(
-    snapshot: Snapshot, thread: ThreadProfile, encoded: dict[int, bytes], types: str
+    snapshot: Snapshot,
+    thread: ThreadProfile,
+    encoded: dict[int, bytes],
+    types: str,
+    prefix: list[int] | None = None,
 ) -> Iterator[tuple[bytes, Values]]:
     """Each node of ``thread``: its stack already packed (the varints of its
     location ids, ``encoded`` per function id) and values. A node's stack is
     its function's varint before its caller's: one concatenation, not one
-    varint per frame."""
+    varint per frame. A task's stacks go on below its ``prefix``."""
     values = _values(types, ns_converter(snapshot.unit))
-    stacks: dict[int, bytes] = {0: b""}
+    stacks: dict[int, bytes] = {0: b"".join(encoded[f] for f in reversed(prefix or ()))}
     for node, _depth in thread.walk():
         stack = stacks[node.id] = encoded[node.func] + stacks[node.parent]
         yield stack, values(node)
@@ -320,7 +327,16 @@ def dump(
                     _label(strings, "thread_id", num=thread.native_id),
                     *pid,
                 ]
-                write(_packed_samples(snapshot, thread, encoded, sample_types), labels)
+                rest = thread_without_tasks(thread) if thread.tasks else thread
+                write(_packed_samples(snapshot, rest, encoded, sample_types), labels)
+                for task in thread.tasks:
+                    tagged = [
+                        *labels,
+                        _label(strings, "task", task.name),
+                        _label(strings, "task_id", num=task.id),
+                    ]
+                    samples = _packed_samples(snapshot, task, encoded, sample_types, task.prefix)
+                    write(samples, tagged)
         else:
             _write_aggregated(
                 snapshot, funcs, strings, sample_types, max_samples, pid, write, notes
