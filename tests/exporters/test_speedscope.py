@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from threadprof.exporters import get_exporter
+from threadprof.exporters import get_exporter, speedscope
 
 MS = 1_000_000  # nanoseconds in a tick of the fixtures' 1 ms unit
 SCHEMA = json.loads((Path(__file__).parent / "data" / "speedscope-schema.json").read_text())
@@ -177,3 +177,36 @@ def test_evented_memory_is_bounded(make_builder):
     from exporter_data import assert_bounded_memory
 
     assert_bounded_memory("speedscope", make_builder)
+
+
+def task_snap(builder, tasks):
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 100 * tasks, [C("fetch", tasks, 100 * tasks)])])
+    for i in range(tasks):
+        builder.task(t, f"fetch-{i}", [C("fetch", 1, 100, [C("sleep", 2, 90 - i % 7)])], id=i + 1)
+    return builder.build()
+
+
+def test_a_profile_per_task(builder):
+    doc = export(task_snap(builder, 3))
+    frames = [f["name"] for f in doc["shared"]["frames"]]
+    names = [p["name"] for p in doc["profiles"]]
+    assert names == ["MainThread", "task fetch-0", "task fetch-1", "task fetch-2"]
+    for i, profile in enumerate(doc["profiles"][1:]):
+        assert profile["type"] == "sampled"
+        assert [[frames[f] for f in s] for s in profile["samples"]] == [
+            ["fetch"],
+            ["fetch", "sleep"],
+        ]
+        assert profile["weights"] == [(10 + i % 7) * MS, (90 - i % 7) * MS]
+
+
+def test_many_tasks_share_a_profile_per_name_pattern(builder, monkeypatch):
+    monkeypatch.setattr(speedscope, "MAX_TASK_PROFILES", 4)
+    doc = export(task_snap(builder, 5))
+    (group,) = doc["profiles"][1:]
+    assert group["name"] == "task fetch-* (5 tasks)"
+    assert group["weights"] == [
+        sum(10 + i % 7 for i in range(5)) * MS,
+        sum(90 - i % 7 for i in range(5)) * MS,
+    ]

@@ -12,6 +12,12 @@ One profile per thread, named after it, all sharing one frame table:
   one sample per call path with self time, the stack from the outermost frame,
   weighted by that self time.
 
+Each asyncio task then gets a ``sampled`` profile of its own call tree, from
+its coroutine, named ``task NAME`` (after the threads, in the order of the
+tasks' first steps). Past :data:`MAX_TASK_PROFILES` tasks, the tasks of one
+name pattern share a profile (``task fetch-* (1000 tasks)``), their trees
+merged.
+
 Values are integer nanoseconds of the snapshot's clock (``"unit":
 "nanoseconds"``); evented profiles are in time since the start of profiling.
 A frame has the ``name`` (``qualname``, or pstats' label for a C function),
@@ -26,12 +32,14 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
-from ..model import Function, Snapshot, ThreadProfile
+from ..model import Function, Snapshot, ThreadProfile, merge_threads, threads_by_key
 from ._common import creator, event_renderer, function_name, ns_converter, render_events
 
-__all__ = ["SCHEMA_URL", "dump"]
+__all__ = ["MAX_TASK_PROFILES", "SCHEMA_URL", "dump"]
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
+#: The most tasks that get a profile each; more are grouped by name pattern.
+MAX_TASK_PROFILES = 1000
 
 
 def _json(value: Any) -> str:
@@ -71,7 +79,7 @@ class _Writer:
     def write(self, text: str) -> None:
         self.out.write(text.encode("utf-8", "backslashreplace"))
 
-    def sampled(self, thread: ThreadProfile) -> None:
+    def sampled(self, thread: ThreadProfile, name: str | None = None) -> None:
         field = f"{self.snapshot.primary}_self"
         index, to_ns = self.index, self.to_ns
         stacks: dict[int, list[int]] = {0: []}
@@ -85,7 +93,7 @@ class _Writer:
                 weights.append(ns)
         profile = {
             "type": "sampled",
-            "name": thread.name,
+            "name": thread.name if name is None else name,
             "unit": "nanoseconds",
             "startValue": 0,
             "endValue": sum(weights),
@@ -132,4 +140,21 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
             writer.evented(thread)
         else:
             writer.sampled(thread)
+    for tree, name in _task_profiles(snapshot):
+        writer.write(",")
+        writer.sampled(tree, name)
     writer.write("]}\n")
+
+
+def _task_profiles(snapshot: Snapshot) -> list[tuple[ThreadProfile, str]]:
+    """The tasks' trees and their profiles' names: one per task, or per name
+    pattern past :data:`MAX_TASK_PROFILES` tasks."""
+    tasks = snapshot.tasks()
+    if len(tasks) <= MAX_TASK_PROFILES:
+        return [(task, f"task {task.name}") for task in tasks]
+    out = []
+    for group in threads_by_key(tasks):
+        n = len(group.threads)
+        label = f"task {group.key}" + (f" ({n} tasks)" if n > 1 else "")
+        out.append((merge_threads(group.threads, label) if n > 1 else group.threads[0], label))
+    return out
