@@ -112,10 +112,13 @@ tprof_step_close(tprof_state *p, tprof_thread *ts, const tprof_frame *f,
     }
     if (f->kind & TPROF_FRAME_STEP) {
         ts->in_step = 0;
-        ts->step_task = NULL;
         if (p->slow_step > 0 && now - f->wall0 >= p->slow_step) {
             tprof_slow_step(p, ts, n->id, f->wall0, now - f->wall0);
         }
+        if (ts->step_task != NULL && p->timeline) {
+            tprof_task_span(p, ts, f->wall0, now);
+        }
+        ts->step_task = NULL;
     }
 }
 

@@ -154,6 +154,20 @@ tprof_grow(tprof_state *p, tprof_thread *ts)
     return 0;
 }
 
+void
+tprof_task_span(tprof_state *p, tprof_thread *ts, int64_t start, int64_t end)
+{
+    tprof_span *span = tprof_seg_push(&ts->spans);
+    if (span == NULL) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+        return;
+    }
+    span->start = start;
+    span->end = end;
+    span->task = ts->step_task->index;
+    tprof_st_release(&ts->spans_ready, ts->spans.len);
+}
+
 tprof_node *
 tprof_step_begin(tprof_state *p, tprof_thread *ts, tprof_node *n,
                  uint32_t *kind, int64_t now)

@@ -349,6 +349,26 @@ tprof_thread_tasks(const tprof_thread *ts, int64_t origin, uint32_t nodes,
     return 0;
 }
 
+/* The spans of the thread's steps of tasks (with a timeline), as int64
+ * triples (start, end, task index). */
+static PyObject *
+tprof_thread_spans(const tprof_thread *ts, int64_t origin)
+{
+    uint32_t n = tprof_ld_acquire(&ts->spans_ready);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * 24);
+    if (out == NULL) {
+        return NULL;
+    }
+    int64_t *row = (int64_t *)PyBytes_AS_STRING(out);
+    for (uint32_t i = 0; i < n; i++, row += 3) {
+        const tprof_span *s = tprof_seg_at(&ts->spans, i);
+        row[0] = s->start - origin;
+        row[1] = s->end - origin;
+        row[2] = s->task;
+    }
+    return out;
+}
+
 /* The thread's slow steps of tasks, as (start, duration, node, where,
  * where_own) tuples, start from the origin. */
 static PyObject *
@@ -421,7 +441,8 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
     PyObject *timeline = tprof_thread_timeline(p, ts, live);
     PyObject *steps = timeline ? tprof_thread_steps(ts, origin) : NULL;
     PyObject *tasks = NULL, *task_nodes = NULL;
-    if (steps == NULL ||
+    PyObject *spans = steps ? tprof_thread_spans(ts, origin) : NULL;
+    if (spans == NULL ||
         tprof_thread_tasks(ts, origin,
                            (uint32_t)(PyBytes_GET_SIZE(nodes) / (8 * NCOLS)),
                            &tasks, &task_nodes) < 0)
@@ -430,17 +451,18 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
         Py_DECREF(warnings);
         Py_XDECREF(timeline);
         Py_XDECREF(steps);
+        Py_XDECREF(spans);
         return NULL;
     }
     return Py_BuildValue(
-        "{sKsksksOsLsLsLsNsNsNsNsNsNsK}", "serial",
+        "{sKsksksOsLsLsLsNsNsNsNsNsNsKsN}", "serial",
         (unsigned long long)ts->serial, "ident", ts->ident, "native_id",
         ts->native_id, "name", ts->name ? ts->name : Py_None, "first_seen",
         (long long)(first - origin), "last_seen", (long long)(last - origin),
         "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings,
         "timeline", timeline, "slow_steps", steps, "tasks", tasks,
         "task_nodes", task_nodes, "tasks_over",
-        (unsigned long long)ts->tasks_over);
+        (unsigned long long)ts->tasks_over, "task_spans", spans);
 }
 
 PyObject *

@@ -69,6 +69,13 @@ typedef enum tprof_thread_warning {
     TPROF_WARN_HOOK_REPLACED = 1 << 0,
 } tprof_thread_warning;
 
+/* A step of a task, with a timeline (tasks.h). */
+typedef struct tprof_span {
+    int64_t start; /* wall clock */
+    int64_t end;
+    uint32_t task; /* its index in the thread's tasks */
+} tprof_span;
+
 /* An asyncio task a thread ran (tasks.h). */
 typedef struct tprof_task {
     uint64_t id;       /* unique in the profile, from 1 */
@@ -118,6 +125,8 @@ typedef struct tprof_thread {
     tprof_segarray tasks; /* tprof_task, appended by the owning thread */
     uint32_t tasks_ready; /* tasks complete, published for snapshots */
     uint64_t tasks_over;  /* tasks past TPROF_MAX_TASKS, not recorded */
+    tprof_segarray spans; /* with a timeline: tprof_span of every step */
+    uint32_t spans_ready; /* spans complete, published for snapshots */
     PyObject *loop;       /* the event loop of its latest task, or NULL */
     uint64_t loop_number; /* that loop's number */
 } tprof_thread;

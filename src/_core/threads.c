@@ -128,6 +128,7 @@ tprof_tasks_free(tprof_thread *ts)
         Py_CLEAR(rec->renamed);
     }
     tprof_seg_free(&ts->tasks);
+    tprof_seg_free(&ts->spans);
     Py_CLEAR(ts->loop);
 }
 
@@ -266,6 +267,7 @@ tprof_thread_attach(tprof_state *p, PyFrameObject *frame)
     }
     tprof_seg_init(&ts->steps, sizeof(tprof_step));
     tprof_seg_init(&ts->tasks, sizeof(tprof_task));
+    tprof_seg_init(&ts->spans, sizeof(tprof_span));
     ts->serial = serial;
     ts->ident = ident;
     ts->native_id = PyThread_get_thread_native_id();

@@ -511,6 +511,10 @@ def _split_tasks(
             up = parents[up]
         path.reverse()
         prefixes.setdefault(index, path)
+    spans: dict[int, list[tuple[int, int]]] = {}
+    triples = array("q", t["task_spans"])
+    for start, end, index in zip(triples[::3], triples[1::3], triples[2::3], strict=True):
+        spans.setdefault(index, []).append((start, end))
     remap = array("q")
     remap.frombytes(remap_bytes)
     steps = [replace(s, node=remap[s.node], where=remap[s.where]) for s in steps]
@@ -538,6 +542,7 @@ def _split_tasks(
                 steps=nsteps,
                 await_time=awaited,
                 prefix=prefixes.get(index, []),
+                step_spans=spans.get(index, []),
             )
         )
     return flat, steps, tasks

@@ -563,16 +563,19 @@ class TaskProfile(ThreadProfile):
     event loop in the profile (from 1). ``prefix`` is where its coroutine
     ran in its thread's tree: the functions from the thread's outermost
     frame to the coroutine's caller (the event loop's, or for an eager task
-    the code that made it).
+    the code that made it). ``step_spans`` are the start and end of each of
+    its steps, in ticks from the start of the profile, with a timeline
+    (empty without one).
     """
 
-    __slots__ = ("await_time", "creator", "id", "loop", "prefix", "steps")
+    __slots__ = ("await_time", "creator", "id", "loop", "prefix", "step_spans", "steps")
     id: int
     creator: int
     loop: int
     steps: int
     await_time: int
     prefix: list[int]
+    step_spans: list[tuple[int, int]]
 
     def __init__(
         self,
@@ -596,6 +599,7 @@ class TaskProfile(ThreadProfile):
         steps: int = 0,
         await_time: int = 0,
         prefix: list[int] | None = None,
+        step_spans: list[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(
             serial,
@@ -619,6 +623,7 @@ class TaskProfile(ThreadProfile):
         self.steps = steps
         self.await_time = await_time
         self.prefix = [] if prefix is None else prefix
+        self.step_spans = [] if step_spans is None else step_spans
 
 
 class Snapshot(Record):

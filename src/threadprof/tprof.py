@@ -455,7 +455,14 @@ def _task_meta(task: TaskProfile, nfuncs: int) -> dict[str, Any]:
     _check_fields(task, _TASK_FIELDS, f"task {task.name!r}: ")
     if not all(type(f) is int and 0 <= f < nfuncs for f in task.prefix):
         _invalid(f"task {task.name!r}: its prefix names no function")
-    return {**{name: getattr(task, name) for name in _TASK_FIELDS}, "prefix": list(task.prefix)}
+    spans = [x for span in task.step_spans for x in span]
+    if not all(type(x) is int for x in spans) or any(len(s) != 2 for s in task.step_spans):
+        _invalid(f"task {task.name!r}: a step span is not two integers")
+    meta = {name: getattr(task, name) for name in _TASK_FIELDS}
+    meta["prefix"] = list(task.prefix)
+    if spans:
+        meta["step_spans"] = spans
+    return meta
 
 
 def _write_tree(
@@ -860,6 +867,11 @@ class _Reader:
             prefix = self._get(entry, "prefix", "list", at)
             if not all(type(f) is int and 0 <= f < nfuncs for f in prefix):
                 self.fail(f"corrupt metadata: {at}its prefix names no function")
+            flat = self._get(entry, "step_spans", "list", at) if "step_spans" in entry else []
+            if len(flat) % 2 or not all(
+                type(x) is int and _INT64[0] <= x <= _INT64[1] for x in flat
+            ):
+                self.fail(f"corrupt metadata: {at}'step_spans' is not pairs of integers")
             columns, nodes = self._tree(index, entry, nfuncs, at)
             tasks.append(
                 TaskProfile(
@@ -869,6 +881,7 @@ class _Reader:
                     nodes=nodes,
                     columns=columns,
                     prefix=prefix,
+                    step_spans=list(zip(flat[::2], flat[1::2], strict=True)),
                     **fields,
                 )
             )

@@ -10,7 +10,7 @@ from exporter_data import assert_bounded_memory, assert_streams
 from shared import LEN
 
 from threadprof.exporters import get_exporter
-from threadprof.exporters.chrome import micros
+from threadprof.exporters.chrome import TASK_TID_BASE, micros
 
 
 def export(snapshot) -> dict:
@@ -31,6 +31,9 @@ def slices_by_thread(doc: dict, pid: int = 4242) -> dict[int, list[tuple[str, fl
         assert ts >= last.get(tid, 0.0), "time went backwards"
         last[tid] = ts
         stack = stacks.setdefault(tid, [])
+        if event["ph"] == "X":  # a task's step: complete in itself
+            out.setdefault(tid, []).append((event["name"], ts, ts + event["dur"], len(stack)))
+            continue
         if event["ph"] == "B":
             stack.append((event["name"], ts))
         else:
@@ -127,3 +130,29 @@ def test_streams(make_builder):
 
 def test_memory_is_bounded(make_builder):
     assert_bounded_memory("chrome", make_builder)
+
+
+def test_a_track_per_task(builder):
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 100, [C("fetch", 2, 60)])])
+    builder.timeline(t, [("call", "run", 0), ("call", "fetch", 10), ("ret", "fetch", 70),
+                         ("ret", "run", 100)])  # fmt: skip
+    for i in range(2):
+        task = builder.task(t, f"fetch-{i}", [C("fetch", 1, 30)], id=i + 1)
+        task.step_spans = [(10 + 30 * i, 20 + 30 * i), (25 + 30 * i, 40 + 30 * i)]
+    builder.task(t, "quiet", [C("fetch", 1, 0)], id=3)  # no spans: no track
+    doc = export(builder.build(pid=4242))
+    meta = {(e["tid"], e["name"]): e["args"] for e in doc["traceEvents"] if e["ph"] == "M"}
+    base = TASK_TID_BASE
+    assert meta[(base + 1, "thread_name")] == {"name": "task fetch-0 (MainThread)"}
+    assert meta[(base + 2, "thread_sort_index")] == {"sort_index": 2}
+    assert (base + 3, "thread_name") not in meta
+    slices = slices_by_thread(doc)
+    assert slices[base + 1] == [
+        ("fetch (app.py:20)", 10_000.0, 20_000.0, 0),
+        ("fetch (app.py:20)", 25_000.0, 40_000.0, 0),
+    ]
+    assert slices[base + 2] == [
+        ("fetch (app.py:20)", 40_000.0, 50_000.0, 0),
+        ("fetch (app.py:20)", 55_000.0, 70_000.0, 0),
+    ]

@@ -62,7 +62,12 @@ def read(trace):
         assert packet.timestamp >= last.get(uuid, 0), "time went backwards"
         last[uuid] = packet.timestamp
         stack = stacks.setdefault(uuid, [])
-        if event.type == trace_pb2.TrackEvent.TYPE_SLICE_BEGIN:
+        if event.type == trace_pb2.TrackEvent.TYPE_SLICE_BEGIN and event.HasField("name"):
+            # a name of its own (a task's step), which needs no incremental state
+            assert not event.HasField("name_iid")
+            assert packet.sequence_flags == 0
+            stack.append((event.name, packet.timestamp))
+        elif event.type == trace_pb2.TrackEvent.TYPE_SLICE_BEGIN:
             assert packet.sequence_flags == SEQ_NEEDS_INCREMENTAL_STATE
             assert event.name_iid in names, "a name used before it was interned"
             assert not event.HasField("name")
@@ -91,11 +96,13 @@ def test_field_numbers_match_perfettos_protos():
         },
         trace_pb2.TrackEvent: {
             "type": ours._TE_TYPE,
+            "name": ours._TE_NAME,
             "name_iid": ours._TE_NAME_IID,
             "track_uuid": ours._TE_TRACK_UUID,
         },
         trace_pb2.TrackDescriptor: {
             "uuid": ours._TD_UUID,
+            "name": ours._TD_NAME,
             "process": ours._TD_PROCESS,
             "thread": ours._TD_THREAD,
             "parent_uuid": ours._TD_PARENT_UUID,
@@ -212,3 +219,28 @@ def test_streams(make_builder):
 
 def test_memory_is_bounded(make_builder):
     assert_bounded_memory("perfetto", make_builder)
+
+
+def task_timeline_snap(builder):
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 100, [C("fetch", 2, 60)])])
+    builder.timeline(t, [("call", "run", 0), ("call", "fetch", 10), ("ret", "fetch", 70),
+                         ("ret", "run", 100)])  # fmt: skip
+    for i in range(2):
+        task = builder.task(t, f"fetch-{i}", [C("fetch", 1, 30)], id=i + 1)
+        task.step_spans = [(10 + 30 * i, 20 + 30 * i), (25 + 30 * i, 40 + 30 * i)]
+    builder.task(t, "quiet", [C("fetch", 1, 0)], id=3)  # no spans: no track
+    return builder.build()
+
+
+def test_a_track_per_task_below_its_thread(builder):
+    tracks, slices = read(decode(get_exporter("perfetto").to_bytes(task_timeline_snap(builder))))
+    thread = next(d for d in tracks.values() if d.HasField("thread"))
+    tasks = [d for d in tracks.values() if d.name.startswith("task ")]
+    assert [d.name for d in tasks] == ["task fetch-0", "task fetch-1"]
+    assert all(d.parent_uuid == thread.uuid for d in tasks)
+    ms = 1_000_000
+    assert [slices[d.uuid] for d in tasks] == [
+        [("fetch (app.py:20)", 10 * ms, 20 * ms, 0), ("fetch (app.py:20)", 25 * ms, 40 * ms, 0)],
+        [("fetch (app.py:20)", 40 * ms, 50 * ms, 0), ("fetch (app.py:20)", 55 * ms, 70 * ms, 0)],
+    ]

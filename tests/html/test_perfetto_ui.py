@@ -123,3 +123,61 @@ def test_the_perfetto_ui_shows_the_process_its_threads_and_every_call(
     worker = next(t for t in profiled.threads if t.name == "worker-1")
     leaf = next(f.display for f in profiled.functions if f.name == "leaf")
     assert got[worker.native_id][leaf] == 6
+
+
+ASYNC_PROG = """\
+import asyncio
+
+async def fetch(i):
+    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)
+
+async def main():
+    async with asyncio.TaskGroup() as tg:
+        for i in range(3):
+            tg.create_task(fetch(i), name=f"fetch-{i}")
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(scope="module")
+def async_profiled(tmp_path_factory) -> Snapshot:
+    """A real run of ASYNC_PROG with a timeline."""
+    workdir = tmp_path_factory.mktemp("run-async")
+    (workdir / "prog.py").write_text(ASYNC_PROG)
+    proc = subprocess.run(
+        [sys.executable, "-m", "threadprof", "run", "-q", "--timeline", "-o", "out.tprof",
+         "prog.py"],
+        cwd=workdir, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return read_profile(workdir / "out.tprof")
+
+
+@pytest.mark.parametrize("fmt", ["perfetto", "chrome"])
+def test_the_perfetto_ui_shows_a_track_per_task(fmt, ui_root, async_profiled, browser):
+    root, url = ui_root
+    exporter = get_exporter(fmt)
+    name = "tasks" + exporter.extensions[0]
+    exporter.write(async_profiled, root / name)
+    page = browser.new_page()
+    try:
+        page.goto(f"{url}/index.html")
+        perfetto_ui.load(page, f"{url}/{name}", name)
+        rows = perfetto_ui.query(
+            page,
+            "select t.name, count(s.id) from track t join slice s on s.track_id = t.id "
+            "where t.name like 'task %' group by t.name"
+            if fmt == "perfetto"
+            else "select t.name, count(s.id) from slice s join thread_track tt "
+            "on s.track_id = tt.id join thread t using(utid) "
+            "where t.name like 'task %' group by t.name",
+        )
+    finally:
+        page.close()
+    tasks = async_profiled.tasks()
+    assert {f"fetch-{i}" for i in range(3)} <= {t.name for t in tasks}
+    suffix = "" if fmt == "perfetto" else " (MainThread)"
+    assert dict(rows) == {f"task {t.name}{suffix}": t.steps for t in tasks}
+    assert all(t.steps == 3 for t in tasks if t.name.startswith("fetch-"))

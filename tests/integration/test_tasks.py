@@ -8,6 +8,7 @@ compared with what the program measured around its own awaits."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import threading
 import time
@@ -347,3 +348,28 @@ def test_a_task_still_waiting_at_the_stop_ends_there(engine):
     assert task.steps >= 2
     assert task.await_time * snap.unit >= 0.04
     assert isinstance(task, TaskProfile)
+
+
+def test_with_a_timeline_each_step_is_a_span(engine):
+    measured = {}
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for i in range(4):
+                tg.create_task(fetch(i, measured), name=f"fetch-{i}")
+
+    with threadprof.profile(engine=engine, timeline=True) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    for task in snap.tasks():
+        spans = task.step_spans
+        assert len(spans) == task.steps, task.name
+        assert all(s <= e for s, e in spans)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+        assert task.first_seen == spans[0][0] and spans[-1][1] <= task.last_seen
+        # a task's wall time is its steps and its waits, exactly
+        assert sum(e - s for s, e in spans) + task.await_time == task.wall_time, task.name
+    without = threadprof.profile(engine=engine)
+    with without:
+        asyncio.run(main())
+    assert all(t.step_spans == [] for t in without.profiler.snapshot().tasks())

@@ -22,6 +22,11 @@ The file is one JSON object::
   process's; ``process_name``, ``thread_name`` and ``thread_sort_index``
   metadata events (``"ph":"M"``) name the process after the command line and
   each thread after its name, and keep the threads in the order they started;
+* each asyncio task with a timeline is a track of its own (a ``tid`` of
+  :data:`TASK_TID_BASE` plus the task's id, named ``task NAME (thread)``,
+  sorted after the threads): a complete event (``"ph":"X"``) per step of the
+  task, from its resume by the event loop to its next suspension, named
+  after its coroutine;
 * slice names are ``qualname (file:line)``, or pstats' label for a C function;
 * returns whose calls were dropped by ``--timeline-limit`` are skipped and
   frames still open at the end are closed there, so the slices always nest
@@ -41,9 +46,13 @@ from typing import Any, BinaryIO
 
 from ..model import Snapshot, ThreadProfile
 from . import NeedsTimelineError
-from ._common import creator, event_renderer, function_table, render_events
+from ._common import creator, event_renderer, function_table, ns_converter, render_events
 
-__all__ = ["dump", "micros"]
+__all__ = ["TASK_TID_BASE", "dump", "micros"]
+
+#: The ``tid`` of a task's track is this plus the task's id: above any
+#: thread id Linux gives (at most 2**22).
+TASK_TID_BASE = 1 << 30
 
 
 def _json(value: Any) -> str:
@@ -135,7 +144,25 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
     for i, thread in enumerate(threads):
         meta.append(_metadata(pid, "thread_name", thread.native_id, {"name": thread.name}))
         meta.append(_metadata(pid, "thread_sort_index", thread.native_id, {"sort_index": i}))
+    serials = {t.serial: t.name for t in threads}
+    tasks = [t for t in snapshot.tasks() if t.step_spans and t.serial in serials]
+    for i, task in enumerate(tasks, len(threads)):
+        tid = TASK_TID_BASE + task.id
+        label = f"task {task.name} ({serials[task.serial]})"
+        meta.append(_metadata(pid, "thread_name", tid, {"name": label}))
+        meta.append(_metadata(pid, "thread_sort_index", tid, {"sort_index": i}))
     writer.write(meta)
     for thread in threads:
         writer.thread(thread)
+    to_ns = ns_converter(snapshot.unit)
+    for task in tasks:
+        cols = task.tree_columns()
+        name = writer.names[cols.func[1]] if len(cols) > 1 else _json(task.name)
+        head = f'{{"ph":"X","pid":{pid},"tid":{TASK_TID_BASE + task.id},"name":{name},"ts":'
+        writer.write(
+            [
+                f'{head}{micros(to_ns(start))},"dur":{micros(to_ns(end) - to_ns(start))}}}'
+                for start, end in task.step_spans
+            ]
+        )
     out.write(b"\n]}\n")

@@ -23,6 +23,11 @@ encoded by :mod:`threadprof.exporters._protobuf`.
   name is written once per thread, not once per call. This is what makes the
   file several times smaller than the Chrome JSON of the same timeline.
 
+* Each asyncio task with a timeline gets a track of its own, named ``task
+  NAME``, a child of its thread's track: a slice per step of the task (from
+  its resume by the event loop to its next suspension), named after its
+  coroutine; a packet sequence each, after the threads'.
+
 Slice names are ``qualname (file:line)``, or pstats' label for a C function,
 in UTF-8. Returns whose calls were dropped by ``--timeline-limit`` are skipped
 and frames still open at the end are closed there, so slices always nest (see
@@ -38,9 +43,9 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-from ..model import Snapshot, ThreadProfile
+from ..model import Snapshot, TaskProfile, ThreadProfile
 from . import NeedsTimelineError
-from ._common import event_renderer, function_table, render_events
+from ._common import event_renderer, function_table, ns_converter, render_events
 from ._protobuf import LEN, VARINT, field_message, field_string, field_varint, key, varint
 
 __all__ = ["SEQ_INCREMENTAL_STATE_CLEARED", "SEQ_NEEDS_INCREMENTAL_STATE", "dump"]
@@ -63,11 +68,13 @@ _INTERNED_DATA = 12
 _SEQUENCE_FLAGS = 13
 _TRACK_DESCRIPTOR = 60
 # TrackEvent
+_TE_NAME = 23
 _TE_TYPE = 9
 _TE_NAME_IID = 10
 _TE_TRACK_UUID = 11
 # TrackDescriptor
 _TD_UUID = 1
+_TD_NAME = 2
 _TD_PROCESS = 3
 _TD_THREAD = 4
 _TD_PARENT_UUID = 5
@@ -186,7 +193,46 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
         raise NeedsTimelineError("the perfetto format needs a timeline: profile with --timeline")
     names = {fid: f.display for fid, f in function_table(snapshot).items()}
     out.write(_process_packet(snapshot))
+    uuids = {}
     for index, thread in enumerate(threads):
         sequence = _Sequence(thread, snapshot.pid, index, names)
+        uuids[thread.serial] = sequence.uuid
         out.write(sequence.descriptor())
         sequence.slices(out, snapshot)
+    tasks = [t for t in snapshot.tasks() if t.step_spans and t.serial in uuids]
+    _task_tracks(out, snapshot, tasks, uuids, _UUID_BASE + 1 + len(threads), names)
+
+
+def _task_tracks(
+    out: BinaryIO,
+    snapshot: Snapshot,
+    tasks: list[TaskProfile],
+    parents: dict[int, int],
+    first_uuid: int,
+    names: dict[int, str],
+) -> None:
+    """A track per task, below its thread's, with a slice per step."""
+    if not tasks:
+        return
+    to_ns = ns_converter(snapshot.unit)
+    flags = field_varint(_SEQUENCE_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED)
+    for k, task in enumerate(tasks):
+        uuid = first_uuid + k
+        seq = field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE + 1 + len(parents) + k)
+        track = [
+            field_varint(_TD_UUID, uuid),
+            field_string(_TD_NAME, f"task {task.name}"),
+            field_varint(_TD_PARENT_UUID, parents[task.serial]),
+        ]
+        out.write(_packet(seq + flags + field_message(_TRACK_DESCRIPTOR, track)))
+        cols = task.tree_columns()
+        name = names[cols.func[1]] if len(cols) > 1 else task.name
+        on_track = field_varint(_TE_TRACK_UUID, uuid)
+        begin = field_message(
+            _TRACK_EVENT,
+            [field_varint(_TE_TYPE, TYPE_SLICE_BEGIN), on_track, field_string(_TE_NAME, name)],
+        )
+        end = field_message(_TRACK_EVENT, [field_varint(_TE_TYPE, TYPE_SLICE_END), on_track])
+        for start, stop in task.step_spans:
+            out.write(_packet(field_varint(_TIMESTAMP, to_ns(start)) + begin + seq))
+            out.write(_packet(field_varint(_TIMESTAMP, to_ns(stop)) + end + seq))
