@@ -646,3 +646,64 @@ def test_inline_frame_of_a_notebook(browser, demo_snap, tmp_path):
         assert page.js_errors() == []
     finally:
         page.close()
+
+
+def task_snap(builder):
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 100, [C("main", 1, 90), C("fetch", 2, 60)])])
+    builder.task(t, "Task-1", [C("main", 1, 90, cpu=5)], id=1, await_time=85)
+    for i in range(2):
+        task = builder.task(
+            t,
+            f"fetch-{i}",
+            [C("fetch", 1, 30, [C("sleep", 2, 25, cpu=0)], cpu=5)],
+            id=2 + i,
+            creator=1,
+            steps=2,
+            await_time=25,
+            first_seen=10 + 30 * i,
+        )
+        task.step_spans = [(10 + 30 * i, 13 + 30 * i), (38 + 30 * i, 40 + 30 * i)]
+    builder.thread("worker", [C("idle", 1, 10)])
+    return builder.build()
+
+
+def test_tasks_are_lanes_under_their_thread(open_report, builder):
+    page = open_report(task_snap(builder))
+    page.js("document.getElementById('threads').scrollIntoView()")
+    page.settle()
+    rows = page.js("window.threadprof.threadRows()")
+    assert [(r["kind"], r.get("name"), r.get("indent")) for r in rows] == [
+        ("thread", "MainThread", None),
+        ("tasks", None, None),
+        ("task", "Task-1", 2),
+        ("task", "fetch-0", 3),
+        ("task", "fetch-1", 3),
+        ("thread", "worker", None),
+    ]
+    box = page.js("document.getElementById('threads-canvas').getBoundingClientRect().toJSON()")
+    # a task's details, then a click on its name shows its tree in the flame graph
+    fetch1 = rows[4]
+    page.mouse("mouseMoved", box["left"] + 60, box["top"] + 24 + fetch1["y"] + 10)
+    page.settle()
+    lines = page.js("document.getElementById('tooltip').innerText").split("\n")
+    assert lines[0] == "fetch-1"
+    assert "awaiting\t25.0 ms (83.3%)" in lines and "steps\t2" in lines
+    page.click(box["left"] + 60, box["top"] + 24 + fetch1["y"] + 10)
+    assert page.js("window.threadprof.state().selection") == "k:0:2"
+    assert [(f["name"], f["depth"]) for f in frames(page)] == [
+        ("fetch-1", 0),
+        ("fetch", 1),
+        ("sleep", 2),
+    ]
+    assert page.js("document.getElementById('thread-select').value") == "k:0:2"
+    # the tasks fold away with a click on their line
+    page.js("document.getElementById('threads').scrollIntoView()")
+    page.settle()
+    page.click(box["left"] + 60, box["top"] + 24 + rows[1]["y"] + 10)
+    assert [r["kind"] for r in page.js("window.threadprof.threadRows()")] == [
+        "thread",
+        "tasks",
+        "thread",
+    ]
+    no_errors(page)

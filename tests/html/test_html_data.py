@@ -15,6 +15,7 @@ from shared import LEN, WEIRD_C, WEIRD_FILE, WEIRD_QUALNAME, WEIRD_THREAD
 
 from threadprof import __version__
 from threadprof.exporters import exporter_for_path, get_exporter
+from threadprof.exporters.html import data as html_data
 from threadprof.exporters.html import render
 from threadprof.exporters.html.data import (
     DATA_VERSION,
@@ -636,3 +637,36 @@ def test_a_threads_slow_steps_of_tasks_longest_first(builder):
         [200 + i, 300 + i] for i in reversed(range(SLOW_STEPS_SHOWN))
     ]  # the 120-tick step is not among the 10 longest
     assert "slow_steps" not in data["threads"][1]
+
+
+def test_a_threads_tasks_are_lanes(builder, monkeypatch):
+    C = builder.call
+    t = builder.thread("MainThread", [C("run", 1, 100, [C("fetch", 3, 90)])])
+    builder.task(t, "Task-1", [C("main", 1, 90, cpu=5)], id=1, await_time=85)
+    for i in range(3):
+        task = builder.task(
+            t, f"fetch-{i}", [C("fetch", 1, 30, cpu=4)], id=2 + i, creator=1, steps=2,
+            await_time=26, first_seen=10 * i,
+        )  # fmt: skip
+        task.step_spans = [(10 * i, 10 * i + 2), (10 * i + 28, 10 * i + 30)]
+    data = report_data(builder.build())
+    lanes = data["threads"][0]["tasks"]
+    assert data["threads"][0]["task_count"] == 4
+    assert [(lane["name"], lane["depth"], lane["tasks"]) for lane in lanes] == [
+        ("Task-1", 0, 1),
+        ("fetch-0", 1, 1),
+        ("fetch-1", 1, 1),
+        ("fetch-2", 1, 1),
+    ]
+    fetch = lanes[2]
+    assert (fetch["first"], fetch["last"], fetch["wall"], fetch["cpu"]) == (10, 40, 30, 4)
+    assert (fetch["await"], fetch["steps"], fetch["spans"]) == (26, 2, [10, 12, 38, 40])
+    assert fetch["view"]["name"] == "fetch-1"
+    # past the lanes a page draws, tasks of one pattern share a lane
+    monkeypatch.setattr(html_data, "TASK_LANES", 3)
+    lanes = report_data(builder.build())["threads"][0]["tasks"]
+    assert [(lane["name"], lane["tasks"], lane["spans"]) for lane in lanes] == [
+        ("Task-1", 1, []),
+        ("fetch-* (3 tasks)", 3, []),
+    ]
+    assert lanes[1]["wall"] == 90 and lanes[1]["await"] == 78

@@ -56,7 +56,7 @@ import base64
 import json
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..._record import replace
@@ -65,9 +65,11 @@ from ...model import (
     Function,
     Node,
     Snapshot,
+    TaskProfile,
     ThreadProfile,
     grouped_totals,
     merge_threads,
+    task_lines,
     threads_by_key,
 )
 from .lanes import TIMELINE_BUDGET, timelines
@@ -80,6 +82,8 @@ __all__ = [
     "NODE_BUDGET",
     "NODE_FIELDS",
     "SLOW_STEPS_SHOWN",
+    "TASK_LANES",
+    "TASK_SPANS",
     "TIMELINE_BUDGET",
     "VIEW_FLOOR",
     "embed",
@@ -144,6 +148,26 @@ class FunctionIndex:
 
 #: The slow steps of tasks a thread's details list, the longest first.
 SLOW_STEPS_SHOWN = 10
+#: The most lanes of asyncio tasks under a thread (the first ones, in the
+#: order of the tasks table).
+TASK_LANES = 200
+#: The most steps a task's lane draws (the first ones).
+TASK_SPANS = 5_000
+
+
+def _task_lanes(thread: ThreadProfile) -> list[tuple[list[TaskProfile], int, str]]:
+    """The lanes of a thread's tasks: ``(tasks, depth, label)`` as the tasks
+    table has them (each under the task that made it, grouped by name
+    pattern), at most :data:`TASK_LANES`."""
+    lines = task_lines(thread.tasks)
+    if len(lines) > TASK_LANES:
+        lines = task_lines(thread.tasks, 2)
+    out = []
+    for group, depth in lines[:TASK_LANES]:
+        members = [t for t in group.threads if isinstance(t, TaskProfile)]
+        label = members[0].name if len(members) == 1 else f"{group.key} ({len(members)} tasks)"
+        out.append((members, depth, label))
+    return out
 
 
 def _slow_steps(snapshot: Snapshot, t: ThreadProfile, funcs: FunctionIndex) -> dict[str, Any]:
@@ -301,6 +325,33 @@ def _view(
     }
 
 
+def _task_lane(
+    tables: _Tables,
+    members: list[TaskProfile],
+    depth: int,
+    label: str,
+    funcs: FunctionIndex,
+    share: Callable[[int], int],
+) -> dict[str, Any]:
+    """A lane of tasks: their totals, the spans of a lone task's steps, and
+    the view of their trees merged."""
+    tree = members[0] if len(members) == 1 else merge_threads(members, label)
+    spans = members[0].step_spans[:TASK_SPANS] if len(members) == 1 else []
+    return {
+        "name": label,
+        "tasks": len(members),
+        "depth": depth,
+        "first": min(t.first_seen for t in members),
+        "last": max(t.last_seen for t in members),
+        "wall": sum(t.wall_time for t in members),
+        "cpu": sum(t.cpu_time for t in members),
+        "await": sum(t.await_time for t in members),
+        "steps": sum(t.steps for t in members),
+        "spans": [x for span in spans for x in span],
+        "view": _view(tables, label, tree, members, funcs, share(len(tree.nodes) - 1)),
+    }
+
+
 def report_data(
     snapshot: Snapshot,
     *,
@@ -324,6 +375,13 @@ def report_data(
             return nodes
         return max(VIEW_FLOOR, nodes * node_budget // shown)
 
+    lanes_of = {id(t): _task_lanes(t) for t in snapshot.threads if t.tasks}
+    shown += sum(
+        len(task.nodes) - 1
+        for lanes in lanes_of.values()
+        for members, _depth, _label in lanes
+        for task in members
+    )
     tables = _Tables(snapshot)
     index = {id(t): i for i, t in enumerate(snapshot.threads)}
     group_of = {id(t): gi for gi, g in enumerate(groups) for t in g.threads}
@@ -348,6 +406,12 @@ def report_data(
         )
         if t.slow_steps:
             threads[-1]["slow_steps"] = _slow_steps(snapshot, t, funcs)
+        if t.tasks:
+            threads[-1]["tasks"] = [
+                _task_lane(tables, members, depth, label, funcs, share)
+                for members, depth, label in lanes_of[id(t)]
+            ]
+            threads[-1]["task_count"] = len(t.tasks)
     everything = merge_threads(snapshot.threads)
     merged = {
         "all": _view(tables, everything.name, everything, snapshot.threads, funcs, share(total))

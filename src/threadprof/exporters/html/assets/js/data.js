@@ -149,9 +149,13 @@
 
   // ------------------------------------------------------------- selection
 
-  // "all", "g:<group>" or "t:<thread>": the model's view of it
+  // "all", "g:<group>", "t:<thread>" or "k:<thread>:<lane of its tasks>": the model's view of it
   function selectionView(key) {
     if (key.startsWith("t:")) return THREADS[+key.slice(2)].view;
+    if (key.startsWith("k:")) {
+      const [, ti, li] = key.split(":");
+      return THREADS[+ti].tasks[+li].view;
+    }
     return DATA.merged[key] || THREADS[GROUPS[+key.slice(2)].members[0]].view;
   }
   function selectionName(key) {

@@ -98,6 +98,14 @@
       for (const m of g.members) og.append(el("option", { value: "t:" + m, text: oneLine(THREADS[m].name) }));
       opts.push(og);
     });
+    THREADS.forEach((t, ti) => {
+      if (!t.tasks) return;
+      const og = el("optgroup", { label: "asyncio tasks of " + oneLine(t.name) });
+      t.tasks.forEach((lane, li) => {
+        og.append(el("option", { value: "k:" + ti + ":" + li, text: "\u00a0".repeat(2 * lane.depth) + oneLine(lane.name) }));
+      });
+      opts.push(og);
+    });
     sel.replaceChildren(...opts);
     sel.value = state.selection;
     sel.addEventListener("change", () => select(sel.value));

@@ -55,7 +55,9 @@
 
   function select(key) {
     const m = /^([gt]):(\d+)$/.exec(key);
-    if (key !== "all" && !(m && +m[2] < (m[1] === "g" ? GROUPS : THREADS).length)) return;
+    const k = /^k:(\d+):(\d+)$/.exec(key); // a lane of asyncio tasks of a thread
+    const lane = k && THREADS[+k[1]] && (THREADS[+k[1]].tasks || [])[+k[2]];
+    if (key !== "all" && !lane && !(m && +m[2] < (m[1] === "g" ? GROUPS : THREADS).length)) return;
     state.selection = key;
     document.getElementById("thread-select").value = key;
     flameView.reset();

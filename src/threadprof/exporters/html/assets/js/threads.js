@@ -9,6 +9,7 @@
   const HEAD = 20; // a thread's or group's own line
   const LANE = 12; // one stack depth of a timeline
   const LANES_SHOWN = 8; // depths shown before "show all"
+  const TASKS_OPEN = 30; // a thread's lanes of tasks shown at first, at most
 
   const QUANTUM = DATA.timeline_quantum || 0;
   const HORIZON = DATA.horizon; // the end of the time axis: the latest end of anything shown
@@ -55,6 +56,7 @@
     scroll: document.getElementById("threads-scroll"),
     expanded: new Set(), // group indices shown expanded
     deep: new Set(), // thread indices showing every depth
+    taskOpen: new Set(), // thread indices showing their lanes of asyncio tasks
     v0: 0,
     v1: HORIZON,
     rows: [],
@@ -66,6 +68,10 @@
       const small = THREADS.length <= 40;
       GROUPS.forEach((g, gi) => {
         if (g.members.length > 1 && (small || g.members.length <= 3)) this.expanded.add(gi);
+      });
+      // a thread's tasks are shown at first when they fit
+      THREADS.forEach((t, ti) => {
+        if (t.tasks && t.tasks.length <= TASKS_OPEN) this.taskOpen.add(ti);
       });
       this.layoutRows();
     },
@@ -88,6 +94,17 @@
         const h = HEAD + (lanes ? lanes * LANE + 4 : 0);
         rows.push({ kind: "thread", ti, indent, y, h, lanes });
         y += h;
+        const tasks = THREADS[ti].tasks;
+        if (!tasks) return;
+        const open = this.taskOpen.has(ti);
+        rows.push({ kind: "tasks", ti, indent: indent + 1, y, h: HEAD, open });
+        y += HEAD;
+        if (open) {
+          tasks.forEach((lane, li) => {
+            rows.push({ kind: "task", ti, li, indent: indent + 2 + lane.depth, y, h: HEAD });
+            y += HEAD;
+          });
+        }
       };
       THREADS.forEach((t, ti) => {
         const g = GROUPS[t.group];
@@ -182,6 +199,14 @@
           this.draw();
         } else if (info.group !== undefined) {
           this.toggleGroup(info.group);
+        } else if (info.tasksOf !== undefined) {
+          if (this.taskOpen.has(info.tasksOf)) this.taskOpen.delete(info.tasksOf);
+          else this.taskOpen.add(info.tasksOf);
+          this.layoutRows();
+          this.dirty = true;
+          this.draw();
+        } else if (info.lane !== undefined) {
+          select(info.lane);
         } else if (info.thread !== undefined) {
           select("t:" + info.thread);
         }
@@ -241,6 +266,8 @@
           ctx.fillRect(0, y, width, row.h);
         }
         if (row.kind === "group") this.drawGroup(ctx, row, y, plotW);
+        else if (row.kind === "tasks") this.drawTasksHead(ctx, row, y);
+        else if (row.kind === "task") this.drawTask(ctx, row, y, plotW, selected === "k:" + row.ti + ":" + row.li);
         else this.drawThread(ctx, row, y, plotW, selected === "t:" + row.ti);
       }
       ctx.restore();
@@ -415,12 +442,55 @@
         }
       }
     },
+    drawTasksHead(ctx, row, y) {
+      const t = THREADS[row.ti];
+      const n = t.task_count, lanes = t.tasks.length;
+      const text = (row.open ? "\u25be " : "\u25b8 ") + fmtInt(n) + (n === 1 ? " asyncio task" : " asyncio tasks");
+      ctx.fillStyle = "#2563eb";
+      ctx.fillText(fitText(ctx, text, LABEL_W - 20 - row.indent * 16), 8 + row.indent * 16, y + HEAD / 2);
+      const details = () => [
+        el("div", { class: "t", text: fmtInt(n) + " asyncio tasks of " + t.name }),
+        el("div", { class: "f", text: "each under the task that made it" + (lanes < n ? ", " + fmtInt(lanes) + " lanes (tasks of one name pattern share one)" : "") + "; click to " + (row.open ? "hide" : "show") + " them" }),
+      ];
+      this.hits.push([0, LABEL_W, y, y + HEAD, { tasksOf: row.ti, clickable: true, details }]);
+    },
+    drawTask(ctx, row, y, plotW, isSelected) {
+      const lane = THREADS[row.ti].tasks[row.li];
+      const indent = row.indent * 16;
+      if (isSelected) {
+        ctx.fillStyle = "#dbe6ff";
+        ctx.fillRect(0, y, LABEL_W - 1, row.h);
+      }
+      ctx.fillStyle = "#1d1f21";
+      ctx.fillText(fitText(ctx, oneLine(lane.name), LABEL_W - 140 - indent), 8 + indent, y + HEAD / 2);
+      this.labelStats(ctx, y, lane.wall, lane.cpu);
+      const key = "k:" + row.ti + ":" + row.li;
+      const details = () => taskDetails(row.ti, row.li);
+      this.hits.push([0, LABEL_W, y, y + HEAD, { lane: key, clickable: true, details }]);
+      // its lifetime, awaiting (light), and its steps, running (dark)
+      const xmax = LABEL_W + plotW;
+      const a = Math.max(LABEL_W, this.tx(lane.first)), b = Math.min(xmax, this.tx(lane.last));
+      if (b >= a) {
+        ctx.fillStyle = "rgba(196,111,34,0.3)";
+        ctx.fillRect(a, y + 7, Math.max(1, b - a), 6);
+        this.hits.push([a, Math.max(a + 2, b), y + 4, y + 16, { details }]);
+      }
+      const spans = lane.spans;
+      ctx.fillStyle = "#2f855a";
+      for (let k = 0; k < spans.length; k += 2) {
+        if (spans[k + 1] < this.v0 || spans[k] > this.v1) continue;
+        const x0 = Math.max(LABEL_W, this.tx(spans[k])), x1 = Math.min(xmax, this.tx(spans[k + 1]));
+        ctx.fillRect(x0, y + 5, Math.max(1, x1 - x0), 10);
+      }
+    },
     visibleRows() {
       this.ensure();
-      return this.rows.map((r) =>
-        r.kind === "group"
-          ? { kind: "group", name: GROUPS[r.gi].pattern, members: GROUPS[r.gi].members.length, open: r.open, y: r.y, height: r.h }
-          : { kind: "thread", name: THREADS[r.ti].name, thread: r.ti, lanes: r.lanes, y: r.y, height: r.h });
+      return this.rows.map((r) => {
+        if (r.kind === "group") return { kind: "group", name: GROUPS[r.gi].pattern, members: GROUPS[r.gi].members.length, open: r.open, y: r.y, height: r.h };
+        if (r.kind === "tasks") return { kind: "tasks", thread: r.ti, open: r.open, y: r.y, height: r.h };
+        if (r.kind === "task") return { kind: "task", name: THREADS[r.ti].tasks[r.li].name, thread: r.ti, lane: r.li, indent: r.indent, y: r.y, height: r.h };
+        return { kind: "thread", name: THREADS[r.ti].name, thread: r.ti, lanes: r.lanes, y: r.y, height: r.h };
+      });
     },
   };
 
@@ -455,6 +525,24 @@
     for (const w of t.warnings) out.push(el("div", { class: "f", text: "\u26a0 " + w }));
     out.push(el("div", { class: "f", text: "click the name to show this thread in the flame graph and the function table" }));
     return out;
+  }
+
+  function taskDetails(ti, li) {
+    const lane = THREADS[ti].tasks[li];
+    const rows = [
+      ["thread", THREADS[ti].name],
+      ["lifetime", fmtTicks(lane.first) + " \u2013 " + fmtTicks(lane.last)],
+      ["wall", fmtTicks(lane.wall)],
+      ["awaiting", fmtTicks(lane.await) + " (" + fmtPct(lane.wall ? lane.await / lane.wall : NaN) + ")"],
+    ];
+    if (HAS_CPU) rows.push(["CPU", fmtTicks(lane.cpu) + " (" + fmtPct(lane.wall ? lane.cpu / lane.wall : NaN) + ")"]);
+    rows.push(["steps", fmtInt(lane.steps)]);
+    if (lane.tasks > 1) rows.push(["tasks", fmtInt(lane.tasks) + ", their trees merged"]);
+    return [
+      el("div", { class: "t", text: lane.name }),
+      timesTable(rows),
+      el("div", { class: "f", text: "green: its steps, running; orange: its lifetime. Click the name to show it in the flame graph and the function table" }),
+    ];
   }
 
   function sliceDetails(ti, d, k) {
