@@ -39,6 +39,7 @@ CONFIGS = [
     "cprofile",
     "tp-resume",
     "tp-whole",
+    "tp-whole-notasks",
     "tp-resume-legacy",
     "tp-whole-legacy",
     "yappi-wall",
@@ -88,8 +89,12 @@ def profiler(config: str):
     if config.startswith("tp-"):
         import threadprof
 
-        _, counting, *legacy = config.split("-")
-        p = threadprof.Profile(coroutines=counting, engine="legacy" if legacy else "auto")
+        _, counting, *rest = config.split("-")
+        p = threadprof.Profile(
+            coroutines=counting,
+            engine="legacy" if "legacy" in rest else "auto",
+            tasks="notasks" not in rest,
+        )
         return p.enable, p.disable
     if config == "yappi-wall":
         import yappi
@@ -130,6 +135,7 @@ def main() -> None:
     p.add_argument("--threadprof-worktree", action="store_true", help="install the work tree")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", help="write the report here too")
+    p.add_argument("--workload", action="append", choices=WORKLOADS, help="default: all")
     args = p.parse_args()
     if args.worker:
         worker(*args.worker)
@@ -150,7 +156,8 @@ def main() -> None:
             for i in interps
             for c in CONFIGS
             for w in WORKLOADS
-            if i.has_monitoring or not c.startswith("tp-") or c.endswith("legacy")
+            if (i.has_monitoring or not c.startswith("tp-") or c.endswith("legacy"))
+            and w in (args.workload or WORKLOADS)
         ]
         rnd.shuffle(cells)
         harness.log(f"round {r + 1}/{args.rounds}: {len(cells)} runs")
@@ -180,7 +187,7 @@ def main() -> None:
                 over[config] = best / base - 1
                 ratio = ""
                 if config.startswith("tp-whole"):
-                    resume = over.get(config.replace("whole", "resume"))
+                    resume = over.get(config.replace("whole", "resume").replace("-notasks", ""))
                     if resume:
                         ratio = f"{over[config] / resume:.2f}"
                 lines.append(

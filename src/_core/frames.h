@@ -115,8 +115,8 @@ tprof_step_close(tprof_state *p, tprof_thread *ts, const tprof_frame *f,
         if (p->slow_step > 0 && now - f->wall0 >= p->slow_step) {
             tprof_slow_step(p, ts, n->id, f->wall0, now - f->wall0);
         }
-        if (ts->step_task != NULL && p->timeline) {
-            tprof_task_span(p, ts, f->wall0, now);
+        if (ts->step_task != NULL) {
+            tprof_task_step_end(p, ts, f->wall0, now);
         }
         ts->step_task = NULL;
     }

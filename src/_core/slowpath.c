@@ -155,6 +155,19 @@ tprof_grow(tprof_state *p, tprof_thread *ts)
 }
 
 void
+tprof_task_step_end(tprof_state *p, tprof_thread *ts, int64_t start,
+                    int64_t end)
+{
+    tprof_task *task = ts->step_task;
+    if (task->name == NULL || task->renamable) {
+        tprof_task_name(p, task);
+    }
+    if (p->timeline) {
+        tprof_task_span(p, ts, start, end);
+    }
+}
+
+void
 tprof_task_span(tprof_state *p, tprof_thread *ts, int64_t start, int64_t end)
 {
     tprof_span *span = tprof_seg_push(&ts->spans);
@@ -183,9 +196,6 @@ tprof_step_begin(tprof_state *p, tprof_thread *ts, tprof_node *n,
     tprof_task *task = (n->flags & TPROF_NODE_TASK) ? tprof_task_of(n) : NULL;
     if (task != NULL) {
         tprof_add_relaxed(&task->steps, 1);
-        if (task->steps == 2) {
-            tprof_task_rename(task);
-        }
     }
     if (!ts->in_step) {
         *kind |= TPROF_FRAME_STEP;

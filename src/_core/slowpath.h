@@ -45,6 +45,12 @@ int tprof_grow(tprof_state *p, tprof_thread *ts);
 void tprof_slow_step(tprof_state *p, tprof_thread *ts, uint32_t node,
                      int64_t start, int64_t duration);
 
+/* The step of ts->step_task ran from wall time `start` to `end`: name the
+ * task if it is time to (tasks.h), and keep the step's span with a
+ * timeline. */
+void tprof_task_step_end(tprof_state *p, tprof_thread *ts, int64_t start,
+                         int64_t end);
+
 /* Keep the span of the step of ts->step_task that ran from wall time
  * `start` to `end` (with a timeline). Out of memory sets the sticky error. */
 void tprof_task_span(tprof_state *p, tprof_thread *ts, int64_t start,

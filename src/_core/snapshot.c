@@ -313,9 +313,10 @@ tprof_thread_tasks(const tprof_thread *ts, int64_t origin, uint32_t nodes,
     for (uint32_t i = 0; i < n; i++) {
         const tprof_task *t = tprof_seg_at(&ts->tasks, i);
         PyObject *renamed = tprof_ld_acquire(&t->renamed);
+        PyObject *name = tprof_ld_acquire(&t->name);
         PyObject *row = Py_BuildValue(
             "(KOKKLKL)", (unsigned long long)t->id,
-            renamed != NULL ? renamed : t->name,
+            renamed != NULL ? renamed : (name != NULL ? name : Py_None),
             (unsigned long long)t->creator, (unsigned long long)t->loop,
             (long long)(t->first - origin),
             (unsigned long long)tprof_ld_relaxed(&t->steps),

@@ -81,9 +81,12 @@ typedef struct tprof_task {
     uint64_t id;       /* unique in the profile, from 1 */
     uint64_t creator;  /* the id of the task that made it, or 0 */
     uint64_t loop;     /* its event loop's number in the profile, from 1 */
-    PyObject *name;    /* Task.get_name() at its first step (a reference) */
-    PyObject *renamed; /* the name at its second step, if another; set once */
+    PyObject *name;    /* Task.get_name() when its first step of its own
+                          ended (a reference, set once; NULL until then) */
+    PyObject *renamed; /* an eager task's name after that, if another: set
+                          once */
     PyObject *obj;     /* the Task object, not held: valid while it runs */
+    int renamable;     /* an eager task, not named again yet */
     uint32_t index;    /* in the thread's tasks */
     uint32_t node;     /* its coroutine's node, where it first ran */
     int64_t first;     /* wall clock at its first step */
@@ -185,6 +188,8 @@ typedef struct tprof_state {
     uint64_t loops;         /* the last event loop number given */
     PyObject *current_task; /* asyncio.current_task, once looked up */
     PyObject *task_var;     /* the context variable of a task's id */
+    PyObject *get_name;     /* interned method names */
+    PyObject *get_loop;
     /* the engine that delivers events: its operations and its own state */
     const struct tprof_engine_ops *engine;
     void *engine_state;

@@ -15,6 +15,13 @@ tprof_asyncio_task(tprof_state *p)
         if (mod == NULL) {
             return NULL;
         }
+        if (p->get_name == NULL &&
+            ((p->get_name = PyUnicode_InternFromString("get_name")) == NULL ||
+             (p->get_loop = PyUnicode_InternFromString("get_loop")) == NULL))
+        {
+            Py_DECREF(mod);
+            return NULL;
+        }
         p->current_task = PyObject_GetAttrString(mod, "current_task");
         Py_DECREF(mod);
         if (p->current_task == NULL) {
@@ -35,7 +42,7 @@ tprof_asyncio_task(tprof_state *p)
 static uint64_t
 tprof_task_loop(tprof_state *p, tprof_thread *ts, PyObject *task)
 {
-    PyObject *loop = PyObject_CallMethod(task, "get_loop", NULL);
+    PyObject *loop = PyObject_CallMethodNoArgs(task, p->get_loop);
     if (loop == NULL) {
         return 0;
     }
@@ -109,22 +116,13 @@ tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
     {
         goto done;
     }
-    PyObject *name = PyObject_CallMethod(task, "get_name", NULL);
-    if (name != NULL && !PyUnicode_Check(name)) {
-        Py_SETREF(name, PyObject_Str(name));
-    }
-    if (name == NULL) {
-        goto done;
-    }
     tprof_task *rec = tprof_seg_push(&ts->tasks);
     if (rec == NULL) {
-        Py_DECREF(name);
         out = NULL;
         goto done;
     }
     rec->index = ts->tasks.len - 1;
     rec->id = (uint64_t)tprof_add_seqcst(&p->task_ids, 1);
-    rec->name = name;
     rec->obj = task;
     rec->loop = tprof_task_loop(p, ts, task);
     rec->creator = tprof_task_mark(p, rec->id);
@@ -132,6 +130,11 @@ tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
     out = tprof_task_node(p, ts, n->parent, rec, n->func, n->flags);
     if (out != NULL) {
         rec->node = out->id;
+    }
+    if (ts->in_step) { /* started inside another task's step (eagerly): it
+                          may never have a step of its own to be named at */
+        tprof_task_name(p, rec);
+        rec->renamable = 1;
     }
     tprof_st_release(&ts->tasks_ready, ts->tasks.len);
 done:
@@ -143,21 +146,42 @@ done:
     return out;
 }
 
-void
-tprof_task_rename(tprof_task *rec)
+/* Task.get_name() of the task of `rec` (running: rec->obj is alive), as a
+ * str, or NULL without an error. */
+static PyObject *
+tprof_task_get_name(tprof_state *p, tprof_task *rec)
 {
     tprof_saved_error saved;
     tprof_error_save(&saved);
-    PyObject *name = PyObject_CallMethod(rec->obj, "get_name", NULL);
-    if (name != NULL && PyUnicode_Check(name) && rec->renamed == NULL &&
-        PyUnicode_Compare(name, rec->name) != 0)
-    {
-        tprof_st_release(&rec->renamed, name); /* read by snapshots */
+    PyObject *name = PyObject_CallMethodNoArgs(rec->obj, p->get_name);
+    if (name != NULL && !PyUnicode_Check(name)) {
+        Py_SETREF(name, PyObject_Str(name));
+    }
+    tprof_error_restore(&saved);
+    return name;
+}
+
+void
+tprof_task_name(tprof_state *p, tprof_task *rec)
+{
+    if (rec->name == NULL) {
+        PyObject *name = tprof_task_get_name(p, rec);
+        if (name != NULL) {
+            tprof_st_release(&rec->name, name); /* read by snapshots */
+        }
+        return;
+    }
+    if (!rec->renamable) {
+        return;
+    }
+    rec->renamable = 0;
+    PyObject *name = tprof_task_get_name(p, rec);
+    if (name != NULL && PyUnicode_Compare(name, rec->name) != 0) {
+        tprof_st_release(&rec->renamed, name);
     }
     else {
         Py_XDECREF(name);
     }
-    tprof_error_restore(&saved);
 }
 
 void
@@ -165,4 +189,6 @@ tprof_tasks_release(tprof_state *p)
 {
     Py_CLEAR(p->current_task);
     Py_CLEAR(p->task_var);
+    Py_CLEAR(p->get_name);
+    Py_CLEAR(p->get_loop);
 }

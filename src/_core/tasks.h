@@ -41,10 +41,12 @@ tprof_task_of(const tprof_node *n)
 tprof_node *tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n,
                              int64_t now);
 
-/* At the second step of task `rec` (its Task object runs): keep its name
- * again if it changed since the first (a name given after an eager start,
- * or set by its coroutine). */
-void tprof_task_rename(tprof_task *rec);
+/* Keep the name of task `rec`, whose step ends (its Task object runs): at
+ * the end of its first step of its own, when its coroutine may have named
+ * it; and, for a task started eagerly (inside another task's step, where it
+ * was named at once), once more, as asyncio names such a task only after
+ * its first step. */
+void tprof_task_name(tprof_state *p, tprof_task *rec);
 
 /* Drop the profiler's references to asyncio. */
 void tprof_tasks_release(tprof_state *p);

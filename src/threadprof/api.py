@@ -529,7 +529,7 @@ def _split_tasks(
                 serial=t["serial"],
                 ident=t["ident"],
                 native_id=t["native_id"],
-                name=name,
+                name=f"<task {task_id}>" if name is None else name,
                 first_seen=first,
                 last_seen=first + wall,
                 wall_time=wall,
