@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """``threadprof run`` on asyncio programs: coroutines counted whole in the
-pstats file, and the event loop's slow steps in the report and its JSON."""
+pstats file, the tasks in the report and its JSON, and the event loop's slow
+steps."""
 
 from __future__ import annotations
 
@@ -41,6 +42,38 @@ def test_the_issue_example_in_pstats(threadprof, write, workdir):
     assert proc.returncode == 0, proc.stderr
     fetch = by_name(pstats.Stats(str(workdir / "resume.prof")))["fetch"]
     assert fetch[0] == 30 and fetch[3] < 0.5
+
+
+def test_the_issue_example_shows_ten_tasks_awaiting(threadprof, write, workdir):
+    write("fetch.py", FETCH)
+    proc = threadprof("run", "-o", "out.prof", "fetch.py")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("asyncio tasks: "))
+    assert lines[at].startswith("asyncio tasks: 13 in 1 thread, 1 event loop")
+    assert lines[at + 1].split() == ["task", "thread", "steps", "wall", "CPU", "await"]
+    rows = [line.split() for line in lines[at + 2 : at + 15]]
+    # asyncio.run's main task, the ten tasks gather made under it (three steps
+    # each), and the two that shut the loop down
+    fetches = [row for row in rows if row[2] == "3"]
+    assert len(fetches) == 10
+    assert all(lines[at + 2 + rows.index(row)].startswith("    Task-") for row in fetches)
+    for row in fetches:
+        assert row[1] == "MainThread"
+        assert int(row[-1].rstrip("%")) >= 96  # of its wall time awaiting
+    # the JSON says the same, exactly
+    proc = threadprof("run", "-q", "-o", "out.tprof", "fetch.py")
+    assert proc.returncode == 0, proc.stderr
+    tasks = json.loads(threadprof("report", "--json", "out.tprof").stdout)["tasks"]
+    main = next(t for t in tasks if t["creator"] is None and t["steps"] == 2)
+    made = [t for t in tasks if t["creator"] == main["id"]]
+    assert len(made) == 10
+    assert all(t["await"] / t["wall"] >= 0.96 and t["steps"] == 3 for t in made)
+    # --no-tasks: none recorded, the calls as before
+    proc = threadprof("run", "--no-tasks", "-o", "plain.prof", "fetch.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "asyncio tasks" not in proc.stderr
+    assert by_name(pstats.Stats(str(workdir / "plain.prof")))["fetch"][0] == 10
 
 
 def test_a_blocking_step_in_the_report_and_its_json(threadprof, write, workdir):
