@@ -141,6 +141,7 @@ tprof_slow_step(tprof_state *p, tprof_thread *ts, uint32_t node, int64_t start,
     step->node = node;
     step->where = ts->step_where;
     step->where_own = ts->step_where_own;
+    step->task = ts->step_task != NULL ? ts->step_task->id : 0;
     tprof_st_release(&ts->steps_ready, ts->steps.len);
 }
 
@@ -159,7 +160,11 @@ tprof_task_step_end(tprof_state *p, tprof_thread *ts, int64_t start,
                     int64_t end)
 {
     tprof_task *task = ts->step_task;
-    if (task->name == NULL || task->renamable) {
+    /* only in its own thread: a step still running when profiling stops is
+     * ended by the thread that stops it */
+    if ((task->name == NULL || task->renamable) && tprof_tls.ts == ts &&
+        tprof_tls.gen == tprof_gen_of(p))
+    {
         tprof_task_name(p, task);
     }
     if (p->timeline) {

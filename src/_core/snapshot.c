@@ -371,7 +371,7 @@ tprof_thread_spans(const tprof_thread *ts, int64_t origin)
 }
 
 /* The thread's slow steps of tasks, as (start, duration, node, where,
- * where_own) tuples, start from the origin. */
+ * where_own, task id) tuples, start from the origin. */
 static PyObject *
 tprof_thread_steps(const tprof_thread *ts, int64_t origin)
 {
@@ -382,10 +382,10 @@ tprof_thread_steps(const tprof_thread *ts, int64_t origin)
     }
     for (uint32_t i = 0; i < n; i++) {
         const tprof_step *s = tprof_seg_at(&ts->steps, i);
-        PyObject *t =
-            Py_BuildValue("(LLIIL)", (long long)(s->start - origin),
-                          (long long)s->duration, (unsigned int)s->node,
-                          (unsigned int)s->where, (long long)s->where_own);
+        PyObject *t = Py_BuildValue(
+            "(LLIILK)", (long long)(s->start - origin), (long long)s->duration,
+            (unsigned int)s->node, (unsigned int)s->where,
+            (long long)s->where_own, (unsigned long long)s->task);
         if (t == NULL) {
             Py_DECREF(out);
             return NULL;

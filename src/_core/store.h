@@ -93,6 +93,7 @@ typedef struct tprof_step {
     uint32_t node;     /* the coroutine's node */
     uint32_t where;    /* the node of the call with the most own time in it */
     int64_t where_own; /* that call's own wall time in the step */
+    uint64_t task;     /* the id of its asyncio task, or 0 */
 } tprof_step;
 
 typedef struct tprof_stack {

@@ -103,10 +103,6 @@ tprof_task_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
 tprof_node *
 tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
 {
-    if (ts->tasks.len >= TPROF_MAX_TASKS) {
-        ts->tasks_over++;
-        return n;
-    }
     tprof_saved_error saved;
     tprof_error_save(&saved);
     tprof_node *out = n;
@@ -114,6 +110,10 @@ tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
     /* a coroutine run by hand inside a task's step is not a task */
     if (task == NULL || (ts->step_task != NULL && ts->step_task->obj == task))
     {
+        goto done;
+    }
+    if (ts->tasks.len >= TPROF_MAX_TASKS) {
+        ts->tasks_over++;
         goto done;
     }
     tprof_task *rec = tprof_seg_push(&ts->tasks);

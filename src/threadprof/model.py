@@ -306,15 +306,18 @@ class SlowStep(Frozen):
     does. Times are ticks of the snapshot's clock.
     """
 
-    __slots__ = ("duration", "node", "start", "where", "where_own")
+    __slots__ = ("duration", "node", "start", "task", "where", "where_own")
     start: int  # from the start of the profile
     duration: int
     node: int  # the coroutine's node in the thread's call tree
     where: int  # the node of the call with the most own time in the step
     where_own: int  # that call's own time in the step
+    task: int  # the id of its asyncio task (TaskProfile.id), 0 if none was recorded
 
-    def __init__(self, start: int, duration: int, node: int, where: int, where_own: int) -> None:
-        self._set(start, duration, node, where, where_own)
+    def __init__(
+        self, start: int, duration: int, node: int, where: int, where_own: int, task: int = 0
+    ) -> None:
+        self._set(start, duration, node, where, where_own, task)
 
 
 class NodeColumns(Record):

@@ -774,6 +774,10 @@ def _slow_steps(
     return [(t, s) for t, s in snapshot.slow_steps() if id(t) in chosen]
 
 
+def _task_names(snapshot: Snapshot) -> dict[int, str]:
+    return {task.id: task.name for task in snapshot.tasks()}
+
+
 def _slow_step_lines(
     snapshot: Snapshot, threads: list[ThreadProfile], width: int, view: _View
 ) -> list[str]:
@@ -797,14 +801,17 @@ def _slow_step_lines(
         ),
     ]
     functions = snapshot.functions
+    tasks = _task_names(snapshot)
     for t, step in shown:
         coro = functions[t.path(step.node)[-1]]
         where = functions[t.path(step.where)[-1]]
+        task = tasks.get(step.task)
+        of_task = "" if task is None else f"  [task {_printable(task)}]"
         lines.append(
             _fit(
                 f"  {format_seconds(step.duration * snapshot.unit):>9} "
                 f"{_fit_left(_printable(t.name), 16):<16} "
-                f"{_label(coro, label_w, view)}",
+                f"{_label(coro, label_w - len(of_task), view)}{of_task}",
                 width,
             )
         )
@@ -1074,7 +1081,12 @@ def _func_json(func: Function) -> dict[str, Any]:
     }
 
 
-def _step_json(snapshot: Snapshot, thread: ThreadProfile, step: SlowStep) -> dict[str, Any]:
+def _step_json(
+    snapshot: Snapshot,
+    thread: ThreadProfile,
+    step: SlowStep,
+    tasks: dict[int, str] | None = None,
+) -> dict[str, Any]:
     functions = snapshot.functions
     path = thread.path(step.where)
     return {
@@ -1086,6 +1098,8 @@ def _step_json(snapshot: Snapshot, thread: ThreadProfile, step: SlowStep) -> dic
         "where": _func_json(functions[path[-1]]),
         "where_own": _seconds(snapshot, step.where_own),
         "path": [_func_json(functions[f]) for f in path],
+        "task": step.task or None,
+        "task_name": tasks.get(step.task) if tasks is not None else None,
     }
 
 
@@ -1200,8 +1214,9 @@ def report_data(
         "warnings": list(snapshot.warnings)
         + [f"{_name_threads([t])}: {w}" for t in snapshot.threads for w in t.warnings],
     }
+    names = _task_names(snapshot)
     data["slow_steps"] = [
-        _step_json(snapshot, t, step) for t, step in _slow_steps(snapshot, threads)
+        _step_json(snapshot, t, step, names) for t, step in _slow_steps(snapshot, threads)
     ]
     data["tasks"] = [_task_json(snapshot, task) for task in _tasks(snapshot, threads)]
     if per_thread:

@@ -485,7 +485,10 @@ def _steps_meta(thread: ThreadProfile) -> dict[str, Any]:
     """The thread's slow steps of tasks (2.1), if it has any."""
     if not thread.slow_steps:
         return {}
-    rows = [[s.start, s.duration, s.node, s.where, s.where_own] for s in thread.slow_steps]
+    rows = [
+        [s.start, s.duration, s.node, s.where, s.where_own, *([s.task] if s.task else [])]
+        for s in thread.slow_steps
+    ]
     if not all(type(v) is int for row in rows for v in row):
         _invalid(f"thread {thread.name!r}: a slow step's fields are not integers")
     return {"slow_steps": rows}
@@ -892,14 +895,14 @@ class _Reader:
         for row in rows:
             if not (
                 type(row) is list
-                and len(row) == 5
+                and len(row) in (5, 6)
                 and all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in row)
             ):
-                self.fail(f"corrupt metadata: {where}a slow step is not a list of 5 integers")
-            start, duration, node, at, own = row
+                self.fail(f"corrupt metadata: {where}a slow step is not a list of 5 or 6 integers")
+            start, duration, node, at, own, *task = row
             if not (0 < node < nnodes and 0 < at < nnodes and duration >= 0):
                 self.fail(f"corrupt metadata: {where}a slow step names no node of its tree")
-            out.append(SlowStep(start, duration, node, at, own))
+            out.append(SlowStep(start, duration, node, at, own, *task))
         return out
 
     def _columns(self, index: int, offset: int, nfuncs: int) -> list[array]:

@@ -83,12 +83,14 @@ def test_a_blocking_step_in_the_report_and_its_json(threadprof, write, workdir):
     assert proc.stdout == "done\n"  # the program's output is its own
     lines = proc.stderr.splitlines()
     at = lines.index("Steps of tasks that blocked their event loop 250.0ms or more: 1, all:")
-    assert lines[at + 2].split()[2:] == ["handler", "(block.py:6)"]
+    # the fourth task gather made (asyncio.run's main task is Task-1)
+    assert lines[at + 2].split()[2:] == ["handler", "(block.py:6)", "[task", "Task-5]"]
     assert lines[at + 3].split()[:4] == ["->", "{built-in", "method", "time.sleep}"]
     proc = threadprof("report", "--json", "out.tprof")
     assert proc.returncode == 0, proc.stderr
     (step,) = json.loads(proc.stdout)["slow_steps"]
     assert step["coroutine"]["function"] == "handler"
+    assert step["task_name"] == "Task-5" and step["task"] is not None
     assert step["where"]["function"] == "<built-in method time.sleep>"
     assert step["duration"] >= step["where_own"] >= 0.3
     # the launcher's frames are cut: the path starts at the program

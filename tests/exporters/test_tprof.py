@@ -76,10 +76,14 @@ def test_round_trip_is_lossless(fixture, request, tmp_path):
     snap = replace(snap, coroutines="whole", slow_step=100_000_000)
     last = len(snap.threads[0].nodes) - 1
     snap.threads[0].slow_steps.append(SlowStep(5, 2**62, 1, last, -3))
+    snap.threads[0].slow_steps.append(SlowStep(7, 9, 1, 1, 9, task=12))
     back = round_trip(snap, tmp_path)
     assert_same(snap, back)
     assert back.threads[0].warnings == ["resynchronised 3 times"]
-    assert back.threads[0].slow_steps == [SlowStep(5, 2**62, 1, last, -3)]
+    assert back.threads[0].slow_steps == [
+        SlowStep(5, 2**62, 1, last, -3),
+        SlowStep(7, 9, 1, 1, 9, task=12),
+    ]
     assert (back.coroutines, back.slow_step) == ("whole", 100_000_000)
     assert back.argv[-1] == "\udcff"  # a lone surrogate survives
 
@@ -490,8 +494,9 @@ def test_a_newer_minor_version_with_unknown_parts_is_read(timeline_snap, tmp_pat
     ("steps", "reason"),
     [
         ("x", "'slow_steps' is not a list"),
-        ([[1, 2, 3]], "a slow step is not a list of 5 integers"),
-        ([[1, 2, 1, 1, 2**63]], "a slow step is not a list of 5 integers"),
+        ([[1, 2, 3]], "a slow step is not a list of 5 or 6 integers"),
+        ([[1, 2, 1, 1, 2**63]], "a slow step is not a list of 5 or 6 integers"),
+        ([[1, 2, 1, 1, 0, 3, 4]], "a slow step is not a list of 5 or 6 integers"),
         ([[1, 2, 0, 1, 0]], "a slow step names no node of its tree"),
         ([[1, 2, 1, 10**6, 0]], "a slow step names no node of its tree"),
         ([[1, -2, 1, 1, 0]], "a slow step names no node of its tree"),

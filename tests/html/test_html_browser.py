@@ -347,7 +347,8 @@ def test_a_threads_details_list_its_slow_steps(open_report, builder):
     t = builder.thread(
         "MainThread", [C("loop", 1, 900, [C("handler", 2, 800, [C("parse", 1, 500)])])]
     )
-    t.slow_steps += [SlowStep(200, 470, 2, 3, 450), SlowStep(10, 120, 2, 2, 120)]
+    t.slow_steps += [SlowStep(200, 470, 2, 3, 450, task=4), SlowStep(10, 120, 2, 2, 120)]
+    builder.task(t, "worker-4", [C("handler", 1, 470)], id=4)
     snap = builder.build()
     snap.slow_step = 100
     page = open_report(snap)
@@ -359,7 +360,7 @@ def test_a_threads_details_list_its_slow_steps(open_report, builder):
     page.settle()
     lines = page.js("document.getElementById('tooltip').innerText").split("\n")
     assert "slow steps\t2 of tasks, 100 ms or more" in lines
-    at = lines.index("470 ms at 200 ms: handler \u2192 parse (450 ms)")
+    at = lines.index("470 ms at 200 ms: handler [task worker-4] \u2192 parse (450 ms)")
     assert lines[at + 1] == "120 ms at 10.0 ms: handler"
     no_errors(page)
 

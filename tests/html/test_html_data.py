@@ -622,8 +622,9 @@ def test_a_threads_slow_steps_of_tasks_longest_first(builder):
     builder.thread("idle", [C("run_forever", 1, 10)])
     # nodes: 1 run_forever, 2 handler, 3 parse
     t.slow_steps += [SlowStep(10, 120, 2, 2, 120)] + [
-        SlowStep(200 + i, 300 + i, 2, 3, 290) for i in range(SLOW_STEPS_SHOWN)
+        SlowStep(200 + i, 300 + i, 2, 3, 290, task=i % 2) for i in range(SLOW_STEPS_SHOWN)
     ]
+    builder.task(t, "handler-task", [C("handler", 1, 10)], id=1)
     snap = builder.build()
     snap.slow_step = 100
     data = report_data(snap)
@@ -636,6 +637,7 @@ def test_a_threads_slow_steps_of_tasks_longest_first(builder):
     assert [s[:2] for s in steps["longest"]] == [
         [200 + i, 300 + i] for i in reversed(range(SLOW_STEPS_SHOWN))
     ]  # the 120-tick step is not among the 10 longest
+    assert [s[5] for s in steps["longest"][:2]] == ["handler-task", None]
     assert "slow_steps" not in data["threads"][1]
 
 

@@ -373,3 +373,43 @@ def test_with_a_timeline_each_step_is_a_span(engine):
     with without:
         asyncio.run(main())
     assert all(t.step_spans == [] for t in without.profiler.snapshot().tasks())
+
+
+def test_past_the_most_tasks_a_thread_records_the_rest_are_its_own_calls():
+    async def leaf():
+        pass
+
+    async def main():
+        await asyncio.gather(*(leaf() for _ in range(100_005)))
+
+    with threadprof.profile() as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    thread = snap.threads[0]
+    assert len(thread.tasks) == 100_000  # asyncio.run's own task among them
+    assert stats(snap, thread)["leaf"].calls == 100_005
+    leaf_id = next(f.id for f in snap.functions if f.name == "leaf")
+    in_tasks = 0
+    for task in thread.tasks:
+        cols = task.tree_columns()
+        in_tasks += sum(c for f, c in zip(cols.func, cols.calls, strict=True) if f == leaf_id)
+    assert in_tasks == 100_000 - 1
+    (warning,) = [w for w in thread.warnings if "asyncio tasks" in w]
+    # the rest: 6 gathered, then asyncio.run's two that shut the loop down
+    assert warning.startswith("8 more asyncio tasks ran than the 100,000 recorded")
+
+
+def test_a_slow_step_names_its_task(engine):
+    async def handler():
+        await asyncio.sleep(0)
+        time.sleep(0.15)  # blocks the loop
+
+    async def main():
+        await asyncio.create_task(handler(), name="blocker")
+
+    with threadprof.profile(engine=engine, slow_step=0.1) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    ((thread, step),) = snap.slow_steps()
+    assert step.task == by_name(snap)["blocker"].id
+    assert snap.functions[thread.path(step.node)[-1]].name == "handler"

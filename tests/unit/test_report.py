@@ -853,14 +853,15 @@ def test_slow_steps_of_tasks_are_listed_longest_first(builder):
     )
     other = builder.thread("worker-1", [C(loop, 1, 300, [C("fetch", 2, 250)])], ident=6)
     # nodes: 1 loop, 2 handler, 3 parse, 4 sleep; in worker-1, 2 fetch
-    t.slow_steps += [SlowStep(10, 120, 2, 2, 120), SlowStep(200, 470, 2, 4, 450)]
+    t.slow_steps += [SlowStep(10, 120, 2, 2, 120), SlowStep(200, 470, 2, 4, 450, task=7)]
+    builder.task(t, "slow-one", [C("handler", 1, 800)], id=7)
     other.slow_steps.append(SlowStep(50, 250, 2, 2, 250))
     snap = builder.build()
     snap.slow_step = 100  # ticks of 1 ms
     lines = format_report(snap).splitlines()
     at = lines.index("Steps of tasks that blocked their event loop 100.0ms or more: 3, all:")
     assert [line.split() for line in lines[at + 2 :]] == [
-        ["470.0ms", "MainThread", "handler", "(app.py:30)"],
+        ["470.0ms", "MainThread", "handler", "(app.py:30)", "[task", "slow-one]"],
         ["->", "{built-in", "function", "time.sleep}", "(450.0ms)"],
         ["250.0ms", "worker-1", "fetch", "(app.py:50)"],
         ["120.0ms", "MainThread", "handler", "(app.py:30)"],
@@ -872,6 +873,8 @@ def test_slow_steps_of_tasks_are_listed_longest_first(builder):
         (5, pytest.approx(0.12), pytest.approx(0.12)),
     ]
     first = data["slow_steps"][0]
+    assert (first["task"], first["task_name"]) == (7, "slow-one")
+    assert (data["slow_steps"][1]["task"], data["slow_steps"][1]["task_name"]) == (None, None)
     assert first["start"] == pytest.approx(0.2)
     assert first["coroutine"]["function"] == "handler"
     assert first["where"]["function"] == "<built-in function time.sleep>"

@@ -25,7 +25,11 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   its ``timeline`` (:mod:`.lanes`), or ``None``, and, when it has any, its
   ``slow_steps`` of tasks: ``count``, ``least`` (the snapshot's
   ``slow_step``) and the :data:`SLOW_STEPS_SHOWN` ``longest``, each
-  ``[start, duration, coroutine, where, where_own]``; ``horizon`` is the end
+  ``[start, duration, coroutine, where, where_own, task name or None]``;
+  and, when it ran asyncio tasks, ``task_count`` and ``tasks``, its lanes of
+  tasks (:data:`TASK_LANES` at most: ``name``, ``tasks``, ``depth``,
+  ``first``, ``last``, ``wall``, ``cpu``, ``await``, ``steps``, ``spans``
+  and a ``view``); ``horizon`` is the end
   of the page's time axis (the latest end of a thread or a timeline call),
   ``nodes`` the number of call-tree nodes, ``timeline_quantum`` the lanes'
   merge quantum.
@@ -173,8 +177,10 @@ def _task_lanes(thread: ThreadProfile) -> list[tuple[list[TaskProfile], int, str
 def _slow_steps(snapshot: Snapshot, t: ThreadProfile, funcs: FunctionIndex) -> dict[str, Any]:
     """A thread's slow steps of tasks for its details: how many, the least
     duration listed, and the longest as ``[start, duration, coroutine, where,
-    where_own]`` (functions by page index)."""
+    where_own, task]`` (functions by page index; the task's name, or
+    ``None``)."""
     longest = sorted(t.slow_steps, key=lambda s: -s.duration)[:SLOW_STEPS_SHOWN]
+    names = {task.id: task.name for task in t.tasks}
     return {
         "count": len(t.slow_steps),
         "least": snapshot.slow_step,
@@ -185,6 +191,7 @@ def _slow_steps(snapshot: Snapshot, t: ThreadProfile, funcs: FunctionIndex) -> d
                 funcs(t.path(s.node)[-1]),
                 funcs(t.path(s.where)[-1]),
                 s.where_own,
+                names.get(s.task),
             ]
             for s in longest
         ],

@@ -517,9 +517,10 @@
     const out = [el("div", { class: "t", text: t.name }), timesTable(rows)];
     if (steps) {
       // the longest steps of tasks: the event loop ran nothing else meanwhile
-      for (const [start, dur, coro, where, own] of steps.longest) {
+      for (const [start, dur, coro, where, own, task] of steps.longest) {
         const into = where === coro ? "" : " \u2192 " + FLABEL[where] + " (" + fmtTicks(own) + ")";
-        out.push(el("div", { class: "f", text: fmtTicks(dur) + " at " + fmtTicks(start) + ": " + FLABEL[coro] + into }));
+        const of = task == null ? "" : " [task " + task + "]";
+        out.push(el("div", { class: "f", text: fmtTicks(dur) + " at " + fmtTicks(start) + ": " + FLABEL[coro] + of + into }));
       }
     }
     for (const w of t.warnings) out.push(el("div", { class: "f", text: "\u26a0 " + w }));
