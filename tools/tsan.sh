@@ -33,7 +33,10 @@ TSAN_OPTIONS="halt_on_error=0:exitcode=0:log_path=$logs/tsan:second_deadlock_sta
     "$venv/bin/python" -P -m pytest -q -p no:cacheprovider \
     tests/integration/test_storm.py \
     "tests/integration/test_lifecycle.py::test_start_stop_toggled_many_times_under_thread_churn" \
-    tests/integration/test_free_threaded.py tests/integration/test_asyncio.py "$@" || status=$?
+    tests/integration/test_free_threaded.py tests/integration/test_asyncio.py \
+    tests/integration/test_tasks.py \
+    --deselect "tests/integration/test_tasks.py::test_past_the_most_tasks_a_thread_records_the_rest_are_its_own_calls" \
+    "$@" || status=$?
 ours=0
 theirs=0
 shopt -s nullglob

@@ -1362,6 +1362,7 @@ def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ())
                     task,
                     serial=len(threads),
                     nodes=_renumbered(task.nodes, remap),
+                    prefix=[remap.get(f, f) for f in task.prefix],
                     id=task_base + task.id,
                     creator=task_base + task.creator if task.creator else 0,
                 )

@@ -153,8 +153,9 @@ def test_report_json(profile, capsys):
     data = json.loads(out)
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "per_thread", "trees",
+        "tasks", "per_thread", "trees",
     }  # fmt: skip
+    assert data["tasks"] == []
     assert [t["name"] for t in data["threads"]] == ["MainThread", "worker-1"]
     assert data["threads"][0]["offcpu_share"] == 0.5
     assert [f["qualname"] for f in data["functions"]] == ["Client.io_wait", "main"]

@@ -413,3 +413,35 @@ def test_a_slow_step_names_its_task(engine):
     ((thread, step),) = snap.slow_steps()
     assert step.task == by_name(snap)["blocker"].id
     assert snap.functions[thread.path(step.node)[-1]].name == "handler"
+
+
+def test_snapshots_while_tasks_run_in_other_threads(engine):
+    stop = threading.Event()
+
+    def loop_thread(name):
+        async def worker():
+            while not stop.is_set():
+                await asyncio.sleep(0)
+
+        async def main():
+            await asyncio.gather(
+                *(asyncio.create_task(worker(), name=f"{name}-{i}") for i in range(20))
+            )
+
+        asyncio.run(main())
+
+    with threadprof.profile(engine=engine) as p:
+        threads = [threading.Thread(target=loop_thread, args=(n,), name=n) for n in "ab"]
+        for t in threads:
+            t.start()
+        for _ in range(20):
+            for task in p.snapshot().tasks():  # read while they are written
+                assert task.steps >= 1 and task.tree_size >= 1
+            time.sleep(0.005)
+        stop.set()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    for n in "ab":
+        names = sorted(t.name for t in snap.thread(n).tasks if t.name.startswith(n + "-"))
+        assert names == sorted(f"{n}-{i}" for i in range(20))

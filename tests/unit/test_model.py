@@ -319,3 +319,29 @@ def test_merge_snapshots_matches_functions_and_keeps_threads_apart(make_builder)
     assert merged.pid == 0  # two processes
     with pytest.raises(ValueError, match="cannot merge"):
         merge_snapshots([a.build(), make_builder(clock="cpu").build()])
+
+
+def test_merged_snapshots_keep_their_tasks_apart(make_builder):
+    from threadprof.model import merge_snapshots
+
+    snaps = []
+    for name in ("a", "b"):
+        b = make_builder()
+        C = b.call
+        if name == "b":
+            b.func("other", "other.py", 1)  # "run" gets another id in b than in a
+        t = b.thread("MainThread", [C("run", 1, 10, [C(f"main_{name}", 1, 8)])])
+        b.task(t, "Task-1", [C(f"main_{name}", 1, 8)], id=1, prefix=["run"])
+        b.task(t, "child", [C(f"main_{name}", 1, 2)], id=2, creator=1, prefix=["run"])
+        snaps.append(b.build())
+    merged = merge_snapshots(snaps, ["a: ", "b: "])
+    tasks = merged.tasks()
+    assert [(t.id, t.creator, t.serial) for t in tasks] == [
+        (1, 0, 0),
+        (2, 1, 0),
+        (3, 0, 1),
+        (4, 3, 1),
+    ]
+    names = {f.id: f.name for f in merged.functions}
+    assert [names[t.nodes[1].func] for t in tasks] == ["main_a", "main_a", "main_b", "main_b"]
+    assert [[names[f] for f in t.prefix] for t in tasks] == [["run"]] * 4
