@@ -3,32 +3,52 @@
 
 #include "slowpath.h"
 
+/* `obj` (a new reference, or NULL) kept in the profiler's `*slot` unless
+ * another thread kept one first (these are made lazily, by whichever thread
+ * starts a task first): the one kept, borrowed, or NULL. */
+static PyObject *
+tprof_publish(PyObject **slot, PyObject *obj)
+{
+    if (obj != NULL && !tprof_cas(slot, NULL, obj)) {
+        Py_DECREF(obj);
+    }
+    return tprof_ld_acquire(slot);
+}
+
+/* asyncio.current_task and the method names, once asyncio is imported;
+ * -1 (no error) until then. */
+static int
+tprof_asyncio_ready(tprof_state *p)
+{
+    if (tprof_ld_acquire(&p->current_task) != NULL) {
+        return 0;
+    }
+    PyObject *name = PyUnicode_FromString("asyncio");
+    PyObject *mod = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    if (mod == NULL) {
+        return -1;
+    }
+    int ok =
+        tprof_publish(&p->get_name, PyUnicode_InternFromString("get_name")) !=
+            NULL &&
+        tprof_publish(&p->get_loop, PyUnicode_InternFromString("get_loop")) !=
+            NULL &&
+        tprof_publish(&p->current_task,
+                      PyObject_GetAttrString(mod, "current_task")) != NULL;
+    Py_DECREF(mod);
+    return ok ? 0 : -1;
+}
+
 /* asyncio's current task (a new reference), or NULL without an error when
  * there is none: asyncio not imported, no running loop, no task. */
 static PyObject *
 tprof_asyncio_task(tprof_state *p)
 {
-    if (p->current_task == NULL) {
-        PyObject *name = PyUnicode_FromString("asyncio");
-        PyObject *mod = name ? PyImport_GetModule(name) : NULL;
-        Py_XDECREF(name);
-        if (mod == NULL) {
-            return NULL;
-        }
-        if (p->get_name == NULL &&
-            ((p->get_name = PyUnicode_InternFromString("get_name")) == NULL ||
-             (p->get_loop = PyUnicode_InternFromString("get_loop")) == NULL))
-        {
-            Py_DECREF(mod);
-            return NULL;
-        }
-        p->current_task = PyObject_GetAttrString(mod, "current_task");
-        Py_DECREF(mod);
-        if (p->current_task == NULL) {
-            return NULL;
-        }
+    if (tprof_asyncio_ready(p) < 0) {
+        return NULL;
     }
-    PyObject *task = PyObject_CallNoArgs(p->current_task);
+    PyObject *task = PyObject_CallNoArgs(tprof_ld_acquire(&p->current_task));
     if (task == Py_None) {
         Py_DECREF(task);
         return NULL;
@@ -42,7 +62,8 @@ tprof_asyncio_task(tprof_state *p)
 static uint64_t
 tprof_task_loop(tprof_state *p, tprof_thread *ts, PyObject *task)
 {
-    PyObject *loop = PyObject_CallMethodNoArgs(task, p->get_loop);
+    PyObject *loop =
+        PyObject_CallMethodNoArgs(task, tprof_ld_acquire(&p->get_loop));
     if (loop == NULL) {
         return 0;
     }
@@ -61,14 +82,16 @@ tprof_task_loop(tprof_state *p, tprof_thread *ts, PyObject *task)
 static uint64_t
 tprof_task_mark(tprof_state *p, uint64_t id)
 {
-    if (p->task_var == NULL &&
-        (p->task_var = PyContextVar_New("threadprof.task", NULL)) == NULL)
+    PyObject *var = tprof_ld_acquire(&p->task_var);
+    if (var == NULL &&
+        (var = tprof_publish(
+             &p->task_var, PyContextVar_New("threadprof.task", NULL))) == NULL)
     {
         return 0;
     }
     PyObject *value = NULL;
     uint64_t creator = 0;
-    if (PyContextVar_Get(p->task_var, NULL, &value) == 0 && value != NULL) {
+    if (PyContextVar_Get(var, NULL, &value) == 0 && value != NULL) {
         creator = PyLong_AsUnsignedLongLong(value);
         if (creator == (uint64_t)-1 && PyErr_Occurred()) {
             creator = 0;
@@ -76,7 +99,7 @@ tprof_task_mark(tprof_state *p, uint64_t id)
         Py_DECREF(value);
     }
     PyObject *mine = PyLong_FromUnsignedLongLong(id);
-    PyObject *token = mine ? PyContextVar_Set(p->task_var, mine) : NULL;
+    PyObject *token = mine ? PyContextVar_Set(var, mine) : NULL;
     Py_XDECREF(mine);
     Py_XDECREF(token);
     return creator;
@@ -153,7 +176,8 @@ tprof_task_get_name(tprof_state *p, tprof_task *rec)
 {
     tprof_saved_error saved;
     tprof_error_save(&saved);
-    PyObject *name = PyObject_CallMethodNoArgs(rec->obj, p->get_name);
+    PyObject *name =
+        PyObject_CallMethodNoArgs(rec->obj, tprof_ld_acquire(&p->get_name));
     if (name != NULL && !PyUnicode_Check(name)) {
         Py_SETREF(name, PyObject_Str(name));
     }
