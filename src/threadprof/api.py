@@ -440,6 +440,8 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
         cut = None
         if t["ident"] == ident and top_funcs:
             cut, steps = _cut(flat, top_funcs, steps)
+            if cut is not None:
+                tasks = [_cut_prefix(task, top_funcs) for task in tasks]
         columns = NodeColumns.of_raw(flat if cut is None else cut)
         raw_tl = t.get("timeline")
         timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
@@ -546,6 +548,13 @@ def _split_tasks(
             )
         )
     return flat, steps, tasks
+
+
+def _cut_prefix(task: TaskProfile, funcs: tuple[int, ...]) -> TaskProfile:
+    """A task of a thread cut by :func:`_cut`, its prefix cut the same way:
+    from the cut call on."""
+    at = next((i for i, f in enumerate(task.prefix) if f in funcs), None)
+    return task if at is None else replace(task, prefix=task.prefix[at:])
 
 
 def _cut(

@@ -557,9 +557,10 @@ class TaskProfile(ThreadProfile):
     Its call tree is rooted at its coroutine: the calls it ran in its steps,
     and its awaits (off-CPU wall time). ``serial``, ``ident`` and
     ``native_id`` are those of the thread it ran in; ``name`` is
-    ``Task.get_name()`` at its first step; ``first_seen`` is that step's
-    start, ``last_seen`` its end or the end of the profile, ``wall_time`` and
-    ``cpu_time`` its coroutine's, ``await_time`` the wall time it spent
+    ``Task.get_name()`` when its first step ended (``<task ID>`` if that step
+    had not ended); ``first_seen`` is its first step's start, ``last_seen``
+    its end or the end of the profile, ``wall_time`` and ``cpu_time`` its
+    coroutine's, ``await_time`` the wall time it spent
     suspended in awaits, ``steps`` how often its event loop ran it. ``id`` is
     unique in the profile, ``creator`` the id of the task in whose context it
     was made (0 for none: made outside any task), ``loop`` the number of its

@@ -10,6 +10,9 @@ import pstats
 
 from shared import BLOCKING_ASYNCIO
 
+from threadprof.model import thread_without_tasks
+from threadprof.readers import read_profile
+
 FETCH = """
     import asyncio
 
@@ -69,6 +72,16 @@ def test_the_issue_example_shows_ten_tasks_awaiting(threadprof, write, workdir):
     made = [t for t in tasks if t["creator"] == main["id"]]
     assert len(made) == 10
     assert all(t["await"] / t["wall"] >= 0.96 and t["steps"] == 3 for t in made)
+    # the tasks sit at their prefixes in the thread's tree, which the launcher
+    # is cut from: taken out there, they leave no fetch call behind
+    snap = read_profile(workdir / "out.tprof")
+    thread = snap.threads[0]
+    names = {f.id: f.name for f in snap.functions}
+    assert all(names[t.prefix[0]] == "<module>" for t in thread.tasks)
+    rest = thread_without_tasks(thread)
+    fetch_id = next(f.id for f in snap.functions if f.name == "fetch")
+    assert [n.calls for n in rest.nodes if n.func == fetch_id] == [0]
+    assert all(n.calls >= 0 and n.wall >= 0 and n.wall_self >= 0 for n in rest.nodes)
     # --no-tasks: none recorded, the calls as before
     proc = threadprof("run", "--no-tasks", "-o", "plain.prof", "fetch.py")
     assert proc.returncode == 0, proc.stderr
