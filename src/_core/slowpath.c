@@ -155,6 +155,22 @@ tprof_grow(tprof_state *p, tprof_thread *ts)
     return 0;
 }
 
+/* Keep the span of the step of ts->step_task that ran from wall time
+ * `start` to `end` (with a timeline). */
+static void
+tprof_task_span(tprof_state *p, tprof_thread *ts, int64_t start, int64_t end)
+{
+    tprof_span *span = tprof_seg_push(&ts->spans);
+    if (span == NULL) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+        return;
+    }
+    span->start = start;
+    span->end = end;
+    span->task = ts->step_task->index;
+    tprof_st_release(&ts->spans_ready, ts->spans.len);
+}
+
 void
 tprof_task_step_end(tprof_state *p, tprof_thread *ts, int64_t start,
                     int64_t end)
@@ -170,20 +186,6 @@ tprof_task_step_end(tprof_state *p, tprof_thread *ts, int64_t start,
     if (p->timeline) {
         tprof_task_span(p, ts, start, end);
     }
-}
-
-void
-tprof_task_span(tprof_state *p, tprof_thread *ts, int64_t start, int64_t end)
-{
-    tprof_span *span = tprof_seg_push(&ts->spans);
-    if (span == NULL) {
-        tprof_fail(p, TPROF_ERR_NOMEMORY);
-        return;
-    }
-    span->start = start;
-    span->end = end;
-    span->task = ts->step_task->index;
-    tprof_st_release(&ts->spans_ready, ts->spans.len);
 }
 
 tprof_node *

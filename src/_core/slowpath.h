@@ -51,11 +51,6 @@ void tprof_slow_step(tprof_state *p, tprof_thread *ts, uint32_t node,
 void tprof_task_step_end(tprof_state *p, tprof_thread *ts, int64_t start,
                          int64_t end);
 
-/* Keep the span of the step of ts->step_task that ran from wall time
- * `start` to `end` (with a timeline). Out of memory sets the sticky error. */
-void tprof_task_span(tprof_state *p, tprof_thread *ts, int64_t start,
-                     int64_t end);
-
 /* Coroutine node n is pushed by a caller that is not a coroutine, with frame
  * kind *kind, at wall time `now`: a step of a task begins (frames.h). A call
  * started anew (not resumed) while asyncio has a current task gets the node

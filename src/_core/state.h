@@ -88,7 +88,6 @@ typedef struct tprof_task {
     PyObject *obj;     /* the Task object, not held: valid while it runs */
     int renamable;     /* an eager task, not named again yet */
     uint32_t index;    /* in the thread's tasks */
-    uint32_t node;     /* its coroutine's node, where it first ran */
     int64_t first;     /* wall clock at its first step */
     uint64_t steps;    /* steps run so far */
     int64_t awaited;   /* wall time suspended in awaits */

@@ -105,24 +105,6 @@ tprof_task_mark(tprof_state *p, uint64_t id)
     return creator;
 }
 
-/* The node of task `rec` below `parent`, for function `func` with node
- * flags `flags`; NULL when out of memory (sticky error set). */
-static tprof_node *
-tprof_task_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
-                tprof_task *rec, uint32_t func, uint32_t flags)
-{
-    tprof_node *n = tprof_tree_find(&ts->tree, parent, rec);
-    if (n == NULL) {
-        n = tprof_tree_add(&ts->tree, parent, rec, func);
-        if (n == NULL) {
-            tprof_fail(p, TPROF_ERR_NOMEMORY);
-            return NULL;
-        }
-        tprof_st_relaxed(&n->flags, flags | TPROF_NODE_TASK);
-    }
-    return n;
-}
-
 tprof_node *
 tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
 {
@@ -150,9 +132,10 @@ tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
     rec->loop = tprof_task_loop(p, ts, task);
     rec->creator = tprof_task_mark(p, rec->id);
     rec->first = now;
-    out = tprof_task_node(p, ts, n->parent, rec, n->func, n->flags);
+    /* a node of its own below its caller, keyed by its record (new) */
+    out = tprof_tree_add(&ts->tree, n->parent, rec, n->func);
     if (out != NULL) {
-        rec->node = out->id;
+        tprof_st_relaxed(&out->flags, n->flags | TPROF_NODE_TASK);
     }
     if (ts->in_step) { /* started inside another task's step (eagerly): it
                           may never have a step of its own to be named at */

@@ -1123,11 +1123,7 @@ def thread_without_tasks(thread: ThreadProfile) -> ThreadProfile:
     their thread (pprof's ``task`` label) count nothing twice with it. A task
     whose calls are not all in the thread's tree (a model built by hand) is
     left in."""
-    nodes = [
-        Node(n.id, n.parent, n.func, n.calls, n.prim_calls, n.wall, n.wall_self, n.cpu,
-             n.cpu_self, list(n.children))
-        for n in thread.nodes
-    ]  # fmt: skip
+    nodes = _renumbered(thread.nodes, {})  # copies
     child = {(n.parent, n.func): n.id for n in nodes[1:]}
     for task in thread.tasks:
         at: int | None = 0
@@ -1148,7 +1144,9 @@ def thread_without_tasks(thread: ThreadProfile) -> ThreadProfile:
                 m = nodes[where[n.id]]
                 m.calls -= n.calls
                 m.prim_calls -= n.prim_calls
+                m.wall -= n.wall
                 m.wall_self -= n.wall_self
+                m.cpu -= n.cpu
                 m.cpu_self -= n.cpu_self
             # its steps were its callers' inclusive time; its waits were not
             top = task.nodes[0]
@@ -1157,10 +1155,6 @@ def thread_without_tasks(thread: ThreadProfile) -> ThreadProfile:
                 nodes[up].wall -= top.wall - task.await_time
                 nodes[up].cpu -= top.cpu
                 up = nodes[up].parent
-            for n in task.nodes[1:]:
-                m = nodes[where[n.id]]
-                m.wall -= n.wall
-                m.cpu -= n.cpu
     return replace(thread, nodes=nodes, tasks=[])
 
 
