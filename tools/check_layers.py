@@ -39,6 +39,7 @@ LAYERS = [
         "nodebuild",
         "subtree",
         "regroup",
+        "pageview",
         "merge",
         "tasksplit",
     ],

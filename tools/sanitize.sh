@@ -38,4 +38,5 @@ LD_PRELOAD="$asan $ubsan" \
     "$venv/bin/python" -P -m pytest -q -p no:cacheprovider -m "not memcheck" \
     tests/integration tests/cli/test_cli_faults.py tests/exporters/test_tprof.py \
     tests/exporters/test_eventrender.py tests/unit/test_outermost.py \
-    tests/unit/test_gather.py tests/unit/test_build_nodes.py tests/unit/test_subtree.py tests/unit/test_regroup.py tests/unit/test_merge.py tests/unit/test_tasksplit.py tests/fuzz "$@"
+    tests/unit/test_gather.py tests/unit/test_build_nodes.py tests/unit/test_subtree.py tests/unit/test_regroup.py tests/unit/test_merge.py tests/unit/test_tasksplit.py \
+    tests/html/test_html_pageview.py tests/fuzz "$@"

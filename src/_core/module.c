@@ -25,6 +25,7 @@
 #include "moncb.h"
 #include "nodebuild.h"
 #include "merge.h"
+#include "pageview.h"
 #include "regroup.h"
 #include "subtree.h"
 #include "tasksplit.h"
@@ -118,6 +119,18 @@ static PyMethodDef tprof_module_methods[] = {
      "`names` (nodebuild.h)."},
     {"_merge", (PyCFunction)(void (*)(void))tprof_merge, METH_FASTCALL,
      "Call trees (int64 columns) united by path from the root (merge.h)."},
+    {"_page_view", (PyCFunction)(void (*)(void))tprof_page_view, METH_FASTCALL,
+     "_page_view(flat, keep, fmap, next)\n--\n\nA call tree's rows for "
+     "the HTML report, folded to `keep` nodes: (nodes, folded, added) "
+     "(pageview.h)."},
+    {"_page_table", (PyCFunction)(void (*)(void))tprof_page_table,
+     METH_FASTCALL,
+     "_page_table(rows, edges, fmap, next)\n--\n\nThe HTML report's rows of "
+     "a function or caller/callee table from _regroup's: (flat, added) "
+     "(pageview.h)."},
+    {"_json_ints", tprof_json_ints, METH_O,
+     "_json_ints(buffer)\n--\n\nNative int64 values as a JSON array "
+     "(bytes)."},
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},

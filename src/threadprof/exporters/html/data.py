@@ -58,14 +58,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import zlib
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from ... import _core
 from ..._record import replace
 from ..._version import __version__
 from ...model import (
+    COLUMN_FIELDS,
     Function,
     Node,
     Snapshot,
@@ -120,6 +124,8 @@ NODE_FIELDS = (
     "cpu",
     "cpu_self",
 )
+#: The columns of a call tree that ``_core._page_view`` reads, in its order.
+NODE_COLUMNS = COLUMN_FIELDS
 #: The values per function in a view's ``functions`` array, in order.
 FUNCTION_FIELDS = ("func", "calls", "prim_calls", "wall", "wall_self", "cpu", "cpu_self")
 #: The values per caller -> callee pair in a view's ``edges`` array, in order.
@@ -127,26 +133,42 @@ EDGE_FIELDS = ("caller", "callee", "calls", "prim_calls", "wall", "wall_self", "
 
 
 class FunctionIndex:
-    """The functions the report uses, interned and renumbered in order of first use."""
+    """The functions the report uses, interned and renumbered in order of first use.
 
-    def __init__(self, functions: Iterable[Function]) -> None:
+    ``map`` holds the page index of function ``f`` at ``f + 2`` (-1: none
+    yet), for the C loops (``_core._page_view``), for the ids up to ``top``;
+    :meth:`added` takes the functions they numbered."""
+
+    def __init__(self, functions: Iterable[Function], top: int = -1) -> None:
         self._by_id = {f.id: f for f in functions}
         self.index: dict[int, int] = {}
         self.files: dict[str, int] = {}
         self.flat: list[Any] = []
+        self.map = array("q", [-1]) * (max(top, *self._by_id, -1) - FOLDED + 1)
 
     def __call__(self, fid: int) -> int:
         idx = self.index.get(fid)
         if idx is None:
-            func = self._by_id.get(fid, _FOLDED_FUNCTION if fid == FOLDED else None)
-            if func is None:  # a tree that names an unknown function: show its id
-                func = Function(fid, "python", f"<function {fid}>", f"<function {fid}>", "?", 0)
-            idx = self.index[fid] = len(self.index)
-            file_idx = self.files.setdefault(func.filename, len(self.files))
-            if func.kind == "c":
-                self.flat += [1, func.display, file_idx, func.lineno]
-            else:
-                self.flat += [0, func.qualname, file_idx, func.lineno]
+            idx = self._add(fid)
+            if 0 <= fid - FOLDED < len(self.map):
+                self.map[fid - FOLDED] = idx
+        return idx
+
+    def added(self, fids: bytes) -> None:
+        """Take the functions that a C loop gave the next indices, in order."""
+        for fid in array("q", fids):
+            self._add(fid)
+
+    def _add(self, fid: int) -> int:
+        func = self._by_id.get(fid, _FOLDED_FUNCTION if fid == FOLDED else None)
+        if func is None:  # a tree that names an unknown function: show its id
+            func = Function(fid, "python", f"<function {fid}>", f"<function {fid}>", "?", 0)
+        idx = self.index[fid] = len(self.index)
+        file_idx = self.files.setdefault(func.filename, len(self.files))
+        if func.kind == "c":
+            self.flat += [1, func.display, file_idx, func.lineno]
+        else:
+            self.flat += [0, func.qualname, file_idx, func.lineno]
         return idx
 
 
@@ -207,22 +229,28 @@ class _Tables:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         used = [array("q", t.tree_flat(("func",))) for t in snapshot.threads]
-        top = max([len(snapshot.functions) - 1, *(max(f) for f in used if f)])
-        self.group = array("q", range(top + 1))  # every function its own group
+        self.top = max([len(snapshot.functions) - 1, *(max(f) for f in used if f)])
+        self.group = array("q", range(self.top + 1))  # every function its own group
 
     def of(
         self, threads: list[ThreadProfile], funcs: FunctionIndex
-    ) -> tuple[list[int], list[int]]:
+    ) -> tuple[Sequence[int], Sequence[int]]:
         """The flat ``functions`` and ``edges`` arrays of a view, function ids
         made the page's indices (``funcs``)."""
-        rows = grouped_totals(self.snapshot, threads, self.group, False)
-        functions = _interleave([map(funcs, rows[0::8]), *(rows[j::8] for j in range(2, 8))])
-        rows = grouped_totals(self.snapshot, threads, self.group, True)
-        keys = rows[0::8]
-        callers = map(funcs, [k >> 32 for k in keys])
-        callees = map(funcs, [k & 0xFFFFFFFF for k in keys])
-        edges = _interleave([callers, callees, *(rows[j::8] for j in range(2, 8))])
-        return functions, edges
+        tables = []
+        for edges in (False, True):
+            rows = grouped_totals(self.snapshot, threads, self.group, edges)
+            if isinstance(rows, array):
+                flat, added = _core._page_table(rows, edges, funcs.map, len(funcs.index))
+                funcs.added(added)
+                tables.append(array("q", flat))
+                continue
+            # sums beyond 64 bits (a model built by hand): Python's ints
+            keys = rows[0::8]
+            ids = [map(funcs, [k >> 32 for k in keys])] if edges else []
+            ids.append(map(funcs, [k & 0xFFFFFFFF for k in keys] if edges else keys))
+            tables.append(_interleave([*ids, *(rows[j::8] for j in range(2, 8))]))
+        return tables[0], tables[1]
 
 
 def _interleave(columns: list[Iterable[int]]) -> list[int]:
@@ -296,6 +324,23 @@ def _view(
     """The flame graph's tree and the function and edge tables of ``threads``,
     whose call tree (merged if more than one) is ``tree``, folded to at most
     ``keep`` nodes (:func:`fold`)."""
+    nodes, folded, root = _c_view(tree, funcs, keep) or _py_view(tree, funcs, keep)
+    functions, edges = tables.of(threads, funcs)
+    return {
+        "name": name,
+        "root": root,
+        "nodes": nodes,
+        "functions": functions,
+        "edges": edges,
+        "folded": folded,
+    }
+
+
+def _py_view(
+    tree: ThreadProfile, funcs: FunctionIndex, keep: int
+) -> tuple[list[int], int, list[int]]:
+    """A view's ``nodes`` array, the nodes folded and the root's values, from
+    the tree's node objects (in their children's order)."""
     folded_nodes, folded = fold(tree.nodes, keep)
     if folded:
         tree = replace(tree, nodes=folded_nodes)
@@ -320,16 +365,30 @@ def _view(
                 node.cpu_self,
             )
         )
-    functions, edges = tables.of(threads, funcs)
     root = tree.root
-    return {
-        "name": name,
-        "root": [root.wall, root.wall_self, root.cpu, root.cpu_self],
-        "nodes": nodes,
-        "functions": functions,
-        "edges": edges,
-        "folded": folded,
-    }
+    return nodes, folded, [root.wall, root.wall_self, root.cpu, root.cpu_self]
+
+
+def _c_view(
+    tree: ThreadProfile, funcs: FunctionIndex, keep: int
+) -> tuple[array, int, list[int]] | None:
+    """:func:`_py_view` in C (``_core._page_view``) for a tree held as
+    columns, whose children are in index order as the C walk takes them;
+    ``None`` for a tree of node objects or of values beyond 64 bits."""
+    cols = tree.columns
+    if cols is None:
+        return None
+    try:
+        flat = tree.tree_flat(NODE_COLUMNS)
+        nodes, folded, added = _core._page_view(flat, keep, funcs.map, len(funcs.index))
+    except (OverflowError, TypeError):
+        return None
+    funcs.added(added)
+    return (
+        array("q", nodes),
+        folded,
+        [cols.wall[0], cols.wall_self[0], cols.cpu[0], cols.cpu_self[0]],
+    )
 
 
 def _task_lane(
@@ -355,7 +414,7 @@ def _task_lane(
         "await": sum(t.await_time for t in members),
         "steps": sum(t.steps for t in members),
         "spans": [x for span in spans for x in span],
-        "view": _view(tables, label, tree, members, funcs, share(len(tree.nodes) - 1)),
+        "view": _view(tables, label, tree, members, funcs, share(tree.tree_size - 1)),
     }
 
 
@@ -369,13 +428,14 @@ def report_data(
     ``node_budget`` is :data:`NODE_BUDGET` unless given."""
     if node_budget is None:
         node_budget = NODE_BUDGET
-    funcs = FunctionIndex(snapshot.functions)
-    total = sum(len(t.nodes) - 1 for t in snapshot.threads)
+    tables = _Tables(snapshot)
+    funcs = FunctionIndex(snapshot.functions, tables.top)
+    total = sum(t.tree_size - 1 for t in snapshot.threads)
     groups = threads_by_key(snapshot.threads)
     merged_views = [g.threads for g in groups if len(g.threads) > 1]
     # every node is in its thread's view, in the view of all threads and in at
     # most one group's: each view gets the budget in proportion to its size
-    shown = 2 * total + sum(len(t.nodes) - 1 for ts in merged_views for t in ts)
+    shown = 2 * total + sum(t.tree_size - 1 for ts in merged_views for t in ts)
 
     def share(nodes: int) -> int:
         if shown <= node_budget:
@@ -384,12 +444,11 @@ def report_data(
 
     lanes_of = {id(t): _task_lanes(t) for t in snapshot.threads if t.tasks}
     shown += sum(
-        len(task.nodes) - 1
+        task.tree_size - 1
         for lanes in lanes_of.values()
         for members, _depth, _label in lanes
         for task in members
     )
-    tables = _Tables(snapshot)
     index = {id(t): i for i, t in enumerate(snapshot.threads)}
     group_of = {id(t): gi for gi, g in enumerate(groups) for t in g.threads}
     threads: list[dict[str, Any]] = []
@@ -407,7 +466,7 @@ def report_data(
                 "calls": t.calls,
                 "group": group_of[id(t)],
                 "warnings": list(t.warnings),
-                "view": _view(tables, t.name, t, [t], funcs, share(len(t.nodes) - 1)),
+                "view": _view(tables, t.name, t, [t], funcs, share(t.tree_size - 1)),
                 "timeline": None,
             }
         )
@@ -425,8 +484,12 @@ def report_data(
     }
     for gi, g in enumerate(groups):
         if len(g.threads) > 1:
-            tree = merge_threads(g.threads, f"{g.key} ({len(g.threads)} threads)")
-            keep = share(sum(len(t.nodes) - 1 for t in g.threads))
+            name = f"{g.key} ({len(g.threads)} threads)"
+            if len(g.threads) == len(snapshot.threads):  # all of them: the same view
+                merged[f"g:{gi}"] = {**merged["all"], "name": name}
+                continue
+            tree = merge_threads(g.threads, name)
+            keep = share(sum(t.tree_size - 1 for t in g.threads))
             merged[f"g:{gi}"] = _view(tables, tree.name, tree, g.threads, funcs, keep)
     embedded, q, ends = timelines(snapshot.threads, funcs, timeline_budget)
     for entry, timeline in zip(threads, embedded, strict=True):
@@ -466,14 +529,38 @@ def report_data(
     }
 
 
+def _json_pieces(data: Any) -> Iterator[str]:
+    """:func:`embed_json`'s text in pieces: the integer arrays of ``data``
+    (``array``, as the C loops give them) are written by ``_core._json_ints``
+    where ``json`` leaves a placeholder for each."""
+    arrays: list[array] = []
+    nonce = os.urandom(8).hex()  # no text of the profile holds it
+
+    def stash(obj: object) -> str:
+        if not isinstance(obj, array):
+            raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+        arrays.append(obj)
+        return f"\0{nonce}:{len(arrays) - 1}"
+
+    text = json.dumps(
+        data, ensure_ascii=True, separators=(",", ":"), allow_nan=False, default=stash
+    )
+    pieces = re.split(rf'"\\u0000{nonce}:(\d+)"', text)
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            yield _core._json_ints(arrays[int(piece)]).decode("ascii")
+        else:
+            yield piece.replace("<", "\\u003c")
+
+
 def embed_json(data: Any) -> str:
     """``data`` as JSON text that is safe inside a ``<script>`` element."""
-    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c")
+    return "".join(_json_pieces(data))
 
 
 def embed(data: Any) -> str:
     """``data`` as the page embeds it: :func:`embed_json`, raw deflate, base64."""
     deflate = zlib.compressobj(1, zlib.DEFLATED, -15)  # level 1: 6x faster than 6, 10 % larger
-    packed = deflate.compress(embed_json(data).encode("ascii")) + deflate.flush()
-    return base64.b64encode(packed).decode("ascii")
+    packed = [deflate.compress(piece.encode("ascii")) for piece in _json_pieces(data)]
+    packed.append(deflate.flush())
+    return base64.b64encode(b"".join(packed)).decode("ascii")
