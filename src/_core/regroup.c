@@ -116,7 +116,7 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
         PyMem_Malloc((size_t)(ntables > 0 ? ntables : 1) * sizeof *tables);
     Py_ssize_t *sizes =
         PyMem_Malloc((size_t)(ntables > 0 ? ntables : 1) * sizeof *sizes);
-    int64_t *out = NULL;
+    PyObject *bytes = NULL; /* the rows, made in place and then cut */
     Py_ssize_t n = 0;
     Py_buffer *views = tprof_buffers_get(
         list, WIDTH * 8, 0, "tables: not rows of eight 8-byte integers");
@@ -137,16 +137,16 @@ tprof_regroup(PyObject *Py_UNUSED(module), PyObject *const *args,
         sizes[t] = views[t].len / (WIDTH * 8);
         n += sizes[t];
     }
-    out = PyMem_Malloc((size_t)(n > 0 ? n : 1) * WIDTH * 8);
-    if (out == NULL) {
-        PyErr_NoMemory();
+    bytes = PyBytes_FromStringAndSize(NULL, n * WIDTH * 8);
+    if (bytes == NULL) {
         goto done;
     }
-    Py_ssize_t rows = sum_by_group(tables, sizes, ntables, n, edges,
-                                   (const int64_t *)gv.buf, gv.len / 8, out);
-    if (rows >= 0) {
-        result =
-            PyBytes_FromStringAndSize((const char *)out, rows * WIDTH * 8);
+    Py_ssize_t rows =
+        sum_by_group(tables, sizes, ntables, n, edges, (const int64_t *)gv.buf,
+                     gv.len / 8, (int64_t *)PyBytes_AS_STRING(bytes));
+    if (rows >= 0 && _PyBytes_Resize(&bytes, rows * WIDTH * 8) == 0) {
+        result = bytes; /* the reference moves */
+        bytes = NULL;
     }
 done:
     if (views != NULL) {
@@ -154,7 +154,7 @@ done:
     }
     PyMem_Free(tables);
     PyMem_Free(sizes);
-    PyMem_Free(out);
+    Py_XDECREF(bytes);
     PyBuffer_Release(&gv);
     return result;
 }

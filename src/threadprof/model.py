@@ -834,7 +834,7 @@ def _add(totals: FunctionStats | EdgeStats, node: Node, first: int) -> None:
 _TOTAL_FIELDS = ("parent", "func", "calls", "wall", "wall_self", "cpu", "cpu_self")
 
 
-def _c_totals(thread: ThreadProfile, edges: bool) -> array | None:
+def _c_totals(thread: ThreadProfile, edges: bool) -> memoryview | None:
     """``_core._totals``'s rows of eight integers (key, first node, calls,
     prim_calls, wall, wall_self, cpu, cpu_self), or ``None`` when a value does
     not fit in 64 bits (or, for edges, a function id in 32), which only a
@@ -843,7 +843,7 @@ def _c_totals(thread: ThreadProfile, edges: bool) -> array | None:
         flat = _core._totals(thread.tree_flat(_TOTAL_FIELDS), edges)
     except (OverflowError, TypeError):
         return None
-    return array("q", flat)
+    return memoryview(flat).cast("q")
 
 
 def thread_function_stats(thread: ThreadProfile) -> dict[int, FunctionStats]:
@@ -1257,7 +1257,7 @@ def grouped_totals(
         tables.append(rows)
     else:
         with contextlib.suppress(OverflowError):
-            return array("q", _core._regroup(tables, group, edges))
+            return memoryview(_core._regroup(tables, group, edges)).cast("q")
     # sums beyond 64 bits, which only a model built by hand holds: Python's ints
     sums: dict[int, list[int]] = {}
     stats: dict[Any, Totals]

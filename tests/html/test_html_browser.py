@@ -86,6 +86,26 @@ def test_flame_graph_shows_the_functions(open_report, demo_snap):
     no_errors(page)
 
 
+def test_a_group_of_every_thread_shows_the_view_of_all(open_report, builder):
+    builder.func("run", "app.py")
+    builder.func("work", "app.py")
+    C = builder.call
+    builder.thread("worker-1", [C("run", 1, 10, [C("work", 2, 6)])])
+    builder.thread("worker-2", [C("run", 1, 5, [C("work", 1, 4)])])
+    page = open_report(builder.build())
+    choose(page, "#thread-select", "g:0")
+    assert page.js("window.threadprof.state().selectionName") == "worker-* (2 threads)"
+    assert [(f["name"], f["depth"]) for f in frames(page)] == [
+        ("worker-* (2 threads)", 0),
+        ("run", 1),
+        ("work", 2),
+    ]
+    (work,) = frames(page, "work")
+    (run,) = frames(page, "run")
+    assert work["width"] == pytest.approx(run["width"] * 10 / 15, abs=1)  # 6 + 4 of 15
+    no_errors(page)
+
+
 def test_click_zooms_in_and_out(open_report, demo_snap):
     page = open_report(demo_snap)
     choose(page, "#thread-select", "t:0")

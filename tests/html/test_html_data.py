@@ -211,7 +211,7 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
         '"folded":0'
     )
     assert text == (
-        '{"version":2,"generator":"threadprof ' + __version__ + '","clock":"wall",'
+        '{"version":3,"generator":"threadprof ' + __version__ + '","clock":"wall",'
         '"unit":0.001,"cpu_mode":"exact","engine":"","start_time":0.0,"duration":5,'
         '"horizon":5,"python_version":"3.12.0","argv":["app.py"],"warnings":[],'
         '"timeline_quantum":0,"nodes":1,"folded":0,"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],'

@@ -49,7 +49,7 @@ def test_grouped_totals_are_the_model_s_totals_added_by_group(seed, edges):
     group, firsts = model.pstats_groups(snap.functions)
     assert [firsts[g].pstats_key for g in group] == [f.pstats_key for f in snap.functions]
     got = model.grouped_totals(snap, None, group, edges)
-    assert isinstance(got, array)  # summed in C
+    assert isinstance(got, memoryview)  # summed in C
     assert list(got) == _by_model(snap, group, edges)
     # one thread alone
     one = model.grouped_totals(snap, snap.threads[:1], group, edges)
@@ -63,7 +63,7 @@ def test_sums_beyond_64_bits_are_added_in_python(edges):
     snap = _snapshot(3, big=2**61)
     group, _ = model.pstats_groups(snap.functions)
     got = model.grouped_totals(snap, None, group, edges)
-    assert not isinstance(got, array)
+    assert isinstance(got, list)
     assert got == _by_model(snap, group, edges)
     assert max(got) > 2**63
 

@@ -44,7 +44,9 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
 * ``groups`` holds the thread groups of :func:`threadprof.model.threads_by_key`
   (``worker-12`` -> ``worker-*``) with their members (thread indices) and
   totals; a thread's ``group`` indexes it. ``merged`` holds the views of all
-  threads (``"all"``) and of each group of two threads or more (``"g:<i>"``).
+  threads (``"all"``) and of each group of two threads or more (``"g:<i>"``);
+  the view of a group of all threads is ``{"name", "view_of": "all"}``, the
+  view of all threads under the group's name.
 
 Embedding: :func:`embed_json` writes the document as ASCII JSON (every other
 character a ``\\u`` escape, every ``<`` written ``\\u003c``); :func:`embed`
@@ -101,7 +103,7 @@ __all__ = [
 ]
 
 #: The version of the embedded data's layout; the page checks it.
-DATA_VERSION = 2
+DATA_VERSION = 3
 
 #: The most call-tree nodes that a report embeds over all its views before it
 #: folds cold subtrees (about 40 bytes a node in the page, and the page's
@@ -240,10 +242,10 @@ class _Tables:
         tables = []
         for edges in (False, True):
             rows = grouped_totals(self.snapshot, threads, self.group, edges)
-            if isinstance(rows, array):
+            if not isinstance(rows, list):  # int64 rows
                 flat, added = _core._page_table(rows, edges, funcs.map, len(funcs.index))
                 funcs.added(added)
-                tables.append(array("q", flat))
+                tables.append(memoryview(flat).cast("q"))
                 continue
             # sums beyond 64 bits (a model built by hand): Python's ints
             keys = rows[0::8]
@@ -371,7 +373,7 @@ def _py_view(
 
 def _c_view(
     tree: ThreadProfile, funcs: FunctionIndex, keep: int
-) -> tuple[array, int, list[int]] | None:
+) -> tuple[Sequence[int], int, list[int]] | None:
     """:func:`_py_view` in C (``_core._page_view``) for a tree held as
     columns, whose children are in index order as the C walk takes them;
     ``None`` for a tree of node objects or of values beyond 64 bits."""
@@ -486,7 +488,7 @@ def report_data(
         if len(g.threads) > 1:
             name = f"{g.key} ({len(g.threads)} threads)"
             if len(g.threads) == len(snapshot.threads):  # all of them: the same view
-                merged[f"g:{gi}"] = {**merged["all"], "name": name}
+                merged[f"g:{gi}"] = {"name": name, "view_of": "all"}
                 continue
             tree = merge_threads(g.threads, name)
             keep = share(sum(t.tree_size - 1 for t in g.threads))
@@ -510,7 +512,10 @@ def report_data(
         "warnings": list(snapshot.warnings),
         "timeline_quantum": q,
         "nodes": total,
-        "folded": sum(v["folded"] for v in [*(t["view"] for t in threads), *merged.values()]),
+        "folded": sum(
+            merged[v["view_of"]]["folded"] if "view_of" in v else v["folded"]
+            for v in [*(t["view"] for t in threads), *merged.values()]
+        ),
         "files": list(funcs.files),
         "funcs": funcs.flat,
         "groups": [
@@ -530,14 +535,14 @@ def report_data(
 
 
 def _json_pieces(data: Any) -> Iterator[str]:
-    """:func:`embed_json`'s text in pieces: the integer arrays of ``data``
-    (``array``, as the C loops give them) are written by ``_core._json_ints``
-    where ``json`` leaves a placeholder for each."""
-    arrays: list[array] = []
+    """:func:`embed_json`'s text in pieces: the int64 arrays of ``data``
+    (``array`` or ``memoryview``, as the C loops give them) are written by
+    ``_core._json_ints`` where ``json`` leaves a placeholder for each."""
+    arrays: list[array | memoryview] = []
     nonce = os.urandom(8).hex()  # no text of the profile holds it
 
     def stash(obj: object) -> str:
-        if not isinstance(obj, array):
+        if not isinstance(obj, (array, memoryview)):
             raise TypeError(f"{type(obj).__name__} is not JSON serializable")
         arrays.append(obj)
         return f"\0{nonce}:{len(arrays) - 1}"

@@ -156,7 +156,9 @@
       const [, ti, li] = key.split(":");
       return THREADS[+ti].tasks[+li].view;
     }
-    return DATA.merged[key] || THREADS[GROUPS[+key.slice(2)].members[0]].view;
+    const view = DATA.merged[key];
+    if (view && view.view_of) return Object.assign({}, DATA.merged[view.view_of], { name: view.name });
+    return view || THREADS[GROUPS[+key.slice(2)].members[0]].view;
   }
   function selectionName(key) {
     return selectionView(key).name;

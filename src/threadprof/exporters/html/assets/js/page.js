@@ -135,7 +135,7 @@
   }
 
   function main() {
-    if (DATA.version !== 2) {
+    if (DATA.version !== 3) {
       document.getElementById("summary").textContent = "This report's data has version " + DATA.version + ", which this page cannot read.";
       return;
     }
