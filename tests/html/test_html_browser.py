@@ -106,6 +106,23 @@ def test_a_group_of_every_thread_shows_the_view_of_all(open_report, builder):
     no_errors(page)
 
 
+def test_one_thread_s_view_is_the_view_of_all_threads(open_report, builder):
+    builder.func("run", "app.py")
+    builder.func("work", "app.py")
+    C = builder.call
+    builder.thread("MainThread", [C("run", 1, 10, [C("work", 2, 6)])])
+    page = open_report(builder.build())
+    assert page.js("window.threadprof.state().selectionName") == "all threads"
+    everything = [(f["name"], f["depth"], f["width"]) for f in frames(page)]
+    assert [e[:2] for e in everything] == [("all threads", 0), ("run", 1), ("work", 2)]
+    choose(page, "#thread-select", "t:0")
+    assert [(f["name"], f["depth"], f["width"]) for f in frames(page)] == [
+        ("MainThread", *everything[0][1:]),
+        *everything[1:],
+    ]
+    no_errors(page)
+
+
 def test_click_zooms_in_and_out(open_report, demo_snap):
     page = open_report(demo_snap)
     choose(page, "#thread-select", "t:0")

@@ -219,7 +219,7 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
         '"threads":[{"name":"T","serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
         '"wall":5,"cpu":3,"calls":2,"group":0,"warnings":[],"view":{"name":"T",' + view + "},"
         '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}],'
-        '"merged":{"all":{"name":"all threads",' + view + "}}}"
+        '"merged":{"all":{"name":"all threads","view_of":"t:0"}}}'
     )
 
 
@@ -615,8 +615,9 @@ def test_a_diff_page_folds_nothing_so_its_baselines_stay_aligned(make_builder, m
     assert report_data(snaps[1])["folded"] > 0  # the budget would fold these trees
     data = page_data(compare(snaps[0], snaps[1]))
     assert data["folded"] == 0
-    for view in (data["threads"][0]["view"], data["merged"]["all"]):
-        assert len(view["baseline"]) // 5 == len(view["nodes"]) // len(NODE_FIELDS) == 4
+    view = data["threads"][0]["view"]
+    assert len(view["baseline"]) // 5 == len(view["nodes"]) // len(NODE_FIELDS) == 4
+    assert data["merged"]["all"] == {"name": "all threads", "view_of": "t:0"}  # the same tree
 
 
 def test_a_threads_slow_steps_of_tasks_longest_first(builder):

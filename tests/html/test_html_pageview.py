@@ -85,7 +85,7 @@ def test_c_tables_are_the_python_tables(monkeypatch):
     assert len(want[1]) > 8 * 20  # edges of many pairs
 
 
-def test_a_whole_report_by_columns_and_by_nodes():
+def test_a_whole_report_in_c_and_in_python(monkeypatch):
     rnd = random.Random(3)
     trees = [_random_tree(rnd, 500) for _ in range(3)]
     as_columns = Snapshot(
@@ -94,8 +94,12 @@ def test_a_whole_report_by_columns_and_by_nodes():
     as_nodes = Snapshot("wall", 1e-9, FUNCTIONS, [_thread(t) for t in trees])
     for budget in (None, 100):
         got = json.loads(html_data.embed_json(report_data(as_columns, node_budget=budget)))
-        want = json.loads(html_data.embed_json(report_data(as_nodes, node_budget=budget)))
+        with monkeypatch.context() as m:
+            m.setattr(html_data, "_c_view", lambda *a: None)
+            want = json.loads(html_data.embed_json(report_data(as_nodes, node_budget=budget)))
         assert got == want
+        # node objects whose children are in index order: the same page
+        assert json.loads(html_data.embed_json(report_data(as_nodes, node_budget=budget))) == got
         assert (got["folded"] > 0) == (budget is not None)
 
 
@@ -134,6 +138,7 @@ def test_a_fold_that_overflows_falls_back_to_python():
         _core._page_view(tree.tree_flat(NODE_COLUMNS), 1, array("q", [-1]) * 4, 0)
     funcs = FunctionIndex(FUNCTIONS, 2)
     assert html_data._c_view(tree, funcs, 1) is None
+    assert html_data._c_view(_thread(nodes), funcs, 1) is None
     assert funcs.index == {}
     rows, folded, _root = html_data._py_view(_thread(nodes), funcs, 1)
     assert folded == 3 and rows[8 + 4] == 3 * 2**62  # Python's ints hold the sum

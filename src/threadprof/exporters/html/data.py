@@ -45,8 +45,9 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   (``worker-12`` -> ``worker-*``) with their members (thread indices) and
   totals; a thread's ``group`` indexes it. ``merged`` holds the views of all
   threads (``"all"``) and of each group of two threads or more (``"g:<i>"``);
-  the view of a group of all threads is ``{"name", "view_of": "all"}``, the
-  view of all threads under the group's name.
+  a view that would repeat another is ``{"name", "view_of": key}``, that
+  view under another name: the view of all threads of a profile of one
+  thread (``"t:0"``), and of a group of every thread (``"all"``).
 
 Embedding: :func:`embed_json` writes the document as ASCII JSON (every other
 character a ``\\u`` escape, every ``<`` written ``\\u003c``); :func:`embed`
@@ -126,6 +127,8 @@ NODE_FIELDS = (
     "cpu",
     "cpu_self",
 )
+#: The name of the view of all threads merged.
+ALL_THREADS = "all threads"
 #: The columns of a call tree that ``_core._page_view`` reads, in its order.
 NODE_COLUMNS = COLUMN_FIELDS
 #: The values per function in a view's ``functions`` array, in order.
@@ -342,7 +345,8 @@ def _py_view(
     tree: ThreadProfile, funcs: FunctionIndex, keep: int
 ) -> tuple[list[int], int, list[int]]:
     """A view's ``nodes`` array, the nodes folded and the root's values, from
-    the tree's node objects (in their children's order)."""
+    the tree's node objects (in their children's order), in Python's integers:
+    a model built by hand can hold values beyond 64 bits."""
     folded_nodes, folded = fold(tree.nodes, keep)
     if folded:
         tree = replace(tree, nodes=folded_nodes)
@@ -374,23 +378,21 @@ def _py_view(
 def _c_view(
     tree: ThreadProfile, funcs: FunctionIndex, keep: int
 ) -> tuple[Sequence[int], int, list[int]] | None:
-    """:func:`_py_view` in C (``_core._page_view``) for a tree held as
-    columns, whose children are in index order as the C walk takes them;
-    ``None`` for a tree of node objects or of values beyond 64 bits."""
-    cols = tree.columns
-    if cols is None:
-        return None
+    """:func:`_py_view` in C (``_core._page_view``), children taken in index
+    order (as a tree held as columns has them, and the node objects made from
+    it); ``None`` for a tree of values beyond 64 bits."""
     try:
         flat = tree.tree_flat(NODE_COLUMNS)
         nodes, folded, added = _core._page_view(flat, keep, funcs.map, len(funcs.index))
     except (OverflowError, TypeError):
         return None
     funcs.added(added)
-    return (
-        array("q", nodes),
-        folded,
-        [cols.wall[0], cols.wall_self[0], cols.cpu[0], cols.cpu_self[0]],
-    )
+    columns = memoryview(flat).cast("q")
+    n = len(columns) // len(NODE_COLUMNS)
+    root = [
+        columns[NODE_COLUMNS.index(name) * n] for name in ("wall", "wall_self", "cpu", "cpu_self")
+    ]
+    return memoryview(nodes).cast("q"), folded, root
 
 
 def _task_lane(
@@ -480,10 +482,14 @@ def report_data(
                 for members, depth, label in lanes_of[id(t)]
             ]
             threads[-1]["task_count"] = len(t.tasks)
-    everything = merge_threads(snapshot.threads)
-    merged = {
-        "all": _view(tables, everything.name, everything, snapshot.threads, funcs, share(total))
-    }
+    merged: dict[str, dict[str, Any]] = {}
+    if len(snapshot.threads) == 1:  # all threads are that thread: its view
+        merged["all"] = {"name": ALL_THREADS, "view_of": "t:0"}
+    else:
+        everything = merge_threads(snapshot.threads, ALL_THREADS)
+        merged["all"] = _view(
+            tables, everything.name, everything, snapshot.threads, funcs, share(total)
+        )
     for gi, g in enumerate(groups):
         if len(g.threads) > 1:
             name = f"{g.key} ({len(g.threads)} threads)"
@@ -513,7 +519,7 @@ def report_data(
         "timeline_quantum": q,
         "nodes": total,
         "folded": sum(
-            merged[v["view_of"]]["folded"] if "view_of" in v else v["folded"]
+            v["folded"] if "view_of" not in v else 0
             for v in [*(t["view"] for t in threads), *merged.values()]
         ),
         "files": list(funcs.files),

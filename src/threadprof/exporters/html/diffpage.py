@@ -105,8 +105,9 @@ def page_data(diff: Diff) -> dict[str, Any]:
     # the baselines follow every node of the views: nothing is folded
     data = report_data(snap, node_budget=1 << 62)
     assert diff.paths is not None
-    trees = {"t": snap.threads[0], "all": merge_threads(snap.threads)}
-    views = [(data["threads"][0]["view"], trees["t"]), (data["merged"]["all"], trees["all"])]
+    views = [(data["threads"][0]["view"], snap.threads[0])]
+    if "view_of" not in data["merged"]["all"]:  # not the thread's own view
+        views.append((data["merged"]["all"], merge_threads(snap.threads)))
     for view, tree in views:
         view["baseline"], view["baseline_root"] = _baseline(tree, diff.paths)
     before = diff.total.before

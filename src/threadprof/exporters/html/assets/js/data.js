@@ -157,7 +157,7 @@
       return THREADS[+ti].tasks[+li].view;
     }
     const view = DATA.merged[key];
-    if (view && view.view_of) return Object.assign({}, DATA.merged[view.view_of], { name: view.name });
+    if (view && view.view_of) return Object.assign({}, selectionView(view.view_of), { name: view.name });
     return view || THREADS[GROUPS[+key.slice(2)].members[0]].view;
   }
   function selectionName(key) {
