@@ -40,6 +40,7 @@ LAYERS = [
         "subtree",
         "regroup",
         "pageview",
+        "marshalstats",
         "merge",
         "tasksplit",
     ],

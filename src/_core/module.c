@@ -25,6 +25,7 @@
 #include "moncb.h"
 #include "nodebuild.h"
 #include "merge.h"
+#include "marshalstats.h"
 #include "pageview.h"
 #include "regroup.h"
 #include "subtree.h"
@@ -131,6 +132,11 @@ static PyMethodDef tprof_module_methods[] = {
     {"_json_ints", tprof_json_ints, METH_O,
      "_json_ints(buffer)\n--\n\nNative int64 values as a JSON array "
      "(bytes)."},
+    {"_pstats_marshal", (PyCFunction)(void (*)(void))tprof_pstats_marshal,
+     METH_FASTCALL,
+     "_pstats_marshal(rows, pairs, keys, unit, self_at, cum_at)\n--\n\n"
+     "A pstats file (marshal's bytes of cProfile's stats dictionary) from "
+     "_regroup's rows (marshalstats.h)."},
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},
