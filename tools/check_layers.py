@@ -21,6 +21,7 @@ LAYERS = [
         "compat",
         "sync",
         "arena",
+        "bytebuf",
         "clock",
         "store",
         "susptab",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "eventrender.h"
 
+#include "bytebuf.h"
 #include "eventcodec.h"
 
 #include <stddef.h>
@@ -39,9 +40,7 @@ typedef struct {
     int started;
     Py_ssize_t skipped, closed, events;
     int64_t first_ns, last_ns; /* of the events written, when events > 0 */
-    /* the output of one call */
-    char *buf;
-    size_t len, cap;
+    tprof_bytebuf out;         /* the output of one call */
 } renderer;
 
 static int
@@ -174,36 +173,12 @@ renderer_dealloc(renderer *r)
         PyMem_Free(r->cache);
     }
     PyMem_Free(r->stack);
-    PyMem_Free(r->buf);
+    tprof_bytebuf_free(&r->out);
     type->tp_free((PyObject *)r);
     Py_DECREF(type);
 }
 
 /* ---- the output buffer ------------------------------------------------ */
-
-static int
-reserve(renderer *r, size_t more)
-{
-    if (r->cap - r->len >= more) {
-        return 0;
-    }
-    size_t cap = r->cap ? r->cap : 1 << 16;
-    while (cap - r->len < more) {
-        if (cap > SIZE_MAX / 2) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *buf = PyMem_Realloc(r->buf, cap);
-    if (buf == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    r->buf = buf;
-    r->cap = cap;
-    return 0;
-}
 
 static char *
 put(char *out, const char *data, Py_ssize_t n)
@@ -383,11 +358,11 @@ emit(renderer *r, int32_t code, int64_t ticks)
     const char *data = PyBytes_AS_STRING(use);
     Py_ssize_t n = PyBytes_GET_SIZE(use);
     /* the template, 20 digits and a sign or two varints, the small parts */
-    if (reserve(r, (size_t)n + 32 + 4 * SMALL) < 0) {
+    if (tprof_bytebuf_reserve(&r->out, (size_t)n + 32 + 4 * SMALL) < 0) {
         Py_XDECREF(once);
         return -1;
     }
-    char *out = r->buf + r->len;
+    char *out = r->out.buf + r->out.len;
     if (r->need_sep) {
         out = put(out, r->sep, r->sep_len);
     }
@@ -414,7 +389,7 @@ emit(renderer *r, int32_t code, int64_t ticks)
     }
     }
     Py_XDECREF(once);
-    r->len = (size_t)(out - r->buf);
+    r->out.len = (size_t)(out - r->out.buf);
     if (r->events == 0) {
         r->first_ns = ns;
     }
@@ -482,8 +457,9 @@ feed(renderer *r, int32_t code, int64_t t)
 static PyObject *
 take_output(renderer *r)
 {
-    PyObject *out = PyBytes_FromStringAndSize(r->buf, (Py_ssize_t)r->len);
-    r->len = 0;
+    PyObject *out =
+        PyBytes_FromStringAndSize(r->out.buf, (Py_ssize_t)r->out.len);
+    r->out.len = 0;
     return out;
 }
 
@@ -503,7 +479,7 @@ renderer_render(renderer *r, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t n = fv.len / 4;
     const int32_t *funcs = (const int32_t *)fv.buf;
     const int64_t *times = (const int64_t *)tv.buf;
-    r->len = 0;
+    r->out.len = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         if (feed(r, funcs[k], times[k]) < 0) {
             goto done;
@@ -519,7 +495,7 @@ done:
 static PyObject *
 renderer_finish(renderer *r, PyObject *Py_UNUSED(ignored))
 {
-    r->len = 0;
+    r->out.len = 0;
     r->closed += r->depth;
     while (r->depth > 0) {
         if (emit(r, ~r->stack[--r->depth], r->last) < 0) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "marshalstats.h"
 
+#include "bytebuf.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -18,41 +20,25 @@
 #define M_REF 'r'
 #define M_FLAG_REF 0x80 /* on an object that a later M_REF names */
 
-/* The file as it is written: a growing buffer, and the reference number
- * of each group's key once written (-1 before). */
+/* The file as it is written, and the reference number of each group's key
+ * once written (-1 before). */
 typedef struct {
-    char *buf;
-    size_t len, cap;
+    tprof_bytebuf out;
     int64_t *refs;
     uint32_t nrefs;
 } sink;
 
-/* Room for `more` bytes; 0, or -1 with MemoryError set. */
 static int
 sink_room(sink *s, size_t more)
 {
-    if (s->len + more <= s->cap) {
-        return 0;
-    }
-    size_t cap = s->cap ? s->cap : 4096;
-    while (cap < s->len + more) {
-        cap *= 2;
-    }
-    char *grown = PyMem_Realloc(s->buf, cap);
-    if (grown == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    s->buf = grown;
-    s->cap = cap;
-    return 0;
+    return tprof_bytebuf_reserve(&s->out, more);
 }
 
 static void
 put_u32(sink *s, uint32_t v)
 {
     for (int i = 0; i < 4; i++) {
-        s->buf[s->len++] = (char)(v >> (8 * i));
+        s->out.buf[s->out.len++] = (char)(v >> (8 * i));
     }
 }
 
@@ -64,7 +50,7 @@ put_int(sink *s, int64_t v)
         return -1;
     }
     if (v >= INT32_MIN && v <= INT32_MAX) {
-        s->buf[s->len++] = M_INT;
+        s->out.buf[s->out.len++] = M_INT;
         put_u32(s, (uint32_t)(int32_t)v);
         return 0;
     }
@@ -73,11 +59,11 @@ put_int(sink *s, int64_t v)
     for (uint64_t w = u; w; w >>= 15) {
         digits++;
     }
-    s->buf[s->len++] = M_LONG;
+    s->out.buf[s->out.len++] = M_LONG;
     put_u32(s, (uint32_t)(v < 0 ? -digits : digits));
     for (; u; u >>= 15) {
-        s->buf[s->len++] = (char)(u & 0xFF);
-        s->buf[s->len++] = (char)((u >> 8) & 0x7F);
+        s->out.buf[s->out.len++] = (char)(u & 0xFF);
+        s->out.buf[s->out.len++] = (char)((u >> 8) & 0x7F);
     }
     return 0;
 }
@@ -88,11 +74,11 @@ put_float(sink *s, double x)
     if (sink_room(s, 9) < 0) {
         return -1;
     }
-    s->buf[s->len++] = M_FLOAT;
-    if (PyFloat_Pack8(x, s->buf + s->len, 1) < 0) {
+    s->out.buf[s->out.len++] = M_FLOAT;
+    if (PyFloat_Pack8(x, s->out.buf + s->out.len, 1) < 0) {
         return -1;
     }
-    s->len += 8;
+    s->out.len += 8;
     return 0;
 }
 
@@ -102,8 +88,8 @@ put_bytes(sink *s, const char *p, size_t n)
     if (sink_room(s, n) < 0) {
         return -1;
     }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
+    memcpy(s->out.buf + s->out.len, p, n);
+    s->out.len += n;
     return 0;
 }
 
@@ -113,9 +99,9 @@ put_code(sink *s, char code, int small)
     if (sink_room(s, 2) < 0) {
         return -1;
     }
-    s->buf[s->len++] = code;
+    s->out.buf[s->out.len++] = code;
     if (code == M_SMALL_TUPLE) {
-        s->buf[s->len++] = (char)small;
+        s->out.buf[s->out.len++] = (char)small;
     }
     return 0;
 }
@@ -138,17 +124,17 @@ put_key(sink *s, PyObject *keys, int64_t g)
         if (sink_room(s, 5) < 0) {
             return -1;
         }
-        s->buf[s->len++] = M_REF;
+        s->out.buf[s->out.len++] = M_REF;
         put_u32(s, (uint32_t)s->refs[g]);
         return 0;
     }
     PyObject *key = PyList_GET_ITEM(keys, g);
-    size_t at = s->len;
+    size_t at = s->out.len;
     if (put_bytes(s, PyBytes_AS_STRING(key), (size_t)PyBytes_GET_SIZE(key)) <
         0) {
         return -1;
     }
-    s->buf[at] = (char)(s->buf[at] | M_FLAG_REF);
+    s->out.buf[at] = (char)(s->out.buf[at] | M_FLAG_REF);
     s->refs[g] = s->nrefs++;
     return 0;
 }
@@ -240,8 +226,8 @@ tprof_pstats_marshal(PyObject *Py_UNUSED(module), PyObject *const *args,
     Py_ssize_t *first = PyMem_Calloc((size_t)ngroups + 2, sizeof *first);
     Py_ssize_t *by_callee =
         PyMem_Malloc((size_t)(npairs ? npairs : 1) * sizeof *by_callee);
-    sink s = {NULL, 0, 0, PyMem_Malloc((size_t)(ngroups ? ngroups : 1) * 8),
-              0};
+    sink s = {
+        {NULL, 0, 0}, PyMem_Malloc((size_t)(ngroups ? ngroups : 1) * 8), 0};
     if (rv.len % (WIDTH * 8) != 0 || pv.len % (WIDTH * 8) != 0) {
         PyErr_SetString(PyExc_ValueError,
                         "rows, pairs: not rows of eight 8-byte integers");
@@ -273,12 +259,12 @@ tprof_pstats_marshal(PyObject *Py_UNUSED(module), PyObject *const *args,
     if (put_stats(&s, rv.buf, rv.len / (WIDTH * 8), pairs, first, by_callee,
                   ngroups, args[2], unit, (int)self_at, (int)cum_at) == 0)
     {
-        result = PyBytes_FromStringAndSize(s.buf, (Py_ssize_t)s.len);
+        result = PyBytes_FromStringAndSize(s.out.buf, (Py_ssize_t)s.out.len);
     }
 done:
     PyMem_Free(first);
     PyMem_Free(by_callee);
-    PyMem_Free(s.buf);
+    tprof_bytebuf_free(&s.out);
     PyMem_Free(s.refs);
     PyBuffer_Release(&rv);
     PyBuffer_Release(&pv);
