@@ -42,6 +42,7 @@ LAYERS = [
         "regroup",
         "pageview",
         "marshalstats",
+        "callgrindtext",
         "merge",
         "tasksplit",
     ],

@@ -39,4 +39,5 @@ LD_PRELOAD="$asan $ubsan" \
     tests/integration tests/cli/test_cli_faults.py tests/exporters/test_tprof.py \
     tests/exporters/test_eventrender.py tests/unit/test_outermost.py \
     tests/unit/test_gather.py tests/unit/test_build_nodes.py tests/unit/test_subtree.py tests/unit/test_regroup.py tests/unit/test_merge.py tests/unit/test_tasksplit.py \
-    tests/html/test_html_pageview.py tests/unit/test_pstats_marshal.py tests/fuzz "$@"
+    tests/html/test_html_pageview.py tests/unit/test_pstats_marshal.py \
+    tests/unit/test_callgrind_part.py tests/fuzz "$@"

@@ -25,6 +25,7 @@
 #include "moncb.h"
 #include "nodebuild.h"
 #include "merge.h"
+#include "callgrindtext.h"
 #include "marshalstats.h"
 #include "pageview.h"
 #include "regroup.h"
@@ -137,6 +138,11 @@ static PyMethodDef tprof_module_methods[] = {
      "_pstats_marshal(rows, pairs, keys, unit, self_at, cum_at)\n--\n\n"
      "A pstats file (marshal's bytes of cProfile's stats dictionary) from "
      "_regroup's rows (marshalstats.h)."},
+    {"_callgrind_part", (PyCFunction)(void (*)(void))tprof_callgrind_part,
+     METH_FASTCALL,
+     "_callgrind_part(rows, pairs, funcs, files, names, scale, own, incl)"
+     "\n--\n\nThe body of a callgrind part and its totals from _regroup's "
+     "rows (callgrindtext.h)."},
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},

@@ -37,11 +37,15 @@ Names are single lines: ``%`` and line breaks are percent-encoded (``%25``,
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from array import array
+from collections.abc import Sequence
 from typing import BinaryIO
 
+from .. import _core
 from ..model import Function, Snapshot, ThreadProfile, group_functions, grouped_totals
-from ._common import creator, escape_text, ns_converter
+from ._common import creator, escape_text, ns_converter, ns_scale
 
 __all__ = ["dump", "render"]
 
@@ -67,14 +71,45 @@ class _Names:
 
 
 def _part(snapshot: Snapshot, threads: list[ThreadProfile]) -> tuple[list[str], list[int]]:
-    """The body of a part holding ``threads`` merged, and its totals per event."""
-    to_ns = ns_converter(snapshot.unit)
+    """The body of a part holding ``threads`` merged (its lines), and its
+    totals per event: written in C (``_core._callgrind_part``) unless a
+    total leaves 64 bits (a model built by hand)."""
     # the functions of one (file, name) are one callgrind function
     group, firsts = group_functions(snapshot.functions, _key)
     rows = grouped_totals(snapshot, threads, group, False)
     pairs = grouped_totals(snapshot, threads, group, True)
-    own = [5, 7] if snapshot.primary == "wall" else [7, 5]  # wall_self, cpu_self
-    incl = [4, 6] if snapshot.primary == "wall" else [6, 4]  # wall, cpu
+    own = (5, 7) if snapshot.primary == "wall" else (7, 5)  # wall_self, cpu_self
+    incl = (4, 6) if snapshot.primary == "wall" else (6, 4)  # wall, cpu
+    if not isinstance(rows, list) and not isinstance(pairs, list):
+        files: dict[str, int] = {}
+        names: dict[str, int] = {}
+        funcs = array("q")
+        for f in firsts:
+            file_at = files.setdefault(f.filename, len(files))
+            funcs.extend((file_at, names.setdefault(f.display, len(names)), f.lineno))
+
+        def encoded(texts: dict[str, int]) -> list[bytes]:
+            return [escape_text(t).encode("utf-8", "backslashreplace") for t in texts]
+
+        scale = ns_scale(snapshot.unit)
+        with contextlib.suppress(OverflowError):
+            body, *total = _core._callgrind_part(
+                rows, pairs, funcs, encoded(files), encoded(names), scale, own, incl
+            )
+            return ([body.decode("utf-8")] if body else []), total
+    return _py_part(snapshot, firsts, rows, pairs, own, incl)
+
+
+def _py_part(
+    snapshot: Snapshot,
+    firsts: list[Function],
+    rows: Sequence[int],
+    pairs: Sequence[int],
+    own: tuple[int, int],
+    incl: tuple[int, int],
+) -> tuple[list[str], list[int]]:
+    """:func:`_part` in Python's integers."""
+    to_ns = ns_converter(snapshot.unit)
     calls_of: dict[int, list[int]] = {}  # caller group -> its rows in pairs
     for i in range(0, len(pairs), 8):
         calls_of.setdefault(pairs[i] >> 32, []).append(i)
