@@ -40,4 +40,4 @@ LD_PRELOAD="$asan $ubsan" \
     tests/exporters/test_eventrender.py tests/unit/test_outermost.py \
     tests/unit/test_gather.py tests/unit/test_build_nodes.py tests/unit/test_subtree.py tests/unit/test_regroup.py tests/unit/test_merge.py tests/unit/test_tasksplit.py \
     tests/html/test_html_pageview.py tests/unit/test_pstats_marshal.py \
-    tests/unit/test_callgrind_part.py tests/fuzz "$@"
+    tests/unit/test_callgrind_part.py tests/unit/test_pprof_samples.py tests/fuzz "$@"

@@ -2,8 +2,8 @@
 #include "callgrindtext.h"
 
 #include "bytebuf.h"
+#include "nsscale.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,8 +18,7 @@ typedef struct {
     PyObject *files, *names;     /* lists of bytes */
     uint32_t *file_id, *name_id; /* callgrind's ids, 0 before first use */
     uint32_t nfile_ids, nname_ids;
-    int64_t iscale; /* ns a tick, when whole; else 0 and fscale */
-    double fscale;
+    tprof_nsscale scale;
 } writer;
 
 static int
@@ -83,26 +82,6 @@ put_name(writer *w, PyObject *list, uint32_t *ids, uint32_t *nids,
                                     (size_t)PyBytes_GET_SIZE(name));
 }
 
-/* Ticks in nanoseconds into *ns; 0, or -1 with OverflowError set. */
-static int
-to_ns(const writer *w, int64_t ticks, int64_t *ns)
-{
-    if (w->iscale) {
-        if (!__builtin_mul_overflow(ticks, w->iscale, ns)) {
-            return 0;
-        }
-    }
-    else {
-        double x = nearbyint((double)ticks * w->fscale);
-        if (x >= -9.2e18 && x <= 9.2e18) {
-            *ns = (int64_t)x;
-            return 0;
-        }
-    }
-    PyErr_SetString(PyExc_OverflowError, "a cost leaves 64 bits");
-    return -1;
-}
-
 /* fl=, fn= (or cfl=, cfn= with `called`) of group `g`. */
 static int
 put_function(writer *w, int64_t g, int called)
@@ -126,8 +105,9 @@ static int
 put_costs(writer *w, int64_t line, const int64_t *row, const long cols[2],
           int64_t out[2])
 {
-    if (to_ns(w, row[cols[0]], &out[0]) < 0 ||
-        to_ns(w, row[cols[1]], &out[1]) < 0) {
+    if (tprof_nsscale_apply(&w->scale, row[cols[0]], &out[0]) < 0 ||
+        tprof_nsscale_apply(&w->scale, row[cols[1]], &out[1]) < 0)
+    {
         return -1;
     }
     return put_int(w, line) < 0 || put(w, " ", 1) < 0 ||
@@ -216,21 +196,8 @@ tprof_callgrind_part(PyObject *Py_UNUSED(module), PyObject *const *args,
         return NULL;
     }
     writer w = {.files = args[3], .names = args[4]};
-    if (PyLong_Check(args[5])) {
-        w.iscale = PyLong_AsLongLong(args[5]);
-        if (w.iscale == -1 && PyErr_Occurred()) {
-            return NULL;
-        }
-        if (w.iscale < 1) {
-            PyErr_SetString(PyExc_ValueError, "scale: not positive");
-            return NULL;
-        }
-    }
-    else {
-        w.fscale = PyFloat_AsDouble(args[5]);
-        if (w.fscale == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
+    if (tprof_nsscale_of(args[5], &w.scale) < 0) {
+        return NULL;
     }
     Py_buffer bufs[3];
     int held = 0;

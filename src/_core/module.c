@@ -28,6 +28,7 @@
 #include "callgrindtext.h"
 #include "marshalstats.h"
 #include "pageview.h"
+#include "pprofsamples.h"
 #include "regroup.h"
 #include "subtree.h"
 #include "tasksplit.h"
@@ -143,6 +144,11 @@ static PyMethodDef tprof_module_methods[] = {
      "_callgrind_part(rows, pairs, funcs, files, names, scale, own, incl)"
      "\n--\n\nThe body of a callgrind part and its totals from _regroup's "
      "rows (callgrindtext.h)."},
+    {"_pprof_samples", (PyCFunction)(void (*)(void))tprof_pprof_samples,
+     METH_FASTCALL,
+     "_pprof_samples(flat, locs, prefix, tail, types, scale)\n--\n\n"
+     "A pprof profile's Sample messages for the nodes of a call tree "
+     "(pprofsamples.h)."},
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},

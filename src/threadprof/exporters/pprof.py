@@ -59,11 +59,13 @@ from __future__ import annotations
 
 import gzip
 import shlex
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
+from .. import _core
 from ..model import Node, Snapshot, ThreadProfile, thread_group_key, thread_without_tasks
-from ._common import creator, function_name, ns_converter
+from ._common import creator, function_name, ns_converter, ns_scale
 from ._protobuf import (
     field_bytes,
     field_message,
@@ -202,6 +204,33 @@ def _packed_samples(
         yield stack, values(node)
 
 
+#: The columns that ``_core._pprof_samples`` reads, and its code of each
+#: choice of sample types.
+_SAMPLE_FIELDS = ("parent", "func", "calls", "wall_self", "cpu_self")
+_TYPES_CODE = {"all": 0, "wall": 1, "cpu": 2}
+
+
+def _c_samples(
+    snapshot: Snapshot,
+    thread: ThreadProfile,
+    locs: array,
+    types: str,
+    labels: list[bytes],
+    prefix: list[int] | None,
+) -> bytes | None:
+    """The Sample messages of :func:`_packed_samples` with their ``labels``,
+    written in C (``_core._pprof_samples``); ``None`` for a time beyond 64
+    bits (a model built by hand)."""
+    below = array("q", [locs[f] for f in reversed(prefix or ())])
+    try:
+        flat = thread.tree_flat(_SAMPLE_FIELDS)
+        tail = b"".join(labels)
+        scale = ns_scale(snapshot.unit)
+        return _core._pprof_samples(flat, locs, below, tail, _TYPES_CODE[types], scale)
+    except (OverflowError, TypeError):
+        return None
+
+
 def _merge(into: dict[Stack, Values], samples: Iterable[tuple[Stack, Values]]) -> None:
     for stack, values in samples:
         row = into.get(stack)
@@ -299,6 +328,10 @@ def dump(
     to_ns = ns_converter(snapshot.unit)
     funcs = _Functions(snapshot, strings)
     encoded = {fid: varint(lid) for fid, lid in funcs.location.items()}
+    locs = array("q", [0]) * (max(funcs.location, default=-1) + 1)  # by function id
+    for fid, lid in funcs.location.items():
+        if fid >= 0:
+            locs[fid] = lid
     pid = [_label(strings, "pid", num=snapshot.pid)] if snapshot.pid else []
     notes: list[str] = []
 
@@ -328,15 +361,22 @@ def dump(
                     *pid,
                 ]
                 rest = thread_without_tasks(thread) if thread.tasks else thread
-                write(_packed_samples(snapshot, rest, encoded, sample_types), labels)
+                trees: list[tuple[ThreadProfile, list[bytes], list[int] | None]] = [
+                    (rest, labels, None)
+                ]
                 for task in thread.tasks:
                     tagged = [
                         *labels,
                         _label(strings, "task", task.name),
                         _label(strings, "task_id", num=task.id),
                     ]
-                    samples = _packed_samples(snapshot, task, encoded, sample_types, task.prefix)
-                    write(samples, tagged)
+                    trees.append((task, tagged, task.prefix))
+                for tree, tags, prefix in trees:
+                    data = _c_samples(snapshot, tree, locs, sample_types, tags, prefix)
+                    if data is None:  # times beyond 64 bits: Python's ints
+                        write(_packed_samples(snapshot, tree, encoded, sample_types, prefix), tags)
+                    else:
+                        gz.write(data)
         else:
             _write_aggregated(
                 snapshot, funcs, strings, sample_types, max_samples, pid, write, notes
