@@ -436,10 +436,13 @@ def report_data(
     funcs = FunctionIndex(snapshot.functions, tables.top)
     total = sum(t.tree_size - 1 for t in snapshot.threads)
     groups = threads_by_key(snapshot.threads)
-    merged_views = [g.threads for g in groups if len(g.threads) > 1]
-    # every node is in its thread's view, in the view of all threads and in at
-    # most one group's: each view gets the budget in proportion to its size
-    shown = 2 * total + sum(t.tree_size - 1 for ts in merged_views for t in ts)
+    everyone = len(snapshot.threads)
+    merged_views = [g.threads for g in groups if everyone > len(g.threads) > 1]
+    # every node is in its thread's view, in the view of all threads (unless
+    # that is the thread's) and in at most one group's (unless that is all
+    # threads): each view gets the budget in proportion to its size
+    shown = (2 if everyone > 1 else 1) * total
+    shown += sum(t.tree_size - 1 for ts in merged_views for t in ts)
 
     def share(nodes: int) -> int:
         if shown <= node_budget:
