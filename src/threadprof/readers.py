@@ -48,8 +48,15 @@ class PstatsInput:
 
     def snapshot(self) -> Snapshot:
         """A snapshot whose per-function self times and caller -> callee edges
-        are the file's (see :func:`threadprof.pstatsfile.stats_to_snapshot`)."""
-        return pstatsfile.stats_to_snapshot(self.stats)
+        are the file's (see :func:`threadprof.pstatsfile.stats_to_snapshot`);
+        ProfileFormatError for a time whose nanoseconds are no number (a
+        finite float of seconds beyond about 1.8e299)."""
+        try:
+            return pstatsfile.stats_to_snapshot(self.stats)
+        except OverflowError as exc:
+            raise ProfileFormatError(
+                self.path, "not a valid pstats file: a time too long to count in nanoseconds"
+            ) from exc
 
 
 def _looks_like_marshal_dict(head: bytes) -> bool:

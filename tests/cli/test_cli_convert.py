@@ -275,6 +275,22 @@ def test_convert_pstats_to_what_it_cannot_give(name, pstats_file, tmp_path, caps
     assert not out.exists()
 
 
+def test_convert_pstats_whose_time_has_no_nanoseconds(tmp_path, capsys):
+    # a finite time that becomes an infinite number of nanoseconds: callgrind
+    # cannot hold it, pstats can
+    stats = {("a.py", 1, "f"): (1, 1, 0.5, 1.0, {("a.py", 2, "g"): (1, 1, 0.5, -1.7e306)})}
+    path = tmp_path / "huge.prof"
+    path.write_bytes(marshal.dumps(stats))
+    out = tmp_path / "out.callgrind"
+    status, lines = convert(capsys, str(path), "-o", str(out))
+    assert status == EXIT_BAD_INPUT
+    one_error(lines, f"cannot read {str(path)!r}: not a valid pstats file: a time too long")
+    assert not out.exists()
+    status, lines = convert(capsys, str(path), "-o", str(tmp_path / "out.prof"))
+    assert status == EXIT_OK, lines
+    assert pstats.Stats(str(tmp_path / "out.prof")).stats == stats
+
+
 def test_convert_pstats_has_no_threads(pstats_file, tmp_path, capsys):
     status, lines = convert(
         capsys, str(pstats_file), "-o", str(tmp_path / "o.prof"), "--thread", "1"
