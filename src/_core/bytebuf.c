@@ -2,6 +2,7 @@
 #include "bytebuf.h"
 
 #include <stdint.h>
+#include <string.h>
 
 int
 tprof_bytebuf_reserve(tprof_bytebuf *b, size_t more)
@@ -25,6 +26,32 @@ tprof_bytebuf_reserve(tprof_bytebuf *b, size_t more)
     b->buf = buf;
     b->cap = cap;
     return 0;
+}
+
+int
+tprof_bytebuf_put(tprof_bytebuf *b, const void *data, size_t n)
+{
+    if (tprof_bytebuf_reserve(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+int
+tprof_bytebuf_put_decimal(tprof_bytebuf *b, int64_t v)
+{
+    char digits[24], *end = digits + sizeof digits, *p = end;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return tprof_bytebuf_put(b, p, (size_t)(end - p));
 }
 
 void

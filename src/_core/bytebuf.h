@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bytebuf.h -- a growing buffer of bytes, what the loops that write a file's
- * text or bytes (eventrender, marshalstats) write into. It owns its memory.
+ * text or bytes (timelines, pstats, callgrind, pprof, the HTML page's JSON)
+ * write into. It owns its memory.
  */
 #ifndef THREADPROF_BYTEBUF_H
 #define THREADPROF_BYTEBUF_H
@@ -9,6 +10,7 @@
 #include "compat.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char *buf;
@@ -18,6 +20,13 @@ typedef struct {
 /* Room for `more` bytes after `len`: 0, or -1 with MemoryError set (the
  * buffer then stays as it was). */
 int tprof_bytebuf_reserve(tprof_bytebuf *b, size_t more);
+
+/* `n` bytes of `data` after `len`: 0, or -1 with MemoryError set. */
+int tprof_bytebuf_put(tprof_bytebuf *b, const void *data, size_t n);
+
+/* `v` in decimal digits (a '-' before a negative one): 0, or -1 with
+ * MemoryError set. */
+int tprof_bytebuf_put_decimal(tprof_bytebuf *b, int64_t v);
 
 /* Free the memory; the buffer is then empty. */
 void tprof_bytebuf_free(tprof_bytebuf *b);

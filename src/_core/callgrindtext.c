@@ -24,12 +24,7 @@ typedef struct {
 static int
 put(writer *w, const char *p, size_t n)
 {
-    if (tprof_bytebuf_reserve(&w->out, n) < 0) {
-        return -1;
-    }
-    memcpy(w->out.buf + w->out.len, p, n);
-    w->out.len += n;
-    return 0;
+    return tprof_bytebuf_put(&w->out, p, n);
 }
 
 static int
@@ -41,16 +36,7 @@ put_str(writer *w, const char *s)
 static int
 put_int(writer *w, int64_t v)
 {
-    char digits[24], *end = digits + sizeof digits, *p = end;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) {
-        *--p = '-';
-    }
-    return put(w, p, (size_t)(end - p));
+    return tprof_bytebuf_put_decimal(&w->out, v);
 }
 
 /* "(id) name" the first time the name at `index` of `list` is written,

@@ -85,12 +85,7 @@ put_float(sink *s, double x)
 static int
 put_bytes(sink *s, const char *p, size_t n)
 {
-    if (sink_room(s, n) < 0) {
-        return -1;
-    }
-    memcpy(s->out.buf + s->out.len, p, n);
-    s->out.len += n;
-    return 0;
+    return tprof_bytebuf_put(&s->out, p, n);
 }
 
 static int

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pageview.h"
 
+#include "bytebuf.h"
 #include "columns.h"
 
 #include <stdint.h>
@@ -359,42 +360,30 @@ tprof_json_ints(PyObject *Py_UNUSED(module), PyObject *buffer)
     }
     PyObject *result = NULL;
     Py_ssize_t n = v.len / 8;
-    /* "[" "]" and at most 20 digits, a sign and a comma per value */
-    char *text = v.len % 8 ? NULL : PyMem_Malloc((size_t)n * 22 + 2);
-    if (text == NULL) {
-        if (v.len % 8) {
-            PyErr_SetString(PyExc_ValueError, "not 8-byte integers");
-        }
-        else {
-            PyErr_NoMemory();
-        }
+    const int64_t *values = v.buf;
+    tprof_bytebuf text = {NULL, 0, 0};
+    if (v.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "not 8-byte integers");
         goto done;
     }
-    const int64_t *values = v.buf;
-    char *w = text, digits[20];
-    *w++ = '[';
+    /* "[" "]" and at most 20 digits, a sign and a comma per value */
+    if (tprof_bytebuf_reserve(&text, (size_t)n * 22 + 2) < 0 ||
+        tprof_bytebuf_put(&text, "[", 1) < 0)
+    {
+        goto done;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        int64_t x = values[i];
-        uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
-        int d = 0;
-        do {
-            digits[d++] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (i) {
-            *w++ = ',';
-        }
-        if (x < 0) {
-            *w++ = '-';
-        }
-        while (d) {
-            *w++ = digits[--d];
+        if ((i && tprof_bytebuf_put(&text, ",", 1) < 0) ||
+            tprof_bytebuf_put_decimal(&text, values[i]) < 0)
+        {
+            goto done;
         }
     }
-    *w++ = ']';
-    result = PyBytes_FromStringAndSize(text, w - text);
-    PyMem_Free(text);
+    if (tprof_bytebuf_put(&text, "]", 1) == 0) {
+        result = PyBytes_FromStringAndSize(text.buf, (Py_ssize_t)text.len);
+    }
 done:
+    tprof_bytebuf_free(&text);
     PyBuffer_Release(&v);
     return result;
 }
