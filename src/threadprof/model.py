@@ -399,6 +399,7 @@ class ThreadProfile(Record):
         "last_seen",
         "name",
         "native_id",
+        "process",
         "serial",
         "slow_steps",
         "tasks",
@@ -427,6 +428,9 @@ class ThreadProfile(Record):
     #: The asyncio tasks that ran in this thread, in the order of their first
     #: steps (none when coroutines were counted per resume).
     tasks: list[TaskProfile]
+    #: The index in :attr:`Snapshot.processes` of the process the thread ran
+    #: in (0: the first, which is the only one of a profile of one process).
+    process: int
 
     def __init__(
         self,
@@ -444,6 +448,7 @@ class ThreadProfile(Record):
         columns: NodeColumns | None = None,
         slow_steps: list[SlowStep] | None = None,
         tasks: list[TaskProfile] | None = None,
+        process: int = 0,
     ) -> None:
         if (nodes is None) == (columns is None):
             raise ValueError("a thread's call tree is given as nodes or as columns, one of them")
@@ -461,6 +466,7 @@ class ThreadProfile(Record):
         self.columns = columns
         self.slow_steps = [] if slow_steps is None else slow_steps
         self.tasks = [] if tasks is None else tasks
+        self.process = process
 
     @property
     def nodes(self) -> list[Node]:
@@ -604,6 +610,7 @@ class TaskProfile(ThreadProfile):
         await_time: int = 0,
         prefix: list[int] | None = None,
         step_spans: list[tuple[int, int]] | None = None,
+        process: int = 0,
     ) -> None:
         super().__init__(
             serial,
@@ -620,6 +627,7 @@ class TaskProfile(ThreadProfile):
             columns,
             slow_steps,
             tasks,
+            process,
         )
         self.id = id
         self.creator = creator
@@ -628,6 +636,40 @@ class TaskProfile(ThreadProfile):
         self.await_time = await_time
         self.prefix = [] if prefix is None else prefix
         self.step_spans = [] if step_spans is None else step_spans
+
+
+class Process(Frozen):
+    """One process of a profile of a process tree (``threadprof run`` follows
+    the Python processes that a program starts: docs/processes.md).
+
+    ``start`` and ``end`` are ticks from the snapshot's origin (the first
+    process's start); ``status`` says how it ended: ``"exited"``,
+    ``"exited N"`` (``os._exit(N)``), ``"killed by SIGTERM"``, ``"crashed"``
+    (it ended without writing its profile: killed by SIGKILL, or a crash),
+    ``"running"`` (still running when the profile was written), or ``""``
+    when unknown. ``recorded`` is false for a process that left no profile.
+    """
+
+    __slots__ = ("argv", "end", "pid", "ppid", "recorded", "start", "status")
+    pid: int
+    ppid: int
+    argv: tuple[str, ...]
+    start: int
+    end: int
+    status: str
+    recorded: bool
+
+    def __init__(
+        self,
+        pid: int,
+        ppid: int,
+        argv: Sequence[str],
+        start: int,
+        end: int,
+        status: str = "",
+        recorded: bool = True,
+    ) -> None:
+        self._set(pid, ppid, tuple(argv), start, end, status, recorded)
 
 
 class Snapshot(Record):
@@ -642,6 +684,7 @@ class Snapshot(Record):
         "engine",
         "functions",
         "pid",
+        "processes",
         "python_version",
         "slow_step",
         "start_time",
@@ -666,6 +709,10 @@ class Snapshot(Record):
     coroutines: str
     #: the least duration of the steps of tasks listed (ticks; 0: none listed)
     slow_step: int
+    #: the processes of a process tree, the first the one that started the
+    #: others (:attr:`ThreadProfile.process` indexes it); empty for a profile
+    #: of one process, ``pid``'s
+    processes: list[Process]
 
     def __init__(
         self,
@@ -683,6 +730,7 @@ class Snapshot(Record):
         warnings: list[str] | None = None,
         coroutines: str = "",
         slow_step: int = 0,
+        processes: list[Process] | None = None,
     ) -> None:
         self.clock = clock
         self.unit = unit
@@ -698,6 +746,7 @@ class Snapshot(Record):
         self.warnings = [] if warnings is None else warnings
         self.coroutines = coroutines
         self.slow_step = slow_step
+        self.processes = [] if processes is None else processes
 
     # -- selection -------------------------------------------------------
     def thread(self, key: str | int) -> ThreadProfile:
@@ -741,6 +790,7 @@ class Snapshot(Record):
             warnings=list(self.warnings),
             coroutines=self.coroutines,
             slow_step=self.slow_step,
+            processes=self.processes,
         )
 
     def tasks(self) -> list[TaskProfile]:
@@ -753,6 +803,12 @@ class Snapshot(Record):
         steps = [(t, s) for t in self.threads for s in t.slow_steps]
         steps.sort(key=lambda ts: -ts[1].duration)
         return steps
+
+    def pid_of(self, thread: ThreadProfile) -> int:
+        """The pid of the process ``thread`` ran in (0 when unknown)."""
+        if 0 <= thread.process < len(self.processes):
+            return self.processes[thread.process].pid
+        return self.pid
 
     def merged(self, name: str = "all threads") -> ThreadProfile:
         """All threads merged into one call tree (paths from the root are united)."""
@@ -1290,9 +1346,6 @@ def key_stats(
     return out
 
 
-# -- several processes' snapshots as one ----------------------------------------------
-
-
 def _renumbered(nodes: list[Node], remap: dict[int, int]) -> list[Node]:
     """Copies of ``nodes`` whose functions are renumbered by ``remap``."""
     return [
@@ -1310,95 +1363,3 @@ def _renumbered(nodes: list[Node], remap: dict[int, int]) -> list[Node]:
         )
         for n in nodes
     ]
-
-
-def merge_snapshots(snapshots: Sequence[Snapshot], prefixes: Sequence[str] = ()) -> Snapshot:
-    """One snapshot holding the threads of ``snapshots`` (of several processes:
-    pytest-xdist's workers, a pool's children), each kept apart.
-
-    Functions are one table, matched by kind, names, file and line; each
-    thread's nodes point into it. A thread's name gets ``prefixes[i]`` of its
-    snapshot (``gw0:MainThread``). The snapshots must share a clock and a
-    unit. Timelines are not merged (their events name their own process's
-    functions): the threads come without them, and a warning says so. The pid
-    is the first snapshot's when all agree, else 0; the start is the
-    earliest; the duration the longest.
-    """
-    if not snapshots:
-        raise ValueError("no snapshot to merge")
-    first = snapshots[0]
-    for s in snapshots[1:]:
-        if (s.clock, s.unit) != (first.clock, first.unit):
-            raise ValueError(
-                f"cannot merge a {s.clock} clock of unit {s.unit:g} s with a {first.clock} "
-                f"clock of unit {first.unit:g} s"
-            )
-    functions: list[Function] = []
-    keyed: dict[tuple[str, str, str, str, int], int] = {}
-    threads: list[ThreadProfile] = []
-    warnings: list[str] = []
-    had_timeline = False
-    next_task = 0  # task ids stay unique: each snapshot's are shifted past the last
-    for i, snap in enumerate(snapshots):
-        prefix = prefixes[i] if i < len(prefixes) else ""
-        remap: dict[int, int] = {}
-        for f in snap.functions:
-            key = (f.kind, f.name, f.qualname, f.filename, f.lineno)
-            fid = keyed.get(key)
-            if fid is None:
-                fid = keyed[key] = len(functions)
-                functions.append(Function(fid, f.kind, f.name, f.qualname, f.filename, f.lineno))
-            remap[f.id] = fid
-        task_base = next_task
-        for t in snap.threads:
-            had_timeline = had_timeline or t.timeline is not None
-            tasks = [
-                replace(
-                    task,
-                    serial=len(threads),
-                    nodes=_renumbered(task.nodes, remap),
-                    prefix=[remap.get(f, f) for f in task.prefix],
-                    id=task_base + task.id,
-                    creator=task_base + task.creator if task.creator else 0,
-                )
-                for task in t.tasks
-            ]
-            next_task = max([next_task, *(task.id for task in tasks)])
-            threads.append(
-                ThreadProfile(
-                    len(threads),
-                    t.ident,
-                    t.native_id,
-                    prefix + t.name,
-                    t.first_seen,
-                    t.last_seen,
-                    t.wall_time,
-                    t.cpu_time,
-                    _renumbered(t.nodes, remap),
-                    warnings=list(t.warnings),
-                    slow_steps=list(t.slow_steps),
-                    tasks=tasks,
-                )
-            )
-        warnings += [prefix + w for w in snap.warnings]
-    if had_timeline:
-        warnings.append(
-            "the timelines of merged profiles are left out: each names its own functions"
-        )
-    pids = {s.pid for s in snapshots}
-    return Snapshot(
-        clock=first.clock,
-        unit=first.unit,
-        functions=functions,
-        threads=threads,
-        cpu_mode=first.cpu_mode,
-        engine=first.engine,
-        pid=first.pid if len(pids) == 1 else 0,
-        start_time=min(s.start_time for s in snapshots),
-        duration=max(s.duration for s in snapshots),
-        python_version=first.python_version,
-        argv=list(first.argv),
-        warnings=warnings,
-        coroutines=first.coroutines if len({s.coroutines for s in snapshots}) == 1 else "",
-        slow_step=max(s.slow_step for s in snapshots),
-    )

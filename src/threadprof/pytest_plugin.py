@@ -22,7 +22,7 @@ and threads, and where the files are.
 With pytest-xdist each worker profiles its own tests. In session scope each
 writes ``DIR/session-<worker>.tprof`` and the controller merges them into
 ``DIR/session.tprof`` (threads named ``gw0:MainThread``...,
-:func:`threadprof.model.merge_snapshots`); in module and test scope the files
+:func:`threadprof.merge.merge_snapshots`); in module and test scope the files
 are the same as without xdist, and the workers send their summaries to the
 controller. The plugin never changes pytest's exit status.
 """
@@ -181,7 +181,8 @@ class Profiling:
 
     def _merge_workers(self) -> None:
         from .exporters import get_exporter
-        from .model import Snapshot, merge_snapshots
+        from .merge import merge_snapshots
+        from .model import Snapshot
         from .readers import read_profile
 
         parts = sorted(self.dir.glob("session-*.tprof"))

@@ -385,7 +385,10 @@ def _thread_line(snapshot: Snapshot, group: ThreadGroup, selected: set[int] | No
     mark = "*" if chosen == len(members) else "+" if chosen else " "
     if len(members) == 1:
         t = members[0]
-        return _ThreadLine(mark, _printable(t.name), str(t.ident), str(t.native_id), numbers)
+        name = _printable(t.name)
+        if len(snapshot.processes) > 1:
+            name += f" (pid {snapshot.pid_of(t)})"
+        return _ThreadLine(mark, name, str(t.ident), str(t.native_id), numbers)
     label = f"{_printable(group.key)} ({len(members)} threads)"
     walls = [t.wall_time for t in members]
     cpus = [t.cpu_time for t in members]
@@ -399,6 +402,44 @@ def _thread_line(snapshot: Snapshot, group: ThreadGroup, selected: set[int] | No
             share = f"{min(max(off, 0.0), 1.0) * 100:.0f}%"
         stats.append((name, (wall, cpu, share, count)))
     return _ThreadLine(mark, label, "", "", numbers, group=True, stats=stats)
+
+
+_PROCESS_HEAD = ("process", "parent", "status", "wall", "CPU", "threads", "calls")
+
+
+def _process_table(snapshot: Snapshot, width: int) -> list[str]:
+    """The processes of a process tree, each with its wall time (start to
+    end), its threads' CPU time and calls, and its command line; none for a
+    profile of one process."""
+    if len(snapshot.processes) < 2:
+        return []
+    rows = []
+    for index, p in enumerate(snapshot.processes):
+        threads = [t for t in snapshot.threads if t.process == index]
+        cpu = sum(t.cpu_time for t in threads)
+        rows.append(
+            (
+                str(p.pid),
+                str(p.ppid),
+                p.status or "?",
+                format_seconds((p.end - p.start) * snapshot.unit) if p.recorded else "-",
+                format_seconds(cpu * snapshot.unit) if _has_cpu(snapshot) and p.recorded else "-",
+                str(len(threads)),
+                str(sum(t.calls for t in threads)),
+                _printable(" ".join(p.argv)),
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(_PROCESS_HEAD)]
+    fmt = "  {:>{}} {:>{}} {:<{}} {:>{}} {:>{}} {:>{}} {:>{}}"
+
+    def line(cells: Sequence[str]) -> str:
+        return fmt.format(*(x for pair in zip(cells, widths, strict=True) for x in pair))
+
+    head = line(_PROCESS_HEAD)
+    room = max(width - len(head) - 1, 8)
+    out = [f"{head} command"]
+    out += [f"{line(r[:7])} {_fit(r[7], room)}" for r in rows]
+    return [*out, ""]
 
 
 def _lines_of(snapshot: Snapshot, grouped: bool) -> list[ThreadGroup]:
@@ -621,11 +662,14 @@ def format_report(
         snapshot.cpu_mode, "no CPU time"
     )
     n = len(snapshot.threads)
+    procs = len(snapshot.processes)
     lines = [
-        f"threadprof: {n} thread{'s' if n != 1 else ''}, {total_calls} calls, "
+        f"threadprof: {f'{procs} processes, ' if procs > 1 else ''}"
+        f"{n} thread{'s' if n != 1 else ''}, {total_calls} calls, "
         f"{format_seconds(snapshot.duration * snapshot.unit)} "
         f"({snapshot.clock} clock, {cpu_note})",
         "",
+        *_process_table(snapshot, width),
         *_thread_table(snapshot, selected, width, grouped=not expand_threads),
     ]
 
@@ -1207,8 +1251,21 @@ def report_data(
                 "calls": t.calls,
                 "group": thread_group_key(t.name),
                 "selected": id(t) in chosen,
+                "pid": snapshot.pid_of(t),
             }
             for t in snapshot.threads
+        ],
+        "processes": [
+            {
+                "pid": p.pid,
+                "ppid": p.ppid,
+                "argv": list(p.argv),
+                "start": _seconds(snapshot, p.start),
+                "end": _seconds(snapshot, p.end),
+                "status": p.status,
+                "recorded": p.recorded,
+            }
+            for p in snapshot.processes
         ],
         "functions": functions(threads),
         "warnings": list(snapshot.warnings)

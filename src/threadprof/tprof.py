@@ -39,11 +39,13 @@ Sections:
   plain (0) or as differences (1), and ``count`` int32 codes, byte-shuffled.
 * ``META``: JSON: the snapshot's fields (clock, unit, cpu_mode, engine, pid,
   start_time, duration, python_version, argv, warnings; coroutines and
-  slow_step since 2.1), the functions as ``[kind, name,
+  slow_step since 2.1; since 2.3, for a process tree, ``processes``, each
+  ``[pid, ppid, argv, start, end, status, recorded]``), the functions as ``[kind, name,
   qualname, filename, lineno]`` (a function's id is its index), and per thread
   its fields, the offset of its ``NODE`` (and ``KIDS``) section, its slow steps
   of tasks (2.1, when it has any: ``[start, duration, node, where, where_own]``
-  each) and, with a timeline, ``events``, ``dropped`` and the ``[offset,
+  each), its tasks (2.2), the index of its process (2.3, ``process``, when
+  not 0) and, with a timeline, ``events``, ``dropped`` and the ``[offset,
   count]`` of each ``EVTS`` section in order.
 
 The call trees' arrays are byte-shuffled (all first bytes, then all second
@@ -100,6 +102,7 @@ from .model import (
     Function,
     Node,
     NodeColumns,
+    Process,
     SlowStep,
     Snapshot,
     TaskProfile,
@@ -127,9 +130,9 @@ END_MAGIC = b"TPROFEND"
 #: The format version this module writes, ``(major, minor)``. 2.0 added the
 #: varint encoding of timeline sections (``EVTS_VARINTS``), which 1.x readers
 #: cannot read; 2.1 the snapshot's ``coroutines`` and ``slow_step`` and the
-#: threads' ``slow_steps``; 2.2 the threads' ``tasks``; this module reads 1.x
-#: and 2.x.
-VERSION = (2, 2)
+#: threads' ``slow_steps``; 2.2 the threads' ``tasks``; 2.3 the snapshot's
+#: ``processes`` and the threads' ``process``; this module reads 1.x and 2.x.
+VERSION = (2, 3)
 
 HEADER = struct.Struct("<8sHHI")  # magic, major, minor, flags
 SECTION = struct.Struct("<4sB3xIIIQQ")  # tag, encoding, thread, count, crc, stored, raw
@@ -433,6 +436,7 @@ def _thread_meta(thread: ThreadProfile) -> dict[str, Any]:
         "cpu_time": thread.cpu_time,
         "warnings": list(thread.warnings),
         **_steps_meta(thread),
+        **({"process": thread.process} if thread.process else {}),
     }
 
 
@@ -494,6 +498,25 @@ def _steps_meta(thread: ThreadProfile) -> dict[str, Any]:
     return {"slow_steps": rows}
 
 
+def _processes_meta(snapshot: Snapshot) -> dict[str, Any]:
+    """The processes of a process tree (2.3), if it has any."""
+    rows: list[list[Any]] = []
+    for p in snapshot.processes:
+        row = [p.pid, p.ppid, list(p.argv), p.start, p.end, p.status, p.recorded]
+        if not (
+            all(type(v) is int for v in row[:2] + row[3:5])
+            and _is_kind(row[2], "strs")
+            and type(p.status) is str
+            and type(p.recorded) is bool
+        ):
+            _invalid(f"process {p.pid!r}: its fields are not of their types")
+        rows.append(row)
+    for t in snapshot.threads:
+        if not (type(t.process) is int and 0 <= t.process < max(len(rows), 1)):
+            _invalid(f"thread {t.name!r}: its process {t.process!r} is not in the list")
+    return {"processes": rows} if rows else {}
+
+
 def write(
     snapshot: Snapshot, out: BinaryIO, *, level: int = LEVEL, events_level: int = EVENTS_LEVEL
 ) -> None:
@@ -552,6 +575,7 @@ def write(
         "warnings": list(snapshot.warnings),
         "coroutines": snapshot.coroutines,
         "slow_step": snapshot.slow_step,
+        **_processes_meta(snapshot),
         "functions": function_rows,
         "threads": threads_meta,
     }
@@ -784,7 +808,11 @@ class _Reader:
             warnings=get(meta, "warnings", "strs"),
             coroutines=get(meta, "coroutines", "str") if "coroutines" in meta else "",
             slow_step=get(meta, "slow_step", "count") if "slow_step" in meta else 0,
+            processes=self._processes(meta["processes"]) if "processes" in meta else [],
         )
+        for t in threads:
+            if t.process >= max(len(snapshot.processes), 1):
+                self.fail(f"corrupt metadata: thread {t.serial}: its process is not in the list")
         for t in threads:
             for ticks in (t.first_seen, t.last_seen, t.wall_time, t.cpu_time):
                 self.max_ticks = max(self.max_ticks, abs(ticks))
@@ -792,6 +820,24 @@ class _Reader:
         if max(self.max_ticks, abs(snapshot.duration)) > _MAX_NS / (unit * 1e9):
             self.fail("corrupt metadata: 'unit' makes times longer than 292 years")
         return snapshot
+
+    def _processes(self, raw: Any) -> list[Process]:
+        out = []
+        for row in _checked(self, raw, "list", "'processes'"):
+            if not (
+                type(row) is list
+                and len(row) == 7
+                and all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in row[:2] + row[3:5])
+                and _is_kind(row[2], "strs")
+                and type(row[5]) is str
+                and type(row[6]) is bool
+            ):
+                self.fail(
+                    "corrupt metadata: a process is not [pid, ppid, argv, start, end, "
+                    "status, recorded]"
+                )
+            out.append(Process(*row))
+        return out
 
     def _functions(self, raw: list[Any]) -> list[Function]:
         out = []
@@ -820,6 +866,7 @@ class _Reader:
             if not isinstance(raw_tl, dict):
                 self.fail(f"corrupt metadata: {where}'timeline' is not an object")
             timeline = self._timeline(index, raw_tl, nfuncs)
+        process = get(raw, "process", "count", where) if "process" in raw else 0
         steps = []
         if "slow_steps" in raw:
             size = len(columns.func) if columns is not None else len(nodes or ())
@@ -838,7 +885,8 @@ class _Reader:
             timeline=timeline,
             columns=columns,
             slow_steps=steps,
-            tasks=self._tasks(index, raw, nfuncs, where),
+            tasks=self._tasks(index, raw, nfuncs, where, process),
+            process=process,
         )
 
     def _tree(
@@ -855,7 +903,7 @@ class _Reader:
         return None, nodes
 
     def _tasks(
-        self, index: int, raw: dict[str, Any], nfuncs: int, where: str
+        self, index: int, raw: dict[str, Any], nfuncs: int, where: str, process: int
     ) -> list[TaskProfile]:
         tasks = []
         for k, entry in enumerate(
@@ -885,6 +933,7 @@ class _Reader:
                     columns=columns,
                     prefix=prefix,
                     step_spans=list(zip(flat[::2], flat[1::2], strict=True)),
+                    process=process,
                     **fields,
                 )
             )

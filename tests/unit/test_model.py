@@ -291,7 +291,7 @@ def test_group_threads_order_and_minimum(builder):
 def test_merge_snapshots_matches_functions_and_keeps_threads_apart(make_builder):
     """Two processes' snapshots: one function table (matched by name, file and
     line, whatever the ids), every thread kept, named after its process."""
-    from threadprof.model import merge_snapshots
+    from threadprof.merge import merge_snapshots
 
     a = make_builder()
     a.func("main", "app.py", 1)
@@ -322,7 +322,7 @@ def test_merge_snapshots_matches_functions_and_keeps_threads_apart(make_builder)
 
 
 def test_merged_snapshots_keep_their_tasks_apart(make_builder):
-    from threadprof.model import merge_snapshots
+    from threadprof.merge import merge_snapshots
 
     snaps = []
     for name in ("a", "b"):

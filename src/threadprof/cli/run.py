@@ -43,6 +43,7 @@ from .common import (
     non_negative,
     seconds,
 )
+from .follow import PROFILE_OPTIONS, Follow
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
 from .session import RunOptions, Session
 
@@ -108,12 +109,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             f"       {PROG} [run] [options] -c cmd [args ...]"
         ),
         description=(
-            "Run a Python program under the profiler, every thread of it. At exit, print a\n"
-            f"report to stderr and write the profile ({DEFAULT_OUTPUT} unless -o or --format\n"
-            "say otherwise), also after SIGTERM or SIGHUP. A forked child writes its own\n"
-            "file, with .<pid> before the extension, and prints no report. The program's\n"
-            "exit status is kept. Options come before the script, -m or -c; what follows\n"
-            "belongs to the program."
+            "Run a Python program under the profiler, every thread of it, and every Python\n"
+            "process it starts (multiprocessing, process pools, subprocesses of Python;\n"
+            "--no-follow: the program's process alone). At exit, print a report to stderr\n"
+            f"and write the profile ({DEFAULT_OUTPUT} unless -o or --format say otherwise),\n"
+            "also after SIGTERM or SIGHUP. The program's exit status is kept. Options come\n"
+            "before the script, -m or -c; what follows belongs to the program."
         ),
         epilog=(
             "output formats (--format, or -o FILE's extension; "
@@ -173,6 +174,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         action="store_false",
         help="do not record each asyncio task's calls apart (with --coroutines whole, "
         "they are by default)",
+    )
+    option(
+        "--no-follow",
+        dest="follow",
+        action="store_false",
+        help="profile the program's process alone, not the Python processes it starts "
+        "(multiprocessing's, a process pool's, subprocesses of Python): by default each is "
+        "profiled with the same options and is a process of the one profile",
     )
     option(
         "-s",
@@ -349,6 +358,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         timeline=timeline,
         timeline_limit=ns.timeline_limit or 0,
         keep_argv=ns.keep_argv,
+        follow=ns.follow,
     )
 
 
@@ -357,6 +367,13 @@ def _value_options(parser: argparse.ArgumentParser) -> frozenset[str]:
     return frozenset(
         flag for action in parser._actions if action.nargs != 0 for flag in action.option_strings
     )
+
+
+def _status(outcome: Outcome) -> str:
+    """How the program's process ends, as :class:`~threadprof.model.Process` says."""
+    if outcome.interrupted:
+        return "interrupted"
+    return f"exited {outcome.status}" if outcome.status else "exited"
 
 
 def run(options: RunOptions, console: Console) -> int:
@@ -383,9 +400,15 @@ def run(options: RunOptions, console: Console) -> int:
         return EXIT_FAILED
     sigint = SigintAtExit()
     atexit.register(sigint)  # before the program registers its own: runs after them
+    follow = None
+    if options.follow:
+        try:
+            follow = Follow({name: getattr(options, name) for name in PROFILE_OPTIONS})
+        except OSError as exc:
+            raise UsageError(f"cannot follow the program's processes: {exc}") from exc
+    session = Session(options, program, console, follow=follow)
+    atexit.register(session.finish_pending)  # as sigint: after the program's own
     install(program)
-
-    session = Session(options, program, console)
     try:
         profiler = api.start(
             clock=options.clock,
@@ -401,6 +424,9 @@ def run(options: RunOptions, console: Console) -> int:
     # a forked child inherits the profiler, and with it this hook
     profiler._set_exit_hook(session.on_exit)
     session.catch_fatal_signals()
+    session.watch_forks()
+    if follow is not None:
+        follow.environ()
     snapshot: Snapshot | None = None
     outcome = Outcome()
     wait_interrupted = False
@@ -413,10 +439,11 @@ def run(options: RunOptions, console: Console) -> int:
             console.error("interrupted while waiting for the program's threads")
     finally:
         # if the claim fails, os._exit in another thread is ending profiling
-        if session.claim():
+        if session.recording and session.claim():
             snapshot = session.stop()
 
-    if snapshot is not None:
+    session.status = _status(outcome)
+    if snapshot is not None and not session.defer(snapshot):
         try:
             session.finish(snapshot)
         except KeyboardInterrupt:

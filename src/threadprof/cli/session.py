@@ -10,6 +10,7 @@ forked from it. See the comment below for how exactly-once is kept.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -31,6 +32,7 @@ from ..report import format_report
 from ..trim import drop_frames
 from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
+from .follow import BOOT_MODULE, Follow, boot, mark_start, write_profile
 from .program import Program, Target
 from .progress import Progress
 
@@ -38,7 +40,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output"]
+__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "start_follower"]
 
 
 # -- however the process ends ----------------------------------------------------
@@ -53,12 +55,12 @@ __all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "child_output"]
 # * os._exit(), the way multiprocessing's children end (Session.on_exit, which
 #   the C core calls at the event of that call).
 #
-# A process forked from the profiled one -- by os.fork(), multiprocessing's
-# fork start method or a Pool -- keeps profiling with fresh state (the C core
-# resets it in the child), writes its own file, FILE with ".<pid>" before the
-# extension, and prints no report. It is told apart by its pid, not by a flag
-# that a fork hook sets, so no ordering of at-fork hooks and signals can make a
-# child write the parent's file.
+# The processes that the program starts are followed (.follow): each writes
+# its profile to the root's directory at its end, by the same ways, and the
+# root merges them into its own at its end. With --no-follow, a process forked
+# from the profiled one stops profiling. A forked child is told apart by its
+# pid, not by a flag that a fork hook sets, so no ordering of at-fork hooks and
+# signals can make a child write the parent's file.
 
 
 class RunOptions(Frozen):
@@ -71,6 +73,7 @@ class RunOptions(Frozen):
         "engine",
         "expand_threads",
         "exporter",
+        "follow",
         "format_options",
         "full_paths",
         "hide_library",
@@ -108,6 +111,7 @@ class RunOptions(Frozen):
     coroutines: str  # one of COROUTINES
     slow_step: float  # seconds
     tasks: bool  # record asyncio tasks
+    follow: bool  # profile the Python processes that the program starts
 
     def __init__(
         self,
@@ -132,6 +136,7 @@ class RunOptions(Frozen):
         coroutines: str = "whole",
         slow_step: float = 0.1,
         tasks: bool = True,
+        follow: bool = True,
     ) -> None:
         self._set(
             target,
@@ -155,6 +160,7 @@ class RunOptions(Frozen):
             coroutines,
             slow_step,
             tasks,
+            follow,
         )
 
 
@@ -171,31 +177,30 @@ def _beside(path: str, exporter: Exporter | None) -> str:
     return path
 
 
-def child_output(path: str, pid: int, exporter: Exporter | None = None) -> str:
-    """The file that the child ``pid`` writes instead of ``path``.
-
-    ``.<pid>`` goes before the extension: the longest of ``exporter``'s
-    extensions that ends the name (``out.speedscope.json`` ->
-    ``out.<pid>.speedscope.json``), else the name's last suffix (``out.prof`` ->
-    ``out.<pid>.prof``), else at the end (``out`` -> ``out.<pid>``).
-    """
-    head, name = os.path.split(path)
-    lower = name.lower()
-    extensions = sorted(exporter.extensions if exporter else (), key=len, reverse=True)
-    cut = next((len(name) - len(e) for e in extensions if lower.endswith(e) and lower != e), None)
-    if cut is None:
-        stem, ext = os.path.splitext(name)
-        cut = len(stem) if ext else len(name)
-    return os.path.join(head, f"{name[:cut]}.{pid}{name[cut:]}")
-
-
 class Session:
-    """One profiled run: what to write and where, whichever way it ends."""
+    """One profiled run: what to write and where, whichever way it ends.
 
-    def __init__(self, options: RunOptions, program: Program, console: Console) -> None:
+    In the process that runs ``threadprof run`` (the root), ``follow`` holds
+    the directory where the processes it starts write their profiles (None
+    with ``--no-follow``). In a follower (:func:`start_follower`), ``program``
+    is None and ``follow_dir`` is that directory.
+    """
+
+    def __init__(
+        self,
+        options: RunOptions,
+        program: Program | None,
+        console: Console,
+        follow: Follow | None = None,
+        follow_dir: str | None = None,
+    ) -> None:
         self.options = options
         self.program = program
         self.console = console
+        self.follow = follow
+        self.follow_dir = follow.dir if follow is not None else follow_dir
+        self.status = "exited"  # how this process ended (Process.status)
+        self.pending: Snapshot | None = None  # the root's, written at exit (finish_pending)
         self.ident = threading.get_ident()  # the thread that runs the program's main code
         self.pid = os.getpid()  # of the process that runs `threadprof run`
         self._claim = threading.Lock()  # held by whoever ends profiling
@@ -221,6 +226,12 @@ class Session:
     def in_child(self) -> bool:
         return os.getpid() != self.pid
 
+    @property
+    def follower(self) -> bool:
+        """Whether this process writes its profile for a root to merge: a
+        follower, or a process forked from the root or a follower."""
+        return self.follow_dir is not None and (self.program is None or self.in_child)
+
     def claim(self) -> bool:
         """Become the one that ends profiling in this process (at most one caller can).
 
@@ -231,12 +242,13 @@ class Session:
 
     def stop(self) -> Snapshot | None:
         """Stop profiling; ``None`` (and an error printed) if the profiler failed."""
-        code = self.program.code
-        try:
+        subtree = None
+        if self.program is not None:
             # the program is the subtree of its <module> frame in the thread that runs it
-            snapshot = api.stop_within(
-                (self.ident, (code.co_filename, code.co_firstlineno, code.co_name))
-            )
+            code = self.program.code
+            subtree = (self.ident, (code.co_filename, code.co_firstlineno, code.co_name))
+        try:
+            snapshot = api.stop_within(subtree)
         except Exception as exc:
             self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return None
@@ -244,8 +256,15 @@ class Session:
             snapshot = replace(snapshot, argv=snapshot.argv[:1])
         return _trim(snapshot)
 
+    @property
+    def recording(self) -> bool:
+        """False in a child forked with ``--no-follow``: it stopped profiling."""
+        return self.follow_dir is not None or not self.in_child
+
     def end(self) -> None:
         """Stop profiling and write the profile, after :meth:`claim`."""
+        if not self.recording:
+            return
         snapshot = self.stop()
         if snapshot is not None:
             self.finish(snapshot)
@@ -253,24 +272,54 @@ class Session:
     def finish(self, snapshot: Snapshot) -> None:
         """Write the output file and print the report; a failure only prints an error.
 
-        A child writes its own file, says nothing about it, and prints no report:
-        its output would mix with the parent's, once per child.
+        A follower writes its profile for the root to merge (:mod:`.follow`)
+        and prints nothing. The root merges its followers' profiles into its
+        own first.
         """
+        if self.follower:
+            assert self.follow_dir is not None
+            try:
+                write_profile(self.follow_dir, snapshot, self.status)
+            except Exception as exc:
+                self.error(f"cannot write the profile: {type(exc).__name__}: {exc}")
+            return
+        if self.in_child:
+            return  # pragma: no cover - --no-follow: stopped at the fork (end)
+        try:
+            if self.follow is not None:
+                snapshot = self.follow.gather(snapshot, self.status)
+            self.write(snapshot)
+        finally:
+            if self.follow is not None:
+                self.follow.remove()
+
+    def defer(self, snapshot: Snapshot) -> bool:
+        """Keep the root's ``snapshot`` to finish at exit, after the program's
+        own exit handlers (:meth:`finish_pending`): when processes it started
+        may still be running, as a pool's workers that multiprocessing ends
+        there. False (finish now) if none was started."""
+        if self.follow is None or not self.follow.started():
+            return False
+        self.pending = snapshot
+        return True
+
+    def finish_pending(self) -> None:
+        """The exit handler, registered before the program ran its own: write
+        the deferred profile."""
+        snapshot, self.pending = self.pending, None
+        if snapshot is not None and not self.in_child:
+            self.finish(snapshot)
+
+    def write(self, snapshot: Snapshot) -> None:
+        """The root's output file and report."""
         options = self.options
-        child = self.in_child
         with contextlib.suppress(Exception):
             sys.stdout.flush()
         written = problem = None
         output = self.output_path()
-        if child and output is not None and is_written_in_place(output):
-            output = None  # a device, FIFO or descriptor: no file beside it, no mixed streams
         if output is not None and options.exporter is not None:
-            if child:
-                output = child_output(output, os.getpid(), options.exporter)
             try:
-                # a child's progress would mix with its parent's output
-                quiet = child or options.quiet
-                with Progress(f"writing {os.path.basename(output)}", quiet=quiet):
+                with Progress(f"writing {os.path.basename(output)}", quiet=options.quiet):
                     options.exporter.write(
                         snapshot, output, thread=options.thread, options=options.format_options
                     )
@@ -278,13 +327,12 @@ class Session:
                 if not is_written_in_place(output):
                     written += f"{PROG}: to view it: {options.exporter.view_hint(output)}\n"
             except NoSuchThreadError as exc:
-                # a child of the program need not run the selected threads
-                problem = None if child else str(exc)
+                problem = str(exc)
             except OutputError as exc:
                 problem = str(exc)
             except Exception as exc:  # an exporter's failure must not cost the report or status
                 problem = f"cannot write {output!r}: {type(exc).__name__}: {exc}"
-        if not options.quiet and not child:
+        if not options.quiet:
             report = functools.partial(
                 format_report,
                 snapshot,
@@ -305,7 +353,7 @@ class Session:
             self.console.write(text + (written or ""))
         if problem:
             self.error(problem)
-        if options.open_report and not child:
+        if options.open_report:
             self.open_report(snapshot, output if written else None)
 
     def open_report(self, snapshot: Snapshot, written: str | None) -> None:
@@ -339,7 +387,7 @@ class Session:
             self.console.write(f"{PROG}: no browser to start: open {uri}\n")
 
     def error(self, message: str) -> None:
-        message = f"process {os.getpid()}: {message}" if self.in_child else message
+        message = f"process {os.getpid()}: {message}" if self.follower else message
         self.console.error(message)
 
     # -- fatal signals --------------------------------------------------------
@@ -365,6 +413,21 @@ class Session:
             self.watch_signals()
             if hasattr(os, "register_at_fork"):
                 os.register_at_fork(after_in_child=self.watch_signals_again)
+
+    def watch_forks(self) -> None:
+        """A forked child is a follower (it says so in the directory), or with
+        ``--no-follow`` stops profiling: the parent alone is recorded."""
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.forked)
+
+    def forked(self) -> None:
+        if self.follow_dir is not None:
+            mark_start(self.follow_dir, self.options.keep_argv)
+            return
+        profiler = api.active()
+        if profiler is not None:
+            with contextlib.suppress(Exception):
+                profiler.disable()
 
     def watch_signals(self) -> None:
         """Make sure a caught signal reaches :meth:`on_fatal_signal`: a signal
@@ -404,6 +467,7 @@ class Session:
         by the signal once it is written.
         """
         _core._sigwatch_handled()
+        self.status = f"killed by {signal.Signals(signum).name}"
         if not self.claim():
             self.pending_signal = signum
             return
@@ -439,11 +503,17 @@ def _trim(snapshot: Snapshot) -> Snapshot:
     module) and ends with the waits for the other threads: :meth:`Session.stop`
     keeps only the subtree of the program's ``<module>`` frame as the snapshot
     is made. Here, in any thread, the calls of the handlers that threadprof
-    runs inside the program (a fatal signal's) are removed, their time left to
-    the frame they interrupted. (The exit hook runs inside the profiler's own
-    event, where nothing is recorded.)
+    runs inside the program (a fatal signal's, and in a follower the exit
+    handler's and the startup's that began profiling) are removed, their time
+    left to the frame they interrupted. (The exit hook runs inside the
+    profiler's own event, where nothing is recorded.)
     """
-    own_funcs = _function_ids(snapshot, [Session.on_fatal_signal.__code__])
+    codes = [Session.on_fatal_signal.__code__, Session.on_exit.__code__]
+    codes += [boot.__code__, start_follower.__code__]
+    own_funcs = _function_ids(snapshot, codes)
+    own_funcs.update(
+        f.id for f in snapshot.functions if f.kind == "python" and f.filename == BOOT_MODULE
+    )
     if not own_funcs:
         return snapshot
     threads = []
@@ -457,3 +527,34 @@ def _trim(snapshot: Snapshot) -> Snapshot:
 def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:
     keys = {(c.co_filename, c.co_firstlineno, c.co_name) for c in codes}
     return {f.id for f in snapshot.functions if f.kind == "python" and f.pstats_key in keys}
+
+
+def start_follower(directory: str, settings: dict[str, Any]) -> None:
+    """Profile this process, which ``threadprof run`` follows, until its end,
+    and then write its profile to ``directory`` (:func:`.follow.boot`)."""
+    options = RunOptions(
+        target=Target("code", "", ()),
+        output=None,
+        exporter=None,
+        sort="",
+        limit=0,
+        thread=None,
+        expand_threads=False,
+        quiet=True,
+        **settings,
+    )
+    session = Session(options, None, Console(), follow_dir=directory)
+    profiler = api.start(
+        clock=options.clock,
+        engine=options.engine,
+        timeline=options.timeline,
+        timeline_limit=options.timeline_limit,
+        coroutines=options.coroutines,
+        slow_step=options.slow_step,
+        tasks=options.tasks,
+    )
+    profiler._set_exit_hook(session.on_exit)
+    mark_start(directory, options.keep_argv)
+    session.catch_fatal_signals()
+    session.watch_forks()
+    atexit.register(session.on_exit)  # the first registered: the last to run

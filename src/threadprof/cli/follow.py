@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: MIT
+"""Following the Python processes that a profiled program starts (docs/processes.md).
+
+``threadprof run`` (the *root*) makes a private directory and puts two things
+in its environment, which every process the program starts inherits:
+:data:`ENV`, with that directory and the options to profile with, and, first
+on ``PYTHONPATH``, threadprof's ``_boot`` directory, whose only file is a
+``sitecustomize`` module. A Python interpreter that starts with them (a
+multiprocessing child of any start method, a ``subprocess`` or ``os.exec*``
+of Python) imports it at startup; it runs the ``sitecustomize`` it stands in
+front of, if any, then :func:`boot`, which starts the profiler in that
+process (the *follower*) with the root's options. A process forked from a
+profiled one keeps profiling (the C core starts afresh in the child) and is a
+follower too. The start method does not matter, nor how many there are.
+
+A follower writes, in the directory, ``<pid>.start`` when it starts (its
+parent and command line), ``<pid>.tprof`` when it ends (atomically, however it
+ends: its main code returned, ``sys.exit``, ``os._exit``, a SIGTERM or
+SIGHUP) and then ``<pid>.end`` (how it ended). At its own end, the root waits
+for the followers still running (at most :data:`WAIT` seconds), reads every
+file, merges them into one profile with a process per follower
+(:func:`threadprof.merge.merge_processes`) and removes the directory. A
+follower that started but left no profile is listed as crashed, or as
+running if it still runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from .. import api
+from ..merge import merge_processes
+from ..model import Process, Snapshot
+
+__all__ = ["BOOT_MODULE", "ENV", "WAIT", "Follow", "boot", "mark_start", "write_profile"]
+
+#: The environment variable that makes a starting Python a follower: JSON
+#: with ``dir`` and the profiling options.
+ENV = "THREADPROF_FOLLOW"
+#: The directory that holds the ``sitecustomize`` that calls :func:`boot`.
+BOOT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_boot")
+BOOT_MODULE = os.path.join(BOOT_DIR, "sitecustomize.py")
+#: Seconds the root waits for followers that still run at its end.
+WAIT = 5.0
+#: The options a follower profiles with, as ``threadprof run`` takes them.
+PROFILE_OPTIONS = (
+    "clock",
+    "engine",
+    "timeline",
+    "timeline_limit",
+    "coroutines",
+    "slow_step",
+    "tasks",
+    "keep_argv",
+)
+#: multiprocessing's helper processes that do no work of the program: not
+#: followed (the forkserver is, so that the children it forks are).
+HELPERS = ("from multiprocessing.resource_tracker import main",)
+
+
+def _write_json(path: str, data: dict[str, object]) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed)."""
+    temp = f"{path}.{os.getpid()}.tmp"
+    with open(temp, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(temp, path)
+
+
+def _read_json(path: str) -> dict[str, object] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet waited for, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's: it exists
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")
+
+
+def command_line(keep_argv: bool) -> list[str]:
+    """This process's command line, as the interpreter was started."""
+    argv = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
+    return argv if keep_argv else argv[:1]
+
+
+def mark_start(directory: str, keep_argv: bool) -> None:
+    """Say, in ``directory``, that this process started (``<pid>.start``)."""
+    with contextlib.suppress(OSError):
+        _write_json(
+            os.path.join(directory, f"{os.getpid()}.start"),
+            {"ppid": os.getppid(), "time": time.time(), "argv": command_line(keep_argv)},
+        )
+
+
+def write_profile(directory: str, snapshot: Snapshot, status: str) -> None:
+    """A follower's end: its profile, then how it ended. Raises on failure."""
+    from ..exporters import get_exporter
+
+    pid = os.getpid()
+    get_exporter("tprof").write(snapshot, os.path.join(directory, f"{pid}.tprof"))
+    _write_json(os.path.join(directory, f"{pid}.end"), {"status": status})
+
+
+class Follow:
+    """The root's side: the directory the followers write to, and their profiles."""
+
+    def __init__(self, options: dict[str, object]) -> None:
+        self.dir = tempfile.mkdtemp(prefix="threadprof-follow-")
+        self.options = options
+
+    def environ(self) -> None:
+        """Make the processes that this one starts followers (their environment)."""
+        os.environ[ENV] = json.dumps({"dir": self.dir, **self.options})
+        path = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = BOOT_DIR + (os.pathsep + path if path else "")
+
+    def started(self) -> list[int]:
+        """The followers that have started so far."""
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return []
+        return sorted(int(n[:-6]) for n in names if n.endswith(".start") and n[:-6].isdigit())
+
+    def _has(self, pid: int, ext: str) -> bool:
+        return os.path.exists(os.path.join(self.dir, f"{pid}{ext}"))
+
+    def wait(self, timeout: float = WAIT) -> None:
+        """Wait until every follower has ended, at most ``timeout`` seconds.
+
+        multiprocessing's forkserver, which runs until the root's exit, is
+        asked to stop first, as it would be at that exit.
+        """
+        server = sys.modules.get("multiprocessing.forkserver")
+        stop = getattr(getattr(server, "_forkserver", None), "_stop", None)
+        if stop is not None:
+            with contextlib.suppress(Exception):
+                stop()
+        deadline = time.monotonic() + timeout
+        while True:
+            running = [
+                pid
+                for pid in self.started()
+                if not self._has(pid, ".end") and not self._has(pid, ".tprof") and _alive(pid)
+            ]
+            if not running or time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
+
+    def gather(self, root: Snapshot, status: str) -> Snapshot:
+        """``root``'s profile with those of its followers, one process each;
+        ``root`` itself if none started."""
+        from ..tprof import read
+
+        pids = self.started()
+        if not pids:
+            return root
+        self.wait()
+        parts: list[tuple[Process, Snapshot | None]] = [
+            (Process(root.pid, os.getppid(), root.argv, 0, root.duration, status), root)
+        ]
+        children = []
+        for pid in pids:
+            start = _read_json(os.path.join(self.dir, f"{pid}.start")) or {}
+            snapshot = None
+            if self._has(pid, ".tprof"):
+                with contextlib.suppress(Exception):
+                    snapshot = read(os.path.join(self.dir, f"{pid}.tprof"))
+            end = _read_json(os.path.join(self.dir, f"{pid}.end")) or {}
+            if snapshot is not None:
+                how = str(end.get("status", "exited"))
+            else:
+                how = "running" if _alive(pid) else "crashed"
+            when = start.get("time")
+            began = float(when) if isinstance(when, int | float) else root.start_time
+            ticks = round((began - root.start_time) / root.unit) if root.clock == "wall" else 0
+            ppid = start.get("ppid")
+            argv = start.get("argv")
+            process = Process(
+                pid,
+                ppid if isinstance(ppid, int) else 0,
+                [str(a) for a in argv] if isinstance(argv, list) else [],
+                ticks,
+                ticks,
+                how,
+            )
+            children.append((began, process, snapshot))
+        children.sort(key=lambda c: c[0])
+        parts += [(process, snapshot) for _, process, snapshot in children]
+        try:
+            return merge_processes(parts)
+        except ValueError as exc:  # a follower with another clock: cannot happen
+            root.warnings.append(f"the profiles of the child processes are left out: {exc}")
+            return root
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def boot() -> None:
+    """Called at a follower's startup by ``_boot/sitecustomize.py``: start
+    profiling this process with the root's options, and write its profile at
+    its end. Never raises: a follower that cannot profile runs unprofiled."""
+    raw = os.environ.get(ENV)
+    if not raw or api.active() is not None:
+        return
+    try:
+        config = json.loads(raw)
+        directory = config["dir"]
+        options = {name: config[name] for name in PROFILE_OPTIONS}
+    except (ValueError, KeyError, TypeError):
+        return
+    argv = getattr(sys, "orig_argv", [])
+    if any(helper in arg for arg in argv for helper in HELPERS):
+        return
+    if not os.path.isdir(directory):
+        return  # the root has ended already
+    from .session import start_follower
+
+    with contextlib.suppress(Exception):
+        start_follower(directory, options)
