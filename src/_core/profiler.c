@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -216,7 +217,7 @@ tprof_profiler_clear_refs(tprof_state *p)
 {
     Py_CLEAR(p->timer);
     Py_CLEAR(p->exit_hook);
-    p->exit_key = NULL;
+    memset(p->exit_keys, 0, sizeof(p->exit_keys));
     if (p->engine_state != NULL) {
         p->engine->clear(p->engine_state);
     }
@@ -656,13 +657,38 @@ TPROF_LOCKED_METHOD(memory)
 TPROF_LOCKED_METHOD(attach_current)
 TPROF_LOCKED_METHOD(detach_current)
 
-/* _set_exit_hook(hook): call hook() when the program calls os._exit, at the
- * event of that call (C calls must be recorded: builtins=True), before
- * os._exit runs; None removes it. The hook may stop this profiler. */
+/* The method def of os.NAME in keys[i], if it is a built-in (absent: NULL);
+ * -1 with an exception set only if `os` cannot be imported. */
+static int
+tprof_os_method(const char *const *names, const void **keys, int n)
+{
+    PyObject *os = PyImport_ImportModule("os");
+    if (os == NULL) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *f = PyObject_GetAttrString(os, names[i]);
+        if (f == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        keys[i] = PyCFunction_Check(f) ? ((PyCFunctionObject *)f)->m_ml : NULL;
+        Py_DECREF(f);
+    }
+    Py_DECREF(os);
+    return 0;
+}
+
+/* _set_exit_hook(hook): call hook() when the program calls os._exit, or
+ * os.execv or os.execve (every os.exec* function ends in one of them), at
+ * the event of that call (C calls must be recorded: builtins=True), before
+ * it runs; None removes it. The hook may stop this profiler. */
 static PyObject *
 tprof_profiler_set_exit_hook(tprof_state *p, PyObject *hook)
 {
-    const void *key = NULL;
+    static const char *const names[TPROF_EXIT_KEYS] = {"_exit", "execv",
+                                                       "execve"};
+    const void *keys[TPROF_EXIT_KEYS] = {NULL};
     if (hook == Py_None) {
         hook = NULL;
     }
@@ -671,31 +697,25 @@ tprof_profiler_set_exit_hook(tprof_state *p, PyObject *hook)
         return NULL;
     }
     else {
-        PyObject *os = PyImport_ImportModule("os");
-        PyObject *exit = os ? PyObject_GetAttrString(os, "_exit") : NULL;
-        Py_XDECREF(os);
-        if (exit == NULL) {
+        if (tprof_os_method(names, keys, TPROF_EXIT_KEYS) < 0) {
             return NULL;
         }
-        if (PyCFunction_Check(exit)) {
-            key = ((PyCFunctionObject *)exit)->m_ml;
-        }
-        Py_DECREF(exit);
-        if (key == NULL) {
+        if (keys[0] == NULL) {
             PyErr_SetString(PyExc_TypeError, "os._exit is not a built-in");
             return NULL;
         }
     }
     TPROF_BEGIN_CRITICAL(p);
     Py_XSETREF(p->exit_hook, Py_XNewRef(hook));
-    p->exit_key = key;
+    memcpy(p->exit_keys, keys, sizeof(keys));
     TPROF_END_CRITICAL();
     Py_RETURN_NONE;
 }
 
 static PyMethodDef tprof_profiler_methods[] = {
     {"_set_exit_hook", (PyCFunction)tprof_profiler_set_exit_hook, METH_O,
-     "Call hook() when the program calls os._exit, before it exits."},
+     "Call hook() when the program calls os._exit, os.execv or os.execve, "
+     "before it runs."},
     {"enable", (PyCFunction)tprof_profiler_enable, METH_NOARGS,
      "Start profiling every thread of the process."},
     {"disable", (PyCFunction)tprof_profiler_disable, METH_NOARGS,

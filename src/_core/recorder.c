@@ -169,8 +169,16 @@ tprof_on_legacy_return(tprof_state *p, PyFrameObject *frame, int what,
     }
 }
 
-/* One legacy event; 1 when it is the call of os._exit with an exit hook set.
- */
+/* Whether the C callee `key` is one that calls the exit hook. */
+TPROF_INLINE int
+tprof_is_exit(const tprof_state *p, const void *key)
+{
+    return TPROF_UNLIKELY(key == p->exit_keys[0] || key == p->exit_keys[1] ||
+                          key == p->exit_keys[2]);
+}
+
+/* One legacy event; 1 when it is the call of os._exit (os.execv, os.execve)
+ * with an exit hook set. */
 TPROF_INLINE int
 tprof_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
             const tprof_mode mode, const int tl)
@@ -200,7 +208,7 @@ tprof_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg,
         if (p->builtins && PyCFunction_Check(arg)) {
             const void *ml = ((PyCFunctionObject *)arg)->m_ml;
             tprof_on_call(p, frame, what, ml, ml, arg, NULL, mode, tl);
-            return ml == p->exit_key;
+            return tprof_is_exit(p, ml);
         }
         break;
     case PyTrace_C_RETURN:
@@ -265,7 +273,7 @@ tprof_monitor_c_call(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
     }
     tprof_on_call(p, NULL, PyTrace_C_CALL, key, args[2], args[2], self_arg,
                   mode, tl);
-    return key == p->exit_key;
+    return tprof_is_exit(p, key);
 }
 
 /* C_RETURN, C_RAISE: the return of the top frame's callable needs no type

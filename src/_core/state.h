@@ -133,6 +133,8 @@ typedef struct tprof_thread {
     uint64_t loop_number; /* that loop's number */
 } tprof_thread;
 
+#define TPROF_EXIT_KEYS 3
+
 typedef struct tprof_state {
     PyObject_HEAD
     /* what the events read, first */
@@ -142,7 +144,10 @@ typedef struct tprof_state {
     PyObject *mon_missing; /* sys.monitoring.MISSING (set by that engine) */
     tprof_mode mode;
     int builtins;         /* record C calls */
-    const void *exit_key; /* os._exit's method def, when an exit hook is set */
+    /* the method defs of os._exit, os.execv and os.execve, when an exit hook
+     * is set: a call of one of them calls the hook (the process ends, or
+     * becomes another program) */
+    const void *exit_keys[TPROF_EXIT_KEYS];
     int seed;       /* enter already-running frames when a thread attaches */
     int match_code; /* returns carry the code object, not the frame */
     int whole;      /* a generator-like call is one call, however often it

@@ -7,7 +7,7 @@ import os
 import pstats
 import re
 
-_REPORT_START = re.compile(r"^threadprof: \d+ threads?, ", re.MULTILINE)
+_REPORT_START = re.compile(r"^threadprof: (\d+ processes, )?\d+ threads?, ", re.MULTILINE)
 
 
 def report_part(stderr: str) -> str:

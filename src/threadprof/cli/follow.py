@@ -13,10 +13,12 @@ process (the *follower*) with the root's options. A process forked from a
 profiled one keeps profiling (the C core starts afresh in the child) and is a
 follower too. The start method does not matter, nor how many there are.
 
-A follower writes, in the directory, ``<pid>.start`` when it starts (its
-parent and command line), ``<pid>.tprof`` when it ends (atomically, however it
-ends: its main code returned, ``sys.exit``, ``os._exit``, a SIGTERM or
-SIGHUP) and then ``<pid>.end`` (how it ended). At its own end, the root waits
+A follower writes, in the directory, ``<key>.start`` when it starts (its
+parent and command line), ``<key>.tprof`` when it ends (atomically, however it
+ends: its main code returned, ``sys.exit``, ``os._exit``, ``os.exec*``, a
+SIGTERM or SIGHUP) and then ``<key>.end`` (how it ended). The key is its pid
+and the time it started (``<pid>-<ns>``): a process that replaces itself with
+``os.exec*`` of Python is two followers of the same pid. At its own end, the root waits
 for the followers still running (at most :data:`WAIT` seconds), reads every
 file, merges them into one profile with a process per follower
 (:func:`threadprof.merge.merge_processes`) and removes the directory. A
@@ -103,22 +105,31 @@ def command_line(keep_argv: bool) -> list[str]:
     return argv if keep_argv else argv[:1]
 
 
-def mark_start(directory: str, keep_argv: bool) -> None:
-    """Say, in ``directory``, that this process started (``<pid>.start``)."""
+def mark_start(directory: str, keep_argv: bool) -> str:
+    """Say, in ``directory``, that this process started (``<key>.start``);
+    returns its key."""
+    key = f"{os.getpid()}-{time.time_ns()}"
     with contextlib.suppress(OSError):
         _write_json(
-            os.path.join(directory, f"{os.getpid()}.start"),
+            os.path.join(directory, f"{key}.start"),
             {"ppid": os.getppid(), "time": time.time(), "argv": command_line(keep_argv)},
         )
+    return key
 
 
-def write_profile(directory: str, snapshot: Snapshot, status: str) -> None:
-    """A follower's end: its profile, then how it ended. Raises on failure."""
+def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> None:
+    """A follower's end: its profile, then how it ended. Raises on failure;
+    writes nothing if the root has ended (its directory is gone)."""
     from ..exporters import get_exporter
 
-    pid = os.getpid()
-    get_exporter("tprof").write(snapshot, os.path.join(directory, f"{pid}.tprof"))
-    _write_json(os.path.join(directory, f"{pid}.end"), {"status": status})
+    if not os.path.isdir(directory):
+        return
+    get_exporter("tprof").write(snapshot, os.path.join(directory, f"{key}.tprof"))
+    _write_json(os.path.join(directory, f"{key}.end"), {"status": status})
+
+
+def _pid(key: str) -> int:
+    return int(key.partition("-")[0])
 
 
 class Follow:
@@ -134,16 +145,17 @@ class Follow:
         path = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = BOOT_DIR + (os.pathsep + path if path else "")
 
-    def started(self) -> list[int]:
-        """The followers that have started so far."""
+    def started(self) -> list[str]:
+        """The keys of the followers that have started so far."""
         try:
             names = os.listdir(self.dir)
         except OSError:
             return []
-        return sorted(int(n[:-6]) for n in names if n.endswith(".start") and n[:-6].isdigit())
+        keys = [n[:-6] for n in names if n.endswith(".start")]
+        return sorted(k for k in keys if k.replace("-", "").isdigit() and "-" in k)
 
-    def _has(self, pid: int, ext: str) -> bool:
-        return os.path.exists(os.path.join(self.dir, f"{pid}{ext}"))
+    def _has(self, key: str, ext: str) -> bool:
+        return os.path.exists(os.path.join(self.dir, f"{key}{ext}"))
 
     def wait(self, timeout: float = WAIT) -> None:
         """Wait until every follower has ended, at most ``timeout`` seconds.
@@ -159,9 +171,11 @@ class Follow:
         deadline = time.monotonic() + timeout
         while True:
             running = [
-                pid
-                for pid in self.started()
-                if not self._has(pid, ".end") and not self._has(pid, ".tprof") and _alive(pid)
+                key
+                for key in self.started()
+                if not self._has(key, ".end")
+                and not self._has(key, ".tprof")
+                and _alive(_pid(key))
             ]
             if not running or time.monotonic() >= deadline:
                 return
@@ -172,25 +186,28 @@ class Follow:
         ``root`` itself if none started."""
         from ..tprof import read
 
-        pids = self.started()
-        if not pids:
+        keys = self.started()
+        if not keys:
             return root
         self.wait()
         parts: list[tuple[Process, Snapshot | None]] = [
             (Process(root.pid, os.getppid(), root.argv, 0, root.duration, status), root)
         ]
         children = []
-        for pid in pids:
-            start = _read_json(os.path.join(self.dir, f"{pid}.start")) or {}
+        for key in keys:
+            pid = _pid(key)
+            start = _read_json(os.path.join(self.dir, f"{key}.start")) or {}
             snapshot = None
-            if self._has(pid, ".tprof"):
+            if self._has(key, ".tprof"):
                 with contextlib.suppress(Exception):
-                    snapshot = read(os.path.join(self.dir, f"{pid}.tprof"))
-            end = _read_json(os.path.join(self.dir, f"{pid}.end")) or {}
+                    snapshot = read(os.path.join(self.dir, f"{key}.tprof"))
+            end = _read_json(os.path.join(self.dir, f"{key}.end")) or {}
             if snapshot is not None:
                 how = str(end.get("status", "exited"))
             else:
-                how = "running" if _alive(pid) else "crashed"
+                # the pid of a process that replaced itself with exec runs its successor
+                later = any(_pid(k) == pid and k > key for k in keys)
+                how = "running" if _alive(pid) and not later else "crashed"
             when = start.get("time")
             began = float(when) if isinstance(when, int | float) else root.start_time
             ticks = round((began - root.start_time) / root.unit) if root.clock == "wall" else 0

@@ -200,6 +200,7 @@ class Session:
         self.follow = follow
         self.follow_dir = follow.dir if follow is not None else follow_dir
         self.status = "exited"  # how this process ended (Process.status)
+        self.follow_key = ""  # a follower's name in the directory (.follow)
         self.pending: Snapshot | None = None  # the root's, written at exit (finish_pending)
         self.ident = threading.get_ident()  # the thread that runs the program's main code
         self.pid = os.getpid()  # of the process that runs `threadprof run`
@@ -279,7 +280,7 @@ class Session:
         if self.follower:
             assert self.follow_dir is not None
             try:
-                write_profile(self.follow_dir, snapshot, self.status)
+                write_profile(self.follow_dir, self.follow_key, snapshot, self.status)
             except Exception as exc:
                 self.error(f"cannot write the profile: {type(exc).__name__}: {exc}")
             return
@@ -298,7 +299,7 @@ class Session:
         own exit handlers (:meth:`finish_pending`): when processes it started
         may still be running, as a pool's workers that multiprocessing ends
         there. False (finish now) if none was started."""
-        if self.follow is None or not self.follow.started():
+        if self.follower or self.follow is None or not self.follow.started():
             return False
         self.pending = snapshot
         return True
@@ -422,7 +423,7 @@ class Session:
 
     def forked(self) -> None:
         if self.follow_dir is not None:
-            mark_start(self.follow_dir, self.options.keep_argv)
+            self.follow_key = mark_start(self.follow_dir, self.options.keep_argv)
             return
         profiler = api.active()
         if profiler is not None:
@@ -479,11 +480,14 @@ class Session:
     # -- os._exit ----------------------------------------------------------------
 
     def on_exit(self) -> None:
-        """The program calls ``os._exit``: write the profile first.
+        """The program calls ``os._exit`` or ``os.exec*`` (or, in a follower,
+        its interpreter exits): write the profile first.
 
         The C core calls this at the event of that call, before ``os._exit``
-        runs (the profiler's exit hook, set by :func:`threadprof.cli.run.run`
-        and inherited by every forked child). multiprocessing's children end
+        or ``os.execv``/``os.execve`` runs (the profiler's exit hook, set by
+        :func:`threadprof.cli.run.run` and inherited by every forked child). A
+        program that replaces itself by ``os.exec*`` of Python is followed
+        again if it is a follower; the root's profile ends at the exec. multiprocessing's children end
         this way (``Popen._launch`` calls ``os._exit`` after the target, its
         finalizers and its threads are done), and so do most hand-written
         ``os.fork()`` children; so may the program itself. Nothing here may
@@ -554,7 +558,7 @@ def start_follower(directory: str, settings: dict[str, Any]) -> None:
         tasks=options.tasks,
     )
     profiler._set_exit_hook(session.on_exit)
-    mark_start(directory, options.keep_argv)
+    session.follow_key = mark_start(directory, options.keep_argv)
     session.catch_fatal_signals()
     session.watch_forks()
     atexit.register(session.on_exit)  # the first registered: the last to run
