@@ -487,9 +487,10 @@ class Session:
         or ``os.execv``/``os.execve`` runs (the profiler's exit hook, set by
         :func:`threadprof.cli.run.run` and inherited by every forked child). A
         program that replaces itself by ``os.exec*`` of Python is followed
-        again if it is a follower; the root's profile ends at the exec. multiprocessing's children end
-        this way (``Popen._launch`` calls ``os._exit`` after the target, its
-        finalizers and its threads are done), and so do most hand-written
+        again if it is a follower; the root's profile ends at the exec.
+        multiprocessing's children end this way (``Popen._launch`` calls
+        ``os._exit`` after the target, its finalizers and its threads are
+        done), and so do most hand-written
         ``os.fork()`` children; so may the program itself. Nothing here may
         keep the process from exiting.
         """
