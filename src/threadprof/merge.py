@@ -51,7 +51,9 @@ def merge_processes(parts: Sequence[tuple[Process, Snapshot | None]]) -> Snapsho
     origin."""
     if not parts or parts[0][1] is None:
         raise ValueError("the first process of a tree needs its snapshot")
-    return _Merge(parts, ()).snapshot()
+    merged = _Merge(parts, ()).snapshot()
+    merged.pid = parts[0][0].pid
+    return merged
 
 
 def _own_process(s: Snapshot) -> Process:

@@ -810,6 +810,13 @@ class Snapshot(Record):
             return self.processes[thread.process].pid
         return self.pid
 
+    def thread_title(self, thread: ThreadProfile) -> str:
+        """The thread's name, with its process's pid in a profile of several
+        processes (``MainThread (pid 4242)``): what views show of it."""
+        if len(self.processes) > 1:
+            return f"{thread.name} (pid {self.pid_of(thread)})"
+        return thread.name
+
     def merged(self, name: str = "all threads") -> ThreadProfile:
         """All threads merged into one call tree (paths from the root are united)."""
         return merge_threads(self.threads, name)

@@ -385,9 +385,7 @@ def _thread_line(snapshot: Snapshot, group: ThreadGroup, selected: set[int] | No
     mark = "*" if chosen == len(members) else "+" if chosen else " "
     if len(members) == 1:
         t = members[0]
-        name = _printable(t.name)
-        if len(snapshot.processes) > 1:
-            name += f" (pid {snapshot.pid_of(t)})"
+        name = _printable(snapshot.thread_title(t))
         return _ThreadLine(mark, name, str(t.ident), str(t.native_id), numbers)
     label = f"{_printable(group.key)} ({len(members)} threads)"
     walls = [t.wall_time for t in members]

@@ -98,6 +98,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
         "horizon": 10,
         "python_version": "3.12.0",
         "argv": ["app.py"],
+        "processes": [],
         "warnings": [],
         "timeline_quantum": 0,
         "nodes": 5,
@@ -118,6 +119,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
         "threads": [
             {
                 "name": "MainThread",
+                "pid": 0,
                 "serial": 1,
                 "ident": 1001,
                 "native_id": 2001,
@@ -149,6 +151,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
             },
             {
                 "name": "worker-1",
+                "pid": 0,
                 "serial": 2,
                 "ident": 1002,
                 "native_id": 2002,
@@ -213,10 +216,10 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
     assert text == (
         '{"version":3,"generator":"threadprof ' + __version__ + '","clock":"wall",'
         '"unit":0.001,"cpu_mode":"exact","engine":"","start_time":0.0,"duration":5,'
-        '"horizon":5,"python_version":"3.12.0","argv":["app.py"],"warnings":[],'
+        '"horizon":5,"python_version":"3.12.0","argv":["app.py"],"processes":[],"warnings":[],'
         '"timeline_quantum":0,"nodes":1,"folded":0,"files":["a.py"],"funcs":[0,"f\\u003cx>",0,1],'
         '"groups":[{"pattern":"T","members":[0],"wall":5,"cpu":3,"first":0,"last":5}],'
-        '"threads":[{"name":"T","serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
+        '"threads":[{"name":"T","pid":0,"serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
         '"wall":5,"cpu":3,"calls":2,"group":0,"warnings":[],"view":{"name":"T",' + view + "},"
         '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}],'
         '"merged":{"all":{"name":"all threads","view_of":"t:0"}}}'

@@ -764,8 +764,9 @@ def test_report_data(snap2):
     data = report_data(snap2, "tottime", 2, tree=True, per_thread=True, thread="MainThread")
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "tasks", "per_thread", "trees",
+        "tasks", "per_thread", "trees", "processes",
     }  # fmt: skip
+    assert data["processes"] == []  # a profile of one process
     assert data["threads"][1] == {
         "name": "worker-1",
         "ident": 140000000000002,
@@ -778,6 +779,7 @@ def test_report_data(snap2):
         "calls": 5,
         "group": "worker-*",
         "selected": False,
+        "pid": 0,
     }
     assert [f["qualname"] for f in data["functions"]] == ["Client.io_wait", "fact"]
     assert data["functions"][0]["ncalls"] == 3

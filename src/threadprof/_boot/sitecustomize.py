@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Makes a Python process that ``threadprof run`` started a follower
-(threadprof.cli.follow): this directory is first on the PYTHONPATH that the
+(threadprof.cli.followdir): this directory is first on the PYTHONPATH that the
 profiled program's children inherit, so a starting interpreter imports this
 module. It runs the ``sitecustomize`` that it stands in front of, if any,
 then starts profiling. An interpreter without threadprof runs unprofiled."""
@@ -23,7 +23,7 @@ def _follow() -> None:
     # the import that runs this module ends by taking it from sys.modules
     sys.modules.setdefault(__name__, own)
     try:
-        from threadprof.cli.follow import boot
+        from threadprof.cli.follower import boot
     except Exception:
         return
     boot()

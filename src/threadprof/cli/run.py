@@ -43,7 +43,7 @@ from .common import (
     non_negative,
     seconds,
 )
-from .follow import PROFILE_OPTIONS, Follow
+from .followdir import PROFILE_OPTIONS, Follow
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
 from .session import RunOptions, Session
 

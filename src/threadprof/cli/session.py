@@ -10,7 +10,6 @@ forked from it. See the comment below for how exactly-once is kept.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import os
@@ -32,7 +31,7 @@ from ..report import format_report
 from ..trim import drop_frames
 from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
-from .follow import BOOT_MODULE, Follow, boot, mark_start, write_profile
+from .followdir import OWN_MODULES, Follow, mark_start, write_profile
 from .program import Program, Target
 from .progress import Progress
 
@@ -40,7 +39,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "start_follower"]
+__all__ = ["FATAL_SIGNALS", "RunOptions", "Session"]
 
 
 # -- however the process ends ----------------------------------------------------
@@ -273,7 +272,7 @@ class Session:
     def finish(self, snapshot: Snapshot) -> None:
         """Write the output file and print the report; a failure only prints an error.
 
-        A follower writes its profile for the root to merge (:mod:`.follow`)
+        A follower writes its profile for the root to merge (:mod:`.followdir`)
         and prints nothing. The root merges its followers' profiles into its
         own first.
         """
@@ -513,11 +512,11 @@ def _trim(snapshot: Snapshot) -> Snapshot:
     left to the frame they interrupted. (The exit hook runs inside the
     profiler's own event, where nothing is recorded.)
     """
-    codes = [Session.on_fatal_signal.__code__, Session.on_exit.__code__]
-    codes += [boot.__code__, start_follower.__code__]
-    own_funcs = _function_ids(snapshot, codes)
+    own_funcs = _function_ids(
+        snapshot, [Session.on_fatal_signal.__code__, Session.on_exit.__code__]
+    )
     own_funcs.update(
-        f.id for f in snapshot.functions if f.kind == "python" and f.filename == BOOT_MODULE
+        f.id for f in snapshot.functions if f.kind == "python" and f.filename in OWN_MODULES
     )
     if not own_funcs:
         return snapshot
@@ -532,34 +531,3 @@ def _trim(snapshot: Snapshot) -> Snapshot:
 def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:
     keys = {(c.co_filename, c.co_firstlineno, c.co_name) for c in codes}
     return {f.id for f in snapshot.functions if f.kind == "python" and f.pstats_key in keys}
-
-
-def start_follower(directory: str, settings: dict[str, Any]) -> None:
-    """Profile this process, which ``threadprof run`` follows, until its end,
-    and then write its profile to ``directory`` (:func:`.follow.boot`)."""
-    options = RunOptions(
-        target=Target("code", "", ()),
-        output=None,
-        exporter=None,
-        sort="",
-        limit=0,
-        thread=None,
-        expand_threads=False,
-        quiet=True,
-        **settings,
-    )
-    session = Session(options, None, Console(), follow_dir=directory)
-    profiler = api.start(
-        clock=options.clock,
-        engine=options.engine,
-        timeline=options.timeline,
-        timeline_limit=options.timeline_limit,
-        coroutines=options.coroutines,
-        slow_step=options.slow_step,
-        tasks=options.tasks,
-    )
-    profiler._set_exit_hook(session.on_exit)
-    session.follow_key = mark_start(directory, options.keep_argv)
-    session.catch_fatal_signals()
-    session.watch_forks()
-    atexit.register(session.on_exit)  # the first registered: the last to run

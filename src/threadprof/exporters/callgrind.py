@@ -155,7 +155,12 @@ def render(snapshot: Snapshot, separate_threads: bool = False) -> str:
     if separate_threads:
         parts = [
             (
-                [f"thread: {i}", *pid, clock, f"desc: Thread: {escape_text(t.name)}"],
+                [
+                    f"thread: {i}",
+                    *([f"pid: {snapshot.pid_of(t)}"] if snapshot.pid_of(t) else []),
+                    clock,
+                    f"desc: Thread: {escape_text(snapshot.thread_title(t))}",
+                ],
                 [t],
             )
             for i, t in enumerate(snapshot.threads, 1)

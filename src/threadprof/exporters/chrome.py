@@ -77,11 +77,24 @@ def _process_name(snapshot: Snapshot) -> str:
     return " ".join([os.path.basename(snapshot.argv[0]), *snapshot.argv[1:]])
 
 
+def process_names(snapshot: Snapshot) -> dict[int, str]:
+    """``{pid: name}`` of the snapshot's processes (a process tree's, or its
+    one): a command line with the program's base name."""
+    if not snapshot.processes:
+        return {snapshot.pid: _process_name(snapshot)}
+    names: dict[int, str] = {}
+    for p in snapshot.processes:
+        argv = list(p.argv)
+        names.setdefault(
+            p.pid, " ".join([os.path.basename(argv[0]), *argv[1:]]) if argv else "python"
+        )
+    return names
+
+
 class _Writer:
     def __init__(self, snapshot: Snapshot, out: BinaryIO) -> None:
         self.snapshot = snapshot
         self.out = out
-        self.pid = snapshot.pid
         self.names = {fid: _json(f.display) for fid, f in function_table(snapshot).items()}
         self.first = True
 
@@ -96,7 +109,7 @@ class _Writer:
     def thread(self, thread: ThreadProfile) -> None:
         """Write a thread's slices, chunk by chunk as its timeline gives them."""
         assert thread.timeline is not None
-        ids = f'"pid":{self.pid},"tid":{thread.native_id},'
+        ids = f'"pid":{self.snapshot.pid_of(thread)},"tid":{thread.native_id},'
         begin, end = '{"ph":"B",' + ids, ('{"ph":"E",' + ids + '"ts":').encode()
         names = self.names
 
@@ -139,9 +152,13 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
         )
     )
     writer = _Writer(snapshot, out)
-    pid = snapshot.pid
-    meta = [_metadata(pid, "process_name", 0, {"name": _process_name(snapshot)})]
+    pid_of = snapshot.pid_of
+    meta = [
+        _metadata(pid, "process_name", 0, {"name": name})
+        for pid, name in process_names(snapshot).items()
+    ]
     for i, thread in enumerate(threads):
+        pid = pid_of(thread)
         meta.append(_metadata(pid, "thread_name", thread.native_id, {"name": thread.name}))
         meta.append(_metadata(pid, "thread_sort_index", thread.native_id, {"sort_index": i}))
     serials = {t.serial: t.name for t in threads}
@@ -149,8 +166,8 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
     for i, task in enumerate(tasks, len(threads)):
         tid = TASK_TID_BASE + task.id
         label = f"task {task.name} ({serials[task.serial]})"
-        meta.append(_metadata(pid, "thread_name", tid, {"name": label}))
-        meta.append(_metadata(pid, "thread_sort_index", tid, {"sort_index": i}))
+        meta.append(_metadata(pid_of(task), "thread_name", tid, {"name": label}))
+        meta.append(_metadata(pid_of(task), "thread_sort_index", tid, {"sort_index": i}))
     writer.write(meta)
     for thread in threads:
         writer.thread(thread)
@@ -158,7 +175,9 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
     for task in tasks:
         cols = task.tree_columns()
         name = writer.names[cols.func[1]] if len(cols) > 1 else _json(task.name)
-        head = f'{{"ph":"X","pid":{pid},"tid":{TASK_TID_BASE + task.id},"name":{name},"ts":'
+        head = (
+            f'{{"ph":"X","pid":{pid_of(task)},"tid":{TASK_TID_BASE + task.id},"name":{name},"ts":'
+        )
         writer.write(
             [
                 f'{head}{micros(to_ns(start))},"dur":{micros(to_ns(end) - to_ns(start))}}}'

@@ -43,7 +43,7 @@ def stacks(snapshot: Snapshot) -> dict[str, int]:
     out: dict[str, int] = {}
     for thread in snapshot.threads:
         # the folded stack of each node, built from its parent's
-        prefix = {0: escape_frame(thread.name)}
+        prefix = {0: escape_frame(snapshot.thread_title(thread))}
         for node, _depth in thread.walk():
             path = prefix[node.id] = f"{prefix[node.parent]};{labels[node.func]}"
             ticks = getattr(node, self_field)

@@ -103,14 +103,38 @@ def _packet(body: bytes) -> bytes:
     return _PACKET_KEY + varint(len(body)) + body
 
 
-def _process_packet(snapshot: Snapshot) -> bytes:
-    name = os.path.basename(snapshot.argv[0]) if snapshot.argv else "python"
-    process = [field_varint(_PD_PID, snapshot.pid)]
-    process += [field_string(_PD_CMDLINE, arg) for arg in snapshot.argv]
+#: The track uuids and sequences of a process tree's processes after the
+#: first (whose are ``_UUID_BASE`` and ``_PROCESS_SEQUENCE``): far above those
+#: of the threads and tasks.
+_MORE_PROCESSES_UUID = 1 << 48
+_MORE_PROCESSES_SEQUENCE = 1 << 30
+
+
+def _process_uuids(snapshot: Snapshot) -> dict[int, tuple[int, list[str]]]:
+    """``{pid: (track uuid, command line)}``, a track per process."""
+    if not snapshot.processes:
+        return {snapshot.pid: (_UUID_BASE, list(snapshot.argv))}
+    out: dict[int, tuple[int, list[str]]] = {}
+    for p in snapshot.processes:
+        if p.pid not in out:
+            uuid = _UUID_BASE if not out else _MORE_PROCESSES_UUID + len(out)
+            out[p.pid] = (uuid, list(p.argv))
+    return out
+
+
+def _process_packet(pid: int, uuid: int, argv: list[str]) -> bytes:
+    """A process's track descriptor, in a sequence of its own."""
+    if uuid == _UUID_BASE:
+        sequence = _PROCESS_SEQUENCE
+    else:
+        sequence = _MORE_PROCESSES_SEQUENCE + uuid - _MORE_PROCESSES_UUID
+    name = os.path.basename(argv[0]) if argv else "python"
+    process = [field_varint(_PD_PID, pid)]
+    process += [field_string(_PD_CMDLINE, arg) for arg in argv]
     process.append(field_string(_PD_PROCESS_NAME, name))
-    descriptor = [field_varint(_TD_UUID, _UUID_BASE), field_message(_TD_PROCESS, process)]
+    descriptor = [field_varint(_TD_UUID, uuid), field_message(_TD_PROCESS, process)]
     return _packet(
-        field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE)
+        field_varint(_SEQUENCE_ID, sequence)
         + field_varint(_SEQUENCE_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED)
         + field_message(_TRACK_DESCRIPTOR, descriptor)
     )
@@ -119,9 +143,17 @@ def _process_packet(snapshot: Snapshot) -> bytes:
 class _Sequence:
     """The packets of one thread: its descriptor, then its slices."""
 
-    def __init__(self, thread: ThreadProfile, pid: int, index: int, names: dict[int, str]) -> None:
+    def __init__(
+        self,
+        thread: ThreadProfile,
+        pid: int,
+        parent: int,
+        index: int,
+        names: dict[int, str],
+    ) -> None:
         self.thread = thread
         self.pid = pid
+        self.parent = parent  # the uuid of its process's track
         self.names = names
         self.uuid = _UUID_BASE + 1 + index
         self.seq = field_varint(_SEQUENCE_ID, _PROCESS_SEQUENCE + 1 + index)
@@ -141,7 +173,7 @@ class _Sequence:
         ]
         track = [
             field_varint(_TD_UUID, self.uuid),
-            field_varint(_TD_PARENT_UUID, _UUID_BASE),
+            field_varint(_TD_PARENT_UUID, self.parent),
             field_message(_TD_THREAD, desc),
         ]
         flags = field_varint(_SEQUENCE_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED)
@@ -192,10 +224,13 @@ def dump(snapshot: Snapshot, out: BinaryIO) -> None:
     if not threads:
         raise NeedsTimelineError("the perfetto format needs a timeline: profile with --timeline")
     names = {fid: f.display for fid, f in function_table(snapshot).items()}
-    out.write(_process_packet(snapshot))
+    processes = _process_uuids(snapshot)
+    for pid, (uuid, argv) in processes.items():
+        out.write(_process_packet(pid, uuid, argv))
     uuids = {}
     for index, thread in enumerate(threads):
-        sequence = _Sequence(thread, snapshot.pid, index, names)
+        pid = snapshot.pid_of(thread)
+        sequence = _Sequence(thread, pid, processes[pid][0], index, names)
         uuids[thread.serial] = sequence.uuid
         out.write(sequence.descriptor())
         sequence.slices(out, snapshot)

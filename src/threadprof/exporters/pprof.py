@@ -18,8 +18,9 @@ Sample types (``sample_types``):
 
 Every call-tree node of every thread is one sample: its stack (leaf first, as
 pprof wants), its self times and call count, and the labels ``thread`` (the
-thread's name), ``thread_id`` (its native id) and ``pid`` (the process id,
-when the snapshot has it). The calls of an asyncio task are its own samples,
+thread's name), ``thread_id`` (its native id) and ``pid`` (the id of the
+thread's process, when the snapshot has it: a process tree's threads are
+labelled each with its own). The calls of an asyncio task are its own samples,
 with the labels ``task`` (its name) and ``task_id`` too, at their stacks in
 the thread (``go tool pprof -tagfocus task=fetch-3``). pprof adds samples up,
 so the totals per function, per thread and per stack are those of the
@@ -355,10 +356,11 @@ def dump(
         nodes = sum(len(t.nodes) - 1 for t in snapshot.threads)
         if max_samples is None or nodes <= max_samples:
             for thread in snapshot.threads:
+                thread_pid = snapshot.pid_of(thread)
                 labels = [
                     _label(strings, "thread", thread.name),
                     _label(strings, "thread_id", num=thread.native_id),
-                    *pid,
+                    *([_label(strings, "pid", num=thread_pid)] if thread_pid else []),
                 ]
                 rest = thread_without_tasks(thread) if thread.tasks else thread
                 trees: list[tuple[ThreadProfile, list[bytes], list[int] | None]] = [
@@ -432,10 +434,12 @@ def _write_aggregated(
         for stack, values in samples:
             yield b"".join(codes[lid] for lid in stack), values
 
-    groups: dict[str, list[ThreadProfile]] = {}
+    # threads grouped by name, in each process apart
+    groups: dict[tuple[int, str], list[ThreadProfile]] = {}
     for thread in snapshot.threads:
-        groups.setdefault(thread_group_key(thread.name), []).append(thread)
-    by_group: dict[str, dict[Stack, Values]] = {}
+        key = (snapshot.pid_of(thread), thread_group_key(thread.name))
+        groups.setdefault(key, []).append(thread)
+    by_group: dict[tuple[int, str], dict[Stack, Values]] = {}
     for key, members in groups.items():
         merged = by_group[key] = {}
         for thread in members:
@@ -447,10 +451,15 @@ def _write_aggregated(
         )
         for key, merged in by_group.items():
             members = groups[key]
-            labels = [_label(strings, "thread", key), _label(strings, "threads", num=len(members))]
+            labels = [
+                _label(strings, "thread", key[1]),
+                _label(strings, "threads", num=len(members)),
+            ]
             if len(members) == 1:
                 labels.append(_label(strings, "thread_id", num=members[0].native_id))
-            write(packed(merged.items()), labels + pid)
+            if key[0]:
+                labels.append(_label(strings, "pid", num=key[0]))
+            write(packed(merged.items()), labels)
         return
     merged = {}
     for group in by_group.values():

@@ -93,7 +93,7 @@ class _Writer:
                 weights.append(ns)
         profile = {
             "type": "sampled",
-            "name": thread.name if name is None else name,
+            "name": self.snapshot.thread_title(thread) if name is None else name,
             "unit": "nanoseconds",
             "startValue": 0,
             "endValue": sum(weights),
@@ -104,7 +104,11 @@ class _Writer:
 
     def evented(self, thread: ThreadProfile) -> None:
         assert thread.timeline is not None
-        head = {"type": "evented", "name": thread.name, "unit": "nanoseconds"}
+        head = {
+            "type": "evented",
+            "name": self.snapshot.thread_title(thread),
+            "unit": "nanoseconds",
+        }
         self.write(_json(head)[:-1] + ',"events":[')
         index = self.index
 

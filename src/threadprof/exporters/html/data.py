@@ -21,7 +21,10 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   :data:`FUNCTION_FIELDS` per function (:meth:`Snapshot.function_stats`), and
   ``edges``, :data:`EDGE_FIELDS` per caller -> callee pair
   (:meth:`Snapshot.edge_stats`).
-* ``threads`` holds each thread's facts (``calls`` among them), its ``view``,
+* ``processes`` lists a process tree's processes (``pid``, ``ppid``,
+  ``argv``, ``start``, ``end``, ``status``, ``recorded``; empty for one
+  process); each thread's ``name`` then ends with its ``pid``.
+* ``threads`` holds each thread's facts (``calls`` and ``pid`` among them), its ``view``,
   its ``timeline`` (:mod:`.lanes`), or ``None``, and, when it has any, its
   ``slow_steps`` of tasks: ``count``, ``least`` (the snapshot's
   ``slow_step``) and the :data:`SLOW_STEPS_SHOWN` ``longest``, each
@@ -460,9 +463,11 @@ def report_data(
     group_of = {id(t): gi for gi, g in enumerate(groups) for t in g.threads}
     threads: list[dict[str, Any]] = []
     for t in snapshot.threads:
+        title = snapshot.thread_title(t)
         threads.append(
             {
-                "name": t.name,
+                "name": title,
+                "pid": snapshot.pid_of(t),
                 "serial": t.serial,
                 "ident": t.ident,
                 "native_id": t.native_id,
@@ -473,7 +478,7 @@ def report_data(
                 "calls": t.calls,
                 "group": group_of[id(t)],
                 "warnings": list(t.warnings),
-                "view": _view(tables, t.name, t, [t], funcs, share(t.tree_size - 1)),
+                "view": _view(tables, title, t, [t], funcs, share(t.tree_size - 1)),
                 "timeline": None,
             }
         )
@@ -518,6 +523,18 @@ def report_data(
         "horizon": horizon,
         "python_version": snapshot.python_version,
         "argv": list(snapshot.argv),
+        "processes": [
+            {
+                "pid": p.pid,
+                "ppid": p.ppid,
+                "argv": list(p.argv),
+                "start": p.start,
+                "end": p.end,
+                "status": p.status,
+                "recorded": p.recorded,
+            }
+            for p in snapshot.processes
+        ],
         "warnings": list(snapshot.warnings),
         "timeline_quantum": q,
         "nodes": total,

@@ -50,6 +50,15 @@
       kv("call-tree nodes", fmtInt(DATA.nodes) + (DATA.folded ? " (the coldest " + fmtInt(DATA.folded) + " folded into [cold call paths] over all views)" : "")),
       kv("clock", DATA.clock + (HAS_CPU ? ", CPU time " + cpuNote : ", no CPU time")),
     ];
+    const procs = DATA.processes || [];
+    if (procs.length > 1) {
+      items.splice(2, 0, kv("processes", fmtInt(procs.length)));
+      for (const p of procs) {
+        const took = p.recorded ? fmtTicks(p.end - p.start) + ", " : "";
+        items.push(el("span", { class: "kv process" }, "pid " + p.pid + " ",
+          el("b", { text: "(parent " + p.ppid + ", " + took + (p.status || "?") + ") " + oneLine(p.argv.join(" ")) })));
+      }
+    }
     if (DATA.python_version) items.push(kv("Python", DATA.python_version));
     if (DATA.engine) items.push(kv("engine", DATA.engine));
     if (DATA.start_time) items.push(kv("started", new Date(DATA.start_time * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC"));

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Following the Python processes that a profiled program starts (docs/processes.md).
+"""Following the Python processes that a profiled program starts
+(docs/processes.md): the directory they write to, and gathering what they wrote.
 
 ``threadprof run`` (the *root*) makes a private directory and puts two things
 in its environment, which every process the program starts inherits:
@@ -31,23 +32,34 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 
-from .. import api
+from ..exporters import get_exporter
 from ..merge import merge_processes
 from ..model import Process, Snapshot
+from ..tprof import read
 
-__all__ = ["BOOT_MODULE", "ENV", "WAIT", "Follow", "boot", "mark_start", "write_profile"]
+__all__ = [
+    "ENV",
+    "OWN_MODULES",
+    "PROFILE_OPTIONS",
+    "WAIT",
+    "Follow",
+    "mark_start",
+    "write_profile",
+]
 
 #: The environment variable that makes a starting Python a follower: JSON
 #: with ``dir`` and the profiling options.
 ENV = "THREADPROF_FOLLOW"
-#: The directory that holds the ``sitecustomize`` that calls :func:`boot`.
+#: The directory that holds the ``sitecustomize`` that calls :func:`.follower.boot`.
 BOOT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_boot")
-BOOT_MODULE = os.path.join(BOOT_DIR, "sitecustomize.py")
+#: The files of the code that starts a follower, whose frames its profile leaves out.
+OWN_MODULES = (
+    os.path.join(BOOT_DIR, "sitecustomize.py"),
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "follower.py"),
+)
 #: Seconds the root waits for followers that still run at its end.
 WAIT = 5.0
 #: The options a follower profiles with, as ``threadprof run`` takes them.
@@ -61,9 +73,6 @@ PROFILE_OPTIONS = (
     "tasks",
     "keep_argv",
 )
-#: multiprocessing's helper processes that do no work of the program: not
-#: followed (the forkserver is, so that the children it forks are).
-HELPERS = ("from multiprocessing.resource_tracker import main",)
 
 
 def _write_json(path: str, data: dict[str, object]) -> None:
@@ -120,8 +129,6 @@ def mark_start(directory: str, keep_argv: bool) -> str:
 def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> None:
     """A follower's end: its profile, then how it ended. Raises on failure;
     writes nothing if the root has ended (its directory is gone)."""
-    from ..exporters import get_exporter
-
     if not os.path.isdir(directory):
         return
     get_exporter("tprof").write(snapshot, os.path.join(directory, f"{key}.tprof"))
@@ -136,7 +143,7 @@ class Follow:
     """The root's side: the directory the followers write to, and their profiles."""
 
     def __init__(self, options: dict[str, object]) -> None:
-        self.dir = tempfile.mkdtemp(prefix="threadprof-follow-")
+        self.dir = _private_directory()
         self.options = options
 
     def environ(self) -> None:
@@ -184,8 +191,6 @@ class Follow:
     def gather(self, root: Snapshot, status: str) -> Snapshot:
         """``root``'s profile with those of its followers, one process each;
         ``root`` itself if none started."""
-        from ..tprof import read
-
         keys = self.started()
         if not keys:
             return root
@@ -231,28 +236,24 @@ class Follow:
             return root
 
     def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Remove the directory and what the followers wrote (flat files)."""
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.dir):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(self.dir, name))
+            os.rmdir(self.dir)
 
 
-def boot() -> None:
-    """Called at a follower's startup by ``_boot/sitecustomize.py``: start
-    profiling this process with the root's options, and write its profile at
-    its end. Never raises: a follower that cannot profile runs unprofiled."""
-    raw = os.environ.get(ENV)
-    if not raw or api.active() is not None:
-        return
-    try:
-        config = json.loads(raw)
-        directory = config["dir"]
-        options = {name: config[name] for name in PROFILE_OPTIONS}
-    except (ValueError, KeyError, TypeError):
-        return
-    argv = getattr(sys, "orig_argv", [])
-    if any(helper in arg for arg in argv for helper in HELPERS):
-        return
-    if not os.path.isdir(directory):
-        return  # the root has ended already
-    from .session import start_follower
-
-    with contextlib.suppress(Exception):
-        start_follower(directory, options)
+def _private_directory() -> str:
+    """A new directory that only this user can enter, in the temporary
+    directory (``TMPDIR``, ``TEMP`` or ``TMP``, else /tmp), as
+    ``tempfile.mkdtemp`` makes (which imports what a run does not need)."""
+    base = next((os.environ[v] for v in ("TMPDIR", "TEMP", "TMP") if os.environ.get(v)), "/tmp")
+    for _ in range(100):
+        path = os.path.join(base, f"threadprof-follow-{os.getpid()}-{os.urandom(6).hex()}")
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no new directory could be made in {base}")
