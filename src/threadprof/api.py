@@ -13,6 +13,7 @@ import functools
 import gc
 import os
 import sys
+import weakref
 from array import array
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -35,6 +36,8 @@ from .trim import keep_activation
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any, TypeVar
+
+    from .follow import Follow
 
     _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -123,6 +126,9 @@ class Profile(_core.Profiler):
         Timelines are read lazily from this profiler's spill file, which lives
         as long as the profiler: the snapshot keeps a reference to it.
         """
+        merged = getattr(self, "_processes", None)
+        if merged is not None:  # the processes of threadprof.profile(subprocesses=True)
+            return merged  # type: ignore[no-any-return]
         return self._snapshot(None)
 
     def _snapshot(self, subtree: Subtree | None) -> Snapshot:
@@ -331,7 +337,12 @@ class profile:
         coroutines: str = "whole",
         slow_step: float = 0.1,
         tasks: bool = True,
+        subprocesses: bool = False,
     ) -> None:
+        self.subprocesses = subprocesses
+        self._follow: Follow | None = None
+        self._saved: dict[str, str | None] = {}
+        self._pid = 0
         self._kw: dict[str, Any] = {
             "clock": clock,
             "cpu": cpu,
@@ -348,14 +359,66 @@ class profile:
 
     def __enter__(self) -> Profile:
         self.profiler = start(**self._kw)
+        if self.subprocesses:
+            self._follow_children()
         return self.profiler
 
     def __exit__(self, *exc: object) -> None:
         assert self.profiler is not None
+        if self._follow is not None and os.getpid() != self._pid:
+            return  # a forked child: it writes its profile at its end
         try:
             self.profiler.disable()
         except ProfilerError:
             pass  # reported in the snapshot's warnings
+        if self._follow is not None:
+            self._gather(self.profiler)
+
+    # -- subprocesses=True ------------------------------------------------------
+
+    def _settings(self) -> dict[str, Any]:
+        """The options of the followers (those of ``threadprof run``)."""
+        from .follow import PROFILE_OPTIONS
+
+        return {name: self._kw.get(name, True) for name in PROFILE_OPTIONS}
+
+    def _follow_children(self) -> None:
+        from .follow import Follow
+
+        self._follow = Follow(self._settings())
+        self._saved = self._follow.environ()
+        self._pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            forked = weakref.WeakMethod(self._forked)
+
+            def after_in_child() -> None:
+                method = forked()
+                if method is not None:
+                    method()
+
+            os.register_at_fork(after_in_child=after_in_child)
+
+    def _forked(self) -> None:
+        """In a child forked inside the block: it follows (its profile is written
+        at its end, however it ends, for the block's end to gather)."""
+        follow = self._follow
+        if follow is None or self.profiler is None or _core.active() is not self.profiler:
+            return
+        from .cli.follower import follow_fork
+
+        follow_fork(follow.dir, self._settings())
+
+    def _gather(self, profiler: Profile) -> Snapshot:
+        """The snapshot of the block's processes; the environment as it was."""
+        follow, self._follow = self._follow, None
+        assert follow is not None
+        follow.restore(self._saved)
+        try:
+            merged = follow.gather(profiler._snapshot(None), "exited", hold=True)
+        finally:
+            follow.remove()
+        profiler._processes = merged  # type: ignore[attr-defined]
+        return merged
 
     def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
@@ -371,11 +434,20 @@ class profile:
                 if not _core._claimed():
                     raise  # it could not start
                 return func(*args, **kw)  # another thread's call started one first
+            if self.subprocesses:
+                self.profiler = p
+                self._follow_children()
             try:
                 return func(*args, **kw)
             finally:
-                p._disable_if_enabled()
-                wrapper.snapshot = p.snapshot()  # type: ignore[attr-defined]
+                if self._follow is not None and os.getpid() != self._pid:
+                    pass  # a forked child: it writes its profile at its end
+                else:
+                    p._disable_if_enabled()
+                    if self._follow is not None:
+                        wrapper.snapshot = self._gather(p)  # type: ignore[attr-defined]
+                    else:
+                        wrapper.snapshot = p.snapshot()  # type: ignore[attr-defined]
 
         return wrapper  # type: ignore[return-value]
 

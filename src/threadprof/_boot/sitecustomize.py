@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Makes a Python process that ``threadprof run`` started a follower
-(threadprof.cli.followdir): this directory is first on the PYTHONPATH that the
+(threadprof.follow): this directory is first on the PYTHONPATH that the
 profiled program's children inherit, so a starting interpreter imports this
 module. It runs the ``sitecustomize`` that it stands in front of, if any,
 then starts profiling. An interpreter without threadprof runs unprofiled."""

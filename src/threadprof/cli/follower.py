@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """A follower's start: profiling a Python process that ``threadprof run``
-follows, from its interpreter's startup to its end (:mod:`.followdir` says
+follows, from its interpreter's startup to its end (:mod:`threadprof.follow` says
 how; ``_boot/sitecustomize.py`` calls :func:`boot`)."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import os
 import sys
 
 from .. import api
+from ..follow import ENV, PROFILE_OPTIONS, mark_start
 from .common import Console
-from .followdir import ENV, PROFILE_OPTIONS, mark_start
 from .program import Target
-from .session import RunOptions, Session
+from .session import RunOptions, Session, start_profiler
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["HELPERS", "boot", "start_follower"]
+__all__ = ["HELPERS", "boot", "follow_fork", "start_follower"]
 
 #: multiprocessing's helper processes that do no work of the program: not
 #: followed (the forkserver is, so that the children it forks are).
@@ -53,6 +53,19 @@ def boot() -> None:
 def start_follower(directory: str, settings: dict[str, Any]) -> None:
     """Profile this process, which ``threadprof run`` follows, until its end,
     and then write its profile to ``directory`` (:func:`boot`)."""
+    session = _session(directory, settings)
+    start_profiler(session.options)
+    _watch(session)
+
+
+def follow_fork(directory: str, settings: dict[str, Any]) -> None:
+    """In a child forked from a process that ``threadprof.profile(...,
+    subprocesses=True)`` profiles: the running profiler goes on, and the
+    child's profile is written to ``directory`` at its end."""
+    _watch(_session(directory, settings))
+
+
+def _session(directory: str, settings: dict[str, Any]) -> Session:
     options = RunOptions(
         target=Target("code", "", ()),
         output=None,
@@ -64,18 +77,15 @@ def start_follower(directory: str, settings: dict[str, Any]) -> None:
         quiet=True,
         **settings,
     )
-    session = Session(options, None, Console(), follow_dir=directory)
-    profiler = api.start(
-        clock=options.clock,
-        engine=options.engine,
-        timeline=options.timeline,
-        timeline_limit=options.timeline_limit,
-        coroutines=options.coroutines,
-        slow_step=options.slow_step,
-        tasks=options.tasks,
-    )
+    return Session(options, None, Console(), follow_dir=directory)
+
+
+def _watch(session: Session) -> None:
+    """Write the running profiler's profile however this process ends."""
+    profiler = api.active()
+    assert profiler is not None and session.follow_dir is not None
     profiler._set_exit_hook(session.on_exit)
-    session.follow_key = mark_start(directory, options.keep_argv)
+    session.follow_key = mark_start(session.follow_dir, session.options.keep_argv)
     session.catch_fatal_signals()
     session.watch_forks()
     atexit.register(session.on_exit)  # the first registered: the last to run

@@ -28,6 +28,7 @@ from ..exporters import (
     get_exporter,
     known_names,
 )
+from ..follow import PROFILE_OPTIONS, Follow
 from ..model import Snapshot
 from ..options import CLOCKS, COROUTINES, ENGINES
 from ..report import DEFAULT_LIMIT, DEFAULT_SORT, REPORT_SORT_KEYS
@@ -43,9 +44,8 @@ from .common import (
     non_negative,
     seconds,
 )
-from .followdir import PROFILE_OPTIONS, Follow
 from .program import Outcome, SigintAtExit, Target, execute, install, join_threads, prepare
-from .session import RunOptions, Session
+from .session import RunOptions, Session, start_profiler
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -378,7 +378,6 @@ def _status(outcome: Outcome) -> str:
 
 def run(options: RunOptions, console: Console) -> int:
     """Run the program under the profiler; returns the exit status to end with."""
-    from .. import api
 
     # everything that can fail before the program runs is checked before it runs
     if options.output is not None:
@@ -410,15 +409,7 @@ def run(options: RunOptions, console: Console) -> int:
     atexit.register(session.finish_pending)  # as sigint: after the program's own
     install(program)
     try:
-        profiler = api.start(
-            clock=options.clock,
-            engine=options.engine,
-            timeline=options.timeline,
-            timeline_limit=options.timeline_limit,
-            coroutines=options.coroutines,
-            slow_step=options.slow_step,
-            tasks=options.tasks,
-        )
+        profiler = start_profiler(options)
     except Exception as exc:
         raise UsageError(f"cannot start the profiler: {exc}") from exc
     # a forked child inherits the profiler, and with it this hook

@@ -26,12 +26,12 @@ from .. import _core, api
 from .._record import Frozen, replace
 from ..atomicfile import OutputError, is_written_in_place
 from ..exporters import Exporter, NoSuchThreadError, file_uri, get_exporter
+from ..follow import OWN_MODULES, Follow, mark_start, write_profile
 from ..model import Snapshot
 from ..report import format_report
 from ..trim import drop_frames
 from .color import colorize, use_color
 from .common import FATAL_SIGNALS, PROG, Console, die_by_signal
-from .followdir import OWN_MODULES, Follow, mark_start, write_profile
 from .program import Program, Target
 from .progress import Progress
 
@@ -39,7 +39,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FATAL_SIGNALS", "RunOptions", "Session"]
+__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "start_profiler"]
 
 
 # -- however the process ends ----------------------------------------------------
@@ -163,6 +163,19 @@ class RunOptions(Frozen):
         )
 
 
+def start_profiler(options: RunOptions) -> api.Profile:
+    """Start profiling every thread as ``options`` say (a run's, a follower's)."""
+    return api.start(
+        clock=options.clock,
+        engine=options.engine,
+        timeline=options.timeline,
+        timeline_limit=options.timeline_limit,
+        coroutines=options.coroutines,
+        slow_step=options.slow_step,
+        tasks=options.tasks,
+    )
+
+
 #: The HTML report of ``--open`` when no file was written to put it beside.
 DEFAULT_REPORT = "threadprof"
 
@@ -272,7 +285,7 @@ class Session:
     def finish(self, snapshot: Snapshot) -> None:
         """Write the output file and print the report; a failure only prints an error.
 
-        A follower writes its profile for the root to merge (:mod:`.followdir`)
+        A follower writes its profile for the root to merge (:mod:`threadprof.follow`)
         and prints nothing. The root merges its followers' profiles into its
         own first.
         """

@@ -35,10 +35,10 @@ import os
 import sys
 import time
 
-from ..exporters import get_exporter
-from ..merge import merge_processes
-from ..model import Process, Snapshot
-from ..tprof import read
+from .exporters import get_exporter
+from .merge import merge_processes
+from .model import Process, Snapshot, Timeline
+from .tprof import read
 
 __all__ = [
     "ENV",
@@ -53,12 +53,13 @@ __all__ = [
 #: The environment variable that makes a starting Python a follower: JSON
 #: with ``dir`` and the profiling options.
 ENV = "THREADPROF_FOLLOW"
-#: The directory that holds the ``sitecustomize`` that calls :func:`.follower.boot`.
-BOOT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_boot")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+#: The directory that holds the ``sitecustomize`` that starts a follower.
+BOOT_DIR = os.path.join(_HERE, "_boot")
 #: The files of the code that starts a follower, whose frames its profile leaves out.
 OWN_MODULES = (
     os.path.join(BOOT_DIR, "sitecustomize.py"),
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "follower.py"),
+    os.path.join(_HERE, "cli", "follower.py"),
 )
 #: Seconds the root waits for followers that still run at its end.
 WAIT = 5.0
@@ -146,11 +147,23 @@ class Follow:
         self.dir = _private_directory()
         self.options = options
 
-    def environ(self) -> None:
-        """Make the processes that this one starts followers (their environment)."""
+    def environ(self) -> dict[str, str | None]:
+        """Make the processes that this one starts followers (their
+        environment); returns what it replaced, for :meth:`restore`."""
+        saved = {name: os.environ.get(name) for name in (ENV, "PYTHONPATH")}
         os.environ[ENV] = json.dumps({"dir": self.dir, **self.options})
-        path = os.environ.get("PYTHONPATH")
+        path = saved["PYTHONPATH"]
         os.environ["PYTHONPATH"] = BOOT_DIR + (os.pathsep + path if path else "")
+        return saved
+
+    @staticmethod
+    def restore(saved: dict[str, str | None]) -> None:
+        """Put back the environment that :meth:`environ` changed."""
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
     def started(self) -> list[str]:
         """The keys of the followers that have started so far."""
@@ -188,9 +201,11 @@ class Follow:
                 return
             time.sleep(0.01)
 
-    def gather(self, root: Snapshot, status: str) -> Snapshot:
+    def gather(self, root: Snapshot, status: str, hold: bool = False) -> Snapshot:
         """``root``'s profile with those of its followers, one process each;
-        ``root`` itself if none started."""
+        ``root`` itself if none started. Their timelines are read from their
+        files as they are used (the directory must stay until then), or with
+        ``hold`` read into memory now."""
         keys = self.started()
         if not keys:
             return root
@@ -230,10 +245,15 @@ class Follow:
         children.sort(key=lambda c: c[0])
         parts += [(process, snapshot) for _, process, snapshot in children]
         try:
-            return merge_processes(parts)
+            merged = merge_processes(parts)
         except ValueError as exc:  # a follower with another clock: cannot happen
             root.warnings.append(f"the profiles of the child processes are left out: {exc}")
             return root
+        if hold:
+            for t in merged.threads:
+                if t.process and t.timeline is not None:
+                    t.timeline = _held(t.timeline)
+        return merged
 
     def remove(self) -> None:
         """Remove the directory and what the followers wrote (flat files)."""
@@ -242,6 +262,12 @@ class Follow:
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(self.dir, name))
             os.rmdir(self.dir)
+
+
+def _held(timeline: Timeline) -> Timeline:
+    """``timeline`` read into memory."""
+    chunks = list(timeline.chunks())
+    return Timeline(lambda: iter(chunks), timeline.events, timeline.dropped)
 
 
 def _private_directory() -> str:
