@@ -727,3 +727,38 @@ def test_corrupt_tasks_are_refused(builder, tmp_path, edit, reason):
     with pytest.raises(ProfileFormatError) as info:
         tprof.read(path)
     assert reason in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("processes", "thread_process", "reason"),
+    [
+        ("x", None, "'processes' is not a list"),
+        ([[1, 0, [], 0, 5, "exited"]], None, "a process is not [pid, ppid, argv"),
+        ([[1, 0, "argv", 0, 5, "exited", True]], None, "a process is not [pid, ppid, argv"),
+        ([[1, 0, [], 0, 2**64, "exited", True]], None, "a process is not [pid, ppid, argv"),
+        ([[1, 0, [], 0, 5, "exited", 1]], None, "a process is not [pid, ppid, argv"),
+        ([[1, 0, [], 0, 5, "exited", True]], 1, "its process is not in the list"),
+        ([[1, 0, [], 0, 5, "exited", True]], -1, "'process'"),
+        (None, 2, "its process is not in the list"),
+    ],
+)
+def test_corrupt_processes_are_refused(tree_snap, tmp_path, processes, thread_process, reason):
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(tree_snap, path)
+    data = path.read_bytes()
+    meta = _meta(data)
+    if processes is not None:
+        meta["processes"] = processes
+    if thread_process is not None:
+        meta["threads"][0]["process"] = thread_process
+    path.write_bytes(_rebuild(data, meta, minor=3))
+    with pytest.raises(ProfileFormatError) as info:
+        tprof.read(path)
+    assert reason in str(info.value)
+
+
+def test_a_file_without_processes_is_one_process(tree_snap, tmp_path):
+    back = round_trip(tree_snap, tmp_path)
+    assert back.processes == []
+    assert {t.process for t in back.threads} == {0}
+    assert back.pid_of(back.threads[0]) == back.pid
