@@ -17,7 +17,10 @@ follower too. The start method does not matter, nor how many there are.
 A follower writes, in the directory, ``<key>.start`` when it starts (its
 parent and command line), ``<key>.tprof`` when it ends (atomically, however it
 ends: its main code returned, ``sys.exit``, ``os._exit``, ``os.exec*``, a
-SIGTERM or SIGHUP) and then ``<key>.end`` (how it ended). The key is its pid
+SIGTERM or SIGHUP) and then ``<key>.end`` (how it ended). Every so often
+(:data:`CHECKPOINTS`) it also writes its profile so far, without its
+timeline, to ``<key>.part.tprof``: what a follower that crashes or is killed
+by SIGKILL leaves. The key is its pid
 and the time it started (``<pid>-<ns>``): a process that replaces itself with
 ``os.exec*`` of Python is two followers of the same pid. At its own end, the root waits
 for the followers still running (at most :data:`WAIT` seconds), reads every
@@ -41,12 +44,14 @@ from .model import Process, Snapshot, Timeline
 from .tprof import read
 
 __all__ = [
+    "CHECKPOINTS",
     "ENV",
     "OWN_MODULES",
     "PROFILE_OPTIONS",
     "WAIT",
     "Follow",
     "mark_start",
+    "write_checkpoint",
     "write_profile",
 ]
 
@@ -63,6 +68,9 @@ OWN_MODULES = (
 )
 #: Seconds the root waits for followers that still run at its end.
 WAIT = 5.0
+#: Seconds between a follower's checkpoints: the first after 1 s, then each
+#: interval twice the last, up to 16 s.
+CHECKPOINTS = (1.0, 16.0)
 #: The options a follower profiles with, as ``threadprof run`` takes them.
 PROFILE_OPTIONS = (
     "clock",
@@ -136,6 +144,13 @@ def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> 
     _write_json(os.path.join(directory, f"{key}.end"), {"status": status})
 
 
+def write_checkpoint(directory: str, key: str, snapshot: Snapshot) -> None:
+    """A follower's profile so far (``<key>.part.tprof``), which the root
+    reads if the follower ends without writing its profile (a crash)."""
+    if os.path.isdir(directory):
+        get_exporter("tprof").write(snapshot, os.path.join(directory, f"{key}.part.tprof"))
+
+
 def _pid(key: str) -> int:
     return int(key.partition("-")[0])
 
@@ -177,6 +192,15 @@ class Follow:
     def _has(self, key: str, ext: str) -> bool:
         return os.path.exists(os.path.join(self.dir, f"{key}{ext}"))
 
+    def _read(self, key: str, ext: str) -> Snapshot | None:
+        path = os.path.join(self.dir, f"{key}{ext}")
+        if not os.path.exists(path):
+            return None
+        try:
+            return read(path)
+        except Exception:
+            return None
+
     def wait(self, timeout: float = WAIT) -> None:
         """Wait until every follower has ended, at most ``timeout`` seconds.
 
@@ -217,10 +241,7 @@ class Follow:
         for key in keys:
             pid = _pid(key)
             start = _read_json(os.path.join(self.dir, f"{key}.start")) or {}
-            snapshot = None
-            if self._has(key, ".tprof"):
-                with contextlib.suppress(Exception):
-                    snapshot = read(os.path.join(self.dir, f"{key}.tprof"))
+            snapshot = self._read(key, ".tprof")
             end = _read_json(os.path.join(self.dir, f"{key}.end")) or {}
             if snapshot is not None:
                 how = str(end.get("status", "exited"))
@@ -228,6 +249,7 @@ class Follow:
                 # the pid of a process that replaced itself with exec runs its successor
                 later = any(_pid(k) == pid and k > key for k in keys)
                 how = "running" if _alive(pid) and not later else "crashed"
+                snapshot = self._read(key, ".part.tprof")  # its last checkpoint
             when = start.get("time")
             began = float(when) if isinstance(when, int | float) else root.start_time
             ticks = round((began - root.start_time) / root.unit) if root.clock == "wall" else 0

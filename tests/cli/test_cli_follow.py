@@ -512,3 +512,56 @@ def test_workers_terminated_mid_task(threadprof, python, write, workdir, method)
     assert sum(c.get("square", 0) for c in workers.values()) == 6
     assert all(p.status == "killed by SIGTERM" for p in snap.processes if p.pid in workers)
     assert error_lines(ours.stderr) == []
+
+
+CRASHES = """\
+import json, os, signal, subprocess, sys, time
+
+def before():
+    return [[] for _ in range(50)]
+
+def after():
+    pass
+
+def checkpointed():
+    # threadprof's own directory: wait, allocating (the checkpoints are taken
+    # by the garbage collector's callback), until this process's checkpoint is there
+    folder = json.loads(os.environ["THREADPROF_FOLLOW"])["dir"]
+    mine = f"{os.getpid()}-"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(n.startswith(mine) and n.endswith(".part.tprof") for n in os.listdir(folder)):
+            return True
+        [[] for _ in range(1000)]  # containers: what the collector counts
+    return False
+
+if __name__ == "__main__":
+    if sys.argv[1] == "child":
+        for _ in range(7):
+            before()
+        if not checkpointed():
+            sys.exit("no checkpoint")
+        for _ in range(3):
+            after()
+        os.kill(os.getpid(), signal.SIGKILL)
+    print(subprocess.run([sys.executable, __file__, "child"]).returncode)
+"""
+
+
+def test_a_crashed_child_leaves_its_last_checkpoint(threadprof, write, workdir):
+    prog = write("prog.py", CRASHES)
+    ours = threadprof("run", "-o", "out.tprof", "prog.py", "parent")
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == f"{-signal.SIGKILL}\n"
+    snap = read(workdir / "out.tprof")
+    _root, child = snap.processes
+    assert (child.status, child.recorded) == ("crashed", True)
+    calls = processes(workdir / "out.tprof", prog)
+    assert calls[child.pid]["before"] == 7
+    assert "after" not in calls[child.pid]  # after the checkpoint: lost in the crash
+    assert calls[child.pid]["checkpointed"] == 1  # running at the checkpoint: a call
+    # the checkpoint's own calls are not in the profile
+    names = {
+        snap.functions[f].qualname for t in snap.threads for f in t.tree_columns().func if f >= 0
+    }
+    assert not {"Checkpoints.__call__", "Checkpoints.write"} & names

@@ -14,6 +14,9 @@ import signal
 import pytest
 from cli_helpers import before_report, callers_of, calls_in, error_lines, report_part
 
+from threadprof.model import thread_function_stats
+from threadprof.readers import read_profile
+
 PROGRAM = """\
 import atexit, sys, threading
 {setup}
@@ -186,8 +189,17 @@ def test_a_forked_child_watches_its_own_signals(threadprof, python, write, workd
     prog = write("lost.py", LOST)
     plain = python("lost.py", "fork")
     assert plain.stdout == f"child {-signal.SIGTERM}\n"
-    ours = threadprof("run", "-q", "-o", "out.prof", "lost.py", "fork")
+    ours = threadprof("run", "-q", "-o", "out.tprof", "lost.py", "fork")
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout == plain.stdout
-    (child,) = [p for p in workdir.glob("out.*.prof")]
-    assert calls_in(child, prog) == {"block": 1, "elsewhere": 1, "work": 1}
+    snap = read_profile(workdir / "out.tprof")
+    _root, child = snap.processes
+    assert child.status == "killed by SIGTERM"
+    calls = {}
+    for t in snap.threads:
+        if t.process == 1:
+            for fid, stats in thread_function_stats(t).items():
+                f = snap.functions[fid]
+                if stats.calls and f.filename.endswith(prog.name):
+                    calls[f.name] = calls.get(f.name, 0) + stats.calls
+    assert calls == {"block": 1, "elsewhere": 1, "work": 1}

@@ -149,3 +149,23 @@ def test_go_tool_pprof_filters_by_task_label(builder, tmp_path):
     assert "fetch" not in outside and outside["_run"] == (700, 700)
     out, _ = pprof(path, "-tags")
     assert "fetch-0" in out and "fetch-1" in out
+
+
+def test_go_tool_pprof_filters_by_process(make_builder, tmp_path):
+    from threadprof.merge import merge_processes
+    from threadprof.model import Process
+
+    parts = []
+    for pid, wall in ((501, 40), (502, 25)):
+        b = make_builder()
+        b.thread("MainThread", [b.call("work", 1, wall, [b.call("leaf", 3, wall // 5)])])
+        parts.append((Process(pid, 500 if pid == 502 else 1, ["app.py"], 0, 0), b.build(pid=pid)))
+    path = tmp_path / "tree.pb.gz"
+    get_exporter("pprof").write(merge_processes(parts), path)
+    out, _ = pprof(path, "-tags")
+    assert "501" in out and "502" in out
+    child = top(path, "-sample_index=wall", "-unit=ms", "-tagfocus=pid=502")
+    assert child["work"] == (20, 25)
+    assert child["leaf"] == (5, 5)
+    both = top(path, "-sample_index=calls")
+    assert both["leaf"][0] == 6

@@ -181,3 +181,74 @@ def test_the_perfetto_ui_shows_a_track_per_task(fmt, ui_root, async_profiled, br
     suffix = "" if fmt == "perfetto" else " (MainThread)"
     assert dict(rows) == {f"task {t.name}{suffix}": t.steps for t in tasks}
     assert all(t.steps == 3 for t in tasks if t.name.startswith("fetch-"))
+
+
+TREE_PROG = """\
+import multiprocessing, subprocess, sys
+
+def leaf(i):
+    return i
+
+def work(n):
+    for i in range(n):
+        leaf(i)
+    return n
+
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(work, [3, 4], chunksize=1)
+    subprocess.run([sys.executable, "-c", "import json; json.dumps([1])"], check=True)
+    work(2)
+"""
+
+
+@pytest.fixture(scope="module")
+def tree_profiled(tmp_path_factory) -> Snapshot:
+    """A real run of TREE_PROG, its children followed, with a timeline."""
+    workdir = tmp_path_factory.mktemp("tree")
+    (workdir / "prog.py").write_text(TREE_PROG)
+    proc = subprocess.run(
+        [sys.executable, "-m", "threadprof", "run", "-q", "--timeline", "-o", "out.tprof",
+         "prog.py"],
+        cwd=workdir, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return read_profile(workdir / "out.tprof")
+
+
+@pytest.mark.parametrize("fmt", ["perfetto", "chrome"])
+def test_the_perfetto_ui_shows_a_process_per_followed_child(fmt, ui_root, tree_profiled, browser):
+    root, url = ui_root
+    exporter = get_exporter(fmt)
+    name = "tree" + exporter.extensions[0]
+    exporter.write(tree_profiled, root / name)
+    page = browser.new_page()
+    try:
+        page.goto(f"{url}/index.html")
+        perfetto_ui.load(page, f"{url}/{name}", name)
+        threads = perfetto_ui.query(
+            page,
+            "select p.pid, t.tid from thread t join process p using(upid) "
+            "where p.pid != 0 and t.tid != 0 order by t.tid",
+        )
+        slices = perfetto_ui.query(
+            page,
+            "select t.tid, s.name, count(*) from slice s join thread_track tt "
+            "on s.track_id = tt.id join thread t using(utid) group by t.tid, s.name",
+        )
+    finally:
+        page.close()
+    snap = tree_profiled
+    # the program's process, its two workers and its subprocess
+    assert len({p.pid for p in snap.processes}) == 4
+    assert sorted(threads) == sorted((snap.pid_of(t), t.native_id) for t in snap.threads)
+    got: dict[int, collections.Counter[str]] = {
+        t.native_id: collections.Counter() for t in snap.threads
+    }
+    for tid, slice_name, count in slices:
+        got[tid][slice_name] += count
+    assert got == expected_slices(snap)
+    work = next(f.display for f in snap.functions if f.name == "work")
+    leaf = next(f.display for f in snap.functions if f.name == "leaf")
+    assert sum(c[work] for c in got.values()) == 3
+    assert sum(c[leaf] for c in got.values()) == 9

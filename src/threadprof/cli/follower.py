@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import json
 import os
 import sys
+import time
 
 from .. import api
-from ..follow import ENV, PROFILE_OPTIONS, mark_start
+from .._record import replace
+from ..follow import CHECKPOINTS, ENV, PROFILE_OPTIONS, mark_start, write_checkpoint
 from .common import Console
 from .program import Target
-from .session import RunOptions, Session, start_profiler
+from .session import RunOptions, Session, start_profiler, trim_own_frames
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["HELPERS", "boot", "follow_fork", "start_follower"]
+__all__ = ["HELPERS", "Checkpoints", "boot", "follow_fork", "start_follower"]
 
 #: multiprocessing's helper processes that do no work of the program: not
 #: followed (the forkserver is, so that the children it forks are).
@@ -81,7 +84,8 @@ def _session(directory: str, settings: dict[str, Any]) -> Session:
 
 
 def _watch(session: Session) -> None:
-    """Write the running profiler's profile however this process ends."""
+    """Write the running profiler's profile however this process ends, and
+    checkpoints of it while it runs."""
     profiler = api.active()
     assert profiler is not None and session.follow_dir is not None
     profiler._set_exit_hook(session.on_exit)
@@ -89,3 +93,44 @@ def _watch(session: Session) -> None:
     session.catch_fatal_signals()
     session.watch_forks()
     atexit.register(session.on_exit)  # the first registered: the last to run
+    gc.callbacks.append(Checkpoints(session, profiler))
+
+
+class Checkpoints:
+    """A ``gc.callbacks`` entry that writes the follower's profile so far
+    every so often (:data:`~threadprof.follow.CHECKPOINTS`): what a crash
+    leaves of it. The garbage collector runs often in a program that
+    allocates, in whatever thread allocates, at a point where Python code may
+    run; no thread is started (a follower that forks would warn that it is
+    multi-threaded) and no signal taken. Its calls are left out of the
+    profile (:func:`.session.trim_own_frames`)."""
+
+    def __init__(self, session: Session, profiler: api.Profile) -> None:
+        self.session = session
+        self.profiler = profiler
+        self.interval = CHECKPOINTS[0]
+        self.due = time.monotonic() + self.interval
+        self.busy = False
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase != "stop" or self.busy or time.monotonic() < self.due:
+            return
+        self.busy = True
+        try:
+            self.write()
+        finally:
+            self.interval = min(self.interval * 2, CHECKPOINTS[1])
+            self.due = time.monotonic() + self.interval
+            self.busy = False
+
+    def write(self) -> None:
+        session = self.session
+        if api.active() is not self.profiler or not session.follower or session.ending:
+            return
+        assert session.follow_dir is not None
+        with contextlib.suppress(Exception):
+            snapshot = trim_own_frames(self.profiler._snapshot(None))
+            threads = [replace(t, timeline=None) for t in snapshot.threads]
+            write_checkpoint(
+                session.follow_dir, session.follow_key, replace(snapshot, threads=threads)
+            )

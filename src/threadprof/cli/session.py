@@ -39,7 +39,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "start_profiler"]
+__all__ = ["FATAL_SIGNALS", "RunOptions", "Session", "start_profiler", "trim_own_frames"]
 
 
 # -- however the process ends ----------------------------------------------------
@@ -245,6 +245,11 @@ class Session:
         follower, or a process forked from the root or a follower."""
         return self.follow_dir is not None and (self.program is None or self.in_child)
 
+    @property
+    def ending(self) -> bool:
+        """Whether profiling is being ended in this process (:meth:`claim`)."""
+        return self._claim.locked()
+
     def claim(self) -> bool:
         """Become the one that ends profiling in this process (at most one caller can).
 
@@ -267,7 +272,7 @@ class Session:
             return None
         if not self.options.keep_argv:
             snapshot = replace(snapshot, argv=snapshot.argv[:1])
-        return _trim(snapshot)
+        return trim_own_frames(snapshot)
 
     @property
     def recording(self) -> bool:
@@ -512,7 +517,7 @@ class Session:
                 die_by_signal(self.pending_signal)
 
 
-def _trim(snapshot: Snapshot) -> Snapshot:
+def trim_own_frames(snapshot: Snapshot) -> Snapshot:
     """Drop threadprof's own frames from the profile.
 
     The thread that ran the program has a tree that starts with the frames
