@@ -404,9 +404,9 @@ class profile:
         follow = self._follow
         if follow is None or self.profiler is None or _core.active() is not self.profiler:
             return
-        from .cli.follower import follow_fork
+        from .follower import follow_running
 
-        follow_fork(follow.dir, self._settings())
+        follow_running(follow.dir, self._settings())
 
     def _gather(self, profiler: Profile) -> Snapshot:
         """The snapshot of the block's processes; the environment as it was."""

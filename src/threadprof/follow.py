@@ -48,9 +48,11 @@ __all__ = [
     "ENV",
     "OWN_MODULES",
     "PROFILE_OPTIONS",
+    "START_OPTIONS",
     "WAIT",
     "Follow",
     "mark_start",
+    "new_key",
     "write_checkpoint",
     "write_profile",
 ]
@@ -62,15 +64,25 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 #: The directory that holds the ``sitecustomize`` that starts a follower.
 BOOT_DIR = os.path.join(_HERE, "_boot")
 #: The files of the code that starts a follower, whose frames its profile leaves out.
-OWN_MODULES = (
-    os.path.join(BOOT_DIR, "sitecustomize.py"),
-    os.path.join(_HERE, "cli", "follower.py"),
+OWN_MODULES = tuple(
+    os.path.join(_HERE, name)
+    for name in (os.path.join("_boot", "sitecustomize.py"), "boot.py", "follower.py")
 )
 #: Seconds the root waits for followers that still run at its end.
 WAIT = 5.0
 #: Seconds between a follower's checkpoints: the first after 1 s, then each
 #: interval twice the last, up to 16 s.
 CHECKPOINTS = (1.0, 16.0)
+#: The keywords of :func:`threadprof.api.start` that a run profiles with.
+START_OPTIONS = (
+    "clock",
+    "engine",
+    "timeline",
+    "timeline_limit",
+    "coroutines",
+    "slow_step",
+    "tasks",
+)
 #: The options a follower profiles with, as ``threadprof run`` takes them.
 PROFILE_OPTIONS = (
     "clock",
@@ -123,16 +135,20 @@ def command_line(keep_argv: bool) -> list[str]:
     return argv if keep_argv else argv[:1]
 
 
-def mark_start(directory: str, keep_argv: bool) -> str:
-    """Say, in ``directory``, that this process started (``<key>.start``);
-    returns its key."""
-    key = f"{os.getpid()}-{time.time_ns()}"
+def new_key() -> str:
+    """This process's name in the directory: its pid and the time now."""
+    return f"{os.getpid()}-{time.time_ns()}"
+
+
+def mark_start(directory: str, key: str, keep_argv: bool) -> None:
+    """Say, in ``directory``, that this process started (``<key>.start``).
+    Until it has, a profile it writes is not read: a process killed as it
+    starts is left out rather than listed as having recorded nothing."""
     with contextlib.suppress(OSError):
         _write_json(
             os.path.join(directory, f"{key}.start"),
             {"ppid": os.getppid(), "time": time.time(), "argv": command_line(keep_argv)},
         )
-    return key
 
 
 def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> None:

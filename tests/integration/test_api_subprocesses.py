@@ -30,8 +30,10 @@ def job():
         square(i)
 
 def sample():
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        print(sum(pool.map(total, range(6))), flush=True)
+    pool = multiprocessing.get_context("spawn").Pool(2)
+    print(sum(pool.map(total, range(6))), flush=True)
+    pool.close()  # not terminate(): a worker killed as it starts is not followed
+    pool.join()
     proc = multiprocessing.get_context("fork").Process(target=job)
     proc.start()
     proc.join()

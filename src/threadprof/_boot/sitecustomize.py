@@ -23,7 +23,7 @@ def _follow() -> None:
     # the import that runs this module ends by taking it from sys.modules
     sys.modules.setdefault(__name__, own)
     try:
-        from threadprof.cli.follower import boot
+        from threadprof.boot import boot
     except Exception:
         return
     boot()

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 
 from ..atomicfile import commit_guard
+from ..ending import FATAL_SIGNALS, die_by_signal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -62,7 +63,6 @@ EXIT_INTERRUPTED = 130
 
 #: Signals that kill a Python process by default, and after which threadprof
 #: still ends what it writes cleanly when they are left at the default.
-FATAL_SIGNALS = ("SIGTERM", "SIGHUP")
 
 
 class UsageError(Exception):
@@ -214,18 +214,6 @@ class Console:
     def say(self, line: str) -> None:
         """``threadprof: <line>``: what a command did (a file written)."""
         self.write(f"{PROG}: {line}\n")
-
-
-def die_by_signal(signum: int) -> NoReturn:
-    """End the process by ``signum``, its default action, as if never handled."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    with contextlib.suppress(Exception):
-        signal.signal(signum, signal.SIG_DFL)  # fails outside the main thread
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
-        signal.raise_signal(signum)  # delivered to this thread before it returns
-    os._exit(128 + signum)  # if the signal could not end the process: the shell's status
 
 
 class _Terminated(BaseException):

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+"""A follower's start: ``_boot/sitecustomize.py`` calls :func:`boot` in every
+Python process that ``threadprof run`` starts, directly or not
+(:mod:`threadprof.follow`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+
+from . import api
+from .follow import ENV, PROFILE_OPTIONS, START_OPTIONS
+from .follower import follow_running
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["HELPERS", "boot", "start_follower"]
+
+#: multiprocessing's helper processes that do no work of the program: not
+#: followed (the forkserver is, so that the children it forks are).
+HELPERS = ("from multiprocessing.resource_tracker import main",)
+
+
+def boot() -> None:
+    """Start profiling this process with the root's options if :data:`ENV`
+    says so, and write its profile at its end. Never raises: a follower that
+    cannot profile runs unprofiled."""
+    raw = os.environ.get(ENV)
+    if not raw or api.active() is not None:
+        return
+    try:
+        config = json.loads(raw)
+        directory = config["dir"]
+        options = {name: config[name] for name in PROFILE_OPTIONS}
+    except (ValueError, KeyError, TypeError):
+        return
+    argv = getattr(sys, "orig_argv", [])
+    if any(helper in arg for arg in argv for helper in HELPERS):
+        return
+    if not (isinstance(directory, str) and os.path.isdir(directory)):
+        return  # the root has ended already
+    with contextlib.suppress(Exception):
+        start_follower(directory, options)
+
+
+def start_follower(directory: str, settings: dict[str, Any]) -> None:
+    """Profile this process until its end, with ``threadprof run``'s options
+    ``settings``, and then write its profile to ``directory``."""
+    api.start(**{name: settings[name] for name in START_OPTIONS})
+    follow_running(directory, settings)
