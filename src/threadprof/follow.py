@@ -84,16 +84,7 @@ START_OPTIONS = (
     "tasks",
 )
 #: The options a follower profiles with, as ``threadprof run`` takes them.
-PROFILE_OPTIONS = (
-    "clock",
-    "engine",
-    "timeline",
-    "timeline_limit",
-    "coroutines",
-    "slow_step",
-    "tasks",
-    "keep_argv",
-)
+PROFILE_OPTIONS = (*START_OPTIONS, "keep_argv")
 
 
 def _write_json(path: str, data: dict[str, object]) -> None:
