@@ -143,7 +143,7 @@ typedef struct tprof_state {
                         at least this long (ns) */
     PyObject *mon_missing; /* sys.monitoring.MISSING (set by that engine) */
     tprof_mode mode;
-    int builtins;         /* record C calls */
+    int builtins; /* record C calls */
     /* the method defs of os._exit, os.execv and os.execve, when an exit hook
      * is set: a call of one of them calls the hook (the process ends, or
      * becomes another program) */
