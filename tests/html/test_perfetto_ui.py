@@ -241,7 +241,9 @@ def test_the_perfetto_ui_shows_a_process_per_followed_child(fmt, ui_root, tree_p
     snap = tree_profiled
     # the program's process, its two workers and its subprocess
     assert len({p.pid for p in snap.processes}) == 4
-    assert sorted(threads) == sorted((snap.pid_of(t), t.native_id) for t in snap.threads)
+    assert sorted(map(tuple, threads)) == sorted(
+        (snap.pid_of(t), t.native_id) for t in snap.threads
+    )
     got: dict[int, collections.Counter[str]] = {
         t.native_id: collections.Counter() for t in snap.threads
     }
