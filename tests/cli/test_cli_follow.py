@@ -565,3 +565,77 @@ def test_a_crashed_child_leaves_its_last_checkpoint(threadprof, write, workdir):
         snap.functions[f].qualname for t in snap.threads for f in t.tree_columns().func if f >= 0
     }
     assert not {"Checkpoints.__call__", "Checkpoints.write"} & names
+
+
+INTERRUPTED = """\
+import multiprocessing, sys, time
+
+def square(x):
+    return x * x
+
+def serve(ready):
+    for i in range(5):
+        square(i)
+    ready.set()
+    while True:  # until multiprocessing ends it at the program's exit (daemon)
+        time.sleep(0.05)
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context(sys.argv[1])
+    ready = ctx.Event()
+    p = ctx.Process(target=serve, args=(ready,), daemon=True)
+    p.start()
+    ready.wait()
+    print("ready", flush=True)
+    time.sleep(60)  # interrupted here
+"""
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_an_interrupted_program_keeps_its_running_childs_profile(
+    signalled, python, write, workdir, method
+):
+    """Ctrl-C in the program's process alone: multiprocessing ends its daemonic
+    child at the exit (SIGTERM), which writes its profile first; the program's
+    own is written after, with the child's in it."""
+    prog = write("prog.py", INTERRUPTED)
+    ours = signalled(signal.SIGINT, "run", "-q", "-o", "out.tprof", "prog.py", method)
+    plain = signalled(signal.SIGINT, "prog.py", method, cli=False)
+    assert ours.returncode == plain.returncode == -signal.SIGINT
+    assert ours.stdout == plain.stdout == "ready\n"
+    snap = read(workdir / "out.tprof")
+    root, child = snap.processes
+    assert (root.status, child.status) == ("interrupted", "killed by SIGTERM")
+    calls = processes(workdir / "out.tprof", prog)
+    assert calls[child.pid] == {"serve": 1, "square": 5}
+
+
+OPTIONS = """\
+import subprocess, sys
+
+def leaf():
+    return 1
+
+if __name__ == "__main__":
+    for _ in range(2 if sys.argv[1] == "parent" else 5):
+        leaf()
+    if sys.argv[1] == "parent":
+        subprocess.run([sys.executable, __file__, "child"], check=True)
+        pid = os.posix_spawn(sys.executable, [sys.executable, __file__, "spawned"], os.environ)
+        os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.parametrize("flags", [("--clock", "cpu"), ("--engine", "legacy", "--timeline")])
+def test_children_are_profiled_with_the_programs_options(threadprof, write, workdir, flags):
+    prog = write("prog.py", "import os\n" + OPTIONS)
+    ours = threadprof("run", *flags, "-o", "out.tprof", "prog.py", "parent")
+    assert ours.returncode == 0, ours.stderr
+    snap = read(workdir / "out.tprof")
+    assert len(snap.processes) == 3  # the program, a subprocess, a posix_spawn
+    assert snap.clock == ("cpu" if "cpu" in flags else "wall")
+    assert snap.engine == ("legacy" if "legacy" in flags else snap.engine)
+    # a timeline in every process, or in none
+    assert {t.timeline is not None for t in snap.threads} == {"--timeline" in flags}
+    calls = processes(workdir / "out.tprof", prog)
+    assert sorted(c["leaf"] for c in calls.values()) == [2, 5, 5]

@@ -231,3 +231,31 @@ def test_report_lists_the_processes(tree):
         (GRANDCHILD, "exited", pytest.approx(0.009)),
         (103, "crashed", pytest.approx(0.007)),
     ]
+
+
+def test_html_data_names_each_threads_process(tree):
+    from threadprof.exporters.html.data import embed_json
+    from threadprof.exporters.html.data import report_data as html_data
+
+    data = json.loads(embed_json(html_data(tree)))
+    assert [(t["name"], t["pid"]) for t in data["threads"]] == [
+        (f"MainThread (pid {ROOT})", ROOT),
+        (f"MainThread (pid {CHILD})", CHILD),
+        (f"worker-1 (pid {CHILD})", CHILD),
+        (f"MainThread (pid {GRANDCHILD})", GRANDCHILD),
+    ]
+    assert [
+        (p["pid"], p["ppid"], p["start"], p["end"], p["recorded"]) for p in data["processes"]
+    ] == [
+        (ROOT, 1, 0, 30, True),
+        (CHILD, ROOT, 5, 13, True),
+        (GRANDCHILD, CHILD, 9, 14, True),
+        (103, ROOT, 7, 7, False),
+    ]
+    # the threads' lanes are on the first process's clock
+    assert [(t["first"], t["last"]) for t in data["threads"]] == [
+        (0, 30),
+        (5, 13),
+        (8, 10),
+        (9, 14),
+    ]

@@ -745,3 +745,24 @@ def test_tasks_are_lanes_under_their_thread(open_report, builder):
         "thread",
     ]
     no_errors(page)
+
+
+def test_a_process_tree_lists_its_processes_and_each_threads_pid(open_report, make_builder):
+    from threadprof.merge import merge_processes
+    from threadprof.model import Process
+
+    parts = []
+    for pid, ppid, argv in ((700, 1, ["app.py"]), (701, 700, ["python", "-c", "worker"])):
+        b = make_builder()
+        b.thread("MainThread", [b.call("work", 2, 30, [b.call("leaf", 3, 9)])])
+        parts.append((Process(pid, ppid, argv, 0, 0, "exited"), b.build(pid=pid, argv=argv)))
+    parts.append((Process(702, 700, ["python", "crash.py"], 3, 3, "crashed"), None))
+    page = open_report(merge_processes(parts), "processes")
+    page.js("window.threadprof.buildAll()")
+    page.settle()
+    summary = page.js("document.getElementById('summary').textContent")
+    assert "processes 3" in summary
+    assert "pid 701 (parent 700, 30.00ms, exited) python -c worker" in summary
+    assert "pid 702 (parent 700, crashed) python crash.py" in summary
+    assert "MainThread (pid 701)" in page.js("document.body.textContent")
+    no_errors(page)

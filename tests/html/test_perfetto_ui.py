@@ -195,8 +195,10 @@ def work(n):
     return n
 
 if __name__ == "__main__":
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.map(work, [3, 4], chunksize=1)
+    pool = multiprocessing.get_context("spawn").Pool(2)
+    pool.map(work, [3, 4], chunksize=1)
+    pool.close()  # not terminate(): both workers start whatever the timing
+    pool.join()
     subprocess.run([sys.executable, "-c", "import json; json.dumps([1])"], check=True)
     work(2)
 """
