@@ -762,7 +762,7 @@ def test_a_process_tree_lists_its_processes_and_each_threads_pid(open_report, ma
     page.settle()
     summary = page.js("document.getElementById('summary').textContent")
     assert "processes 3" in summary
-    assert "pid 701 (parent 700, 30.00ms, exited) python -c worker" in summary
+    assert "pid 701 (parent 700, 30.0 ms, exited) python -c worker" in summary
     assert "pid 702 (parent 700, crashed) python crash.py" in summary
     assert "MainThread (pid 701)" in page.js("document.body.textContent")
     no_errors(page)
