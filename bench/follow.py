@@ -80,7 +80,8 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--json", help="write the medians here too")
     args = parser.parse_args()
-    python = args.python
+    # absolute (the runs are in a directory of their own), symlinks kept (a venv's)
+    python = os.path.abspath(args.python) if os.sep in args.python else args.python
     kinds = args.kinds.split(",")
     n = args.children
     with tempfile.TemporaryDirectory() as work:

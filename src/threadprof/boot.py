@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 
 from . import api
 from .follow import ENV, PROFILE_OPTIONS, START_OPTIONS
@@ -18,11 +17,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["HELPERS", "boot", "start_follower"]
-
-#: multiprocessing's helper processes that do no work of the program: not
-#: followed (the forkserver is, so that the children it forks are).
-HELPERS = ("from multiprocessing.resource_tracker import main",)
+__all__ = ["boot", "start_follower"]
 
 
 def boot() -> None:
@@ -37,9 +32,6 @@ def boot() -> None:
         directory = config["dir"]
         options = {name: config[name] for name in PROFILE_OPTIONS}
     except (ValueError, KeyError, TypeError):
-        return
-    argv = getattr(sys, "orig_argv", [])
-    if any(helper in arg for arg in argv for helper in HELPERS):
         return
     if not (isinstance(directory, str) and os.path.isdir(directory)):
         return  # the root has ended already

@@ -28,11 +28,22 @@ means that everything before it was inside ``f``.
 
 from __future__ import annotations
 
+import operator
 import struct
+from array import array
 from collections.abc import Iterator
 
+from . import _core
 from ._record import replace
-from .model import Node, ThreadProfile, Timeline, TimelineChunk, build_tree
+from .model import (
+    RAW_FIELDS,
+    Node,
+    NodeColumns,
+    ThreadProfile,
+    Timeline,
+    TimelineChunk,
+    build_tree,
+)
 
 __all__ = [
     "drop_activations",
@@ -201,9 +212,63 @@ def drop_activations(timeline: Timeline | None, funcs: set[int]) -> Timeline | N
 # -- call trees ------------------------------------------------------------------
 
 
+def _drop_columns(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
+    """:func:`drop_frames` on a tree held as columns, in one pass in id order
+    (every parent comes before its children), keeping that order."""
+    cols = thread.tree_columns()
+    parent, func = cols.parent, cols.func
+    size = len(cols)
+    new_ids = [-1] * size
+    kept_at = [0] * size  # the new id of each node's nearest kept ancestor (or itself)
+    new_ids[0] = 0
+    out = {name: array("q", [getattr(cols, name)[0]]) for name in RAW_FIELDS}
+    o_parent, o_func, o_calls = out["parent"], out["func"], out["calls"]
+    o_wall, o_wall_self, o_cpu, o_cpu_self = (
+        out["wall"],
+        out["wall_self"],
+        out["cpu"],
+        out["cpu_self"],
+    )
+    for i in range(1, size):
+        p = parent[i]
+        up = new_ids[p]
+        if up < 0:  # below a dropped node
+            kept_at[i] = kept_at[p]
+            continue
+        if func[i] in funcs:
+            kept_at[i] = up
+            o_wall_self[up] += cols.wall[i]
+            o_cpu_self[up] += cols.cpu[i]
+            continue
+        new_ids[i] = kept_at[i] = len(o_parent)
+        o_parent.append(up)
+        o_func.append(func[i])
+        o_calls.append(cols.calls[i])
+        o_wall.append(cols.wall[i])
+        o_wall_self.append(cols.wall_self[i])
+        o_cpu.append(cols.cpu[i])
+        o_cpu_self.append(cols.cpu_self[i])
+    outermost = _core._outermost(o_parent, o_func)
+    columns = NodeColumns(prim_calls=array("q", map(operator.mul, o_calls, outermost)), **out)
+    steps = [
+        replace(s, node=new_ids[s.node], where=kept_at[s.where])
+        for s in thread.slow_steps
+        if new_ids[s.node] >= 0
+    ]
+    return replace(
+        thread,
+        nodes=None,
+        columns=columns,
+        timeline=drop_activations(thread.timeline, funcs),
+        slow_steps=steps,
+    )
+
+
 def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
     """``thread`` without the subtrees of the nodes of ``funcs``; each one's
     time becomes self time of its parent, so that the times still add up."""
+    if thread._nodes is None:  # columns: no node objects made
+        return _drop_columns(thread, funcs)
     old = thread.nodes
     root = old[0]
     nodes = [Node(0, -1, -1, 0, 0, root.wall, root.wall_self, root.cpu, root.cpu_self)]

@@ -7,7 +7,7 @@ from array import array
 
 import pytest
 
-from threadprof.model import Timeline
+from threadprof.model import Timeline, replace
 from threadprof.trim import drop_activations, keep_activation
 
 L, M, F, G, H = 0, 1, 2, 3, 4  # launcher, <module>, f, g, handler
@@ -124,3 +124,53 @@ def test_a_code_found_across_two_codes_is_not_a_match():
     events = run(0x100, 0, 1, 0x10000, ~0x10000, ~1, ~0, ~0x100)
     out = keep_activation(tl(events, chunk=3), 1)
     assert list(out) == events[2:6]
+
+
+def _shape(thread):
+    """Each node as its path of functions with its fields: the tree whatever
+    its numbering."""
+    nodes = thread.nodes
+    out = {}
+
+    def visit(nid, path):
+        n = nodes[nid]
+        path = (*path, n.func)
+        row = (n.calls, n.prim_calls, n.wall, n.wall_self, n.cpu, n.cpu_self)
+        out[path] = [*out.get(path, []), row]
+        for c in n.children:
+            visit(c, path)
+
+    visit(0, ())
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_drop_frames_on_columns_equals_on_nodes(seed):
+    """The one-pass drop on a tree held as columns gives the tree that the drop
+    on node objects gives, the slow steps moved the same way."""
+    import random
+
+    from shared import random_thread
+
+    from threadprof.model import NodeColumns, SlowStep
+    from threadprof.trim import drop_frames
+
+    rng = random.Random(seed)
+    thread = random_thread(rng, 7)
+    size = len(thread.nodes)
+    thread.slow_steps = [
+        SlowStep(0, 5, rng.randrange(1, size), rng.randrange(1, size), 3) for _ in range(4)
+    ]
+    funcs = set(rng.sample(range(7), rng.randrange(0, 3)))
+    by_nodes = drop_frames(thread, funcs)
+    held = replace(thread, nodes=None, columns=NodeColumns.of_nodes(thread.nodes))
+    assert held._nodes is None
+    by_columns = drop_frames(held, funcs)
+    assert by_columns._nodes is None  # no node objects were made
+    assert _shape(by_columns) == _shape(by_nodes)
+
+    def steps(t):
+        paths = {i: tuple(t.path(i)) for i in range(len(t.nodes))}
+        return [(paths[s.node], paths[s.where]) for s in t.slow_steps]
+
+    assert steps(by_columns) == steps(by_nodes)

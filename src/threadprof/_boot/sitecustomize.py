@@ -22,6 +22,13 @@ def _follow() -> None:
             traceback.print_exc()
     # the import that runs this module ends by taking it from sys.modules
     sys.modules.setdefault(__name__, own)
+    if not os.environ.get("THREADPROF_FOLLOW"):
+        return
+    # multiprocessing's resource tracker runs none of the program's code: not
+    # followed, and threadprof not even imported (the forkserver is followed,
+    # so that the processes it forks are)
+    if any("multiprocessing.resource_tracker import" in a for a in getattr(sys, "orig_argv", ())):
+        return
     try:
         from threadprof.boot import boot
     except Exception:
