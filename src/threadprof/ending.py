@@ -254,4 +254,9 @@ def trim_own_frames(snapshot: Snapshot) -> Snapshot:
 
 def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[int]:
     keys = {(c.co_filename, c.co_firstlineno, c.co_name) for c in codes}
-    return {f.id for f in snapshot.functions if f.kind == "python" and f.pstats_key in keys}
+    names = {c.co_name for c in codes}  # a cheap test first: most functions fail it
+    return {
+        f.id
+        for f in snapshot.functions
+        if f.name in names and f.kind == "python" and f.pstats_key in keys
+    }

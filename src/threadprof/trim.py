@@ -213,47 +213,47 @@ def drop_activations(timeline: Timeline | None, funcs: set[int]) -> Timeline | N
 
 
 def _drop_columns(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
-    """:func:`drop_frames` on a tree held as columns, in one pass in id order
-    (every parent comes before its children), keeping that order."""
+    """:func:`drop_frames` on a tree held as columns, keeping the id order
+    (every parent comes before its children): a pass over the parents marks
+    the dropped subtrees, and each column is copied without them."""
     cols = thread.tree_columns()
     parent, func = cols.parent, cols.func
     size = len(cols)
+    roots = [i for i in range(1, size) if func[i] in funcs]  # the dropped subtrees' roots
+    if not roots:
+        return thread
+    dropped = bytearray(size)
+    for i in roots:
+        dropped[i] = 1
+    for i in range(roots[0] + 1, size):
+        if dropped[parent[i]]:
+            dropped[i] = 1
+    keep = [i for i in range(size) if not dropped[i]]
     new_ids = [-1] * size
-    kept_at = [0] * size  # the new id of each node's nearest kept ancestor (or itself)
-    new_ids[0] = 0
-    out = {name: array("q", [getattr(cols, name)[0]]) for name in RAW_FIELDS}
-    o_parent, o_func, o_calls = out["parent"], out["func"], out["calls"]
-    o_wall, o_wall_self, o_cpu, o_cpu_self = (
-        out["wall"],
-        out["wall_self"],
-        out["cpu"],
-        out["cpu_self"],
-    )
-    for i in range(1, size):
-        p = parent[i]
-        up = new_ids[p]
-        if up < 0:  # below a dropped node
-            kept_at[i] = kept_at[p]
-            continue
-        if func[i] in funcs:
-            kept_at[i] = up
-            o_wall_self[up] += cols.wall[i]
-            o_cpu_self[up] += cols.cpu[i]
-            continue
-        new_ids[i] = kept_at[i] = len(o_parent)
-        o_parent.append(up)
-        o_func.append(func[i])
-        o_calls.append(cols.calls[i])
-        o_wall.append(cols.wall[i])
-        o_wall_self.append(cols.wall_self[i])
-        o_cpu.append(cols.cpu[i])
-        o_cpu_self.append(cols.cpu_self[i])
-    outermost = _core._outermost(o_parent, o_func)
-    columns = NodeColumns(prim_calls=array("q", map(operator.mul, o_calls, outermost)), **out)
+    for new, old in enumerate(keep):
+        new_ids[old] = new
+
+    def kept(i: int) -> int:  # the new id of the nearest kept ancestor, or itself
+        while dropped[i]:
+            i = parent[i]
+        return new_ids[i]
+
+    out = {
+        name: array("q", [column[i] for i in keep])
+        for name, column in zip(RAW_FIELDS, (getattr(cols, n) for n in RAW_FIELDS), strict=True)
+    }
+    out["parent"] = array("q", [new_ids[parent[i]] if i else -1 for i in keep])
+    for i in roots:
+        if not dropped[parent[i]]:  # its time becomes its parent's own
+            up = new_ids[parent[i]]
+            out["wall_self"][up] += cols.wall[i]
+            out["cpu_self"][up] += cols.cpu[i]
+    outermost = _core._outermost(out["parent"], out["func"])
+    columns = NodeColumns(prim_calls=array("q", map(operator.mul, out["calls"], outermost)), **out)
     steps = [
-        replace(s, node=new_ids[s.node], where=kept_at[s.where])
+        replace(s, node=new_ids[s.node], where=kept(s.where))
         for s in thread.slow_steps
-        if new_ids[s.node] >= 0
+        if not dropped[s.node]
     ]
     return replace(
         thread,
