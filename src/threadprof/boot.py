@@ -42,5 +42,10 @@ def boot() -> None:
 def start_follower(directory: str, settings: dict[str, Any]) -> None:
     """Profile this process until its end, with ``threadprof run``'s options
     ``settings``, and then write its profile to ``directory``."""
-    api.start(**{name: settings[name] for name in START_OPTIONS})
+    # no stack seeded: the frames running now are the interpreter's startup and
+    # this module's, which end before the program starts
+    profiler = api.Profile(
+        seed_stacks=False, **{name: settings[name] for name in START_OPTIONS}
+    )
+    profiler.enable()
     follow_running(directory, settings)

@@ -38,10 +38,9 @@ import os
 import sys
 import time
 
-from .exporters import get_exporter
 from .merge import merge_processes
 from .model import Process, Snapshot, Timeline
-from .tprof import read
+from .tprof import read, write
 
 __all__ = [
     "CHECKPOINTS",
@@ -85,6 +84,21 @@ START_OPTIONS = (
 )
 #: The options a follower profiles with, as ``threadprof run`` takes them.
 PROFILE_OPTIONS = (*START_OPTIONS, "keep_argv")
+
+
+def _write_tprof(path: str, snapshot: Snapshot) -> None:
+    """``snapshot`` as ``.tprof``, whole or not at all (a temporary file
+    renamed), without the fsyncs of a file the user asked for: the root reads
+    it at once, and a machine that crashes loses the run anyway."""
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "wb") as f:
+            write(snapshot, f, level=1)  # read once, at once: zlib's fastest
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _write_json(path: str, data: dict[str, object]) -> None:
@@ -147,7 +161,7 @@ def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> 
     writes nothing if the root has ended (its directory is gone)."""
     if not os.path.isdir(directory):
         return
-    get_exporter("tprof").write(snapshot, os.path.join(directory, f"{key}.tprof"))
+    _write_tprof(os.path.join(directory, f"{key}.tprof"), snapshot)
     _write_json(os.path.join(directory, f"{key}.end"), {"status": status})
 
 
@@ -155,7 +169,7 @@ def write_checkpoint(directory: str, key: str, snapshot: Snapshot) -> None:
     """A follower's profile so far (``<key>.part.tprof``), which the root
     reads if the follower ends without writing its profile (a crash)."""
     if os.path.isdir(directory):
-        get_exporter("tprof").write(snapshot, os.path.join(directory, f"{key}.part.tprof"))
+        _write_tprof(os.path.join(directory, f"{key}.part.tprof"), snapshot)
 
 
 def _pid(key: str) -> int:

@@ -28,12 +28,14 @@ __all__ = ["Checkpoints", "Follower", "follow_running"]
 class Follower(ProcessEnd):
     """The end of a follower's profile: written to the root's directory."""
 
+    def __init__(self, follow_dir: str, keep_argv: bool, profiler: Any) -> None:
+        super().__init__(follow_dir, keep_argv)
+        self.profiler = profiler  # stopped at the exit before the end (atexit)
+
     def end(self) -> None:
         if not self.recording:
             return
-        profiler = _core.active()
-        if profiler is None:
-            return
+        profiler = self.profiler
         with contextlib.suppress(Exception):
             profiler.disable()
         try:
@@ -51,13 +53,16 @@ def follow_running(directory: str, settings: dict[str, Any]) -> Follower:
     it while it runs."""
     profiler = _core.active()
     assert profiler is not None
-    follower = Follower(directory, bool(settings.get("keep_argv", True)))
+    follower = Follower(directory, bool(settings.get("keep_argv", True)), profiler)
     follower.follow_key = new_key()
     profiler._set_exit_hook(follower.on_exit)
     follower.catch_fatal_signals()
     mark_start(directory, follower.follow_key, follower.keep_argv)  # after: see mark_start
     follower.watch_forks()
     atexit.register(follower.on_exit)  # registered first: it runs last
+    # ... but for this, which stops recording first, from C: the exit
+    # handler's own calls are not recorded (no frames of its to cut out)
+    atexit.register(profiler.disable)
     gc.callbacks.append(Checkpoints(follower, profiler))
     return follower
 
