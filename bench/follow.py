@@ -10,9 +10,12 @@ N ``subprocess`` runs of ``python -c pass`` -- each doing almost nothing, run
 and the CPU time of the whole process tree measured (user + system of the
 run and every descendant it waited for, from ``RUSAGE_CHILDREN``). The cost
 of following a child is (followed - no-follow) / N: what the child's startup
-(importing threadprof, starting the profiler), its end (writing its profile)
-and the merge in the program's process add. Rounds are interleaved; the
-medians are reported, with their ratio to the unprofiled run.
+(importing threadprof, starting the profiler, profiling its own start), its
+end (writing its profile) and the merge in the program's process add. Rounds
+are interleaved; the medians of each configuration are reported, and the
+cost per child as the median of the rounds' own differences (each round's
+runs are close in time, so a noisy machine moves both alike), with its
+quartiles.
 
     python bench/follow.py --python .test-venvs/3.12.1/bin/python --children 8 --rounds 7
 """
@@ -100,15 +103,24 @@ def main() -> None:
         text=True,
     ).stdout.strip()
     print(f"Python {version}, {n} children, {args.rounds} rounds, medians of the tree's CPU time")
-    print(f"{'children':<11} {'plain':>9} {'no-follow':>10} {'follow':>9} {'per child':>10}")
+    print(
+        f"{'children':<11} {'plain':>9} {'no-follow':>10} {'follow':>9} {'per child':>10}"
+        f" {'quartiles':>15}"
+    )
     out = {}
     for kind in kinds:
         med = {c: statistics.median(samples[kind, c]) for c in CONFIGS}
-        per_child = (med["follow"] - med["no-follow"]) / n
-        out[kind] = {**med, "per_child": per_child}
+        diffs = sorted(
+            (f - nf) / n
+            for f, nf in zip(samples[kind, "follow"], samples[kind, "no-follow"], strict=True)
+        )
+        per_child = statistics.median(diffs)
+        q1, _, q3 = statistics.quantiles(diffs, n=4) if len(diffs) > 1 else (per_child,) * 3
+        out[kind] = {**med, "per_child": per_child, "per_child_quartiles": [q1, q3]}
         print(
             f"{kind:<11} {med['plain'] * 1e3:7.1f}ms {med['no-follow'] * 1e3:8.1f}ms "
-            f"{med['follow'] * 1e3:7.1f}ms {per_child * 1e3:8.1f}ms"
+            f"{med['follow'] * 1e3:7.1f}ms {per_child * 1e3:8.1f}ms "
+            f"{q1 * 1e3:6.1f}-{q3 * 1e3:5.1f}ms"
         )
     if args.json:
         with open(args.json, "w") as f:
