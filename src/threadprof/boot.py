@@ -44,8 +44,6 @@ def start_follower(directory: str, settings: dict[str, Any]) -> None:
     ``settings``, and then write its profile to ``directory``."""
     # no stack seeded: the frames running now are the interpreter's startup and
     # this module's, which end before the program starts
-    profiler = api.Profile(
-        seed_stacks=False, **{name: settings[name] for name in START_OPTIONS}
-    )
+    profiler = api.Profile(seed_stacks=False, **{name: settings[name] for name in START_OPTIONS})
     profiler.enable()
     follow_running(directory, settings)
