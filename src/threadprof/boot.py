@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 
 from . import api
 from .follow import ENV, PROFILE_OPTIONS, START_OPTIONS
@@ -17,7 +18,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["boot", "start_follower"]
+__all__ = ["boot", "runs_threadprof", "start_follower"]
 
 
 def boot() -> None:
@@ -35,8 +36,30 @@ def boot() -> None:
         return
     if not (isinstance(directory, str) and os.path.isdir(directory)):
         return  # the root has ended already
+    if runs_threadprof(getattr(sys, "orig_argv", [])):
+        return  # threadprof's own command line: a root of its own
     with contextlib.suppress(Exception):
         start_follower(directory, options)
+
+
+def runs_threadprof(argv: list[str]) -> bool:
+    """Whether the command line ``argv`` (``sys.orig_argv``) runs threadprof's
+    command line (``python -m threadprof``, or its ``threadprof`` script)."""
+    skip = False
+    for i, arg in enumerate(argv[1:], 1):
+        if skip:  # the value of -X or -W
+            skip = False
+            continue
+        if arg in ("-X", "-W"):
+            skip = True
+            continue
+        if arg == "-m":
+            return i + 1 < len(argv) and argv[i + 1].partition(".")[0] == "threadprof"
+        if arg.startswith("-m"):
+            return arg[2:].partition(".")[0] == "threadprof"
+        if arg == "-c" or not arg.startswith("-"):
+            return os.path.basename(arg) == "threadprof"
+    return False
 
 
 def start_follower(directory: str, settings: dict[str, Any]) -> None:

@@ -641,3 +641,39 @@ def test_children_are_profiled_with_the_programs_options(threadprof, write, work
     assert {t.timeline is not None for t in snap.threads} == {"--timeline" in flags}
     calls = processes(workdir / "out.tprof", prog)
     assert sorted(c["leaf"] for c in calls.values()) == [2, 5, 5]
+
+
+NESTED = """\
+import subprocess, sys
+
+def leaf():
+    return 1
+
+if __name__ == "__main__":
+    leaf()
+    if sys.argv[1] == "outer":
+        # threadprof's own command line in a child: a run of its own, not a follower
+        cli = [sys.executable, "-m", "threadprof", "run", "-q", "-o", "inner.tprof"]
+        subprocess.run([*cli, __file__, "inner"], check=True)
+"""
+
+
+def test_threadprof_run_in_a_child_is_a_run_of_its_own(threadprof, write, workdir):
+    from threadprof.boot import runs_threadprof
+
+    assert runs_threadprof(["python", "-m", "threadprof", "run", "x.py"])
+    assert runs_threadprof(["python", "-mthreadprof.cli", "run", "x.py"])
+    assert runs_threadprof(["python", "-X", "dev", "/venv/bin/threadprof", "run", "x.py"])
+    assert not runs_threadprof(["python", "-m", "pytest", "--threadprof"])
+    assert not runs_threadprof(["python", "app.py", "-m", "threadprof"])
+    assert not runs_threadprof(["python", "-c", "import threadprof"])
+    prog = write("prog.py", NESTED)
+    ours = threadprof("run", "-o", "out.tprof", "prog.py", "outer")
+    assert ours.returncode == 0, ours.stderr
+    assert error_lines(ours.stderr) == []
+    assert processes(workdir / "inner.tprof", prog) == {
+        read(workdir / "inner.tprof").pid: {"<module>": 1, "leaf": 1}
+    }
+    # the outer run's own process; the inner threadprof is not one of its followers
+    outer = processes(workdir / "out.tprof", prog)
+    assert list(outer.values()) == [{"<module>": 1, "leaf": 1}]

@@ -411,6 +411,8 @@ def run(options: RunOptions, console: Console) -> int:
     try:
         profiler = start_profiler(options)
     except Exception as exc:
+        if follow is not None:
+            follow.remove()
         raise UsageError(f"cannot start the profiler: {exc}") from exc
     # a forked child inherits the profiler, and with it this hook
     profiler._set_exit_hook(session.on_exit)
