@@ -503,15 +503,23 @@ def test_a_newer_minor_version_with_unknown_parts_is_read(timeline_snap, tmp_pat
     ],
 )
 def test_corrupt_slow_steps_are_refused(tree_snap, tmp_path, steps, reason):
+    def change(meta):
+        meta["threads"][0]["slow_steps"] = steps
+
+    assert reason in _refused(tree_snap, tmp_path, change, minor=1)
+
+
+def _refused(snapshot, tmp_path, change, minor: int) -> str:
+    """Why ``snapshot`` written, its metadata changed by ``change(meta)``, is refused."""
     path = tmp_path / "x.tprof"
-    get_exporter("tprof").write(tree_snap, path)
+    get_exporter("tprof").write(snapshot, path)
     data = path.read_bytes()
     meta = _meta(data)
-    meta["threads"][0]["slow_steps"] = steps
-    path.write_bytes(_rebuild(data, meta, minor=1))
+    change(meta)
+    path.write_bytes(_rebuild(data, meta, minor=minor))
     with pytest.raises(ProfileFormatError) as info:
         tprof.read(path)
-    assert reason in str(info.value)
+    return str(info.value)
 
 
 def test_a_file_without_the_2_1_keys_reads_with_their_defaults(tree_snap, tmp_path):
@@ -743,18 +751,13 @@ def test_corrupt_tasks_are_refused(builder, tmp_path, edit, reason):
     ],
 )
 def test_corrupt_processes_are_refused(tree_snap, tmp_path, processes, thread_process, reason):
-    path = tmp_path / "x.tprof"
-    get_exporter("tprof").write(tree_snap, path)
-    data = path.read_bytes()
-    meta = _meta(data)
-    if processes is not None:
-        meta["processes"] = processes
-    if thread_process is not None:
-        meta["threads"][0]["process"] = thread_process
-    path.write_bytes(_rebuild(data, meta, minor=3))
-    with pytest.raises(ProfileFormatError) as info:
-        tprof.read(path)
-    assert reason in str(info.value)
+    def change(meta):
+        if processes is not None:
+            meta["processes"] = processes
+        if thread_process is not None:
+            meta["threads"][0]["process"] = thread_process
+
+    assert reason in _refused(tree_snap, tmp_path, change, minor=3)
 
 
 def test_a_file_without_processes_is_one_process(tree_snap, tmp_path):

@@ -57,11 +57,15 @@ def ui_root(tmp_path_factory):
         yield root, url
 
 
-@pytest.fixture(scope="module")
-def profiled(tmp_path_factory) -> Snapshot:
-    """A real run of PROG with a timeline."""
-    workdir = tmp_path_factory.mktemp("run")
-    (workdir / "prog.py").write_text(PROG)
+#: Per thread id, how many slices of each name: what every call became.
+SLICES_PER_THREAD = (
+    "select t.tid, s.name, count(*) from slice s join thread_track tt "
+    "on s.track_id = tt.id join thread t using(utid) group by t.tid, s.name"
+)
+
+
+def profiled_run(workdir) -> Snapshot:
+    """``threadprof run --timeline`` of ``workdir/prog.py``: its profile."""
     proc = subprocess.run(
         [sys.executable, "-m", "threadprof", "run", "-q", "--timeline", "-o", "out.tprof",
          "prog.py"],
@@ -69,6 +73,30 @@ def profiled(tmp_path_factory) -> Snapshot:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return read_profile(workdir / "out.tprof")
+
+
+def ui_rows(ui_root, browser, snapshot: Snapshot, fmt: str, stem: str, *sql: str) -> list:
+    """``snapshot`` exported as ``fmt``, opened in the Perfetto UI: the rows of
+    each query, as its trace processor answers them."""
+    root, url = ui_root
+    exporter = get_exporter(fmt)
+    name = stem + exporter.extensions[0]
+    exporter.write(snapshot, root / name)
+    page = browser.new_page()
+    try:
+        page.goto(f"{url}/index.html")
+        perfetto_ui.load(page, f"{url}/{name}", name)
+        return [perfetto_ui.query(page, q) for q in sql]
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory) -> Snapshot:
+    """A real run of PROG with a timeline."""
+    workdir = tmp_path_factory.mktemp("run")
+    (workdir / "prog.py").write_text(PROG)
+    return profiled_run(workdir)
 
 
 def expected_slices(snapshot: Snapshot) -> dict[int, collections.Counter[str]]:
@@ -88,26 +116,16 @@ def expected_slices(snapshot: Snapshot) -> dict[int, collections.Counter[str]]:
 def test_the_perfetto_ui_shows_the_process_its_threads_and_every_call(
     fmt, ui_root, profiled, browser
 ):
-    root, url = ui_root
-    exporter = get_exporter(fmt)
-    name = "trace" + exporter.extensions[0]
-    exporter.write(profiled, root / name)
-    page = browser.new_page()
-    try:
-        page.goto(f"{url}/index.html")
-        perfetto_ui.load(page, f"{url}/{name}", name)
-        threads = perfetto_ui.query(
-            page,
-            "select p.pid, p.name, t.tid, t.name, t.is_main_thread from thread t "
-            "join process p using(upid) where p.pid != 0 order by t.tid",
-        )
-        slices = perfetto_ui.query(
-            page,
-            "select t.tid, s.name, count(*) from slice s join thread_track tt "
-            "on s.track_id = tt.id join thread t using(utid) group by t.tid, s.name",
-        )
-    finally:
-        page.close()
+    threads, slices = ui_rows(
+        ui_root,
+        browser,
+        profiled,
+        fmt,
+        "trace",
+        "select p.pid, p.name, t.tid, t.name, t.is_main_thread from thread t "
+        "join process p using(upid) where p.pid != 0 order by t.tid",
+        SLICES_PER_THREAD,
+    )
     pid = profiled.pid
     assert pid > 0
     by_tid = {t.native_id: t for t in profiled.threads}
@@ -146,36 +164,24 @@ def async_profiled(tmp_path_factory) -> Snapshot:
     """A real run of ASYNC_PROG with a timeline."""
     workdir = tmp_path_factory.mktemp("run-async")
     (workdir / "prog.py").write_text(ASYNC_PROG)
-    proc = subprocess.run(
-        [sys.executable, "-m", "threadprof", "run", "-q", "--timeline", "-o", "out.tprof",
-         "prog.py"],
-        cwd=workdir, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return read_profile(workdir / "out.tprof")
+    return profiled_run(workdir)
 
 
 @pytest.mark.parametrize("fmt", ["perfetto", "chrome"])
 def test_the_perfetto_ui_shows_a_track_per_task(fmt, ui_root, async_profiled, browser):
-    root, url = ui_root
-    exporter = get_exporter(fmt)
-    name = "tasks" + exporter.extensions[0]
-    exporter.write(async_profiled, root / name)
-    page = browser.new_page()
-    try:
-        page.goto(f"{url}/index.html")
-        perfetto_ui.load(page, f"{url}/{name}", name)
-        rows = perfetto_ui.query(
-            page,
-            "select t.name, count(s.id) from track t join slice s on s.track_id = t.id "
-            "where t.name like 'task %' group by t.name"
-            if fmt == "perfetto"
-            else "select t.name, count(s.id) from slice s join thread_track tt "
-            "on s.track_id = tt.id join thread t using(utid) "
-            "where t.name like 'task %' group by t.name",
-        )
-    finally:
-        page.close()
+    (rows,) = ui_rows(
+        ui_root,
+        browser,
+        async_profiled,
+        fmt,
+        "tasks",
+        "select t.name, count(s.id) from track t join slice s on s.track_id = t.id "
+        "where t.name like 'task %' group by t.name"
+        if fmt == "perfetto"
+        else "select t.name, count(s.id) from slice s join thread_track tt "
+        "on s.track_id = tt.id join thread t using(utid) "
+        "where t.name like 'task %' group by t.name",
+    )
     tasks = async_profiled.tasks()
     assert {f"fetch-{i}" for i in range(3)} <= {t.name for t in tasks}
     suffix = "" if fmt == "perfetto" else " (MainThread)"
@@ -209,37 +215,21 @@ def tree_profiled(tmp_path_factory) -> Snapshot:
     """A real run of TREE_PROG, its children followed, with a timeline."""
     workdir = tmp_path_factory.mktemp("tree")
     (workdir / "prog.py").write_text(TREE_PROG)
-    proc = subprocess.run(
-        [sys.executable, "-m", "threadprof", "run", "-q", "--timeline", "-o", "out.tprof",
-         "prog.py"],
-        cwd=workdir, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return read_profile(workdir / "out.tprof")
+    return profiled_run(workdir)
 
 
 @pytest.mark.parametrize("fmt", ["perfetto", "chrome"])
 def test_the_perfetto_ui_shows_a_process_per_followed_child(fmt, ui_root, tree_profiled, browser):
-    root, url = ui_root
-    exporter = get_exporter(fmt)
-    name = "tree" + exporter.extensions[0]
-    exporter.write(tree_profiled, root / name)
-    page = browser.new_page()
-    try:
-        page.goto(f"{url}/index.html")
-        perfetto_ui.load(page, f"{url}/{name}", name)
-        threads = perfetto_ui.query(
-            page,
-            "select p.pid, t.tid from thread t join process p using(upid) "
-            "where p.pid != 0 and t.tid != 0 order by t.tid",
-        )
-        slices = perfetto_ui.query(
-            page,
-            "select t.tid, s.name, count(*) from slice s join thread_track tt "
-            "on s.track_id = tt.id join thread t using(utid) group by t.tid, s.name",
-        )
-    finally:
-        page.close()
+    threads, slices = ui_rows(
+        ui_root,
+        browser,
+        tree_profiled,
+        fmt,
+        "tree",
+        "select p.pid, t.tid from thread t join process p using(upid) "
+        "where p.pid != 0 and t.tid != 0 order by t.tid",
+        SLICES_PER_THREAD,
+    )
     snap = tree_profiled
     # the program's process, its two workers and its subprocess
     assert len({p.pid for p in snap.processes}) == 4
