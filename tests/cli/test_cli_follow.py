@@ -677,3 +677,16 @@ def test_threadprof_run_in_a_child_is_a_run_of_its_own(threadprof, write, workdi
     # the outer run's own process; the inner threadprof is not one of its followers
     outer = processes(workdir / "out.tprof", prog)
     assert list(outer.values()) == [{"<module>": 1, "leaf": 1}]
+
+
+@pytest.mark.parametrize("children", [False, True])
+def test_a_run_without_a_profile_leaves_no_directory(threadprof, write, workdir, children):
+    """The profiler fails at the end (the program stopped it): no profile to
+    merge into, and the followers' directory is removed all the same (the
+    autouse fixture checks $TMPDIR)."""
+    spawn = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'])\n"
+    write("prog.py", (spawn if children else "") + "import threadprof\nthreadprof.stop()\n")
+    ours = threadprof("run", "-o", "out.tprof", "prog.py")
+    assert ours.returncode == 0, ours.stderr
+    assert "the profiler failed, no profile" in ours.stderr
+    assert workdir_files(workdir) == []

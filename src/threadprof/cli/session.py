@@ -235,6 +235,8 @@ class Session(ProcessEnd):
         snapshot = self.stop()
         if snapshot is not None:
             self.finish(snapshot)
+        else:
+            self.forget_followers()
 
     def finish(self, snapshot: Snapshot) -> None:
         """Write the output file and print the report; a failure only prints an error.
@@ -271,6 +273,13 @@ class Session(ProcessEnd):
         snapshot, self.pending = self.pending, None
         if snapshot is not None and not self.in_child:
             self.finish(snapshot)
+        else:
+            self.forget_followers()  # no profile to merge them into (the profiler failed)
+
+    def forget_followers(self) -> None:
+        """Remove the followers' directory of a run that writes no profile."""
+        if self.follow is not None and not self.in_child:
+            self.follow.remove()
 
     def write(self, snapshot: Snapshot) -> None:
         """The root's output file and report."""
