@@ -47,6 +47,12 @@ if __name__ == "__main__":
     else:
         with multiprocessing.get_context(kind).Pool(n) as pool:
             pool.map(noop, range(n), chunksize=1)
+        if kind == "forkserver":
+            # stopped and waited for, as `threadprof run` does at its end: else
+            # the server outlives the run and its CPU time (and its
+            # children's) is counted in no configuration but that one
+            from multiprocessing import forkserver
+            forkserver._forkserver._stop()
 """
 
 KINDS = ("spawn", "forkserver", "fork", "subprocess")

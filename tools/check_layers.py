@@ -55,7 +55,7 @@ LAYERS = [
     ["engine", "legacy", "monitoring"],  # how events reach the recorder
     ["snapshot", "codewatch"],  # recorded data as Python objects; dying code
     ["profiler"],  # the Profiler type
-    ["capi", "lifetime", "sigwatch", "module"],  # the module, its lifetime and the C API
+    ["capi", "lifetime", "sigwatch", "gcgate", "module"],  # the module, its lifetime and the C API
 ]
 
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}

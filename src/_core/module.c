@@ -21,6 +21,7 @@
 #include "eventrender.h"
 #include "lifetime.h"
 #include "modstate.h"
+#include "gcgate.h"
 #include "sigwatch.h"
 #include "moncb.h"
 #include "nodebuild.h"
@@ -152,6 +153,10 @@ static PyMethodDef tprof_module_methods[] = {
     {"_regroup", (PyCFunction)(void (*)(void))tprof_regroup, METH_FASTCALL,
      "Rows of _totals of several trees summed by groups of functions, "
      "sorted by group (regroup.h)."},
+    {"_gc_gate", (PyCFunction)(void (*)(void))tprof_gc_gate, METH_FASTCALL,
+     "_gc_gate(func, first, most)\n--\n\nA gc.callbacks entry that calls "
+     "func() when due: first after `first` seconds, then at intervals "
+     "doubled up to `most` (gcgate.h)."},
     {"_sigwatch_start", (PyCFunction)(void (*)(void))tprof_sigwatch_start,
      METH_FASTCALL,
      "_sigwatch_start(signums): send a fatal signal again to the main "

@@ -6,7 +6,7 @@
  * While profiling runs, frames still open are counted as if they returned at
  * the moment of the snapshot, without changing the live data, so that in every
  * thread each node's self time plus its children's time equals its own time.
- * The dict layout is what threadprof.api.snapshot_from_raw reads.
+ * The dict layout is what threadprof.rawmodel.snapshot_from_raw reads.
  */
 #ifndef THREADPROF_SNAPSHOT_H
 #define THREADPROF_SNAPSHOT_H

@@ -9,26 +9,69 @@ whose snapshots are the plain objects of :mod:`threadprof.model`.
 import os as _os
 
 from ._version import __version__
-from .api import (
-    Profile,
-    ProfilerError,
-    active,
-    attach_current_thread,
-    detach_current_thread,
-    profile,
-    snapshot_from_raw,
-    start,
-    stop,
-)
-from .model import (
-    EdgeStats,
-    Function,
-    FunctionStats,
-    Node,
-    Snapshot,
-    ThreadProfile,
-    merge_threads,
-)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from .api import (
+        Profile,
+        ProfilerError,
+        active,
+        attach_current_thread,
+        detach_current_thread,
+        profile,
+        snapshot_from_raw,
+        start,
+        stop,
+    )
+    from .model import (
+        EdgeStats,
+        Function,
+        FunctionStats,
+        Node,
+        Snapshot,
+        ThreadProfile,
+        merge_threads,
+    )
+
+#: Where each name of the public API lives. The package imports each module
+#: when one of its names is first used: a process that only profiles (the
+#: processes ``threadprof run`` follows) never loads the model.
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "Profile",
+            "ProfilerError",
+            "active",
+            "attach_current_thread",
+            "detach_current_thread",
+            "profile",
+            "snapshot_from_raw",
+            "start",
+            "stop",
+        ),
+        "api",
+    ),
+    **dict.fromkeys(
+        ("EdgeStats", "Function", "FunctionStats", "Node", "Snapshot", "ThreadProfile"),
+        "model",
+    ),
+    "merge_threads": "model",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'threadprof' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
 
 
 def load_ipython_extension(ipython: object) -> None:

@@ -28,6 +28,7 @@ class Record:
     __hash__ = None  # type: ignore[assignment]  # mutable: as a dataclass with eq
     #: the fields, in order: the parameters of ``__init__`` (``__slots__`` in any order)
     _fields: tuple[str, ...] = ()
+    _setters: tuple[Any, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -38,12 +39,14 @@ class Record:
         cls._fields = code.co_varnames[1 : code.co_argcount]
         slots = {name for c in cls.__mro__ for name in c.__dict__.get("__slots__", ())}
         # a field that is a property keeps its value in a slot named "_" + field
-        held = {
+        held = [
             f"_{name}" if isinstance(getattr(cls, name, None), property) else name
             for name in cls._fields
-        }
-        if held != slots:
+        ]
+        if set(held) != slots:
             raise TypeError(f"{cls.__name__}.__init__ must take its fields, {sorted(slots)}")
+        # the slots' own setters, in the order of the fields (Frozen._set)
+        cls._setters = tuple([getattr(cls, name).__set__ for name in held])
 
     def _values(self) -> tuple[Any, ...]:
         return tuple([getattr(self, name) for name in self._fields])
@@ -77,8 +80,9 @@ class Frozen(Record):
     __slots__ = ()
 
     def _set(self, *values: Any) -> None:
-        for name, value in zip(self._fields, values, strict=True):
-            object.__setattr__(self, name, value)
+        # each slot's own setter: the class's __setattr__ refuses
+        for setter, value in zip(self._setters, values, strict=True):
+            setter(self, value)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r} of a frozen {type(self).__name__}")

@@ -12,32 +12,19 @@ from __future__ import annotations
 import functools
 import gc
 import os
-import sys
 import weakref
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
 
 from . import _core
-from ._gcpause import gc_paused
-from .model import (
-    RAW_FIELDS,
-    Function,
-    NodeColumns,
-    SlowStep,
-    Snapshot,
-    TaskProfile,
-    ThreadProfile,
-    Timeline,
-    replace,
-)
-from .trim import keep_activation
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
     from .follow import Follow
+    from .model import Snapshot
+    from .rawmodel import Subtree
 
     _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -133,6 +120,8 @@ class Profile(_core.Profiler):
 
     def _snapshot(self, subtree: Subtree | None) -> Snapshot:
         """:meth:`snapshot`, with one thread cut down to a subtree (:data:`Subtree`)."""
+        from .rawmodel import snapshot_from_raw  # the model: not imported until used
+
         try:
             return snapshot_from_raw(self._raw_snapshot(), self, subtree)
         except MemoryError:
@@ -378,7 +367,7 @@ class profile:
 
     def _settings(self) -> dict[str, Any]:
         """The options of the followers (those of ``threadprof run``)."""
-        from .follow import PROFILE_OPTIONS
+        from .handoff import PROFILE_OPTIONS
 
         return {name: self._kw.get(name, True) for name in PROFILE_OPTIONS}
 
@@ -406,7 +395,7 @@ class profile:
             return
         from .follower import follow_running
 
-        follow_running(follow.dir, self._settings())
+        follow_running(follow.dir, self._settings(), self.profiler)
 
     def _gather(self, profiler: Profile) -> Snapshot:
         """The snapshot of the block's processes; the environment as it was."""
@@ -472,232 +461,14 @@ def _capi_write(profiler: Profile, path: str, fmt: str | None, thread: str | Non
         raise OSError(str(exc)) from exc
 
 
-# -- raw snapshot -> model ----------------------------------------------------------
-
-
-#: ``(thread ident, (file, line, name))``: in the threads of that ident, only
-#: the subtree of the call of that Python function nearest the root (breadth
-#: first), under a new root; its timeline keeps that call's events alone.
-#: A thread where the function never ran is kept whole.
-Subtree = tuple[int, tuple[str, int, str]]
-
-
 def snapshot_from_raw(
     raw: dict[str, Any], owner: Any = None, subtree: Subtree | None = None
 ) -> Snapshot:
     """Build the model from the dict that ``_core.Profiler._raw_snapshot`` returns.
 
     ``owner`` is the profiler whose spill file holds spilled timeline chunks;
-    ``subtree`` cuts one thread down (:data:`Subtree`).
+    ``subtree`` cuts one thread down (:data:`threadprof.rawmodel.Subtree`).
     """
-    with gc_paused():
-        return _snapshot_from_raw(raw, owner, subtree)
+    from . import rawmodel
 
-
-def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None) -> Snapshot:
-    functions = [
-        Function(i, kind, name, qualname, filename, lineno)
-        for i, (kind, name, qualname, filename, lineno) in enumerate(raw["functions"])
-    ]
-    ident, key = subtree if subtree is not None else (None, None)
-    top_funcs = tuple(f.id for f in functions if f.kind == "python" and f.pstats_key == key)
-    fd = getattr(owner, "_timeline_fd", -1)
-    threads = []
-    for t in raw["threads"]:
-        flat = t["nodes"]
-        steps = [SlowStep(*row) for row in t["slow_steps"]]
-        tasks: list[TaskProfile] = []
-        if t["tasks"]:
-            flat, steps, tasks = _split_tasks(t, steps)
-        cut = None
-        if t["ident"] == ident and top_funcs:
-            cut, steps = _cut(flat, top_funcs, steps)
-            if cut is not None:
-                tasks = [_cut_prefix(task, top_funcs) for task in tasks]
-        columns = NodeColumns.of_raw(flat if cut is None else cut)
-        raw_tl = t.get("timeline")
-        timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
-        if cut is not None:  # the call at node 1 is the one the timeline keeps
-            timeline = keep_activation(timeline, columns.func[1])
-        threads.append(
-            ThreadProfile(
-                serial=t["serial"],
-                ident=t["ident"],
-                native_id=t["native_id"],
-                name=t["name"] if t["name"] is not None else f"<thread {t['native_id']}>",
-                first_seen=t["first_seen"],
-                last_seen=t["last_seen"],
-                wall_time=t["last_seen"] - t["first_seen"],
-                cpu_time=t["cpu_time"],
-                nodes=None,
-                columns=columns,
-                warnings=_thread_warnings(t),
-                timeline=timeline,
-                slow_steps=steps,
-                tasks=tasks,
-            )
-        )
-    return Snapshot(
-        engine=raw["engine"],
-        pid=os.getpid(),
-        clock=raw["clock"],
-        unit=raw["unit"],
-        functions=functions,
-        threads=threads,
-        cpu_mode=raw["cpu_mode"],
-        start_time=raw["start_time"],
-        duration=raw["duration"],
-        python_version=sys.version.split()[0],
-        argv=list(sys.argv),
-        warnings=list(raw["warnings"]),
-        coroutines=raw["coroutines"],
-        slow_step=raw["slow_step"],
-    )
-
-
-def _thread_warnings(t: dict[str, Any]) -> list[str]:
-    warnings = list(t["warnings"])
-    if t["tasks_over"]:
-        warnings.append(
-            f"{t['tasks_over']:,} more asyncio tasks ran than the {len(t['tasks']):,} "
-            "recorded as tasks: their calls are in the thread's tree only"
-        )
-    return warnings
-
-
-def _split_tasks(
-    t: dict[str, Any], steps: list[SlowStep]
-) -> tuple[bytes, list[SlowStep], list[TaskProfile]]:
-    """A raw thread's tree without the nodes of its tasks' coroutines apart
-    (merged with their siblings of the same function), its slow steps
-    renumbered to match, and its tasks (``_core._split_tasks``)."""
-    raw = t["nodes"]
-    flat, remap_bytes, trees = _core._split_tasks(raw, t["task_nodes"], len(t["tasks"]))
-    n = len(raw) // (8 * len(RAW_FIELDS))
-    parents, funcs = array("q", raw[: 8 * n]), array("q", raw[8 * n : 16 * n])
-    pairs = array("q", t["task_nodes"])
-    prefixes: dict[int, list[int]] = {}
-    for node, index in zip(pairs[::2], pairs[1::2], strict=True):
-        path = []
-        up = parents[node]
-        while up > 0:
-            path.append(funcs[up])
-            up = parents[up]
-        path.reverse()
-        prefixes.setdefault(index, path)
-    spans: dict[int, list[tuple[int, int]]] = {}
-    triples = array("q", t["task_spans"])
-    for start, end, index in zip(triples[::3], triples[1::3], triples[2::3], strict=True):
-        spans.setdefault(index, []).append((start, end))
-    remap = array("q")
-    remap.frombytes(remap_bytes)
-    steps = [replace(s, node=remap[s.node], where=remap[s.where]) for s in steps]
-    tasks = []
-    for index, ((task_id, name, creator, loop, first, nsteps, awaited), tree) in enumerate(
-        zip(t["tasks"], trees, strict=True)
-    ):
-        columns = NodeColumns.of_raw(tree)
-        wall, cpu = columns.wall[0], columns.cpu[0]
-        tasks.append(
-            TaskProfile(
-                serial=t["serial"],
-                ident=t["ident"],
-                native_id=t["native_id"],
-                name=f"<task {task_id}>" if name is None else name,
-                first_seen=first,
-                last_seen=first + wall,
-                wall_time=wall,
-                cpu_time=cpu,
-                nodes=None,
-                columns=columns,
-                id=task_id,
-                creator=creator,
-                loop=loop,
-                steps=nsteps,
-                await_time=awaited,
-                prefix=prefixes.get(index, []),
-                step_spans=spans.get(index, []),
-            )
-        )
-    return flat, steps, tasks
-
-
-def _cut_prefix(task: TaskProfile, funcs: tuple[int, ...]) -> TaskProfile:
-    """A task of a thread cut by :func:`_cut`, its prefix cut the same way:
-    from the cut call on."""
-    at = next((i for i, f in enumerate(task.prefix) if f in funcs), None)
-    return task if at is None else replace(task, prefix=task.prefix[at:])
-
-
-def _cut(
-    flat: bytes, funcs: tuple[int, ...], steps: list[SlowStep]
-) -> tuple[bytes | None, list[SlowStep]]:
-    """``_core._subtree`` of a raw tree, and its slow steps renumbered as the
-    subtree numbers its nodes (those outside it are left out)."""
-    if not steps:
-        return _core._subtree(flat, RAW_FIELDS, funcs), steps
-    n = len(flat) // (8 * len(RAW_FIELDS))
-    ids = array("q", range(n)).tobytes()
-    cut = _core._subtree(flat + ids, (*RAW_FIELDS, "id"), funcs)
-    if cut is None:
-        return None, steps
-    size = len(RAW_FIELDS) * 8 * (len(cut) // (8 * (len(RAW_FIELDS) + 1)))
-    old = array("q")
-    old.frombytes(cut[size:])
-    new_id = {o: i for i, o in enumerate(old) if i}
-    kept = [
-        replace(s, node=new_id[s.node], where=new_id[s.where])
-        for s in steps
-        if s.node in new_id and s.where in new_id
-    ]
-    return cut[:size], kept
-
-
-def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:
-    """A lazy :class:`Timeline` over spilled chunks (read with ``os.pread`` from
-    the profiler's spill file) followed by the chunks copied from memory."""
-    spills: list[tuple[int, int]] = raw["spills"]
-    chunks: list[tuple[bytes, bytes]] = raw["chunks"]
-    skip: int = raw["skip"]
-    events = sum(n for _, n in spills) + sum(len(tb) // 8 for tb, _ in chunks) - skip
-
-    def source(with_times: bool = True) -> Iterator[Any]:
-        _keep = owner  # the spill file lives as long as its profiler
-        for offset, n in spills:
-            funcs = array("i")
-            funcs.frombytes(_pread_exact(fd, n * 4, offset + n * 8))
-            if with_times:
-                times = array("q")
-                times.frombytes(_pread_exact(fd, n * 8, offset))
-                yield funcs, times
-            else:
-                yield funcs
-        left = skip
-        for tb, fb in chunks:
-            funcs = array("i")
-            funcs.frombytes(fb)
-            cut = min(left, len(funcs))
-            left -= cut
-            if cut:
-                funcs = funcs[cut:]
-            if not funcs:
-                continue
-            if with_times:
-                times = array("q")
-                times.frombytes(memoryview(tb)[8 * cut :])
-                yield funcs, times
-            else:
-                yield funcs
-        del _keep
-
-    return Timeline(source, events, raw["dropped"], functools.partial(source, False))
-
-
-def _pread_exact(fd: int, size: int, offset: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        part = os.pread(fd, size - len(data), offset + len(data))
-        if not part:
-            raise ProfilerError("the timeline spill file is shorter than expected")
-        data += part
-    return data
+    return rawmodel.snapshot_from_raw(raw, owner, subtree)

@@ -11,8 +11,8 @@ import os
 import sys
 
 from . import api
-from .follow import ENV, PROFILE_OPTIONS, START_OPTIONS
 from .follower import follow_running
+from .handoff import ENV, PROFILE_OPTIONS, START_OPTIONS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -68,5 +68,5 @@ def start_follower(directory: str, settings: dict[str, Any]) -> None:
     # no stack seeded: the frames running now are the interpreter's startup and
     # this module's, which end before the program starts
     profiler = api.Profile(seed_stacks=False, **{name: settings[name] for name in START_OPTIONS})
-    profiler.enable()
-    follow_running(directory, settings)
+    follow_running(directory, settings, profiler)
+    profiler.enable()  # last: no call of threadprof's own is recorded

@@ -33,13 +33,13 @@ from collections.abc import Sequence
 
 from . import _core
 from ._record import replace
-from .follow import OWN_MODULES, mark_start, new_key, write_profile
-from .model import Snapshot
-from .trim import drop_frames
+from .handoff import OWN_MODULES, mark_start, new_key, write_profile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import NoReturn
+
+    from .model import Snapshot
 
 __all__ = ["FATAL_SIGNALS", "ProcessEnd", "die_by_signal", "trim_own_frames"]
 
@@ -236,6 +236,8 @@ def trim_own_frames(snapshot: Snapshot) -> Snapshot:
     (The exit hook runs inside the profiler's own event, where nothing is
     recorded.)
     """
+    from .trim import drop_frames  # the model is loaded already
+
     own_funcs = _function_ids(
         snapshot, [ProcessEnd.on_fatal_signal.__code__, ProcessEnd.on_exit.__code__]
     )

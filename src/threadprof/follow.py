@@ -14,12 +14,15 @@ process (the *follower*) with the root's options. A process forked from a
 profiled one keeps profiling (the C core starts afresh in the child) and is a
 follower too. The start method does not matter, nor how many there are.
 
-A follower writes, in the directory, ``<key>.start`` when it starts (its
-parent and command line), ``<key>.tprof`` when it ends (atomically, however it
-ends: its main code returned, ``sys.exit``, ``os._exit``, ``os.exec*``, a
-SIGTERM or SIGHUP) and then ``<key>.end`` (how it ended). Every so often
-(:data:`CHECKPOINTS`) it also writes its profile so far, without its
-timeline, to ``<key>.part.tprof``: what a follower that crashes or is killed
+A follower writes, in the directory (:mod:`threadprof.handoff`),
+``<key>.start`` when it starts (its parent and command line), its profile
+when it ends (atomically, however it ends: its main code returned,
+``sys.exit``, ``os._exit``, ``os.exec*``, a SIGTERM or SIGHUP) and then
+``<key>.end`` (how it ended). The profile is the C core's raw snapshot,
+``<key>.raw``, or with a timeline a ``<key>.tprof``: the root makes the model
+of it and cuts out threadprof's own frames. Every so often
+(:data:`CHECKPOINTS`) a follower also writes its profile so far, without its
+timeline, to ``<key>.part.raw``: what a follower that crashes or is killed
 by SIGKILL leaves. The key is its pid
 and the time it started (``<pid>-<ns>``): a process that replaces itself with
 ``os.exec*`` of Python is two followers of the same pid. At its own end, the root waits
@@ -34,79 +37,26 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import sys
 import time
 
+from ._version import __version__
+from .ending import trim_own_frames
+from .handoff import ENV, RAW_FORMAT
 from .merge import merge_processes
 from .model import Process, Snapshot, Timeline
-from .tprof import read, write
+from .rawmodel import snapshot_from_raw
+from .tprof import read
 
-__all__ = [
-    "CHECKPOINTS",
-    "ENV",
-    "OWN_MODULES",
-    "PROFILE_OPTIONS",
-    "START_OPTIONS",
-    "WAIT",
-    "Follow",
-    "mark_start",
-    "new_key",
-    "write_checkpoint",
-    "write_profile",
-]
+__all__ = ["WAIT", "Follow", "read_raw"]
 
-#: The environment variable that makes a starting Python a follower: JSON
-#: with ``dir`` and the profiling options.
-ENV = "THREADPROF_FOLLOW"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 #: The directory that holds the ``sitecustomize`` that starts a follower.
 BOOT_DIR = os.path.join(_HERE, "_boot")
-#: The files of the code that starts a follower, whose frames its profile leaves out.
-OWN_MODULES = tuple(
-    os.path.join(_HERE, name)
-    for name in (os.path.join("_boot", "sitecustomize.py"), "boot.py", "follower.py")
-)
 #: Seconds the root waits for followers that still run at its end.
 WAIT = 5.0
-#: Seconds between a follower's checkpoints: the first after 1 s, then each
-#: interval twice the last, up to 16 s.
-CHECKPOINTS = (1.0, 16.0)
-#: The keywords of :func:`threadprof.api.start` that a run profiles with.
-START_OPTIONS = (
-    "clock",
-    "engine",
-    "timeline",
-    "timeline_limit",
-    "coroutines",
-    "slow_step",
-    "tasks",
-)
-#: The options a follower profiles with, as ``threadprof run`` takes them.
-PROFILE_OPTIONS = (*START_OPTIONS, "keep_argv")
-
-
-def _write_tprof(path: str, snapshot: Snapshot) -> None:
-    """``snapshot`` as ``.tprof``, whole or not at all (a temporary file
-    renamed), without the fsyncs of a file the user asked for: the root reads
-    it at once, and a machine that crashes loses the run anyway."""
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as f:
-            write(snapshot, f, level=1)  # read once, at once: zlib's fastest
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def _write_json(path: str, data: dict[str, object]) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed)."""
-    temp = f"{path}.{os.getpid()}.tmp"
-    with open(temp, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    os.replace(temp, path)
 
 
 def _read_json(path: str) -> dict[str, object] | None:
@@ -134,42 +84,22 @@ def _alive(pid: int) -> bool:
     return state not in (b"Z", b"X")
 
 
-def command_line(keep_argv: bool) -> list[str]:
-    """This process's command line, as the interpreter was started."""
-    argv = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
-    return argv if keep_argv else argv[:1]
-
-
-def new_key() -> str:
-    """This process's name in the directory: its pid and the time now."""
-    return f"{os.getpid()}-{time.time_ns()}"
-
-
-def mark_start(directory: str, key: str, keep_argv: bool) -> None:
-    """Say, in ``directory``, that this process started (``<key>.start``).
-    Until it has, a profile it writes is not read: a process killed as it
-    starts is left out rather than listed as having recorded nothing."""
-    with contextlib.suppress(OSError):
-        _write_json(
-            os.path.join(directory, f"{key}.start"),
-            {"ppid": os.getppid(), "time": time.time(), "argv": command_line(keep_argv)},
-        )
-
-
-def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> None:
-    """A follower's end: its profile, then how it ended. Raises on failure;
-    writes nothing if the root has ended (its directory is gone)."""
-    if not os.path.isdir(directory):
-        return
-    _write_tprof(os.path.join(directory, f"{key}.tprof"), snapshot)
-    _write_json(os.path.join(directory, f"{key}.end"), {"status": status})
-
-
-def write_checkpoint(directory: str, key: str, snapshot: Snapshot) -> None:
-    """A follower's profile so far (``<key>.part.tprof``), which the root
-    reads if the follower ends without writing its profile (a crash)."""
-    if os.path.isdir(directory):
-        _write_tprof(os.path.join(directory, f"{key}.part.tprof"), snapshot)
+def read_raw(path: str) -> Snapshot:
+    """The profile in a follower's raw file (:func:`threadprof.handoff.write_raw`).
+    Raises ValueError if it is not one, or another version of threadprof wrote it."""
+    with open(path, "rb") as f:
+        data = marshal.load(f)
+    if not (
+        isinstance(data, dict)
+        and data.get("format") == RAW_FORMAT
+        and data.get("version") == __version__
+    ):
+        raise ValueError(f"{path}: not a raw profile of threadprof {__version__}")
+    snapshot = snapshot_from_raw(data["raw"])  # no timeline: it needs no spill file
+    snapshot.pid = int(data["pid"])
+    snapshot.argv = [str(a) for a in data["argv"]]
+    snapshot.python_version = str(data["python_version"])
+    return snapshot
 
 
 def _pid(key: str) -> int:
@@ -213,14 +143,18 @@ class Follow:
     def _has(self, key: str, ext: str) -> bool:
         return os.path.exists(os.path.join(self.dir, f"{key}{ext}"))
 
-    def _read(self, key: str, ext: str) -> Snapshot | None:
-        path = os.path.join(self.dir, f"{key}{ext}")
-        if not os.path.exists(path):
-            return None
-        try:
-            return read(path)
-        except Exception:
-            return None
+    def _read(self, key: str, part: str = "") -> Snapshot | None:
+        """The profile that follower ``key`` wrote (``part``: its
+        checkpoint), without threadprof's own frames; None if none was
+        written or it cannot be read."""
+        for ext, reader in ((".raw", read_raw), (".tprof", read)):
+            path = os.path.join(self.dir, f"{key}{part}{ext}")
+            if os.path.exists(path):
+                try:
+                    return trim_own_frames(reader(path))
+                except Exception:
+                    return None
+        return None
 
     def wait(self, timeout: float = WAIT) -> None:
         """Wait until every follower has ended, at most ``timeout`` seconds.
@@ -239,6 +173,7 @@ class Follow:
                 key
                 for key in self.started()
                 if not self._has(key, ".end")
+                and not self._has(key, ".raw")
                 and not self._has(key, ".tprof")
                 and _alive(_pid(key))
             ]
@@ -262,7 +197,7 @@ class Follow:
         for key in keys:
             pid = _pid(key)
             start = _read_json(os.path.join(self.dir, f"{key}.start")) or {}
-            snapshot = self._read(key, ".tprof")
+            snapshot = self._read(key)
             end = _read_json(os.path.join(self.dir, f"{key}.end")) or {}
             if snapshot is not None:
                 how = str(end.get("status", "exited"))
@@ -270,7 +205,7 @@ class Follow:
                 # the pid of a process that replaced itself with exec runs its successor
                 later = any(_pid(k) == pid and k > key for k in keys)
                 how = "running" if _alive(pid) and not later else "crashed"
-                snapshot = self._read(key, ".part.tprof")  # its last checkpoint
+                snapshot = self._read(key, ".part")  # its last checkpoint
             when = start.get("time")
             began = float(when) if isinstance(when, int | float) else root.start_time
             ticks = round((began - root.start_time) / root.unit) if root.clock == "wall" else 0

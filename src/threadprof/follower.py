@@ -9,24 +9,22 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import time
 
 from . import _core
-from ._record import replace
-from .ending import ProcessEnd, trim_own_frames
-from .follow import CHECKPOINTS, mark_start, new_key, write_checkpoint
+from .ending import ProcessEnd
+from .handoff import CHECKPOINTS, mark_start, new_key, write_raw, write_raw_checkpoint
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any
 
-    from .model import Snapshot
-
-__all__ = ["Checkpoints", "Follower", "follow_running"]
+__all__ = ["Checkpoint", "Follower", "follow_running", "take_checkpoints"]
 
 
 class Follower(ProcessEnd):
-    """The end of a follower's profile: written to the root's directory."""
+    """The end of a follower's profile: written to the root's directory, as
+    the C core gives it (:mod:`threadprof.handoff`); the root makes the model
+    of it and cuts out threadprof's own frames."""
 
     def __init__(self, follow_dir: str, keep_argv: bool, profiler: Any) -> None:
         super().__init__(follow_dir, keep_argv)
@@ -39,20 +37,26 @@ class Follower(ProcessEnd):
         with contextlib.suppress(Exception):
             profiler.disable()
         try:
-            snapshot: Snapshot = profiler._snapshot(None)  # type: ignore[attr-defined]
+            if profiler.timeline:  # events in its spill file: a .tprof
+                self.write_followed(profiler._snapshot(None))
+                return
+            raw = profiler._raw_snapshot()
         except Exception as exc:
             self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return
-        self.write_followed(trim_own_frames(snapshot))
+        assert self.follow_dir is not None
+        try:
+            write_raw(self.follow_dir, self.follow_key, raw, self.status, self.keep_argv)
+        except Exception as exc:
+            self.error(f"cannot write the profile: {type(exc).__name__}: {exc}")
 
 
-def follow_running(directory: str, settings: dict[str, Any]) -> Follower:
-    """Make this process, whose profiler runs, a follower writing to
-    ``directory``: its profile is written however it ends (its interpreter's
+def follow_running(directory: str, settings: dict[str, Any], profiler: Any) -> Follower:
+    """Make this process a follower writing ``profiler``'s profile to
+    ``directory``: it is written however the process ends (its interpreter's
     exit, ``os._exit``, ``os.exec*``, SIGTERM, SIGHUP), and checkpoints of
-    it while it runs."""
-    profiler = _core.active()
-    assert profiler is not None
+    it while it runs. ``profiler`` runs already (a forked child's) or is
+    enabled next (a new process's: none of this is recorded)."""
     follower = Follower(directory, bool(settings.get("keep_argv", True)), profiler)
     follower.follow_key = new_key()
     profiler._set_exit_hook(follower.on_exit)
@@ -63,36 +67,30 @@ def follow_running(directory: str, settings: dict[str, Any]) -> Follower:
     # ... but for this, which stops recording first, from C: the exit
     # handler's own calls are not recorded (no frames of its to cut out)
     atexit.register(profiler.disable)
-    gc.callbacks.append(Checkpoints(follower, profiler))
+    take_checkpoints(follower, profiler)
     return follower
 
 
-class Checkpoints:
-    """A ``gc.callbacks`` entry that writes the follower's profile so far
-    every so often (:data:`~threadprof.follow.CHECKPOINTS`): what a crash
-    leaves of it. The garbage collector runs often in a program that
-    allocates, in whatever thread allocates, at a point where Python code may
-    run; no thread is started (a follower that forks would warn that it is
-    multi-threaded) and no signal taken. Its calls are left out of the
+def take_checkpoints(follower: ProcessEnd, profiler: Any) -> None:
+    """Write ``follower``'s profile so far every so often
+    (:data:`~threadprof.handoff.CHECKPOINTS`): what a crash leaves of it."""
+    checkpoint = Checkpoint(follower, profiler)
+    gc.callbacks.append(_core._gc_gate(checkpoint.write, *CHECKPOINTS))
+
+
+class Checkpoint:
+    """Writes a follower's profile so far, from a ``gc.callbacks`` entry. The
+    garbage collector runs often in a program that allocates, in whatever
+    thread allocates, at a point where Python code may run; no thread is
+    started (a follower that forks would warn that it is multi-threaded) and
+    no signal taken. The entry is a built-in (``src/_core/gcgate.h``) that
+    calls :meth:`write` when it is due, so that no call is recorded at every
+    collection; the root leaves the calls of :meth:`write` out of the
     profile (:func:`threadprof.ending.trim_own_frames`)."""
 
     def __init__(self, follower: ProcessEnd, profiler: Any) -> None:
         self.follower = follower
         self.profiler = profiler
-        self.interval = CHECKPOINTS[0]
-        self.due = time.monotonic() + self.interval
-        self.busy = False
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase != "stop" or self.busy or time.monotonic() < self.due:
-            return
-        self.busy = True
-        try:
-            self.write()
-        finally:
-            self.interval = min(self.interval * 2, CHECKPOINTS[1])
-            self.due = time.monotonic() + self.interval
-            self.busy = False
 
     def write(self) -> None:
         follower = self.follower
@@ -100,8 +98,5 @@ class Checkpoints:
             return
         assert follower.follow_dir is not None
         with contextlib.suppress(Exception):
-            snapshot = trim_own_frames(self.profiler._snapshot(None))
-            threads = [replace(t, timeline=None) for t in snapshot.threads]
-            write_checkpoint(
-                follower.follow_dir, follower.follow_key, replace(snapshot, threads=threads)
-            )
+            raw = self.profiler._raw_snapshot()
+            write_raw_checkpoint(follower.follow_dir, follower.follow_key, raw, follower.keep_argv)

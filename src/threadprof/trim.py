@@ -215,22 +215,25 @@ def drop_activations(timeline: Timeline | None, funcs: set[int]) -> Timeline | N
 def _drop_columns(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
     """:func:`drop_frames` on a tree held as columns, keeping the id order
     (every parent comes before its children): a pass over the parents marks
-    the dropped subtrees, and each column is copied without them."""
+    the dropped subtrees, and each column is copied without them. The nodes
+    before the first dropped one keep their ids and are copied whole (the
+    frames dropped are mostly made late: a handler's at the end)."""
     cols = thread.tree_columns()
     parent, func = cols.parent, cols.func
     size = len(cols)
     roots = [i for i in range(1, size) if func[i] in funcs]  # the dropped subtrees' roots
     if not roots:
         return thread
+    first = roots[0]
     dropped = bytearray(size)
     for i in roots:
         dropped[i] = 1
-    for i in range(roots[0] + 1, size):
+    for i in range(first + 1, size):
         if dropped[parent[i]]:
             dropped[i] = 1
-    keep = [i for i in range(size) if not dropped[i]]
-    new_ids = [-1] * size
-    for new, old in enumerate(keep):
+    keep = [i for i in range(first, size) if not dropped[i]]  # after the first
+    new_ids = [*range(first), *[-1] * (size - first)]
+    for new, old in enumerate(keep, first):
         new_ids[old] = new
 
     def kept(i: int) -> int:  # the new id of the nearest kept ancestor, or itself
@@ -239,10 +242,10 @@ def _drop_columns(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
         return new_ids[i]
 
     out = {
-        name: array("q", [column[i] for i in keep])
+        name: array("q", column[:first]) + array("q", [column[i] for i in keep])
         for name, column in zip(RAW_FIELDS, (getattr(cols, n) for n in RAW_FIELDS), strict=True)
     }
-    out["parent"] = array("q", [new_ids[parent[i]] if i else -1 for i in keep])
+    out["parent"] = array("q", parent[:first]) + array("q", [new_ids[parent[i]] for i in keep])
     for i in roots:
         if not dropped[parent[i]]:  # its time becomes its parent's own
             up = new_ids[parent[i]]

@@ -530,7 +530,7 @@ def checkpointed():
     mine = f"{os.getpid()}-"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if any(n.startswith(mine) and n.endswith(".part.tprof") for n in os.listdir(folder)):
+        if any(n.startswith(mine) and n.endswith(".part.raw") for n in os.listdir(folder)):
             return True
         [[] for _ in range(10000)]  # containers, beyond the young generation's threshold
     return False
@@ -564,7 +564,7 @@ def test_a_crashed_child_leaves_its_last_checkpoint(threadprof, write, workdir):
     names = {
         snap.functions[f].qualname for t in snap.threads for f in t.tree_columns().func if f >= 0
     }
-    assert not {"Checkpoints.__call__", "Checkpoints.write"} & names
+    assert not {"Checkpoint.write"} & names
 
 
 INTERRUPTED = """\
@@ -690,3 +690,43 @@ def test_a_run_without_a_profile_leaves_no_directory(threadprof, write, workdir,
     assert ours.returncode == 0, ours.stderr
     assert "the profiler failed, no profile" in ours.stderr
     assert workdir_files(workdir) == []
+
+
+LOADS = """\
+import subprocess, sys
+
+def leaf():
+    pass
+
+if __name__ == "__main__":
+    if sys.argv[1] == "child":
+        for _ in range(4):
+            leaf()
+        print(sorted(m for m in sys.modules if m.startswith("threadprof")))
+    else:
+        subprocess.run([sys.executable, __file__, "child"], check=True)
+"""
+
+
+def test_a_follower_loads_the_profiler_alone_and_the_root_makes_its_model(
+    threadprof, write, workdir
+):
+    prog = write("prog.py", LOADS)
+    ours = threadprof("run", "-o", "out.tprof", "prog.py", "parent")
+    assert ours.returncode == 0, ours.stderr
+    loaded = set(eval(ours.stdout))  # the child's threadprof modules, as it runs
+    assert {"threadprof._core", "threadprof.boot", "threadprof.follower"} <= loaded
+    # what makes, writes or merges profiles is the root's work
+    assert not loaded & {
+        "threadprof.model",
+        "threadprof.rawmodel",
+        "threadprof.tprof",
+        "threadprof.trim",
+        "threadprof.merge",
+        "threadprof.follow",
+    }
+    snap = read(workdir / "out.tprof")
+    _root, child = snap.processes
+    assert (child.status, child.recorded, child.argv[-1]) == ("exited", True, "child")
+    calls = processes(workdir / "out.tprof", prog)
+    assert calls[child.pid] == {"<module>": 1, "leaf": 4, "<genexpr>": 1}

@@ -39,15 +39,15 @@ def test_snapshot_and_export_pause_the_collector(tmp_path, monkeypatch):
     seen: list[bool] = []
     with threadprof.profile() as p:
         work()
-    import threadprof.api as api
+    import threadprof.rawmodel as rawmodel
 
-    real = api._snapshot_from_raw
+    real = rawmodel._snapshot_from_raw
 
     def spy(raw, owner, subtree):
         seen.append(gc.isenabled())
         return real(raw, owner, subtree)
 
-    monkeypatch.setattr(api, "_snapshot_from_raw", spy)
+    monkeypatch.setattr(rawmodel, "_snapshot_from_raw", spy)
     snap = p.snapshot()
     assert seen and not any(seen)
     assert gc.isenabled()

@@ -6,6 +6,8 @@ circle is one), and hold no mutable state at module level."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import threadprof
@@ -94,3 +96,25 @@ def test_no_mutable_module_state():
                     assert isinstance(target, ast.Name), f"{name}: {ast.dump(target)}"
                     constant = target.id.lstrip("_").isupper() or target.id == "__all__"
                     assert constant, f"{name}: module-level mutable {target.id}"
+
+
+def test_the_package_loads_each_part_of_its_api_when_first_used():
+    code = """
+import sys, threadprof
+assert "threadprof.model" not in sys.modules and "threadprof.api" not in sys.modules
+from threadprof import Profile, Snapshot
+import threadprof.api, threadprof.model
+assert Profile is threadprof.api.Profile and Snapshot is threadprof.model.Snapshot
+assert set(threadprof.__all__) <= set(dir(threadprof))
+namespace = {}
+exec("from threadprof import *", namespace)
+assert set(threadprof.__all__) <= set(namespace)
+try:
+    threadprof.no_such_name
+except AttributeError as exc:
+    print(exc)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "module 'threadprof' has no attribute 'no_such_name'\n"

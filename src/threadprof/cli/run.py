@@ -28,7 +28,8 @@ from ..exporters import (
     get_exporter,
     known_names,
 )
-from ..follow import PROFILE_OPTIONS, Follow
+from ..follow import Follow
+from ..handoff import PROFILE_OPTIONS
 from ..model import Snapshot
 from ..options import CLOCKS, COROUTINES, ENGINES
 from ..report import DEFAULT_LIMIT, DEFAULT_SORT, REPORT_SORT_KEYS

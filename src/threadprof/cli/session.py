@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import os
 import sys
 import threading
@@ -26,8 +25,9 @@ from .._record import Frozen, replace
 from ..atomicfile import OutputError, is_written_in_place
 from ..ending import ProcessEnd, trim_own_frames
 from ..exporters import Exporter, NoSuchThreadError, file_uri, get_exporter
-from ..follow import START_OPTIONS, Follow
-from ..follower import Checkpoints
+from ..follow import Follow
+from ..follower import take_checkpoints
+from ..handoff import START_OPTIONS
 from ..model import Snapshot
 from ..report import format_report
 from .color import colorize, use_color
@@ -195,11 +195,11 @@ class Session(ProcessEnd):
 
     def forked(self) -> None:
         """A child forked from the program's process: followed, it also takes
-        checkpoints (:class:`~threadprof.follower.Checkpoints`)."""
+        checkpoints (:func:`~threadprof.follower.take_checkpoints`)."""
         super().forked()
         profiler = api.active()
         if self.follow_dir is not None and profiler is not None:
-            gc.callbacks.append(Checkpoints(self, profiler))
+            take_checkpoints(self, profiler)
 
     def output_path(self) -> str | None:
         """The file to write: ``-o`` as given, resolved against the directory

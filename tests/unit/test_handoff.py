@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: MIT
+"""A follower's raw profile (threadprof.handoff.write_raw) as the root reads
+it (threadprof.follow.read_raw): the C core's raw snapshot, made the model
+only in the root, with the follower's pid, command line and Python version;
+refused if it is not one or another version of threadprof wrote it."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+import pytest
+
+import threadprof
+from threadprof.follow import read_raw
+from threadprof.handoff import RAW_FORMAT, write_raw, write_raw_checkpoint
+
+
+def leaf():
+    pass
+
+
+def recorded(timeline=False):
+    profiler = threadprof.Profile(timeline=timeline)
+    profiler.enable()
+    for _ in range(6):
+        leaf()
+    profiler.disable()
+    return profiler
+
+
+def leaf_calls(snap):
+    stats = snap.function_stats()
+    return sum(s.calls for f, s in stats.items() if snap.functions[f].name == "leaf")
+
+
+def test_the_raw_profile_and_its_end_round_trip(tmp_path):
+    profiler = recorded()
+    write_raw(str(tmp_path), "42-1", profiler._raw_snapshot(), "killed by SIGTERM", True)
+    assert sorted(os.listdir(tmp_path)) == ["42-1.end", "42-1.raw"]  # no temporary left
+    snap = read_raw(str(tmp_path / "42-1.raw"))
+    assert leaf_calls(snap) == 6
+    assert (snap.pid, snap.argv, snap.python_version) == (
+        os.getpid(),
+        sys.argv,
+        sys.version.split()[0],
+    )
+    assert (tmp_path / "42-1.end").read_text() == '{"status": "killed by SIGTERM"}'
+
+
+def test_a_short_command_line_and_a_checkpoint_without_timelines(tmp_path):
+    profiler = recorded(timeline=True)
+    write_raw_checkpoint(str(tmp_path), "7-2", profiler._raw_snapshot(), False)
+    assert os.listdir(tmp_path) == ["7-2.part.raw"]
+    snap = read_raw(str(tmp_path / "7-2.part.raw"))
+    assert leaf_calls(snap) == 6
+    assert snap.argv == sys.argv[:1]
+    assert all(t.timeline is None for t in snap.threads)
+
+
+def test_nothing_is_written_once_the_roots_directory_is_gone(tmp_path):
+    gone = str(tmp_path / "gone")
+    write_raw(gone, "1-1", recorded()._raw_snapshot(), "exited", True)
+    write_raw_checkpoint(gone, "1-1", recorded()._raw_snapshot(), True)
+    assert not os.path.exists(gone)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"format": RAW_FORMAT, "version": "0.0.0-other"},
+        {"format": "something else", "version": threadprof.__version__},
+        ["not", "a", "dict"],
+    ],
+)
+def test_another_versions_or_a_strange_file_is_refused(tmp_path, data):
+    path = tmp_path / "1-1.raw"
+    path.write_bytes(marshal.dumps(data))
+    with pytest.raises(ValueError, match="not a raw profile of threadprof"):
+        read_raw(str(path))
