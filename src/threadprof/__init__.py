@@ -8,6 +8,7 @@ whose snapshots are the plain objects of :mod:`threadprof.model`.
 
 import os as _os
 
+from . import _core as _core  # the C core, as PyCapsule_Import finds it
 from ._version import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import sys
 import weakref
 from collections.abc import Callable
 from types import TracebackType
@@ -120,8 +121,7 @@ class Profile(_core.Profiler):
 
     def _snapshot(self, subtree: Subtree | None) -> Snapshot:
         """:meth:`snapshot`, with one thread cut down to a subtree (:data:`Subtree`)."""
-        from .rawmodel import snapshot_from_raw  # the model: not imported until used
-
+        snapshot_from_raw = _rawmodel().snapshot_from_raw
         try:
             return snapshot_from_raw(self._raw_snapshot(), self, subtree)
         except MemoryError:
@@ -469,6 +469,14 @@ def snapshot_from_raw(
     ``owner`` is the profiler whose spill file holds spilled timeline chunks;
     ``subtree`` cuts one thread down (:data:`threadprof.rawmodel.Subtree`).
     """
-    from . import rawmodel
+    return _rawmodel().snapshot_from_raw(raw, owner, subtree)
 
-    return rawmodel.snapshot_from_raw(raw, owner, subtree)
+
+def _rawmodel() -> Any:
+    """:mod:`threadprof.rawmodel`, imported at the first snapshot, and then
+    found without an import statement (a profiled program may have broken
+    ``import`` by the time its profile is taken)."""
+    module = sys.modules.get(f"{__package__}.rawmodel")
+    if module is None:
+        from . import rawmodel as module
+    return module

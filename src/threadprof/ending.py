@@ -37,7 +37,7 @@ from .handoff import OWN_MODULES, mark_start, new_key, write_profile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
     from .model import Snapshot
 
@@ -236,8 +236,7 @@ def trim_own_frames(snapshot: Snapshot) -> Snapshot:
     (The exit hook runs inside the profiler's own event, where nothing is
     recorded.)
     """
-    from .trim import drop_frames  # the model is loaded already
-
+    drop_frames = _trim().drop_frames
     own_funcs = _function_ids(
         snapshot, [ProcessEnd.on_fatal_signal.__code__, ProcessEnd.on_exit.__code__]
     )
@@ -262,3 +261,14 @@ def _function_ids(snapshot: Snapshot, codes: Sequence[types.CodeType]) -> set[in
         for f in snapshot.functions
         if f.name in names and f.kind == "python" and f.pstats_key in keys
     }
+
+
+def _trim() -> Any:
+    """:mod:`threadprof.trim`, which a follower never needs (the root cuts
+    its frames): imported when first used, then found without an import
+    statement (``threadprof run`` imports it before the program runs, which
+    may break ``import``)."""
+    module = sys.modules.get(f"{__package__}.trim")
+    if module is None:
+        from . import trim as module
+    return module

@@ -160,15 +160,18 @@ def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> 
     run``'s process: its profile as ``<key>.tprof``, then how it ended.
     Raises on failure; writes nothing if the root has ended (its directory is
     gone)."""
-    from .tprof import write  # the model is loaded already: it made `snapshot`
-
+    # the .tprof writer, found without an import statement where the program
+    # may have broken `import` (threadprof run imports it before the program)
+    tprof = sys.modules.get(f"{__package__}.tprof")
+    if tprof is None:
+        from . import tprof
     if not os.path.isdir(directory):
         return
     path = os.path.join(directory, f"{key}.tprof")
     temp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(temp, "wb") as f:
-            write(snapshot, f, level=1)  # read once, at once: zlib's fastest
+            tprof.write(snapshot, f, level=1)  # read once, at once: zlib's fastest
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -20,7 +20,7 @@ import threading
 # everything that ending a run needs is imported before the program runs: the
 # program may break imports (sys.modules["threadprof"] = None, __import__
 # replaced) and the profile must still be written
-from .. import api
+from .. import api, rawmodel, tprof, trim  # noqa: F401  (loaded when first used)
 from .._record import Frozen, replace
 from ..atomicfile import OutputError, is_written_in_place
 from ..ending import ProcessEnd, trim_own_frames
