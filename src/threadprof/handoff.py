@@ -29,7 +29,8 @@ from ._version import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, BinaryIO
 
     from .model import Snapshot
 
@@ -89,12 +90,24 @@ def new_key() -> str:
     return f"{os.getpid()}-{time.time_ns()}"
 
 
-def write_json(path: str, data: dict[str, object]) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed)."""
+def _write_whole(path: str, fill: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` with ``fill``, whole or not at all (a temporary file
+    renamed), without fsync: the root reads it at once, and a machine that
+    crashes loses the run anyway."""
     temp = f"{path}.{os.getpid()}.tmp"
-    with open(temp, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    os.replace(temp, path)
+    try:
+        with open(temp, "wb") as f:
+            fill(f)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def write_json(path: str, data: dict[str, object]) -> None:
+    """Write ``data`` to ``path`` as JSON, whole or not at all."""
+    _write_whole(path, lambda f: f.write(json.dumps(data).encode()))
 
 
 def mark_start(directory: str, key: str, keep_argv: bool) -> None:
@@ -106,21 +119,6 @@ def mark_start(directory: str, key: str, keep_argv: bool) -> None:
             os.path.join(directory, f"{key}.start"),
             {"ppid": os.getppid(), "time": time.time(), "argv": command_line(keep_argv)},
         )
-
-
-def _write_marshal(path: str, data: dict[str, Any]) -> None:
-    """``data`` in marshal's format, whole or not at all (a temporary file
-    renamed), without fsync: the root reads it at once, and a machine that
-    crashes loses the run anyway."""
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as f:
-            marshal.dump(data, f)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def _raw_file(raw: dict[str, Any], keep_argv: bool) -> dict[str, Any]:
@@ -141,7 +139,8 @@ def write_raw(directory: str, key: str, raw: dict[str, Any], status: str, keep_a
     the root has ended (its directory is gone)."""
     if not os.path.isdir(directory):
         return
-    _write_marshal(os.path.join(directory, f"{key}.raw"), _raw_file(raw, keep_argv))
+    data = _raw_file(raw, keep_argv)
+    _write_whole(os.path.join(directory, f"{key}.raw"), lambda f: marshal.dump(data, f))
     write_json(os.path.join(directory, f"{key}.end"), {"status": status})
 
 
@@ -152,7 +151,8 @@ def write_raw_checkpoint(directory: str, key: str, raw: dict[str, Any], keep_arg
     if os.path.isdir(directory):
         for thread in raw["threads"]:
             thread["timeline"] = None
-        _write_marshal(os.path.join(directory, f"{key}.part.raw"), _raw_file(raw, keep_argv))
+        data = _raw_file(raw, keep_argv)
+        _write_whole(os.path.join(directory, f"{key}.part.raw"), lambda f: marshal.dump(data, f))
 
 
 def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> None:
@@ -168,13 +168,5 @@ def write_profile(directory: str, key: str, snapshot: Snapshot, status: str) -> 
     if not os.path.isdir(directory):
         return
     path = os.path.join(directory, f"{key}.tprof")
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as f:
-            tprof.write(snapshot, f, level=1)  # read once, at once: zlib's fastest
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    _write_whole(path, lambda f: tprof.write(snapshot, f, level=1))  # read once: zlib's fastest
     write_json(os.path.join(directory, f"{key}.end"), {"status": status})
