@@ -8,14 +8,16 @@ N ``subprocess`` runs of ``python -c pass`` -- each doing almost nothing, run
 * under ``threadprof run`` (every child followed and merged),
 
 and the CPU time of the whole process tree measured (user + system of the
-run and every descendant it waited for, from ``RUSAGE_CHILDREN``). The cost
+run and every descendant it waited for, from ``RUSAGE_CHILDREN``; a
+forkserver is stopped and waited for in every configuration). The cost
 of following a child is (followed - no-follow) / N: what the child's startup
 (importing threadprof, starting the profiler, profiling its own start), its
 end (writing its profile) and the merge in the program's process add. Rounds
 are interleaved; the medians of each configuration are reported, and the
 cost per child as the median of the rounds' own differences (each round's
 runs are close in time, so a noisy machine moves both alike), with its
-quartiles.
+quartiles; ``vs plain`` is (followed - unprofiled) / N, which also charges
+the program's own profiling to its children.
 
     python bench/follow.py --python .test-venvs/3.12.1/bin/python --children 8 --rounds 7
 """
@@ -111,7 +113,7 @@ def main() -> None:
     print(f"Python {version}, {n} children, {args.rounds} rounds, medians of the tree's CPU time")
     print(
         f"{'children':<11} {'plain':>9} {'no-follow':>10} {'follow':>9} {'per child':>10}"
-        f" {'quartiles':>15}"
+        f" {'quartiles':>15} {'vs plain':>9}"
     )
     out = {}
     for kind in kinds:
@@ -122,11 +124,21 @@ def main() -> None:
         )
         per_child = statistics.median(diffs)
         q1, _, q3 = statistics.quantiles(diffs, n=4) if len(diffs) > 1 else (per_child,) * 3
-        out[kind] = {**med, "per_child": per_child, "per_child_quartiles": [q1, q3]}
+        # the same against the unprofiled run: the program's own profiling included
+        vs_plain = statistics.median(
+            (f - p) / n
+            for f, p in zip(samples[kind, "follow"], samples[kind, "plain"], strict=True)
+        )
+        out[kind] = {
+            **med,
+            "per_child": per_child,
+            "per_child_quartiles": [q1, q3],
+            "per_child_vs_plain": vs_plain,
+        }
         print(
             f"{kind:<11} {med['plain'] * 1e3:7.1f}ms {med['no-follow'] * 1e3:8.1f}ms "
             f"{med['follow'] * 1e3:7.1f}ms {per_child * 1e3:8.1f}ms "
-            f"{q1 * 1e3:6.1f}-{q3 * 1e3:5.1f}ms"
+            f"{q1 * 1e3:6.1f}-{q3 * 1e3:5.1f}ms {vs_plain * 1e3:7.1f}ms"
         )
     if args.json:
         with open(args.json, "w") as f:
