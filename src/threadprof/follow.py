@@ -143,16 +143,21 @@ class Follow:
     def _has(self, key: str, ext: str) -> bool:
         return os.path.exists(os.path.join(self.dir, f"{key}{ext}"))
 
-    def _read(self, key: str, part: str = "") -> Snapshot | None:
+    def _read(self, key: str, problems: list[str], part: str = "") -> Snapshot | None:
         """The profile that follower ``key`` wrote (``part``: its
         checkpoint), without threadprof's own frames; None if none was
-        written or it cannot be read."""
+        written or it cannot be read (then said in ``problems``)."""
         for ext, reader in ((".raw", read_raw), (".tprof", read)):
             path = os.path.join(self.dir, f"{key}{part}{ext}")
             if os.path.exists(path):
                 try:
                     return trim_own_frames(reader(path))
-                except Exception:
+                except Exception as exc:
+                    what = "last checkpoint" if part else "profile"
+                    problems.append(
+                        f"process {_pid(key)}: its {what} cannot be read, left out"
+                        f" ({type(exc).__name__}: {exc})"
+                    )
                     return None
         return None
 
@@ -194,18 +199,19 @@ class Follow:
             (Process(root.pid, os.getppid(), root.argv, 0, root.duration, status), root)
         ]
         children = []
+        problems: list[str] = []
         for key in keys:
             pid = _pid(key)
             start = _read_json(os.path.join(self.dir, f"{key}.start")) or {}
-            snapshot = self._read(key)
+            snapshot = self._read(key, problems)
             end = _read_json(os.path.join(self.dir, f"{key}.end")) or {}
-            if snapshot is not None:
+            if snapshot is not None or "status" in end:  # it ended, and said how
                 how = str(end.get("status", "exited"))
             else:
                 # the pid of a process that replaced itself with exec runs its successor
                 later = any(_pid(k) == pid and k > key for k in keys)
                 how = "running" if _alive(pid) and not later else "crashed"
-                snapshot = self._read(key, ".part")  # its last checkpoint
+                snapshot = self._read(key, problems, ".part")  # its last checkpoint
             when = start.get("time")
             began = float(when) if isinstance(when, int | float) else root.start_time
             ticks = round((began - root.start_time) / root.unit) if root.clock == "wall" else 0
@@ -227,6 +233,7 @@ class Follow:
         except ValueError as exc:  # a follower with another clock: cannot happen
             root.warnings.append(f"the profiles of the child processes are left out: {exc}")
             return root
+        merged.warnings.extend(problems)
         if hold:
             for t in merged.threads:
                 if t.process and t.timeline is not None:

@@ -79,3 +79,26 @@ def test_another_versions_or_a_strange_file_is_refused(tmp_path, data):
     path.write_bytes(marshal.dumps(data))
     with pytest.raises(ValueError, match="not a raw profile of threadprof"):
         read_raw(str(path))
+
+
+def test_the_root_says_which_profile_it_cannot_read_and_keeps_how_it_ended(tmp_path, monkeypatch):
+    from threadprof.follow import Follow
+    from threadprof.handoff import mark_start, write_json
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    follow = Follow({})
+    try:
+        mark_start(follow.dir, "4242-1", True)
+        with open(os.path.join(follow.dir, "4242-1.raw"), "wb") as f:
+            marshal.dump({"format": RAW_FORMAT, "version": "0.0.0-other"}, f)
+        write_json(os.path.join(follow.dir, "4242-1.end"), {"status": "exited 3"})
+        root = recorded().snapshot()
+        merged = follow.gather(root, "exited")
+    finally:
+        follow.remove()
+    _root, child = merged.processes
+    assert (child.pid, child.status, child.recorded) == (4242, "exited 3", False)
+    (warning,) = [w for w in merged.warnings if "4242" in w]
+    assert warning.startswith("process 4242: its profile cannot be read, left out (ValueError:")
+    assert "not a raw profile of threadprof" in warning
+    assert not os.path.exists(follow.dir)
