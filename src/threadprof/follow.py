@@ -9,7 +9,7 @@ on ``PYTHONPATH``, threadprof's ``_boot`` directory, whose only file is a
 ``sitecustomize`` module. A Python interpreter that starts with them (a
 multiprocessing child of any start method, a ``subprocess`` or ``os.exec*``
 of Python) imports it at startup; it runs the ``sitecustomize`` it stands in
-front of, if any, then :func:`boot`, which starts the profiler in that
+front of, if any, then :func:`threadprof.boot.boot`, which starts the profiler in that
 process (the *follower*) with the root's options. A process forked from a
 profiled one keeps profiling (the C core starts afresh in the child) and is a
 follower too. The start method does not matter, nor how many there are.
@@ -21,7 +21,7 @@ when it ends (atomically, however it ends: its main code returned,
 ``<key>.end`` (how it ended). The profile is the C core's raw snapshot,
 ``<key>.raw``, or with a timeline a ``<key>.tprof``: the root makes the model
 of it and cuts out threadprof's own frames. Every so often
-(:data:`CHECKPOINTS`) a follower also writes its profile so far, without its
+(:data:`threadprof.handoff.CHECKPOINTS`) a follower also writes its profile so far, without its
 timeline, to ``<key>.part.raw``: what a follower that crashes or is killed
 by SIGKILL leaves. The key is its pid
 and the time it started (``<pid>-<ns>``): a process that replaces itself with
