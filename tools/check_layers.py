@@ -50,7 +50,7 @@ LAYERS = [
     ],
     ["state"],  # what a profiler records into
     ["threads"],  # thread records, the thread-local tag, busy accounting
-    ["slowpath", "tasks", "frames", "suspend", "attach", "moncb"],  # an event's paths
+    ["slowpath", "lockops", "tasks", "frames", "suspend", "attach", "moncb"],  # an event's paths
     ["recorder"],  # the profile functions
     ["engine", "legacy", "monitoring"],  # how events reach the recorder
     ["snapshot", "codewatch"],  # recorded data as Python objects; dying code

@@ -18,6 +18,7 @@
 #define THREADPROF_FRAMES_H
 
 #include "clock.h"
+#include "lockops.h"
 #include "slowpath.h"
 #include "threads.h"
 
@@ -132,6 +133,9 @@ tprof_close_frame(tprof_state *p, tprof_thread *ts, tprof_frame *f,
     if (tl) {
         tprof_timeline_event(p, ts, t.wall, ~(int32_t)n->func);
     }
+    if (TPROF_UNLIKELY(f->kind & TPROF_FRAME_LOCKOP)) {
+        tprof_st_relaxed(&((tprof_lockop *)f->fkey)->end, t.wall);
+    }
     int64_t wall = t.wall - f->wall0;
     if (TPROF_UNLIKELY(ts->in_step)) {
         tprof_step_close(p, ts, f, n, wall - f->wall_sub, t.wall);
@@ -232,8 +236,17 @@ tprof_enter(tprof_state *p, tprof_thread *ts, const void *key,
             return;
         }
     }
-    if (tprof_push(p, ts, n, match, t, 0, tl) == 0) {
-        tprof_add_relaxed(&ts->stack.top->node->calls, calls);
+    if (tprof_push(p, ts, n, match, t, 0, tl) < 0) {
+        return;
+    }
+    tprof_add_relaxed(&ts->stack.top->node->calls, calls);
+    if (TPROF_UNLIKELY(n->flags & TPROF_NODE_LOCK)) {
+        tprof_lockop *op = tprof_lockop_begin(
+            p, ts, n, tprof_lockop_object(callee, self_arg), t.wall);
+        if (op != NULL) {
+            ts->stack.top->kind |= TPROF_FRAME_LOCKOP;
+            ts->stack.top->fkey = op;
+        }
     }
 }
 

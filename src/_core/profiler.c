@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "codewatch.h"
 #include "engine.h"
+#include "lockops.h"
 #include "modstate.h"
 #include "recorder.h"
 #include "snapshot.h"
@@ -100,7 +101,7 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {
         "timer",      "timeunit",    "subcalls", "builtins", "clock",
         "cpu",        "seed_stacks", "engine",   "timeline", "timeline_limit",
-        "coroutines", "slow_step",   "tasks",    NULL};
+        "coroutines", "slow_step",   "tasks",    "locks",    NULL};
     PyObject *timer = NULL;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 1, cpu = 1, seed = 0;
@@ -110,11 +111,11 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     long long timeline_limit = 0;
     const char *coroutines = "resume";
     double slow_step = 0.1;
-    int tasks = 1;
+    int tasks = 1, locks = 1;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "|Odpp$sppspLsdp", kwlist, &timer, &timeunit,
+            args, kwds, "|Odpp$sppspLsdpp", kwlist, &timer, &timeunit,
             &subcalls, &builtins, &clock, &cpu, &seed, &engine_name, &timeline,
-            &timeline_limit, &coroutines, &slow_step, &tasks))
+            &timeline_limit, &coroutines, &slow_step, &tasks, &locks))
     {
         return NULL;
     }
@@ -171,6 +172,7 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->tl_sink.budget = TPROF_TL_BUDGET;
     p->callback = tprof_recorder_for(mode, timeline);
     p->builtins = builtins;
+    p->locks = builtins && locks;
     p->seed = seed;
     p->cpu_gap = 20000;
     p->timer = mode == TPROF_MODE_USER ? Py_NewRef(timer) : NULL;
@@ -183,7 +185,8 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(p);
         return PyErr_NoMemory();
     }
-    if (tprof_codewatch_join(p) < 0) {
+    if (tprof_codewatch_join(p) < 0 ||
+        (p->locks && tprof_lock_keys_load(p) < 0)) {
         Py_DECREF(p);
         return NULL;
     }
@@ -795,7 +798,7 @@ static PyType_Slot tprof_profiler_slots[] = {
                 "builtins=True, *, clock='wall', cpu=True, "
                 "seed_stacks=False, engine='auto', timeline=False, "
                 "timeline_limit=0, coroutines='resume', "
-                "slow_step=0.1, tasks=True)\n--\n\nThe C recorder "
+                "slow_step=0.1, tasks=True, locks=True)\n--\n\nThe C recorder "
                 "of every thread."},
     {0, NULL},
 };

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "slowpath.h"
 
+#include "lockops.h"
+
 #include "tasks.h"
 
 int
@@ -81,7 +83,12 @@ tprof_new_node(tprof_state *p, tprof_thread *ts, tprof_node *parent,
     if (n == NULL) {
         tprof_fail(p, TPROF_ERR_NOMEMORY);
     }
-    else if (PyCode_Check(callee)) {
+    else if (!PyCode_Check(callee)) {
+        if (p->locks) {
+            tprof_st_relaxed(&n->flags, tprof_lock_flags(p, key));
+        }
+    }
+    else {
         int co_flags = ((PyCodeObject *)callee)->co_flags;
         uint32_t flags =
             ((co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))

@@ -3,6 +3,7 @@
 
 #include "attach.h"
 #include "engine.h"
+#include "lockops.h"
 #include "modstate.h"
 #include "names.h"
 #include "tasks.h"
@@ -370,6 +371,30 @@ tprof_thread_spans(const tprof_thread *ts, int64_t origin)
     return out;
 }
 
+/* The thread's lock calls (lockops.h), as int64 quintuples (start, end,
+ * object address, node, kind), times from the origin; a call still open
+ * ends at `now`. */
+static PyObject *
+tprof_thread_lockops(const tprof_thread *ts, int64_t origin, int64_t now)
+{
+    uint32_t n = tprof_ld_acquire(&ts->lockops_ready);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * 40);
+    if (out == NULL) {
+        return NULL;
+    }
+    int64_t *row = (int64_t *)PyBytes_AS_STRING(out);
+    for (uint32_t i = 0; i < n; i++, row += 5) {
+        const tprof_lockop *op = tprof_seg_at(&ts->lockops, i);
+        int64_t end = tprof_ld_relaxed(&op->end);
+        row[0] = op->start - origin;
+        row[1] = (end == TPROF_LOCKOP_OPEN ? now : end) - origin;
+        row[2] = (int64_t)op->obj;
+        row[3] = op->node;
+        row[4] = op->flags;
+    }
+    return out;
+}
+
 /* The thread's slow steps of tasks, as (start, duration, node, where,
  * where_own, task id) tuples, start from the origin. */
 static PyObject *
@@ -443,7 +468,8 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
     PyObject *steps = timeline ? tprof_thread_steps(ts, origin) : NULL;
     PyObject *tasks = NULL, *task_nodes = NULL;
     PyObject *spans = steps ? tprof_thread_spans(ts, origin) : NULL;
-    if (spans == NULL ||
+    PyObject *lockops = spans ? tprof_thread_lockops(ts, origin, last) : NULL;
+    if (lockops == NULL ||
         tprof_thread_tasks(ts, origin,
                            (uint32_t)(PyBytes_GET_SIZE(nodes) / (8 * NCOLS)),
                            &tasks, &task_nodes) < 0)
@@ -453,17 +479,19 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
         Py_XDECREF(timeline);
         Py_XDECREF(steps);
         Py_XDECREF(spans);
+        Py_XDECREF(lockops);
         return NULL;
     }
     return Py_BuildValue(
-        "{sKsksksOsLsLsLsNsNsNsNsNsNsKsN}", "serial",
+        "{sKsksksOsLsLsLsNsNsNsNsNsNsKsNsN}", "serial",
         (unsigned long long)ts->serial, "ident", ts->ident, "native_id",
         ts->native_id, "name", ts->name ? ts->name : Py_None, "first_seen",
         (long long)(first - origin), "last_seen", (long long)(last - origin),
         "cpu_time", (long long)cpu, "nodes", nodes, "warnings", warnings,
         "timeline", timeline, "slow_steps", steps, "tasks", tasks,
         "task_nodes", task_nodes, "tasks_over",
-        (unsigned long long)ts->tasks_over, "task_spans", spans);
+        (unsigned long long)ts->tasks_over, "task_spans", spans, "lock_ops",
+        lockops);
 }
 
 PyObject *

@@ -76,6 +76,18 @@ typedef struct tprof_span {
     uint32_t task; /* its index in the thread's tasks */
 } tprof_span;
 
+/* A lock call (lockops.h). */
+typedef struct tprof_lockop {
+    int64_t start;  /* wall clock at the call */
+    int64_t end;    /* wall clock at its return, or TPROF_LOCKOP_OPEN */
+    uintptr_t obj;  /* the lock's address */
+    uint32_t node;  /* the node of the call */
+    uint32_t flags; /* TPROF_NODE_LOCK_ACQUIRE or TPROF_NODE_LOCK_RELEASE */
+} tprof_lockop;
+
+/* A lock call's end while it is open. */
+#define TPROF_LOCKOP_OPEN INT64_MIN
+
 /* An asyncio task a thread ran (tasks.h). */
 typedef struct tprof_task {
     uint64_t id;       /* unique in the profile, from 1 */
@@ -131,9 +143,13 @@ typedef struct tprof_thread {
     uint32_t spans_ready; /* spans complete, published for snapshots */
     PyObject *loop;       /* the event loop of its latest task, or NULL */
     uint64_t loop_number; /* that loop's number */
+    /* its lock calls (lockops.h) */
+    tprof_segarray lockops; /* tprof_lockop, appended by the owning thread */
+    uint32_t lockops_ready; /* records made, published for snapshots */
 } tprof_thread;
 
 #define TPROF_EXIT_KEYS 3
+#define TPROF_LOCK_KEYS 12
 
 typedef struct tprof_state {
     PyObject_HEAD
@@ -148,6 +164,11 @@ typedef struct tprof_state {
      * is set: a call of one of them calls the hook (the process ends, or
      * becomes another program) */
     const void *exit_keys[TPROF_EXIT_KEYS];
+    /* the method definitions of the lock methods (lockops.h) and their
+     * TPROF_NODE_LOCK_* flags */
+    const void *lock_keys[TPROF_LOCK_KEYS];
+    uint32_t lock_key_flags[TPROF_LOCK_KEYS];
+    int locks;      /* record lock calls (with builtins) */
     int seed;       /* enter already-running frames when a thread attaches */
     int match_code; /* returns carry the code object, not the frame */
     int whole;      /* a generator-like call is one call, however often it

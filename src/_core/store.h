@@ -56,6 +56,9 @@ typedef enum tprof_node_flag {
     TPROF_NODE_GENLIKE = 1 << 2, /* any generator-like code: it may yield */
     TPROF_NODE_TASK = 1 << 3, /* the coroutine of an asyncio task: its key is
                                  the task's record (tasks.h) */
+    TPROF_NODE_LOCK_ACQUIRE = 1 << 4, /* a lock method that acquires */
+    TPROF_NODE_LOCK_RELEASE = 1 << 5, /* one that releases (lockops.h) */
+    TPROF_NODE_LOCK = TPROF_NODE_LOCK_ACQUIRE | TPROF_NODE_LOCK_RELEASE,
 } tprof_node_flag;
 
 typedef struct tprof_tree {
@@ -74,7 +77,8 @@ typedef struct tprof_frame {
     int64_t cpu_sub;
     uint32_t kind;    /* tprof_frame_kind bits */
     const void *fkey; /* a resumed call's frame identity (kind has
-                         TPROF_FRAME_RESUMED bits) */
+                         TPROF_FRAME_RESUMED bits), or a lock call's record
+                         (TPROF_FRAME_LOCKOP) */
 } tprof_frame;
 
 /* What a frame is beyond a call (suspend.h). */
@@ -84,6 +88,8 @@ typedef enum tprof_frame_kind {
     TPROF_FRAME_RESUMED = TPROF_FRAME_AWAIT | TPROF_FRAME_APART,
     TPROF_FRAME_STEP = 1 << 2, /* a coroutine run by a caller that is not one:
                                   a step of a task */
+    TPROF_FRAME_LOCKOP = 1 << 3, /* a lock call, its record in fkey
+                                    (lockops.h) */
 } tprof_frame_kind;
 
 /* A step of a task that took at least the profiler's slow_step. */

@@ -142,6 +142,7 @@ tprof_thread_free(tprof_thread *ts)
     tprof_timeline_free(&ts->tl);
     tprof_susp_free(&ts->susp);
     tprof_seg_free(&ts->steps);
+    tprof_seg_free(&ts->lockops);
     tprof_tasks_free(ts);
     tprof_mem_free(ts);
 }
@@ -208,6 +209,7 @@ tprof_threads_bytes(tprof_state *p)
         {
             total += sizeof(*t) + tprof_timeline_bytes(&t->tl) +
                      tprof_seg_bytes(&t->tree.nodes) +
+                     tprof_seg_bytes(&t->lockops) +
                      (size_t)t->tree.cap * sizeof(tprof_node *) +
                      (size_t)tprof_stack_cap(&t->stack) * sizeof(tprof_frame);
         }
@@ -268,6 +270,7 @@ tprof_thread_attach(tprof_state *p, PyFrameObject *frame)
     tprof_seg_init(&ts->steps, sizeof(tprof_step));
     tprof_seg_init(&ts->tasks, sizeof(tprof_task));
     tprof_seg_init(&ts->spans, sizeof(tprof_span));
+    tprof_seg_init(&ts->lockops, sizeof(tprof_lockop));
     ts->serial = serial;
     ts->ident = ident;
     ts->native_id = PyThread_get_thread_native_id();

@@ -29,6 +29,7 @@ class Profiler:
         coroutines: str = "resume",
         slow_step: float = 0.1,
         tasks: bool = True,
+        locks: bool = True,
     ) -> Profiler: ...
     @property
     def enabled(self) -> bool: ...

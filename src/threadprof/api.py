@@ -83,6 +83,10 @@ class Profile(_core.Profiler):
       ``ThreadProfile.slow_steps``.
     * ``tasks``: with ``coroutines="whole"``, record each asyncio task like a
       thread, with its own call tree (``ThreadProfile.tasks``; default on).
+    * ``locks``: record each call that acquires or releases a ``threading``
+      lock (``Lock``, ``RLock`` and all that is built on them), for the
+      contention report (``ThreadProfile.lock_ops``; default on; needs
+      ``builtins``; see docs/contention.md).
     """
 
     stats: dict[Any, Any]
@@ -103,6 +107,7 @@ class Profile(_core.Profiler):
         coroutines: str = "resume",
         slow_step: float = 0.1,
         tasks: bool = True,
+        locks: bool = True,
     ) -> None:
         # the C type reads its arguments in __new__; accept them here too
         self.subcalls = bool(subcalls)
@@ -219,6 +224,7 @@ def start(
     coroutines: str = "whole",
     slow_step: float = 0.1,
     tasks: bool = True,
+    locks: bool = True,
 ) -> Profile:
     """Start profiling every thread and return the running :class:`Profile`.
 
@@ -242,6 +248,7 @@ def start(
         coroutines=coroutines,
         slow_step=slow_step,
         tasks=tasks,
+        locks=locks,
     )
     p.enable()
     return p
@@ -326,6 +333,7 @@ class profile:
         coroutines: str = "whole",
         slow_step: float = 0.1,
         tasks: bool = True,
+        locks: bool = True,
         subprocesses: bool = False,
     ) -> None:
         self.subprocesses = subprocesses
@@ -343,6 +351,7 @@ class profile:
             "coroutines": coroutines,
             "slow_step": slow_step,
             "tasks": tasks,
+            "locks": locks,
         }
         self.profiler: Profile | None = None
 

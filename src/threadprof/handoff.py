@@ -71,6 +71,7 @@ START_OPTIONS = (
     "coroutines",
     "slow_step",
     "tasks",
+    "locks",
 )
 #: What a follower takes from the root: :data:`START_OPTIONS` and whether
 #: command lines are kept whole.

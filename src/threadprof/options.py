@@ -79,6 +79,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("slow_step", 0.1, False, True, "list the steps of tasks this long (s; 0: none)"),
     Option("tasks", True, False, True, "record each asyncio task's calls (coroutines whole)"),
+    Option("locks", True, False, True, "record each lock call, for the contention report"),
 )
 
 

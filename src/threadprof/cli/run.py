@@ -177,6 +177,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "they are by default)",
     )
     option(
+        "--no-locks",
+        dest="locks",
+        action="store_false",
+        help="do not record lock calls (the contention report)",
+    )
+    option(
         "--no-follow",
         dest="follow",
         action="store_false",
@@ -347,6 +353,7 @@ def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> RunOptions:
         coroutines=ns.coroutines,
         slow_step=ns.slow_step,
         tasks=ns.tasks,
+        locks=ns.locks,
         sort=ns.sort,
         limit=ns.limit,
         thread=ns.thread,

@@ -65,6 +65,7 @@ class RunOptions(Frozen):
         "hide_library",
         "keep_argv",
         "limit",
+        "locks",
         "open_report",
         "output",
         "quiet",
@@ -97,6 +98,7 @@ class RunOptions(Frozen):
     coroutines: str  # one of COROUTINES
     slow_step: float  # seconds
     tasks: bool  # record asyncio tasks
+    locks: bool  # record lock calls
     follow: bool  # profile the Python processes that the program starts
 
     def __init__(
@@ -123,6 +125,7 @@ class RunOptions(Frozen):
         slow_step: float = 0.1,
         tasks: bool = True,
         follow: bool = True,
+        locks: bool = True,
     ) -> None:
         self._set(
             target,
@@ -147,6 +150,7 @@ class RunOptions(Frozen):
             slow_step,
             tasks,
             follow,
+            locks,
         )
 
 

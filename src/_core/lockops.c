@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+#include "lockops.h"
+
+#include "slowpath.h"
+
+/* The methods that acquire and release, by type. */
+static const struct {
+    const char *type; /* an attribute of _thread */
+    const char *name;
+    uint32_t flags;
+} tprof_lock_methods[TPROF_LOCK_KEYS] = {
+    {"LockType", "acquire", TPROF_NODE_LOCK_ACQUIRE},
+    {"LockType", "acquire_lock", TPROF_NODE_LOCK_ACQUIRE},
+    {"LockType", "__enter__", TPROF_NODE_LOCK_ACQUIRE},
+    {"LockType", "release", TPROF_NODE_LOCK_RELEASE},
+    {"LockType", "release_lock", TPROF_NODE_LOCK_RELEASE},
+    {"LockType", "__exit__", TPROF_NODE_LOCK_RELEASE},
+    {"RLock", "acquire", TPROF_NODE_LOCK_ACQUIRE},
+    {"RLock", "__enter__", TPROF_NODE_LOCK_ACQUIRE},
+    {"RLock", "_acquire_restore", TPROF_NODE_LOCK_ACQUIRE},
+    {"RLock", "release", TPROF_NODE_LOCK_RELEASE},
+    {"RLock", "__exit__", TPROF_NODE_LOCK_RELEASE},
+    {"RLock", "_release_save", TPROF_NODE_LOCK_RELEASE},
+};
+
+int
+tprof_lock_keys_load(tprof_state *p)
+{
+    PyObject *mod = PyImport_ImportModule("_thread");
+    if (mod == NULL) {
+        return -1;
+    }
+    for (int i = 0; i < TPROF_LOCK_KEYS; i++) {
+        p->lock_keys[i] = NULL;
+        p->lock_key_flags[i] = tprof_lock_methods[i].flags;
+        PyObject *type = PyObject_GetAttrString(mod, tprof_lock_methods[i].type);
+        if (type == NULL) {
+            PyErr_Clear(); /* a build without it: nothing to watch */
+            continue;
+        }
+        PyObject *meth = PyObject_GetAttrString(type, tprof_lock_methods[i].name);
+        Py_DECREF(type);
+        if (meth == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (Py_TYPE(meth) == &PyMethodDescr_Type) {
+            p->lock_keys[i] = ((PyMethodDescrObject *)meth)->d_method;
+        }
+        Py_DECREF(meth); /* the definition is static: it outlives the type */
+    }
+    Py_DECREF(mod);
+    return 0;
+}
+
+uint32_t
+tprof_lock_flags(const tprof_state *p, const void *key)
+{
+    for (int i = 0; i < TPROF_LOCK_KEYS; i++) {
+        if (key == p->lock_keys[i]) {
+            return p->lock_key_flags[i];
+        }
+    }
+    return 0;
+}
+
+tprof_lockop *
+tprof_lockop_begin(tprof_state *p, tprof_thread *ts, const tprof_node *node,
+                   PyObject *obj, int64_t start)
+{
+    tprof_lockop *op = tprof_seg_push(&ts->lockops);
+    if (op == NULL) {
+        tprof_fail(p, TPROF_ERR_NOMEMORY);
+        return NULL;
+    }
+    op->start = start;
+    op->end = TPROF_LOCKOP_OPEN;
+    op->obj = (uintptr_t)obj;
+    op->node = node->id;
+    op->flags = node->flags & TPROF_NODE_LOCK;
+    tprof_st_release(&ts->lockops_ready, ts->lockops.len);
+    return op;
+}
