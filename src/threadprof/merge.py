@@ -181,6 +181,7 @@ def _moved(t: ThreadProfile, table: array, shift: int, process: int) -> ThreadPr
         "last_seen": t.last_seen + shift,
         "warnings": list(t.warnings),
         "slow_steps": [replace(s, start=s.start + shift) for s in t.slow_steps],
+        "lock_ops": t.lock_ops.shifted(shift),
         "timeline": _moved_timeline(t.timeline, table, shift),
         "process": process,
     }

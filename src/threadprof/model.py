@@ -320,6 +320,91 @@ class SlowStep(Frozen):
         self._set(start, duration, node, where, where_own, task)
 
 
+#: :attr:`LockOps.kind` of a call that acquires (``acquire``, ``__enter__``,
+#: RLock's ``_acquire_restore``; a thread handle's ``join`` waits the same
+#: way) and of one that releases.
+LOCK_ACQUIRE = 1
+LOCK_RELEASE = 2
+#: The fields of :class:`LockOps`, in the order of their columns.
+LOCK_FIELDS = ("start", "end", "obj", "node", "kind")
+
+
+class LockOps(Record):
+    """A thread's calls of the methods of ``_thread``'s lock and RLock that
+    acquire or release (what every ``threading`` and ``queue`` primitive is
+    built on), in the order they were made, as columns: the call's start and
+    end (ticks from the start of the profile), the lock's address while it
+    lived, the call's node in the thread's tree and :data:`LOCK_ACQUIRE` or
+    :data:`LOCK_RELEASE`. :mod:`threadprof.contention` makes locks, waits,
+    holds and blockers of them."""
+
+    __slots__ = LOCK_FIELDS
+    start: array
+    end: array
+    obj: array
+    node: array
+    kind: array
+
+    def __init__(
+        self,
+        start: array | None = None,
+        end: array | None = None,
+        obj: array | None = None,
+        node: array | None = None,
+        kind: array | None = None,
+    ) -> None:
+        self.start = array("q") if start is None else start
+        self.end = array("q") if end is None else end
+        self.obj = array("q") if obj is None else obj
+        self.node = array("q") if node is None else node
+        self.kind = array("q") if kind is None else kind
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int, int, int]]:
+        return zip(self.start, self.end, self.obj, self.node, self.kind, strict=True)
+
+    def flat(self) -> bytes:
+        """The columns as one buffer of native int64 columns, one after the other."""
+        return b"".join([getattr(self, name).tobytes() for name in LOCK_FIELDS])
+
+    @classmethod
+    def of_flat(cls, flat: bytes) -> LockOps:
+        """The inverse of :meth:`flat`."""
+        return cls(*split_columns(flat, len(LOCK_FIELDS)))
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[tuple[int, int, int, int, int]]) -> LockOps:
+        """Columns from ``(start, end, obj, node, kind)`` rows."""
+        ops = cls()
+        for row in rows:
+            for column, value in zip(
+                (ops.start, ops.end, ops.obj, ops.node, ops.kind), row, strict=True
+            ):
+                column.append(value)
+        return ops
+
+    def renumbered(self, new_id: Callable[[int], int | None]) -> LockOps:
+        """The calls with their nodes renumbered by ``new_id``; those it maps
+        to ``None`` (nodes left out) are left out."""
+        return LockOps.of_rows(
+            (start, end, obj, node, kind)
+            for start, end, obj, old, kind in self
+            if (node := new_id(old)) is not None
+        )
+
+    def shifted(self, ticks: int) -> LockOps:
+        """The calls with their times moved by ``ticks`` (a merge's)."""
+        return LockOps(
+            array("q", [t + ticks for t in self.start]),
+            array("q", [t + ticks for t in self.end]),
+            array("q", self.obj),
+            array("q", self.node),
+            array("q", self.kind),
+        )
+
+
 class NodeColumns(Record):
     """A call tree as eight arrays of 64-bit integers: node ``i``'s fields at
     index ``i`` (:class:`Node`'s, without the children), the root at 0 and
@@ -397,6 +482,7 @@ class ThreadProfile(Record):
         "first_seen",
         "ident",
         "last_seen",
+        "lock_ops",
         "name",
         "native_id",
         "process",
@@ -431,6 +517,8 @@ class ThreadProfile(Record):
     #: The index in :attr:`Snapshot.processes` of the process the thread ran
     #: in (0: the first, which is the only one of a profile of one process).
     process: int
+    #: The lock calls it made (empty for a task: they are its thread's).
+    lock_ops: LockOps
 
     def __init__(
         self,
@@ -449,6 +537,7 @@ class ThreadProfile(Record):
         slow_steps: list[SlowStep] | None = None,
         tasks: list[TaskProfile] | None = None,
         process: int = 0,
+        lock_ops: LockOps | None = None,
     ) -> None:
         if (nodes is None) == (columns is None):
             raise ValueError("a thread's call tree is given as nodes or as columns, one of them")
@@ -467,6 +556,7 @@ class ThreadProfile(Record):
         self.slow_steps = [] if slow_steps is None else slow_steps
         self.tasks = [] if tasks is None else tasks
         self.process = process
+        self.lock_ops = LockOps() if lock_ops is None else lock_ops
 
     @property
     def nodes(self) -> list[Node]:
@@ -611,6 +701,7 @@ class TaskProfile(ThreadProfile):
         prefix: list[int] | None = None,
         step_spans: list[tuple[int, int]] | None = None,
         process: int = 0,
+        lock_ops: LockOps | None = None,
     ) -> None:
         super().__init__(
             serial,
@@ -628,6 +719,7 @@ class TaskProfile(ThreadProfile):
             slow_steps,
             tasks,
             process,
+            lock_ops,
         )
         self.id = id
         self.creator = creator

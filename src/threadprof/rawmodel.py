@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from . import _core
 from ._gcpause import gc_paused
 from .model import (
+    LOCK_ACQUIRE,
+    LOCK_RELEASE,
     RAW_FIELDS,
     Function,
+    LockOps,
     NodeColumns,
     SlowStep,
     Snapshot,
@@ -65,12 +68,14 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
     for t in raw["threads"]:
         flat = t["nodes"]
         steps = [SlowStep(*row) for row in t["slow_steps"]]
+        ops = _lock_ops(t["lock_ops"])
         tasks: list[TaskProfile] = []
         if t["tasks"]:
-            flat, steps, tasks = _split_tasks(t, steps)
+            flat, steps, tasks, remap = _split_tasks(t, steps)
+            ops = ops.renumbered(remap.__getitem__)
         cut = None
         if t["ident"] == ident and top_funcs:
-            cut, steps = _cut(flat, top_funcs, steps)
+            cut, steps, ops = _cut(flat, top_funcs, steps, ops)
             if cut is not None:
                 tasks = [_cut_prefix(task, top_funcs) for task in tasks]
         columns = NodeColumns.of_raw(flat if cut is None else cut)
@@ -94,6 +99,7 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
                 timeline=timeline,
                 slow_steps=steps,
                 tasks=tasks,
+                lock_ops=ops,
             )
         )
     return Snapshot(
@@ -124,12 +130,21 @@ def _thread_warnings(t: dict[str, Any]) -> list[str]:
     return warnings
 
 
+def _lock_ops(raw: bytes) -> LockOps:
+    """A raw thread's lock calls (rows of start, end, address, node and the
+    C core's TPROF_NODE_LOCK_* flag) as :class:`LockOps`."""
+    rows = array("q", raw)
+    kinds = array("q", [LOCK_ACQUIRE if f & 16 else LOCK_RELEASE for f in rows[4::5]])
+    return LockOps(rows[0::5], rows[1::5], rows[2::5], rows[3::5], kinds)
+
+
 def _split_tasks(
     t: dict[str, Any], steps: list[SlowStep]
-) -> tuple[bytes, list[SlowStep], list[TaskProfile]]:
+) -> tuple[bytes, list[SlowStep], list[TaskProfile], array]:
     """A raw thread's tree without the nodes of its tasks' coroutines apart
     (merged with their siblings of the same function), its slow steps
-    renumbered to match, and its tasks (``_core._split_tasks``)."""
+    renumbered to match, its tasks (``_core._split_tasks``) and the new id of
+    each old node."""
     raw = t["nodes"]
     flat, remap_bytes, trees = _core._split_tasks(raw, t["task_nodes"], len(t["tasks"]))
     n = len(raw) // (8 * len(RAW_FIELDS))
@@ -178,7 +193,7 @@ def _split_tasks(
                 step_spans=spans.get(index, []),
             )
         )
-    return flat, steps, tasks
+    return flat, steps, tasks, remap
 
 
 def _cut_prefix(task: TaskProfile, funcs: tuple[int, ...]) -> TaskProfile:
@@ -189,17 +204,18 @@ def _cut_prefix(task: TaskProfile, funcs: tuple[int, ...]) -> TaskProfile:
 
 
 def _cut(
-    flat: bytes, funcs: tuple[int, ...], steps: list[SlowStep]
-) -> tuple[bytes | None, list[SlowStep]]:
-    """``_core._subtree`` of a raw tree, and its slow steps renumbered as the
-    subtree numbers its nodes (those outside it are left out)."""
-    if not steps:
-        return _core._subtree(flat, RAW_FIELDS, funcs), steps
+    flat: bytes, funcs: tuple[int, ...], steps: list[SlowStep], ops: LockOps
+) -> tuple[bytes | None, list[SlowStep], LockOps]:
+    """``_core._subtree`` of a raw tree, and its slow steps and lock calls
+    renumbered as the subtree numbers its nodes (those outside it are left
+    out)."""
+    if not steps and not ops:
+        return _core._subtree(flat, RAW_FIELDS, funcs), steps, ops
     n = len(flat) // (8 * len(RAW_FIELDS))
     ids = array("q", range(n)).tobytes()
     cut = _core._subtree(flat + ids, (*RAW_FIELDS, "id"), funcs)
     if cut is None:
-        return None, steps
+        return None, steps, ops
     size = len(RAW_FIELDS) * 8 * (len(cut) // (8 * (len(RAW_FIELDS) + 1)))
     old = array("q")
     old.frombytes(cut[size:])
@@ -209,7 +225,7 @@ def _cut(
         for s in steps
         if s.node in new_id and s.where in new_id
     ]
-    return cut[:size], kept
+    return cut[:size], kept, ops.renumbered(new_id.get)
 
 
 def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:

@@ -30,6 +30,10 @@ Sections:
 * ``KIDS``: only for a thread whose ``children`` lists are not in id order (a
   tree built by hand): the children lists of nodes 0, 1, ... concatenated,
   ``count`` int64 node ids.
+* ``LOCK`` (2.4): one thread's lock calls
+  (:class:`~threadprof.model.LockOps`), ``count`` calls as 5 columns of int64
+  (start, end, the lock's address, node, kind: 1 acquires, 2 releases), in
+  the order they were made; every node is one of the thread's tree.
 * ``EVTS``: up to 16,384 timeline events of one thread (function codes ``f``
   a call, ``~f`` a return, as in :data:`~threadprof.model.TimelineChunk`): a
   u8 encoding, 7 reserved bytes, then (2, format 2.0) ``count`` times as the
@@ -45,7 +49,8 @@ Sections:
   its fields, the offset of its ``NODE`` (and ``KIDS``) section, its slow steps
   of tasks (2.1, when it has any: ``[start, duration, node, where, where_own]``
   each), its tasks (2.2), the index of its process (2.3, ``process``, when
-  not 0) and, with a timeline, ``events``, ``dropped`` and the ``[offset,
+  not 0), the offset of its ``LOCK`` section (2.4, ``lock_ops``, when it made
+  lock calls) and, with a timeline, ``events``, ``dropped`` and the ``[offset,
   count]`` of each ``EVTS`` section in order.
 
 The call trees' arrays are byte-shuffled (all first bytes, then all second
@@ -99,7 +104,10 @@ from collections.abc import Callable, Iterable, Iterator
 from . import _core
 from .fileformat import ProfileFormatError, describe_foreign
 from .model import (
+    LOCK_ACQUIRE,
+    LOCK_RELEASE,
     Function,
+    LockOps,
     Node,
     NodeColumns,
     Process,
@@ -131,8 +139,9 @@ END_MAGIC = b"TPROFEND"
 #: varint encoding of timeline sections (``EVTS_VARINTS``), which 1.x readers
 #: cannot read; 2.1 the snapshot's ``coroutines`` and ``slow_step`` and the
 #: threads' ``slow_steps``; 2.2 the threads' ``tasks``; 2.3 the snapshot's
-#: ``processes`` and the threads' ``process``; this module reads 1.x and 2.x.
-VERSION = (2, 3)
+#: ``processes`` and the threads' ``process``; 2.4 the threads' lock calls
+#: (``LOCK``); this module reads 1.x and 2.x.
+VERSION = (2, 4)
 
 HEADER = struct.Struct("<8sHHI")  # magic, major, minor, flags
 SECTION = struct.Struct("<4sB3xIIIQQ")  # tag, encoding, thread, count, crc, stored, raw
@@ -142,8 +151,10 @@ TAG_NODES = b"NODE"
 TAG_CHILDREN = b"KIDS"
 TAG_EVENTS = b"EVTS"
 TAG_META = b"META"
+TAG_LOCKS = b"LOCK"
 _SECTION_NAMES = {
     TAG_NODES: "call-tree",
+    TAG_LOCKS: "lock-calls",
     TAG_CHILDREN: "children",
     TAG_EVENTS: "timeline",
     TAG_META: "metadata",
@@ -485,6 +496,24 @@ def _write_tree(
     return meta
 
 
+def _write_lock_ops(w: _Writer, index: int, thread: ThreadProfile) -> int:
+    """Write the thread's ``LOCK`` section (2.4); returns its offset."""
+    ops = thread.lock_ops
+    try:
+        columns = array("q", ops.flat())
+    except (OverflowError, TypeError) as exc:
+        _invalid(f"thread {thread.name!r}: a lock call's field is not a 64-bit integer ({exc})")
+    n = len(ops)
+    size = thread.tree_size
+    if (
+        len(columns) != 5 * n
+        or not all(0 < node < size for node in columns[3 * n : 4 * n])
+        or not all(kind in (LOCK_ACQUIRE, LOCK_RELEASE) for kind in columns[4 * n :])
+    ):
+        _invalid(f"thread {thread.name!r}: a lock call names no node of its tree or no kind")
+    return w.section(TAG_LOCKS, index, n, _pack(columns))
+
+
 def _steps_meta(thread: ThreadProfile) -> dict[str, Any]:
     """The thread's slow steps of tasks (2.1), if it has any."""
     if not thread.slow_steps:
@@ -543,6 +572,8 @@ def write(
     for index, thread in enumerate(snapshot.threads):
         meta = _thread_meta(thread)
         _write_tree(w, index, thread, len(functions), meta)
+        if thread.lock_ops:
+            meta["lock_ops"] = _write_lock_ops(w, index, thread)
         if thread.tasks:
             meta["tasks"] = [
                 _write_tree(w, index, task, len(functions), _task_meta(task, len(functions)))
@@ -881,8 +912,8 @@ class _Reader:
             timeline = self._timeline(index, raw_tl, nfuncs)
         process = get(raw, "process", "count", where) if "process" in raw else 0
         steps = []
+        size = len(columns.func) if columns is not None else len(nodes or ())
         if "slow_steps" in raw:
-            size = len(columns.func) if columns is not None else len(nodes or ())
             steps = self._steps(get(raw, "slow_steps", "list", where), size, where)
         return ThreadProfile(
             serial=get(raw, "serial", "int", where),
@@ -900,6 +931,7 @@ class _Reader:
             slow_steps=steps,
             tasks=self._tasks(index, raw, nfuncs, where, process),
             process=process,
+            lock_ops=self._lock_ops(index, raw, where, size),
         )
 
     def _tree(
@@ -951,6 +983,23 @@ class _Reader:
                 )
             )
         return tasks
+
+    def _lock_ops(self, index: int, raw: dict[str, Any], where: str, nnodes: int) -> LockOps:
+        """A thread's ``LOCK`` section (2.4), checked: each call names a node
+        of the thread's tree and a kind."""
+        if "lock_ops" not in raw:
+            return LockOps()
+        offset = self._get(raw, "lock_ops", "int", where)
+        count, payload, _ = self.file.section(
+            offset, TAG_LOCKS, index, None, lambda n: (n * 40, n * 40)
+        )
+        columns = _unpack("q", payload)
+        ops = LockOps(*[columns[i * count : (i + 1) * count] for i in range(5)])
+        if not all(0 < node < nnodes for node in ops.node) or not all(
+            kind in (LOCK_ACQUIRE, LOCK_RELEASE) for kind in ops.kind
+        ):
+            self.fail(f"corrupt: {where}a lock call names no node of its tree or no kind")
+        return ops
 
     def _steps(self, rows: list[Any], nnodes: int, where: str) -> list[SlowStep]:
         out = []

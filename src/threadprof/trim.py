@@ -264,6 +264,7 @@ def _drop_columns(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
         columns=columns,
         timeline=drop_activations(thread.timeline, funcs),
         slow_steps=steps,
+        lock_ops=thread.lock_ops.renumbered(lambda i: None if dropped[i] else new_ids[i]),
     )
 
 
@@ -301,10 +302,11 @@ def drop_frames(thread: ThreadProfile, funcs: set[int]) -> ThreadProfile:
         for s in thread.slow_steps
         if s.node in new_ids
     ]
-    # the timeline loses the same frames
+    # the timeline loses the same frames; the lock calls in them go
     return replace(
         thread,
         nodes=nodes,
         timeline=drop_activations(thread.timeline, funcs),
         slow_steps=steps,
+        lock_ops=thread.lock_ops.renumbered(new_ids.get),
     )
