@@ -21,6 +21,8 @@ static const struct {
     {"RLock", "release", TPROF_NODE_LOCK_RELEASE},
     {"RLock", "__exit__", TPROF_NODE_LOCK_RELEASE},
     {"RLock", "_release_save", TPROF_NODE_LOCK_RELEASE},
+    /* 3.13+: Thread.join waits in its handle, not in a lock */
+    {"_ThreadHandle", "join", TPROF_NODE_LOCK_ACQUIRE},
 };
 
 int
@@ -33,12 +35,14 @@ tprof_lock_keys_load(tprof_state *p)
     for (int i = 0; i < TPROF_LOCK_KEYS; i++) {
         p->lock_keys[i] = NULL;
         p->lock_key_flags[i] = tprof_lock_methods[i].flags;
-        PyObject *type = PyObject_GetAttrString(mod, tprof_lock_methods[i].type);
+        PyObject *type =
+            PyObject_GetAttrString(mod, tprof_lock_methods[i].type);
         if (type == NULL) {
             PyErr_Clear(); /* a build without it: nothing to watch */
             continue;
         }
-        PyObject *meth = PyObject_GetAttrString(type, tprof_lock_methods[i].name);
+        PyObject *meth =
+            PyObject_GetAttrString(type, tprof_lock_methods[i].name);
         Py_DECREF(type);
         if (meth == NULL) {
             PyErr_Clear();

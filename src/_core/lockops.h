@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lockops.h -- the lock operations a thread ran: each call of a method of
- * _thread's lock or RLock that acquires or releases, kept as (start, end,
- * object, node, kind) for the model to pair and attribute (threadprof's
- * contention model).
+ * _thread's lock or RLock that acquires or releases (and of a thread
+ * handle's join, which waits like an acquire), kept as (start, end, object,
+ * node, kind) for the model to pair and attribute (threadprof.contention).
  *
  * The methods are known by their method definitions, looked up once when
  * the profiler is made (tprof_lock_keys_load); a node whose key is one of

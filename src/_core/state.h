@@ -149,7 +149,7 @@ typedef struct tprof_thread {
 } tprof_thread;
 
 #define TPROF_EXIT_KEYS 3
-#define TPROF_LOCK_KEYS 12
+#define TPROF_LOCK_KEYS 13
 
 typedef struct tprof_state {
     PyObject_HEAD

@@ -42,6 +42,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ._record import Frozen, Record
+from .cells import PLAIN as _PLAIN
+from .cells import View as _View
+from .cells import fit as _fit
+from .cells import fit_left as _fit_left
+from .cells import format_seconds, printable
+from .cells import label as _label
+from .cells import percent as _percent
+from .cells import printable as _printable
+from .contention import analyse
+from .contentionview import contention_json, contention_lines
 from .model import (
     SCREEN_ROWS,
     Function,
@@ -56,7 +66,7 @@ from .model import (
     task_lines,
     thread_group_key,
 )
-from .paths import file_kind, function_matches, short_path
+from .paths import function_matches
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -186,84 +196,6 @@ def _std_string(func: Function) -> str:
     return f"{func.filename}:{func.lineno}({func.name})"
 
 
-def format_seconds(seconds: float) -> str:
-    """``seconds`` in s, ms, us or ns with four significant digits: ``1.234s``,
-    ``12.35ms``, ``250.0us``; ``0`` for zero; ``1.23e+04s`` from 10,000 s on.
-    Never more than 9 characters for times below 10**100 s."""
-    if seconds == 0:
-        return "0"
-    if abs(seconds) >= 9999.5:
-        return f"{seconds:.3g}s"  # 1.23e+04s: stays within the column
-    scales = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
-    for scale, suffix in scales:
-        # 0.99995: what rounds up to 1000 of a unit is shown in the next one
-        if abs(seconds) >= scale * 0.99995 or suffix == "ns":
-            a = abs(seconds / scale)
-            digits = 3 if a < 9.9995 else 2 if a < 99.995 else 1 if a < 999.95 else 0
-            return f"{seconds / scale:.{digits}f}{suffix}"
-    raise AssertionError("unreachable")
-
-
-def _percent(part: int, whole: int) -> str:
-    if whole <= 0:
-        return "-"
-    share = min(max(part / whole, 0.0), 1.0)
-    return f"{share * 100:.0f}%"
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns, with ``...`` where it was cut."""
-    if len(text) <= width:
-        return text
-    return text[: max(width - 3, 0)] + "..."
-
-
-def _fit_left(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    return "..." + text[len(text) - max(width - 3, 0) :]
-
-
-class _View(Frozen):
-    """How functions are shown: whole paths or short ones, library frames or not."""
-
-    __slots__ = ("full_paths", "hide_library")
-    full_paths: bool
-    hide_library: bool
-
-    def __init__(self, full_paths: bool = False, hide_library: bool = False) -> None:
-        self._set(full_paths, hide_library)
-
-    def path(self, filename: str) -> str:
-        return filename if self.full_paths else short_path(filename)
-
-    def hidden(self, func: Function) -> bool:
-        return self.hide_library and file_kind(func.filename) in ("stdlib", "library")
-
-
-_PLAIN = _View()  # every path in short, library frames shown
-
-
-def _label(func: Function, width: int, view: _View = _PLAIN) -> str:
-    """``qualname (file:line)`` or the C label, made to fit ``width``: a C label
-    keeps its start; a Python one first loses the outer parts of its qualname
-    (``Client.fetch`` -> ``fetch``), which its file and line still identify,
-    then the start of its path, then its start."""
-    if func.kind == "c":
-        return _fit(func.display, width)
-    path, line = view.path(func.filename), f":{func.lineno})"
-    where = f" ({path}{line}"
-    parts = func.qualname.split(".")
-    while len(parts) > 1 and len(".".join(parts)) + len(where) > width:
-        del parts[0]
-    name = ".".join(parts)
-    room = width - len(name) - len(" (") - len(line)
-    if len(where) > width - len(name) and room >= 8:
-        # the name stays whole: the path loses its start
-        where = f" ({_fit_left(path, room)}{line}"
-    return _fit_left(name + where, width)
-
-
 def _calls(cc: int, nc: int) -> str:
     return str(nc) if cc == nc else f"{nc}/{cc}"
 
@@ -276,18 +208,6 @@ def function_label(func: Function, width: int, *, full_paths: bool = False) -> s
     """The report's label of ``func`` in ``width`` columns (paths short unless
     ``full_paths``), as the function tables show it."""
     return _printable(_label(func, width, _View(full_paths)))
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters escaped, so that it stays on one line."""
-    return _printable(text)
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters escaped, so that it stays on one line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class _ThreadLine(Record):
@@ -708,6 +628,7 @@ def format_report(
             ]
 
     lines += _slow_step_lines(snapshot, threads, width, view)
+    lines += contention_lines(snapshot, analyse(snapshot), width, view)
 
     if limit != 0 and per_thread:
         for t in threads:
@@ -1274,6 +1195,7 @@ def report_data(
         _step_json(snapshot, t, step, names) for t, step in _slow_steps(snapshot, threads)
     ]
     data["tasks"] = [_task_json(snapshot, task) for task in _tasks(snapshot, threads)]
+    data["contention"] = contention_json(snapshot, analyse(snapshot))
     if per_thread:
         data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]
     if tree:

@@ -1,0 +1,447 @@
+# SPDX-License-Identifier: MIT
+"""Contention: which lock made which thread wait, for how long, and who held it.
+
+Computed from each thread's lock calls (:class:`~threadprof.model.LockOps`:
+every call of a method of ``_thread``'s lock or RLock that acquires or
+releases, with its times, the lock's address and its node) and the call
+paths around them. Every ``threading`` and ``queue`` primitive is built on
+those two locks, so the call path says which primitive a call served:
+
+* A lock is known by its address. Its kind is the outermost primitive of the
+  standard library around its calls (``queue.Queue``, ``threading.Event``,
+  ``threading.Semaphore``, ``concurrent.futures.Future``...), else the lock's
+  own type (``threading.Lock``, ``threading.RLock``); its site is the code
+  outside the standard library that first used it.
+* A wait is the time in a call that acquires. Inside ``Condition.wait`` (what
+  ``Queue.get``, ``Event.wait``, ``Semaphore.acquire`` and futures wait in),
+  the call that blocks acquires a lock made for that one wait: its wait is
+  counted to the condition's lock (the one ``Condition.wait`` released), and
+  the thread whose ``notify`` released it woke it.
+* A hold runs from the end of a successful acquire to the call that
+  releases. An acquire that ends while another thread holds the lock failed
+  (a timeout, a non-blocking try): a wait, no hold. An RLock's acquires by its
+  owner nest.
+* A blocker of a wait is a hold of the same lock by another thread that
+  overlapped it (weighted by the overlap), or the notify that woke it
+  (weighted by the whole wait).
+
+Views render :class:`Contention`; nothing here knows an output format.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+
+from ._record import Record
+from .model import LOCK_ACQUIRE, Function, Snapshot, ThreadProfile
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["Blocker", "Contention", "LockStats", "analyse"]
+
+#: The standard library's files whose code makes up the primitives, by the
+#: module name a lock's kind is given in.
+_PRIMITIVE_FILES = (
+    ("/concurrent/futures/_base.py", "concurrent.futures"),
+    ("/concurrent/futures/thread.py", "concurrent.futures"),
+    ("/threading.py", "threading"),
+    ("/queue.py", "queue"),
+)
+
+
+def _module_of(f: Function) -> str | None:
+    """The primitive module of a Python function of the standard library's
+    primitives, else ``None``."""
+    if f.kind != "python":
+        return None
+    name = f.filename.replace("\\", "/")
+    for suffix, module in _PRIMITIVE_FILES:
+        if name.endswith(suffix):
+            return module
+    return None
+
+
+class Blocker(Record):
+    """One thread and call path that made another wait on a lock."""
+
+    __slots__ = ("holder", "holder_site", "how", "waiter", "waiter_site", "weight")
+    waiter: int  # the waiting thread's index in the snapshot
+    waiter_site: int  # the node, in the waiter's tree, of the code that waited
+    holder: int  # the blocking thread's index
+    holder_site: int  # the node, in the holder's tree, of the code that held (or notified)
+    how: str  # "held": it held the lock meanwhile; "woke": its notify ended the wait
+    weight: int  # the wait it caused, in ticks
+
+    def __init__(
+        self,
+        waiter: int,
+        waiter_site: int,
+        holder: int,
+        holder_site: int,
+        how: str,
+        weight: int,
+    ) -> None:
+        self.waiter = waiter
+        self.waiter_site = waiter_site
+        self.holder = holder
+        self.holder_site = holder_site
+        self.how = how
+        self.weight = weight
+
+
+class LockStats(Record):
+    """What one lock made its threads wait, and who held it.
+
+    ``site`` is ``(thread index, node)``: the code outside the standard
+    library that first used the lock (its creation is not seen). The tables
+    map a thread index (``by_waiter``, ``by_holder``) or a ``(thread index,
+    node)`` call site (``by_site``) to ``[count, ticks]``.
+    """
+
+    __slots__ = (
+        "acquired",
+        "address",
+        "blockers",
+        "by_holder",
+        "by_site",
+        "by_waiter",
+        "hold_time",
+        "holds",
+        "kind",
+        "max_hold",
+        "max_wait",
+        "site",
+        "wait_time",
+        "waits",
+    )
+    address: int
+    kind: str  # "threading.Lock", "queue.Queue", ...
+    site: tuple[int, int]
+    waits: int  # calls that acquire (or wait on the condition), failed ones included
+    acquired: int  # of those, the ones that got the lock (or were woken)
+    wait_time: int
+    max_wait: int
+    holds: int
+    hold_time: int
+    max_hold: int
+    by_waiter: dict[int, list[int]]
+    by_holder: dict[int, list[int]]
+    by_site: dict[tuple[int, int], list[int]]
+    blockers: list[Blocker]  # heaviest first
+
+    def __init__(
+        self,
+        address: int,
+        kind: str,
+        site: tuple[int, int],
+        waits: int = 0,
+        acquired: int = 0,
+        wait_time: int = 0,
+        max_wait: int = 0,
+        holds: int = 0,
+        hold_time: int = 0,
+        max_hold: int = 0,
+        by_waiter: dict[int, list[int]] | None = None,
+        by_holder: dict[int, list[int]] | None = None,
+        by_site: dict[tuple[int, int], list[int]] | None = None,
+        blockers: list[Blocker] | None = None,
+    ) -> None:
+        self.address = address
+        self.kind = kind
+        self.site = site
+        self.waits = waits
+        self.acquired = acquired
+        self.wait_time = wait_time
+        self.max_wait = max_wait
+        self.holds = holds
+        self.hold_time = hold_time
+        self.max_hold = max_hold
+        self.by_waiter = {} if by_waiter is None else by_waiter
+        self.by_holder = {} if by_holder is None else by_holder
+        self.by_site = {} if by_site is None else by_site
+        self.blockers = [] if blockers is None else blockers
+
+
+class Contention(Record):
+    """The locks of a snapshot, the ones that made their threads wait longest
+    first."""
+
+    __slots__ = ("locks",)
+    locks: list[LockStats]
+
+    def __init__(self, locks: list[LockStats]) -> None:
+        self.locks = locks
+
+    def blockers(self) -> list[tuple[LockStats, Blocker]]:
+        """Every blocker of every lock, heaviest first."""
+        pairs = [(lock, b) for lock in self.locks for b in lock.blockers]
+        pairs.sort(key=lambda p: -p[1].weight)
+        return pairs
+
+
+class _Where(Record):
+    """What the call path of one lock call says about it."""
+
+    __slots__ = ("cond_wait", "kind", "notify", "site", "skip")
+    kind: str | None  # the outermost primitive's kind, if any
+    site: int  # the nearest node outside the primitives
+    cond_wait: bool  # inside Condition.wait
+    notify: bool  # inside Condition.notify
+    skip: bool  # inside Condition._is_owned: a probe, not a use
+
+    def __init__(
+        self, kind: str | None, site: int, cond_wait: bool, notify: bool, skip: bool
+    ) -> None:
+        self.kind = kind
+        self.site = site
+        self.cond_wait = cond_wait
+        self.notify = notify
+        self.skip = skip
+
+
+def _where(functions: list[Function], parent: Any, func: Any, node: int) -> _Where:
+    kind = None
+    cond_wait = notify = skip = False
+    up = parent[node]
+    while up > 0:
+        f = functions[func[up]]
+        module = _module_of(f)
+        if module is None:
+            break
+        qualname = f.qualname
+        cls = qualname.split(".", 1)[0]
+        kind = f"{module}.{cls}"
+        if qualname == "Condition.wait":
+            cond_wait = True
+        elif qualname in ("Condition.notify", "Condition.notify_all"):
+            notify = True
+        elif qualname == "Condition._is_owned":
+            skip = True
+        up = parent[up]
+    return _Where(kind, max(up, 0), cond_wait, notify, skip)
+
+
+def _c_kind(f: Function) -> str:
+    """The kind of a lock acquired or released directly, from its method."""
+    if "RLock" in f.name:
+        return "threading.RLock"
+    if "_ThreadHandle" in f.name:
+        return "threading.Thread"
+    return "threading.Lock"
+
+
+# One use of a lock, in time order: (time, order, thread, what, ...)
+_ACQ, _REL, _WAIT, _WAKE = 0, 1, 2, 3
+
+
+class _Use(Record):
+    """One lock call as a use of a lock (``what``: one of the constants above)."""
+
+    __slots__ = ("end", "full", "kind", "obj", "prim", "site", "start", "thread", "via", "what")
+
+    def __init__(
+        self,
+        what: int,
+        thread: int,
+        obj: int,
+        start: int,
+        end: int,
+        site: int,
+        kind: str,
+        prim: bool,
+        full: bool = False,
+        via: int = 0,
+    ) -> None:
+        self.what = what
+        self.thread = thread
+        self.obj = obj  # the lock's address (a wait's: its condition's lock's)
+        self.start = start
+        self.end = end
+        self.site = site
+        self.kind = kind
+        self.prim = prim  # kind is a primitive's, not the lock's own type
+        self.full = full  # a release of all of an RLock's levels (_release_save)
+        self.via = via  # a wait's: the lock made for it, which its notify releases
+
+
+def _uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[_Use]:
+    """One thread's lock calls as uses, Condition.wait's told apart."""
+    cols = thread.tree_columns()
+    parent, func = cols.parent, cols.func
+    functions = snapshot.functions
+    cache: dict[int, _Where] = {}
+    waiter = cond = 0  # the Condition.wait in progress: its waiter lock and its lock
+    stage = 0  # 0: none; 1: waiter taken; 2: condition released; 3: waited
+    for start, end, obj, node, kind in thread.lock_ops:
+        w = cache.get(node)
+        if w is None:
+            w = cache[node] = _where(functions, parent, func, node)
+        if w.skip:
+            continue
+        what = _ACQ if kind == LOCK_ACQUIRE else _REL
+        prim = w.kind is not None
+        c_kind = _c_kind(functions[func[node]])
+        lock_kind = w.kind or c_kind
+        if c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
+            yield _Use(_WAIT, index, obj, start, end, w.site, lock_kind, prim)
+            continue
+        if not w.cond_wait:
+            stage = 0
+            if w.notify and what == _REL:
+                yield _Use(_WAKE, index, obj, start, end, w.site, lock_kind, prim)
+                continue
+            yield _Use(what, index, obj, start, end, w.site, lock_kind, prim)
+            continue
+        if what == _ACQ:
+            if stage == 2 and obj == waiter:
+                stage = 3
+                yield _Use(_WAIT, index, cond, start, end, w.site, lock_kind, prim, via=obj)
+            elif stage >= 2 and obj == cond:
+                stage = 0
+                yield _Use(_ACQ, index, obj, start, end, w.site, lock_kind, prim)
+            else:  # a new wait: the lock made for it, taken at once
+                waiter, stage = obj, 1
+        elif stage == 1:
+            cond, stage = obj, 2
+            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim, full=True)
+        else:
+            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim)
+
+
+#: The releases by a notify, by the address of the lock released: their
+#: start times and themselves, in time order.
+_Wakes = dict[int, tuple[list[int], list[_Use]]]
+
+
+def _add(table: dict[Any, list[int]], key: Any, ticks: int) -> None:
+    row = table.get(key)
+    if row is None:
+        table[key] = [1, ticks]
+    else:
+        row[0] += 1
+        row[1] += ticks
+
+
+def analyse(snapshot: Snapshot) -> Contention:
+    """The :class:`Contention` of a snapshot's threads (not of its tasks: a
+    task's lock calls are its thread's)."""
+    by_obj: dict[int, list[_Use]] = {}
+    wakes: dict[int, list[_Use]] = {}
+    ends: dict[int, int] = {}
+    for index, thread in enumerate(snapshot.threads):
+        ends[index] = thread.last_seen
+        for use in _uses(snapshot, index, thread):
+            (wakes if use.what == _WAKE else by_obj).setdefault(use.obj, []).append(use)
+    woken: _Wakes = {}
+    for obj, uses in wakes.items():
+        uses.sort(key=lambda u: u.start)
+        woken[obj] = ([u.start for u in uses], uses)
+    locks = [_lock(obj, uses, woken, ends) for obj, uses in by_obj.items()]
+    locks = [lock for lock in locks if lock.waits]
+    locks.sort(key=lambda lock: (-lock.wait_time, -lock.hold_time, lock.address))
+    return Contention(locks)
+
+
+def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
+    # an acquire counts when it returns, a release when it is called
+    uses.sort(key=lambda u: u.end if u.what != _REL else u.start)
+    kind = next((u.kind for u in uses if u.prim), None) or _lock_kind(uses)
+    first = next((u for u in uses if u.site > 0), uses[0])
+    lock = LockStats(obj, kind, (first.thread, first.site))
+    reentrant = any(u.kind == "threading.RLock" for u in uses)
+    holds: list[tuple[int, int, int, int]] = []  # start, end, thread, site
+    holder: _Use | None = None
+    depth = 0
+    saved: dict[int, int] = {}  # an RLock's levels released by _release_save, by thread
+    since = 0
+    waits: list[_Use] = []
+    for u in uses:
+        if u.what == _ACQ or u.what == _WAIT:
+            wait = u.end - u.start
+            lock.waits += 1
+            lock.wait_time += wait
+            lock.max_wait = max(lock.max_wait, wait)
+            _add(lock.by_waiter, u.thread, wait)
+            _add(lock.by_site, (u.thread, u.site), wait)
+            waits.append(u)
+            if u.what == _WAIT:
+                lock.acquired += 1  # woken (or timed out: both end the wait)
+                continue
+            if holder is not None and holder.thread != u.thread and ends[holder.thread] < u.end:
+                # its holder ended before: released as the thread ended (a
+                # thread's own lock, which Thread.join waits for until 3.12)
+                holds.append((since, max(since, ends[holder.thread]), holder.thread, holder.site))
+                holder = None
+            if holder is None:
+                holder, since, depth = u, u.end, saved.pop(u.thread, 1)
+                lock.acquired += 1
+            elif reentrant and holder.thread == u.thread:
+                depth += 1
+                lock.acquired += 1
+            continue  # else it failed: the lock was held
+        if holder is None or (reentrant and holder.thread != u.thread):
+            continue  # not held by the caller: an error of the program's
+        if reentrant and u.full:
+            saved[u.thread] = depth
+            depth = 1
+        depth -= 1
+        if depth > 0:
+            continue
+        holds.append((since, u.start, holder.thread, holder.site))
+        holder = None
+    if holder is not None:  # still held when the thread was last seen
+        holds.append((since, max(since, ends[holder.thread]), holder.thread, holder.site))
+    for start, end, thread, _site in holds:
+        lock.holds += 1
+        lock.hold_time += end - start
+        lock.max_hold = max(lock.max_hold, end - start)
+        _add(lock.by_holder, thread, end - start)
+    lock.blockers = _blockers(waits, holds, wakes)
+    return lock
+
+
+def _lock_kind(uses: list[_Use]) -> str:
+    return "threading.RLock" if any(u.kind == "threading.RLock" for u in uses) else uses[0].kind
+
+
+def _blockers(
+    waits: list[_Use], holds: list[tuple[int, int, int, int]], wakes: _Wakes
+) -> list[Blocker]:
+    """Who made each wait last: the overlapping holds of other threads, and the
+    notify that woke a wait on a condition."""
+    starts = [h[0] for h in holds]  # holds never overlap: sorted by start and by end
+    weights: dict[tuple[int, int, int, int, str], int] = {}
+    for u in waits:
+        if u.what == _WAIT:
+            woke = _waker(u, wakes)
+            if woke is not None:
+                key = (u.thread, u.site, woke.thread, woke.site, "woke")
+                weights[key] = weights.get(key, 0) + (u.end - u.start)
+            continue
+        i = bisect.bisect_left(starts, u.end) - 1
+        while i >= 0 and holds[i][1] > u.start:
+            start, end, thread, site = holds[i]
+            if thread != u.thread:
+                overlap = min(end, u.end) - max(start, u.start)
+                if overlap > 0:
+                    key = (u.thread, u.site, thread, site, "held")
+                    weights[key] = weights.get(key, 0) + overlap
+            i -= 1
+    out = [Blocker(*key, weight) for key, weight in weights.items()]
+    out.sort(key=lambda b: (-b.weight, b.waiter, b.holder))
+    return out
+
+
+def _waker(u: _Use, wakes: _Wakes) -> _Use | None:
+    """The notify, by another thread, that released the lock the wait ``u``
+    blocked on while it waited: the last one before it ended."""
+    starts, candidates = wakes.get(u.via, ((), ()))
+    i = bisect.bisect_right(starts, u.end) - 1
+    while i >= 0 and candidates[i].start >= u.start:
+        if candidates[i].thread != u.thread:
+            return candidates[i]
+        i -= 1
+    return None

@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: MIT
+"""The contention section of the terminal report and of ``--json``: the locks
+that made threads wait longest, and who made whom wait
+(:mod:`threadprof.contention` computes them; docs/contention.md)."""
+
+from __future__ import annotations
+
+from .cells import View, fit, fit_left, format_seconds, label, printable
+from .contention import Blocker, Contention, LockStats
+from .model import Snapshot
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["BLOCKER_LIMIT", "LOCK_LIMIT", "contention_json", "contention_lines"]
+
+#: The locks the terminal report lists, those that made threads wait longest first.
+LOCK_LIMIT = 10
+#: The blockers it lists, the heaviest first.
+BLOCKER_LIMIT = 10
+
+_T = 9  # a time's column
+
+
+def _site(snapshot: Snapshot, thread: int, node: int, width: int, view: View) -> str:
+    """The code at ``node`` of a thread's tree, labelled in ``width`` columns
+    (the root: the standard library's code alone, a thread's start or end)."""
+    if node <= 0:
+        return "(the standard library)"
+    t = snapshot.threads[thread]
+    return printable(label(snapshot.functions[t.path(node)[-1]], width, view))
+
+
+def lock_name(snapshot: Snapshot, lock: LockStats, width: int, view: View) -> str:
+    """``kind in site``: what the lock is and the code that first used it."""
+    head = f"{lock.kind} in "
+    thread, node = lock.site
+    if node <= 0:
+        return fit(lock.kind, width)
+    return head + _site(snapshot, thread, node, max(width - len(head), 10), view)
+
+
+def contention_lines(
+    snapshot: Snapshot, contention: Contention, width: int, view: View
+) -> list[str]:
+    """The locks that made threads wait, the longest first, and the blockers."""
+    locks = [lock for lock in contention.locks if lock.wait_time > 0]
+    if not locks:
+        return []
+    sec = snapshot.unit
+    numbers = f"{{:>6}} {{:>{_T}}} {{:>{_T}}} {{:>6}} {{:>{_T}}} {{:>{_T}}}"
+    name_w = max(width - 2 - len(numbers.format(*[""] * 6)) - 1, 20)
+    rows: dict[str, list[LockStats]] = {}  # the locks of one kind and site share a row
+    for lock in locks:
+        rows.setdefault(lock_name(snapshot, lock, name_w, view), []).append(lock)
+    shown = list(rows.items())[:LOCK_LIMIT]
+    total = format_seconds(sum(lock.wait_time for lock in locks) * sec)
+    what = f"the {len(shown)} longest" if len(shown) < len(rows) else "all"
+    lines = [
+        "",
+        fit(f"Locks that made threads wait: {len(locks)}, {total} in all, {what}:", width),
+        f"  {'lock (its kind in the code that first used it)':<{name_w}} "
+        + numbers.format("waits", "waited", "longest", "holds", "held", "longest"),
+    ]
+    for name, group in shown:
+        holds = sum(lock.holds for lock in group)
+        cells = (
+            str(sum(lock.waits for lock in group)),
+            format_seconds(sum(lock.wait_time for lock in group) * sec),
+            format_seconds(max(lock.max_wait for lock in group) * sec),
+            str(holds) if holds else "-",
+            format_seconds(sum(lock.hold_time for lock in group) * sec) if holds else "-",
+            format_seconds(max(lock.max_hold for lock in group) * sec) if holds else "-",
+        )
+        if len(group) > 1:
+            name = f"{len(group)} x {name}"
+        lines.append(f"  {fit_left(name, name_w):<{name_w}} " + numbers.format(*cells))
+    pairs = [(lock, b) for lock, b in contention.blockers() if b.weight > 0]
+    if pairs:
+        lines += _blocker_lines(snapshot, pairs, width, view)
+    return lines
+
+
+def _blocker_lines(
+    snapshot: Snapshot, pairs: list[tuple[LockStats, Blocker]], width: int, view: View
+) -> list[str]:
+    shown = pairs[:BLOCKER_LIMIT]
+    what = f"the {len(shown)} heaviest" if len(shown) < len(pairs) else "all"
+    lines = [
+        "",
+        fit(f"Who made whom wait: {len(pairs)} pairs, {what}:", width),
+        fit(f"  {'waited':>{_T}} thread: the code that waited", width),
+        fit(f"  {'':>{_T}}   held by (or woken by) thread: code, on lock", width),
+    ]
+    sec = snapshot.unit
+    side_w = width - _T - 4
+    for lock, b in shown:
+        waiter = _who(snapshot, b.waiter, b.waiter_site, side_w, view)
+        verb = "held by" if b.how == "held" else "woken by"
+        holder = _who(snapshot, b.holder, b.holder_site, side_w - len(verb) - 3, view)
+        on = lock_name(snapshot, lock, max(side_w - len(verb) - len(holder) - 7, 20), view)
+        lines.append(fit(f"  {format_seconds(b.weight * sec):>{_T}} {waiter}", width))
+        lines.append(fit(f"  {'':>{_T}}   {verb} {holder}, on {on}", width))
+    return lines
+
+
+def _who(snapshot: Snapshot, thread: int, node: int, width: int, view: View) -> str:
+    """``thread: code``, the code cut first."""
+    name = printable(snapshot.threads[thread].name)
+    code = _site(snapshot, thread, node, max(width - len(name) - 2, 12), view)
+    return fit(f"{name}: {code}", width)
+
+
+def _thread_json(snapshot: Snapshot, thread: int) -> dict[str, Any]:
+    t = snapshot.threads[thread]
+    return {"thread": t.name, "ident": t.ident, "pid": snapshot.pid_of(t)}
+
+
+def _site_json(snapshot: Snapshot, thread: int, node: int) -> dict[str, Any]:
+    """A thread and the code in it (``None`` for none: the thread's root)."""
+    t = snapshot.threads[thread]
+    func = snapshot.functions[t.path(node)[-1]] if node > 0 else None
+    return {
+        **_thread_json(snapshot, thread),
+        "function": None
+        if func is None
+        else {
+            "name": func.name,
+            "qualname": func.qualname,
+            "file": func.filename,
+            "line": func.lineno,
+        },
+    }
+
+
+def contention_json(snapshot: Snapshot, contention: Contention) -> list[dict[str, Any]]:
+    """``--json``'s ``contention``: every lock that was waited for, in seconds."""
+    sec = snapshot.unit
+
+    def threads(table: dict[int, list[int]]) -> list[dict[str, Any]]:
+        rows = sorted(table.items(), key=lambda kv: -kv[1][1])
+        return [
+            {**_thread_json(snapshot, thread), "count": count, "time": ticks * sec}
+            for thread, (count, ticks) in rows
+        ]
+
+    out = []
+    for lock in contention.locks:
+        sites = sorted(lock.by_site.items(), key=lambda kv: -kv[1][1])
+        out.append(
+            {
+                "kind": lock.kind,
+                "address": lock.address,
+                "site": _site_json(snapshot, *lock.site),
+                "waits": lock.waits,
+                "acquired": lock.acquired,
+                "wait": lock.wait_time * sec,
+                "max_wait": lock.max_wait * sec,
+                "holds": lock.holds,
+                "hold": lock.hold_time * sec,
+                "max_hold": lock.max_hold * sec,
+                "by_waiter": threads(lock.by_waiter),
+                "by_holder": threads(lock.by_holder),
+                "by_site": [
+                    {**_site_json(snapshot, t, node), "count": count, "wait": ticks * sec}
+                    for (t, node), (count, ticks) in sites
+                ],
+                "blockers": [
+                    {
+                        "waiter": _site_json(snapshot, b.waiter, b.waiter_site),
+                        "holder": _site_json(snapshot, b.holder, b.holder_site),
+                        "how": b.how,
+                        "wait": b.weight * sec,
+                    }
+                    for b in lock.blockers
+                ],
+            }
+        )
+    return out
