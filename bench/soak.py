@@ -135,6 +135,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 assert profiler is not None, "the profiler stopped"
                 snap = profiler.snapshot()
                 nodes = sum(len(th.nodes) for th in snap.threads)
+                lock_ops = sum(len(th.lock_ops) for th in snap.threads)
                 del snap
                 rps = handled / elapsed
                 samples.append(
@@ -144,6 +145,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                         "rps": rps,
                         "relative": rps / ref_rps,
                         "nodes": nodes,
+                        "lock_ops": lock_ops,
                     }
                 )
                 if args.progress:

@@ -65,6 +65,15 @@ tprof_seg_locate(uint32_t i, uint32_t *offset)
     return k;
 }
 
+/* Bytes the next tprof_seg_push allocates: 0 when its segment is there. */
+static inline size_t
+tprof_seg_next_bytes(const tprof_segarray *a)
+{
+    uint32_t offset;
+    uint32_t k = tprof_seg_locate(a->len, &offset);
+    return k < a->nsegs ? 0 : (size_t)a->item * (TPROF_SEG_FIRST << k);
+}
+
 /* Bytes held by the array's segments. */
 static inline size_t
 tprof_seg_bytes(const tprof_segarray *a)

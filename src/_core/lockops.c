@@ -72,6 +72,15 @@ tprof_lockop *
 tprof_lockop_begin(tprof_state *p, tprof_thread *ts, const tprof_node *node,
                    PyObject *obj, int64_t start)
 {
+    size_t grow = tprof_seg_next_bytes(&ts->lockops);
+    if (TPROF_UNLIKELY(grow > 0) &&
+        (ts->lockops_full ||
+         tprof_add_seqcst(&p->lockop_bytes, (int64_t)grow) > p->lockop_budget))
+    {
+        ts->lockops_full = 1;
+        tprof_add_relaxed(&ts->lockops_dropped, 1);
+        return NULL;
+    }
     tprof_lockop *op = tprof_seg_push(&ts->lockops);
     if (op == NULL) {
         tprof_fail(p, TPROF_ERR_NOMEMORY);

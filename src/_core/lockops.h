@@ -25,8 +25,13 @@ int tprof_lock_keys_load(tprof_state *p);
 /* The TPROF_NODE_LOCK_* flag of a C callee keyed by `key`, or 0. */
 uint32_t tprof_lock_flags(const tprof_state *p, const void *key);
 
+/* The memory all threads' records may hold by default: 512 Ki lock calls.
+ * Past it, calls are counted, not recorded (a warning in the snapshot). */
+#define TPROF_LOCKOP_BUDGET ((int64_t)16 << 20)
+
 /* Append the record of a lock call of node `node` on `obj` at wall time
- * `start`, open; NULL when out of memory (sticky error set). */
+ * `start`, open; NULL when out of memory (sticky error set) or past the
+ * budget (counted in the thread's lockops_dropped). */
 tprof_lockop *tprof_lockop_begin(tprof_state *p, tprof_thread *ts,
                                  const tprof_node *node, PyObject *obj,
                                  int64_t start);

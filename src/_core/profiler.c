@@ -173,6 +173,7 @@ tprof_profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     p->callback = tprof_recorder_for(mode, timeline);
     p->builtins = builtins;
     p->locks = builtins && locks;
+    p->lockop_budget = TPROF_LOCKOP_BUDGET;
     p->seed = seed;
     p->cpu_gap = 20000;
     p->timer = mode == TPROF_MODE_USER ? Py_NewRef(timer) : NULL;
@@ -495,6 +496,7 @@ tprof_profiler_clear_impl(tprof_state *p)
     p->run_ticks = 0;
     p->started = 0;
     p->tl_sink.held = 0; /* the retired records append no more */
+    tprof_st_seqcst(&p->lockop_bytes, 0);
     if (p->enabled) {
         int64_t now;
         if (tprof_state_now(p, &now) < 0) {

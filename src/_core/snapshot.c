@@ -483,7 +483,7 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
         return NULL;
     }
     return Py_BuildValue(
-        "{sKsksksOsLsLsLsNsNsNsNsNsNsKsNsN}", "serial",
+        "{sKsksksOsLsLsLsNsNsNsNsNsNsKsNsNsK}", "serial",
         (unsigned long long)ts->serial, "ident", ts->ident, "native_id",
         ts->native_id, "name", ts->name ? ts->name : Py_None, "first_seen",
         (long long)(first - origin), "last_seen", (long long)(last - origin),
@@ -491,7 +491,8 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
         "timeline", timeline, "slow_steps", steps, "tasks", tasks,
         "task_nodes", task_nodes, "tasks_over",
         (unsigned long long)ts->tasks_over, "task_spans", spans, "lock_ops",
-        lockops);
+        lockops, "lock_ops_dropped",
+        (unsigned long long)tprof_ld_relaxed(&ts->lockops_dropped));
 }
 
 PyObject *

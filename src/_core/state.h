@@ -144,8 +144,10 @@ typedef struct tprof_thread {
     PyObject *loop;       /* the event loop of its latest task, or NULL */
     uint64_t loop_number; /* that loop's number */
     /* its lock calls (lockops.h) */
-    tprof_segarray lockops; /* tprof_lockop, appended by the owning thread */
-    uint32_t lockops_ready; /* records made, published for snapshots */
+    tprof_segarray lockops;   /* tprof_lockop, appended by the owning thread */
+    uint32_t lockops_ready;   /* records made, published for snapshots */
+    int lockops_full;         /* the budget was spent: no more records */
+    uint64_t lockops_dropped; /* calls not recorded since */
 } tprof_thread;
 
 #define TPROF_EXIT_KEYS 3
@@ -168,7 +170,10 @@ typedef struct tprof_state {
      * TPROF_NODE_LOCK_* flags */
     const void *lock_keys[TPROF_LOCK_KEYS];
     uint32_t lock_key_flags[TPROF_LOCK_KEYS];
-    int locks;      /* record lock calls (with builtins) */
+    int locks;             /* record lock calls (with builtins) */
+    int64_t lockop_bytes;  /* held by all threads' records (shared: added to
+                              only when a thread takes a new segment) */
+    int64_t lockop_budget; /* the most they may hold */
     int seed;       /* enter already-running frames when a thread attaches */
     int match_code; /* returns carry the code object, not the frame */
     int whole;      /* a generator-like call is one call, however often it

@@ -60,8 +60,11 @@ def contention_lines(
     lines = [
         "",
         fit(f"Locks that made threads wait: {len(locks)}, {total} in all, {what}:", width),
-        f"  {'lock (its kind in the code that first used it)':<{name_w}} "
-        + numbers.format("waits", "waited", "longest", "holds", "held", "longest"),
+        fit(
+            f"  {'lock: kind in the code that first used it':<{name_w}} "
+            + numbers.format("waits", "waited", "longest", "holds", "held", "longest"),
+            width,
+        ),
     ]
     for name, group in shown:
         holds = sum(lock.holds for lock in group)

@@ -122,6 +122,12 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
 
 def _thread_warnings(t: dict[str, Any]) -> list[str]:
     warnings = list(t["warnings"])
+    if t["lock_ops_dropped"]:
+        warnings.append(
+            f"{t['lock_ops_dropped']:,} lock calls past the memory budget for lock calls "
+            f"(16 MiB, about 512 Ki calls in all threads) were not recorded: the contention "
+            f"report counts its first {len(t['lock_ops']) // 40:,} only"
+        )
     if t["tasks_over"]:
         warnings.append(
             f"{t['tasks_over']:,} more asyncio tasks ran than the {len(t['tasks']):,} "

@@ -153,10 +153,11 @@ def test_report_json(profile, capsys):
     data = json.loads(out)
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "tasks", "per_thread", "trees", "processes",
+        "tasks", "per_thread", "trees", "processes", "contention",
     }  # fmt: skip
     assert data["tasks"] == []
     assert data["processes"] == []
+    assert data["contention"] == []
     assert [t["name"] for t in data["threads"]] == ["MainThread", "worker-1"]
     assert data["threads"][0]["offcpu_share"] == 0.5
     assert [f["qualname"] for f in data["functions"]] == ["Client.io_wait", "main"]

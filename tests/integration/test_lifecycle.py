@@ -461,8 +461,10 @@ def test_ten_thousand_threads_all_reported(engine):
     assert len(workers) == 10_000
     assert len({t.name for t in workers}) == 10_000
     assert all(count_of(snap, t, "f") == 1 for t in workers)
-    # memory is per thread and per path: a few KiB each, not per event
-    assert p._memory() < 10_000 * 8 * 1024
+    # memory is per thread and per path: a few KiB each, not per event (about
+    # 9 KiB here: 8 for the tree, the stack and the record, and the lock calls
+    # of the thread's own start and end, for the contention report)
+    assert p._memory() < 10_000 * 10 * 1024
 
 
 def test_reused_thread_ident_never_merges_two_threads(engine):

@@ -764,7 +764,7 @@ def test_report_data(snap2):
     data = report_data(snap2, "tottime", 2, tree=True, per_thread=True, thread="MainThread")
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "tasks", "per_thread", "trees", "processes",
+        "tasks", "per_thread", "trees", "processes", "contention",
     }  # fmt: skip
     assert data["processes"] == []  # a profile of one process
     assert data["threads"][1] == {
