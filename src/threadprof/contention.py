@@ -339,15 +339,43 @@ def analyse(snapshot: Snapshot) -> Contention:
     for obj, uses in wakes.items():
         uses.sort(key=lambda u: u.start)
         woken[obj] = ([u.start for u in uses], uses)
-    locks = [_lock(obj, uses, woken, ends) for obj, uses in by_obj.items()]
+    locks = [
+        _lock(obj, life, woken, ends)
+        for obj, uses in by_obj.items()
+        for life in _lives(_in_order(uses))
+    ]
     locks = [lock for lock in locks if lock.waits]
     locks.sort(key=lambda lock: (-lock.wait_time, -lock.hold_time, lock.address))
     return Contention(locks)
 
 
-def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
-    # an acquire counts when it returns, a release when it is called
+def _in_order(uses: list[_Use]) -> list[_Use]:
+    """Uses in time order: an acquire when it returns, a release when it is called."""
     uses.sort(key=lambda u: u.end if u.what != _REL else u.start)
+    return uses
+
+
+def _lives(uses: list[_Use]) -> list[list[_Use]]:
+    """The uses of one address split where one lock's life must have ended and
+    another's begun at the same address: where the primitive around the uses
+    changes (a lock of an Event is the Event's until it is freed). A plain
+    lock may serve a Condition too, so those two do not split."""
+    lives: list[list[_Use]] = []
+    current: str | None = None
+    for u in uses:
+        kind = u.kind if u.prim else None
+        if not lives or (
+            kind != current
+            and "threading.Condition" not in (kind, current)
+            and not (u.what == _REL and kind is None)
+        ):
+            lives.append([])
+            current = kind
+        lives[-1].append(u)
+    return lives
+
+
+def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
     kind = next((u.kind for u in uses if u.prim), None) or _lock_kind(uses)
     first = next((u for u in uses if u.site > 0), uses[0])
     lock = LockStats(obj, kind, (first.thread, first.site))

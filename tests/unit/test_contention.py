@@ -194,3 +194,21 @@ def test_no_lock_calls_no_section(b):
     snap = b.build()
     assert analyse(snap).locks == []
     assert contention_lines(snap, analyse(snap), 100, View()) == []
+
+
+def test_an_address_reused_by_another_primitive_is_another_lock(b):
+    C = b.call
+    b.func("Event.wait", THREADING, qualname="Event.wait")
+    # node 1 worker, 2 acquire, 3 release, 4 Event.wait, 5 acquire
+    t0 = b.thread(
+        "w-0",
+        [C("worker", 1, 100, [C(ACQ, 1, 1), C(REL, 1, 1), C("Event.wait", 1, 9, [C(ACQ, 1, 9)])])],
+    )
+    t1 = worker_thread(b, "w-1")
+    t0.lock_ops = ops((0, 1, LOCK, 2, A), (2, 2, LOCK, 3, R), (10, 19, LOCK, 5, A))
+    t1.lock_ops = ops((0, 0, OTHER, 2, A))
+    lives = sorted(
+        ((lock.kind, lock.waits, lock.holds) for lock in analyse(b.build()).locks),
+        key=str,
+    )
+    assert lives == [("threading.Event", 1, 1), ("threading.Lock", 1, 1), ("threading.Lock", 1, 1)]
