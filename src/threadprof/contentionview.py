@@ -50,25 +50,26 @@ def contention_lines(
         return []
     sec = snapshot.unit
     numbers = f"{{:>6}} {{:>{_T}}} {{:>{_T}}} {{:>6}} {{:>{_T}}} {{:>{_T}}}"
-    name_w = max(width - 2 - len(numbers.format(*[""] * 6)) - 1, 20)
+    name_w = width - 2 - len(numbers.format(*[""] * 6)) - 1
+    apart = name_w < 36  # too narrow: each lock's name on a line of its own
+    if apart:
+        name_w = width - 2
     rows: dict[str, list[LockStats]] = {}  # the locks of one kind and site share a row
     for lock in locks:
         rows.setdefault(lock_name(snapshot, lock, name_w, view), []).append(lock)
     shown = list(rows.items())[:LOCK_LIMIT]
     total = format_seconds(sum(lock.wait_time for lock in locks) * sec)
     what = f"the {len(shown)} longest" if len(shown) < len(rows) else "all"
+    head = numbers.format("waits", "waited", "longest", "holds", "held", "longest")
+    title = "lock: kind in the code that first used it"
     lines = [
         "",
         fit(f"Locks that made threads wait: {len(locks)}, {total} in all, {what}:", width),
-        fit(
-            f"  {'lock: kind in the code that first used it':<{name_w}} "
-            + numbers.format("waits", "waited", "longest", "holds", "held", "longest"),
-            width,
-        ),
+        *([f"  {title}", f"  {head}"] if apart else [fit(f"  {title:<{name_w}} {head}", width)]),
     ]
     for name, group in shown:
         holds = sum(lock.holds for lock in group)
-        cells = (
+        cells = numbers.format(
             str(sum(lock.waits for lock in group)),
             format_seconds(sum(lock.wait_time for lock in group) * sec),
             format_seconds(max(lock.max_wait for lock in group) * sec),
@@ -78,7 +79,8 @@ def contention_lines(
         )
         if len(group) > 1:
             name = f"{len(group)} x {name}"
-        lines.append(f"  {fit_left(name, name_w):<{name_w}} " + numbers.format(*cells))
+        name = fit_left(name, name_w)
+        lines += [f"  {name}", f"  {cells}"] if apart else [f"  {name:<{name_w}} {cells}"]
     pairs = [(lock, b) for lock, b in contention.blockers() if b.weight > 0]
     if pairs:
         lines += _blocker_lines(snapshot, pairs, width, view)
@@ -88,23 +90,30 @@ def contention_lines(
 def _blocker_lines(
     snapshot: Snapshot, pairs: list[tuple[LockStats, Blocker]], width: int, view: View
 ) -> list[str]:
+    """The heaviest blockers, under the locks they are of."""
     shown = pairs[:BLOCKER_LIMIT]
     what = f"the {len(shown)} heaviest" if len(shown) < len(pairs) else "all"
     lines = [
         "",
-        fit(f"Who made whom wait: {len(pairs)} pairs, {what}:", width),
-        fit(f"  {'waited':>{_T}} thread: the code that waited", width),
-        fit(f"  {'':>{_T}}   held by (or woken by) thread: code, on lock", width),
+        fit(f"Who made whom wait: {len(pairs)} pairs, {what}, by lock:", width),
+        fit(f"  {'waited':>{_T}}  thread: the code that waited", width),
+        fit(f"  {'':>{_T}}    held by (or woken by) thread: code", width),
     ]
     sec = snapshot.unit
-    side_w = width - _T - 4
+    side_w = width - _T - 5
+    by_lock: dict[int, list[Blocker]] = {}
+    locks: dict[int, LockStats] = {}
     for lock, b in shown:
-        waiter = _who(snapshot, b.waiter, b.waiter_site, side_w, view)
-        verb = "held by" if b.how == "held" else "woken by"
-        holder = _who(snapshot, b.holder, b.holder_site, side_w - len(verb) - 3, view)
-        on = lock_name(snapshot, lock, max(side_w - len(verb) - len(holder) - 7, 20), view)
-        lines.append(fit(f"  {format_seconds(b.weight * sec):>{_T}} {waiter}", width))
-        lines.append(fit(f"  {'':>{_T}}   {verb} {holder}, on {on}", width))
+        by_lock.setdefault(id(lock), []).append(b)
+        locks[id(lock)] = lock
+    for key, blockers in by_lock.items():
+        lines.append(fit(f"  on {lock_name(snapshot, locks[key], width - 6, view)}:", width))
+        for b in blockers:
+            verb = "held by" if b.how == "held" else "woken by"
+            waiter = _who(snapshot, b.waiter, b.waiter_site, side_w, view)
+            holder = _who(snapshot, b.holder, b.holder_site, side_w - len(verb) - 3, view)
+            lines.append(fit(f"  {format_seconds(b.weight * sec):>{_T}}  {waiter}", width))
+            lines.append(fit(f"  {'':>{_T}}    {verb} {holder}", width))
     return lines
 
 
