@@ -26,6 +26,7 @@ import sys
 import time
 
 from ._version import __version__
+from .build import python_version
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _raw_file(raw: dict[str, Any], keep_argv: bool) -> dict[str, Any]:
         "version": __version__,
         "pid": os.getpid(),
         "argv": argv if keep_argv else argv[:1],
-        "python_version": sys.version.split()[0],
+        "python_version": python_version(),
         "raw": raw,
     }
 

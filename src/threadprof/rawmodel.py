@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from . import _core
 from ._gcpause import gc_paused
+from .build import python_version
 from .model import (
     LOCK_ACQUIRE,
     LOCK_RELEASE,
@@ -112,7 +113,7 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
         cpu_mode=raw["cpu_mode"],
         start_time=raw["start_time"],
         duration=raw["duration"],
-        python_version=sys.version.split()[0],
+        python_version=python_version(),
         argv=list(sys.argv),
         warnings=list(raw["warnings"]),
         coroutines=raw["coroutines"],

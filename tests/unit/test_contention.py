@@ -172,7 +172,8 @@ def test_locks_are_listed_by_wait_and_shown_in_the_report(b):
     text = "\n".join(contention_lines(snap, contention, 100, View()))
     assert "Locks that made threads wait: 2, 11.00ms in all, all:" in text
     assert "2 x threading.Lock in worker (app.py:5)" in text
-    assert "  on threading.Lock in worker (app.py:5):\n    8.000ms  w-1: worker (app.py:5)\n" in text
+    on = "  on threading.Lock in worker (app.py:5):\n"
+    assert on + "    8.000ms  w-1: worker (app.py:5)\n" in text
     assert text.endswith("\n               held by w-0: worker (app.py:5)")
     assert max(len(line) for line in text.splitlines()) <= 100
     data = contention_json(snap, contention)

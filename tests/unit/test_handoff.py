@@ -13,6 +13,7 @@ import sys
 import pytest
 
 import threadprof
+from threadprof.build import python_version
 from threadprof.follow import read_raw
 from threadprof.handoff import RAW_FORMAT, write_raw, write_raw_checkpoint
 
@@ -44,7 +45,7 @@ def test_the_raw_profile_and_its_end_round_trip(tmp_path):
     assert (snap.pid, snap.argv, snap.python_version) == (
         os.getpid(),
         sys.argv,
-        sys.version.split()[0],
+        python_version(),
     )
     assert (tmp_path / "42-1.end").read_text() == '{"status": "killed by SIGTERM"}'
 
