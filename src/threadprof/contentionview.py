@@ -7,13 +7,22 @@ from __future__ import annotations
 
 from .cells import View, fit, fit_left, format_seconds, label, printable
 from .contention import Blocker, Contention, LockStats
-from .model import Snapshot
+from .model import Function, Snapshot
+from .offcpu import OffCpu
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["BLOCKER_LIMIT", "LOCK_LIMIT", "contention_json", "contention_lines"]
+__all__ = [
+    "BLOCKER_LIMIT",
+    "LOCK_LIMIT",
+    "OFFCPU_LIMIT",
+    "contention_json",
+    "contention_lines",
+    "offcpu_json",
+    "offcpu_lines",
+]
 
 #: The locks the terminal report lists, those that made threads wait longest first.
 LOCK_LIMIT = 10
@@ -133,16 +142,17 @@ def _site_json(snapshot: Snapshot, thread: int, node: int) -> dict[str, Any]:
     """A thread and the code in it (``None`` for none: the thread's root)."""
     t = snapshot.threads[thread]
     func = snapshot.functions[t.path(node)[-1]] if node > 0 else None
+    return {**_thread_json(snapshot, thread), "function": _func_json(func)}
+
+
+def _func_json(func: Function | None) -> dict[str, Any] | None:
+    if func is None:
+        return None
     return {
-        **_thread_json(snapshot, thread),
-        "function": None
-        if func is None
-        else {
-            "name": func.name,
-            "qualname": func.qualname,
-            "file": func.filename,
-            "line": func.lineno,
-        },
+        "name": func.name,
+        "qualname": func.qualname,
+        "file": func.filename,
+        "line": func.lineno,
     }
 
 
@@ -190,3 +200,100 @@ def contention_json(snapshot: Snapshot, contention: Contention) -> list[dict[str
             }
         )
     return out
+
+
+#: The threads and the functions the off-CPU section lists, the most first.
+OFFCPU_LIMIT = 10
+
+
+def _kinds(blocked: dict[str, int], sec: float) -> str:
+    parts = sorted(blocked.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{kind} {format_seconds(ticks * sec)}" for kind, ticks in parts)
+
+
+def offcpu_lines(snapshot: Snapshot, offcpu: OffCpu | None, width: int, view: View) -> list[str]:
+    """Each thread's and function's off-CPU time, blocked in known waits or
+    runnable (waiting for the GIL or a CPU)."""
+    if offcpu is None:
+        return []
+    threads = sorted((t for t in offcpu.threads if t.offcpu > 0), key=lambda t: -t.offcpu)
+    if not threads:
+        return []
+    sec = snapshot.unit
+    runnable = "waiting for the GIL or a CPU" if offcpu.gil else "waiting for a CPU: no GIL"
+    numbers = f"{{:>{_T}}} {{:>{_T}}} {{:>{_T}}}"
+    head = numbers.format("off-CPU", "blocked", "runnable")
+    name_w = 24
+    shown = threads[:OFFCPU_LIMIT]
+    what = f"the {len(shown)} most" if len(shown) < len(threads) else "all"
+    lines = [
+        "",
+        fit(f"Off-CPU time: blocked in a known wait, or runnable ({runnable}):", width),
+        fit(f"  {'thread (' + what + ')':<{name_w}} {head}  blocked in", width),
+    ]
+    for t in shown:
+        name = fit_left(printable(snapshot.threads[t.thread].name), name_w)
+        cells = numbers.format(
+            format_seconds(t.offcpu * sec),
+            format_seconds(sum(t.blocked.values()) * sec),
+            format_seconds(t.runnable * sec),
+        )
+        lines.append(fit(f"  {name:<{name_w}} {cells}  {_kinds(t.blocked, sec)}", width))
+    funcs = [f for f in offcpu.functions if f.offcpu > 0][:OFFCPU_LIMIT]
+    if funcs:
+        label_w = max(width - 2 - len(head) - 1, 20)
+        lines += [
+            "",
+            fit(f"  {'function, and the waits it called':<{label_w}} {head}", width),
+        ]
+        functions = snapshot.functions
+        for f in funcs:
+            text = printable(fit_left(label(functions[f.func], label_w, view), label_w))
+            cells = numbers.format(
+                format_seconds(f.offcpu * sec),
+                format_seconds(sum(f.blocked.values()) * sec),
+                format_seconds(f.runnable * sec),
+            )
+            lines.append(f"  {text:<{label_w}} {cells}")
+            for callee, ticks in sorted(f.blocked.items(), key=lambda kv: -kv[1])[:3]:
+                lines.append(
+                    fit(
+                        f"      {format_seconds(ticks * sec):>{_T}} in "
+                        f"{label(functions[callee], width - _T - 10, view)}",
+                        width,
+                    )
+                )
+    return lines
+
+
+def offcpu_json(snapshot: Snapshot, offcpu: OffCpu | None) -> dict[str, Any] | None:
+    """``--json``'s ``offcpu``: every thread's split and every function's, in
+    seconds; ``None`` without CPU time."""
+    if offcpu is None:
+        return None
+    sec = snapshot.unit
+    functions = snapshot.functions
+    return {
+        "gil": offcpu.gil,
+        "threads": [
+            {
+                **_thread_json(snapshot, t.thread),
+                "offcpu": t.offcpu * sec,
+                "blocked": {kind: ticks * sec for kind, ticks in t.blocked.items()},
+                "runnable": t.runnable * sec,
+            }
+            for t in offcpu.threads
+        ],
+        "functions": [
+            {
+                "function": _func_json(functions[f.func]),
+                "offcpu": f.offcpu * sec,
+                "blocked": [
+                    {"call": _func_json(functions[callee]), "time": ticks * sec}
+                    for callee, ticks in sorted(f.blocked.items(), key=lambda kv: -kv[1])
+                ],
+                "runnable": f.runnable * sec,
+            }
+            for f in offcpu.functions
+        ],
+    }

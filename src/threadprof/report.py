@@ -51,7 +51,7 @@ from .cells import label as _label
 from .cells import percent as _percent
 from .cells import printable as _printable
 from .contention import analyse
-from .contentionview import contention_json, contention_lines
+from .contentionview import contention_json, contention_lines, offcpu_json, offcpu_lines
 from .model import (
     SCREEN_ROWS,
     Function,
@@ -66,6 +66,7 @@ from .model import (
     task_lines,
     thread_group_key,
 )
+from .offcpu import split
 from .paths import function_matches
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
@@ -628,6 +629,7 @@ def format_report(
             ]
 
     lines += _slow_step_lines(snapshot, threads, width, view)
+    lines += offcpu_lines(snapshot, split(snapshot), width, view)
     lines += contention_lines(snapshot, analyse(snapshot), width, view)
 
     if limit != 0 and per_thread:
@@ -1195,6 +1197,7 @@ def report_data(
         _step_json(snapshot, t, step, names) for t, step in _slow_steps(snapshot, threads)
     ]
     data["tasks"] = [_task_json(snapshot, task) for task in _tasks(snapshot, threads)]
+    data["offcpu"] = offcpu_json(snapshot, split(snapshot))
     data["contention"] = contention_json(snapshot, analyse(snapshot))
     if per_thread:
         data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]

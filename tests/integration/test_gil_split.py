@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: MIT
+"""The off-CPU split on workloads with known answers, on both engines: two
+CPU-bound threads share the GIL; a consumer sleeps in a known wait; a lock
+held for a known time."""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+
+import pytest
+from shared import FREE_THREADED
+
+import threadprof
+from threadprof.offcpu import split
+
+
+def spin(n: int) -> int:
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
+@pytest.fixture
+def switch_interval():
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_two_cpu_bound_threads_wait_for_each_other(engine, switch_interval):
+    together = threading.Barrier(2)
+    run_for = 0.4
+
+    def run():
+        together.wait()
+        deadline = time.monotonic() + run_for
+        while time.monotonic() < deadline:  # both stop together
+            spin(20_000)
+
+    threads = [threading.Thread(target=run, name=f"spin-{i}") for i in range(2)]
+    with threadprof.profile(engine=engine) as p:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    out = split(snap)
+    assert out is not None and out.gil == (not FREE_THREADED)
+    rows = [r for r in out.threads if snap.threads[r.thread].name.startswith("spin-")]
+    assert len(rows) == 2
+    for r in rows:
+        assert r.offcpu == r.runnable + sum(r.blocked.values())
+    if FREE_THREADED:
+        return  # no GIL: what they wait for is a CPU, which the machine decides
+    cpu = sum(snap.threads[r.thread].cpu_time for r in rows)
+    wall = max(r.wall for r in rows)
+    if cpu < 0.9 * wall:
+        pytest.skip(
+            f"the process had {cpu / wall:.0%} of a CPU: the OS, not the GIL, set the waits"
+        )
+    # with the GIL one runs while the other waits: each waits half its time
+    for r in rows:
+        assert 0.45 <= r.runnable / r.wall <= 0.55, (r.runnable, r.wall)
+
+
+def test_a_consumer_blocked_on_a_sleeping_producer(engine):
+    q: queue.Queue[int | None] = queue.Queue()
+    gap, items = 0.02, 4
+
+    def produce():
+        for i in range(items):
+            time.sleep(gap)
+            q.put(i)
+        q.put(None)
+
+    def consume():
+        while q.get() is not None:
+            pass
+
+    threads = [threading.Thread(target=f, name=f.__name__) for f in (consume, produce)]
+    with threadprof.profile(engine=engine) as p:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    out = split(snap)
+    rows = {snap.threads[r.thread].name: r for r in out.threads}
+    # the producer sleeps; the consumer waits in the queue's condition (a lock)
+    assert rows["produce"].blocked["sleep"] >= 0.9 * items * gap / snap.unit
+    assert rows["consume"].blocked["lock"] >= 0.8 * items * gap / snap.unit
+    assert rows["consume"].runnable < 0.5 * rows["consume"].blocked["lock"]
+
+
+def test_a_lock_held_for_a_known_time(engine):
+    lock = threading.Lock()
+    hold = 0.05
+    held = threading.Event()
+
+    def holder():
+        lock.acquire()
+        held.set()
+        time.sleep(hold)
+        lock.release()
+
+    def waiter():
+        held.wait()
+        lock.acquire()
+        lock.release()
+
+    threads = [threading.Thread(target=f, name=f.__name__) for f in (holder, waiter)]
+    with threadprof.profile(engine=engine) as p:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    snap = p.snapshot()
+    out = split(snap)
+    rows = {snap.threads[r.thread].name: r for r in out.threads}
+    assert rows["holder"].blocked["sleep"] >= 0.9 * hold / snap.unit
+    assert 0.5 * hold / snap.unit <= rows["waiter"].blocked["lock"] <= 2 * hold / snap.unit
+    waiter = next(f for f in out.functions if snap.functions[f.func].name == "waiter")
+    (call,) = [
+        snap.functions[c].name for c in waiter.blocked if waiter.blocked[c] > hold / 4 / snap.unit
+    ]
+    assert call == "<method 'acquire' of '_thread.lock' objects>"
