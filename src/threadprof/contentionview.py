@@ -220,7 +220,7 @@ def offcpu_lines(snapshot: Snapshot, offcpu: OffCpu | None, width: int, view: Vi
     if not threads:
         return []
     sec = snapshot.unit
-    runnable = "waiting for the GIL or a CPU" if offcpu.gil else "waiting for a CPU: no GIL"
+    runnable = "for the GIL or a CPU" if offcpu.gil else "for a CPU; no GIL"
     numbers = f"{{:>{_T}}} {{:>{_T}}} {{:>{_T}}}"
     head = numbers.format("off-CPU", "blocked", "runnable")
     name_w = 24
@@ -228,7 +228,7 @@ def offcpu_lines(snapshot: Snapshot, offcpu: OffCpu | None, width: int, view: Vi
     what = f"the {len(shown)} most" if len(shown) < len(threads) else "all"
     lines = [
         "",
-        fit(f"Off-CPU time: blocked in a known wait, or runnable ({runnable}):", width),
+        fit(f"Off-CPU time: blocked in known waits, or runnable ({runnable}):", width),
         fit(f"  {'thread (' + what + ')':<{name_w}} {head}  blocked in", width),
     ]
     for t in shown:

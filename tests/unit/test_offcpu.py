@@ -81,7 +81,7 @@ def test_each_thread_and_function_split_exactly(builder):
     assert worker.blocked == {0: 30, 1: 20}
     assert (worker.runnable, worker.offcpu) == (10, 60)
     text = "\n".join(offcpu_lines(snap, out, 100, View()))
-    assert "runnable (waiting for the GIL or a CPU)" in text
+    assert "Off-CPU time: blocked in known waits, or runnable (for the GIL or a CPU):" in text
     assert "  w-1" in text and "sleep 30.00ms, lock 20.00ms" in text
     assert "w-2" not in text  # no off-CPU time
     data = offcpu_json(snap, out)
@@ -104,4 +104,4 @@ def test_a_free_threaded_run_has_no_gil(builder):
     snap = builder.build(python_version="3.13.5t")
     assert not has_gil(snap)
     text = "\n".join(offcpu_lines(snap, split(snap), 100, View()))
-    assert "runnable (waiting for a CPU: no GIL)" in text
+    assert "runnable (for a CPU; no GIL)" in text
