@@ -9,6 +9,7 @@ from .cells import View, fit, fit_left, format_seconds, label, printable
 from .contention import Blocker, Contention, LockStats
 from .model import Function, Snapshot
 from .offcpu import OffCpu
+from .pools import PoolStats
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ __all__ = [
     "contention_lines",
     "offcpu_json",
     "offcpu_lines",
+    "pool_json",
+    "pool_lines",
 ]
 
 #: The locks the terminal report lists, those that made threads wait longest first.
@@ -297,3 +300,56 @@ def offcpu_json(snapshot: Snapshot, offcpu: OffCpu | None) -> dict[str, Any] | N
             for f in offcpu.functions
         ],
     }
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole > 0 else "-"
+
+
+def _tasks(tasks: list[int] | None) -> str:
+    if not tasks:
+        return "-"
+    return f"{min(tasks)} / {sum(tasks) / len(tasks):.1f} / {max(tasks)}"
+
+
+def pool_lines(snapshot: Snapshot, stats: list[PoolStats], width: int) -> list[str]:
+    """Each pool's busy, blocked and idle shares, and its tasks per worker."""
+    if not stats:
+        return []
+    cells = "{:>7} {:>6} {:>8} {:>6}  {}"
+    head = cells.format("workers", "busy", "blocked", "idle", "tasks min / mean / max")
+    name_w = max(width - 2 - len(head) - 1, 16)
+    lines = [
+        "",
+        fit("Pools: their workers' wall time busy (running or runnable), blocked in", width),
+        fit("other waits, or idle (waiting for work), and the tasks each worker ran:", width),
+        fit(f"  {'pool':<{name_w}} {head}", width),
+    ]
+    for p in stats:
+        name = fit_left(printable(p.key), name_w)
+        row = cells.format(
+            len(p.threads),
+            _share(p.busy, p.wall),
+            _share(p.blocked, p.wall),
+            _share(p.idle, p.wall),
+            _tasks(p.tasks),
+        )
+        lines.append(fit(f"  {name:<{name_w}} {row}", width))
+    return lines
+
+
+def pool_json(snapshot: Snapshot, stats: list[PoolStats]) -> list[dict[str, Any]]:
+    """``--json``'s ``pools``, times in seconds."""
+    sec = snapshot.unit
+    return [
+        {
+            "key": p.key,
+            "threads": [_thread_json(snapshot, i) for i in p.threads],
+            "wall": p.wall * sec,
+            "busy": p.busy * sec,
+            "blocked": p.blocked * sec,
+            "idle": p.idle * sec,
+            "tasks": p.tasks,
+        }
+        for p in stats
+    ]

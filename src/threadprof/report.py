@@ -51,7 +51,14 @@ from .cells import label as _label
 from .cells import percent as _percent
 from .cells import printable as _printable
 from .contention import analyse
-from .contentionview import contention_json, contention_lines, offcpu_json, offcpu_lines
+from .contentionview import (
+    contention_json,
+    contention_lines,
+    offcpu_json,
+    offcpu_lines,
+    pool_json,
+    pool_lines,
+)
 from .model import (
     SCREEN_ROWS,
     Function,
@@ -68,6 +75,7 @@ from .model import (
 )
 from .offcpu import split
 from .paths import function_matches
+from .pools import pools
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -630,6 +638,7 @@ def format_report(
 
     lines += _slow_step_lines(snapshot, threads, width, view)
     lines += offcpu_lines(snapshot, split(snapshot), width, view)
+    lines += pool_lines(snapshot, pools(snapshot), width)
     lines += contention_lines(snapshot, analyse(snapshot), width, view)
 
     if limit != 0 and per_thread:
@@ -1198,6 +1207,7 @@ def report_data(
     ]
     data["tasks"] = [_task_json(snapshot, task) for task in _tasks(snapshot, threads)]
     data["offcpu"] = offcpu_json(snapshot, split(snapshot))
+    data["pools"] = pool_json(snapshot, pools(snapshot))
     data["contention"] = contention_json(snapshot, analyse(snapshot))
     if per_thread:
         data["per_thread"] = [{"ident": t.ident, "functions": functions([t])} for t in threads]

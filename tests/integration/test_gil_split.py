@@ -129,3 +129,29 @@ def test_a_lock_held_for_a_known_time(engine):
         snap.functions[c].name for c in waiter.blocked if waiter.blocked[c] > hold / 4 / snap.unit
     ]
     assert call == "<method 'acquire' of '_thread.lock' objects>"
+
+
+def test_a_thread_pool_s_workers_and_their_tasks(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadprof.pools import pools
+
+    gate = threading.Lock()
+
+    def job(i):
+        spin(2000)
+        if i % 4 == 0:
+            gate.acquire()
+            time.sleep(0.001)
+            gate.release()
+        return i
+
+    with threadprof.profile(engine=engine) as p:
+        with ThreadPoolExecutor(3, thread_name_prefix="pool") as ex:
+            assert sum(ex.map(job, range(60))) == sum(range(60))
+    snap = p.snapshot()
+    (pool,) = [s for s in pools(snap) if s.key == "pool_*"]
+    assert len(pool.threads) == 3
+    assert sum(pool.tasks) == 60  # every task, once, by the worker that ran it
+    assert pool.busy + pool.blocked + pool.idle == pool.wall
+    assert pool.blocked >= 15 * 0.001 / snap.unit * 0.9  # the sleeps under the lock

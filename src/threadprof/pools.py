@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: MIT
+"""Pools of threads: how busy a group of workers was, and how evenly.
+
+A pool is a group of two or more threads whose names share a
+:func:`~threadprof.model.thread_group_key` (``worker-*``, a
+``ThreadPoolExecutor``'s ``ThreadPoolExecutor-0_*``). Each worker's wall time
+is split three ways, from its call tree:
+
+* **idle**: blocked waiting for work: in ``queue.SimpleQueue.get`` (where a
+  ``ThreadPoolExecutor``'s workers wait) or in a lock inside
+  ``queue.Queue.get``;
+* **blocked**: in any other known wait (:func:`threadprof.offcpu.wait_kind`:
+  a lock, a sleep, a socket...);
+* **busy**: the rest: running, or runnable (waiting for the GIL or a CPU).
+
+A worker's tasks are its calls of ``concurrent.futures``' ``_WorkItem.run``
+(one per task a ``ThreadPoolExecutor`` ran), else its calls that took work
+from a queue (``Queue.get``, ``SimpleQueue.get``).
+"""
+
+from __future__ import annotations
+
+from ._record import Record
+from .model import Function, Snapshot, ThreadProfile, thread_group_key
+from .offcpu import wait_kind
+
+__all__ = ["PoolStats", "pools"]
+
+_QUEUE_FILE = "/queue.py"
+_FUTURES_THREAD = "/concurrent/futures/thread.py"
+
+
+class PoolStats(Record):
+    """One pool: its workers (thread indices) and their time, in ticks."""
+
+    __slots__ = ("blocked", "busy", "idle", "key", "tasks", "threads", "wall")
+    key: str
+    threads: list[int]
+    wall: int  # the workers' wall time, summed
+    busy: int
+    blocked: int
+    idle: int
+    tasks: list[int] | None  # per worker, in the order of threads; None: not known
+
+    def __init__(
+        self,
+        key: str,
+        threads: list[int],
+        wall: int,
+        busy: int,
+        blocked: int,
+        idle: int,
+        tasks: list[int] | None,
+    ) -> None:
+        self.key = key
+        self.threads = threads
+        self.wall = wall
+        self.busy = busy
+        self.blocked = blocked
+        self.idle = idle
+        self.tasks = tasks
+
+
+def _is(f: Function, suffix: str, qualname: str) -> bool:
+    return (
+        f.kind == "python"
+        and f.qualname == qualname
+        and f.filename.replace("\\", "/").endswith(suffix)
+    )
+
+
+def _worker(snapshot: Snapshot, thread: ThreadProfile) -> tuple[int, int, int, int]:
+    """(blocked, idle, work items run, gets from a queue) of one thread."""
+    functions = snapshot.functions
+    cols = thread.tree_columns()
+    parent, func = cols.parent, cols.func
+    blocked = idle = runs = gets = 0
+    for i in range(1, len(cols)):
+        f = functions[func[i]]
+        if _is(f, _FUTURES_THREAD, "_WorkItem.run"):
+            runs += cols.calls[i]
+        elif _is(f, _QUEUE_FILE, "Queue.get"):
+            gets += cols.calls[i]
+        kind = wait_kind(f)
+        if kind is None:
+            continue
+        if kind == "queue":
+            gets += cols.calls[i]
+        off = max(cols.wall_self[i] - cols.cpu_self[i], 0)
+        if off == 0:
+            continue
+        waiting_for_work = kind == "queue"
+        up = parent[i]
+        while not waiting_for_work and up > 0:
+            waiting_for_work = _is(functions[func[up]], _QUEUE_FILE, "Queue.get")
+            up = parent[up]
+        if waiting_for_work:
+            idle += off
+        else:
+            blocked += off
+    return blocked, idle, runs, gets
+
+
+def pools(snapshot: Snapshot) -> list[PoolStats]:
+    """The pools of a snapshot's threads, the most threads first."""
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(snapshot.threads):
+        key = thread_group_key(t.name)
+        if key != t.name:
+            groups.setdefault(key, []).append(i)
+    out = []
+    for key, members in groups.items():
+        if len(members) < 2:
+            continue
+        wall = busy = blocked = idle = 0
+        runs: list[int] = []
+        gets: list[int] = []
+        for i in members:
+            t = snapshot.threads[i]
+            b, d, r, g = _worker(snapshot, t)
+            wall += t.wall_time
+            blocked += b
+            idle += d
+            busy += max(t.wall_time - b - d, 0)
+            runs.append(r)
+            gets.append(g)
+        tasks = runs if any(runs) else gets if any(gets) else None
+        out.append(PoolStats(key, members, wall, busy, blocked, idle, tasks))
+    out.sort(key=lambda p: (-len(p.threads), p.key))
+    return out
