@@ -40,7 +40,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Blocker", "Contention", "LockStats", "analyse"]
+__all__ = ["Blocker", "Contention", "LockStats", "analyse", "lock_name"]
 
 #: The standard library's files whose code makes up the primitives, by the
 #: module name a lock's kind is given in.
@@ -110,12 +110,14 @@ class LockStats(Record):
         "by_waiter",
         "hold_time",
         "holds",
+        "holds_by_call",
         "kind",
         "max_hold",
         "max_wait",
         "site",
         "wait_time",
         "waits",
+        "waits_by_call",
     )
     address: int
     kind: str  # "threading.Lock", "queue.Queue", ...
@@ -131,6 +133,11 @@ class LockStats(Record):
     by_holder: dict[int, list[int]]
     by_site: dict[tuple[int, int], list[int]]
     blockers: list[Blocker]  # heaviest first
+    #: ``(thread index, node)`` of each call that acquired (its own node, its
+    #: whole stack) -> ``[count, wait]``; and -> ``[count, hold]`` of the holds
+    #: it began
+    waits_by_call: dict[tuple[int, int], list[int]]
+    holds_by_call: dict[tuple[int, int], list[int]]
 
     def __init__(
         self,
@@ -148,6 +155,8 @@ class LockStats(Record):
         by_holder: dict[int, list[int]] | None = None,
         by_site: dict[tuple[int, int], list[int]] | None = None,
         blockers: list[Blocker] | None = None,
+        waits_by_call: dict[tuple[int, int], list[int]] | None = None,
+        holds_by_call: dict[tuple[int, int], list[int]] | None = None,
     ) -> None:
         self.address = address
         self.kind = kind
@@ -163,6 +172,20 @@ class LockStats(Record):
         self.by_holder = {} if by_holder is None else by_holder
         self.by_site = {} if by_site is None else by_site
         self.blockers = [] if blockers is None else blockers
+        self.waits_by_call = {} if waits_by_call is None else waits_by_call
+        self.holds_by_call = {} if holds_by_call is None else holds_by_call
+
+
+def lock_name(snapshot: Snapshot, lock: LockStats) -> str:
+    """``kind in qualname (file:line)``: what the lock is and the code that
+    first used it (the file's base name), as labels name it."""
+    thread, node = lock.site
+    if node <= 0:
+        return lock.kind
+    t = snapshot.threads[thread]
+    f = snapshot.functions[t.path(node)[-1]]
+    base = f.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{lock.kind} in {f.qualname} ({base}:{f.lineno})"
 
 
 class Contention(Record):
@@ -240,7 +263,19 @@ _ACQ, _REL, _WAIT, _WAKE = 0, 1, 2, 3
 class _Use(Record):
     """One lock call as a use of a lock (``what``: one of the constants above)."""
 
-    __slots__ = ("end", "full", "kind", "obj", "prim", "site", "start", "thread", "via", "what")
+    __slots__ = (
+        "end",
+        "full",
+        "kind",
+        "node",
+        "obj",
+        "prim",
+        "site",
+        "start",
+        "thread",
+        "via",
+        "what",
+    )
 
     def __init__(
         self,
@@ -254,6 +289,7 @@ class _Use(Record):
         prim: bool,
         full: bool = False,
         via: int = 0,
+        node: int = 0,
     ) -> None:
         self.what = what
         self.thread = thread
@@ -265,6 +301,7 @@ class _Use(Record):
         self.prim = prim  # kind is a primitive's, not the lock's own type
         self.full = full  # a release of all of an RLock's levels (_release_save)
         self.via = via  # a wait's: the lock made for it, which its notify releases
+        self.node = node  # the call's own node
 
 
 def _uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[_Use]:
@@ -286,34 +323,44 @@ def _uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[_Us
         c_kind = _c_kind(functions[func[node]])
         lock_kind = w.kind or c_kind
         if c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
-            yield _Use(_WAIT, index, obj, start, end, w.site, lock_kind, prim)
+            yield _Use(_WAIT, index, obj, start, end, w.site, lock_kind, prim, node=node)
             continue
         if not w.cond_wait:
             stage = 0
             if w.notify and what == _REL:
-                yield _Use(_WAKE, index, obj, start, end, w.site, lock_kind, prim)
+                yield _Use(_WAKE, index, obj, start, end, w.site, lock_kind, prim, node=node)
                 continue
-            yield _Use(what, index, obj, start, end, w.site, lock_kind, prim)
+            yield _Use(what, index, obj, start, end, w.site, lock_kind, prim, node=node)
             continue
         if what == _ACQ:
             if stage == 2 and obj == waiter:
                 stage = 3
-                yield _Use(_WAIT, index, cond, start, end, w.site, lock_kind, prim, via=obj)
+                yield _Use(
+                    _WAIT, index, cond, start, end, w.site, lock_kind, prim, via=obj, node=node
+                )
             elif stage >= 2 and obj == cond:
                 stage = 0
-                yield _Use(_ACQ, index, obj, start, end, w.site, lock_kind, prim)
+                yield _Use(_ACQ, index, obj, start, end, w.site, lock_kind, prim, node=node)
             else:  # a new wait: the lock made for it, taken at once
                 waiter, stage = obj, 1
         elif stage == 1:
             cond, stage = obj, 2
-            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim, full=True)
+            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim, full=True, node=node)
         else:
-            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim)
+            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim, node=node)
 
 
 #: The releases by a notify, by the address of the lock released: their
 #: start times and themselves, in time order.
 _Wakes = dict[int, tuple[list[int], list[_Use]]]
+
+
+#: A hold: (start, end, thread, site, the node of the call that acquired).
+_Hold = tuple[int, int, int, int, int]
+
+
+def _hold(start: int, end: int, holder: _Use) -> _Hold:
+    return (start, end, holder.thread, holder.site, holder.node)
 
 
 def _add(table: dict[Any, list[int]], key: Any, ticks: int) -> None:
@@ -380,7 +427,7 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
     first = next((u for u in uses if u.site > 0), uses[0])
     lock = LockStats(obj, kind, (first.thread, first.site))
     reentrant = any(u.kind == "threading.RLock" for u in uses)
-    holds: list[tuple[int, int, int, int]] = []  # start, end, thread, site
+    holds: list[_Hold] = []
     holder: _Use | None = None
     depth = 0
     saved: dict[int, int] = {}  # an RLock's levels released by _release_save, by thread
@@ -394,6 +441,7 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
             lock.max_wait = max(lock.max_wait, wait)
             _add(lock.by_waiter, u.thread, wait)
             _add(lock.by_site, (u.thread, u.site), wait)
+            _add(lock.waits_by_call, (u.thread, u.node), wait)
             waits.append(u)
             if u.what == _WAIT:
                 lock.acquired += 1  # woken (or timed out: both end the wait)
@@ -401,7 +449,7 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
             if holder is not None and holder.thread != u.thread and ends[holder.thread] < u.end:
                 # its holder ended before: released as the thread ended (a
                 # thread's own lock, which Thread.join waits for until 3.12)
-                holds.append((since, max(since, ends[holder.thread]), holder.thread, holder.site))
+                holds.append(_hold(since, max(since, ends[holder.thread]), holder))
                 holder = None
             if holder is None:
                 holder, since, depth = u, u.end, saved.pop(u.thread, 1)
@@ -418,15 +466,16 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
         depth -= 1
         if depth > 0:
             continue
-        holds.append((since, u.start, holder.thread, holder.site))
+        holds.append(_hold(since, u.start, holder))
         holder = None
     if holder is not None:  # still held when the thread was last seen
-        holds.append((since, max(since, ends[holder.thread]), holder.thread, holder.site))
-    for start, end, thread, _site in holds:
+        holds.append(_hold(since, max(since, ends[holder.thread]), holder))
+    for start, end, thread, _site, node in holds:
         lock.holds += 1
         lock.hold_time += end - start
         lock.max_hold = max(lock.max_hold, end - start)
         _add(lock.by_holder, thread, end - start)
+        _add(lock.holds_by_call, (thread, node), end - start)
     lock.blockers = _blockers(waits, holds, wakes)
     return lock
 
@@ -435,9 +484,7 @@ def _lock_kind(uses: list[_Use]) -> str:
     return "threading.RLock" if any(u.kind == "threading.RLock" for u in uses) else uses[0].kind
 
 
-def _blockers(
-    waits: list[_Use], holds: list[tuple[int, int, int, int]], wakes: _Wakes
-) -> list[Blocker]:
+def _blockers(waits: list[_Use], holds: list[_Hold], wakes: _Wakes) -> list[Blocker]:
     """Who made each wait last: the overlapping holds of other threads, and the
     notify that woke a wait on a condition."""
     starts = [h[0] for h in holds]  # holds never overlap: sorted by start and by end
@@ -451,7 +498,7 @@ def _blockers(
             continue
         i = bisect.bisect_left(starts, u.end) - 1
         while i >= 0 and holds[i][1] > u.start:
-            start, end, thread, site = holds[i]
+            start, end, thread, site, _node = holds[i]
             if thread != u.thread:
                 overlap = min(end, u.end) - max(start, u.start)
                 if overlap > 0:

@@ -169,3 +169,38 @@ def test_go_tool_pprof_filters_by_process(make_builder, tmp_path):
     assert child["leaf"] == (5, 5)
     both = top(path, "-sample_index=calls")
     assert both["leaf"][0] == 6
+
+
+def test_the_lock_profile_as_datadog_names_it(builder, tmp_path):
+    """sample_types="locks": lock-acquire, lock-acquire-wait and
+    lock-release-hold, labelled "lock name", totals exact in go tool pprof."""
+    from threadprof.model import LOCK_ACQUIRE, LOCK_RELEASE, LockOps
+
+    b = builder
+    C = b.call
+    acq, rel = (
+        "<method 'acquire' of '_thread.lock' objects>",
+        "<method 'release' of '_thread.lock' objects>",
+    )
+    for i in range(2):
+        b.thread(f"w-{i}", [C("worker", 1, 100, [C(acq, 1, 1), C(rel, 1, 1)])])
+    # w-0 holds 1..10; w-1 asks at 2 and gets it at 11 (waits 9), holds to 15
+    b.threads[0].lock_ops = LockOps.of_rows(
+        [(0, 1, 7, 2, LOCK_ACQUIRE), (10, 10, 7, 3, LOCK_RELEASE)]
+    )
+    b.threads[1].lock_ops = LockOps.of_rows(
+        [(2, 11, 7, 2, LOCK_ACQUIRE), (15, 15, 7, 3, LOCK_RELEASE)]
+    )
+    path = tmp_path / "locks.pb.gz"
+    get_exporter("pprof").write(b.build(), str(path), options={"sample_types": "locks"})
+    name = "threading.Lock in worker (app.py:10)"
+    for index, flat, unit in (
+        ("lock-acquire", 2, "-unit="),  # a count
+        ("lock-acquire-wait", 10, "-unit=ms"),  # 1 + 9 ms
+        ("lock-release-hold", 13, "-unit=ms"),  # 9 + 4 ms
+    ):
+        rows = top(path, f"-sample_index={index}", unit)
+        assert rows[acq][0] == flat, (index, rows)
+        assert rows["worker"] == (0, flat)
+    out, _ = pprof(path, "-sample_index=lock-acquire-wait", "-unit=ms", "-tags")
+    assert f"{name}" in out and "w-1" in out

@@ -100,9 +100,10 @@ FORMAT_FLAGS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         "pprof",
         "sample_types",
         {
-            "choices": ("all", "cpu", "wall"),
+            "choices": ("all", "cpu", "wall", "locks"),
             "help": "pprof: the sample types, all (wall, cpu, calls; the default), or cpu or "
-            "wall alone, which Pyroscope and Parca file as a CPU or a wall-clock profile",
+            "wall alone, which Pyroscope and Parca file as a CPU or a wall-clock profile, "
+            "or locks: lock-acquire, lock-acquire-wait and lock-release-hold per lock name",
         },
     ),
     (

@@ -15,6 +15,14 @@ Sample types (``sample_types``):
   views.)
 * ``"wall"``: ``wall/nanoseconds`` and ``calls/count``, period type
   ``wall/nanoseconds``: the off-CPU view, for a second upload.
+* ``"locks"``: the contention profile (:mod:`threadprof.contention`), with
+  the sample types and the label of Datadog's lock profiler, so that fleet
+  tools show it as they show theirs: ``lock-acquire/count`` and
+  ``lock-acquire-wait/nanoseconds`` at the stack of each call that acquired,
+  ``lock-release-hold/nanoseconds`` at the stack of the call that began each
+  hold, each sample labelled ``lock name`` (``threading.Lock in lookup
+  (app.py:20)``) and with its thread's labels; period type
+  ``lock-acquire-wait/nanoseconds``. ``max_samples`` does not apply.
 
 Every call-tree node of every thread is one sample: its stack (leaf first, as
 pprof wants), its self times and call count, and the labels ``thread`` (the
@@ -65,6 +73,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from .. import _core
+from ..contention import analyse, lock_name
 from ..model import Node, Snapshot, ThreadProfile, thread_group_key, thread_without_tasks
 from ._common import creator, function_name, ns_converter, ns_scale
 from ._protobuf import (
@@ -83,6 +92,11 @@ SAMPLE_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "all": (("wall", "nanoseconds"), ("cpu", "nanoseconds"), ("calls", "count")),
     "cpu": (("cpu", "nanoseconds"), ("calls", "count")),
     "wall": (("wall", "nanoseconds"), ("calls", "count")),
+    "locks": (
+        ("lock-acquire", "count"),
+        ("lock-acquire-wait", "nanoseconds"),
+        ("lock-release-hold", "nanoseconds"),
+    ),
 }
 
 # field numbers of profile.proto
@@ -354,7 +368,9 @@ def dump(
             gz.write(b"".join(chunk))
 
         nodes = sum(len(t.nodes) - 1 for t in snapshot.threads)
-        if max_samples is None or nodes <= max_samples:
+        if sample_types == "locks":
+            _write_locks(snapshot, funcs, strings, write)
+        elif max_samples is None or nodes <= max_samples:
             for thread in snapshot.threads:
                 thread_pid = snapshot.pid_of(thread)
                 labels = [
@@ -391,7 +407,9 @@ def dump(
             gz.write(field_varint(_TIME_NANOS, round(snapshot.start_time * 1e9)))
         if snapshot.duration:
             gz.write(field_varint(_DURATION_NANOS, to_ns(snapshot.duration)))
-        period = snapshot.primary if sample_types == "all" else sample_types
+        period = {"all": snapshot.primary, "locks": "lock-acquire-wait"}.get(
+            sample_types, sample_types
+        )
         gz.write(field_message(_PERIOD_TYPE, _value_type(strings, period, "nanoseconds")))
         gz.write(field_varint(_PERIOD, 1))
         comments = [creator(), f"clock: {snapshot.clock}, CPU time: {snapshot.cpu_mode}"]
@@ -402,6 +420,41 @@ def dump(
             gz.write(field_varint(_COMMENT, strings(text)))
         gz.write(field_varint(_DEFAULT_SAMPLE_TYPE, strings(period)))
         gz.write(strings.encode())
+
+
+def _write_locks(
+    snapshot: Snapshot,
+    funcs: _Functions,
+    strings: _Strings,
+    write: Callable[[Iterable[tuple[bytes, Values]], list[bytes]], None],
+) -> None:
+    """The samples of ``sample_types="locks"``: per lock, per thread and per
+    call, its acquires and their wait, and the holds it began."""
+    to_ns = ns_converter(snapshot.unit)
+    stacks: dict[tuple[int, int], bytes] = {}
+
+    def stack(thread: int, node: int) -> bytes:
+        key = (thread, node)
+        if key not in stacks:
+            path = snapshot.threads[thread].path(node)
+            stacks[key] = b"".join(varint(funcs.location[f]) for f in reversed(path))
+        return stacks[key]
+
+    for lock in analyse(snapshot).locks:
+        name = _label(strings, "lock name", lock_name(snapshot, lock))
+        calls = set(lock.waits_by_call) | set(lock.holds_by_call)
+        for thread, node in sorted(calls):
+            t = snapshot.threads[thread]
+            pid = snapshot.pid_of(t)
+            labels = [
+                name,
+                _label(strings, "thread", t.name),
+                _label(strings, "thread_id", num=t.native_id),
+                *([_label(strings, "pid", num=pid)] if pid else []),
+            ]
+            count, wait = lock.waits_by_call.get((thread, node), (0, 0))
+            _, hold = lock.holds_by_call.get((thread, node), (0, 0))
+            write([(stack(thread, node), [count, to_ns(wait), to_ns(hold)])], labels)
 
 
 def _mapping(snapshot: Snapshot, strings: _Strings) -> list[bytes]:
