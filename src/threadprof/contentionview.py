@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from .cells import View, fit, fit_left, format_seconds, label, printable
 from .contention import Blocker, Contention, LockStats
-from .model import Function, Snapshot
-from .offcpu import OffCpu
+from .model import Function, Snapshot, thread_group_key
+from .offcpu import OffCpu, ThreadSplit
 from .pools import PoolStats
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
@@ -214,35 +214,58 @@ def _kinds(blocked: dict[str, int], sec: float) -> str:
     return ", ".join(f"{kind} {format_seconds(ticks * sec)}" for kind, ticks in parts)
 
 
+def _grouped(snapshot: Snapshot, rows: list[ThreadSplit]) -> list[tuple[str, list[ThreadSplit]]]:
+    """The rows of threads whose names share a pattern (``worker-*``) as one,
+    named ``pattern (N)``, the most off-CPU time first."""
+    groups: dict[str, list[ThreadSplit]] = {}
+    for r in rows:
+        groups.setdefault(thread_group_key(snapshot.threads[r.thread].name), []).append(r)
+    out = []
+    for key, members in groups.items():
+        name = snapshot.threads[members[0].thread].name
+        out.append((name if len(members) == 1 else f"{key} ({len(members)})", members))
+    out.sort(key=lambda kv: -sum(r.offcpu for r in kv[1]))
+    return out
+
+
 def offcpu_lines(snapshot: Snapshot, offcpu: OffCpu | None, width: int, view: View) -> list[str]:
     """Each thread's and function's off-CPU time, blocked in known waits or
-    runnable (waiting for the GIL or a CPU)."""
+    runnable (waiting for the GIL or a CPU); threads whose names share a
+    pattern on one line, with their sums."""
     if offcpu is None:
         return []
-    threads = sorted((t for t in offcpu.threads if t.offcpu > 0), key=lambda t: -t.offcpu)
-    if not threads:
+    groups = _grouped(snapshot, [t for t in offcpu.threads if t.offcpu > 0])
+    if not groups:
         return []
     sec = snapshot.unit
     runnable = "for the GIL or a CPU" if offcpu.gil else "for a CPU; no GIL"
     numbers = f"{{:>{_T}}} {{:>{_T}}} {{:>{_T}}}"
     head = numbers.format("off-CPU", "blocked", "runnable")
-    name_w = 24
-    shown = threads[:OFFCPU_LIMIT]
-    what = f"the {len(shown)} most" if len(shown) < len(threads) else "all"
+    shown = groups[:OFFCPU_LIMIT]
+    longest = max(len(printable(title)) for title, _ in shown)
+    name_w = max(16, min(longest, width - 2 - len(head) - 1 - 16))
+    what = f"the {len(shown)} most" if len(shown) < len(groups) else "all"
     lines = [
         "",
         fit(f"Off-CPU time: blocked in known waits, or runnable ({runnable}):", width),
-        fit(f"  {'thread (' + what + ')':<{name_w}} {head}  blocked in", width),
+        fit(f"  {'threads (' + what + ')':<{name_w}} {head}  blocked in", width),
     ]
-    for t in shown:
-        name = fit_left(printable(snapshot.threads[t.thread].name), name_w)
+    for title, members in shown:
+        blocked: dict[str, int] = {}
+        for r in members:
+            for kind, ticks in r.blocked.items():
+                blocked[kind] = blocked.get(kind, 0) + ticks
+        name = fit_left(printable(title), name_w)
         cells = numbers.format(
-            format_seconds(t.offcpu * sec),
-            format_seconds(sum(t.blocked.values()) * sec),
-            format_seconds(t.runnable * sec),
+            format_seconds(sum(r.offcpu for r in members) * sec),
+            format_seconds(sum(blocked.values()) * sec),
+            format_seconds(sum(r.runnable for r in members) * sec),
         )
-        lines.append(fit(f"  {name:<{name_w}} {cells}  {_kinds(t.blocked, sec)}", width))
-    funcs = [f for f in offcpu.functions if f.offcpu > 0][:OFFCPU_LIMIT]
+        line = f"  {name:<{name_w}} {cells}  {_kinds(blocked, sec)}"
+        lines.append(fit(line.rstrip(), width))
+    funcs = [
+        f for f in offcpu.functions if f.offcpu > 0 and not view.hidden(snapshot.functions[f.func])
+    ][:OFFCPU_LIMIT]
     if funcs:
         label_w = max(width - 2 - len(head) - 1, 20)
         lines += [

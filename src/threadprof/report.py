@@ -73,7 +73,7 @@ from .model import (
     task_lines,
     thread_group_key,
 )
-from .offcpu import split
+from .offcpu import split, wait_kind
 from .paths import function_matches
 from .pools import pools
 
@@ -120,16 +120,20 @@ _SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "name": (("name", False),),
     "nfl": (("name", False), ("file", False), ("line", False)),
     "stdname": (("stdname", False),),
-    # threadprof's own: the function's own CPU time, its own time off the CPU
+    # threadprof's own: the function's own CPU time, its own time off the CPU,
+    # its own time off the CPU if it is a known wait (docs/contention.md)
     "cpu": (("cpu_self", True),),
     "offcpu": (("off_self", True),),
+    "wait": (("wait", True), ("off_self", True)),
 }
 
 #: The sort keys of ``python -m cProfile -s`` and ``pstats``.
-SORT_KEYS: tuple[str, ...] = tuple(sorted(k for k in _SORTS if k not in ("cpu", "offcpu")))
+SORT_KEYS: tuple[str, ...] = tuple(sorted(k for k in _SORTS if k not in ("cpu", "offcpu", "wait")))
 #: The sort keys of ``threadprof run`` and ``threadprof report``: :data:`SORT_KEYS`
-#: plus ``cpu`` (own CPU time) and ``offcpu`` (own wall time minus own CPU
-#: time), largest first.
+#: plus ``cpu`` (own CPU time), ``offcpu`` (own wall time minus own CPU
+#: time) and ``wait`` (``offcpu`` of the calls that are known waits, a lock's
+#: acquire, a sleep, a socket's receive...: :func:`threadprof.offcpu.wait_kind`;
+#: then the others by ``offcpu``), largest first.
 REPORT_SORT_KEYS: tuple[str, ...] = tuple(sorted(_SORTS))
 #: ``--tree``'s default threshold, in percent of the thread's time.
 TREE_THRESHOLD = 1.0
@@ -191,6 +195,10 @@ class _Row(Record):
     @property
     def stdname(self) -> str:
         return _std_string(self.func)
+
+    @property
+    def wait(self) -> int:
+        return self.off_self if wait_kind(self.func) is not None else 0
 
     @property
     def off_self(self) -> int:
@@ -637,8 +645,10 @@ def format_report(
             ]
 
     lines += _slow_step_lines(snapshot, threads, width, view)
-    lines += offcpu_lines(snapshot, split(snapshot), width, view)
-    lines += pool_lines(snapshot, pools(snapshot), width)
+    chosen = snapshot if thread is None else snapshot.filter_threads(thread)
+    if _off_cpu_shown(snapshot):
+        lines += offcpu_lines(chosen, split(chosen), width, view)
+    lines += pool_lines(chosen, pools(chosen), width)
     lines += contention_lines(snapshot, analyse(snapshot), width, view)
 
     if limit != 0 and per_thread:

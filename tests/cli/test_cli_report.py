@@ -90,6 +90,16 @@ def test_report_prints_the_report_to_stdout(profile, capsys):
         "       1   290.0ms   300.0ms       3%  main (main.py:10)",
         "       8   60.00ms   850.0ms      93%  Client.io_wait (net.py:42)",
         "       0   50.00ms   50.00ms       0%  Thread.run (threading.py:999)",
+        "",
+        # what the time off the CPU was: here no known wait, so runnable
+        "Off-CPU time: blocked in known waits, or runnable (for the GIL or a CPU):",
+        "  threads (all)      off-CPU   blocked  runnable  blocked in",
+        "  MainThread         400.0ms         0   400.0ms",
+        "  worker-1           400.0ms         0   400.0ms",
+        "",
+        "  function, and the waits it called                  off-CPU   blocked  runnable",
+        "  Client.io_wait (net.py:42)                         790.0ms         0   790.0ms",
+        "  main (main.py:10)                                  10.00ms         0   10.00ms",
     ]
 
 
@@ -124,13 +134,15 @@ def test_report_sort_include_exclude(profile, capsys):
     assert status == EXIT_OK
     lines = out.splitlines()
     start = lines.index("All 2 functions in all threads, sorted by offcpu (wall time):")
-    assert [line[49:] for line in lines[start + 2 :]] == [
+    end = lines.index("Off-CPU time: blocked in known waits, or runnable (for the GIL or a CPU):")
+    assert [line[49:] for line in lines[start + 2 : end - 1]] == [
         "Client.io_wait (net.py:42)",
         "main (main.py:10)",
     ]
     _, out, _ = report(capsys, profile, "-s", "cpu", "--limit", "1")
     assert "Top 1 of 4 functions in all threads, sorted by cpu (wall time):" in out
-    assert out.splitlines()[-1].endswith("fact (mathx.py:5)")  # all 300 ms on CPU
+    top = out.splitlines().index("Top 1 of 4 functions in all threads, sorted by cpu (wall time):")
+    assert out.splitlines()[top + 2].endswith("fact (mathx.py:5)")  # all 300 ms on CPU
 
 
 def test_report_per_thread(profile, capsys):
@@ -153,7 +165,7 @@ def test_report_json(profile, capsys):
     data = json.loads(out)
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "tasks", "per_thread", "trees", "processes", "contention",
+        "tasks", "per_thread", "trees", "processes", "contention", "offcpu", "pools",
     }  # fmt: skip
     assert data["tasks"] == []
     assert data["processes"] == []

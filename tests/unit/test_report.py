@@ -479,6 +479,23 @@ def test_report_at_80_columns(pool_snap):
         "       1   500.0ms    3.000s      83%  main (main.py:10)",
         "      12   3.000ms   300.0ms      99%  {method 'acquire' of '_thread.lock' ob...",
         "",
+        "Off-CPU time: blocked in known waits, or runnable (for the GIL or a CPU):",
+        "  threads (all)                   off-CPU   blocked  runnable  blocked in",
+        "  ThreadPoolExecutor-0_* (1000)    15.00s         0    15.00s",
+        "  MainThread                       2.500s         0    2.500s",
+        "  Thread-* (serve) (3)            297.0ms   297.0ms         0  lock 297.0ms",
+        "",
+        "  function, and the waits it called                  off-CPU   blocked  runnable",
+        "  Client.fetch_with_retries (net.py:42)               9.000s         0    9.000s",
+        "  Handler.handle (server.py:120)                      6.000s         0    6.000s",
+        "  main (main.py:10)                                   2.500s         0    2.500s",
+        "",
+        "Pools: their workers' wall time busy (running or runnable), blocked in",
+        "other waits, or idle (waiting for work), and the tasks each worker ran:",
+        "  pool                    workers   busy  blocked   idle  tasks min / mean / max",
+        "  ThreadPoolExecutor-0_*     1000   100%       0%     0%  -",
+        "  Thread-* (serve)              3     1%      99%     0%  -",
+        "",
         "warning: threadprof's sys.monitoring tool was changed by other code while",
         "         profiling: events after that may be missing",
         "warning: threads 'ThreadPoolExecutor-0_0' (ident 140000000100000),",
@@ -655,8 +672,8 @@ def section(report: str, title_start: str) -> list[str]:
     return lines[start:end]
 
 
-def test_report_sort_keys_add_cpu_and_offcpu():
-    assert set(REPORT_SORT_KEYS) == set(SORT_KEYS) | {"cpu", "offcpu"}
+def test_report_sort_keys_add_cpu_offcpu_and_wait():
+    assert set(REPORT_SORT_KEYS) == set(SORT_KEYS) | {"cpu", "offcpu", "wait"}
 
 
 def test_lifetime_table(snap2):
@@ -688,6 +705,29 @@ def test_sort_by_offcpu_and_cpu(snap2):
     ]
     labels = [r["function"] for r in table(format_report(snap2, "cpu", width=80))]
     assert labels[:2] == ["fact (mathx.py:5)", "main (main.py:10)"]
+
+
+def test_sort_by_wait_puts_the_known_waits_first(builder):
+    C = builder.call
+    sleep = builder.cfunc("<built-in method time.sleep>")
+    acquire = builder.cfunc("<method 'acquire' of '_thread.lock' objects>")
+    builder.thread(
+        "T",
+        [
+            C("main", 1, 1000, cpu=100, children=[  # 500 ms off the CPU of its own
+                C(sleep, 2, 200, cpu=0),
+                C(acquire, 3, 100, cpu=40),
+                C("spin", 1, 100, cpu=100),
+            ]),
+        ],
+    )  # fmt: skip
+    labels = [r["function"] for r in table(format_report(builder.build(), "wait", width=100))]
+    assert labels == [
+        "{built-in method time.sleep}",  # 200 ms in a known wait
+        "{method 'acquire' of '_thread.lock' objects}",  # 60 ms
+        "main (app.py:30)",  # then by offcpu: 500 ms, runnable
+        "spin (app.py:40)",
+    ]
 
 
 def test_include_exclude(snap2):
@@ -764,7 +804,7 @@ def test_report_data(snap2):
     data = report_data(snap2, "tottime", 2, tree=True, per_thread=True, thread="MainThread")
     assert set(data) == {
         "clock", "cpu_mode", "duration", "sort", "threads", "functions", "warnings", "slow_steps",
-        "tasks", "per_thread", "trees", "processes", "contention",
+        "tasks", "per_thread", "trees", "processes", "contention", "offcpu", "pools",
     }  # fmt: skip
     assert data["processes"] == []  # a profile of one process
     assert data["threads"][1] == {
