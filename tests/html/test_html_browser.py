@@ -766,3 +766,54 @@ def test_a_process_tree_lists_its_processes_and_each_threads_pid(open_report, ma
     assert "pid 702 (parent 700, crashed) python crash.py" in summary
     assert "MainThread (pid 701)" in page.js("document.body.textContent")
     no_errors(page)
+
+
+def test_contention_lists_the_locks_and_draws_who_made_whom_wait(open_report, builder, artifacts):
+    from threadprof.model import LOCK_ACQUIRE, LOCK_RELEASE, LockOps
+
+    b = builder
+    C = b.call
+    acq, rel = (
+        "<method 'acquire' of '_thread.lock' objects>",
+        "<method 'release' of '_thread.lock' objects>",
+    )
+    for i in range(2):
+        b.thread(f"w-{i}", [C("worker", 1, 100, [C(acq, 1, 1), C(rel, 1, 1)])])
+    a, r = LOCK_ACQUIRE, LOCK_RELEASE
+    # w-0 holds 1..10; w-1 waits from 2 to 11 (8 ms of it in w-0's hold), holds to 15
+    b.threads[0].lock_ops = LockOps.of_rows([(0, 1, 7, 2, a), (10, 10, 7, 3, r)])
+    b.threads[1].lock_ops = LockOps.of_rows([(2, 11, 7, 2, a), (15, 15, 7, 3, r)])
+    page = open_report(b.build(), "contention")
+    page.js("document.getElementById('contention').scrollIntoView()")
+    page.settle()
+    got = page.js("window.threadprof.contention()")
+    assert got["shown"] is True
+    (lock,) = got["locks"]
+    assert lock["name"] == "threading.Lock in worker (app.py:10)"
+    assert (lock["waits"], lock["wait"], lock["holds"], lock["hold"]) == (2, 10, 2, 13)
+    assert got["edges"] == [
+        {
+            "waiter": "w-1: worker (app.py:10)",
+            "holder": "w-0: worker (app.py:10)",
+            "how": "held",
+            "weight": 8,
+            "lock": "threading.Lock in worker (app.py:10)",
+        }
+    ]
+    table = page.js("document.getElementById('lock-table').textContent")
+    assert "threading.Lock in worker (app.py:10)" in table and "10.0 ms" in table
+    paths = page.js("document.querySelectorAll('#blocker-graph path.edge.held').length")
+    labels = page.js(
+        "[...document.querySelectorAll('#blocker-graph text.side')].map(t => t.firstChild.data)"
+    )
+    assert paths == 1 and labels == ["w-1: worker (app.py:10)", "w-0: worker (app.py:10)"]
+    page.screenshot(artifacts / "html-report-contention.png", full_page=True)
+    no_errors(page)
+
+
+def test_no_lock_waited_for_no_contention_section(open_report, demo_snap):
+    page = open_report(demo_snap, "demo")
+    page.js("window.threadprof.buildAll()")
+    page.settle()
+    assert page.js("window.threadprof.contention()")["shown"] is False
+    no_errors(page)

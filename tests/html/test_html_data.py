@@ -201,6 +201,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                 "folded": 0,
             },
         },
+        "contention": {"total": 0, "locks": [], "edges": []},
     }
 
 
@@ -222,7 +223,8 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
         '"threads":[{"name":"T","pid":0,"serial":1,"ident":1001,"native_id":2001,"first":0,"last":5,'
         '"wall":5,"cpu":3,"calls":2,"group":0,"warnings":[],"view":{"name":"T",' + view + "},"
         '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}],'
-        '"merged":{"all":{"name":"all threads","view_of":"t:0"}}}'
+        '"merged":{"all":{"name":"all threads","view_of":"t:0"}},'
+        '"contention":{"total":0,"locks":[],"edges":[]}}'
     )
 
 

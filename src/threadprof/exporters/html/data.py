@@ -51,6 +51,13 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   a view that would repeat another is ``{"name", "view_of": key}``, that
   view under another name: the view of all threads of a profile of one
   thread (``"t:0"``), and of a group of every thread (``"all"``).
+* ``contention`` (:mod:`threadprof.contention`): ``total``, the number of
+  locks that made threads wait; ``locks``, the :data:`CONTENTION_LOCKS` that
+  made them wait longest (``name``, ``waits``, ``wait``, ``max_wait``,
+  ``holds``, ``hold``, ``max_hold``, in ticks); ``edges``, the
+  :data:`CONTENTION_EDGES` heaviest blockers of those, ``{lock, waiter,
+  holder, how, weight}``, each side ``thread: code`` and ``how`` ``"held"``
+  or ``"woke"``.
 
 Embedding: :func:`embed_json` writes the document as ASCII JSON (every other
 character a ``\\u`` escape, every ``<`` written ``\\u003c``); :func:`embed`
@@ -74,6 +81,7 @@ from typing import Any
 from ... import _core
 from ..._record import replace
 from ..._version import __version__
+from ...contention import analyse, lock_name
 from ...model import (
     COLUMN_FIELDS,
     Function,
@@ -425,6 +433,54 @@ def _task_lane(
     }
 
 
+#: The locks and the blockers the page shows, the most waited for first.
+CONTENTION_LOCKS = 50
+CONTENTION_EDGES = 100
+
+
+def _contention(snapshot: Snapshot) -> dict[str, Any]:
+    """The page's contention data (docs/contention.md): the locks that made
+    threads wait, and who made whom wait, each side named ``thread: code``."""
+    locks = [lock for lock in analyse(snapshot).locks if lock.wait_time > 0]
+    shown = locks[:CONTENTION_LOCKS]
+
+    def side(thread: int, node: int) -> str:
+        t = snapshot.threads[thread]
+        if node <= 0:
+            return f"{t.name}: (the standard library)"
+        f = snapshot.functions[t.path(node)[-1]]
+        base = f.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        return f"{t.name}: {f.qualname} ({base}:{f.lineno})"
+
+    edges = [(i, b) for i, lock in enumerate(shown) for b in lock.blockers if b.weight > 0]
+    edges.sort(key=lambda e: -e[1].weight)
+    return {
+        "total": len(locks),
+        "locks": [
+            {
+                "name": lock_name(snapshot, lock),
+                "waits": lock.waits,
+                "wait": lock.wait_time,
+                "max_wait": lock.max_wait,
+                "holds": lock.holds,
+                "hold": lock.hold_time,
+                "max_hold": lock.max_hold,
+            }
+            for lock in shown
+        ],
+        "edges": [
+            {
+                "lock": i,
+                "waiter": side(b.waiter, b.waiter_site),
+                "holder": side(b.holder, b.holder_site),
+                "how": b.how,
+                "weight": b.weight,
+            }
+            for i, b in edges[:CONTENTION_EDGES]
+        ],
+    }
+
+
 def report_data(
     snapshot: Snapshot,
     *,
@@ -557,6 +613,7 @@ def report_data(
         ],
         "threads": threads,
         "merged": merged,
+        "contention": _contention(snapshot),
     }
 
 

@@ -34,6 +34,7 @@ SCRIPTS = (
     "flame.js",
     "threads.js",
     "functions.js",
+    "contention.js",
     "page.js",
 )
 

@@ -19,7 +19,7 @@
   }
 
   // build each view when it first scrolls into sight
-  const VIEWS = { threads: threadsView, flame: flameView, functions: functionsView };
+  const VIEWS = { threads: threadsView, flame: flameView, functions: functionsView, contention: contentionView };
   function observe() {
     if (!("IntersectionObserver" in window)) {
       for (const v of Object.values(VIEWS)) v.ensure();
@@ -242,6 +242,10 @@
       if (gi >= 0) threadsView.toggleGroup(gi);
     },
     setTimeWindow: (a, b) => { threadsView.ensure(); threadsView.setWindow(a, b); },
+    contention() {
+      contentionView.ensure();
+      return { locks: CONTENTION.locks, edges: contentionView.edges(), shown: !document.getElementById("contention").hidden };
+    },
     buildAll() {
       for (const v of Object.values(VIEWS)) v.ensure();
     },
