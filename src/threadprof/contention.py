@@ -309,19 +309,19 @@ def _uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[_Us
     cols = thread.tree_columns()
     parent, func = cols.parent, cols.func
     functions = snapshot.functions
-    cache: dict[int, _Where] = {}
+    cache: dict[int, tuple[_Where, bool, str, str]] = {}  # by node
     waiter = cond = 0  # the Condition.wait in progress: its waiter lock and its lock
     stage = 0  # 0: none; 1: waiter taken; 2: condition released; 3: waited
     for start, end, obj, node, kind in thread.lock_ops:
-        w = cache.get(node)
-        if w is None:
-            w = cache[node] = _where(functions, parent, func, node)
+        known = cache.get(node)
+        if known is None:
+            w = _where(functions, parent, func, node)
+            c_kind = _c_kind(functions[func[node]])
+            known = cache[node] = (w, w.kind is not None, w.kind or c_kind, c_kind)
+        w, prim, lock_kind, c_kind = known
         if w.skip:
             continue
         what = _ACQ if kind == LOCK_ACQUIRE else _REL
-        prim = w.kind is not None
-        c_kind = _c_kind(functions[func[node]])
-        lock_kind = w.kind or c_kind
         if c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
             yield _Use(_WAIT, index, obj, start, end, w.site, lock_kind, prim, node=node)
             continue
@@ -425,7 +425,6 @@ def _lives(uses: list[_Use]) -> list[list[_Use]]:
 def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
     kind = next((u.kind for u in uses if u.prim), None) or _lock_kind(uses)
     first = next((u for u in uses if u.site > 0), uses[0])
-    lock = LockStats(obj, kind, (first.thread, first.site))
     reentrant = any(u.kind == "threading.RLock" for u in uses)
     holds: list[_Hold] = []
     holder: _Use | None = None
@@ -433,18 +432,27 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
     saved: dict[int, int] = {}  # an RLock's levels released by _release_save, by thread
     since = 0
     waits: list[_Use] = []
-    for u in uses:
-        if u.what == _ACQ or u.what == _WAIT:
+    by_call: dict[tuple[int, int], list[int]] = {}  # (thread, node) -> [count, wait]
+    sites: dict[tuple[int, int], int] = {}  # (thread, node) -> site
+    acquired = total = longest = 0
+    for u in uses:  # the hot loop of a report: the table updates are inline
+        what = u.what
+        if what == _ACQ or what == _WAIT:
             wait = u.end - u.start
-            lock.waits += 1
-            lock.wait_time += wait
-            lock.max_wait = max(lock.max_wait, wait)
-            _add(lock.by_waiter, u.thread, wait)
-            _add(lock.by_site, (u.thread, u.site), wait)
-            _add(lock.waits_by_call, (u.thread, u.node), wait)
+            total += wait
+            if wait > longest:
+                longest = wait
+            call = (u.thread, u.node)
+            row = by_call.get(call)
+            if row is None:
+                by_call[call] = [1, wait]
+                sites[call] = u.site
+            else:
+                row[0] += 1
+                row[1] += wait
             waits.append(u)
-            if u.what == _WAIT:
-                lock.acquired += 1  # woken (or timed out: both end the wait)
+            if what == _WAIT:
+                acquired += 1  # woken (or timed out: both end the wait)
                 continue
             if holder is not None and holder.thread != u.thread and ends[holder.thread] < u.end:
                 # its holder ended before: released as the thread ended (a
@@ -453,10 +461,10 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
                 holder = None
             if holder is None:
                 holder, since, depth = u, u.end, saved.pop(u.thread, 1)
-                lock.acquired += 1
+                acquired += 1
             elif reentrant and holder.thread == u.thread:
                 depth += 1
-                lock.acquired += 1
+                acquired += 1
             continue  # else it failed: the lock was held
         if holder is None or (reentrant and holder.thread != u.thread):
             continue  # not held by the caller: an error of the program's
@@ -470,12 +478,28 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
         holder = None
     if holder is not None:  # still held when the thread was last seen
         holds.append(_hold(since, max(since, ends[holder.thread]), holder))
+    lock = LockStats(obj, kind, (first.thread, first.site))
+    lock.waits, lock.acquired, lock.wait_time, lock.max_wait = len(waits), acquired, total, longest
+    lock.waits_by_call = by_call
+    for (thread, node), (count, ticks) in by_call.items():
+        for table, key in (
+            (lock.by_waiter, thread),
+            (lock.by_site, (thread, sites[thread, node])),
+        ):
+            row = table.get(key)
+            if row is None:
+                table[key] = [count, ticks]
+            else:
+                row[0] += count
+                row[1] += ticks
     for start, end, thread, _site, node in holds:
+        held = end - start
         lock.holds += 1
-        lock.hold_time += end - start
-        lock.max_hold = max(lock.max_hold, end - start)
-        _add(lock.by_holder, thread, end - start)
-        _add(lock.holds_by_call, (thread, node), end - start)
+        lock.hold_time += held
+        if held > lock.max_hold:
+            lock.max_hold = held
+        _add(lock.by_holder, thread, held)
+        _add(lock.holds_by_call, (thread, node), held)
     lock.blockers = _blockers(waits, holds, wakes)
     return lock
 
@@ -489,21 +513,26 @@ def _blockers(waits: list[_Use], holds: list[_Hold], wakes: _Wakes) -> list[Bloc
     notify that woke a wait on a condition."""
     starts = [h[0] for h in holds]  # holds never overlap: sorted by start and by end
     weights: dict[tuple[int, int, int, int, str], int] = {}
+    get = weights.get
+    find = bisect.bisect_left
     for u in waits:
         if u.what == _WAIT:
             woke = _waker(u, wakes)
             if woke is not None:
                 key = (u.thread, u.site, woke.thread, woke.site, "woke")
-                weights[key] = weights.get(key, 0) + (u.end - u.start)
+                weights[key] = get(key, 0) + (u.end - u.start)
             continue
-        i = bisect.bisect_left(starts, u.end) - 1
-        while i >= 0 and holds[i][1] > u.start:
+        w0, w1, me = u.start, u.end, u.thread
+        i = find(starts, w1) - 1
+        while i >= 0:
             start, end, thread, site, _node = holds[i]
-            if thread != u.thread:
-                overlap = min(end, u.end) - max(start, u.start)
+            if end <= w0:
+                break
+            if thread != me:
+                overlap = (end if end < w1 else w1) - (start if start > w0 else w0)
                 if overlap > 0:
-                    key = (u.thread, u.site, thread, site, "held")
-                    weights[key] = weights.get(key, 0) + overlap
+                    key = (me, u.site, thread, site, "held")
+                    weights[key] = get(key, 0) + overlap
             i -= 1
     out = [Blocker(*key, weight) for key, weight in weights.items()]
     out.sort(key=lambda b: (-b.weight, b.waiter, b.holder))
