@@ -113,13 +113,11 @@ def _blocker_lines(
     ]
     sec = snapshot.unit
     side_w = width - _T - 5
-    by_lock: dict[int, list[Blocker]] = {}
-    locks: dict[int, LockStats] = {}
+    by_lock: dict[str, list[Blocker]] = {}  # locks of one name share a heading
     for lock, b in shown:
-        by_lock.setdefault(id(lock), []).append(b)
-        locks[id(lock)] = lock
-    for key, blockers in by_lock.items():
-        lines.append(fit(f"  on {lock_name(snapshot, locks[key], width - 6, view)}:", width))
+        by_lock.setdefault(lock_name(snapshot, lock, width - 6, view), []).append(b)
+    for name, blockers in by_lock.items():
+        lines.append(fit(f"  on {name}:", width))
         for b in blockers:
             verb = "held by" if b.how == "held" else "woken by"
             waiter = _who(snapshot, b.waiter, b.waiter_site, side_w, view)

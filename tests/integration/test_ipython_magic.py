@@ -130,7 +130,8 @@ def test_terminal_ipython(tmp_path, ipython_env, request):
     major = int(re.search(r"^IPython (\d+)$", out, re.MULTILINE)[1])
     assert (major >= 9) == ("current" in request.node.callspec.id), out
     first = out[out.index("threadprof: 4 threads") :]
-    rows = [line.split() for line in first.splitlines() if re.search(r"\swork \(", line)]
+    table = first.split("\nOff-CPU time:")[0]  # the function table, not what follows
+    rows = [line.split() for line in table.splitlines() if re.search(r"\swork \(", line)]
     assert [r[0] for r in rows] == ["3"], first  # three threads, one call each
     assert "threads ['w0', 'w1']" in out
     line = read_profile(tmp_path / "line.tprof")
