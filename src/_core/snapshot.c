@@ -371,9 +371,11 @@ tprof_thread_spans(const tprof_thread *ts, int64_t origin)
     return out;
 }
 
-/* The thread's lock calls (lockops.h), as int64 quintuples (start, end,
- * object address, node, kind), times from the origin; a call still open
- * ends at `now`. */
+/* The thread's lock calls (lockops.h), as five int64 columns one after
+ * the other: start and end (from the origin; a call still open ends at
+ * `now`), the object's address, the node, and 1 for a call that acquires or
+ * 2 for one that releases (threadprof.model.LockOps). Columns, so that the
+ * model takes each with one copy. */
 static PyObject *
 tprof_thread_lockops(const tprof_thread *ts, int64_t origin, int64_t now)
 {
@@ -382,15 +384,15 @@ tprof_thread_lockops(const tprof_thread *ts, int64_t origin, int64_t now)
     if (out == NULL) {
         return NULL;
     }
-    int64_t *row = (int64_t *)PyBytes_AS_STRING(out);
-    for (uint32_t i = 0; i < n; i++, row += 5) {
+    int64_t *col = (int64_t *)PyBytes_AS_STRING(out);
+    for (uint32_t i = 0; i < n; i++) {
         const tprof_lockop *op = tprof_seg_at(&ts->lockops, i);
         int64_t end = tprof_ld_relaxed(&op->end);
-        row[0] = op->start - origin;
-        row[1] = (end == TPROF_LOCKOP_OPEN ? now : end) - origin;
-        row[2] = (int64_t)op->obj;
-        row[3] = op->node;
-        row[4] = op->flags;
+        col[i] = op->start - origin;
+        col[n + i] = (end == TPROF_LOCKOP_OPEN ? now : end) - origin;
+        col[2 * (size_t)n + i] = (int64_t)op->obj;
+        col[3 * (size_t)n + i] = op->node;
+        col[4 * (size_t)n + i] = (op->flags & TPROF_NODE_LOCK_ACQUIRE) ? 1 : 2;
     }
     return out;
 }

@@ -17,8 +17,6 @@ from . import _core
 from ._gcpause import gc_paused
 from .build import python_version
 from .model import (
-    LOCK_ACQUIRE,
-    LOCK_RELEASE,
     RAW_FIELDS,
     Function,
     LockOps,
@@ -138,11 +136,9 @@ def _thread_warnings(t: dict[str, Any]) -> list[str]:
 
 
 def _lock_ops(raw: bytes) -> LockOps:
-    """A raw thread's lock calls (rows of start, end, address, node and the
-    C core's TPROF_NODE_LOCK_* flag) as :class:`LockOps`."""
-    rows = array("q", raw)
-    kinds = array("q", [LOCK_ACQUIRE if f & 16 else LOCK_RELEASE for f in rows[4::5]])
-    return LockOps(rows[0::5], rows[1::5], rows[2::5], rows[3::5], kinds)
+    """A raw thread's lock calls (five columns: start, end, address, node,
+    kind) as :class:`LockOps`."""
+    return LockOps.of_flat(raw)
 
 
 def _split_tasks(
