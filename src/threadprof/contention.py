@@ -256,7 +256,8 @@ def _c_kind(f: Function) -> str:
     return "threading.Lock"
 
 
-# One use of a lock, in time order: (time, order, thread, what, ...)
+# What a use of a lock is (_Use.what): an acquire, a release, a wait on a
+# condition (or a join), a notify that released a waiter.
 _ACQ, _REL, _WAIT, _WAKE = 0, 1, 2, 3
 
 
