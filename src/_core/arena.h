@@ -65,13 +65,15 @@ tprof_seg_locate(uint32_t i, uint32_t *offset)
     return k;
 }
 
-/* Bytes the next tprof_seg_push allocates: 0 when its segment is there. */
+/* Bytes the next tprof_seg_push allocates: 0 while its segments have room
+ * (segments 0..nsegs-1 hold TPROF_SEG_FIRST * (2^nsegs - 1) items). */
 static inline size_t
 tprof_seg_next_bytes(const tprof_segarray *a)
 {
-    uint32_t offset;
-    uint32_t k = tprof_seg_locate(a->len, &offset);
-    return k < a->nsegs ? 0 : (size_t)a->item * (TPROF_SEG_FIRST << k);
+    uint64_t room = (uint64_t)TPROF_SEG_FIRST * ((1ull << a->nsegs) - 1);
+    return a->len < room
+               ? 0
+               : (size_t)a->item * ((size_t)TPROF_SEG_FIRST << a->nsegs);
 }
 
 /* Bytes held by the array's segments. */
