@@ -140,14 +140,7 @@ def main() -> None:
     if args.worker:
         worker(*args.worker)
         return
-    interps = []
-    for request in args.python or ["3.12"]:
-        base, version = harness.find_interpreter(request)
-        interp = harness.Interp(
-            request, base, version, harness.VENVS / harness.short_version(version)
-        )
-        harness.setup_venv(interp, args)
-        interps.append(interp)
+    interps = harness.bench_interpreters(args.python or ["3.12"], args)
     rnd = random.Random(args.seed)
     times: dict[tuple[str, str, str], list[float]] = {}
     for r in range(args.rounds):

@@ -185,14 +185,7 @@ def main() -> None:
     if args.count:
         count(args.count[0], int(args.count[1]))
         return
-    interps = []
-    for request in args.python or ["3.12"]:
-        base, version = harness.find_interpreter(request)
-        interp = harness.Interp(
-            request, base, version, harness.VENVS / harness.short_version(version)
-        )
-        harness.setup_venv(interp, args)
-        interps.append(interp)
+    interps = harness.bench_interpreters(args.python or ["3.12"], args)
     calls = {
         (i.short, w): lock_calls(i.python, w, n) for i in interps for w, n in WORKLOADS.items()
     }

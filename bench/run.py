@@ -236,6 +236,18 @@ def short_version(version: str) -> str:
     return ".".join(version.split(".")[:2]) + free_threaded
 
 
+def bench_interpreters(requests: list[str], args: argparse.Namespace) -> list[Interp]:
+    """The interpreters of ``--python`` requests, each with its bench venv
+    made or refreshed (:func:`setup_venv`)."""
+    interps = []
+    for request in requests:
+        base, version = find_interpreter(request)
+        interp = Interp(request, base, version, VENVS / short_version(version))
+        setup_venv(interp, args)
+        interps.append(interp)
+    return interps
+
+
 def find_interpreter(request: str) -> tuple[str, str]:
     """Turn ``3.12``, ``3.13t`` (or a path) into (executable, X.Y.Z[t]): the
     interpreter that tools/run_tests.py would test for that request."""

@@ -40,7 +40,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Blocker", "Contention", "LockStats", "analyse", "lock_name"]
+__all__ = ["Blocker", "Contention", "LockStats", "analyse", "lock_name", "site_name"]
 
 #: The standard library's files whose code makes up the primitives, by the
 #: module name a lock's kind is given in.
@@ -176,16 +176,21 @@ class LockStats(Record):
         self.holds_by_call = {} if holds_by_call is None else holds_by_call
 
 
+def site_name(snapshot: Snapshot, thread: int, node: int) -> str | None:
+    """``qualname (file:line)`` of the code at ``node`` of a thread's tree (the
+    file's base name), as labels name it; ``None`` for the root."""
+    if node <= 0:
+        return None
+    f = snapshot.functions[snapshot.threads[thread].path(node)[-1]]
+    base = f.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{f.qualname} ({base}:{f.lineno})"
+
+
 def lock_name(snapshot: Snapshot, lock: LockStats) -> str:
     """``kind in qualname (file:line)``: what the lock is and the code that
-    first used it (the file's base name), as labels name it."""
-    thread, node = lock.site
-    if node <= 0:
-        return lock.kind
-    t = snapshot.threads[thread]
-    f = snapshot.functions[t.path(node)[-1]]
-    base = f.filename.replace("\\", "/").rsplit("/", 1)[-1]
-    return f"{lock.kind} in {f.qualname} ({base}:{f.lineno})"
+    first used it."""
+    site = site_name(snapshot, *lock.site)
+    return lock.kind if site is None else f"{lock.kind} in {site}"
 
 
 class Contention(Record):

@@ -81,7 +81,7 @@ from typing import Any
 from ... import _core
 from ..._record import replace
 from ..._version import __version__
-from ...contention import analyse, lock_name
+from ...contention import analyse, lock_name, site_name
 from ...model import (
     COLUMN_FIELDS,
     Function,
@@ -445,12 +445,8 @@ def _contention(snapshot: Snapshot) -> dict[str, Any]:
     shown = locks[:CONTENTION_LOCKS]
 
     def side(thread: int, node: int) -> str:
-        t = snapshot.threads[thread]
-        if node <= 0:
-            return f"{t.name}: (the standard library)"
-        f = snapshot.functions[t.path(node)[-1]]
-        base = f.filename.replace("\\", "/").rsplit("/", 1)[-1]
-        return f"{t.name}: {f.qualname} ({base}:{f.lineno})"
+        site = site_name(snapshot, thread, node) or "(the standard library)"
+        return f"{snapshot.threads[thread].name}: {site}"
 
     edges = [(i, b) for i, lock in enumerate(shown) for b in lock.blockers if b.weight > 0]
     edges.sort(key=lambda e: -e[1].weight)
