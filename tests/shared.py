@@ -76,3 +76,16 @@ def random_thread(rng: random.Random, nfuncs: int, big: int = 1):  # -> ThreadPr
             Node(v, parent, func, rng.randrange(4), 0, wall, wall // 2, wall // 3, wall // 5)
         )
     return ThreadProfile(1, 1, 1, "t", 0, 1, 1, 1, build_tree(nodes))
+
+
+def profile_threads(threads: list, engine: str):  # -> threadprof.model.Snapshot
+    """Start ``threads`` and wait for them, profiled with ``engine`` as
+    ``threadprof.profile`` profiles; the snapshot."""
+    import threadprof
+
+    with threadprof.profile(engine=engine) as p:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return p.snapshot()

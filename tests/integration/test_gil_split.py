@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from shared import FREE_THREADED
+from shared import FREE_THREADED, profile_threads
 
 import threadprof
 from threadprof.offcpu import split
@@ -43,12 +43,7 @@ def test_two_cpu_bound_threads_wait_for_each_other(engine, switch_interval):
             spin(20_000)
 
     threads = [threading.Thread(target=run, name=f"spin-{i}") for i in range(2)]
-    with threadprof.profile(engine=engine) as p:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    snap = p.snapshot()
+    snap = profile_threads(threads, engine)
     out = split(snap)
     assert out is not None and out.gil == (not FREE_THREADED)
     rows = [r for r in out.threads if snap.threads[r.thread].name.startswith("spin-")]
@@ -91,12 +86,7 @@ def test_a_consumer_blocked_on_a_sleeping_producer(engine):
             pass
 
     threads = [threading.Thread(target=f, name=f.__name__) for f in (consume, produce)]
-    with threadprof.profile(engine=engine) as p:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    snap = p.snapshot()
+    snap = profile_threads(threads, engine)
     out = split(snap)
     rows = {snap.threads[r.thread].name: r for r in out.threads}
     # the producer sleeps; the consumer waits in the queue's condition (a lock)
@@ -122,12 +112,7 @@ def test_a_lock_held_for_a_known_time(engine):
         lock.release()
 
     threads = [threading.Thread(target=f, name=f.__name__) for f in (holder, waiter)]
-    with threadprof.profile(engine=engine) as p:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    snap = p.snapshot()
+    snap = profile_threads(threads, engine)
     out = split(snap)
     rows = {snap.threads[r.thread].name: r for r in out.threads}
     assert rows["holder"].blocked["sleep"] >= 0.9 * hold / snap.unit

@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from shared import profile_threads
 
 import threadprof
 from threadprof.contention import analyse
@@ -53,12 +54,7 @@ def test_eight_threads_on_three_named_locks(engine):
                 lock.release()
 
     threads = [threading.Thread(target=contend, args=(i,), name=f"c-{i}") for i in range(8)]
-    with threadprof.profile(engine=engine) as p:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    snap = p.snapshot()
+    snap = profile_threads(threads, engine)
     index = {t.name: i for i, t in enumerate(snap.threads)}
     alpha, beta, gamma = by_address(analyse(snap), *locks.values())
     assert (alpha.kind, beta.kind, gamma.kind) == (
@@ -103,12 +99,7 @@ def test_a_with_statement_acquires(engine):
                 time.sleep(HOLD)
 
     threads = [threading.Thread(target=hold) for _ in range(2)]
-    with threadprof.profile(engine=engine) as p:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    (stats,) = by_address(analyse(p.snapshot()), lock)
+    (stats,) = by_address(analyse(profile_threads(threads, engine)), lock)
     assert (stats.waits, stats.acquired, stats.holds) == (2 * ROUNDS, 2 * ROUNDS, 2 * ROUNDS)
 
 
@@ -131,12 +122,7 @@ def test_a_queue_consumer_is_woken_by_its_producer(engine):
         threading.Thread(target=consume, name="consumer"),
         threading.Thread(target=produce, name="producer"),
     ]
-    with threadprof.profile(engine=engine) as p:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    snap = p.snapshot()
+    snap = profile_threads(threads, engine)
     index = {t.name: i for i, t in enumerate(snap.threads)}
     (stats,) = by_address(analyse(snap), q.mutex)
     assert stats.kind == "queue.Queue"
