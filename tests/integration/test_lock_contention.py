@@ -159,3 +159,26 @@ def test_an_event_waiter_is_woken_by_the_setter(engine):
     (b,) = [b for b in stats.blockers if b.how == "woke"]
     assert (b.waiter, b.holder) == (index["waiter"], index["MainThread"])
     assert b.weight >= 0.8 * delay / snap.unit
+
+
+def test_past_the_budget_lock_calls_are_counted_and_the_thread_says_so(engine):
+    """Lock calls are recorded up to 16 MiB in all (524,272 of them in one
+    thread: whole segments of 32 bytes a call); the rest are counted."""
+    lock = threading.Lock()
+    calls = 300_000  # 600,000 lock calls
+
+    def churn():
+        for _ in range(calls):
+            lock.acquire()
+            lock.release()
+
+    snap = profile_threads([threading.Thread(target=churn, name="churn")], engine)
+    (t,) = [t for t in snap.threads if t.name == "churn"]
+    kept = len(t.lock_ops)
+    assert kept == 524_272
+    (warning,) = [w for w in t.warnings if "memory budget for lock calls" in w]
+    dropped = int(warning.split(" ", 1)[0].replace(",", ""))
+    # every call past the budget counted: the loop's, and the thread's own
+    # few at its start and end (Thread._bootstrap's events and locks)
+    assert 2 * calls <= kept + dropped <= 2 * calls + 20
+    assert f"counts its first {kept:,} only" in warning
