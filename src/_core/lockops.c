@@ -3,38 +3,57 @@
 
 #include "slowpath.h"
 
-/* The methods that acquire and release, by type. */
+/* The methods that acquire and release, by module and type. A
+ * SimpleQueue is a semaphore of its items: a get takes one (it waits like an
+ * acquire, with no hold), a put gives one. */
 static const struct {
-    const char *type; /* an attribute of _thread */
+    const char *module;
+    const char *type; /* an attribute of the module */
     const char *name;
     uint32_t flags;
 } tprof_lock_methods[TPROF_LOCK_KEYS] = {
-    {"LockType", "acquire", TPROF_NODE_LOCK_ACQUIRE},
-    {"LockType", "acquire_lock", TPROF_NODE_LOCK_ACQUIRE},
-    {"LockType", "__enter__", TPROF_NODE_LOCK_ACQUIRE},
-    {"LockType", "release", TPROF_NODE_LOCK_RELEASE},
-    {"LockType", "release_lock", TPROF_NODE_LOCK_RELEASE},
-    {"LockType", "__exit__", TPROF_NODE_LOCK_RELEASE},
-    {"RLock", "acquire", TPROF_NODE_LOCK_ACQUIRE},
-    {"RLock", "__enter__", TPROF_NODE_LOCK_ACQUIRE},
-    {"RLock", "_acquire_restore", TPROF_NODE_LOCK_ACQUIRE},
-    {"RLock", "release", TPROF_NODE_LOCK_RELEASE},
-    {"RLock", "__exit__", TPROF_NODE_LOCK_RELEASE},
-    {"RLock", "_release_save", TPROF_NODE_LOCK_RELEASE},
+    {"_thread", "LockType", "acquire", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "LockType", "acquire_lock", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "LockType", "__enter__", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "LockType", "release", TPROF_NODE_LOCK_RELEASE},
+    {"_thread", "LockType", "release_lock", TPROF_NODE_LOCK_RELEASE},
+    {"_thread", "LockType", "__exit__", TPROF_NODE_LOCK_RELEASE},
+    {"_thread", "RLock", "acquire", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "RLock", "__enter__", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "RLock", "_acquire_restore", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "RLock", "release", TPROF_NODE_LOCK_RELEASE},
+    {"_thread", "RLock", "__exit__", TPROF_NODE_LOCK_RELEASE},
+    {"_thread", "RLock", "_release_save", TPROF_NODE_LOCK_RELEASE},
     /* 3.13+: Thread.join waits in its handle, not in a lock */
-    {"_ThreadHandle", "join", TPROF_NODE_LOCK_ACQUIRE},
+    {"_thread", "_ThreadHandle", "join", TPROF_NODE_LOCK_ACQUIRE},
+    {"_queue", "SimpleQueue", "get", TPROF_NODE_LOCK_ACQUIRE},
+    {"_queue", "SimpleQueue", "get_nowait", TPROF_NODE_LOCK_ACQUIRE},
+    {"_queue", "SimpleQueue", "put", TPROF_NODE_LOCK_RELEASE},
+    {"_queue", "SimpleQueue", "put_nowait", TPROF_NODE_LOCK_RELEASE},
 };
 
 int
 tprof_lock_keys_load(tprof_state *p)
 {
-    PyObject *mod = PyImport_ImportModule("_thread");
-    if (mod == NULL) {
-        return -1;
-    }
+    PyObject *mod = NULL;
+    const char *loaded = NULL;
     for (int i = 0; i < TPROF_LOCK_KEYS; i++) {
         p->lock_keys[i] = NULL;
         p->lock_key_flags[i] = tprof_lock_methods[i].flags;
+        if (loaded == NULL || strcmp(loaded, tprof_lock_methods[i].module)) {
+            Py_XDECREF(mod);
+            loaded = tprof_lock_methods[i].module;
+            mod = PyImport_ImportModule(loaded);
+            if (mod == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_ImportError)) {
+                    return -1;
+                }
+                PyErr_Clear(); /* a build without it: nothing to watch */
+            }
+        }
+        if (mod == NULL) {
+            continue;
+        }
         PyObject *type =
             PyObject_GetAttrString(mod, tprof_lock_methods[i].type);
         if (type == NULL) {
@@ -53,7 +72,7 @@ tprof_lock_keys_load(tprof_state *p)
         }
         Py_DECREF(meth); /* the definition is static: it outlives the type */
     }
-    Py_DECREF(mod);
+    Py_XDECREF(mod);
     return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * lockops.h -- the lock operations a thread ran: each call of a method of
  * _thread's lock or RLock that acquires or releases (and of a thread
- * handle's join, which waits like an acquire), kept as (start, end, object,
+ * handle's join, which waits like an acquire, and of a _queue.SimpleQueue's
+ * get and put, which take and give an item), kept as (start, end, object,
  * node, kind) for the model to pair and attribute (threadprof.contention).
  *
  * The methods are known by their method definitions, looked up once when
@@ -18,8 +19,9 @@
 
 #include "state.h"
 
-/* Look up the acquiring and releasing methods of _thread.LockType and
- * _thread.RLock into p->lock_keys. -1 with an exception set on failure. */
+/* Look up the acquiring and releasing methods of _thread.LockType,
+ * _thread.RLock, _thread._ThreadHandle and _queue.SimpleQueue into
+ * p->lock_keys (importing _queue). -1 with an exception set on failure. */
 int tprof_lock_keys_load(tprof_state *p);
 
 /* The TPROF_NODE_LOCK_* flag of a C callee keyed by `key`, or 0. */

@@ -151,7 +151,7 @@ typedef struct tprof_thread {
 } tprof_thread;
 
 #define TPROF_EXIT_KEYS 3
-#define TPROF_LOCK_KEYS 13
+#define TPROF_LOCK_KEYS 17
 
 typedef struct tprof_state {
     PyObject_HEAD

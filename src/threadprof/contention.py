@@ -4,8 +4,9 @@
 Computed from each thread's lock calls (:class:`~threadprof.model.LockOps`:
 every call of a method of ``_thread``'s lock or RLock that acquires or
 releases, with its times, the lock's address and its node) and the call
-paths around them. Every ``threading`` and ``queue`` primitive is built on
-those two locks, so the call path says which primitive a call served:
+paths around them (:mod:`threadprof.lockuses`). Every ``threading`` and
+``queue`` primitive is built on those two locks, so the call path says which
+primitive a call served:
 
 * A lock is known by its address. Its kind is the outermost primitive of the
   standard library around its calls (``queue.Queue``, ``threading.Event``,
@@ -21,6 +22,10 @@ those two locks, so the call path says which primitive a call served:
   releases. An acquire that ends while another thread holds the lock failed
   (a timeout, a non-blocking try): a wait, no hold. An RLock's acquires by its
   owner nest.
+* A ``queue.SimpleQueue`` (a ``ThreadPoolExecutor``'s queue of work) is
+  known by its own calls: each ``get`` is a wait that took an item if one
+  was there when it returned (the items counted from the ``put`` calls seen,
+  a blocking ``get`` always takes one); a ``put`` wakes the ``get`` it ended.
 * A blocker of a wait is a hold of the same lock by another thread that
   overlapped it (weighted by the overlap), or the notify that woke it
   (weighted by the whole wait).
@@ -31,37 +36,17 @@ Views render :class:`Contention`; nothing here knows an output format.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
 
+from . import lockuses
 from ._record import Record
-from .model import LOCK_ACQUIRE, Function, Snapshot, ThreadProfile
+from .lockuses import ACQ, PROBE, PUT, REL, SIMPLE_QUEUE, WAIT, WAKE, Use
+from .model import Snapshot
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["Blocker", "Contention", "LockStats", "analyse", "lock_name", "site_name"]
-
-#: The standard library's files whose code makes up the primitives, by the
-#: module name a lock's kind is given in.
-_PRIMITIVE_FILES = (
-    ("/concurrent/futures/_base.py", "concurrent.futures"),
-    ("/concurrent/futures/thread.py", "concurrent.futures"),
-    ("/threading.py", "threading"),
-    ("/queue.py", "queue"),
-)
-
-
-def _module_of(f: Function) -> str | None:
-    """The primitive module of a Python function of the standard library's
-    primitives, else ``None``."""
-    if f.kind != "python":
-        return None
-    name = f.filename.replace("\\", "/")
-    for suffix, module in _PRIMITIVE_FILES:
-        if name.endswith(suffix):
-            return module
-    return None
 
 
 class Blocker(Record):
@@ -210,162 +195,16 @@ class Contention(Record):
         return pairs
 
 
-class _Where(Record):
-    """What the call path of one lock call says about it."""
-
-    __slots__ = ("cond_wait", "kind", "notify", "site", "skip")
-    kind: str | None  # the outermost primitive's kind, if any
-    site: int  # the nearest node outside the primitives
-    cond_wait: bool  # inside Condition.wait
-    notify: bool  # inside Condition.notify
-    skip: bool  # inside Condition._is_owned: a probe, not a use
-
-    def __init__(
-        self, kind: str | None, site: int, cond_wait: bool, notify: bool, skip: bool
-    ) -> None:
-        self.kind = kind
-        self.site = site
-        self.cond_wait = cond_wait
-        self.notify = notify
-        self.skip = skip
-
-
-def _where(functions: list[Function], parent: Any, func: Any, node: int) -> _Where:
-    kind = None
-    cond_wait = notify = skip = False
-    up = parent[node]
-    while up > 0:
-        f = functions[func[up]]
-        module = _module_of(f)
-        if module is None:
-            break
-        qualname = f.qualname
-        cls = qualname.split(".", 1)[0]
-        kind = f"{module}.{cls}"
-        if qualname == "Condition.wait":
-            cond_wait = True
-        elif qualname in ("Condition.notify", "Condition.notify_all"):
-            notify = True
-        elif qualname == "Condition._is_owned":
-            skip = True
-        up = parent[up]
-    return _Where(kind, max(up, 0), cond_wait, notify, skip)
-
-
-def _c_kind(f: Function) -> str:
-    """The kind of a lock acquired or released directly, from its method."""
-    if "RLock" in f.name:
-        return "threading.RLock"
-    if "_ThreadHandle" in f.name:
-        return "threading.Thread"
-    return "threading.Lock"
-
-
-# What a use of a lock is (_Use.what): an acquire, a release, a wait on a
-# condition (or a join), a notify that released a waiter.
-_ACQ, _REL, _WAIT, _WAKE = 0, 1, 2, 3
-
-
-class _Use(Record):
-    """One lock call as a use of a lock (``what``: one of the constants above)."""
-
-    __slots__ = (
-        "end",
-        "full",
-        "kind",
-        "node",
-        "obj",
-        "prim",
-        "site",
-        "start",
-        "thread",
-        "via",
-        "what",
-    )
-
-    def __init__(
-        self,
-        what: int,
-        thread: int,
-        obj: int,
-        start: int,
-        end: int,
-        site: int,
-        kind: str,
-        prim: bool,
-        full: bool = False,
-        via: int = 0,
-        node: int = 0,
-    ) -> None:
-        self.what = what
-        self.thread = thread
-        self.obj = obj  # the lock's address (a wait's: its condition's lock's)
-        self.start = start
-        self.end = end
-        self.site = site
-        self.kind = kind
-        self.prim = prim  # kind is a primitive's, not the lock's own type
-        self.full = full  # a release of all of an RLock's levels (_release_save)
-        self.via = via  # a wait's: the lock made for it, which its notify releases
-        self.node = node  # the call's own node
-
-
-def _uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[_Use]:
-    """One thread's lock calls as uses, Condition.wait's told apart."""
-    cols = thread.tree_columns()
-    parent, func = cols.parent, cols.func
-    functions = snapshot.functions
-    cache: dict[int, tuple[_Where, bool, str, str]] = {}  # by node
-    waiter = cond = 0  # the Condition.wait in progress: its waiter lock and its lock
-    stage = 0  # 0: none; 1: waiter taken; 2: condition released; 3: waited
-    for start, end, obj, node, kind in thread.lock_ops:
-        known = cache.get(node)
-        if known is None:
-            w = _where(functions, parent, func, node)
-            c_kind = _c_kind(functions[func[node]])
-            known = cache[node] = (w, w.kind is not None, w.kind or c_kind, c_kind)
-        w, prim, lock_kind, c_kind = known
-        if w.skip:
-            continue
-        what = _ACQ if kind == LOCK_ACQUIRE else _REL
-        if c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
-            yield _Use(_WAIT, index, obj, start, end, w.site, lock_kind, prim, node=node)
-            continue
-        if not w.cond_wait:
-            stage = 0
-            if w.notify and what == _REL:
-                yield _Use(_WAKE, index, obj, start, end, w.site, lock_kind, prim, node=node)
-                continue
-            yield _Use(what, index, obj, start, end, w.site, lock_kind, prim, node=node)
-            continue
-        if what == _ACQ:
-            if stage == 2 and obj == waiter:
-                stage = 3
-                yield _Use(
-                    _WAIT, index, cond, start, end, w.site, lock_kind, prim, via=obj, node=node
-                )
-            elif stage >= 2 and obj == cond:
-                stage = 0
-                yield _Use(_ACQ, index, obj, start, end, w.site, lock_kind, prim, node=node)
-            else:  # a new wait: the lock made for it, taken at once
-                waiter, stage = obj, 1
-        elif stage == 1:
-            cond, stage = obj, 2
-            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim, full=True, node=node)
-        else:
-            yield _Use(_REL, index, obj, start, end, w.site, lock_kind, prim, node=node)
-
-
 #: The releases by a notify, by the address of the lock released: their
 #: start times and themselves, in time order.
-_Wakes = dict[int, tuple[list[int], list[_Use]]]
+_Wakes = dict[int, tuple[list[int], list[Use]]]
 
 
 #: A hold: (start, end, thread, site, the node of the call that acquired).
 _Hold = tuple[int, int, int, int, int]
 
 
-def _hold(start: int, end: int, holder: _Use) -> _Hold:
+def _hold(start: int, end: int, holder: Use) -> _Hold:
     return (start, end, holder.thread, holder.site, holder.node)
 
 
@@ -381,13 +220,19 @@ def _add(table: dict[Any, list[int]], key: Any, ticks: int) -> None:
 def analyse(snapshot: Snapshot) -> Contention:
     """The :class:`Contention` of a snapshot's threads (not of its tasks: a
     task's lock calls are its thread's)."""
-    by_obj: dict[int, list[_Use]] = {}
-    wakes: dict[int, list[_Use]] = {}
+    by_obj: dict[int, list[Use]] = {}
+    wakes: dict[int, list[Use]] = {}
     ends: dict[int, int] = {}
     for index, thread in enumerate(snapshot.threads):
         ends[index] = thread.last_seen
-        for use in _uses(snapshot, index, thread):
-            (wakes if use.what == _WAKE else by_obj).setdefault(use.obj, []).append(use)
+        for use in lockuses.uses(snapshot, index, thread):
+            what = use.what
+            if what == PROBE:
+                continue
+            if what == WAKE or what == PUT:
+                wakes.setdefault(use.via or use.obj, []).append(use)
+            if what != WAKE:
+                by_obj.setdefault(use.obj, []).append(use)
     woken: _Wakes = {}
     for obj, uses in wakes.items():
         uses.sort(key=lambda u: u.start)
@@ -402,25 +247,26 @@ def analyse(snapshot: Snapshot) -> Contention:
     return Contention(locks)
 
 
-def _in_order(uses: list[_Use]) -> list[_Use]:
-    """Uses in time order: an acquire when it returns, a release when it is called."""
-    uses.sort(key=lambda u: u.end if u.what != _REL else u.start)
+def _in_order(uses: list[Use]) -> list[Use]:
+    """Uses in time order: an acquire when it returns, a release (and a put)
+    when it is called."""
+    uses.sort(key=lambda u: u.start if u.what == REL or u.what == PUT else u.end)
     return uses
 
 
-def _lives(uses: list[_Use]) -> list[list[_Use]]:
+def _lives(uses: list[Use]) -> list[list[Use]]:
     """The uses of one address split where one lock's life must have ended and
     another's begun at the same address: where the primitive around the uses
     changes (a lock of an Event is the Event's until it is freed). A plain
     lock may serve a Condition too, so those two do not split."""
-    lives: list[list[_Use]] = []
+    lives: list[list[Use]] = []
     current: str | None = None
     for u in uses:
         kind = u.kind if u.prim else None
         if not lives or (
             kind != current
             and "threading.Condition" not in (kind, current)
-            and not (u.what == _REL and kind is None)
+            and not (u.what == REL and kind is None)
         ):
             lives.append([])
             current = kind
@@ -428,22 +274,26 @@ def _lives(uses: list[_Use]) -> list[list[_Use]]:
     return lives
 
 
-def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
+def _lock(obj: int, uses: list[Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
     kind = next((u.kind for u in uses if u.prim), None) or _lock_kind(uses)
     first = next((u for u in uses if u.site > 0), uses[0])
     reentrant = any(u.kind == "threading.RLock" for u in uses)
     holds: list[_Hold] = []
-    holder: _Use | None = None
+    holder: Use | None = None
     depth = 0
     saved: dict[int, int] = {}  # an RLock's levels released by _release_save, by thread
     since = 0
-    waits: list[_Use] = []
+    waits: list[Use] = []
     by_call: dict[tuple[int, int], list[int]] = {}  # (thread, node) -> [count, wait]
     sites: dict[tuple[int, int], int] = {}  # (thread, node) -> site
     acquired = total = longest = 0
+    items = 0  # a SimpleQueue's items put and not yet taken
     for u in uses:  # the hot loop of a report: the table updates are inline
         what = u.what
-        if what == _ACQ or what == _WAIT:
+        if what == PUT:
+            items += 1
+            continue
+        if what == ACQ or what == WAIT:
             wait = u.end - u.start
             total += wait
             if wait > longest:
@@ -457,8 +307,14 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
                 row[0] += 1
                 row[1] += wait
             waits.append(u)
-            if what == _WAIT:
-                acquired += 1  # woken (or timed out: both end the wait)
+            if what == WAIT:
+                if u.kind != SIMPLE_QUEUE:
+                    acquired += 1  # woken (or timed out: both end the wait)
+                elif items > 0:
+                    items -= 1
+                    acquired += 1
+                elif not u.nowait:
+                    acquired += 1  # an item put before the profile began
                 continue
             if holder is not None and holder.thread != u.thread and ends[holder.thread] < u.end:
                 # its holder ended before: released as the thread ended (a
@@ -510,11 +366,11 @@ def _lock(obj: int, uses: list[_Use], wakes: _Wakes, ends: dict[int, int]) -> Lo
     return lock
 
 
-def _lock_kind(uses: list[_Use]) -> str:
+def _lock_kind(uses: list[Use]) -> str:
     return "threading.RLock" if any(u.kind == "threading.RLock" for u in uses) else uses[0].kind
 
 
-def _blockers(waits: list[_Use], holds: list[_Hold], wakes: _Wakes) -> list[Blocker]:
+def _blockers(waits: list[Use], holds: list[_Hold], wakes: _Wakes) -> list[Blocker]:
     """Who made each wait last: the overlapping holds of other threads, and the
     notify that woke a wait on a condition."""
     starts = [h[0] for h in holds]  # holds never overlap: sorted by start and by end
@@ -522,7 +378,7 @@ def _blockers(waits: list[_Use], holds: list[_Hold], wakes: _Wakes) -> list[Bloc
     get = weights.get
     find = bisect.bisect_left
     for u in waits:
-        if u.what == _WAIT:
+        if u.what == WAIT:
             woke = _waker(u, wakes)
             if woke is not None:
                 key = (u.thread, u.site, woke.thread, woke.site, "woke")
@@ -545,7 +401,7 @@ def _blockers(waits: list[_Use], holds: list[_Hold], wakes: _Wakes) -> list[Bloc
     return out
 
 
-def _waker(u: _Use, wakes: _Wakes) -> _Use | None:
+def _waker(u: Use, wakes: _Wakes) -> Use | None:
     """The notify, by another thread, that released the lock the wait ``u``
     blocked on while it waited: the last one before it ended."""
     starts, candidates = wakes.get(u.via, ((), ()))

@@ -334,7 +334,8 @@ def _tasks(tasks: list[int] | None) -> str:
 
 
 def pool_lines(snapshot: Snapshot, stats: list[PoolStats], width: int) -> list[str]:
-    """Each pool's busy, blocked and idle shares, and its tasks per worker."""
+    """Each pool's busy, blocked and idle shares, its tasks per worker, and
+    how long work waited in its queues while a worker was free."""
     if not stats:
         return []
     cells = "{:>7} {:>6} {:>8} {:>6}  {}"
@@ -356,6 +357,16 @@ def pool_lines(snapshot: Snapshot, stats: list[PoolStats], width: int) -> list[s
             _tasks(p.tasks),
         )
         lines.append(fit(f"  {name:<{name_w}} {row}", width))
+        if p.queued is not None and p.underused is not None:
+            queued = format_seconds(p.queued * snapshot.unit)
+            underused = format_seconds(p.underused * snapshot.unit)
+            lines.append(
+                fit(
+                    f"    work queued {queued}, of it {underused} with fewer than all"
+                    " workers busy",
+                    width,
+                )
+            )
     return lines
 
 
@@ -371,6 +382,8 @@ def pool_json(snapshot: Snapshot, stats: list[PoolStats]) -> list[dict[str, Any]
             "blocked": p.blocked * sec,
             "idle": p.idle * sec,
             "tasks": p.tasks,
+            "queued": None if p.queued is None else p.queued * sec,
+            "underused": None if p.underused is None else p.underused * sec,
         }
         for p in stats
     ]

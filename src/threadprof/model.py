@@ -325,6 +325,8 @@ class SlowStep(Frozen):
 #: way) and of one that releases.
 LOCK_ACQUIRE = 1
 LOCK_RELEASE = 2
+#: What a thread's warning says when some of its lock calls were not recorded.
+LOCKS_DROPPED = "lock calls past the memory budget for lock calls"
 #: The fields of :class:`LockOps`, in the order of their columns.
 LOCK_FIELDS = ("start", "end", "obj", "node", "kind")
 

@@ -16,13 +16,20 @@ is split three ways, from its call tree:
 A worker's tasks are its calls of ``concurrent.futures``' ``_WorkItem.run``
 (one per task a ``ThreadPoolExecutor`` ran), else its calls that took work
 from a queue (``Queue.get``, ``SimpleQueue.get``).
+
+From the lock calls (:mod:`threadprof.queues`), when they were recorded: the
+time the pool's queues held work (``queued``), and of it the time fewer than
+all its workers were busy (``underused``): one was waiting for work, or had
+not started yet, or had ended. A pool's queues are the ones its workers take
+work from.
 """
 
 from __future__ import annotations
 
 from ._record import Record
-from .model import Function, Snapshot, ThreadProfile, thread_group_key
+from .model import LOCKS_DROPPED, Function, Snapshot, ThreadProfile, thread_group_key
 from .offcpu import wait_kind
+from .queues import QueueTrace, queue_traces
 
 __all__ = ["PoolStats", "pools"]
 
@@ -33,7 +40,17 @@ _FUTURES_THREAD = "/concurrent/futures/thread.py"
 class PoolStats(Record):
     """One pool: its workers (thread indices) and their time, in ticks."""
 
-    __slots__ = ("blocked", "busy", "idle", "key", "tasks", "threads", "wall")
+    __slots__ = (
+        "blocked",
+        "busy",
+        "idle",
+        "key",
+        "queued",
+        "tasks",
+        "threads",
+        "underused",
+        "wall",
+    )
     key: str
     threads: list[int]
     wall: int  # the workers' wall time, summed
@@ -41,6 +58,8 @@ class PoolStats(Record):
     blocked: int
     idle: int
     tasks: list[int] | None  # per worker, in the order of threads; None: not known
+    queued: int | None  # the time its queues held work; None: not known
+    underused: int | None  # of it, the time fewer than all its workers were busy
 
     def __init__(
         self,
@@ -51,6 +70,8 @@ class PoolStats(Record):
         blocked: int,
         idle: int,
         tasks: list[int] | None,
+        queued: int | None = None,
+        underused: int | None = None,
     ) -> None:
         self.key = key
         self.threads = threads
@@ -59,6 +80,8 @@ class PoolStats(Record):
         self.blocked = blocked
         self.idle = idle
         self.tasks = tasks
+        self.queued = queued
+        self.underused = underused
 
 
 def _is(f: Function, suffix: str, qualname: str) -> bool:
@@ -101,6 +124,46 @@ def _worker(snapshot: Snapshot, thread: ThreadProfile) -> tuple[int, int, int, i
     return blocked, idle, runs, gets
 
 
+def _queued(
+    snapshot: Snapshot, members: list[int], traces: dict[int, QueueTrace]
+) -> tuple[int, int] | None:
+    """(queued, underused) of a pool's workers, or ``None`` if it took no work
+    from a queue whose calls were seen whole."""
+    mine = set(members)
+    queues = [q for q in traces.values() if mine & (q.waits.keys() | q.takers.keys())]
+    if not queues:
+        return None
+    # (time, change of the work queued, change of the workers not busy)
+    steps: list[tuple[int, int, int]] = []
+    for q in queues:
+        steps += [(t, 1, 0) for t in q.puts]
+        steps += [(t, -1, 0) for t in q.takes]
+        for thread in members:
+            for start, end in q.waits.get(thread, ()):
+                steps += [(start, 0, 1), (end, 0, -1)]
+    for thread in members:
+        t = snapshot.threads[thread]
+        steps += [(t.first_seen, 0, -1), (t.last_seen, 0, 1)]
+    steps.sort()
+    horizon = max(t.last_seen for t in snapshot.threads)
+    work = queued = underused = 0
+    free = len(members)  # before its first event a worker is not busy
+    at = steps[0][0]
+    for time, dwork, dfree in steps:
+        if work > 0:
+            queued += time - at
+            if free > 0:
+                underused += time - at
+        at = time
+        work += dwork
+        free += dfree
+    if work > 0 and horizon > at:  # still queued when the profile ended
+        queued += horizon - at
+        if free > 0:
+            underused += horizon - at
+    return queued, underused
+
+
 def pools(snapshot: Snapshot) -> list[PoolStats]:
     """The pools of a snapshot's threads, the most threads first."""
     groups: dict[str, list[int]] = {}
@@ -109,6 +172,8 @@ def pools(snapshot: Snapshot) -> list[PoolStats]:
         if key != t.name:
             groups.setdefault(key, []).append(i)
     out = []
+    traces: dict[int, QueueTrace] | None = None
+    whole = not any(LOCKS_DROPPED in w for t in snapshot.threads for w in t.warnings)
     for key, members in groups.items():
         if len(members) < 2:
             continue
@@ -125,6 +190,11 @@ def pools(snapshot: Snapshot) -> list[PoolStats]:
             runs.append(r)
             gets.append(g)
         tasks = runs if any(runs) else gets if any(gets) else None
-        out.append(PoolStats(key, members, wall, busy, blocked, idle, tasks))
+        stats = PoolStats(key, members, wall, busy, blocked, idle, tasks)
+        if whole:
+            if traces is None:
+                traces = queue_traces(snapshot)
+            stats.queued, stats.underused = _queued(snapshot, members, traces) or (None, None)
+        out.append(stats)
     out.sort(key=lambda p: (-len(p.threads), p.key))
     return out

@@ -17,6 +17,7 @@ from . import _core
 from ._gcpause import gc_paused
 from .build import python_version
 from .model import (
+    LOCKS_DROPPED,
     RAW_FIELDS,
     Function,
     LockOps,
@@ -123,7 +124,7 @@ def _thread_warnings(t: dict[str, Any]) -> list[str]:
     warnings = list(t["warnings"])
     if t["lock_ops_dropped"]:
         warnings.append(
-            f"{t['lock_ops_dropped']:,} lock calls past the memory budget for lock calls "
+            f"{t['lock_ops_dropped']:,} {LOCKS_DROPPED} "
             f"(16 MiB, about 512 Ki calls in all threads) were not recorded: the contention "
             f"report counts its first {len(t['lock_ops']) // 40:,} only"
         )

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: MIT
+"""Queues of work: when items were put and taken, and who waited for them.
+
+Read from the lock calls (:mod:`threadprof.lockuses`), for the two queues
+the standard library's pools of threads take work from:
+
+* ``queue.SimpleQueue`` (a ``ThreadPoolExecutor``'s): its own ``put`` and
+  ``get`` calls. A put gives an item when it is called; a get takes one when
+  it returns, if one is there (a ``get_nowait`` on an empty queue takes
+  none). The ``None`` a ``ThreadPoolExecutor`` puts to stop its workers is no
+  work: of the puts ``concurrent.futures`` makes itself, only
+  ``ThreadPoolExecutor.submit``'s are.
+* ``queue.Queue`` (and its Lifo and Priority kinds): ``Queue.put`` and
+  ``Queue.get`` call ``notify`` once for each item they put or take, and the
+  notify's probe of the queue's lock is seen. A get waits for an item in its
+  ``Condition.wait``.
+
+Items put before the profile began are not seen: a queue's count starts at
+zero and never goes below it.
+"""
+
+from __future__ import annotations
+
+from ._record import Record
+from .lockuses import PROBE, PUT, SIMPLE_QUEUE, WAIT, primitive_module, uses
+from .model import Function, Snapshot
+
+__all__ = ["QueueTrace", "queue_traces"]
+
+#: ``Queue``'s methods that put or take an item (a probe's ``outer``).
+_QUEUE_PUTS = ("Queue.put", "Queue.put_nowait")
+_QUEUE_GETS = ("Queue.get", "Queue.get_nowait")
+#: Where a ``ThreadPoolExecutor`` puts its work.
+_SUBMIT = "ThreadPoolExecutor.submit"
+
+
+class QueueTrace(Record):
+    """One queue's items and waits, times in ticks, each list in time order."""
+
+    __slots__ = ("address", "kind", "puts", "takers", "takes", "waits")
+    address: int
+    kind: str  # "queue.SimpleQueue" or "queue.Queue"
+    puts: list[int]  # when each item of work was put
+    takes: list[int]  # when one was taken
+    takers: dict[int, int]  # by thread index: the items it took
+    #: by thread index: the (start, end) of each wait for an item
+    waits: dict[int, list[tuple[int, int]]]
+
+    def __init__(
+        self,
+        address: int,
+        kind: str,
+        puts: list[int] | None = None,
+        takes: list[int] | None = None,
+        takers: dict[int, int] | None = None,
+        waits: dict[int, list[tuple[int, int]]] | None = None,
+    ) -> None:
+        self.address = address
+        self.kind = kind
+        self.puts = [] if puts is None else puts
+        self.takes = [] if takes is None else takes
+        self.takers = {} if takers is None else takers
+        self.waits = {} if waits is None else waits
+
+
+def _is_work(caller: Function) -> bool:
+    """Whether a SimpleQueue's put gives work, by the function that called it:
+    any but ``concurrent.futures``' own other than ``submit`` (its stop
+    signals)."""
+    return primitive_module(caller) != "concurrent.futures" or caller.qualname == _SUBMIT
+
+
+def queue_traces(snapshot: Snapshot) -> dict[int, QueueTrace]:
+    """The queues of a snapshot's lock calls, by address. A queue whose
+    address was reused by another lock is one trace: the items are counted
+    from what was seen."""
+    # (time, order, address, what, thread, start, nowait): puts before takes
+    # at the same time
+    steps: list[tuple[int, int, int, int, int, int, bool]] = []
+    traces: dict[int, QueueTrace] = {}
+    functions = snapshot.functions
+    for index, thread in enumerate(snapshot.threads):
+        cols = thread.tree_columns()
+        for u in uses(snapshot, index, thread):
+            what = u.what
+            if u.kind == SIMPLE_QUEUE:
+                if what == PUT:
+                    if _is_work(functions[cols.func[cols.parent[u.node]]]):
+                        steps.append((u.start, 0, u.obj, PUT, index, u.start, False))
+                    else:  # a stop signal: an item, but not of work
+                        steps.append((u.start, 0, u.obj, -PUT, index, u.start, False))
+                elif what == WAIT:
+                    steps.append((u.end, 1, u.obj, WAIT, index, u.start, u.nowait))
+                else:
+                    continue
+                if u.obj not in traces:
+                    traces[u.obj] = QueueTrace(u.obj, SIMPLE_QUEUE)
+            elif what == PROBE and u.outer in _QUEUE_PUTS:
+                steps.append((u.start, 0, u.obj, PUT, index, u.start, False))
+            elif what == PROBE and u.outer in _QUEUE_GETS:
+                steps.append((u.start, 1, u.obj, PROBE, index, u.start, False))
+            elif what == WAIT and u.outer in _QUEUE_GETS:
+                steps.append((u.end, 1, u.obj, -WAIT, index, u.start, False))
+            else:
+                continue
+            if u.obj not in traces:
+                traces[u.obj] = QueueTrace(u.obj, "queue.Queue")
+    steps.sort()
+    work: dict[int, int] = {}  # by address: items of work in the queue
+    other: dict[int, int] = {}  # and the others (stop signals)
+    for time, _order, obj, what, thread, start, nowait in steps:
+        trace = traces[obj]
+        if what == PUT:
+            trace.puts.append(time)
+            work[obj] = work.get(obj, 0) + 1
+        elif what == -PUT:
+            other[obj] = other.get(obj, 0) + 1
+        elif what == PROBE:  # a Queue's get took an item
+            if work.get(obj, 0) > 0:
+                work[obj] -= 1
+                trace.takes.append(time)
+                trace.takers[thread] = trace.takers.get(thread, 0) + 1
+        elif what == -WAIT:  # a Queue's get waited for an item
+            trace.waits.setdefault(thread, []).append((start, time))
+        else:  # a SimpleQueue's get: work first, its stop signals after
+            if not nowait:
+                trace.waits.setdefault(thread, []).append((start, time))
+            if work.get(obj, 0) > 0:
+                work[obj] -= 1
+                trace.takes.append(time)
+                trace.takers[thread] = trace.takers.get(thread, 0) + 1
+            elif other.get(obj, 0) > 0:
+                other[obj] -= 1
+    return traces
