@@ -8,11 +8,13 @@ paths around them (:mod:`threadprof.lockuses`). Every ``threading`` and
 ``queue`` primitive is built on those two locks, so the call path says which
 primitive a call served:
 
-* A lock is known by its address. Its kind is the outermost primitive of the
-  standard library around its calls (``queue.Queue``, ``threading.Event``,
-  ``threading.Semaphore``, ``concurrent.futures.Future``...), else the lock's
-  own type (``threading.Lock``, ``threading.RLock``); its site is the code
-  outside the standard library that first used it.
+* A lock is known by its address. Its kind is the primitive of the standard
+  library its calls served: the innermost one around them other than a
+  ``Condition`` (``queue.Queue``, ``threading.Event``,
+  ``threading.Semaphore``, ``concurrent.futures.Future``...), else
+  ``threading.Condition``, else the lock's own type (``threading.Lock``,
+  ``threading.RLock``); its site is the code outside the standard library
+  that first used it.
 * A wait is the time in a call that acquires. Inside ``Condition.wait`` (what
   ``Queue.get``, ``Event.wait``, ``Semaphore.acquire`` and futures wait in),
   the call that blocks acquires a lock made for that one wait: its wait is

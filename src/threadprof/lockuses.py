@@ -73,9 +73,9 @@ def primitive_module(f: Function) -> str | None:
 class _Where(Record):
     """What the call path of one lock call says about it."""
 
-    __slots__ = ("cond_wait", "kind", "notify", "outer", "site", "skip")
-    kind: str | None  # the outermost primitive's kind, if any
-    outer: str  # the outermost primitive function's qualname ("" if none)
+    __slots__ = ("cond_wait", "inner", "kind", "notify", "site", "skip")
+    kind: str | None  # the primitive's kind, if any
+    inner: str  # the qualname of the primitive's function ("" if none)
     site: int  # the nearest node outside the primitives
     cond_wait: bool  # inside Condition.wait
     notify: bool  # inside Condition.notify
@@ -84,14 +84,14 @@ class _Where(Record):
     def __init__(
         self,
         kind: str | None,
-        outer: str,
+        inner: str,
         site: int,
         cond_wait: bool,
         notify: bool,
         skip: bool,
     ) -> None:
         self.kind = kind
-        self.outer = outer
+        self.inner = inner
         self.site = site
         self.cond_wait = cond_wait
         self.notify = notify
@@ -99,8 +99,13 @@ class _Where(Record):
 
 
 def _where(functions: list[Function], parent: Any, func: Any, node: int) -> _Where:
-    kind = None
-    outer = ""
+    """The primitive a lock call served: the innermost function of the
+    primitives' code around it that is not a ``Condition``'s (a Queue's,
+    an Event's, a Future's... lock is used through a Condition, and both
+    sides of it, a Future's ``result`` and its ``set_result``, name the
+    Future), else the Condition; and the code outside them that used it."""
+    kind = inner = None
+    cond = None
     cond_wait = notify = skip = False
     up = parent[node]
     while up > 0:
@@ -108,9 +113,12 @@ def _where(functions: list[Function], parent: Any, func: Any, node: int) -> _Whe
         module = primitive_module(f)
         if module is None:
             break
-        qualname = outer = f.qualname
+        qualname = f.qualname
         cls = qualname.split(".", 1)[0]
-        kind = f"{module}.{cls}"
+        if cls == "Condition":
+            cond = cond or f"{module}.{cls}"
+        elif inner is None:
+            inner, kind = qualname, f"{module}.{cls}"
         if qualname == "Condition.wait":
             cond_wait = True
         elif qualname in ("Condition.notify", "Condition.notify_all"):
@@ -118,7 +126,7 @@ def _where(functions: list[Function], parent: Any, func: Any, node: int) -> _Whe
         elif qualname == "Condition._is_owned":
             skip = True
         up = parent[up]
-    return _Where(kind, outer, max(up, 0), cond_wait, notify, skip)
+    return _Where(kind or cond, inner or "", max(up, 0), cond_wait, notify, skip)
 
 
 def _c_kind(f: Function) -> str:
@@ -144,11 +152,11 @@ class Use(Record):
     __slots__ = (
         "end",
         "full",
+        "inner",
         "kind",
         "node",
         "nowait",
         "obj",
-        "outer",
         "prim",
         "site",
         "start",
@@ -170,7 +178,7 @@ class Use(Record):
         full: bool = False,
         via: int = 0,
         node: int = 0,
-        outer: str = "",
+        inner: str = "",
         nowait: bool = False,
     ) -> None:
         self.what = what
@@ -184,7 +192,7 @@ class Use(Record):
         self.full = full  # a release of all of an RLock's levels (_release_save)
         self.via = via  # a wait's: the lock made for it, which its notify releases
         self.node = node  # the call's own node
-        self.outer = outer  # the outermost primitive function's qualname
+        self.inner = inner  # the qualname of the primitive's function (_where)
         self.nowait = nowait  # a SimpleQueue's get_nowait: it never waits
 
 
@@ -206,11 +214,11 @@ def uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[Use]
             known = cache[node] = (w, w.kind is not None, w.kind or c_kind, c_kind, nowait)
         w, prim, lock_kind, c_kind, nowait = known
         what = ACQ if kind == LOCK_ACQUIRE else REL
-        outer = w.outer
+        inner = w.inner
         if w.skip:
             if w.notify and what == ACQ:
                 yield Use(
-                    PROBE, index, obj, start, end, w.site, lock_kind, prim, node=node, outer=outer
+                    PROBE, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
                 )
             continue
         if c_kind == SIMPLE_QUEUE:  # a get waits for an item, a put gives one
@@ -226,24 +234,24 @@ def uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[Use]
                 True,
                 via=obj,
                 node=node,
-                outer=outer,
+                inner=inner,
                 nowait=nowait,
             )
             continue
         if c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
             yield Use(
-                WAIT, index, obj, start, end, w.site, lock_kind, prim, node=node, outer=outer
+                WAIT, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
             )
             continue
         if not w.cond_wait:
             stage = 0
             if w.notify and what == REL:
                 yield Use(
-                    WAKE, index, obj, start, end, w.site, lock_kind, prim, node=node, outer=outer
+                    WAKE, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
                 )
                 continue
             yield Use(
-                what, index, obj, start, end, w.site, lock_kind, prim, node=node, outer=outer
+                what, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
             )
             continue
         if what == ACQ:
@@ -260,12 +268,12 @@ def uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[Use]
                     prim,
                     via=obj,
                     node=node,
-                    outer=outer,
+                    inner=inner,
                 )
             elif stage >= 2 and obj == cond:
                 stage = 0
                 yield Use(
-                    ACQ, index, obj, start, end, w.site, lock_kind, prim, node=node, outer=outer
+                    ACQ, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
                 )
             else:  # a new wait: the lock made for it, taken at once
                 waiter, stage = obj, 1
@@ -282,7 +290,7 @@ def uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[Use]
                 prim,
                 full=True,
                 node=node,
-                outer=outer,
+                inner=inner,
             )
         else:
-            yield Use(REL, index, obj, start, end, w.site, lock_kind, prim, node=node, outer=outer)
+            yield Use(REL, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner)

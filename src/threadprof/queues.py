@@ -27,7 +27,7 @@ from .model import Function, Snapshot
 
 __all__ = ["QueueTrace", "queue_traces"]
 
-#: ``Queue``'s methods that put or take an item (a probe's ``outer``).
+#: ``Queue``'s methods that put or take an item (a use's ``inner``).
 _QUEUE_PUTS = ("Queue.put", "Queue.put_nowait")
 _QUEUE_GETS = ("Queue.get", "Queue.get_nowait")
 #: Where a ``ThreadPoolExecutor`` puts its work.
@@ -95,11 +95,11 @@ def queue_traces(snapshot: Snapshot) -> dict[int, QueueTrace]:
                     continue
                 if u.obj not in traces:
                     traces[u.obj] = QueueTrace(u.obj, SIMPLE_QUEUE)
-            elif what == PROBE and u.outer in _QUEUE_PUTS:
+            elif what == PROBE and u.inner in _QUEUE_PUTS:
                 steps.append((u.start, 0, u.obj, PUT, index, u.start, False))
-            elif what == PROBE and u.outer in _QUEUE_GETS:
+            elif what == PROBE and u.inner in _QUEUE_GETS:
                 steps.append((u.start, 1, u.obj, PROBE, index, u.start, False))
-            elif what == WAIT and u.outer in _QUEUE_GETS:
+            elif what == WAIT and u.inner in _QUEUE_GETS:
                 steps.append((u.end, 1, u.obj, -WAIT, index, u.start, False))
             else:
                 continue
