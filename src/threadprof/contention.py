@@ -222,26 +222,29 @@ def _add(table: dict[Any, list[int]], key: Any, ticks: int) -> None:
 def analyse(snapshot: Snapshot) -> Contention:
     """The :class:`Contention` of a snapshot's threads (not of its tasks: a
     task's lock calls are its thread's)."""
-    by_obj: dict[int, list[Use]] = {}
-    wakes: dict[int, list[Use]] = {}
+    # a lock is an address in one process (a forked child's locks have its
+    # parent's addresses)
+    by_obj: dict[tuple[int, int], list[Use]] = {}
+    wakes: dict[tuple[int, int], list[Use]] = {}
     ends: dict[int, int] = {}
     for index, thread in enumerate(snapshot.threads):
         ends[index] = thread.last_seen
+        process = thread.process
         for use in lockuses.uses(snapshot, index, thread):
             what = use.what
             if what == PROBE:
                 continue
             if what == WAKE or what == PUT:
-                wakes.setdefault(use.via or use.obj, []).append(use)
+                wakes.setdefault((process, use.via or use.obj), []).append(use)
             if what != WAKE:
-                by_obj.setdefault(use.obj, []).append(use)
-    woken: _Wakes = {}
-    for obj, uses in wakes.items():
+                by_obj.setdefault((process, use.obj), []).append(use)
+    woken: dict[int, _Wakes] = {}  # by process
+    for (process, obj), uses in wakes.items():
         uses.sort(key=lambda u: u.start)
-        woken[obj] = ([u.start for u in uses], uses)
+        woken.setdefault(process, {})[obj] = ([u.start for u in uses], uses)
     locks = [
-        _lock(obj, life, woken, ends)
-        for obj, uses in by_obj.items()
+        _lock(obj, life, woken.get(process, {}), ends)
+        for (process, obj), uses in by_obj.items()
         for life in _lives(_in_order(uses))
     ]
     locks = [lock for lock in locks if lock.waits]

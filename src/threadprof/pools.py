@@ -125,7 +125,7 @@ def _worker(snapshot: Snapshot, thread: ThreadProfile) -> tuple[int, int, int, i
 
 
 def _queued(
-    snapshot: Snapshot, members: list[int], traces: dict[int, QueueTrace]
+    snapshot: Snapshot, members: list[int], traces: dict[tuple[int, int], QueueTrace]
 ) -> tuple[int, int] | None:
     """(queued, underused) of a pool's workers, or ``None`` if it took no work
     from a queue whose calls were seen whole."""
@@ -172,7 +172,7 @@ def pools(snapshot: Snapshot) -> list[PoolStats]:
         if key != t.name:
             groups.setdefault(key, []).append(i)
     out = []
-    traces: dict[int, QueueTrace] | None = None
+    traces: dict[tuple[int, int], QueueTrace] | None = None
     whole = not any(LOCKS_DROPPED in w for t in snapshot.threads for w in t.warnings)
     for key, members in groups.items():
         if len(members) < 2:

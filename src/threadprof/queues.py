@@ -37,7 +37,8 @@ _SUBMIT = "ThreadPoolExecutor.submit"
 class QueueTrace(Record):
     """One queue's items and waits, times in ticks, each list in time order."""
 
-    __slots__ = ("address", "kind", "puts", "takers", "takes", "waits")
+    __slots__ = ("address", "kind", "process", "puts", "takers", "takes", "waits")
+    process: int  # the index of its process in the snapshot's processes
     address: int
     kind: str  # "queue.SimpleQueue" or "queue.Queue"
     puts: list[int]  # when each item of work was put
@@ -48,6 +49,7 @@ class QueueTrace(Record):
 
     def __init__(
         self,
+        process: int,
         address: int,
         kind: str,
         puts: list[int] | None = None,
@@ -55,6 +57,7 @@ class QueueTrace(Record):
         takers: dict[int, int] | None = None,
         waits: dict[int, list[tuple[int, int]]] | None = None,
     ) -> None:
+        self.process = process
         self.address = address
         self.kind = kind
         self.puts = [] if puts is None else puts
@@ -70,65 +73,65 @@ def _is_work(caller: Function) -> bool:
     return primitive_module(caller) != "concurrent.futures" or caller.qualname == _SUBMIT
 
 
-def queue_traces(snapshot: Snapshot) -> dict[int, QueueTrace]:
-    """The queues of a snapshot's lock calls, by address. A queue whose
-    address was reused by another lock is one trace: the items are counted
-    from what was seen."""
-    # (time, order, address, what, thread, start, nowait): puts before takes
-    # at the same time
-    steps: list[tuple[int, int, int, int, int, int, bool]] = []
-    traces: dict[int, QueueTrace] = {}
+def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
+    """The queues of a snapshot's lock calls, by (process, address). A queue
+    whose address was reused by another queue is one trace: its items are
+    counted from what was seen."""
+    # (time, order, queue, what, thread, start, nowait): puts before takes at
+    # the same time
+    steps: list[tuple[int, int, tuple[int, int], int, int, int, bool]] = []
+    traces: dict[tuple[int, int], QueueTrace] = {}
     functions = snapshot.functions
     for index, thread in enumerate(snapshot.threads):
         cols = thread.tree_columns()
+        process = thread.process
         for u in uses(snapshot, index, thread):
             what = u.what
+            key = (process, u.obj)
             if u.kind == SIMPLE_QUEUE:
-                if what == PUT:
-                    if _is_work(functions[cols.func[cols.parent[u.node]]]):
-                        steps.append((u.start, 0, u.obj, PUT, index, u.start, False))
-                    else:  # a stop signal: an item, but not of work
-                        steps.append((u.start, 0, u.obj, -PUT, index, u.start, False))
+                kind = SIMPLE_QUEUE
+                if what == PUT:  # work, or a stop signal: an item, but not of work
+                    work = _is_work(functions[cols.func[cols.parent[u.node]]])
+                    steps.append((u.start, 0, key, PUT if work else -PUT, index, u.start, False))
                 elif what == WAIT:
-                    steps.append((u.end, 1, u.obj, WAIT, index, u.start, u.nowait))
+                    steps.append((u.end, 1, key, WAIT, index, u.start, u.nowait))
                 else:
                     continue
-                if u.obj not in traces:
-                    traces[u.obj] = QueueTrace(u.obj, SIMPLE_QUEUE)
-            elif what == PROBE and u.inner in _QUEUE_PUTS:
-                steps.append((u.start, 0, u.obj, PUT, index, u.start, False))
-            elif what == PROBE and u.inner in _QUEUE_GETS:
-                steps.append((u.start, 1, u.obj, PROBE, index, u.start, False))
-            elif what == WAIT and u.inner in _QUEUE_GETS:
-                steps.append((u.end, 1, u.obj, -WAIT, index, u.start, False))
             else:
-                continue
-            if u.obj not in traces:
-                traces[u.obj] = QueueTrace(u.obj, "queue.Queue")
+                kind = "queue.Queue"
+                if what == PROBE and u.inner in _QUEUE_PUTS:
+                    steps.append((u.start, 0, key, PUT, index, u.start, False))
+                elif what == PROBE and u.inner in _QUEUE_GETS:
+                    steps.append((u.start, 1, key, PROBE, index, u.start, False))
+                elif what == WAIT and u.inner in _QUEUE_GETS:
+                    steps.append((u.end, 1, key, -WAIT, index, u.start, False))
+                else:
+                    continue
+            if key not in traces:
+                traces[key] = QueueTrace(process, u.obj, kind)
     steps.sort()
-    work: dict[int, int] = {}  # by address: items of work in the queue
-    other: dict[int, int] = {}  # and the others (stop signals)
-    for time, _order, obj, what, thread, start, nowait in steps:
-        trace = traces[obj]
+    work_in: dict[tuple[int, int], int] = {}  # by queue: items of work in it
+    other_in: dict[tuple[int, int], int] = {}  # and the others (stop signals)
+    for time, _order, key, what, thread, start, nowait in steps:
+        trace = traces[key]
+        took = False
         if what == PUT:
             trace.puts.append(time)
-            work[obj] = work.get(obj, 0) + 1
+            work_in[key] = work_in.get(key, 0) + 1
         elif what == -PUT:
-            other[obj] = other.get(obj, 0) + 1
-        elif what == PROBE:  # a Queue's get took an item
-            if work.get(obj, 0) > 0:
-                work[obj] -= 1
-                trace.takes.append(time)
-                trace.takers[thread] = trace.takers.get(thread, 0) + 1
+            other_in[key] = other_in.get(key, 0) + 1
         elif what == -WAIT:  # a Queue's get waited for an item
             trace.waits.setdefault(thread, []).append((start, time))
+        elif what == PROBE:  # a Queue's get took an item
+            took = work_in.get(key, 0) > 0
         else:  # a SimpleQueue's get: work first, its stop signals after
             if not nowait:
                 trace.waits.setdefault(thread, []).append((start, time))
-            if work.get(obj, 0) > 0:
-                work[obj] -= 1
-                trace.takes.append(time)
-                trace.takers[thread] = trace.takers.get(thread, 0) + 1
-            elif other.get(obj, 0) > 0:
-                other[obj] -= 1
+            took = work_in.get(key, 0) > 0
+            if not took and other_in.get(key, 0) > 0:
+                other_in[key] -= 1
+        if took:
+            work_in[key] -= 1
+            trace.takes.append(time)
+            trace.takers[thread] = trace.takers.get(thread, 0) + 1
     return traces

@@ -31,7 +31,7 @@ def test_an_executor_s_queue_holds_each_task_once(engine):
         ex.shutdown(wait=True)
     snap = p.snapshot()
     (pool,) = [s for s in pools(snap) if s.key == "exec_*"]
-    trace = queue_traces(snap)[id(work_queue)]
+    trace = queue_traces(snap)[0, id(work_queue)]
     assert trace.kind == "queue.SimpleQueue"
     assert len(trace.puts) == len(trace.takes) == TASKS  # the stop signals are no work
     assert trace.puts == sorted(trace.puts)
@@ -69,7 +69,7 @@ def test_a_worker_started_late_leaves_work_queued(engine):
         second.join()
     snap = p.snapshot()
     (pool,) = [s for s in pools(snap) if s.key == "eater-*"]
-    trace = queue_traces(snap)[id(items.mutex)]
+    trace = queue_traces(snap)[0, id(items.mutex)]
     assert trace.kind == "queue.Queue"
     assert len(trace.puts) == len(trace.takes) == 8
     assert sum(trace.takers[i] for i in pool.threads) == 8

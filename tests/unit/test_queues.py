@@ -92,6 +92,7 @@ def test_a_simple_queue_is_a_lock_whose_gets_wait_and_puts_wake(executor):
 
 def test_a_simple_queue_counts_its_work_not_its_stop_signals(executor):
     (trace,) = queue_traces(executor).values()
+    assert trace.process == 0
     assert (trace.address, trace.kind) == (SQ, "queue.SimpleQueue")
     assert trace.puts == [0, 0, 2, 2]
     assert trace.takes == [1, 3, 8, 11]
@@ -220,3 +221,16 @@ def test_lock_calls_past_the_budget_leave_the_queue_unknown(family):
     )
     (pool,) = pools(family)
     assert (pool.queued, pool.underused) == (None, None)
+
+
+def test_a_queue_is_an_address_in_one_process(executor):
+    # main in another process (a forked child has its parent's addresses)
+    executor.threads[0].process = 1
+    traces = queue_traces(executor)
+    assert sorted(traces) == [(0, SQ), (1, SQ)]
+    assert (traces[1, SQ].puts, traces[1, SQ].takes) == ([0, 0, 2, 2], [])
+    assert (traces[0, SQ].puts, traces[0, SQ].takes) == ([], [])
+    (lock,) = analyse(executor).locks  # the workers' gets; main's puts wait for none
+    assert (lock.waits, lock.acquired, lock.blockers) == (8, 2, [])
+    (pool,) = pools(executor)
+    assert (pool.queued, pool.underused) == (0, 0)
