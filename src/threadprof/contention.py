@@ -259,6 +259,25 @@ def _in_order(uses: list[Use]) -> list[Use]:
     return uses
 
 
+def _family(kind: str | None) -> str | None:
+    """The primitive a kind of use belongs to: one primitive's lock is used
+    by the code of several (a BoundedSemaphore acquires in
+    ``Semaphore.acquire``; a future's lock is taken by its own methods and by
+    ``concurrent.futures``' helpers: ``wait``, ``as_completed``...)."""
+    if kind is None:
+        return None
+    if kind.startswith("concurrent.futures."):
+        return "concurrent.futures"
+    if kind == "threading.BoundedSemaphore":
+        return "threading.Semaphore"
+    return kind
+
+
+#: The kind a lock is named by when one of its uses has it: the primitive
+#: whose code the others share.
+_NAMED_BY = ("concurrent.futures.Future", "threading.BoundedSemaphore")
+
+
 def _lives(uses: list[Use]) -> list[list[Use]]:
     """The uses of one address split where one lock's life must have ended and
     another's begun at the same address: where the primitive around the uses
@@ -267,20 +286,22 @@ def _lives(uses: list[Use]) -> list[list[Use]]:
     lives: list[list[Use]] = []
     current: str | None = None
     for u in uses:
-        kind = u.kind if u.prim else None
+        family = _family(u.kind) if u.prim else None
         if not lives or (
-            kind != current
-            and "threading.Condition" not in (kind, current)
-            and not (u.what == REL and kind is None)
+            family != current
+            and "threading.Condition" not in (family, current)
+            and not (u.what == REL and family is None)
         ):
             lives.append([])
-            current = kind
+            current = family
         lives[-1].append(u)
     return lives
 
 
 def _lock(obj: int, uses: list[Use], wakes: _Wakes, ends: dict[int, int]) -> LockStats:
-    kind = next((u.kind for u in uses if u.prim), None) or _lock_kind(uses)
+    kinds = {u.kind for u in uses if u.prim}
+    kind = next((k for k in _NAMED_BY if k in kinds), None)
+    kind = kind or next((u.kind for u in uses if u.prim), None) or _lock_kind(uses)
     first = next((u for u in uses if u.site > 0), uses[0])
     reentrant = any(u.kind == "threading.RLock" for u in uses)
     holds: list[_Hold] = []
