@@ -807,12 +807,38 @@ def test_contention_lists_the_locks_and_draws_who_made_whom_wait(open_report, bu
         "[...document.querySelectorAll('#blocker-graph text.side')].map(t => t.firstChild.data)"
     )
     assert paths == 1 and labels == ["w-1: worker (app.py:10)", "w-0: worker (app.py:10)"]
+    # w-0 and w-1 are a pool; no queue of work was seen
+    (pool,) = got["pools"]
+    assert (pool["key"], pool["workers"], pool["queued"], pool["underused"]) == (
+        "w-*",
+        2,
+        None,
+        None,
+    )
+    assert pool["busy"] + pool["blocked"] + pool["idle"] == pool["wall"] == 200
+    pools = page.js("[...document.querySelectorAll('#pool-table td')].map(td => td.textContent)")
+    assert pools[:2] == ["w-*", "2"] and pools[-2:] == ["\u2013", "\u2013"]
     page.screenshot(artifacts / "html-report-contention.png", full_page=True)
     no_errors(page)
 
 
-def test_no_lock_waited_for_no_contention_section(open_report, demo_snap):
+def test_no_lock_waited_the_section_has_only_the_pools(open_report, demo_snap):
+    from threadprof.pools import pools
+
     page = open_report(demo_snap, "demo")
+    page.js("window.threadprof.buildAll()")
+    page.settle()
+    got = page.js("window.threadprof.contention()")
+    assert got["shown"] is True and got["locks"] == []
+    assert page.js("document.getElementById('lock-box').hidden") is True
+    rows = page.js("document.querySelectorAll('#pool-table tbody tr').length")
+    assert rows == len(got["pools"]) == len(pools(demo_snap)) > 0
+    no_errors(page)
+
+
+def test_no_lock_waited_and_no_pool_no_contention_section(open_report, builder):
+    builder.thread("MainThread", [builder.call("main", 1, 10)])
+    page = open_report(builder.build(), "single")
     page.js("window.threadprof.buildAll()")
     page.settle()
     assert page.js("window.threadprof.contention()")["shown"] is False

@@ -201,7 +201,7 @@ def test_exact_data_of_a_small_snapshot(small_snap):
                 "folded": 0,
             },
         },
-        "contention": {"total": 0, "locks": [], "edges": []},
+        "contention": {"total": 0, "locks": [], "edges": [], "pools": []},
     }
 
 
@@ -224,7 +224,7 @@ def test_exact_json_text_of_a_tiny_snapshot(builder):
         '"wall":5,"cpu":3,"calls":2,"group":0,"warnings":[],"view":{"name":"T",' + view + "},"
         '"timeline":{"events":2,"dropped":0,"calls":1,"shown":1,"lanes":[[0,5,0]]}}],'
         '"merged":{"all":{"name":"all threads","view_of":"t:0"}},'
-        '"contention":{"total":0,"locks":[],"edges":[]}}'
+        '"contention":{"total":0,"locks":[],"edges":[],"pools":[]}}'
     )
 
 

@@ -234,3 +234,21 @@ def test_a_queue_is_an_address_in_one_process(executor):
     assert (lock.waits, lock.acquired, lock.blockers) == (8, 2, [])
     (pool,) = pools(executor)
     assert (pool.queued, pool.underused) == (0, 0)
+
+
+def test_the_html_page_has_each_pool_with_its_queued_work(executor):
+    from threadprof.exporters.html.data import report_data
+
+    (pool,) = report_data(executor)["contention"]["pools"]
+    assert pool == {
+        "key": "ThreadPoolExecutor-0_*",
+        "workers": 2,
+        "wall": 38,
+        "busy": pool["busy"],
+        "blocked": pool["blocked"],
+        "idle": pool["idle"],
+        "tasks": [2, 2.0, 2],
+        "queued": 11,
+        "underused": 3,
+    }
+    assert pool["busy"] + pool["blocked"] + pool["idle"] == 38

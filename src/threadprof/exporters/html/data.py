@@ -57,7 +57,10 @@ small and quick to parse, so that a profile of 100,000 call-tree nodes on
   ``holds``, ``hold``, ``max_hold``, in ticks); ``edges``, the
   :data:`CONTENTION_EDGES` heaviest blockers of those, ``{lock, waiter,
   holder, how, weight}``, each side ``thread: code`` and ``how`` ``"held"``
-  or ``"woke"``.
+  or ``"woke"``; ``pools`` (:mod:`threadprof.pools`), each ``{key,
+  workers, wall, busy, blocked, idle, tasks, queued, underused}`` in ticks,
+  ``tasks`` ``[min, mean, max]`` per worker or ``null``, ``queued`` and
+  ``underused`` ``null`` when not known.
 
 Embedding: :func:`embed_json` writes the document as ASCII JSON (every other
 character a ``\\u`` escape, every ``<`` written ``\\u003c``); :func:`embed`
@@ -94,6 +97,7 @@ from ...model import (
     task_lines,
     threads_by_key,
 )
+from ...pools import pools
 from .lanes import TIMELINE_BUDGET, timelines
 
 __all__ = [
@@ -439,8 +443,9 @@ CONTENTION_EDGES = 100
 
 
 def _contention(snapshot: Snapshot) -> dict[str, Any]:
-    """The page's contention data (docs/contention.md): the locks that made
-    threads wait, and who made whom wait, each side named ``thread: code``."""
+    """The page's contention data (docs/contention.md): the pools of worker
+    threads, the locks that made threads wait, and who made whom wait, each
+    side named ``thread: code``."""
     locks = [lock for lock in analyse(snapshot).locks if lock.wait_time > 0]
     shown = locks[:CONTENTION_LOCKS]
 
@@ -473,6 +478,22 @@ def _contention(snapshot: Snapshot) -> dict[str, Any]:
                 "weight": b.weight,
             }
             for i, b in edges[:CONTENTION_EDGES]
+        ],
+        "pools": [
+            {
+                "key": p.key,
+                "workers": len(p.threads),
+                "wall": p.wall,
+                "busy": p.busy,
+                "blocked": p.blocked,
+                "idle": p.idle,
+                "tasks": [min(p.tasks), sum(p.tasks) / len(p.tasks), max(p.tasks)]
+                if p.tasks
+                else None,
+                "queued": p.queued,
+                "underused": p.underused,
+            }
+            for p in pools(snapshot)
         ],
     }
 

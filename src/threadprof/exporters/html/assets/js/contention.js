@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The contention section: the locks that made threads wait, and a graph of
+/* The contention section: the pools of worker threads (how busy, and how
+ * long their work waited with a worker free), the locks that made threads
+ * wait, and a graph of
  * who made whom wait (waiting code on the left, the code that held the lock
  * or woke the waiter on the right, each edge as thick as the wait it caused).
  */
   // ---------------------------------------------------------------- contention
 
   const CONTENTION = DATA.contention || { total: 0, locks: [], edges: [] };
+  const POOLS = CONTENTION.pools || [];
 
   const contentionView = {
     built: false,
@@ -16,16 +19,38 @@
       this.built = true;
       this.dirty = false;
       const box = document.getElementById("contention");
-      if (!CONTENTION.locks.length) {
+      if (!CONTENTION.locks.length && !POOLS.length) {
         box.hidden = true;
         return;
       }
       box.hidden = false;
+      this.pools();
+      const locksBox = document.getElementById("lock-box");
+      locksBox.hidden = !CONTENTION.locks.length;
+      if (!CONTENTION.locks.length) return;
       document.getElementById("contention-title").textContent =
         CONTENTION.total + " lock" + (CONTENTION.total === 1 ? "" : "s") + " made threads wait" +
         (CONTENTION.total > CONTENTION.locks.length ? ", the " + CONTENTION.locks.length + " longest shown" : "");
       this.table();
       this.graph();
+    },
+    pools() {
+      const box = document.getElementById("pool-box");
+      box.hidden = !POOLS.length;
+      if (!POOLS.length) return;
+      const share = (part, whole) => whole > 0 ? Math.round(100 * part / whole) + "%" : "\u2013";
+      const head = el("tr", null, ...["Pool", "Workers", "Busy", "Blocked", "Idle", "Tasks min / mean / max",
+        "Work queued", "With a worker free"].map((t, i) => el("th", { class: i ? "num" : "name", text: t })));
+      const rows = POOLS.map((p) => el("tr", null,
+        el("td", { class: "name", text: oneLine(p.key) }),
+        el("td", { class: "num", text: fmtInt(p.workers) }),
+        el("td", { class: "num", text: share(p.busy, p.wall) }),
+        el("td", { class: "num", text: share(p.blocked, p.wall) }),
+        el("td", { class: "num", text: share(p.idle, p.wall) }),
+        el("td", { class: "num", text: p.tasks ? p.tasks[0] + " / " + p.tasks[1].toFixed(1) + " / " + p.tasks[2] : "\u2013" }),
+        el("td", { class: "num", text: p.queued === null ? "\u2013" : fmtTicks(p.queued) }),
+        el("td", { class: "num", text: p.underused === null ? "\u2013" : fmtTicks(p.underused) })));
+      document.getElementById("pool-table").replaceChildren(el("thead", null, head), el("tbody", null, ...rows));
     },
     table() {
       const head = el("tr", null, ...["Lock (kind in the code that first used it)", "Waits", "Waited", "Longest",

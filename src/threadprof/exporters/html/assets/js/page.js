@@ -244,7 +244,8 @@
     setTimeWindow: (a, b) => { threadsView.ensure(); threadsView.setWindow(a, b); },
     contention() {
       contentionView.ensure();
-      return { locks: CONTENTION.locks, edges: contentionView.edges(), shown: !document.getElementById("contention").hidden };
+      return { locks: CONTENTION.locks, edges: contentionView.edges(), pools: POOLS,
+        shown: !document.getElementById("contention").hidden };
     },
     buildAll() {
       for (const v of Object.values(VIEWS)) v.ensure();
