@@ -3,14 +3,17 @@
 
     python bench/locks.py --python 3.12 --python 3.13 --rounds 7 --callgrind
 
-Three single-thread workloads of lock calls, each run in a fresh process per
+Four single-thread workloads of lock calls, each run in a fresh process per
 measurement (``--worker``):
 
 * ``lock``: ``lock.acquire(); lock.release()`` on an uncontended
   ``threading.Lock``, 200,000 times;
 * ``rlock``: the same on an ``RLock``;
 * ``queue``: 20,000 ``put`` and ``get`` pairs on a ``queue.Queue`` (each
-  takes the queue's lock through its conditions: several lock calls).
+  takes the queue's lock through its conditions: several lock calls);
+* ``simplequeue``: 100,000 ``put`` and ``get`` pairs on a
+  ``queue.SimpleQueue`` (a ``ThreadPoolExecutor``'s queue: each is a lock
+  call of its own).
 
 under: nothing, cProfile, threadprof without lock calls recorded
 (``locks=False``: stats mode) and with them (the default), on each engine, and
@@ -51,7 +54,7 @@ CONFIGS = [
     "tp-locks-legacy",
     "yappi-wall",
 ]
-WORKLOADS = {"lock": 200_000, "rlock": 200_000, "queue": 20_000}
+WORKLOADS = {"lock": 200_000, "rlock": 200_000, "queue": 20_000, "simplequeue": 100_000}
 
 
 # -- the worker: one measurement in this process -----------------------------
@@ -67,6 +70,12 @@ def workload(name: str, n: int) -> None:
         for _ in range(n):
             acquire()
             release()
+    elif name == "simplequeue":
+        sq: queue.SimpleQueue[int] = queue.SimpleQueue()
+        put, get = sq.put, sq.get
+        for i in range(n):
+            put(i)
+            get()
     else:
         q: queue.Queue[int] = queue.Queue()
         for i in range(n):
