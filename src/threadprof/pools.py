@@ -20,8 +20,10 @@ from a queue (``Queue.get``, ``SimpleQueue.get``).
 From the lock calls (:mod:`threadprof.queues`), when they were recorded: the
 time the pool's queues held work (``queued``), and of it the time fewer than
 all its workers were busy (``underused``): one was waiting for work, or had
-not started yet, or had ended. A pool's queues are the ones its workers take
-work from.
+not started yet, or had ended. All its workers are as many as were alive at
+once (a name shared by pools that ran one after another, such as
+``multiprocessing``'s ``Thread-N (worker)``, is one group). A pool's queues are
+the ones its workers take work from.
 """
 
 from __future__ import annotations
@@ -133,35 +135,47 @@ def _queued(
     queues = [q for q in traces.values() if mine & (q.waits.keys() | q.takers.keys())]
     if not queues:
         return None
-    # (time, change of the work queued, change of the workers not busy)
+    # (time, change of the work queued, change of the workers busy)
     steps: list[tuple[int, int, int]] = []
     for q in queues:
         steps += [(t, 1, 0) for t in q.puts]
         steps += [(t, -1, 0) for t in q.takes]
         for thread in members:
             for start, end in q.waits.get(thread, ()):
-                steps += [(start, 0, 1), (end, 0, -1)]
+                steps += [(start, 0, -1), (end, 0, 1)]
+    lives = []
     for thread in members:
         t = snapshot.threads[thread]
-        steps += [(t.first_seen, 0, -1), (t.last_seen, 0, 1)]
+        lives += [(t.first_seen, 1), (t.last_seen, -1)]
+    steps += [(time, 0, alive) for time, alive in lives]
     steps.sort()
     horizon = max(t.last_seen for t in snapshot.threads)
-    work = queued = underused = 0
-    free = len(members)  # before its first event a worker is not busy
+    work = queued = underused = busy = 0
+    size = _most_at_once(lives)  # all the workers: as many as ran at once
     at = steps[0][0]
-    for time, dwork, dfree in steps:
+    for time, dwork, dbusy in steps:
         if work > 0:
             queued += time - at
-            if free > 0:
+            if busy < size:
                 underused += time - at
         at = time
         work += dwork
-        free += dfree
+        busy += dbusy
     if work > 0 and horizon > at:  # still queued when the profile ended
         queued += horizon - at
-        if free > 0:
+        if busy < size:
             underused += horizon - at
     return queued, underused
+
+
+def _most_at_once(lives: list[tuple[int, int]]) -> int:
+    """The most threads alive at once, of (time, +1 or -1) steps (a thread
+    that ends at a time another starts is not counted with it)."""
+    most = alive = 0
+    for _time, step in sorted(lives, key=lambda s: (s[0], s[1])):
+        alive += step
+        most = max(most, alive)
+    return most
 
 
 def pools(snapshot: Snapshot) -> list[PoolStats]:
