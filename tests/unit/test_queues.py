@@ -252,3 +252,18 @@ def test_the_html_page_has_each_pool_with_its_queued_work(executor):
         "underused": 3,
     }
     assert pool["busy"] + pool["blocked"] + pool["idle"] == 38
+
+
+def test_workers_one_after_another_are_a_pool_of_one(family):
+    w1, w2 = family.threads[1], family.threads[2]
+    w2.first_seen, w2.last_seen = 31, 40  # worker-2 runs after worker-1 ended
+    w1.lock_ops = ops(
+        *[(t, t, MUTEX, 5, A) for t in (1, 5, 7, 8)],  # worker-1 takes all four
+        (9, 9, WAITER1, 7, A),
+        (9, 9, MUTEX, 9, R),
+        (9, 30, WAITER1, 7, A),
+    )
+    w2.lock_ops = ops()
+    (pool,) = pools(family)
+    # work queued from 2 to 8, while the one worker alive at a time was busy
+    assert (pool.queued, pool.underused) == (6, 0)
