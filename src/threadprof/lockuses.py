@@ -210,87 +210,48 @@ def uses(snapshot: Snapshot, index: int, thread: ThreadProfile) -> Iterable[Use]
             w = _where(functions, parent, func, node)
             f = functions[func[node]]
             c_kind = _c_kind(f)
-            nowait = c_kind == SIMPLE_QUEUE and "get_nowait" in f.name
-            known = cache[node] = (w, w.kind is not None, w.kind or c_kind, c_kind, nowait)
+            if c_kind == SIMPLE_QUEUE:  # a queue of its own, whoever calls it
+                prim, lock_kind, nowait = True, c_kind, "get_nowait" in f.name
+            else:
+                prim, lock_kind, nowait = w.kind is not None, w.kind or c_kind, False
+            known = cache[node] = (w, prim, lock_kind, c_kind, nowait)
         w, prim, lock_kind, c_kind, nowait = known
         what = ACQ if kind == LOCK_ACQUIRE else REL
-        inner = w.inner
-        if w.skip:
-            if w.notify and what == ACQ:
-                yield Use(
-                    PROBE, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
-                )
-            continue
-        if c_kind == SIMPLE_QUEUE:  # a get waits for an item, a put gives one
-            what = WAIT if what == ACQ else PUT
-            yield Use(
-                what,
-                index,
-                obj,
-                start,
-                end,
-                w.site,
-                c_kind,
-                True,
-                via=obj,
-                node=node,
-                inner=inner,
-                nowait=nowait,
-            )
-            continue
-        if c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
-            yield Use(
-                WAIT, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
-            )
-            continue
-        if not w.cond_wait:
+        lock, via, full = obj, 0, False
+        if w.skip:  # a probe: kept only as the sign of a notify
+            if not (w.notify and what == ACQ):
+                continue
+            what = PROBE
+        elif c_kind == SIMPLE_QUEUE:  # a get waits for an item, a put gives one
+            what, via = (WAIT if what == ACQ else PUT), obj
+        elif c_kind == "threading.Thread":  # a thread handle's join: a wait, no hold
+            what = WAIT
+        elif not w.cond_wait:
             stage = 0
             if w.notify and what == REL:
-                yield Use(
-                    WAKE, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
-                )
-                continue
-            yield Use(
-                what, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
-            )
-            continue
-        if what == ACQ:
+                what = WAKE
+        elif what == ACQ:
             if stage == 2 and obj == waiter:
-                stage = 3
-                yield Use(
-                    WAIT,
-                    index,
-                    cond,
-                    start,
-                    end,
-                    w.site,
-                    lock_kind,
-                    prim,
-                    via=obj,
-                    node=node,
-                    inner=inner,
-                )
+                stage, what, lock, via = 3, WAIT, cond, obj
             elif stage >= 2 and obj == cond:
                 stage = 0
-                yield Use(
-                    ACQ, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner
-                )
             else:  # a new wait: the lock made for it, taken at once
                 waiter, stage = obj, 1
+                continue
         elif stage == 1:
-            cond, stage = obj, 2
-            yield Use(
-                REL,
-                index,
-                obj,
-                start,
-                end,
-                w.site,
-                lock_kind,
-                prim,
-                full=True,
-                node=node,
-                inner=inner,
-            )
-        else:
-            yield Use(REL, index, obj, start, end, w.site, lock_kind, prim, node=node, inner=inner)
+            cond, stage, full = obj, 2, True
+        yield Use(
+            what,
+            index,
+            lock,
+            start,
+            end,
+            w.site,
+            lock_kind,
+            prim,
+            full=full,
+            via=via,
+            node=node,
+            inner=w.inner,
+            nowait=nowait,
+        )
