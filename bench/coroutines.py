@@ -136,6 +136,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", help="write the report here too")
     p.add_argument("--workload", action="append", choices=WORKLOADS, help="default: all")
+    p.add_argument("--config", action="append", choices=CONFIGS, help="default: all")
     args = p.parse_args()
     if args.worker:
         worker(*args.worker)
@@ -151,6 +152,7 @@ def main() -> None:
             for w in WORKLOADS
             if (i.has_monitoring or not c.startswith("tp-") or c.endswith("legacy"))
             and w in (args.workload or WORKLOADS)
+            and c in (args.config or CONFIGS)
         ]
         rnd.shuffle(cells)
         harness.log(f"round {r + 1}/{args.rounds}: {len(cells)} runs")

@@ -446,8 +446,9 @@ tprof_profiler_stop(tprof_state *p)
     if (rc == 0) {
         p->run_ticks += now - p->start_ticks;
     }
-    tprof_threads_reap(p);
-    tprof_codewatch_rechain(p);
+    if (tprof_threads_reap(p)) {
+        tprof_codewatch_rechain(p);
+    }
     if (tprof_ld_acquire(&tprof_active) == p) {
         tprof_st_release(&tprof_active, NULL);
         Py_DECREF(p);
@@ -505,8 +506,9 @@ tprof_profiler_clear_impl(tprof_state *p)
         p->origin = p->start_ticks = now;
         p->started = 1;
     }
-    tprof_threads_reap(p);
-    tprof_codewatch_rechain(p);
+    if (tprof_threads_reap(p)) {
+        tprof_codewatch_rechain(p);
+    }
     Py_RETURN_NONE;
 }
 

@@ -269,6 +269,14 @@ tprof_monitor_c_call(tprof_state *p, PyObject *const *args, Py_ssize_t nargs,
     PyObject *self_arg = NULL;
     const void *key = tprof_c_key(p, args, &self_arg);
     if (key == NULL) {
+        if (TPROF_UNLIKELY(Py_TYPE(args[2]) == &PyType_Type) &&
+            p->sees_class_calls && tprof_is_task_class(p, args[2]))
+        {
+            tprof_thread *ts = tprof_current(p, NULL, PyTrace_C_CALL);
+            if (ts != NULL) {
+                tprof_task_creating(p, ts);
+            }
+        }
         return 0;
     }
     tprof_on_call(p, NULL, PyTrace_C_CALL, key, args[2], args[2], self_arg,

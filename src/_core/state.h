@@ -143,6 +143,7 @@ typedef struct tprof_thread {
     uint32_t spans_ready; /* spans complete, published for snapshots */
     PyObject *loop;       /* the event loop of its latest task, or NULL */
     uint64_t loop_number; /* that loop's number */
+    int loop_is_asyncios; /* that loop is an asyncio.BaseEventLoop */
     /* its lock calls (lockops.h) */
     tprof_segarray lockops;   /* tprof_lockop, appended by the owning thread */
     uint32_t lockops_ready;   /* records made, published for snapshots */
@@ -220,6 +221,13 @@ typedef struct tprof_state {
     PyObject *task_var;     /* the context variable of a task's id */
     PyObject *get_name;     /* interned method names */
     PyObject *get_loop;
+    PyObject *task_type;     /* asyncio.Task, once looked up */
+    PyObject *task_get_name; /* its get_name and get_loop (descriptors) */
+    PyObject *task_get_loop;
+    PyObject *base_loop;  /* asyncio.BaseEventLoop */
+    int sees_class_calls; /* the engine reports calls of classes (CALL
+                             events): a task marks its context when it calls
+                             asyncio.Task, not at its first step (tasks.h) */
     /* the engine that delivers events: its operations and its own state */
     const struct tprof_engine_ops *engine;
     void *engine_state;

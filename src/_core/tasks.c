@@ -15,8 +15,16 @@ tprof_publish(PyObject **slot, PyObject *obj)
     return tprof_ld_acquire(slot);
 }
 
-/* asyncio.current_task and the method names, once asyncio is imported;
- * -1 (no error) until then. */
+/* asyncio's task type and `name`, a method of it, kept in `*slot`: the
+ * descriptor, called directly on a task of exactly that type. */
+static PyObject *
+tprof_task_method(PyObject **slot, PyObject *task_type, const char *name)
+{
+    return tprof_publish(slot, PyObject_GetAttrString(task_type, name));
+}
+
+/* asyncio.current_task, asyncio.Task and its methods, and the method names,
+ * once asyncio is imported; -1 (no error) until then. */
 static int
 tprof_asyncio_ready(tprof_state *p)
 {
@@ -29,7 +37,14 @@ tprof_asyncio_ready(tprof_state *p)
     if (mod == NULL) {
         return -1;
     }
+    PyObject *task_type =
+        tprof_publish(&p->task_type, PyObject_GetAttrString(mod, "Task"));
     int ok =
+        task_type != NULL && PyType_Check(task_type) &&
+        tprof_task_method(&p->task_get_name, task_type, "get_name") != NULL &&
+        tprof_task_method(&p->task_get_loop, task_type, "get_loop") != NULL &&
+        tprof_publish(&p->base_loop,
+                      PyObject_GetAttrString(mod, "BaseEventLoop")) != NULL &&
         tprof_publish(&p->get_name, PyUnicode_InternFromString("get_name")) !=
             NULL &&
         tprof_publish(&p->get_loop, PyUnicode_InternFromString("get_loop")) !=
@@ -56,6 +71,20 @@ tprof_asyncio_task(tprof_state *p)
     return task;
 }
 
+/* task.<method>() (method `descr` of asyncio.Task, named `name`): the
+ * descriptor called directly when the task is of exactly that type, which
+ * cannot override it. A new reference, or NULL with an exception set. */
+static PyObject *
+tprof_task_call(tprof_state *p, PyObject *task, PyObject *descr,
+                PyObject *name)
+{
+    if (Py_TYPE(task) == (PyTypeObject *)tprof_ld_acquire(&p->task_type)) {
+        PyObject *args[1] = {task};
+        return PyObject_Vectorcall(descr, args, 1, NULL);
+    }
+    return PyObject_CallMethodNoArgs(task, name);
+}
+
 /* The number of the loop that runs `task`: a new number whenever the thread
  * runs another loop than its last (held, so that its address is not
  * reused). 0 when the loop cannot be had. */
@@ -63,13 +92,19 @@ static uint64_t
 tprof_task_loop(tprof_state *p, tprof_thread *ts, PyObject *task)
 {
     PyObject *loop =
-        PyObject_CallMethodNoArgs(task, tprof_ld_acquire(&p->get_loop));
+        tprof_task_call(p, task, tprof_ld_acquire(&p->task_get_loop),
+                        tprof_ld_acquire(&p->get_loop));
     if (loop == NULL) {
         return 0;
     }
     if (loop != ts->loop) {
         Py_XSETREF(ts->loop, loop);
         ts->loop_number = (uint64_t)tprof_add_seqcst(&p->loops, 1);
+        int is = PyObject_IsInstance(loop, tprof_ld_acquire(&p->base_loop));
+        if (is < 0) {
+            PyErr_Clear();
+        }
+        ts->loop_is_asyncios = is > 0;
     }
     else {
         Py_DECREF(loop);
@@ -77,32 +112,79 @@ tprof_task_loop(tprof_state *p, tprof_thread *ts, PyObject *task)
     return ts->loop_number;
 }
 
-/* The id of the task whose context this is (set by its first step), or 0;
- * then this task's id set in it. */
-static uint64_t
-tprof_task_mark(tprof_state *p, uint64_t id)
+/* The context variable of a task's id, made at its first use; NULL (no
+ * error) if it cannot be. */
+static PyObject *
+tprof_task_var(tprof_state *p)
 {
     PyObject *var = tprof_ld_acquire(&p->task_var);
-    if (var == NULL &&
-        (var = tprof_publish(
-             &p->task_var, PyContextVar_New("threadprof.task", NULL))) == NULL)
-    {
-        return 0;
+    if (var == NULL) {
+        var = tprof_publish(&p->task_var,
+                            PyContextVar_New("threadprof.task", NULL));
     }
-    PyObject *value = NULL;
-    uint64_t creator = 0;
-    if (PyContextVar_Get(var, NULL, &value) == 0 && value != NULL) {
-        creator = PyLong_AsUnsignedLongLong(value);
-        if (creator == (uint64_t)-1 && PyErr_Occurred()) {
-            creator = 0;
+    return var;
+}
+
+/* The task id in the current context (0 if none), and `*value` (a new
+ * reference, or NULL) the object that holds it. */
+static uint64_t
+tprof_task_var_get(PyObject *var, PyObject **value)
+{
+    uint64_t id = 0;
+    *value = NULL;
+    if (PyContextVar_Get(var, NULL, value) == 0 && *value != NULL) {
+        id = PyLong_AsUnsignedLongLong(*value);
+        if (id == (uint64_t)-1 && PyErr_Occurred()) {
+            id = 0;
         }
-        Py_DECREF(value);
     }
+    return id;
+}
+
+/* Set the task id in the current context. */
+static void
+tprof_task_var_set(PyObject *var, uint64_t id)
+{
     PyObject *mine = PyLong_FromUnsignedLongLong(id);
     PyObject *token = mine ? PyContextVar_Set(var, mine) : NULL;
     Py_XDECREF(mine);
     Py_XDECREF(token);
+}
+
+/* The id of the task whose context this is, or 0; then, if `mark`, this
+ * task's id set in it. */
+static uint64_t
+tprof_task_mark(tprof_state *p, uint64_t id, int mark)
+{
+    PyObject *var = tprof_task_var(p);
+    if (var == NULL) {
+        return 0;
+    }
+    PyObject *value;
+    uint64_t creator = tprof_task_var_get(var, &value);
+    Py_XDECREF(value);
+    if (mark) {
+        tprof_task_var_set(var, id);
+    }
     return creator;
+}
+
+void
+tprof_task_creating(tprof_state *p, tprof_thread *ts)
+{
+    tprof_saved_error saved;
+    tprof_error_save(&saved);
+    PyObject *var = tprof_task_var(p);
+    if (var != NULL) {
+        uint64_t id = ts->step_task != NULL ? ts->step_task->id : 0;
+        PyObject *value;
+        uint64_t now = tprof_task_var_get(var, &value);
+        if (now != id) {
+            tprof_task_var_set(var, id);
+        }
+        Py_XDECREF(value);
+    }
+    tprof_error_restore(&saved);
 }
 
 tprof_node *
@@ -130,7 +212,13 @@ tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n, int64_t now)
     rec->id = (uint64_t)tprof_add_seqcst(&p->task_ids, 1);
     rec->obj = task;
     rec->loop = tprof_task_loop(p, ts, task);
-    rec->creator = tprof_task_mark(p, rec->id);
+    /* where Task() calls are seen, a task marks its context when it makes a
+     * task (tprof_task_creating), not here */
+    rec->creator = tprof_task_mark(
+        p, rec->id,
+        !(p->sees_class_calls && ts->loop_is_asyncios &&
+          PyObject_TypeCheck(
+              task, (PyTypeObject *)tprof_ld_acquire(&p->task_type))));
     rec->first = now;
     /* a node of its own below its caller, keyed by its record (new) */
     out = tprof_tree_add(&ts->tree, n->parent, rec, n->func);
@@ -160,7 +248,8 @@ tprof_task_get_name(tprof_state *p, tprof_task *rec)
     tprof_saved_error saved;
     tprof_error_save(&saved);
     PyObject *name =
-        PyObject_CallMethodNoArgs(rec->obj, tprof_ld_acquire(&p->get_name));
+        tprof_task_call(p, rec->obj, tprof_ld_acquire(&p->task_get_name),
+                        tprof_ld_acquire(&p->get_name));
     if (name != NULL && !PyUnicode_Check(name)) {
         Py_SETREF(name, PyObject_Str(name));
     }
@@ -198,4 +287,8 @@ tprof_tasks_release(tprof_state *p)
     Py_CLEAR(p->task_var);
     Py_CLEAR(p->get_name);
     Py_CLEAR(p->get_loop);
+    Py_CLEAR(p->task_type);
+    Py_CLEAR(p->task_get_name);
+    Py_CLEAR(p->task_get_loop);
+    Py_CLEAR(p->base_loop);
 }

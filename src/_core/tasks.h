@@ -14,8 +14,12 @@
  * The record (tprof_task, state.h) is the owning thread's; its counters are
  * read by snapshots as recent values. Its id is unique in the profile. The
  * task that created it is told by a context variable: asyncio runs each task
- * in a copy of the context its creator ran in, and the first step of every
- * task sets the variable to the task's id in its own context.
+ * in a copy of the context its creator ran in. Where the engine reports
+ * calls of classes (sys.monitoring's CALL) and the loop is asyncio's own, a
+ * call of asyncio.Task sets the variable to the id of the task whose step
+ * makes it (0 outside any step), in the context the new task copies: only
+ * tasks that make tasks pay for a context variable set. Otherwise the first
+ * step of every task sets it in its own context.
  */
 #ifndef THREADPROF_TASKS_H
 #define THREADPROF_TASKS_H
@@ -40,6 +44,26 @@ tprof_task_of(const tprof_node *n)
  * (sticky error set). Calls asyncio (the GIL is held). */
 tprof_node *tprof_task_start(tprof_state *p, tprof_thread *ts, tprof_node *n,
                              int64_t now);
+
+/* Class `cls` (a type whose type is `type`) is asyncio.Task or a subclass
+ * of it, once asyncio.Task is known. Most classes called are far smaller
+ * than a Task: their size rules them out before their MRO is walked. */
+static inline int
+tprof_is_task_class(tprof_state *p, PyObject *cls)
+{
+    PyTypeObject *task_type = (PyTypeObject *)tprof_ld_acquire(&p->task_type);
+    return task_type != NULL &&
+           ((PyTypeObject *)cls == task_type ||
+            (((PyTypeObject *)cls)->tp_basicsize >= task_type->tp_basicsize &&
+             PyType_IsSubtype((PyTypeObject *)cls, task_type)));
+}
+
+/* asyncio.Task (or a subclass) is called in thread `ts`, where such calls
+ * are seen (p->sees_class_calls): mark the current context, which the new
+ * task copies, with the task whose step runs (0 if none), unless it is
+ * marked so already. Calls asyncio (the GIL is held); any error is
+ * swallowed. */
+void tprof_task_creating(tprof_state *p, tprof_thread *ts);
 
 /* Keep the name of task `rec`, whose step ends (its Task object runs): at
  * the end of its first step of its own, when its coroutine may have named

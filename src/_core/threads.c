@@ -179,17 +179,19 @@ tprof_threads_retire_all(tprof_state *p)
     tprof_mutex_unlock(&p->reg_lock);
 }
 
-void
+int
 tprof_threads_reap(tprof_state *p)
 {
     /* Without the GIL a running callback may hold an old record on its fast
      * path, which does not count in `busy`: only a stopped profiler reaps. */
-    if (tprof_ld_seqcst(&p->busy) == 0 &&
+    if (p->retired != NULL && tprof_ld_seqcst(&p->busy) == 0 &&
         !(TPROF_FREE_THREADED && tprof_ld_relaxed(&p->enabled)))
     {
         tprof_threads_free(p->retired);
         p->retired = NULL;
+        return 1;
     }
+    return 0;
 }
 
 void

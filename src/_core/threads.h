@@ -108,8 +108,9 @@ void tprof_threads_init(tprof_state *p);
  * lazily. */
 void tprof_threads_retire_all(tprof_state *p);
 
-/* Free the retired records if no callback can be inside them. */
-void tprof_threads_reap(tprof_state *p);
+/* Free the retired records if no callback can be inside them: 1 when some
+ * were freed (the code watcher's chains of nodes must then be made again). */
+int tprof_threads_reap(tprof_state *p);
 
 /* Free every record, current and retired, at once: the profiler is being
  * freed, or it is a forked child whose other threads are gone. */

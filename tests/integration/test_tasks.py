@@ -8,6 +8,7 @@ compared with what the program measured around its own awaits."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import sys
 import threading
@@ -289,6 +290,84 @@ def test_eager_tasks_are_tasks_too(engine):
         assert (task.creator, task.steps) == (root.id, 2)
         assert stats(snap, task)["child"].calls == 1
     assert stats(snap, snap.threads[0])["child"].calls == 3
+
+
+def marked(context) -> dict[str, int]:
+    """The task id threadprof's context variable holds in a context, by name."""
+    return {var.name: value for var, value in context.items() if var.name == "threadprof.task"}
+
+
+class NamedTask(asyncio.Task):
+    """A Task subclass, as libraries define them."""
+
+
+@pytest.mark.parametrize("builtins", [True, False])
+def test_who_made_a_task_and_what_each_context_holds(engine, builtins):
+    # The sys.monitoring engine sees calls of asyncio.Task (with builtins):
+    # a task marks its context when it makes a task, so one that makes none
+    # keeps its context as it was. Otherwise every task marks its own at its
+    # first step. Either way each task is made by the task whose step made it.
+    lazy = engine == "monitoring" and builtins
+    seen = {}
+
+    async def leaf(name):
+        seen[name] = marked(contextvars.copy_context())
+        await asyncio.sleep(0)
+
+    async def parent():
+        seen["parent-before"] = marked(contextvars.copy_context())
+        loop = asyncio.get_running_loop()
+        await loop.create_task(leaf("by-loop"), name="by-loop")
+        await NamedTask(leaf("subclass"), name="subclass")
+        seen["parent-after"] = marked(contextvars.copy_context())
+
+    async def main():
+        await asyncio.create_task(parent(), name="parent")
+        await asyncio.create_task(leaf("lonely"), name="lonely")
+
+    p = threadprof.Profile(builtins=builtins, coroutines="whole", engine=engine)
+    p.enable()
+    try:
+        asyncio.run(main())
+    finally:
+        p.disable()
+    snap = p.snapshot()
+    tasks = by_name(snap)
+    root = next(t for t in snap.tasks() if stats(snap, t).get("main"))
+    assert root.creator == 0
+    assert tasks["parent"].creator == tasks["lonely"].creator == root.id
+    assert tasks["by-loop"].creator == tasks["subclass"].creator == tasks["parent"].id
+    parent_id = tasks["parent"].id
+    if lazy:
+        # parent's context holds its creator's mark until it makes a task
+        assert seen["parent-before"] == {"threadprof.task": root.id}
+        assert seen["lonely"] == {"threadprof.task": root.id}
+    else:
+        assert seen["parent-before"] == {"threadprof.task": parent_id}
+        assert seen["lonely"] == {"threadprof.task": tasks["lonely"].id}
+    assert seen["parent-after"] == {"threadprof.task": parent_id}
+
+
+def test_a_task_made_by_a_loop_callback(engine):
+    # Outside any task's step: made by no task where calls of asyncio.Task are
+    # seen; else by the task in whose context the callback was scheduled.
+    async def child():
+        await asyncio.sleep(0)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        await asyncio.create_task(child(), name="first")
+        loop.call_soon(lambda: done.set_result(loop.create_task(child(), name="from-callback")))
+        await (await done)
+
+    with threadprof.profile(engine=engine) as p:
+        asyncio.run(main())
+    snap = p.snapshot()
+    tasks = by_name(snap)
+    root = next(t for t in snap.tasks() if stats(snap, t).get("main"))
+    assert tasks["first"].creator == root.id
+    assert tasks["from-callback"].creator == (0 if engine == "monitoring" else root.id)
 
 
 def test_a_coroutine_run_by_hand_inside_a_task_is_not_a_task(engine):
