@@ -128,6 +128,9 @@ tprof_monitoring_install(tprof_state *p, void *es)
             goto error;
         }
     }
+    /* CALL events come with builtins; Task() calls matter to tasks only.
+     * Set before any event can come. */
+    p->sees_class_calls = p->builtins && p->whole && p->tasks;
     const vectorcallfunc *funcs =
         tprof_recorder_monitor_funcs(p->mode, p->timeline);
     long mask = 0;
@@ -157,8 +160,6 @@ tprof_monitoring_install(tprof_state *p, void *es)
         goto error;
     }
     Py_DECREF(res);
-    /* CALL events come with builtins; Task() calls matter to tasks only */
-    p->sees_class_calls = p->builtins && p->whole && p->tasks;
     /* what get_events reports back (C_RETURN and C_RAISE ride on CALL) */
     res = PyObject_CallMethod(mon, "get_events", "i", tool);
     if (res == NULL) {
