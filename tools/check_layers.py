@@ -27,6 +27,7 @@ LAYERS = [
         "store",
         "susptab",
         "functable",
+        "varints",
         "timeline",
         "names",
         "modstate",

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "eventcodec.h"
 
+#include "varints.h"
+
 #include <stdint.h>
 #include <string.h>
 
-#define HEAD 8        /* u8 encoding + 7 reserved bytes */
+#define HEAD TPROF_EVENTS_HEAD
 #define TIMES_PLAIN 0 /* shuffled int64 times, then shuffled int32 codes */
 #define TIMES_DELTA 1 /* the same with differences of the times */
-#define VARINTS 2     /* LEB128 varints, zigzagged: differences, then codes */
-#define MAX_VARINT 10 /* bytes of a 64-bit LEB128 varint */
+#define VARINTS TPROF_EVENTS_VARINTS
+#define MAX_VARINT TPROF_MAX_VARINT
 
 /* A buffer of a whole number of `width`-byte items. */
 static int
@@ -96,51 +98,16 @@ shuffle32(unsigned char *out, const int32_t *items, Py_ssize_t n)
     }
 }
 
-static unsigned char *
-put_varint(unsigned char *out, uint64_t v)
-{
-    while (v >= 0x80) {
-        *out++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *out++ = (unsigned char)v;
-    return out;
-}
-
-static uint64_t
-zigzag(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
-}
-
-static int64_t
-unzigzag(uint64_t u)
-{
-    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
-/* VARINTS: the differences of consecutive times modulo 2**64 (the first
- * time's from 0), which any int64 times have, then the function codes. */
+/* VARINTS (varints.h). */
 static PyObject *
 encode_varints(const int32_t *funcs, const int64_t *times, Py_ssize_t n)
 {
-    unsigned char *buf = PyMem_Malloc((size_t)(HEAD + 15 * n));
+    unsigned char *buf = PyMem_Malloc(TPROF_EVENTS_BOUND(n));
     if (buf == NULL) {
         return PyErr_NoMemory();
     }
-    memset(buf, 0, HEAD);
-    buf[0] = VARINTS;
-    unsigned char *out = buf + HEAD;
-    uint64_t prev = 0;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        uint64_t t = (uint64_t)times[k];
-        out = put_varint(out, zigzag((int64_t)(t - prev)));
-        prev = t;
-    }
-    for (Py_ssize_t k = 0; k < n; k++) {
-        out = put_varint(out, zigzag(funcs[k]));
-    }
-    PyObject *result = PyBytes_FromStringAndSize((const char *)buf, out - buf);
+    unsigned char *end = tprof_varints_encode(buf, funcs, times, (size_t)n);
+    PyObject *result = PyBytes_FromStringAndSize((const char *)buf, end - buf);
     PyMem_Free(buf);
     return result;
 }
@@ -235,7 +202,8 @@ get_varint(const unsigned char **in, const unsigned char *end, uint64_t *v)
     return -1;
 }
 
-/* VARINTS into `times` and `funcs`; NULL, or the reason it is corrupt. */
+/* VARINTS into `times` (unless NULL: the times are skipped) and `funcs`;
+ * NULL, or the reason it is corrupt. */
 static const char *
 decode_varints(const unsigned char *in, const unsigned char *end, Py_ssize_t n,
                Py_ssize_t nfuncs, int64_t *times, int32_t *funcs)
@@ -245,14 +213,16 @@ decode_varints(const unsigned char *in, const unsigned char *end, Py_ssize_t n,
         if (get_varint(&in, end, &v) < 0) {
             return "size";
         }
-        sum += (uint64_t)unzigzag(v); /* modulo 2**64, as written */
-        times[k] = (int64_t)sum;
+        if (times != NULL) {
+            sum += (uint64_t)tprof_unzigzag(v); /* modulo 2**64, as written */
+            times[k] = (int64_t)sum;
+        }
     }
     for (Py_ssize_t k = 0; k < n; k++) {
         if (get_varint(&in, end, &v) < 0) {
             return "size";
         }
-        int64_t code = unzigzag(v);
+        int64_t code = tprof_unzigzag(v);
         if (code < -nfuncs || code >= nfuncs) {
             return "functions";
         }
@@ -274,14 +244,18 @@ PyObject *
 tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
                     Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(
-            PyExc_TypeError,
-            "_decode_events(payload, count, nfuncs) takes 3 arguments");
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_decode_events(payload, count, nfuncs, "
+                        "codes_only=False) takes 3 or 4 arguments");
         return NULL;
     }
     Py_ssize_t n, nfuncs;
     if (get_count(args[1], &n) < 0 || get_count(args[2], &nfuncs) < 0) {
+        return NULL;
+    }
+    int codes_only = nargs == 4 ? PyObject_IsTrue(args[3]) : 0;
+    if (codes_only < 0) {
         return NULL;
     }
     Py_buffer pv;
@@ -315,9 +289,12 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
     int64_t *times = (int64_t *)PyBytes_AS_STRING(times_out);
     int32_t *funcs = (int32_t *)PyBytes_AS_STRING(funcs_out);
     if (in[0] == VARINTS) {
-        const char *why =
-            decode_varints(in + HEAD, in + pv.len, n, nfuncs, times, funcs);
-        if (why == NULL) {
+        const char *why = decode_varints(in + HEAD, in + pv.len, n, nfuncs,
+                                         codes_only ? NULL : times, funcs);
+        if (why == NULL && codes_only) {
+            Py_SETREF(times_out, PyBytes_FromStringAndSize(NULL, 0));
+        }
+        if (why == NULL && times_out != NULL) {
             result = PyTuple_Pack(2, funcs_out, times_out);
         }
         else {
@@ -351,7 +328,10 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
             goto done;
         }
     }
-    result = PyTuple_Pack(2, funcs_out, times_out);
+    if (codes_only) {
+        Py_SETREF(times_out, PyBytes_FromStringAndSize(NULL, 0));
+    }
+    result = times_out ? PyTuple_Pack(2, funcs_out, times_out) : NULL;
 done:
     Py_XDECREF(funcs_out);
     Py_XDECREF(times_out);

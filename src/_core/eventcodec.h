@@ -12,7 +12,8 @@
  * per-event loops, which in Python cost a few hundred nanoseconds an event:
  *
  *   _core._encode_events(funcs, times, nfuncs, shuffled=False) -> bytes
- *   _core._decode_events(payload, count, nfuncs) -> (funcs bytes, times bytes)
+ *   _core._decode_events(payload, count, nfuncs, codes_only=False)
+ *       -> (funcs bytes, times bytes; empty with codes_only)
  *
  * They own nothing and keep no state. tprof_chunk_get reads a chunk's two
  * arrays for them and for eventrender.c.

@@ -257,8 +257,9 @@ tprof_thread_timeline(tprof_state *p, tprof_thread *ts, int live)
         goto error;
     }
     for (uint32_t i = 0; i < tl->nspills; i++) {
-        PyObject *t = Py_BuildValue("(LI)", (long long)tl->spills[i].offset,
-                                    (unsigned int)tl->spills[i].count);
+        PyObject *t = Py_BuildValue("(LII)", (long long)tl->spills[i].offset,
+                                    (unsigned int)tl->spills[i].count,
+                                    (unsigned int)tl->spills[i].size);
         if (t == NULL) {
             goto error;
         }

@@ -2,6 +2,7 @@
 #include "timeline.h"
 
 #include "arena.h"
+#include "varints.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,8 @@ tprof_write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
-/* Write one chunk: a 16-byte header (serial, count), times, codes. */
+/* Write one chunk: a 16-byte header (serial, count), then its payload
+ * (varints.h). */
 static int
 tprof_spill_chunk(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial,
                   const tprof_tlchunk *c)
@@ -56,17 +58,29 @@ tprof_spill_chunk(tprof_timeline *tl, tprof_tlsink *sink, uint64_t serial,
         tl->spills = s;
         tl->spills_cap = cap;
     }
+    size_t bound = TPROF_EVENTS_BOUND(c->len);
+    if (sink->enc_cap < bound) {
+        unsigned char *enc = tprof_mem_realloc(sink->enc, bound);
+        if (enc == NULL) {
+            return -1;
+        }
+        sink->enc = enc;
+        sink->enc_cap = bound;
+    }
+    size_t size =
+        (size_t)(tprof_varints_encode(sink->enc, c->f, c->t, c->len) -
+                 sink->enc);
     uint64_t header[2] = {serial, c->len};
     if (tprof_write_all(sink->fd, header, sizeof(header)) < 0 ||
-        tprof_write_all(sink->fd, c->t, (size_t)c->len * 8) < 0 ||
-        tprof_write_all(sink->fd, c->f, (size_t)c->len * 4) < 0)
+        tprof_write_all(sink->fd, sink->enc, size) < 0)
     {
         return -1;
     }
     tl->spills[tl->nspills].offset = sink->offset + (int64_t)sizeof(header);
     tl->spills[tl->nspills].count = c->len;
+    tl->spills[tl->nspills].size = (uint32_t)size;
     tl->nspills++;
-    sink->offset += (int64_t)sizeof(header) + (int64_t)c->len * 12;
+    sink->offset += (int64_t)sizeof(header) + (int64_t)size;
     return 0;
 }
 
@@ -374,4 +388,7 @@ tprof_timeline_close(tprof_tlsink *sink)
     tprof_mem_free(sink->kept);
     sink->kept = NULL;
     sink->nkept = 0;
+    tprof_mem_free(sink->enc);
+    sink->enc = NULL;
+    sink->enc_cap = 0;
 }

@@ -12,9 +12,11 @@
  *   no longer needs are recycled;
  * - otherwise every chunk in memory is written to the profiler's spill file
  *   and the largest one is reused, so memory stays bounded whatever the
- *   number of events. The spill file is append-only: what a snapshot points
- *   to there never changes. If a write fails, the sink falls back to a limit
- *   of TPROF_TL_RING events (tprof_tlsink.broken).
+ *   number of events. A chunk is written there encoded as a .tprof file's
+ *   timeline section holds it (varints.h: 2 to 3 bytes an event), so that
+ *   writing the profile copies it. The spill file is append-only: what a
+ *   snapshot points to there never changes. If a write fails, the sink falls
+ *   back to a limit of TPROF_TL_RING events (tprof_tlsink.broken).
  *
  * Only the owning thread appends. The sink (spill file, memory count) is
  * shared: the GIL guards it, or on a free-threaded build its own lock, taken
@@ -42,8 +44,9 @@ typedef struct tprof_tlchunk {
 } tprof_tlchunk;
 
 typedef struct tprof_tlspill {
-    int64_t offset; /* of the chunk's times in the spill file */
-    uint32_t count;
+    int64_t offset; /* of the chunk's payload in the spill file */
+    uint32_t count; /* its events */
+    uint32_t size;  /* its bytes */
 } tprof_tlspill;
 
 typedef struct tprof_timeline {
@@ -63,12 +66,14 @@ typedef struct tprof_tlsink {
     int *kept; /* a forked child: inherited spill files that snapshots
                   taken before the fork still read */
     int nkept;
-    int64_t offset;   /* bytes written to it so far */
-    uint64_t limit;   /* keep the last `limit` events (0: keep all) */
-    uint64_t held;    /* event capacity of all chunks in memory, all threads */
-    int broken;       /* a spill failed: keep a ring (`limit`) from now on */
-    int spill_errno;  /* why, once broken */
-    uint64_t budget;  /* spill every thread when `held` reaches it */
+    int64_t offset;  /* bytes written to it so far */
+    uint64_t limit;  /* keep the last `limit` events (0: keep all) */
+    uint64_t held;   /* event capacity of all chunks in memory, all threads */
+    int broken;      /* a spill failed: keep a ring (`limit`) from now on */
+    int spill_errno; /* why, once broken */
+    uint64_t budget; /* spill every thread when `held` reaches it */
+    unsigned char *enc; /* a chunk being encoded for the spill file */
+    size_t enc_cap;
     tprof_mutex lock; /* free-threaded builds: guards the fields above */
 } tprof_tlsink;
 
@@ -131,7 +136,7 @@ int tprof_timeline_open_spill(tprof_tlsink *sink);
  * tprof_timeline_close. -1 on failure, and the sink has no spill file. */
 int tprof_timeline_fork_spill(tprof_tlsink *sink);
 
-/* Close the spill file and the kept ones. */
+/* Close the spill file and the kept ones; free the encoding buffer. */
 void tprof_timeline_close(tprof_tlsink *sink);
 
 /* In a forked child, a sink whose spill file the parent also writes: copy

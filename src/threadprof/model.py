@@ -214,6 +214,41 @@ class EdgeStats(_Counted):
 TimelineChunk = tuple[array, array]
 
 
+class EncodedChunk(Frozen):
+    """A timeline chunk still encoded as a ``.tprof`` file's timeline section
+    holds it (format 2.0's varints, :mod:`threadprof.tprof`), as the C core
+    writes each full chunk to its spill file: a writer copies ``payload`` as
+    it is; :meth:`decode` gives its arrays. Its codes name functions below
+    ``nfuncs``."""
+
+    __slots__ = ("count", "nfuncs", "payload")
+    count: int  # events
+    payload: bytes
+    nfuncs: int
+
+    def __init__(self, count: int, payload: bytes, nfuncs: int) -> None:
+        self._set(count, payload, nfuncs)
+
+    def decode(self) -> TimelineChunk:
+        """Its ``(funcs, times)``; ``ValueError`` if the payload is corrupt."""
+        funcs_bytes, times_bytes = _core._decode_events(self.payload, self.count, self.nfuncs)
+        funcs, times = array("i"), array("q")
+        funcs.frombytes(funcs_bytes)
+        times.frombytes(times_bytes)
+        return funcs, times
+
+    def codes(self) -> array:
+        """Its function codes alone, the times skipped."""
+        funcs_bytes, _ = _core._decode_events(self.payload, self.count, self.nfuncs, True)
+        funcs = array("i")
+        funcs.frombytes(funcs_bytes)
+        return funcs
+
+
+#: A piece of a timeline (:meth:`Timeline.pieces`): a chunk, or one still encoded.
+TimelinePiece = TimelineChunk | EncodedChunk
+
+
 class Timeline(Record):
     """A thread's calls and returns in time order (``--timeline``).
 
@@ -228,13 +263,15 @@ class Timeline(Record):
     calls were dropped: consumers skip a return that matches no open call.
     """
 
-    __slots__ = ("codes_source", "dropped", "events", "source")
+    __slots__ = ("codes_source", "dropped", "events", "pieces_source", "source")
     source: Callable[[], Iterator[TimelineChunk]]
     events: int  # events available
     dropped: int  # events discarded at the start by --timeline-limit
     #: the function codes alone, chunk by chunk as ``source`` gives them, when
-    #: they can be read for less (a spill file holds them apart from the times)
+    #: they can be read for less
     codes_source: Callable[[], Iterator[array]] | None
+    #: the chunks of ``source``, some maybe still encoded (:meth:`pieces`)
+    pieces_source: Callable[[], Iterator[TimelinePiece]] | None
 
     def __init__(
         self,
@@ -242,13 +279,40 @@ class Timeline(Record):
         events: int = 0,
         dropped: int = 0,
         codes_source: Callable[[], Iterator[array]] | None = None,
+        pieces_source: Callable[[], Iterator[TimelinePiece]] | None = None,
     ) -> None:
         self.source = source
         self.events = events
         self.dropped = dropped
         self.codes_source = codes_source
+        self.pieces_source = pieces_source
+
+    @classmethod
+    def of_pieces(
+        cls, pieces: Callable[[], Iterator[TimelinePiece]], events: int, dropped: int = 0
+    ) -> Timeline:
+        """A timeline whose chunks come from ``pieces`` (:meth:`pieces`), each
+        encoded one decoded as it is read."""
+
+        def source() -> Iterator[TimelineChunk]:
+            for piece in pieces():
+                yield piece.decode() if isinstance(piece, EncodedChunk) else piece
+
+        def codes() -> Iterator[array]:
+            for piece in pieces():
+                yield piece.codes() if isinstance(piece, EncodedChunk) else piece[0]
+
+        return cls(source, events, dropped, codes, pieces)
 
     def chunks(self) -> Iterator[TimelineChunk]:
+        return self.source()
+
+    def pieces(self) -> Iterator[TimelinePiece]:
+        """The events of :meth:`chunks`, in the same order, where a chunk may
+        still be encoded as a ``.tprof`` file holds it (an
+        :class:`EncodedChunk`), so that a writer copies it as it is."""
+        if self.pieces_source is not None:
+            return self.pieces_source()
         return self.source()
 
     def codes(self) -> Iterator[array]:

@@ -7,7 +7,6 @@ not with :mod:`threadprof.api`: a process that profiles (a follower of
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from array import array
@@ -19,6 +18,7 @@ from .build import python_version
 from .model import (
     LOCKS_DROPPED,
     RAW_FIELDS,
+    EncodedChunk,
     Function,
     LockOps,
     NodeColumns,
@@ -27,6 +27,7 @@ from .model import (
     TaskProfile,
     ThreadProfile,
     Timeline,
+    TimelinePiece,
     replace,
 )
 from .trim import keep_activation
@@ -80,7 +81,9 @@ def _snapshot_from_raw(raw: dict[str, Any], owner: Any, subtree: Subtree | None)
                 tasks = [_cut_prefix(task, top_funcs) for task in tasks]
         columns = NodeColumns.of_raw(flat if cut is None else cut)
         raw_tl = t.get("timeline")
-        timeline = None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner)
+        timeline = (
+            None if raw_tl is None else _timeline_from_raw(raw_tl, fd, owner, len(functions))
+        )
         if cut is not None:  # the call at node 1 is the one the timeline keeps
             timeline = keep_activation(timeline, columns.func[1])
         threads.append(
@@ -232,25 +235,19 @@ def _cut(
     return cut[:size], kept, ops.renumbered(new_id.get)
 
 
-def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:
+def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any, nfuncs: int) -> Timeline:
     """A lazy :class:`Timeline` over spilled chunks (read with ``os.pread`` from
-    the profiler's spill file) followed by the chunks copied from memory."""
-    spills: list[tuple[int, int]] = raw["spills"]
+    the profiler's spill file, where they are encoded as a ``.tprof`` file
+    holds them) followed by the chunks copied from memory."""
+    spills: list[tuple[int, int, int]] = raw["spills"]
     chunks: list[tuple[bytes, bytes]] = raw["chunks"]
     skip: int = raw["skip"]
-    events = sum(n for _, n in spills) + sum(len(tb) // 8 for tb, _ in chunks) - skip
+    events = sum(n for _, n, _ in spills) + sum(len(tb) // 8 for tb, _ in chunks) - skip
 
-    def source(with_times: bool = True) -> Iterator[Any]:
+    def pieces() -> Iterator[TimelinePiece]:
         _keep = owner  # the spill file lives as long as its profiler
-        for offset, n in spills:
-            funcs = array("i")
-            funcs.frombytes(_pread_exact(fd, n * 4, offset + n * 8))
-            if with_times:
-                times = array("q")
-                times.frombytes(_pread_exact(fd, n * 8, offset))
-                yield funcs, times
-            else:
-                yield funcs
+        for offset, n, size in spills:
+            yield EncodedChunk(n, _pread_exact(fd, size, offset), nfuncs)
         left = skip
         for tb, fb in chunks:
             funcs = array("i")
@@ -261,15 +258,12 @@ def _timeline_from_raw(raw: dict[str, Any], fd: int, owner: Any) -> Timeline:
                 funcs = funcs[cut:]
             if not funcs:
                 continue
-            if with_times:
-                times = array("q")
-                times.frombytes(memoryview(tb)[8 * cut :])
-                yield funcs, times
-            else:
-                yield funcs
+            times = array("q")
+            times.frombytes(memoryview(tb)[8 * cut :])
+            yield funcs, times
         del _keep
 
-    return Timeline(source, events, raw["dropped"], functools.partial(source, False))
+    return Timeline.of_pieces(pieces, events, raw["dropped"])
 
 
 def _pread_exact(fd: int, size: int, offset: int) -> bytes:

@@ -106,6 +106,7 @@ from .fileformat import ProfileFormatError, describe_foreign
 from .model import (
     LOCK_ACQUIRE,
     LOCK_RELEASE,
+    EncodedChunk,
     Function,
     LockOps,
     Node,
@@ -117,6 +118,7 @@ from .model import (
     ThreadProfile,
     Timeline,
     TimelineChunk,
+    TimelinePiece,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
@@ -382,11 +384,45 @@ def _as_array(typecode: str, values: Any) -> array:
     return array(typecode, values)
 
 
-def _rechunk(chunks: Iterable[TimelineChunk], size: int) -> Iterator[tuple[array, array]]:
-    """The events of ``chunks`` regrouped in chunks of ``size`` (the last one shorter)."""
+def _copied_as_is(piece: EncodedChunk, nfuncs: int) -> bool:
+    """An encoded chunk that is a timeline section's payload as it is."""
+    return (
+        piece.nfuncs <= nfuncs
+        and 0 < piece.count <= MAX_CHUNK_EVENTS
+        and piece.payload[:1] == bytes([EVTS_VARINTS])
+    )
+
+
+def _sections(
+    pieces: Iterable[TimelinePiece], size: int, nfuncs: int, name: str
+) -> Iterator[tuple[int, bytes]]:
+    """The events of ``pieces`` (thread ``name``'s) as timeline sections:
+    ``(count, payload)``.
+    Chunks are regrouped in sections of ``size`` events and encoded; a piece
+    still encoded as a section holds it (the C core's spilled chunks) is
+    copied as it is, after the events before it."""
     funcs = array("i")
     times = array("q")
-    for f, t in chunks:
+
+    def encode(f: array, t: array) -> tuple[int, bytes]:
+        try:
+            return len(f), _core._encode_events(f, t, nfuncs)
+        except ValueError as exc:
+            _invalid(f"thread {name!r}: {exc}")
+
+    for piece in pieces:
+        if isinstance(piece, EncodedChunk):
+            if _copied_as_is(piece, nfuncs):
+                if funcs:
+                    yield encode(funcs, times)
+                    funcs, times = array("i"), array("q")
+                yield piece.count, piece.payload
+                continue
+            try:
+                piece = piece.decode()
+            except ValueError as exc:
+                _invalid(f"thread {name!r}: an encoded timeline chunk is corrupt ({exc})")
+        f, t = piece
         f = _as_array("i", f)
         t = _as_array("q", t)
         if len(f) != len(t):
@@ -394,11 +430,11 @@ def _rechunk(chunks: Iterable[TimelineChunk], size: int) -> Iterator[tuple[array
         funcs.extend(f)
         times.extend(t)
         while len(funcs) >= size:
-            yield funcs[:size], times[:size]
+            yield encode(funcs[:size], times[:size])
             del funcs[:size]
             del times[:size]
     if funcs:
-        yield funcs, times
+        yield encode(funcs, times)
 
 
 _SNAPSHOT_FIELDS = {
@@ -583,12 +619,8 @@ def write(
         if timeline is not None:
             chunks = []
             events = 0
-            for funcs, times in _rechunk(timeline.chunks(), CHUNK_EVENTS):
-                n = len(funcs)
-                try:
-                    payload = _core._encode_events(funcs, times, len(functions))
-                except ValueError as exc:
-                    _invalid(f"thread {thread.name!r}: {exc}")
+            pieces = timeline.pieces()
+            for n, payload in _sections(pieces, CHUNK_EVENTS, len(functions), thread.name):
                 chunks.append([w.section(TAG_EVENTS, index, n, payload), n])
                 events += n
             meta["timeline"] = {"events": events, "dropped": timeline.dropped, "chunks": chunks}

@@ -37,11 +37,12 @@ from . import _core
 from ._record import replace
 from .model import (
     RAW_FIELDS,
+    EncodedChunk,
     Node,
     NodeColumns,
     ThreadProfile,
     Timeline,
-    TimelineChunk,
+    TimelinePiece,
     build_tree,
 )
 
@@ -71,24 +72,29 @@ def _find(data: bytes, code: int, start: int) -> int:
 
 
 def _select(timeline: Timeline, ranges: Ranges, dropped: int) -> Timeline:
-    """A lazy timeline of the events of ``timeline`` whose indices lie in ``ranges``."""
+    """A lazy timeline of the events of ``timeline`` whose indices lie in
+    ``ranges``; a chunk kept whole stays as it was, encoded or not."""
     events = sum(stop - start for start, stop in ranges)
 
-    def source() -> Iterator[TimelineChunk]:
+    def pieces() -> Iterator[TimelinePiece]:
         if not ranges:
             return
         i = 0
         base = 0
-        for funcs, times in timeline.chunks():
-            n = len(funcs)
+        for piece in timeline.pieces():
+            n = piece.count if isinstance(piece, EncodedChunk) else len(piece[0])
             end = base + n
+            chunk = None
             while i < len(ranges) and ranges[i][0] < end:
                 start, stop = ranges[i]
                 lo, hi = max(start, base) - base, min(stop, end) - base
                 if lo < hi:
                     if lo == 0 and hi == n:
-                        yield funcs, times
+                        yield piece
                     else:
+                        if chunk is None:
+                            chunk = piece.decode() if isinstance(piece, EncodedChunk) else piece
+                        funcs, times = chunk
                         yield funcs[lo:hi], times[lo:hi]
                 if stop > end:
                     break  # the range goes on in the next chunk
@@ -97,7 +103,7 @@ def _select(timeline: Timeline, ranges: Ranges, dropped: int) -> Timeline:
                 return
             base = end
 
-    return Timeline(source, events, dropped)
+    return Timeline.of_pieces(pieces, events, dropped)
 
 
 def keep_activation(timeline: Timeline | None, func: int) -> Timeline | None:

@@ -17,6 +17,7 @@ import pytest
 from threadprof import _core, tprof
 from threadprof.exporters import exporter_for_path, get_exporter
 from threadprof.model import (
+    EncodedChunk,
     Function,
     Node,
     SlowStep,
@@ -235,6 +236,63 @@ def test_timeline_sections_are_the_documented_layout(builder, tmp_path, span):
         _reference_payload(codes[size:], times[size:]),
     ]
     assert list(tprof.read(path).threads[0].timeline) == list(zip(codes, times, strict=True))
+
+
+def test_encoded_chunks_are_copied_as_they_are(builder, tmp_path):
+    """A timeline whose pieces are still encoded (the C core's spilled chunks)
+    is written with each such piece as a section of its own, byte for byte,
+    and the chunks between them regrouped and encoded; a piece encoded over
+    more functions than the file has, or in another layout, is re-encoded."""
+    f, g = builder.func("f"), builder.func("g")
+    builder.thread("t", [builder.call("f", 1, 10)])
+    snap = builder.build()
+    nfuncs = len(snap.functions)
+
+    def raw(n, start):
+        funcs = array("i", [(f, ~f, g, ~g)[i % 4] for i in range(n)])
+        times = array("q", [start + 3 * i for i in range(n)])
+        return funcs, times
+
+    first, second = raw(1000, 10), raw(700, 50_000)
+    enc1 = EncodedChunk(1000, _core._encode_events(*first, nfuncs), nfuncs)
+    enc2 = EncodedChunk(700, _core._encode_events(*second, nfuncs), nfuncs)
+    between = [raw(5, 20_000), raw(tprof.CHUNK_EVENTS, 30_000)]
+    wide = EncodedChunk(3, _core._encode_events(*raw(3, 90_000), nfuncs + 5), nfuncs + 5)
+    pieces = [enc1, *between, enc2, wide, raw(2, 95_000)]
+    assert [isinstance(p, EncodedChunk) for p in pieces] == [1, 0, 0, 1, 1, 0]
+    events = 1000 + 5 + tprof.CHUNK_EVENTS + 700 + 3 + 2
+    timeline = Timeline.of_pieces(lambda: iter(pieces), events)
+    snap = replace(snap, threads=[replace(snap.threads[0], timeline=timeline)])
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(snap, path)
+    payloads = _events_payloads(path)
+    merged = [array("i"), array("q")]
+    for funcs, times in between:
+        merged[0].extend(funcs)
+        merged[1].extend(times)
+    size = tprof.CHUNK_EVENTS
+    rest = [array("i", merged[0][size:]), array("q", merged[1][size:])]
+    assert payloads == [
+        enc1.payload,
+        _core._encode_events(merged[0][:size], merged[1][:size], nfuncs),
+        _core._encode_events(*rest, nfuncs),
+        enc2.payload,
+        _core._encode_events(
+            *[a + b for a, b in zip(wide.decode(), raw(2, 95_000), strict=True)], nfuncs
+        ),
+    ]
+    back = list(tprof.read(path).threads[0].timeline)
+    assert back == list(timeline) and len(back) == events
+
+
+def test_an_encoded_chunk_decodes_to_its_events_and_codes():
+    funcs = array("i", [0, 1, ~1, ~0])
+    times = array("q", [5, 9, 9, 12])
+    chunk = EncodedChunk(4, _core._encode_events(funcs, times, 2), 2)
+    assert chunk.decode() == (funcs, times)
+    assert chunk.codes() == funcs
+    with pytest.raises(ValueError, match="functions"):
+        EncodedChunk(4, chunk.payload, 1).codes()
 
 
 class _Failing:

@@ -108,6 +108,33 @@ def test_spilled_timeline_keeps_memory_bounded(engine):
     assert end - mid < 64 * 1024  # the events went to the spill file
 
 
+def test_spilled_chunks_are_written_to_the_profile_as_they_were_spilled(engine, tmp_path):
+    """Each full chunk goes to the spill file encoded as a .tprof section
+    holds it: the snapshot's timeline gives those chunks still encoded, and
+    writing the profile copies them, byte for byte, into its sections."""
+    from threadprof import tprof
+    from threadprof.exporters import get_exporter
+    from threadprof.model import EncodedChunk
+
+    with threadprof.profile(engine=engine, timeline=True) as p:
+        fib(23)  # 92735 calls: 185470 events, most of them spilled
+    snap = p.snapshot()
+    tl = snap.thread("MainThread").timeline
+    pieces = list(tl.pieces())
+    encoded = [piece for piece in pieces if isinstance(piece, EncodedChunk)]
+    assert sum(piece.count for piece in encoded) >= 185470 - 2 * tprof.CHUNK_EVENTS
+    assert [piece.count for piece in encoded[-5:]] == [tprof.CHUNK_EVENTS] * 5
+    decoded = [piece.decode() if isinstance(piece, EncodedChunk) else piece for piece in pieces]
+    assert decoded == list(tl.chunks())
+    path = tmp_path / "x.tprof"
+    get_exporter("tprof").write(snap, path)
+    data = path.read_bytes()
+    assert all(piece.payload in data for piece in encoded)
+    back = tprof.read(path)
+    assert list(back.thread("MainThread").timeline) == list(tl)
+    assert fib_count(back) == 92735
+
+
 def fib_calls(n):
     return 1 if n < 2 else 1 + fib_calls(n - 1) + fib_calls(n - 2)
 

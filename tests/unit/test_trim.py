@@ -7,7 +7,8 @@ from array import array
 
 import pytest
 
-from threadprof.model import Timeline, replace
+from threadprof import _core
+from threadprof.model import EncodedChunk, Timeline, replace
 from threadprof.trim import drop_activations, keep_activation
 
 L, M, F, G, H = 0, 1, 2, 3, 4  # launcher, <module>, f, g, handler
@@ -33,6 +34,32 @@ def run(*codes):
 
 
 PROGRAM = run(L, M, F, G, ~G, ~F, ~M, L, ~L, ~L)  # the launcher around the program
+
+
+def encoded_tl(events, chunk):
+    """:func:`tl` whose chunks are still encoded (as spilled ones are)."""
+    size = chunk
+
+    def pieces():
+        for i in range(0, len(events), size):
+            part = events[i : i + size]
+            funcs = array("i", [c for c, _ in part])
+            times = array("q", [t for _, t in part])
+            yield EncodedChunk(len(part), _core._encode_events(funcs, times, 5), 5)
+
+    return Timeline.of_pieces(pieces, len(events))
+
+
+def test_keep_activation_keeps_whole_encoded_chunks_encoded():
+    # the launcher's call and return cut the first and last chunks; the
+    # chunks between are kept as they are, still encoded
+    events = run(L, M, *[F, ~F] * 6, ~M, L, ~L, ~L)
+    out = keep_activation(encoded_tl(events, 4), M)
+    assert list(out) == events[1:15]
+    pieces = list(out.pieces())
+    assert [type(p).__name__ for p in pieces] == ["tuple", "EncodedChunk", "EncodedChunk", "tuple"]
+    assert [len(c) for c in out.codes()] == [3, 4, 4, 3]
+    assert list(keep_activation(encoded_tl(events, 4), G)) == []
 
 
 @pytest.mark.parametrize("chunk", [None, 1, 2, 3, 7])
