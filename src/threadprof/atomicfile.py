@@ -335,9 +335,34 @@ def check_writable(path: StrPath) -> None:
         raise OutputError(text, f"directory {directory!r} does not exist")
     if not os.path.isdir(directory):
         raise OutputError(text, f"{directory!r} is not a directory")
+    with _fatal_signals_held():
+        try:
+            temp, fd = _create_temp(directory, base)
+        except OSError as exc:
+            raise OutputError(text, _reason(exc)) from exc
+        os.close(fd)
+        _unlink_quietly(temp)
+
+
+#: The signals whose default action ends the process before it can remove a file.
+_HELD_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+
+
+@contextlib.contextmanager
+def _fatal_signals_held() -> Iterator[None]:
+    """Hold back SIGTERM, SIGHUP and SIGINT in this thread while the block runs,
+    and let any that arrived come after it: the pre-flight check's probe file
+    exists only in the block, so a signal that ends the process (at its default
+    action) never leaves it behind. Where threads cannot mask signals, nothing."""
+    import signal  # not at startup: only the command line checks first
+
+    mask = getattr(signal, "pthread_sigmask", None)
+    held = {getattr(signal, name) for name in _HELD_SIGNALS if hasattr(signal, name)}
+    if mask is None:
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, held)
     try:
-        temp, fd = _create_temp(directory, base)
-    except OSError as exc:
-        raise OutputError(text, _reason(exc)) from exc
-    os.close(fd)
-    _unlink_quietly(temp)
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -104,6 +107,33 @@ def test_check_writable_accepts_new_and_existing_files(tmp_path):
     (tmp_path / "old.prof").write_bytes(b"old")
     check_writable(tmp_path / "old.prof")
     assert sorted(os.listdir(tmp_path)) == ["old.prof"]  # the probe file is gone
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_fatal_signal_during_the_check_leaves_no_probe_file(tmp_path, signame):
+    # the signal arrives while the probe file exists: it is held until the
+    # probe is gone, then ends the process by its default action
+    script = f"""
+import os, signal, sys
+from threadprof import atomicfile
+made = atomicfile._create_temp
+def create(directory, base):
+    name, fd = made(directory, base)
+    os.kill(os.getpid(), signal.{signame})
+    return name, fd
+atomicfile._create_temp = create
+atomicfile.check_writable(sys.argv[1])
+print("checked", flush=True)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "out.tprof")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == -getattr(signal, signame), proc.stderr
+    assert proc.stdout == ""
+    assert os.listdir(tmp_path) == []
 
 
 def test_check_writable_relative_name(tmp_path, monkeypatch):
