@@ -112,12 +112,13 @@ def _threadprof(**kwargs: Any) -> Hooks:
         if kwargs.get("timeline"):
             # the timeline's events as the snapshot counts them, and where they
             # are: in memory (chunks copied into the raw snapshot) or spilled to
-            # the profiler's anonymous temporary file (16-byte header a chunk)
+            # the profiler's anonymous temporary file (16-byte header a chunk,
+            # then its events encoded: offset, events, bytes)
             spilled = in_memory = 0
             for t in raw["threads"]:
                 tl = t.get("timeline")
                 if tl:
-                    spilled += sum(n for _, n in tl["spills"])
+                    spilled += sum(n for _, n, _ in tl["spills"])
                     in_memory += sum(len(times) // 8 for times, _ in tl["chunks"])
             fd = prof._timeline_fd
             out.update(
