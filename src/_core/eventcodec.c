@@ -291,15 +291,14 @@ tprof_decode_events(PyObject *Py_UNUSED(module), PyObject *const *args,
     if (in[0] == VARINTS) {
         const char *why = decode_varints(in + HEAD, in + pv.len, n, nfuncs,
                                          codes_only ? NULL : times, funcs);
-        if (why == NULL && codes_only) {
+        if (why != NULL) {
+            corrupt(why);
+            goto done;
+        }
+        if (codes_only) {
             Py_SETREF(times_out, PyBytes_FromStringAndSize(NULL, 0));
         }
-        if (why == NULL && times_out != NULL) {
-            result = PyTuple_Pack(2, funcs_out, times_out);
-        }
-        else {
-            corrupt(why);
-        }
+        result = times_out ? PyTuple_Pack(2, funcs_out, times_out) : NULL;
         goto done;
     }
     const unsigned char *t = in + HEAD, *f = in + HEAD + 8 * n;
