@@ -573,6 +573,13 @@ tprof_profiler_memory_impl(tprof_state *p)
     return PyLong_FromSize_t(total);
 }
 
+/* Whether anything has been recorded (a snapshot would have data). */
+static PyObject *
+tprof_profiler_recorded_impl(tprof_state *p)
+{
+    return PyBool_FromLong(tprof_snapshot_recorded(p));
+}
+
 static PyObject *
 tprof_profiler_get_enabled(tprof_state *p, void *Py_UNUSED(closure))
 {
@@ -661,6 +668,7 @@ TPROF_LOCKED_METHOD(disable)
 TPROF_LOCKED_METHOD(clear)
 TPROF_LOCKED_METHOD(raw_snapshot)
 TPROF_LOCKED_METHOD(memory)
+TPROF_LOCKED_METHOD(recorded)
 TPROF_LOCKED_METHOD(attach_current)
 TPROF_LOCKED_METHOD(detach_current)
 
@@ -734,6 +742,8 @@ static PyMethodDef tprof_profiler_methods[] = {
      "The recorded data as plain Python objects (see threadprof.api)."},
     {"_memory", (PyCFunction)tprof_profiler_memory, METH_NOARGS,
      "Bytes of memory the core holds for this profiler's data."},
+    {"_recorded", (PyCFunction)tprof_profiler_recorded, METH_NOARGS,
+     "Whether any call has been recorded: a snapshot would have data."},
     {"attach_current_thread", (PyCFunction)tprof_profiler_attach_current,
      METH_NOARGS,
      "Profile the calling thread from now on (for threads created in C)."},

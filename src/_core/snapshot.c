@@ -498,6 +498,19 @@ tprof_thread_dict(tprof_state *p, tprof_thread *ts, int running, int64_t now,
         (unsigned long long)tprof_ld_relaxed(&ts->lockops_dropped));
 }
 
+int
+tprof_snapshot_recorded(tprof_state *p)
+{
+    for (tprof_thread *ts = tprof_threads_first(p); ts;
+         ts = tprof_threads_next(ts))
+    {
+        if (tprof_tree_ready(&ts->tree) > 1) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 PyObject *
 tprof_snapshot_build(tprof_state *p)
 {
@@ -509,13 +522,7 @@ tprof_snapshot_build(tprof_state *p)
     int64_t origin = p->origin;
     int64_t duration = p->run_ticks + (running ? now - p->start_ticks : 0);
 
-    uint64_t recorded = 0;
-    for (tprof_thread *ts = tprof_threads_first(p); ts;
-         ts = tprof_threads_next(ts))
-    {
-        recorded += tprof_tree_ready(&ts->tree) > 1;
-    }
-    if (recorded == 0) {
+    if (!tprof_snapshot_recorded(p)) {
         PyErr_SetString(p->mod->error,
                         "no profile data: nothing has been recorded");
         return NULL;

@@ -17,6 +17,10 @@
  * recorded. Returns a new reference or NULL with an exception set. */
 PyObject *tprof_snapshot_build(tprof_state *p);
 
+/* Whether any thread has recorded a call: a snapshot would not fail for
+ * want of data. */
+int tprof_snapshot_recorded(tprof_state *p);
+
 /* The text of p's sticky errors, one string per error (new list). */
 PyObject *tprof_snapshot_errors(tprof_state *p);
 

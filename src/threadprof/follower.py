@@ -12,7 +12,14 @@ import gc
 
 from . import _core
 from .ending import ProcessEnd
-from .handoff import CHECKPOINTS, mark_start, new_key, write_raw, write_raw_checkpoint
+from .handoff import (
+    CHECKPOINTS,
+    mark_start,
+    new_key,
+    unmark_start,
+    write_raw,
+    write_raw_checkpoint,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (startup)
 if TYPE_CHECKING:
@@ -36,7 +43,11 @@ class Follower(ProcessEnd):
         profiler = self.profiler
         with contextlib.suppress(Exception):
             profiler.disable()
+        assert self.follow_dir is not None
         try:
+            if not profiler._recorded():  # killed as it started: not listed
+                unmark_start(self.follow_dir, self.follow_key)
+                return
             if profiler.timeline:  # events in its spill file: a .tprof
                 self.write_followed(profiler._snapshot(None))
                 return
@@ -44,7 +55,6 @@ class Follower(ProcessEnd):
         except Exception as exc:
             self.error(f"the profiler failed, no profile: {str(exc) or type(exc).__name__}")
             return
-        assert self.follow_dir is not None
         try:
             write_raw(self.follow_dir, self.follow_key, raw, self.status, self.keep_argv)
         except Exception as exc:

@@ -45,6 +45,7 @@ __all__ = [
     "command_line",
     "mark_start",
     "new_key",
+    "unmark_start",
     "write_json",
     "write_profile",
     "write_raw",
@@ -121,6 +122,15 @@ def mark_start(directory: str, key: str, keep_argv: bool) -> None:
             os.path.join(directory, f"{key}.start"),
             {"ppid": os.getppid(), "time": time.time(), "argv": command_line(keep_argv)},
         )
+
+
+def unmark_start(directory: str, key: str) -> None:
+    """Take back :func:`mark_start`, and a checkpoint: this process ends
+    having recorded nothing (killed as it started), and is left out as if
+    it had been killed before it could say that it started."""
+    for ext in (".start", ".part.raw"):
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, f"{key}{ext}"))
 
 
 def _raw_file(raw: dict[str, Any], keep_argv: bool) -> dict[str, Any]:

@@ -14,8 +14,9 @@ import pytest
 
 import threadprof
 from threadprof.build import python_version
-from threadprof.follow import read_raw
-from threadprof.handoff import RAW_FORMAT, write_raw, write_raw_checkpoint
+from threadprof.follow import Follow, read_raw
+from threadprof.follower import Follower
+from threadprof.handoff import RAW_FORMAT, mark_start, write_raw, write_raw_checkpoint
 
 
 def leaf():
@@ -83,8 +84,7 @@ def test_another_versions_or_a_strange_file_is_refused(tmp_path, data):
 
 
 def test_the_root_says_which_profile_it_cannot_read_and_keeps_how_it_ended(tmp_path, monkeypatch):
-    from threadprof.follow import Follow
-    from threadprof.handoff import mark_start, write_json
+    from threadprof.handoff import write_json
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     follow = Follow({})
@@ -103,3 +103,52 @@ def test_the_root_says_which_profile_it_cannot_read_and_keeps_how_it_ended(tmp_p
     assert warning.startswith("process 4242: its profile cannot be read, left out (ValueError:")
     assert "not a raw profile of threadprof" in warning
     assert not os.path.exists(follow.dir)
+
+
+@pytest.fixture
+def follow(tmp_path, monkeypatch):
+    """The root's directory of followers (removed after the test)."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    follow = Follow({})
+    yield follow
+    follow.remove()
+
+
+@pytest.mark.parametrize("timeline", [False, True])
+def test_a_follower_that_recorded_nothing_is_not_listed_and_prints_nothing(
+    follow, capsys, timeline
+):
+    """A follower killed as it started, before its profiler recorded a call,
+    takes back its start mark and its checkpoint: the root lists it no more
+    than one killed before it could mark its start."""
+    follower = Follower(follow.dir, True, threadprof.Profile(timeline=timeline))
+    follower.follow_key = "9-3"
+    mark_start(follow.dir, "9-3", True)
+    with open(os.path.join(follow.dir, "9-3.part.raw"), "wb"):
+        pass
+    follower.end()
+    assert os.listdir(follow.dir) == []
+    assert capsys.readouterr() == ("", "")
+    root = recorded().snapshot()
+    assert follow.gather(root, "exited") is root  # no follower started
+
+
+@pytest.mark.parametrize("timeline", [False, True])
+def test_a_follower_that_recorded_a_call_writes_its_profile_and_how_it_ended(
+    follow, capsys, timeline
+):
+    follower = Follower(follow.dir, True, recorded(timeline))
+    follower.follow_key = f"{os.getpid()}-4"
+    mark_start(follow.dir, follower.follow_key, True)
+    follower.status = "killed by SIGTERM"
+    follower.end()
+    key = follower.follow_key
+    profile = f"{key}.tprof" if timeline else f"{key}.raw"
+    assert sorted(os.listdir(follow.dir)) == sorted([f"{key}.end", profile, f"{key}.start"])
+    assert capsys.readouterr() == ("", "")
+    merged = follow.gather(recorded().snapshot(), "exited")
+    assert [(p.status, p.recorded) for p in merged.processes] == [
+        ("exited", True),
+        ("killed by SIGTERM", True),
+    ]
+    assert leaf_calls(merged) == 12
