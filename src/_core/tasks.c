@@ -125,19 +125,19 @@ tprof_task_var(tprof_state *p)
     return var;
 }
 
-/* The task id in the current context (0 if none), and `*value` (a new
- * reference, or NULL) the object that holds it. */
+/* The task id in the current context (0 if none). */
 static uint64_t
-tprof_task_var_get(PyObject *var, PyObject **value)
+tprof_task_var_get(PyObject *var)
 {
     uint64_t id = 0;
-    *value = NULL;
-    if (PyContextVar_Get(var, NULL, value) == 0 && *value != NULL) {
-        id = PyLong_AsUnsignedLongLong(*value);
+    PyObject *value = NULL;
+    if (PyContextVar_Get(var, NULL, &value) == 0 && value != NULL) {
+        id = PyLong_AsUnsignedLongLong(value);
         if (id == (uint64_t)-1 && PyErr_Occurred()) {
             id = 0;
         }
     }
+    Py_XDECREF(value);
     return id;
 }
 
@@ -160,9 +160,7 @@ tprof_task_mark(tprof_state *p, uint64_t id, int mark)
     if (var == NULL) {
         return 0;
     }
-    PyObject *value;
-    uint64_t creator = tprof_task_var_get(var, &value);
-    Py_XDECREF(value);
+    uint64_t creator = tprof_task_var_get(var);
     if (mark) {
         tprof_task_var_set(var, id);
     }
@@ -177,12 +175,9 @@ tprof_task_creating(tprof_state *p, tprof_thread *ts)
     PyObject *var = tprof_task_var(p);
     if (var != NULL) {
         uint64_t id = ts->step_task != NULL ? ts->step_task->id : 0;
-        PyObject *value;
-        uint64_t now = tprof_task_var_get(var, &value);
-        if (now != id) {
+        if (tprof_task_var_get(var) != id) {
             tprof_task_var_set(var, id);
         }
-        Py_XDECREF(value);
     }
     tprof_error_restore(&saved);
 }

@@ -500,8 +500,10 @@ def test_snapshots_while_tasks_run_in_other_threads(engine):
 
     def loop_thread(name):
         async def worker():
+            # not sleep(0): two loops that never block hand the GIL to each
+            # other at every select() and starve the main thread for seconds
             while not stop.is_set():
-                await asyncio.sleep(0)
+                await asyncio.sleep(0.001)
 
         async def main():
             await asyncio.gather(
