@@ -9,7 +9,11 @@ the standard library's pools of threads take work from:
   it returns, if one is there (a ``get_nowait`` on an empty queue takes
   none). The ``None`` a ``ThreadPoolExecutor`` puts to stop its workers is no
   work: of the puts ``concurrent.futures`` makes itself, only
-  ``ThreadPoolExecutor.submit``'s are.
+  ``ThreadPoolExecutor.submit``'s are. A worker that takes that ``None`` puts
+  it back for the next one before it ends, so a get followed in its thread by
+  such a put took a stop signal, however the gets of other threads that
+  returned at about the same moment are ordered. Other gets are taken in the
+  order they returned.
 * ``queue.Queue`` (and its Lifo and Priority kinds): ``Queue.put`` and
   ``Queue.get`` call ``notify`` once for each item they put or take, and the
   notify's probe of the queue's lock is seen. A get waits for an item in its
@@ -32,6 +36,8 @@ _QUEUE_PUTS = ("Queue.put", "Queue.put_nowait")
 _QUEUE_GETS = ("Queue.get", "Queue.get_nowait")
 #: Where a ``ThreadPoolExecutor`` puts its work.
 _SUBMIT = "ThreadPoolExecutor.submit"
+#: A step's ``what`` for a SimpleQueue get known to have taken a stop signal.
+_TOOK_STOP = -WAIT - PUT
 
 
 class QueueTrace(Record):
@@ -81,6 +87,7 @@ def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
     # the same time
     steps: list[tuple[int, int, tuple[int, int], int, int, int, bool]] = []
     traces: dict[tuple[int, int], QueueTrace] = {}
+    last_get: dict[tuple[int, tuple[int, int]], int] = {}  # (thread, queue): its step
     functions = snapshot.functions
     for index, thread in enumerate(snapshot.threads):
         cols = thread.tree_columns()
@@ -93,7 +100,11 @@ def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
                 if what == PUT:  # work, or a stop signal: an item, but not of work
                     work = _is_work(functions[cols.func[cols.parent[u.node]]])
                     steps.append((u.start, 0, key, PUT if work else -PUT, index, u.start, False))
+                    got = last_get.pop((index, key), None)
+                    if not work and got is not None:  # passes on the stop it took
+                        steps[got] = (*steps[got][:3], _TOOK_STOP, *steps[got][4:])
                 elif what == WAIT:
+                    last_get[index, key] = len(steps)
                     steps.append((u.end, 1, key, WAIT, index, u.start, u.nowait))
                 else:
                     continue
@@ -124,10 +135,10 @@ def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
             trace.waits.setdefault(thread, []).append((start, time))
         elif what == PROBE:  # a Queue's get took an item
             took = work_in.get(key, 0) > 0
-        else:  # a SimpleQueue's get: work first, its stop signals after
+        else:  # a SimpleQueue's get: work first, then stop signals
             if not nowait:
                 trace.waits.setdefault(thread, []).append((start, time))
-            took = work_in.get(key, 0) > 0
+            took = what == WAIT and work_in.get(key, 0) > 0
             if not took and other_in.get(key, 0) > 0:
                 other_in[key] -= 1
         if took:

@@ -32,11 +32,10 @@ def ops(*rows):
     return LockOps.of_rows(rows)
 
 
-@pytest.fixture
-def executor(builder):
-    """A ThreadPoolExecutor's run: main submits 4 tasks (2 at 0 ms, 2 at 2
-    ms) and shuts down at 20 ms; worker 0 starts at 1 ms, worker 1 at 3 ms."""
-    b = builder
+def _submitter(b, tasks, stops):
+    """The functions of an executor's run, and its main thread, which submits
+    ``tasks`` and puts ``stops`` stop signals at its shutdown. Its nodes: 1
+    main, 2 submit, 3 put, 4 shutdown, 5 put."""
     C = b.call
     b.func("main", "app.py", 1)
     for qualname in ("ThreadPoolExecutor.submit", "ThreadPoolExecutor.shutdown", "_worker"):
@@ -44,16 +43,24 @@ def executor(builder):
     b.func("_WorkItem.run", FUTURES, qualname="_WorkItem.run")
     for name in (GET, GET_NOWAIT, PUT):
         b.cfunc(name)
-    # nodes: 1 main, 2 submit, 3 put, 4 shutdown, 5 put
-    main = b.thread(
+    return b.thread(
         "MainThread",
         [
             C("main", 1, 30, [
-                C("ThreadPoolExecutor.submit", 4, 1, [C(PUT, 4, 1)]),
-                C("ThreadPoolExecutor.shutdown", 1, 1, [C(PUT, 2, 1)]),
+                C("ThreadPoolExecutor.submit", tasks, 1, [C(PUT, tasks, 1)]),
+                C("ThreadPoolExecutor.shutdown", 1, 1, [C(PUT, stops, 1)]),
             ]),
         ],
     )  # fmt: skip
+
+
+@pytest.fixture
+def executor(builder):
+    """A ThreadPoolExecutor's run: main submits 4 tasks (2 at 0 ms, 2 at 2
+    ms) and shuts down at 20 ms; worker 0 starts at 1 ms, worker 1 at 3 ms."""
+    b = builder
+    C = b.call
+    main = _submitter(b, 4, 2)
     main.lock_ops = ops(
         (0, 0, SQ, 3, R),
         (0, 0, SQ, 3, R),
@@ -109,6 +116,36 @@ def test_an_executor_queued_work_while_its_second_worker_had_not_started(executo
     assert (row["queued"], row["underused"]) == (pytest.approx(0.011), pytest.approx(0.003))
     lines = pool_lines(executor, [pool], 80)
     assert lines[-1] == "    work queued 11.00ms, of it 3.000ms with fewer than all workers busy"
+
+
+def test_a_worker_that_passes_a_stop_signal_on_took_it_whenever_its_get_returned(builder):
+    """Since 3.9 an executor's shutdown puts one None, and each worker that
+    takes it puts it back for the next. Here worker 0 took the 2nd item at
+    about 5 ms but its get returned only at 12, after worker 1's get of the
+    None (put at 10) returned at 11: the order the gets returned in is not
+    the order they took their items in."""
+    b = builder
+    C = b.call
+    main = _submitter(b, 2, 1)
+    main.lock_ops = ops((0, 0, SQ, 3, R), (0, 0, SQ, 3, R), (10, 10, SQ, 5, R))
+
+    # nodes: 1 _worker, 2 get, 3 _WorkItem.run, 4 put (the stop passed on)
+    def worker(name, gets, runs):
+        calls = [C(GET, gets, 0), C("_WorkItem.run", runs, 1), C(PUT, 1, 0)]
+        return b.thread(name, [C("_worker", 1, 20, calls)], first_seen=1)
+
+    w0 = worker("ThreadPoolExecutor-0_0", 3, 2)
+    w1 = worker("ThreadPoolExecutor-0_1", 1, 0)
+    w0.lock_ops = ops((1, 1, SQ, 2, A), (5, 12, SQ, 2, A), (20, 20, SQ, 2, A), (20, 20, SQ, 4, R))
+    w1.lock_ops = ops((3, 11, SQ, 2, A), (11, 11, SQ, 4, R))
+    snap = b.build()
+    (trace,) = queue_traces(snap).values()
+    assert trace.puts == [0, 0]
+    assert trace.takes == [1, 12]
+    assert trace.takers == {1: 2}
+    assert trace.waits == {1: [(1, 1), (5, 12), (20, 20)], 2: [(3, 11)]}
+    (pool,) = pools(snap)
+    assert (pool.threads, pool.tasks) == ([1, 2], [2, 0])
 
 
 @pytest.fixture
