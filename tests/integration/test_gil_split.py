@@ -116,12 +116,14 @@ def test_a_lock_held_for_a_known_time(engine):
     out = split(snap)
     rows = {snap.threads[r.thread].name: r for r in out.threads}
     assert rows["holder"].blocked["sleep"] >= 0.9 * hold / snap.unit
-    assert 0.5 * hold / snap.unit <= rows["waiter"].blocked["lock"] <= 2 * hold / snap.unit
     waiter = next(f for f in out.functions if snap.functions[f.func].name == "waiter")
-    (call,) = [
-        snap.functions[c].name for c in waiter.blocked if waiter.blocked[c] > hold / 4 / snap.unit
-    ]
-    assert call == "<method 'acquire' of '_thread.lock' objects>"
+    (call,) = [c for c in waiter.blocked if waiter.blocked[c] > hold / 4 / snap.unit]
+    assert snap.functions[call].name == "<method 'acquire' of '_thread.lock' objects>"
+    # the wait is the acquire's: at most its wall time (a loaded machine may
+    # stretch both past the hold), and most of the hold
+    thread = snap.threads[rows["waiter"].thread]
+    acquires = sum(n.wall for n in thread.nodes if n.func == call)
+    assert 0.5 * hold / snap.unit <= rows["waiter"].blocked["lock"] <= acquires
 
 
 def test_a_thread_pool_s_workers_and_their_tasks(engine):
