@@ -12,8 +12,10 @@ the standard library's pools of threads take work from:
   ``ThreadPoolExecutor.submit``'s are. A worker that takes that ``None`` puts
   it back for the next one before it ends, so a get followed in its thread by
   such a put took a stop signal, however the gets of other threads that
-  returned at about the same moment are ordered. Other gets are taken in the
-  order they returned.
+  returned at about the same moment are ordered. From 3.12 a worker tries
+  ``get_nowait`` first and blocks in ``get`` only when that found the queue
+  empty, so such a ``get_nowait`` took nothing. Other gets take the items in
+  the order they returned.
 * ``queue.Queue`` (and its Lifo and Priority kinds): ``Queue.put`` and
   ``Queue.get`` call ``notify`` once for each item they put or take, and the
   notify's probe of the queue's lock is seen. A get waits for an item in its
@@ -36,8 +38,11 @@ _QUEUE_PUTS = ("Queue.put", "Queue.put_nowait")
 _QUEUE_GETS = ("Queue.get", "Queue.get_nowait")
 #: Where a ``ThreadPoolExecutor`` puts its work.
 _SUBMIT = "ThreadPoolExecutor.submit"
-#: A step's ``what`` for a SimpleQueue get known to have taken a stop signal.
-_TOOK_STOP = -WAIT - PUT
+#: A step of a queue: (time, order, queue, what, thread, start, nowait).
+_Step = tuple[int, int, tuple[int, int], int, int, int, bool]
+#: A step's ``what`` for a SimpleQueue get known to have taken a stop
+#: signal, and for one known to have found the queue empty.
+_TOOK_STOP, _EMPTY = -WAIT - PUT, -WAIT - PROBE
 
 
 class QueueTrace(Record):
@@ -79,13 +84,18 @@ def _is_work(caller: Function) -> bool:
     return primitive_module(caller) != "concurrent.futures" or caller.qualname == _SUBMIT
 
 
+def _marked(step: _Step, what: int) -> _Step:
+    """A step, its ``what`` replaced."""
+    time, order, key, _what, thread, start, nowait = step
+    return (time, order, key, what, thread, start, nowait)
+
+
 def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
     """The queues of a snapshot's lock calls, by (process, address). A queue
     whose address was reused by another queue is one trace: its items are
     counted from what was seen."""
-    # (time, order, queue, what, thread, start, nowait): puts before takes at
-    # the same time
-    steps: list[tuple[int, int, tuple[int, int], int, int, int, bool]] = []
+    # puts before takes at the same time
+    steps: list[_Step] = []
     traces: dict[tuple[int, int], QueueTrace] = {}
     last_get: dict[tuple[int, tuple[int, int]], int] = {}  # (thread, queue): its step
     functions = snapshot.functions
@@ -102,8 +112,13 @@ def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
                     steps.append((u.start, 0, key, PUT if work else -PUT, index, u.start, False))
                     got = last_get.pop((index, key), None)
                     if not work and got is not None:  # passes on the stop it took
-                        steps[got] = (*steps[got][:3], _TOOK_STOP, *steps[got][4:])
+                        steps[got] = _marked(steps[got], _TOOK_STOP)
                 elif what == WAIT:
+                    got = last_get.get((index, key))
+                    if got is not None and steps[got][6] and not u.nowait:
+                        caller = functions[cols.func[cols.parent[u.node]]]
+                        if primitive_module(caller) == "concurrent.futures":
+                            steps[got] = _marked(steps[got], _EMPTY)
                     last_get[index, key] = len(steps)
                     steps.append((u.end, 1, key, WAIT, index, u.start, u.nowait))
                 else:
@@ -135,6 +150,8 @@ def queue_traces(snapshot: Snapshot) -> dict[tuple[int, int], QueueTrace]:
             trace.waits.setdefault(thread, []).append((start, time))
         elif what == PROBE:  # a Queue's get took an item
             took = work_in.get(key, 0) > 0
+        elif what == _EMPTY:
+            pass
         else:  # a SimpleQueue's get: work first, then stop signals
             if not nowait:
                 trace.waits.setdefault(thread, []).append((start, time))

@@ -148,6 +148,34 @@ def test_a_worker_that_passes_a_stop_signal_on_took_it_whenever_its_get_returned
     assert (pool.threads, pool.tasks) == ([1, 2], [2, 0])
 
 
+def test_a_worker_s_get_nowait_followed_by_a_get_found_nothing_whenever_it_returned(builder):
+    """From 3.12 an executor's worker tries get_nowait first and blocks in get
+    only if that found the queue empty. Here worker 1's get_nowait took the
+    one task at about 4.5 ms but returned at 6; worker 0's found the queue
+    empty and returned at 5, before it."""
+    b = builder
+    C = b.call
+    main = _submitter(b, 1, 1)
+    main.lock_ops = ops((0, 0, SQ, 3, R), (20, 20, SQ, 5, R))
+
+    # nodes: 1 _worker, 2 get_nowait, 3 get, 4 _WorkItem.run, 5 put
+    def worker(name, nowaits, runs):
+        calls = [C(GET_NOWAIT, nowaits, 0), C(GET, 1, 10), C("_WorkItem.run", runs, 1)]
+        return b.thread(name, [C("_worker", 1, 20, [*calls, C(PUT, 1, 0)])], first_seen=1)
+
+    w0 = worker("ThreadPoolExecutor-0_0", 1, 0)
+    w1 = worker("ThreadPoolExecutor-0_1", 2, 1)
+    # each then waits for the stop signal and passes it on
+    w0.lock_ops = ops((5, 5, SQ, 2, A), (5, 20, SQ, 3, A), (20, 20, SQ, 5, R))
+    w1.lock_ops = ops((4, 6, SQ, 2, A), (8, 8, SQ, 2, A), (8, 21, SQ, 3, A), (21, 21, SQ, 5, R))
+    snap = b.build()
+    (trace,) = queue_traces(snap).values()
+    assert (trace.puts, trace.takes, trace.takers) == ([0], [6], {2: 1})
+    assert trace.waits == {1: [(5, 20)], 2: [(8, 21)]}
+    (pool,) = pools(snap)
+    assert (pool.threads, pool.tasks) == ([1, 2], [0, 1])
+
+
 @pytest.fixture
 def family(builder):
     """worker-1 and worker-2 (from 5 ms) take 4 items from a queue.Queue that
