@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The short soak: bench/soak.py's server-like workload, profiled for about 25
 seconds in stats mode and 25 in timeline mode (with a limit), at once, each in
-a fresh interpreter. Asserts memory only: after warm-up (the first two intervals) the
-resident set grows by less than a small bound. Throughput and durations are
+a fresh interpreter. Asserts memory only: after warm-up (the first two
+intervals) the resident set grows by less than a small bound. Throughput and durations are
 printed by the bench, never asserted. The 30-minute run is ``python
 bench/soak.py`` (docs/reliability.md)."""
 
@@ -62,6 +62,7 @@ def test_short_soak_memory_stays_flat(tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+    assert [r["mode"] for r in results] == ["stats", "timeline"]
     for result in results:
         samples = result["samples"]
         assert len(samples) == 6
